@@ -1,0 +1,48 @@
+# Thin targets: each one sets up the virtualenv it needs, so a fresh clone runs any of them directly.
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit bench lock schema clean
+
+$(STAMP): requirements/bootstrap.txt requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --require-hashes -r requirements/bootstrap.txt
+	VIRTUAL_ENV=$(VENV) $(BIN)/uv pip sync -q --require-hashes requirements/dev.txt
+	VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install -q --no-deps -e .
+	touch $@
+
+## run: plan the guide's example organisation (the site replaces this once it exists)
+run: $(STAMP)
+	$(BIN)/advisor plan examples/contoso.yaml --format table
+
+## test: the whole suite (lint, types, tests)
+test: lint typecheck unit
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check advisor tests bench
+	$(BIN)/ruff format --check advisor tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## bench: performance figures, measured side by side (not part of the tests)
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+## schema: regenerate the JSON Schema that editors use for rules/*.yaml
+schema: $(STAMP)
+	$(BIN)/advisor rules schema --output rules/rules.schema.json
+
+## lock: recompile the hashed requirement files after editing requirements/*.in
+lock: $(STAMP)
+	$(BIN)/uv pip compile -q -p 3.11 --generate-hashes requirements/main.in -o requirements/main.txt
+	$(BIN)/uv pip compile -q -p 3.11 --generate-hashes requirements/dev.in -o requirements/dev.txt
+	$(BIN)/uv pip compile -q -p 3.11 --generate-hashes requirements/bootstrap.in -o requirements/bootstrap.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

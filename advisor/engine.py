@@ -1,0 +1,227 @@
+"""The rules engine: durable_rules behind a wrapper that keeps to DESIGN.md's safety rules.
+
+This is the only module that imports durable_rules. What it guards against is measured in
+`notes/durable-rules-findings.md`; each workaround below names the behaviour it avoids.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import durable.engine
+import durable_rules_engine
+
+from advisor.errors import EngineError
+from advisor.facts import FactValue
+from advisor.rulebook.compiler import SINK_RULE, compile_stage, flatten
+from advisor.rulebook.loader import Rulebook
+from advisor.vocabulary import STAGES, Stage
+
+# durable_rules refuses the 1,025th live session of a ruleset and then leaks the half-made one
+# (findings §3). Every evaluation holds one session id from a pool far smaller than that.
+POOL_SIZE = 64
+# Facts asserted into one session at a time: batching saves the per-call overhead, and a small
+# batch keeps the engine's 32-bit fact-id index far from collisions (upstream #376).
+BATCH = 128
+_SID_TIMEOUT_S = 30.0
+
+
+class QuietHost(durable.engine.Host):  # type: ignore[misc] # durable ships no types
+    """A Host without the dispatcher and timer threads.
+
+    Host.__init__ starts two self-re-arming Timer threads that steal a request's actions between
+    assert_fact and start_action_for_state; with request threads that lost results and segfaulted
+    (findings §5). We never use timers or events, so the threads have nothing to do.
+    """
+
+    def _run(self) -> None:
+        pass
+
+
+def fnv1a_32(text: str) -> int:
+    """The hash durable_rules keys sessions by (state.c); two sids with one hash share facts."""
+    value = 0x811C9DC5
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+def make_sids(count: int) -> list[str]:
+    """`count` session ids whose FNV-1a hashes are all distinct (checked, not assumed)."""
+    sids: list[str] = []
+    hashes: set[int] = set()
+    for number in itertools.count():
+        sid = f"w{number}"
+        digest = fnv1a_32(sid)
+        if digest not in hashes:
+            hashes.add(digest)
+            sids.append(sid)
+        if len(sids) == count:
+            return sids
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class SidPool:
+    """Session ids handed to one evaluation at a time: bounds live sessions, prevents collisions."""
+
+    def __init__(self, size: int = POOL_SIZE) -> None:
+        self._free: queue.LifoQueue[str] = queue.LifoQueue()
+        for sid in make_sids(size):
+            self._free.put(sid)
+
+    @contextmanager
+    def session(self) -> Iterator[str]:
+        try:
+            sid = self._free.get(timeout=_SID_TIMEOUT_S)
+        except queue.Empty:
+            raise EngineError("the rules engine is overloaded: no free session") from None
+        try:
+            yield sid
+        finally:
+            self._free.put(sid)
+
+
+_names = itertools.count(1)
+
+
+class CompiledRulebook:
+    """One rulebook version compiled into durable_rules rulesets (one per stage) on a QuietHost."""
+
+    def __init__(self, rulebook: Rulebook) -> None:
+        self.rulebook = rulebook
+        self._host = QuietHost()
+        self._pool = SidPool()
+        self._sinks: dict[str, set[tuple[int, str]]] = {}
+        self._names: dict[Stage, str] = {}
+        self._closed = False
+        self._users = 0
+        self._lock = threading.Lock()
+        serial = next(_names)
+        definitions: dict[str, dict[str, Any]] = {}
+        for stage in STAGES:
+            # A durable ruleset name can never be registered twice, so each build gets a new one.
+            name = f"advisor_{stage}_{rulebook.version}_{serial}"
+            rules = compile_stage(stage, rulebook.stage(stage), rulebook.parameters)
+            for rule_id, definition in rules.items():
+                definition["run"] = self._action(rule_id)
+            definitions[name] = rules
+            self._names[stage] = name
+        try:
+            self._host.register_rulesets(definitions)
+        except Exception as exc:  # durable reports only a numeric code; the model checks come first
+            raise EngineError(f"the rules engine refused the compiled rulebook: {exc}") from exc
+
+    def _action(self, rule_id: str) -> Any:
+        sinks = self._sinks
+
+        def record(c: Any) -> None:
+            # Only records the firing. A set absorbs the repeat firings of `$or` (one per
+            # satisfied branch, findings trap 3); nothing is asserted, so no fact goes unhandled.
+            message = c.m
+            sinks[message.sid].add((message.fid, rule_id))
+
+        if rule_id == SINK_RULE:
+            return lambda c: None
+        return record
+
+    def evaluate(self, stage: Stage, facts: Sequence[Mapping[str, FactValue]]) -> list[frozenset[str]]:
+        """The ids of the rules that fire for each fact set, in order."""
+        if self._closed:
+            raise EngineError("this rulebook version was retired and freed")
+        name = self._names[stage]
+        fired: list[set[str]] = [set() for _ in facts]
+        for start in range(0, len(facts), BATCH):
+            chunk = facts[start:start + BATCH]
+            with self._pool.session() as sid:
+                sink: set[tuple[int, str]] = set()
+                self._sinks[sid] = sink
+                try:
+                    messages = [{**flatten(stage, f), "kind": stage, "sid": sid, "fid": start + i}
+                                for i, f in enumerate(chunk)]
+                    state = self._host.assert_facts(name, messages)
+                    # Actions' exceptions are swallowed into the state (findings §6, upstream #58).
+                    if isinstance(state, dict) and "exception" in state:
+                        raise EngineError(f"a rule action failed: {state['exception']}")
+                except EngineError:
+                    raise
+                except Exception as exc:
+                    raise EngineError(f"the rules engine failed: {exc}") from exc
+                finally:
+                    del self._sinks[sid]
+                    # A reused sid would keep this request's facts (findings §3): always delete.
+                    self._host.delete_state(name, sid)
+            for fid, rule_id in sink:
+                fired[fid].add(rule_id)
+        return [frozenset(ids) for ids in fired]
+
+    def close(self) -> None:
+        """Free the C rulesets; durable_rules has no Python API for it and leaks without (§4)."""
+        if self._closed:
+            return
+        self._closed = True
+        for name in self._names.values():
+            durable_rules_engine.delete_ruleset(self._host.get_ruleset(name)._handle)
+
+
+class Engine:
+    """The running rulebook: evaluations use a consistent version, reloads swap atomically.
+
+    A reload compiles the new version first (a failure leaves the running one in place), swaps
+    it in under a lock, and frees the old version once the last evaluation using it has ended.
+    """
+
+    def __init__(self, rulebook: Rulebook) -> None:
+        self._lock = threading.Lock()
+        self._current = CompiledRulebook(rulebook)
+        self._in_use: dict[int, int] = {}
+        self._retired: dict[int, CompiledRulebook] = {}
+
+    @property
+    def rulebook(self) -> Rulebook:
+        return self._current.rulebook
+
+    @contextmanager
+    def version(self) -> Iterator[CompiledRulebook]:
+        """Hold one rulebook version for the length of a plan."""
+        with self._lock:
+            compiled = self._current
+            self._in_use[id(compiled)] = self._in_use.get(id(compiled), 0) + 1
+        try:
+            yield compiled
+        finally:
+            with self._lock:
+                key = id(compiled)
+                self._in_use[key] -= 1
+                drained = self._in_use[key] == 0
+                if drained:
+                    del self._in_use[key]
+                retired = self._retired.pop(key, None) if drained else None
+            if retired is not None:
+                retired.close()
+
+    def reload(self, rulebook: Rulebook) -> None:
+        new = CompiledRulebook(rulebook)
+        with self._lock:
+            old, self._current = self._current, new
+            if id(old) in self._in_use:
+                self._retired[id(old)] = old
+                old = None  # type: ignore[assignment]
+        if old is not None:
+            old.close()
+
+    @property
+    def retired_pending(self) -> int:
+        with self._lock:
+            return len(self._retired)
+
+    def close(self) -> None:
+        with self._lock:
+            current, retired = self._current, list(self._retired.values())
+            self._retired.clear()
+        for compiled in (*retired, current):
+            compiled.close()

@@ -1,0 +1,202 @@
+"""The assessment file (contract 1): pydantic models, loading, and the facts rules see."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from advisor.errors import InputError, Problem
+from advisor.messages import describe_validation_error, text
+from advisor.vocabulary import Language
+from advisor.yamlsource import YamlProblem, load_yaml
+
+Level = Literal["low", "medium", "high"]
+Platform = Literal["windows", "macos", "ios", "android"]
+Requirement = Literal["email", "apps", "wifi_vpn", "certificates", "compliance", "shared_devices"]
+Count = Annotated[int, Field(strict=True)]
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MAX_GROUPS = 1000
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Organisation(_Frozen):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    rollout_start: str
+    language: Language = "en"
+    support_capacity: Annotated[Count, Field(gt=0)] | None = None
+    split_by: Literal["auto", "department", "geography", "platform"] = "auto"
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise PydanticCustomError("blank", "must not be blank")
+        return value
+
+    @field_validator("rollout_start", mode="before")
+    @classmethod
+    def _month(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not MONTH.match(value):
+            raise PydanticCustomError("month_form", "must be a month written YYYY-MM")
+        return value
+
+
+class Group(_Frozen):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,64}$")]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    department: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    users: Annotated[Count, Field(ge=1, le=10_000_000)]
+    devices: Annotated[Count, Field(ge=0, le=100_000_000)] | None = None
+    platforms: Annotated[list[Platform], Field(min_length=1)]
+    ownership: Literal["corporate", "personal", "mixed"] = "corporate"
+    locations: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
+                         Field(max_length=200)] = []
+    it_department: StrictBool = False
+    executives: StrictBool = False
+    change_readiness: Level = "medium"
+    feedback: StrictBool = False
+    needs_help: Level = "medium"
+    business_risk: Level = "medium"
+    requirements: list[Requirement] = []
+
+    @field_validator("platforms", "requirements", "locations")
+    @classmethod
+    def _no_repeats(cls, values: list[str]) -> list[str]:
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise PydanticCustomError("repeated", "lists {values} more than once",
+                                      {"values": ", ".join(repeated)})
+        return values
+
+    @property
+    def department_name(self) -> str:
+        return self.department or self.name
+
+    @property
+    def device_count(self) -> int:
+        return self.users if self.devices is None else self.devices
+
+
+class Assessment(_Frozen):
+    version: Literal[1]
+    organisation: Organisation
+    groups: Annotated[list[Group], Field(min_length=1, max_length=MAX_GROUPS)]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Assessment:
+        for index, (group_id, first) in duplicate_ids([g.id for g in self.groups]):
+            raise PydanticCustomError(
+                "duplicate_id", "groups[{index}].id: '{id}' is already used by groups[{first}]",
+                {"index": index, "id": group_id, "first": first},
+            )
+        return self
+
+
+def duplicate_ids(ids: list[object]) -> list[tuple[int, tuple[str, int]]]:
+    """(index, (id, index of first use)) for every id used before; non-text ids are skipped."""
+    first: dict[str, int] = {}
+    repeats = []
+    for index, group_id in enumerate(ids):
+        if not isinstance(group_id, str):
+            continue
+        if group_id in first:
+            repeats.append((index, (group_id, first[group_id])))
+        else:
+            first[group_id] = index
+    return repeats
+
+
+KNOWN_FIELDS: dict[str, tuple[str, ...]] = {
+    "": tuple(Assessment.model_fields),
+    "organisation": tuple(Organisation.model_fields),
+    "groups": tuple(Group.model_fields),
+}
+
+
+def parse_assessment(data: Any, source: str = "assessment", language: Language = "en") -> Assessment:
+    """Validate already-parsed data; every problem is reported at once, by path."""
+    try:
+        return Assessment.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            describe_validation_error(err, language, KNOWN_FIELDS) for err in exc.errors()
+            if err["type"] != "duplicate_id"
+        ]
+        # Pydantic skips model checks when a field failed; name repeated ids all the same.
+        groups = data.get("groups") if isinstance(data, dict) else None
+        if isinstance(groups, list):
+            ids = [g.get("id") if isinstance(g, dict) else None for g in groups]
+            for index, (group_id, first) in duplicate_ids(ids):
+                problems.append(Problem(
+                    f"groups[{index}].id", text("duplicate_id", language, id=group_id, first=first)
+                ))
+        raise InputError(source, problems) from None
+
+
+def load_assessment(path: Path | str, language: Language = "en") -> Assessment:
+    """Read an assessment from a YAML or JSON file and validate it whole."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(str(path), [Problem("", f"cannot read the file: {exc.strerror}")]) from None
+    return loads_assessment(raw, str(path), language)
+
+
+def loads_assessment(raw: bytes | str, source: str, language: Language = "en") -> Assessment:
+    """Parse YAML or JSON text (JSON is YAML, but a JSON error message reads better)."""
+    text = raw.decode("utf-8", errors="strict") if isinstance(raw, bytes) else raw
+    data: Any
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(source, [Problem("", f"line {exc.lineno}: not valid JSON: {exc.msg}")]) from None
+    else:
+        try:
+            data, _ = load_yaml(text)
+        except YamlProblem as exc:
+            where = f"line {exc.line}: " if exc.line else ""
+            raise InputError(source, [Problem("", where + exc.message)]) from None
+    if not isinstance(data, dict):
+        raise InputError(source, [Problem("", "the file must hold a mapping with version, organisation and groups")])
+    return parse_assessment(data, source, language)
+
+
+FactValue = int | bool | str | frozenset[str]
+
+
+def group_facts(group: Group) -> dict[str, FactValue]:
+    """The facts the group and placement stages see for one group (derived counts included)."""
+    return {
+        "users": group.users,
+        "devices": group.device_count,
+        "device_ratio_percent": group.device_count * 100 // group.users,
+        "platforms": frozenset(group.platforms),
+        "platform_count": len(group.platforms),
+        "ownership": group.ownership,
+        "site_count": len(group.locations),
+        "it_department": group.it_department,
+        "executives": group.executives,
+        "change_readiness": group.change_readiness,
+        "feedback": group.feedback,
+        "needs_help": group.needs_help,
+        "business_risk": group.business_risk,
+        "requirements": frozenset(group.requirements),
+    }

@@ -1,0 +1,176 @@
+"""Checks of a validated rule file against the vocabulary: facts, values, parameters, sources."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from advisor.errors import Finding
+from advisor.guide import GUIDE_URL, GUIDE_URL_SV, SECTIONS, split_source
+from advisor.messages import did_you_mean
+from advisor.rulebook.schema import AllOf, AnyOf, Condition, Leaf, NotOf, Rule, RuleFile
+from advisor.vocabulary import DECISIONS, FACTS_BY_STAGE, FactSpec, Stage
+from advisor.yamlsource import LineMap, Path
+
+OPS_BY_KIND = {
+    "int": ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in"),
+    "bool": ("eq", "ne"),
+    "enum": ("eq", "ne", "in", "not_in"),
+    "set": ("contains", "not_contains"),
+}
+WARNING_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+@dataclass
+class FileChecker:
+    """Collects the findings of one file; `parameters` are the whole folder's."""
+
+    file: str
+    lines: LineMap
+    parameters: Mapping[str, int]
+
+    def __post_init__(self) -> None:
+        self.findings: list[Finding] = []
+
+    def add(self, path: Path, rule: str | None, message: str, severity: str = "error") -> None:
+        line = self.lines.line_of(path)
+        self.findings.append(Finding(self.file, line, rule, message, severity))  # type: ignore[arg-type]
+
+    def check(self, rule_file: RuleFile) -> list[Finding]:
+        if rule_file.rules and rule_file.stage is None:
+            self.add((), None, "a file with rules must name its stage: group, organisation or placement")
+            return self.findings
+        for index, rule in enumerate(rule_file.rules):
+            assert rule_file.stage is not None  # noqa: S101 - narrowed by the check above
+            self._rule(("rules", index), rule, rule_file.stage)
+        return self.findings
+
+    def _rule(self, path: Path, rule: Rule, stage: Stage) -> None:
+        spec = DECISIONS.get(rule.decides)
+        if spec is None:
+            hint = did_you_mean(rule.decides, DECISIONS, "en")
+            self.add((*path, "decides"), rule.id, f"unknown decision '{rule.decides}'{hint}")
+        elif stage not in spec.stages:
+            where = " or ".join(spec.stages)
+            self.add((*path, "decides"), rule.id,
+                     f"'{rule.decides}' is decided at the {where} stage, not at the {stage} stage")
+        elif spec.values and rule.value not in spec.values:
+            hint = did_you_mean(rule.value, spec.values, "en")
+            self.add((*path, "value"), rule.id,
+                     f"'{rule.decides}' cannot be '{rule.value}'; it is one of "
+                     f"{', '.join(spec.values)}{hint}")
+        elif not spec.values and not WARNING_CODE.match(rule.value):
+            self.add((*path, "value"), rule.id, "a warning code is lowercase letters, digits and hyphens")
+        if rule.severity is not None and rule.decides != "warning":
+            self.add((*path, "severity"), rule.id, "severity is only for warnings")
+        facts = FACTS_BY_STAGE[stage]
+        if rule.when is not None:
+            for leaf_path, leaf in _leaves((*path, "when"), rule.when):
+                self._leaf(leaf_path, rule.id, leaf, facts, stage)
+        self._placeholders(path, rule, facts)
+        self._source((*path, "source"), rule.id, rule.source)
+        if rule.reason.en.strip() == rule.reason.sv.strip():
+            self.add((*path, "reason", "sv"), rule.id,
+                     "the Swedish reason is the same as the English one: is it translated?", "warning")
+
+    def _leaf(self, path: Path, rule: str, leaf: Leaf, facts: Mapping[str, FactSpec], stage: Stage) -> None:
+        spec = facts.get(leaf.fact)
+        if spec is None:
+            elsewhere = [s for s, known in FACTS_BY_STAGE.items() if leaf.fact in known]
+            if elsewhere:
+                self.add((*path, "fact"), rule, f"fact '{leaf.fact}' is not known at the {stage} stage "
+                         f"(it is at the {' and '.join(elsewhere)} stage)")
+            else:
+                hint = did_you_mean(leaf.fact, facts, "en")
+                self.add((*path, "fact"), rule, f"unknown fact '{leaf.fact}'{hint}")
+            return
+        allowed = OPS_BY_KIND[spec.kind]
+        if leaf.op not in allowed:
+            self.add((*path, "op"), rule, f"'{leaf.op}' does not fit '{spec.name}' ({_describe(spec)}); "
+                     f"use {', '.join(allowed)}")
+            return
+        if (leaf.value is None) == (leaf.param is None):
+            self.add(path, rule, "a condition needs either a value or a param, not both or neither")
+            return
+        if leaf.param is not None:
+            self._param(path, rule, leaf, spec)
+            return
+        if leaf.op in ("in", "not_in"):
+            if not isinstance(leaf.value, list) or not leaf.value:
+                self.add((*path, "value"), rule, f"'{leaf.op}' needs a non-empty list of values")
+                return
+            for index, item in enumerate(leaf.value):
+                self._value((*path, "value", index), rule, item, spec)
+        elif isinstance(leaf.value, list):
+            self.add((*path, "value"), rule, f"'{leaf.op}' compares with one value, not a list")
+        else:
+            self._value((*path, "value"), rule, leaf.value, spec)
+
+    def _param(self, path: Path, rule: str, leaf: Leaf, spec: FactSpec) -> None:
+        if spec.kind != "int" or leaf.op in ("in", "not_in"):
+            self.add((*path, "param"), rule, "a param can only be compared with a number fact, one at a time")
+        elif leaf.param not in self.parameters:
+            hint = did_you_mean(leaf.param, self.parameters, "en")
+            self.add((*path, "param"), rule, f"unknown parameter '{leaf.param}'{hint}")
+
+    def _value(self, path: Path, rule: str, value: object, spec: FactSpec) -> None:
+        if spec.kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                self.add(path, rule, f"'{spec.name}' is a number; {value!r} is not")
+        elif spec.kind == "bool":
+            if not isinstance(value, bool):
+                self.add(path, rule, f"'{spec.name}' is true or false; {value!r} is not")
+        elif value not in spec.values:
+            hint = did_you_mean(value, spec.values, "en")
+            self.add(path, rule, f"'{spec.name}' cannot be {value!r}; it is one of "
+                     f"{', '.join(spec.values)}{hint}")
+
+    def _placeholders(self, path: Path, rule: Rule, facts: Mapping[str, FactSpec]) -> None:
+        for language in ("en", "sv"):
+            text = getattr(rule.reason, language)
+            try:
+                names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+            except ValueError as exc:
+                self.add((*path, "reason", language), rule.id, f"reason text: {exc} (write {{{{ for a brace)")
+                continue
+            for name in names:
+                if name not in facts and name not in self.parameters:
+                    hint = did_you_mean(name, [*facts, *self.parameters], "en")
+                    self.add((*path, "reason", language), rule.id,
+                             f"the reason names '{{{name}}}', which is no fact or parameter{hint}")
+
+    def _source(self, path: Path, rule: str, source: str) -> None:
+        url, anchor = split_source(source)
+        if url not in (GUIDE_URL, GUIDE_URL_SV):
+            self.add(path, rule, f"source must be the planning guide ({GUIDE_URL}) with a section anchor")
+        elif anchor not in SECTIONS:
+            hint = did_you_mean(anchor, SECTIONS, "en")
+            what = f"unknown section anchor '#{anchor}'" if anchor else "the source has no #anchor"
+            self.add(path, rule, f"{what}{hint}")
+
+
+def _leaves(path: Path, node: Condition) -> Iterator[tuple[Path, Leaf]]:
+    if isinstance(node, Leaf):
+        yield path, node
+    elif isinstance(node, AllOf):
+        for index, child in enumerate(node.all):
+            yield from _leaves((*path, "all", index), child)
+    elif isinstance(node, AnyOf):
+        for index, child in enumerate(node.any):
+            yield from _leaves((*path, "any", index), child)
+    elif isinstance(node, NotOf):
+        yield from _leaves((*path, "not"), node.not_)
+
+
+def _describe(spec: FactSpec) -> str:
+    if spec.kind in ("enum", "set"):
+        return ("one of " if spec.kind == "enum" else "a set of ") + ", ".join(spec.values)
+    return {"int": "a number", "bool": "true or false"}[spec.kind]
+
+
+def used_parameters(rule: Rule) -> set[str]:
+    if rule.when is None:
+        return set()
+    return {leaf.param for _, leaf in _leaves((), rule.when) if leaf.param is not None}

@@ -1,0 +1,217 @@
+"""Loading a rule folder: every file parsed, validated and checked; all findings at once."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from advisor.errors import Finding, RulebookError
+from advisor.messages import describe_validation_error, format_path
+from advisor.rulebook.checks import FileChecker, used_parameters
+from advisor.rulebook.schema import Leaf, Parameter, Rule, RuleFile, Texts
+from advisor.vocabulary import PLANNER_PARAMETERS, Stage
+from advisor.yamlsource import MAX_DOCUMENT_BYTES, LineMap, YamlProblem, load_yaml
+
+MAX_RULE_FILES = 100
+
+_KNOWN_FIELDS: dict[str, tuple[str, ...]] = {
+    "": tuple(RuleFile.model_fields),
+    "rules": tuple(Rule.model_fields),
+    "reason": tuple(Texts.model_fields),
+    "description": tuple(Texts.model_fields),
+    "parameters": tuple(Parameter.model_fields),
+    "when": ("all", "any", "not", *Leaf.model_fields),
+    "all": ("all", "any", "not", *Leaf.model_fields),
+    "any": ("all", "any", "not", *Leaf.model_fields),
+    "not": ("all", "any", "not", *Leaf.model_fields),
+}
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """A rule as loaded: the validated rule, the stage it runs at and where it was written."""
+
+    rule: Rule
+    stage: Stage
+    file: str
+    line: int
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """A loaded, checked rulebook. `version` changes whenever any rule file changes."""
+
+    label: str
+    rules: tuple[RuleInfo, ...]
+    parameters: Mapping[str, int]
+    parameter_texts: Mapping[str, Texts]
+    version: str
+    findings: tuple[Finding, ...] = ()
+    _by_id: dict[str, RuleInfo] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_id.update({info.id: info for info in self.rules})
+
+    def stage(self, stage: Stage) -> tuple[RuleInfo, ...]:
+        return tuple(info for info in self.rules if info.stage == stage)
+
+    def rule(self, rule_id: str) -> RuleInfo:
+        return self._by_id[rule_id]
+
+
+def load_rulebook(folder: Path | str) -> Rulebook:
+    """Load every `*.yaml` directly in `folder` (sub-folders such as scenarios are not rules)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RulebookError([Finding(str(folder), None, None, "no such rule folder")])
+    paths = sorted(folder.glob("*.yaml"))
+    if len(paths) > MAX_RULE_FILES:
+        raise RulebookError([Finding(str(folder), None, None, f"more than {MAX_RULE_FILES} rule files")])
+    sources: dict[str, bytes] = {}
+    findings: list[Finding] = []
+    for path in paths:
+        if path.stat().st_size > MAX_DOCUMENT_BYTES:
+            findings.append(Finding(str(path), None, None, f"larger than {MAX_DOCUMENT_BYTES:,} bytes"))
+            continue
+        sources[str(path)] = path.read_bytes()
+    if findings:
+        raise RulebookError(findings)
+    return build_rulebook(sources, label=str(folder))
+
+
+def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebook:
+    """Build a rulebook from file texts keyed by display name (used for folders and edits)."""
+    findings: list[Finding] = []
+    parsed: list[tuple[str, RuleFile, LineMap]] = []
+    if not sources:
+        raise RulebookError([Finding(label, None, None, "the folder holds no rule files (*.yaml)")])
+    for name in sorted(sources):
+        result = _parse_file(name, sources[name], findings)
+        if result is not None:
+            parsed.append((name, *result))
+
+    parameters: dict[str, int] = {}
+    parameter_texts: dict[str, Texts] = {}
+    parameter_where: dict[str, str] = {}
+    for name, rule_file, lines in parsed:
+        for key, parameter in rule_file.parameters.items():
+            line = lines.line_of(("parameters", key))
+            if key in parameter_where:
+                findings.append(Finding(name, line, None,
+                                        f"parameter '{key}' is already defined at {parameter_where[key]}"))
+                continue
+            parameter_where[key] = f"{name}:{line}"
+            parameters[key] = parameter.value
+            parameter_texts[key] = parameter.description
+
+    rules: list[RuleInfo] = []
+    first_seen: dict[str, RuleInfo] = {}
+    for name, rule_file, lines in parsed:
+        findings.extend(FileChecker(name, lines, parameters).check(rule_file))
+        for index, rule in enumerate(rule_file.rules):
+            line = lines.line_of(("rules", index)) or 1
+            if rule.id in first_seen:
+                first = first_seen[rule.id]
+                findings.append(Finding(name, line, rule.id,
+                                        f"duplicate rule id (first defined at {first.file}:{first.line})"))
+                continue
+            if rule_file.stage is None:
+                continue
+            info = RuleInfo(rule, rule_file.stage, name, line)
+            first_seen[rule.id] = info
+            rules.append(info)
+
+    if parsed and len(parsed) == len(sources):
+        findings.extend(_folder_findings(label, rules, parameters, parameter_where))
+    if any(f.severity == "error" for f in findings):
+        raise RulebookError(findings)
+    return Rulebook(
+        label=label,
+        rules=tuple(rules),
+        parameters=parameters,
+        parameter_texts=parameter_texts,
+        version=_version(sources),
+        findings=tuple(findings),
+    )
+
+
+def _parse_file(name: str, raw: bytes, findings: list[Finding]) -> tuple[RuleFile, LineMap] | None:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        findings.append(Finding(name, None, None, "not UTF-8 text"))
+        return None
+    try:
+        data, lines = load_yaml(text)
+    except YamlProblem as exc:
+        findings.append(Finding(name, exc.line, None, exc.message))
+        return None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        findings.append(Finding(name, 1, None, "a rule file is a mapping with stage, parameters and rules"))
+        return None
+    try:
+        return RuleFile.model_validate(data), lines
+    except ValidationError as exc:
+        for err in exc.errors():
+            findings.append(_schema_finding(name, data, lines, err))
+        return None
+
+
+def _schema_finding(name: str, data: Any, lines: LineMap, err: Mapping[str, Any]) -> Finding:
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("<")))
+    rule_id = _rule_id_at(data, loc)
+    inside = loc[2:] if len(loc) >= 2 and loc[0] == "rules" else loc
+    if err["type"] == "missing" and inside in (("reason", "en"), ("reason", "sv"), ("reason",)):
+        language = {"en": "English", "sv": "Swedish"}.get(str(inside[-1]), "English and Swedish")
+        message = f"missing {language} reason text (reason.{inside[-1] if len(inside) == 2 else 'en/sv'})"
+    elif err["type"] == "missing" and inside == ("source",):
+        message = "missing source: every rule cites the guide section behind it (URL#anchor)"
+    elif err["type"] == "condition_form":
+        message = f"{format_path(inside)}: a condition is one of all, any, not, or a fact with op"
+    else:
+        problem = describe_validation_error({**err, "loc": loc}, "en", _KNOWN_FIELDS)
+        message = f"{format_path(inside)}: {problem.message}" if inside else problem.message
+    return Finding(name, lines.line_of(loc), rule_id, message)
+
+
+def _rule_id_at(data: Any, loc: Sequence[object]) -> str | None:
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        rules = data.get("rules")
+        if isinstance(rules, list) and loc[1] < len(rules) and isinstance(rules[loc[1]], dict):
+            rule_id = rules[loc[1]].get("id")
+            return rule_id if isinstance(rule_id, str) else None
+    return None
+
+
+def _folder_findings(
+    label: str, rules: list[RuleInfo], parameters: Mapping[str, int], where: Mapping[str, str]
+) -> list[Finding]:
+    findings = [
+        Finding(label, None, None, f"the planner needs parameter '{name}', which no rule file defines")
+        for name in PLANNER_PARAMETERS
+        if name not in parameters
+    ]
+    used = set(PLANNER_PARAMETERS).union(*(used_parameters(info.rule) for info in rules))
+    for name in sorted(set(parameters) - used):
+        file, _, line = where[name].rpartition(":")
+        findings.append(Finding(file, int(line) if line.isdigit() else None, None,
+                                f"parameter '{name}' is used by no rule", "warning"))
+    return findings
+
+
+def _version(sources: Mapping[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(sources):
+        digest.update(Path(name).name.encode() + b"\0" + sources[name] + b"\0")
+    return digest.hexdigest()[:12]

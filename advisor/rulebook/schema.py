@@ -1,0 +1,105 @@
+"""Pydantic models of a rule file: what an admin may write, and nothing else."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictInt, Tag
+
+from advisor.vocabulary import Stage
+
+Op = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "not_contains"]
+Scalar = StrictBool | StrictInt | str
+RULE_ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
+NAME = r"^[a-z][a-z0-9_]{0,63}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Texts(_Strict):
+    """A text in both languages of the product."""
+
+    en: Annotated[str, Field(min_length=1, max_length=2000)]
+    sv: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class Parameter(_Strict):
+    """A named threshold: rules and the planner refer to it by name."""
+
+    value: Annotated[StrictInt, Field(ge=0, le=10_000_000)]
+    description: Texts
+
+
+class Leaf(_Strict):
+    """One comparison of a fact with a value or with a named parameter."""
+
+    fact: Annotated[str, Field(min_length=1, max_length=64)]
+    op: Op
+    value: Scalar | list[Scalar] | None = None
+    param: Annotated[str, Field(pattern=NAME)] | None = None
+
+
+class AllOf(_Strict):
+    all: Annotated[list[Condition], Field(max_length=50)]
+
+
+class AnyOf(_Strict):
+    any: Annotated[list[Condition], Field(min_length=1, max_length=50)]
+
+
+class NotOf(_Strict):
+    not_: Condition = Field(alias="not")
+
+
+def _condition_kind(data: Any) -> str | None:
+    if isinstance(data, BaseModel):
+        data = data.model_dump(by_alias=True)
+    if not isinstance(data, dict):
+        return None
+    for key in ("all", "any", "not"):
+        if key in data:
+            return f"<{key}>"
+    return "<leaf>" if "fact" in data or "op" in data else None
+
+
+Condition = Annotated[
+    Union[  # noqa: UP007 - pydantic's Tag needs the Union spelled out
+        Annotated[Leaf, Tag("<leaf>")],
+        Annotated[AllOf, Tag("<all>")],
+        Annotated[AnyOf, Tag("<any>")],
+        Annotated[NotOf, Tag("<not>")],
+    ],
+    Discriminator(
+        _condition_kind,
+        custom_error_type="condition_form",
+        custom_error_message="a condition is all, any, not, or fact with op",
+    ),
+]
+
+
+class Rule(_Strict):
+    """One recommendation of the guide: when it applies, what it decides and why."""
+
+    id: Annotated[str, Field(pattern=RULE_ID)]
+    decides: Annotated[str, Field(min_length=1, max_length=64)]
+    value: Annotated[str, Field(min_length=1, max_length=64)]
+    priority: Annotated[StrictInt, Field(ge=0, le=1000)] = 0
+    severity: Literal["warning", "tension", "info"] | None = None
+    when: Condition | None = None
+    reason: Texts
+    source: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class RuleFile(_Strict):
+    """A rule file: the stage its rules run at, named parameters, and the rules."""
+
+    stage: Stage | None = None
+    description: Texts | None = None
+    parameters: dict[Annotated[str, Field(pattern=NAME)], Parameter] = {}
+    rules: list[Rule] = []
+
+
+for _model in (AllOf, AnyOf, NotOf, Rule, RuleFile):
+    _model.model_rebuild()
