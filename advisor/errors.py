@@ -63,7 +63,8 @@ class RulebookError(AdvisorError):
     """A rule folder did not load; every finding is listed, errors first."""
 
     def __init__(self, findings: list[Finding]) -> None:
-        self.findings = sorted(findings, key=lambda f: (f.severity != "error", f.file, f.line or 0))
+        unique = list(dict.fromkeys(findings))  # one mistake can be seen twice (en and sv)
+        self.findings = sorted(unique, key=lambda f: (f.severity != "error", f.file, f.line or 0))
         super().__init__(self.format_message())
 
     @property

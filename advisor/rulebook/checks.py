@@ -38,11 +38,13 @@ class FileChecker:
         line = self.lines.line_of(path)
         self.findings.append(Finding(self.file, line, rule, message, severity))  # type: ignore[arg-type]
 
-    def check(self, rule_file: RuleFile) -> list[Finding]:
+    def check(self, rule_file: RuleFile, indexes: list[int] | None = None) -> list[Finding]:
+        """Check the file's rules; `indexes` are their positions in the file (all, by default)."""
         if rule_file.rules and rule_file.stage is None:
             self.add((), None, "a file with rules must name its stage: group, organisation or placement")
             return self.findings
-        for index, rule in enumerate(rule_file.rules):
+        positions = range(len(rule_file.rules)) if indexes is None else indexes
+        for index, rule in zip(positions, rule_file.rules, strict=True):
             assert rule_file.stage is not None  # noqa: S101 - narrowed by the check above
             self._rule(("rules", index), rule, rule_file.stage)
         return self.findings

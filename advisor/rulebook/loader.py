@@ -55,6 +55,7 @@ class Rulebook:
     parameters: Mapping[str, int]
     parameter_texts: Mapping[str, Texts]
     version: str
+    files: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()
     _by_id: dict[str, RuleInfo] = field(default_factory=dict, repr=False, compare=False)
 
@@ -91,7 +92,7 @@ def load_rulebook(folder: Path | str) -> Rulebook:
 def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebook:
     """Build a rulebook from file texts keyed by display name (used for folders and edits)."""
     findings: list[Finding] = []
-    parsed: list[tuple[str, RuleFile, LineMap]] = []
+    parsed: list[tuple[str, RuleFile, LineMap, list[int]]] = []
     if not sources:
         raise RulebookError([Finding(label, None, None, "the folder holds no rule files (*.yaml)")])
     for name in sorted(sources):
@@ -102,7 +103,7 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
     parameters: dict[str, int] = {}
     parameter_texts: dict[str, Texts] = {}
     parameter_where: dict[str, str] = {}
-    for name, rule_file, lines in parsed:
+    for name, rule_file, lines, _ in parsed:
         for key, parameter in rule_file.parameters.items():
             line = lines.line_of(("parameters", key))
             if key in parameter_where:
@@ -115,9 +116,9 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
 
     rules: list[RuleInfo] = []
     first_seen: dict[str, RuleInfo] = {}
-    for name, rule_file, lines in parsed:
-        findings.extend(FileChecker(name, lines, parameters).check(rule_file))
-        for index, rule in enumerate(rule_file.rules):
+    for name, rule_file, lines, indexes in parsed:
+        findings.extend(FileChecker(name, lines, parameters).check(rule_file, indexes))
+        for index, rule in zip(indexes, rule_file.rules, strict=True):
             line = lines.line_of(("rules", index)) or 1
             if rule.id in first_seen:
                 first = first_seen[rule.id]
@@ -130,7 +131,7 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
             first_seen[rule.id] = info
             rules.append(info)
 
-    if parsed and len(parsed) == len(sources):
+    if parsed and len(parsed) == len(sources) and not any(f.severity == "error" for f in findings):
         findings.extend(_folder_findings(label, rules, parameters, parameter_where))
     if any(f.severity == "error" for f in findings):
         raise RulebookError(findings)
@@ -140,11 +141,19 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
         parameters=parameters,
         parameter_texts=parameter_texts,
         version=_version(sources),
+        files=tuple(sorted(sources)),
         findings=tuple(findings),
     )
 
 
-def _parse_file(name: str, raw: bytes, findings: list[Finding]) -> tuple[RuleFile, LineMap] | None:
+def _parse_file(
+    name: str, raw: bytes, findings: list[Finding]
+) -> tuple[RuleFile, LineMap, list[int]] | None:
+    """The file with its valid rules (and their indexes); each invalid rule adds its findings.
+
+    Rules are validated one by one so that a mistake in one rule does not hide the checks of the
+    others: a folder reports every problem at once.
+    """
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -160,12 +169,29 @@ def _parse_file(name: str, raw: bytes, findings: list[Finding]) -> tuple[RuleFil
     if not isinstance(data, dict):
         findings.append(Finding(name, 1, None, "a rule file is a mapping with stage, parameters and rules"))
         return None
+    raw_rules = data.get("rules", [])
+    head = {key: value for key, value in data.items() if key != "rules"}
+    errors: list[Mapping[str, Any]] = []
     try:
-        return RuleFile.model_validate(data), lines
+        rule_file = RuleFile.model_validate(head)
     except ValidationError as exc:
-        for err in exc.errors():
-            findings.append(_schema_finding(name, data, lines, err))
+        errors.extend(exc.errors())
+        rule_file = None
+    if not isinstance(raw_rules, list):
+        errors.append({"loc": ("rules",), "type": "list_type", "msg": "must be a list"})
+        raw_rules = []
+    valid: list[Rule] = []
+    indexes: list[int] = []
+    for index, raw_rule in enumerate(raw_rules):
+        try:
+            valid.append(Rule.model_validate(raw_rule))
+            indexes.append(index)
+        except ValidationError as exc:
+            errors.extend({**err, "loc": ("rules", index, *err["loc"])} for err in exc.errors())
+    findings.extend(_schema_finding(name, data, lines, err) for err in errors)
+    if rule_file is None:
         return None
+    return rule_file.model_copy(update={"rules": valid}), lines, indexes
 
 
 def _schema_finding(name: str, data: Any, lines: LineMap, err: Mapping[str, Any]) -> Finding:

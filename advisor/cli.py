@@ -1,0 +1,105 @@
+"""The `advisor` command: plan an assessment file, check the rules, write their JSON Schema."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from advisor.errors import AdvisorError
+from advisor.facts import load_assessment
+from advisor.planner import make_plan
+from advisor.render import FORMATS
+from advisor.rulebook import RuleFile, load_rulebook
+from advisor.settings import default_rules_dir
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="advisor", description="Plan a Microsoft Intune rollout from the planning guide's rules.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    plan = commands.add_parser("plan", help="plan an assessment file (YAML or JSON, format 1)")
+    plan.add_argument("file", type=Path, help="the assessment file")
+    plan.add_argument("--format", choices=sorted(FORMATS), default="table", help="output format (table)")
+    plan.add_argument("--language", choices=["en", "sv"], help="language of the plan (the file's own)")
+    plan.add_argument("--output", type=Path, help="write here instead of standard output")
+    plan.add_argument("--rules", type=Path, help="rule folder (the shipped rules)")
+
+    rules = commands.add_parser("rules", help="work with rule files")
+    rule_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
+    check = rule_commands.add_parser("check", help="validate and check a rule folder")
+    check.add_argument("dir", type=Path, nargs="?", help="rule folder (the shipped rules)")
+    schema = rule_commands.add_parser("schema", help="write the JSON Schema of rule files")
+    schema.add_argument("--output", type=Path, help="write here instead of standard output")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)  # exits 2 on bad usage
+    try:
+        if args.command == "plan":
+            return _plan(args)
+        if args.rules_command == "check":
+            return _check(args.dir or default_rules_dir())
+        return _schema(args.output)
+    except AdvisorError as exc:
+        print(exc.format_message(), file=sys.stderr)
+        return exc.exit_code
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from advisor.engine import Engine  # the engine (durable_rules) loads only when it plans
+
+    assessment = load_assessment(args.file)
+    engine = Engine(load_rulebook(args.rules or default_rules_dir()))
+    try:
+        with engine.version() as compiled:
+            plan = make_plan(assessment, compiled, args.language)
+    finally:
+        engine.close()
+    text = FORMATS[args.format](plan)
+    encoding = "utf-8-sig" if args.format == "csv" else "utf-8"  # Excel needs the BOM for UTF-8
+    _write(text, args.output, encoding)
+    return 0
+
+
+def _check(folder: Path) -> int:
+    rulebook = load_rulebook(folder)  # raises with every finding if anything blocks
+    for finding in rulebook.findings:
+        print(finding)
+    print(f"{folder}: {len(rulebook.rules)} rules in {len(rulebook.files)} files, "
+          f"version {rulebook.version}: OK")
+    return 0
+
+
+def _schema(output: Path | None) -> int:
+    schema = RuleFile.model_json_schema()
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+              **schema, "title": "Rollout Advisor rule file"}
+    _write(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", output, "utf-8")
+    return 0
+
+
+def _write(text: str, output: Path | None, encoding: str) -> None:
+    """Write atomically: a failed run leaves no file, and never half of one."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding=encoding, newline="") as stream:
+            stream.write(text)
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,129 @@
+"""Loading rule folders: the shipped rulebook is clean; every mistake is named file:line [rule]."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from advisor.errors import RulebookError
+from advisor.rulebook import RuleFile, load_rulebook
+from advisor.rulebook.loader import build_rulebook
+from tests.conftest import FILES, RULES
+
+
+def test_the_shipped_rulebook_loads_without_a_single_finding() -> None:
+    rulebook = load_rulebook(RULES)
+    assert rulebook.findings == ()
+    assert len(rulebook.rules) >= 30
+    for info in rulebook.rules:
+        assert info.rule.reason.en and info.rule.reason.sv and info.rule.source
+
+
+def test_every_problem_of_a_folder_is_reported_at_once() -> None:
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(FILES / "rules_with_errors")
+    lines = [str(f) for f in caught.value.findings]
+    where = str(FILES / "rules_with_errors" / "broken.yaml")
+    expected = [
+        f"{where}:8 [typo-in-fact]: unknown fact 'exectives' (did you mean 'executives'?)",
+        f"{where}:17 [wrong-comparison]: 'gt' does not fit 'ownership' (one of corporate, personal, mixed); use eq, ne, in, not_in",
+        f"{where}:23 [impossible-value]: 'enrollment' cannot be 'self_servce'; it is one of self_service, assisted, tech_fair (did you mean 'self_service'?)",
+        f"{where}:26 [impossible-value]: 'needs_help' cannot be 'hihg'; it is one of low, medium, high (did you mean 'high'?)",
+        f"{where}:27 [impossible-value]: 'users' is a number; 'many' is not",
+        f"{where}:28 [impossible-value]: unknown parameter 'asisted_max_users' (did you mean 'assisted_max_users'?)",
+        f"{where}:30 [impossible-value]: unknown section anchor '#user-self-servce' (did you mean 'user-self-service'?)",
+        f"{where}:35 [no-swedish]: missing Swedish reason text (reason.sv)",
+        f"{where}:38 [no-source]: missing source: every rule cites the guide section behind it (URL#anchor)",
+    ]
+    for line in expected:
+        assert line in lines, "\n".join(lines)
+    # The last rule repeats an id, decides at the wrong stage, names an unknown placeholder and
+    # cites a non-guide URL: all four are reported.
+    last = [line for line in lines if f"{where}:44" in line or f"{where}:47" in line or f"{where}:48" in line]
+    assert any("duplicate rule id (first defined at" in line for line in lines)
+    assert any("'split_by' is decided at the organisation stage, not at the placement stage" in line for line in last)
+    assert any("names '{sitez}', which is no fact or parameter" in line for line in lines)
+    assert any("source must be the planning guide" in line for line in lines)
+    assert "error" in caught.value.format_message().splitlines()[-1]
+
+
+def test_broken_yaml_names_its_line() -> None:
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(FILES / "rules_broken_yaml")
+    assert [f.line for f in caught.value.findings] == [5]
+    assert "not valid YAML" in caught.value.findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("rules: [{id: a, decides: pilot, value: limited, reason: {en: a, sv: b}, source: x}]",
+         "a file with rules must name its stage"),
+        ("stage: group\nrules:\n  - id: Bad_Id\n    decides: pilot\n    value: limited\n"
+         "    reason: {en: a, sv: b}\n    source: x\n", "[Bad_Id]: id: must be 1 to 64 lowercase letters, digits or hyphens"),
+        ("stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, priority: 5000,"
+         " reason: {en: a, sv: b}, source: x}\n", "[a]: priority: must be at most 1000"),
+        ("stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, when: {al: []},"
+         " reason: {en: a, sv: b}, source: x}\n", "a condition is one of all, any, not, or a fact with op"),
+        ("stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, prio: 1,"
+         " reason: {en: a, sv: b}, source: x}\n", "[a]: prio: is not a known field (did you mean 'priority'?)"),
+        ("stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, severity: tension,"
+         " reason: {en: a, sv: b}, source: https://docs.microsoft.com/intune/planning-guide-rollout-plan#pilot}\n",
+         "severity is only for warnings"),
+        ("stage: grupp\n", "stage: must be one of: group, organisation, placement (did you mean 'group'?)"),
+        ("a: &x [1]\nb: *x\n", "anchors and aliases are not allowed"),
+    ],
+)
+def test_rule_file_mistakes(text: str, message: str) -> None:
+    planning = (RULES / "planning.yaml").read_bytes()
+    with pytest.raises(RulebookError) as caught:
+        build_rulebook({"rules/planning.yaml": planning, "rules/x.yaml": text.encode()})
+    assert any(message in str(f) for f in caught.value.findings), caught.value.format_message()
+
+
+def test_untranslated_reason_is_a_warning_not_an_error() -> None:
+    planning = (RULES / "planning.yaml").read_bytes()
+    text = (b"stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, reason: {en: Same, sv: Same},"
+            b" source: 'https://docs.microsoft.com/intune/planning-guide-rollout-plan#pilot'}\n")
+    rulebook = build_rulebook({"rules/planning.yaml": planning, "rules/x.yaml": text})
+    assert [f.severity for f in rulebook.findings] == ["warning"]
+    assert "is it translated?" in str(rulebook.findings[0])
+
+
+def test_a_missing_planner_parameter_blocks_loading() -> None:
+    text = b"parameters: {}\n"
+    with pytest.raises(RulebookError, match="the planner needs parameter 'limited_pilot_size'"):
+        build_rulebook({"rules/x.yaml": text})
+
+
+def test_the_version_changes_whenever_a_rule_file_changes(tmp_path: Path) -> None:
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder, ignore=shutil.ignore_patterns("scenarios", "*.json"))
+    before = load_rulebook(folder).version
+    path = folder / "enrollment.yaml"
+    path.write_text(path.read_text().replace("value: 100\n", "value: 120\n", 1))
+    after = load_rulebook(folder).version
+    assert before != after
+    assert load_rulebook(folder).version == after
+
+
+def test_a_folder_that_does_not_exist_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(RulebookError, match="no such rule folder"):
+        load_rulebook(tmp_path / "missing")
+
+
+def test_an_oversized_rule_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "big.yaml").write_text("# " + "x" * 1_100_000)
+    with pytest.raises(RulebookError, match="larger than"):
+        load_rulebook(tmp_path)
+
+
+def test_the_committed_json_schema_is_current() -> None:
+    from advisor.cli import main
+
+    committed = json.loads((RULES / "rules.schema.json").read_text())
+    assert committed["title"] == "Rollout Advisor rule file"
+    assert committed["$defs"] == RuleFile.model_json_schema()["$defs"]
