@@ -18,7 +18,7 @@ import durable_rules_engine
 
 from advisor.errors import EngineError
 from advisor.facts import FactValue
-from advisor.rulebook.compiler import SINK_RULE, compile_stage, flatten
+from advisor.rulebook.compiler import SESSION_KIND, SESSION_RULE, SINK_RULE, compile_stage, flatten
 from advisor.rulebook.loader import Rulebook
 from advisor.vocabulary import STAGES, Stage
 
@@ -125,7 +125,7 @@ class CompiledRulebook:
             message = c.m
             sinks[message.sid].add((message.fid, rule_id))
 
-        if rule_id == SINK_RULE:
+        if rule_id in (SINK_RULE, SESSION_RULE):
             return lambda c: None
         return record
 
@@ -141,8 +141,9 @@ class CompiledRulebook:
                 sink: set[tuple[int, str]] = set()
                 self._sinks[sid] = sink
                 try:
-                    messages = [{**flatten(stage, f), "kind": stage, "sid": sid, "fid": start + i}
-                                for i, f in enumerate(chunk)]
+                    messages = [{"kind": SESSION_KIND, "sid": sid, "fid": -1}]
+                    messages += [{**flatten(stage, f), "kind": stage, "sid": sid, "fid": start + i}
+                                 for i, f in enumerate(chunk)]
                     state = self._host.assert_facts(name, messages)
                     # Actions' exceptions are swallowed into the state (findings §6, upstream #58).
                     if isinstance(state, dict) and "exception" in state:

@@ -1,0 +1,204 @@
+"""The durable_rules engine against the plain-Python oracle, and the wrapper's safety rules."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import durable_rules_engine
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from advisor.decisions import Facts
+from advisor.engine import POOL_SIZE, CompiledRulebook, Engine, SidPool, fnv1a_32, make_sids
+from advisor.errors import EngineError
+from advisor.facts import group_facts, parse_assessment
+from advisor.oracle import OracleEvaluator, fired
+from advisor.planner import make_plan
+from advisor.rulebook import Rulebook
+from advisor.rulebook.loader import RuleInfo
+from advisor.rulebook.schema import AllOf, AnyOf, Leaf, NotOf, Rule, Texts
+from advisor.vocabulary import GROUP_FACTS, LEVELS, OWNERSHIP, PLATFORMS, REQUIREMENTS, Stage
+from tests.strategies import assessments, groups
+
+
+class Comparing:
+    """An evaluator that asks both the engine and the oracle, and insists they agree."""
+
+    def __init__(self, engine: CompiledRulebook, oracle: OracleEvaluator) -> None:
+        self.engine, self.oracle, self.rulebook = engine, oracle, engine.rulebook
+        self.calls = 0
+
+    def evaluate(self, stage: Stage, facts: Sequence[Facts]) -> list[frozenset[str]]:
+        got, expected = self.engine.evaluate(stage, facts), self.oracle.evaluate(stage, facts)
+        assert got == expected, (stage, facts)
+        self.calls += 1
+        return got
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=assessments())
+def test_engine_and_oracle_fire_the_same_rules_for_random_assessments(
+    data: dict[str, Any], engine: Engine, rulebook: Rulebook
+) -> None:
+    """All three stages, with the facts the planner really passes between them."""
+    with engine.version() as compiled:
+        comparing = Comparing(compiled, OracleEvaluator(rulebook))
+        plan = make_plan(parse_assessment(data), comparing)
+    assert comparing.calls == 3
+    assert sum(len(g.placements) for g in plan.groups) >= len(plan.groups)
+
+
+# -- random rules: the compiler's `not`, `any` and nesting against the oracle ------------------
+
+_INT_FACTS = [n for n, s in GROUP_FACTS.items() if s.kind == "int"]
+
+
+def _leaf() -> st.SearchStrategy[Leaf]:
+    numbers = st.builds(Leaf, fact=st.sampled_from(_INT_FACTS),
+                        op=st.sampled_from(["eq", "ne", "lt", "lte", "gt", "gte"]),
+                        value=st.sampled_from([0, 1, 2, 50, 100, 200, 1000]))
+    number_sets = st.builds(Leaf, fact=st.sampled_from(_INT_FACTS), op=st.sampled_from(["in", "not_in"]),
+                            value=st.lists(st.sampled_from([0, 1, 2, 3, 100]), min_size=1, max_size=3))
+    booleans = st.builds(Leaf, fact=st.sampled_from(["it_department", "executives", "feedback"]),
+                         op=st.sampled_from(["eq", "ne"]), value=st.booleans())
+    levels = st.builds(Leaf, fact=st.sampled_from(["change_readiness", "needs_help", "business_risk"]),
+                       op=st.sampled_from(["in", "not_in"]),
+                       value=st.lists(st.sampled_from(LEVELS), min_size=1, max_size=3))
+    owners = st.builds(Leaf, fact=st.just("ownership"), op=st.sampled_from(["eq", "ne"]),
+                       value=st.sampled_from(OWNERSHIP))
+    sets = st.one_of(
+        st.builds(Leaf, fact=st.just("platforms"), op=st.sampled_from(["contains", "not_contains"]),
+                  value=st.sampled_from(PLATFORMS)),
+        st.builds(Leaf, fact=st.just("requirements"), op=st.sampled_from(["contains", "not_contains"]),
+                  value=st.sampled_from(REQUIREMENTS)))
+    return st.one_of(numbers, number_sets, booleans, levels, owners, sets)
+
+
+conditions = st.recursive(
+    _leaf(),
+    lambda inner: st.one_of(
+        st.builds(AllOf, all=st.lists(inner, max_size=3)),
+        st.builds(AnyOf, any=st.lists(inner, min_size=1, max_size=3)),
+        st.builds(NotOf, not_=inner)),
+    max_leaves=8)
+
+
+def _rulebook(whens: list[Any]) -> Rulebook:
+    texts = Texts(en="x", sv="y")
+    rules = tuple(
+        RuleInfo(Rule(id=f"r{i}", decides="pilot", value="limited", reason=texts, when=when,
+                      source="https://docs.microsoft.com/intune/planning-guide-rollout-plan#pilot"),
+                 "group", "random.yaml", i + 1)
+        for i, when in enumerate(whens))
+    return Rulebook(label="random", rules=rules, parameters={}, parameter_texts={}, version="random")
+
+
+@settings(max_examples=300, deadline=None)
+@given(whens=st.lists(st.one_of(st.none(), conditions), min_size=1, max_size=6),
+       samples=st.lists(groups(0), min_size=1, max_size=12))
+def test_compiled_random_conditions_agree_with_the_oracle(
+    whens: list[Any], samples: list[dict[str, Any]]
+) -> None:
+    rulebook = _rulebook(whens)
+    base = {"version": 1, "organisation": {"name": "R", "rollout_start": "2027-01"}}
+    facts = [group_facts(parse_assessment({**base, "groups": [g]}).groups[0]) for g in samples]
+    compiled = CompiledRulebook(rulebook)
+    try:
+        got = compiled.evaluate("group", facts)
+    finally:
+        compiled.close()
+    assert got == [fired(rulebook.rules, f, {}) for f in facts]
+
+
+# -- safety rules -------------------------------------------------------------------------------
+
+def test_session_ids_never_share_a_hash() -> None:
+    sids = make_sids(1024)
+    assert len({fnv1a_32(s) for s in sids}) == 1024
+    assert fnv1a_32("req-991307") == fnv1a_32("req-1971740")  # the collision the findings show
+
+
+def test_the_pool_bounds_live_sessions_far_below_the_cap() -> None:
+    assert POOL_SIZE <= 128
+    pool = SidPool(2)
+    with pool.session() as a, pool.session() as b:
+        assert a != b
+
+
+def test_sessions_are_deleted_after_every_evaluation(engine: Engine, contoso: Any) -> None:
+    with engine.version() as compiled:
+        make_plan(contoso, compiled)
+        host, name = compiled._host, compiled._names["group"]
+        for sid in make_sids(POOL_SIZE):
+            with pytest.raises(durable_rules_engine.error):
+                host.get_state(name, sid)
+
+
+def test_reload_swaps_and_frees_the_old_ruleset(rulebook: Rulebook, contoso: Any) -> None:
+    engine = Engine(rulebook)
+    with engine.version() as old:
+        engine.reload(rulebook)  # an evaluation is under way on `old`
+        assert engine.retired_pending == 1
+        plan = make_plan(contoso, old)  # it finishes on the old rules
+    assert engine.retired_pending == 0
+    with pytest.raises(EngineError, match="retired"):
+        old.evaluate("group", [])
+    with engine.version() as new:
+        assert new is not old and make_plan(contoso, new) == plan
+    engine.close()
+
+
+def test_many_reloads_free_every_retired_version(rulebook: Rulebook) -> None:
+    engine = Engine(rulebook)
+    handles = []
+    for _ in range(20):
+        with engine.version() as compiled:
+            handles.append(compiled._host.get_ruleset(compiled._names["group"])._handle)
+        engine.reload(rulebook)
+    engine.close()
+    assert engine.retired_pending == 0
+    assert len(set(handles)) == len(handles)
+
+
+def test_concurrent_plans_on_one_engine_are_all_correct(engine: Engine, contoso: Any, rulebook: Rulebook) -> None:
+    expected = make_plan(contoso, OracleEvaluator(rulebook))
+    results: list[bool] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(25):
+                with engine.version() as compiled:
+                    results.append(make_plan(contoso, compiled) == expected)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(results) == 200 and all(results)
+
+
+def test_a_batch_where_no_rule_matches_is_handled(rulebook: Rulebook) -> None:
+    """Without the consuming sentinel, durable raises for the whole batch and later segfaults."""
+    empty = Rulebook(label="empty", rules=(), parameters={}, parameter_texts={}, version="empty")
+    compiled = CompiledRulebook(empty)
+    base = {"version": 1, "organisation": {"name": "R", "rollout_start": "2027-01"}}
+    facts = [group_facts(parse_assessment({**base, "groups": [
+        {"id": "a", "name": "A", "users": 3, "platforms": ["ios"]}]}).groups[0])] * 3
+    assert compiled.evaluate("group", facts) == [frozenset()] * 3
+    compiled.close()
+
+
+def test_more_facts_than_one_batch(engine: Engine, rulebook: Rulebook) -> None:
+    base = {"version": 1, "organisation": {"name": "R", "rollout_start": "2027-01"}}
+    many = [{"id": f"g{i}", "name": "G", "users": i + 1, "platforms": ["ios"], "needs_help": "high"}
+            for i in range(300)]
+    facts: list[Mapping[str, Any]] = [group_facts(g) for g in parse_assessment({**base, "groups": many}).groups]
+    with engine.version() as compiled:
+        assert compiled.evaluate("group", facts) == OracleEvaluator(rulebook).evaluate("group", facts)  # type: ignore[arg-type]
