@@ -20,13 +20,19 @@ from advisor.settings import default_rules_dir
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="advisor", description="Plan a Microsoft Intune rollout from the planning guide's rules.")
+        prog="advisor",
+        description="Plan a Microsoft Intune rollout from the planning guide's rules.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     plan = commands.add_parser("plan", help="plan an assessment file (YAML or JSON, format 1)")
     plan.add_argument("file", type=Path, help="the assessment file")
-    plan.add_argument("--format", choices=sorted(FORMATS), default="table", help="output format (table)")
-    plan.add_argument("--language", choices=["en", "sv"], help="language of the plan (the file's own)")
+    plan.add_argument(
+        "--format", choices=sorted(FORMATS), default="table", help="output format (table)"
+    )
+    plan.add_argument(
+        "--language", choices=["en", "sv"], help="language of the plan (the file's own)"
+    )
     plan.add_argument("--output", type=Path, help="write here instead of standard output")
     plan.add_argument("--rules", type=Path, help="rule folder (the shipped rules)")
 
@@ -72,15 +78,20 @@ def _check(folder: Path) -> int:
     rulebook = load_rulebook(folder)  # raises with every finding if anything blocks
     for finding in rulebook.findings:
         print(finding)
-    print(f"{folder}: {len(rulebook.rules)} rules in {len(rulebook.files)} files, "
-          f"version {rulebook.version}: OK")
+    print(
+        f"{folder}: {len(rulebook.rules)} rules in {len(rulebook.files)} files, "
+        f"version {rulebook.version}: OK"
+    )
     return 0
 
 
 def _schema(output: Path | None) -> int:
     schema = RuleFile.model_json_schema()
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-              **schema, "title": "Rollout Advisor rule file"}
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+        "title": "Rollout Advisor rule file",
+    }
     _write(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", output, "utf-8")
     return 0
 
@@ -91,7 +102,9 @@ def _write(text: str, output: Path | None, encoding: str) -> None:
         sys.stdout.write(text)
         return
     output.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(
+        dir=output.parent, prefix=f".{output.name}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(handle, "w", encoding=encoding, newline="") as stream:
             stream.write(text)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from advisor.facts import FactValue
-from advisor.rulebook.loader import RuleInfo, Rulebook
+from advisor.rulebook.loader import Rulebook, RuleInfo
 from advisor.vocabulary import Stage
 
 Facts = dict[str, FactValue]
@@ -34,8 +34,9 @@ class Decision:
 def decide(rulebook: Rulebook, stage: Stage, fired_ids: Iterable[str], name: str) -> Decision:
     """The fired rule of highest priority wins; ties go to the rule written first."""
     fired_set = set(fired_ids)
-    candidates = [info for info in rulebook.stage(stage)
-                  if info.id in fired_set and info.rule.decides == name]
+    candidates = [
+        info for info in rulebook.stage(stage) if info.id in fired_set and info.rule.decides == name
+    ]
     if not candidates:
         return Decision(name, None, None)
     winner = max(candidates, key=lambda info: info.rule.priority)  # max keeps the first of equals
@@ -44,5 +45,8 @@ def decide(rulebook: Rulebook, stage: Stage, fired_ids: Iterable[str], name: str
 
 def fired_warnings(rulebook: Rulebook, stage: Stage, fired_ids: Iterable[str]) -> list[RuleInfo]:
     fired_set = set(fired_ids)
-    return [info for info in rulebook.stage(stage)
-            if info.id in fired_set and info.rule.decides == "warning"]
+    return [
+        info
+        for info in rulebook.stage(stage)
+        if info.id in fired_set and info.rule.decides == "warning"
+    ]

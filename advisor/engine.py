@@ -18,7 +18,14 @@ import durable_rules_engine
 
 from advisor.errors import EngineError
 from advisor.facts import FactValue
-from advisor.rulebook.compiler import SESSION_KIND, SESSION_RULE, SINK_RULE, compile_stage, flatten
+from advisor.rulebook.compiler import (
+    SESSION_KIND,
+    SESSION_RULE,
+    SINK_RULE,
+    compile_stage,
+    fact_classes,
+    flatten,
+)
 from advisor.rulebook.loader import Rulebook
 from advisor.vocabulary import STAGES, Stage
 
@@ -29,6 +36,8 @@ POOL_SIZE = 64
 # batch keeps the engine's 32-bit fact-id index far from collisions (upstream #376).
 BATCH = 128
 _SID_TIMEOUT_S = 30.0
+# Remembered decisions per stage; cleared whole when full (a plan has at most a few thousand).
+CACHE_LIMIT = 50_000
 
 
 class QuietHost(durable.engine.Host):  # type: ignore[misc] # durable ships no types
@@ -101,6 +110,12 @@ class CompiledRulebook:
         self._closed = False
         self._users = 0
         self._lock = threading.Lock()
+        self._classify = {
+            stage: fact_classes(stage, rulebook.stage(stage), rulebook.parameters)
+            for stage in STAGES
+        }
+        self._cache: dict[Stage, dict[tuple[object, ...], frozenset[str]]] = {s: {} for s in STAGES}
+        self.engine_evaluations = 0  # facts that reached durable_rules (not answered from cache)
         serial = next(_names)
         definitions: dict[str, dict[str, Any]] = {}
         for stage in STAGES:
@@ -129,21 +144,50 @@ class CompiledRulebook:
             return lambda c: None
         return record
 
-    def evaluate(self, stage: Stage, facts: Sequence[Mapping[str, FactValue]]) -> list[frozenset[str]]:
-        """The ids of the rules that fire for each fact set, in order."""
+    def evaluate(
+        self, stage: Stage, facts: Sequence[Mapping[str, FactValue]]
+    ) -> list[frozenset[str]]:
+        """The ids of the rules that fire for each fact set, in order.
+
+        Each equivalence class of facts (see `fact_classes`) is sent to durable_rules once; later
+        facts of the same class get the engine's earlier answer.
+        """
         if self._closed:
             raise EngineError("this rulebook version was retired and freed")
+        cache = self._cache[stage]
+        keys = [self._classify[stage](f) for f in facts]
+        missing: dict[tuple[object, ...], Mapping[str, FactValue]] = {}
+        for key, f in zip(keys, facts, strict=True):
+            if key not in cache:
+                missing.setdefault(key, f)
+        answers = self.evaluate_uncached(stage, list(missing.values())) if missing else []
+        found = dict(zip(missing, answers, strict=True))
+        result = [found[key] if key in found else cache[key] for key in keys]
+        if len(cache) + len(found) > CACHE_LIMIT:
+            cache.clear()
+        cache.update(found)
+        return result
+
+    def evaluate_uncached(
+        self, stage: Stage, facts: Sequence[Mapping[str, FactValue]]
+    ) -> list[frozenset[str]]:
+        """Every fact set through durable_rules, in batches on pooled session ids."""
+        if self._closed:
+            raise EngineError("this rulebook version was retired and freed")
+        self.engine_evaluations += len(facts)
         name = self._names[stage]
         fired: list[set[str]] = [set() for _ in facts]
         for start in range(0, len(facts), BATCH):
-            chunk = facts[start:start + BATCH]
+            chunk = facts[start : start + BATCH]
             with self._pool.session() as sid:
                 sink: set[tuple[int, str]] = set()
                 self._sinks[sid] = sink
                 try:
                     messages = [{"kind": SESSION_KIND, "sid": sid, "fid": -1}]
-                    messages += [{**flatten(stage, f), "kind": stage, "sid": sid, "fid": start + i}
-                                 for i, f in enumerate(chunk)]
+                    messages += [
+                        {**flatten(stage, f), "kind": stage, "sid": sid, "fid": start + i}
+                        for i, f in enumerate(chunk)
+                    ]
                     state = self._host.assert_facts(name, messages)
                     # Actions' exceptions are swallowed into the state (findings §6, upstream #58).
                     if isinstance(state, dict) and "exception" in state:

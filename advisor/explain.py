@@ -26,12 +26,20 @@ _OPS: dict[str, dict[Language, str]] = {
     "contains": {"en": "{label} include {value}", "sv": "{label} omfattar {value}"},
     "not_contains": {"en": "{label} do not include {value}", "sv": "{label} omfattar inte {value}"},
 }
-_JOIN = {"or": {"en": " or ", "sv": " eller "}, "and": {"en": " and ", "sv": " och "},
-         "nor": {"en": " nor ", "sv": " eller "}}
+_JOIN = {
+    "or": {"en": " or ", "sv": " eller "},
+    "and": {"en": " and ", "sv": " och "},
+    "nor": {"en": " nor ", "sv": " eller "},
+}
 _TEXTS: dict[str, dict[Language, str]] = {
-    "needs": {"en": "Needs {condition} (here: {actual}).", "sv": "Kräver {condition} (här: {actual})."},
-    "excluded": {"en": "Does not apply when {condition} (here: {actual}).",
-                 "sv": "Gäller inte när {condition} (här: {actual})."},
+    "needs": {
+        "en": "Needs {condition} (here: {actual}).",
+        "sv": "Kräver {condition} (här: {actual}).",
+    },
+    "excluded": {
+        "en": "Does not apply when {condition} (here: {actual}).",
+        "sv": "Gäller inte när {condition} (här: {actual}).",
+    },
     "outranked": {
         "en": "Also applies, but rule {winner} has higher priority ({high} over {low}).",
         "sv": "Gäller också, men regeln {winner} har högre prioritet ({high} mot {low}).",
@@ -56,7 +64,9 @@ def json_value(value: FactValue) -> Any:
     return sorted(value) if isinstance(value, frozenset) else value
 
 
-def describe(node: Condition, language: Language, parameters: Mapping[str, int], stage_facts: str) -> str:
+def describe(
+    node: Condition, language: Language, parameters: Mapping[str, int], stage_facts: str
+) -> str:
     """A condition in words, such as `help needed to enroll: high`."""
     specs = FACTS_BY_STAGE[stage_facts]  # type: ignore[index]
     if isinstance(node, Leaf):
@@ -76,16 +86,24 @@ def describe(node: Condition, language: Language, parameters: Mapping[str, int],
     return joiner.join(describe(c, language, parameters, stage_facts) for c in children)
 
 
-def reason_text(info: RuleInfo, language: Language, facts: Mapping[str, FactValue],
-                parameters: Mapping[str, int]) -> str:
+def reason_text(
+    info: RuleInfo,
+    language: Language,
+    facts: Mapping[str, FactValue],
+    parameters: Mapping[str, int],
+) -> str:
     """The rule's own reason, with `{fact}` and `{parameter}` placeholders filled in."""
     template = getattr(info.rule.reason, language)
     values = {**{k: show_value(v, language) for k, v in facts.items()}, **parameters}
     return string.Formatter().vformat(template, (), values)
 
 
-def reason(info: RuleInfo, language: Language, facts: Mapping[str, FactValue],
-           parameters: Mapping[str, int]) -> Reason:
+def reason(
+    info: RuleInfo,
+    language: Language,
+    facts: Mapping[str, FactValue],
+    parameters: Mapping[str, int],
+) -> Reason:
     """Why a rule that fired decided what it did, with the facts it matched."""
     matched = matched_facts(info.rule.when, facts, parameters)
     return Reason(
@@ -96,27 +114,39 @@ def reason(info: RuleInfo, language: Language, facts: Mapping[str, FactValue],
     )
 
 
-def why_not(info: RuleInfo, language: Language, facts: Mapping[str, FactValue],
-            parameters: Mapping[str, int], winner: RuleInfo | None) -> Reason:
+def why_not(
+    info: RuleInfo,
+    language: Language,
+    facts: Mapping[str, FactValue],
+    parameters: Mapping[str, int],
+    winner: RuleInfo | None,
+) -> Reason:
     """Why a rule's conclusion lost: the condition that failed, or the rule that outranked it."""
     failure: Failure | None = first_failure(info.rule.when, facts, parameters)
     if failure is None:
         assert winner is not None  # noqa: S101 - a rule that held lost only to a winner
         text = _TEXTS["outranked"][language].format(
-            winner=winner.id, high=winner.rule.priority, low=info.rule.priority)
+            winner=winner.id, high=winner.rule.priority, low=info.rule.priority
+        )
         shown = matched_facts(info.rule.when, facts, parameters)
     else:
         shown = {leaf.fact: facts[leaf.fact] for leaf in leaves(failure.node)}
         if len(shown) == 1:
             actual = show_value(next(iter(shown.values())), language)
         else:
-            actual = "; ".join(f"{FACTS_BY_STAGE[info.stage][k].label(language)}: "
-                               f"{show_value(v, language)}" for k, v in shown.items())
+            actual = "; ".join(
+                f"{FACTS_BY_STAGE[info.stage][k].label(language)}: {show_value(v, language)}"
+                for k, v in shown.items()
+            )
         condition = describe(failure.node, language, parameters, info.stage)
         key = "excluded" if failure.excluded else "needs"
         text = _TEXTS[key][language].format(condition=condition, actual=actual)
-    return Reason(rule=info.id, text=text, source=localized_source(info.rule.source, language),
-                  facts={k: json_value(v) for k, v in shown.items()})
+    return Reason(
+        rule=info.id,
+        text=text,
+        source=localized_source(info.rule.source, language),
+        facts={k: json_value(v) for k, v in shown.items()},
+    )
 
 
 __all__ = ["describe", "reason", "reason_text", "show_value", "why_not"]

@@ -65,8 +65,9 @@ class Group(_Frozen):
     devices: Annotated[Count, Field(ge=0, le=100_000_000)] | None = None
     platforms: Annotated[list[Platform], Field(min_length=1)]
     ownership: Literal["corporate", "personal", "mixed"] = "corporate"
-    locations: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
-                         Field(max_length=200)] = []
+    locations: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=200)
+    ] = []
     it_department: StrictBool = False
     executives: StrictBool = False
     change_readiness: Level = "medium"
@@ -80,8 +81,9 @@ class Group(_Frozen):
     def _no_repeats(cls, values: list[str]) -> list[str]:
         repeated = sorted({v for v in values if values.count(v) > 1})
         if repeated:
-            raise PydanticCustomError("repeated", "lists {values} more than once",
-                                      {"values": ", ".join(repeated)})
+            raise PydanticCustomError(
+                "repeated", "lists {values} more than once", {"values": ", ".join(repeated)}
+            )
         return values
 
     @property
@@ -102,7 +104,8 @@ class Assessment(_Frozen):
     def _unique_ids(self) -> Assessment:
         for index, (group_id, first) in duplicate_ids([g.id for g in self.groups]):
             raise PydanticCustomError(
-                "duplicate_id", "groups[{index}].id: '{id}' is already used by groups[{first}]",
+                "duplicate_id",
+                "groups[{index}].id: '{id}' is already used by groups[{first}]",
                 {"index": index, "id": group_id, "first": first},
             )
         return self
@@ -129,13 +132,16 @@ KNOWN_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def parse_assessment(data: Any, source: str = "assessment", language: Language = "en") -> Assessment:
+def parse_assessment(
+    data: Any, source: str = "assessment", language: Language = "en"
+) -> Assessment:
     """Validate already-parsed data; every problem is reported at once, by path."""
     try:
         return Assessment.model_validate(data)
     except ValidationError as exc:
         problems = [
-            describe_validation_error(err, language, KNOWN_FIELDS) for err in exc.errors()
+            describe_validation_error(err, language, KNOWN_FIELDS)
+            for err in exc.errors()
             if err["type"] != "duplicate_id"
         ]
         # Pydantic skips model checks when a field failed; name repeated ids all the same.
@@ -143,9 +149,12 @@ def parse_assessment(data: Any, source: str = "assessment", language: Language =
         if isinstance(groups, list):
             ids = [g.get("id") if isinstance(g, dict) else None for g in groups]
             for index, (group_id, first) in duplicate_ids(ids):
-                problems.append(Problem(
-                    f"groups[{index}].id", text("duplicate_id", language, id=group_id, first=first)
-                ))
+                problems.append(
+                    Problem(
+                        f"groups[{index}].id",
+                        text("duplicate_id", language, id=group_id, first=first),
+                    )
+                )
         raise InputError(source, problems) from None
 
 
@@ -155,7 +164,9 @@ def load_assessment(path: Path | str, language: Language = "en") -> Assessment:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(str(path), [Problem("", f"cannot read the file: {exc.strerror}")]) from None
+        raise InputError(
+            str(path), [Problem("", f"cannot read the file: {exc.strerror}")]
+        ) from None
     return loads_assessment(raw, str(path), language)
 
 
@@ -167,7 +178,9 @@ def loads_assessment(raw: bytes | str, source: str, language: Language = "en") -
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(source, [Problem("", f"line {exc.lineno}: not valid JSON: {exc.msg}")]) from None
+            raise InputError(
+                source, [Problem("", f"line {exc.lineno}: not valid JSON: {exc.msg}")]
+            ) from None
     else:
         try:
             data, _ = load_yaml(text)
@@ -175,7 +188,10 @@ def loads_assessment(raw: bytes | str, source: str, language: Language = "en") -
             where = f"line {exc.line}: " if exc.line else ""
             raise InputError(source, [Problem("", where + exc.message)]) from None
     if not isinstance(data, dict):
-        raise InputError(source, [Problem("", "the file must hold a mapping with version, organisation and groups")])
+        raise InputError(
+            source,
+            [Problem("", "the file must hold a mapping with version, organisation and groups")],
+        )
     return parse_assessment(data, source, language)
 
 

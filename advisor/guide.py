@@ -8,17 +8,26 @@ GUIDE_URL = "https://docs.microsoft.com/intune/planning-guide-rollout-plan"
 GUIDE_URL_SV = "https://docs.microsoft.com/sv-se/intune/planning-guide-rollout-plan"
 
 SECTIONS: dict[str, dict[Language, str]] = {
-    "develop-a-rollout-plan": {"en": "Develop a rollout plan", "sv": "Utveckla en distributionsplan"},
+    "develop-a-rollout-plan": {
+        "en": "Develop a rollout plan",
+        "sv": "Utveckla en distributionsplan",
+    },
     "targeted-groups-and-timeframes": {
-        "en": "Targeted groups and timeframes", "sv": "Målgrupper och tidsramar"},
+        "en": "Targeted groups and timeframes",
+        "sv": "Målgrupper och tidsramar",
+    },
     "rollout-phases": {"en": "Rollout phases", "sv": "Distributionsfaser"},
     "pilot": {"en": "Pilot", "sv": "Pilottest"},
     "production-rollout": {"en": "Production rollout", "sv": "Produktionsdistribution"},
     "match-rollout-groups-to-enrollment-approaches": {
         "en": "Match rollout groups to enrollment approaches",
-        "sv": "Matcha distributionsgrupper med registreringsmetoder"},
+        "sv": "Matcha distributionsgrupper med registreringsmetoder",
+    },
     "user-self-service": {"en": "User self-service", "sv": "Självbetjäning för användare"},
-    "user-assisted-enrollment": {"en": "User-assisted enrollment", "sv": "Användarstödd registrering"},
+    "user-assisted-enrollment": {
+        "en": "User-assisted enrollment",
+        "sv": "Användarstödd registrering",
+    },
     "it-tech-fair": {"en": "IT tech fair", "sv": "IT-teknikmässa"},
 }
 

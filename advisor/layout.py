@@ -17,10 +17,11 @@ class Slot:
     """One production phase being filled: (group index, users) entries."""
 
     entries: list[tuple[int, int]] = field(default_factory=list)
+    users: int = 0
 
-    @property
-    def users(self) -> int:
-        return sum(users for _, users in self.entries)
+    def add(self, group: int, users: int) -> None:
+        self.entries.append((group, users))
+        self.users += users
 
 
 @dataclass(frozen=True)
@@ -31,14 +32,16 @@ class Unit:
     members: tuple[int, ...]
 
 
-def units_for(split: str, groups: Sequence[Group], indices: Sequence[int],
-              waves: Sequence[str]) -> list[list[Unit]]:
+def units_for(
+    split: str, groups: Sequence[Group], indices: Sequence[int], waves: Sequence[str]
+) -> list[list[Unit]]:
     """Bins of units: the units of one bin may share a phase, bins never do.
 
     By department, departments stay whole and the bins are the waves, so several small
     departments of one wave share a phase. By geography or platform, each site or platform is
     a bin of its own (one place, or one platform, per phase), ordered by its readiest group.
     """
+
     def rank(i: int) -> int:
         return WAVES.index(waves[i])
 
@@ -53,7 +56,9 @@ def units_for(split: str, groups: Sequence[Group], indices: Sequence[int],
     by_key: dict[str, list[int]] = {}
     for i in indices:
         by_key.setdefault(key(i), []).append(i)
-    units = [Unit(k, tuple(sorted(members, key=lambda i: (rank(i), i)))) for k, members in by_key.items()]
+    units = [
+        Unit(k, tuple(sorted(members, key=lambda i: (rank(i), i)))) for k, members in by_key.items()
+    ]
     if split == "department":
         bins: dict[int, list[Unit]] = {}
         for unit in sorted(units, key=lambda u: (max(rank(i) for i in u.members), u.members[0])):
@@ -67,7 +72,9 @@ def units_for(split: str, groups: Sequence[Group], indices: Sequence[int],
     return [[unit] for unit in sorted(units, key=order)]
 
 
-def pack(bins: Sequence[Sequence[Unit]], groups: Sequence[Group], capacity: int | None) -> list[Slot]:
+def pack(
+    bins: Sequence[Sequence[Unit]], groups: Sequence[Group], capacity: int | None
+) -> list[Slot]:
     """Fill phases bin by bin: a unit that does not fit moves to a new phase; a group larger than
     a whole month is spread over consecutive phases."""
     slots: list[Slot] = []
@@ -83,11 +90,13 @@ def pack(bins: Sequence[Sequence[Unit]], groups: Sequence[Group], capacity: int 
                 remaining = groups[i].users
                 while remaining:
                     room = remaining if capacity is None else capacity - slot.users
-                    if room <= 0 or (remaining > room and remaining <= (capacity or 0) and slot.entries):
+                    if room <= 0 or (
+                        remaining > room and remaining <= (capacity or 0) and slot.entries
+                    ):
                         slot = Slot()  # a new month, rather than splitting a group that fits one
                         slots.append(slot)
                         continue
                     take = min(remaining, room)
-                    slot.entries.append((i, take))
+                    slot.add(i, take)
                     remaining -= take
     return [slot for slot in slots if slot.entries]

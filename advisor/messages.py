@@ -33,7 +33,10 @@ _TEXTS: dict[str, dict[Language, str]] = {
     },
     "form": {"en": "does not have the expected form", "sv": "har inte förväntad form"},
     "did_you_mean": {"en": " (did you mean '{hint}'?)", "sv": " (menade du '{hint}'?)"},
-    "version": {"en": "must be 1 (the only format version)", "sv": "måste vara 1 (den enda formatversionen)"},
+    "version": {
+        "en": "must be 1 (the only format version)",
+        "sv": "måste vara 1 (den enda formatversionen)",
+    },
     "month_form": {
         "en": "must be a month written YYYY-MM, for example 2027-07",
         "sv": "måste vara en månad skriven ÅÅÅÅ-MM, till exempel 2027-07",
@@ -97,7 +100,9 @@ def describe_validation_error(
         return Problem(path, message)
     if kind == "extra_forbidden":
         container = next((p for p in reversed(loc[:-1]) if isinstance(p, str)), "")
-        hint = did_you_mean(loc[-1] if loc else None, (known_fields or {}).get(container, ()), language)
+        hint = did_you_mean(
+            loc[-1] if loc else None, (known_fields or {}).get(container, ()), language
+        )
         return Problem(path, text("extra_forbidden", language) + hint)
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from advisor.facts import FactValue
-from advisor.rulebook.loader import RuleInfo, Rulebook
+from advisor.rulebook.loader import Rulebook, RuleInfo
 from advisor.rulebook.schema import AllOf, AnyOf, Condition, Leaf, NotOf
 from advisor.vocabulary import Stage
 
@@ -64,32 +64,46 @@ def leaves(node: Condition | None) -> list[Leaf]:
         return [node]
     if isinstance(node, NotOf):
         return leaves(node.not_)
-    return [leaf for child in (node.all if isinstance(node, AllOf) else node.any) for leaf in leaves(child)]
+    return [
+        leaf
+        for child in (node.all if isinstance(node, AllOf) else node.any)
+        for leaf in leaves(child)
+    ]
 
 
-def matched_facts(node: Condition | None, facts: Facts, parameters: Mapping[str, int]) -> dict[str, FactValue]:
-    """The facts a holding condition looked at, with their values (only the `any` branches that held)."""
+def matched_facts(
+    node: Condition | None, facts: Facts, parameters: Mapping[str, int]
+) -> dict[str, FactValue]:
+    """The facts a holding condition looked at, with their values (held `any` branches only)."""
     if node is None:
         return {}
     if isinstance(node, Leaf):
         return {node.fact: facts[node.fact]}
     if isinstance(node, AllOf):
-        return {k: v for child in node.all for k, v in matched_facts(child, facts, parameters).items()}
+        return {
+            k: v for child in node.all for k, v in matched_facts(child, facts, parameters).items()
+        }
     if isinstance(node, AnyOf):
-        return {k: v for child in node.any if holds(child, facts, parameters)
-                for k, v in matched_facts(child, facts, parameters).items()}
+        return {
+            k: v
+            for child in node.any
+            if holds(child, facts, parameters)
+            for k, v in matched_facts(child, facts, parameters).items()
+        }
     return {leaf.fact: facts[leaf.fact] for leaf in leaves(node.not_)}
 
 
 @dataclass(frozen=True)
 class Failure:
-    """Why a condition did not hold: the part that failed, and whether it failed by holding (`not`)."""
+    """Why a condition did not hold: the part that failed, and whether it failed by holding."""
 
     node: Condition
     excluded: bool = False
 
 
-def first_failure(node: Condition | None, facts: Facts, parameters: Mapping[str, int]) -> Failure | None:
+def first_failure(
+    node: Condition | None, facts: Facts, parameters: Mapping[str, int]
+) -> Failure | None:
     """The first part of a condition that fails for these facts, or None if it holds."""
     if node is None or holds(node, facts, parameters):
         return None

@@ -22,17 +22,21 @@ from advisor.plan import (
     SplitBy,
     Warning,
 )
-from advisor.rulebook.loader import RuleInfo, Rulebook
+from advisor.rulebook.loader import Rulebook, RuleInfo
 from advisor.vocabulary import APPROACHES, DECISIONS, Language, Stage, term
 
 # When no rule decides, the planner falls back to the guide's plainest choice and says so.
-FALLBACK = {"pilot": "production", "wave": "middle", "split_by": "department",
-            "enrollment": "self_service"}
+FALLBACK = {
+    "pilot": "production",
+    "wave": "middle",
+    "split_by": "department",
+    "enrollment": "self_service",
+}
 _UNDECIDED: dict[Language, str] = {
     "en": "No rule decided the {decision} for this case; the planner assumed '{value}'. "
-          "The rulebook has a gap.",
+    "The rulebook has a gap.",
     "sv": "Ingen regel avgjorde {decision} i det här fallet; planeraren antog '{value}'. "
-          "Regelboken har en lucka.",
+    "Regelboken har en lucka.",
 }
 
 
@@ -50,13 +54,19 @@ class _Placed:
     month: str
     users: int
     facts: Facts = field(default_factory=dict)
-    enrollment: Decision | None = None
+    enrollment: Decision = field(default_factory=lambda: Decision("enrollment", None, None))
+
+    @property
+    def approach(self) -> str:
+        return self.enrollment.value or FALLBACK["enrollment"]
 
 
 class Planner:
     """Plans one assessment with one rulebook version (engine or oracle)."""
 
-    def __init__(self, assessment: Assessment, evaluator: Evaluator, language: Language | None = None):
+    def __init__(
+        self, assessment: Assessment, evaluator: Evaluator, language: Language | None = None
+    ):
         self.assessment = assessment
         self.evaluator = evaluator
         self.rulebook: Rulebook = evaluator.rulebook
@@ -79,45 +89,75 @@ class Planner:
         split = self._decide("organisation", org_fired, "split_by", None)
         self._warn("organisation", org_fired, org_facts, None)
 
-        placed = self._layout([d.value or "" for d in pilot], [d.value or "" for d in wave],
-                              split.value or FALLBACK["split_by"])
+        placed = self._layout(
+            [d.value or "" for d in pilot],
+            [d.value or "" for d in wave],
+            split.value or FALLBACK["split_by"],
+        )
+        month_users: dict[str, int] = {}
+        production_phases: dict[int, int] = {}
         for p in placed:
-            p.facts = {**group_facts_[p.group], **self._placement_facts(p, placed)}
+            month_users[p.month] = month_users.get(p.month, 0) + p.users
+            production_phases[p.group] = production_phases.get(p.group, 0) + (
+                p.kind == "production"
+            )
+        for p in placed:
+            p.facts = {
+                **group_facts_[p.group],
+                **self._placement_facts(p, month_users[p.month], production_phases[p.group]),
+            }
         placement_fired = self.evaluator.evaluate("placement", [p.facts for p in placed])
         for p, fired in zip(placed, placement_fired, strict=True):
             p.enrollment = self._decide("placement", fired, "enrollment", p.group)
             self._warn("placement", fired, p.facts, self.groups[p.group].id)
 
+        by_group: dict[int, list[_Placed]] = {}
+        for p in placed:
+            by_group.setdefault(p.group, []).append(p)
         return Plan(
             language=self.language,
             organisation=self.assessment.organisation.name,
             rulebook=RulebookRef(version=self.rulebook.version, rules=len(self.rulebook.rules)),
             split_by=SplitBy(
-                value=split.value or FALLBACK["split_by"],  # type: ignore[arg-type]
+                value=split.value or FALLBACK["split_by"],
                 reasons=self._reasons([split], org_facts),
             ),
             phases=self._phases(placed),
-            groups=[self._group_plan(i, pilot[i], wave[i], group_facts_[i], placed)
-                    for i in range(len(self.groups))],
+            groups=[
+                self._group_plan(i, pilot[i], wave[i], group_facts_[i], by_group.get(i, []))
+                for i in range(len(self.groups))
+            ],
             warnings=self._unique_warnings(),
         )
 
-    def _decide(self, stage: Stage, fired: frozenset[str], name: str, group: int | None) -> Decision:
+    def _decide(
+        self, stage: Stage, fired: frozenset[str], name: str, group: int | None
+    ) -> Decision:
         decision = decide(self.rulebook, stage, fired, name)
         if decision.winner is None:
             value = FALLBACK[name]
-            self.warnings.append(Warning(
-                code="rule-gap", group=None if group is None else self.groups[group].id,
-                text=_UNDECIDED[self.language].format(decision=name, value=value)))
+            self.warnings.append(
+                Warning(
+                    code="rule-gap",
+                    group=None if group is None else self.groups[group].id,
+                    text=_UNDECIDED[self.language].format(decision=name, value=value),
+                )
+            )
             return Decision(name, value, None)
         return decision
 
     def _warn(self, stage: Stage, fired: frozenset[str], facts: Facts, group: str | None) -> None:
         for info in fired_warnings(self.rulebook, stage, fired):
-            self.warnings.append(Warning(
-                code=info.rule.value, group=group, severity=info.rule.severity or "warning",
-                text=reason_text(info, self.language, facts, self.params), rule=info.id,
-                source=localized_source(info.rule.source, self.language)))
+            self.warnings.append(
+                Warning(
+                    code=info.rule.value,
+                    group=group,
+                    severity=info.rule.severity or "warning",
+                    text=reason_text(info, self.language, facts, self.params),
+                    rule=info.id,
+                    source=localized_source(info.rule.source, self.language),
+                )
+            )
 
     def _unique_warnings(self) -> list[Warning]:
         seen: set[tuple[str, str | None]] = set()
@@ -132,8 +172,12 @@ class Planner:
     def _organisation_facts(self, pilot: Sequence[str]) -> Facts:
         org = self.assessment.organisation
         total = sum(g.users for g in self.groups)
-        in_pilot = [g for g, p in zip(self.groups, pilot, strict=True) if p in ("limited", "expanded")]
-        later = [g for g, p in zip(self.groups, pilot, strict=True) if p not in ("limited", "expanded")]
+        in_pilot = [
+            g for g, p in zip(self.groups, pilot, strict=True) if p in ("limited", "expanded")
+        ]
+        later = [
+            g for g, p in zip(self.groups, pilot, strict=True) if p not in ("limited", "expanded")
+        ]
         piloted = {p for g in in_pilot for p in g.platforms}
         return {
             "split_by_choice": org.split_by,
@@ -142,8 +186,9 @@ class Planner:
             "sites": len({loc.strip().casefold() for g in self.groups for loc in g.locations}),
             "platform_count": len({p for g in self.groups for p in g.platforms}),
             "support_capacity_set": org.support_capacity is not None,
-            "support_share_percent": (org.support_capacity * 100 // total
-                                      if org.support_capacity is not None else 100),
+            "support_share_percent": (
+                org.support_capacity * 100 // total if org.support_capacity is not None else 100
+            ),
             "it_groups": sum(g.it_department for g in self.groups),
             "limited_pilot_groups": sum(p == "limited" for p in pilot),
             "pilot_groups": len(in_pilot),
@@ -152,15 +197,14 @@ class Planner:
             "platforms_not_piloted": len({p for g in later for p in g.platforms} - piloted),
         }
 
-    def _placement_facts(self, p: _Placed, placed: Sequence[_Placed]) -> Facts:
+    def _placement_facts(self, p: _Placed, month_users: int, production_phases: int) -> Facts:
         capacity = self.assessment.organisation.support_capacity
-        month_users = sum(q.users for q in placed if q.month == p.month)
         return {
             "phase": p.kind,
             "phase_number": p.number or 0,
             "phase_users": p.users,
             "phase_load_percent": month_users * 100 // capacity if capacity else 0,
-            "production_phases": sum(q.group == p.group and q.kind == "production" for q in placed),
+            "production_phases": production_phases,
         }
 
     # -- months -----------------------------------------------------------------------------
@@ -189,24 +233,33 @@ class Planner:
         bins = units_for(split, self.groups, production, wave)
         slots = pack(bins, self.groups, self.assessment.organisation.support_capacity)
         for number, slot in enumerate(slots, start=1):
-            placed.extend(_Placed(i, "production", number, month, users) for i, users in slot.entries)
+            placed.extend(
+                _Placed(i, "production", number, month, users) for i, users in slot.entries
+            )
             month = add_months(month, 1)
         return placed
 
     # -- the plan ---------------------------------------------------------------------------
     def _phases(self, placed: Sequence[_Placed]) -> list[Phase]:
         phases: list[Phase] = []
-        keys: list[tuple[str, int | None, str]] = []
+        by_phase: dict[tuple[str, int | None, str], list[Entry]] = {}  # in the order phases run
         for p in placed:
-            if (p.kind, p.number, p.month) not in keys:
-                keys.append((p.kind, p.number, p.month))
-        for kind, number, month in keys:
-            entries = [Entry(group=self.groups[p.group].id, users=p.users,
-                             enrollment=p.enrollment.value)  # type: ignore[union-attr,arg-type]
-                       for p in placed if (p.kind, p.number, p.month) == (kind, number, month)]
-            title = term(kind, self.language, number=number) if number else term(kind, self.language)
-            phases.append(Phase(kind=kind, number=number, month=month,  # type: ignore[arg-type]
-                                title=title, entries=entries))
+            by_phase.setdefault((p.kind, p.number, p.month), []).append(
+                Entry(group=self.groups[p.group].id, users=p.users, enrollment=p.approach)
+            )
+        for (kind, number, month), entries in by_phase.items():
+            title = (
+                term(kind, self.language, number=number) if number else term(kind, self.language)
+            )
+            phases.append(
+                Phase(
+                    kind=kind,
+                    number=number,
+                    month=month,
+                    title=title,
+                    entries=entries,
+                )
+            )
         return phases
 
     def _reasons(self, decisions: Sequence[Decision], facts: Facts) -> list[Reason]:
@@ -216,38 +269,59 @@ class Planner:
                 reasons.append(reason(decision.winner, self.language, facts, self.params))
         return reasons
 
-    def _group_plan(self, i: int, pilot: Decision, wave: Decision, facts: Facts,
-                    placed: Sequence[_Placed]) -> GroupPlan:
-        mine = [p for p in placed if p.group == i]
+    def _group_plan(
+        self, i: int, pilot: Decision, wave: Decision, facts: Facts, placed: Sequence[_Placed]
+    ) -> GroupPlan:
+        mine = list(placed)  # this group's placements
         reasons = self._reasons([pilot], facts)
         if any(p.kind == "production" for p in mine):
             reasons += self._reasons([wave], facts)
         for p in mine:
-            reasons += [r for r in self._reasons([p.enrollment], p.facts)  # type: ignore[list-item]
-                        if all(r.rule != known.rule for known in reasons)]
-        used = {p.enrollment.value for p in mine if p.enrollment}
+            reasons += [
+                r
+                for r in self._reasons([p.enrollment], p.facts)
+                if all(r.rule != known.rule for known in reasons)
+            ]
+        used = {p.approach for p in mine}
         first = mine[0]
         alternatives = [
-            Alternative(enrollment=approach,  # type: ignore[arg-type]
-                        why_not=self._why_not(approach, first))
-            for approach in APPROACHES if approach not in used
+            Alternative(
+                enrollment=approach,
+                why_not=self._why_not(approach, first),
+            )
+            for approach in APPROACHES
+            if approach not in used
         ]
         return GroupPlan(
-            id=self.groups[i].id, name=self.groups[i].name,
-            placements=[Placement(phase=p.kind, number=p.number, month=p.month,  # type: ignore[arg-type]
-                                  users=p.users, enrollment=p.enrollment.value)  # type: ignore[union-attr,arg-type]
-                        for p in mine],
-            reasons=reasons, alternatives=alternatives,
+            id=self.groups[i].id,
+            name=self.groups[i].name,
+            placements=[
+                Placement(
+                    phase=p.kind,
+                    number=p.number,
+                    month=p.month,
+                    users=p.users,
+                    enrollment=p.approach,
+                )
+                for p in mine
+            ],
+            reasons=reasons,
+            alternatives=alternatives,
         )
 
     def _why_not(self, approach: str, p: _Placed) -> list[Reason]:
-        winner: RuleInfo | None = p.enrollment.winner if p.enrollment else None
-        rules = [info for info in self.rulebook.stage("placement")
-                 if info.rule.decides == "enrollment" and info.rule.value == approach]
+        winner: RuleInfo | None = p.enrollment.winner
+        rules = [
+            info
+            for info in self.rulebook.stage("placement")
+            if info.rule.decides == "enrollment" and info.rule.value == approach
+        ]
         return [why_not(info, self.language, p.facts, self.params, winner) for info in rules]
 
 
-def make_plan(assessment: Assessment, evaluator: Evaluator, language: Language | None = None) -> Plan:
+def make_plan(
+    assessment: Assessment, evaluator: Evaluator, language: Language | None = None
+) -> Plan:
     """Plan an assessment with a rulebook version held by the caller (engine or oracle)."""
     return Planner(assessment, evaluator, language).run()
 

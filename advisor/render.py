@@ -5,15 +5,20 @@ from __future__ import annotations
 import csv
 import io
 
-from advisor.planner import add_months
 from advisor.plan import Plan
+from advisor.planner import add_months
 from advisor.vocabulary import APPROACHES, Language, month_name, term
 
 _WORDS: dict[str, dict[Language, str]] = {
     "plan_for": {"en": "Rollout plan for {name}", "sv": "Distributionsplan för {name}"},
-    "split": {"en": "Production phases split by {value}", "sv": "Produktionsfaserna delas in efter {value}"},
-    "rulebook": {"en": "Rulebook version {version} ({rules} rules)",
-                 "sv": "Regelboksversion {version} ({rules} regler)"},
+    "split": {
+        "en": "Production phases split by {value}",
+        "sv": "Produktionsfaserna delas in efter {value}",
+    },
+    "rulebook": {
+        "en": "Rulebook version {version} ({rules} rules)",
+        "sv": "Regelboksversion {version} ({rules} regler)",
+    },
     "warnings": {"en": "Warnings", "sv": "Varningar"},
     "groups": {"en": "Groups", "sv": "Grupper"},
     "why": {"en": "Why", "sv": "Varför"},
@@ -21,8 +26,10 @@ _WORDS: dict[str, dict[Language, str]] = {
     "tension": {"en": "tension in the guide", "sv": "spänning i guiden"},
     "info": {"en": "note", "sv": "notering"},
     "warning": {"en": "warning", "sv": "varning"},
-    "csv": {"en": "phase,number,month,group,name,users,enrollment,rules",
-            "sv": "fas,nummer,månad,grupp,namn,användare,registrering,regler"},
+    "csv": {
+        "en": "phase,number,month,group,name,users,enrollment,rules",
+        "sv": "fas,nummer,månad,grupp,namn,användare,registrering,regler",
+    },
 }
 
 
@@ -55,7 +62,8 @@ def table_rows(plan: Plan) -> tuple[list[str], list[list[str]]]:
                 continue
             cells = [""] * len(columns)
             cells[columns.index(phase.month)] = ", ".join(
-                f"{names[e.group]} ({term('users', language, count=e.users)})" for e in entries)
+                f"{names[e.group]} ({term('users', language, count=e.users)})" for e in entries
+            )
             rows.append([f"{phase.title} — {term(approach, language)}", *cells])
     return header, rows
 
@@ -65,12 +73,17 @@ def to_table(plan: Plan) -> str:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
-        return " | ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+        return " | ".join(
+            cell.ljust(width) for cell, width in zip(cells, widths, strict=True)
+        ).rstrip()
 
     out = [line(header), "-+-".join("-" * w for w in widths), *(line(r) for r in rows)]
     if plan.warnings:
         out += ["", word("warnings", plan.language) + ":"]
-        out += [f"- [{word(w.severity, plan.language)}] {_who(plan, w.group)}{w.text}" for w in plan.warnings]
+        out += [
+            f"- [{word(w.severity, plan.language)}] {_who(plan, w.group)}{w.text}"
+            for w in plan.warnings
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -85,29 +98,49 @@ def _md(text: str) -> str:
 def to_markdown(plan: Plan) -> str:
     language = plan.language
     header, rows = table_rows(plan)
-    out = [f"# {_md(word('plan_for', language, name=plan.organisation))}", "",
-           word("split", language, value=term(plan.split_by.value, language)) + ".", ""]
+    out = [
+        f"# {_md(word('plan_for', language, name=plan.organisation))}",
+        "",
+        word("split", language, value=term(plan.split_by.value, language)) + ".",
+        "",
+    ]
     out += [f"> {_md(r.text)} ([{r.rule}]({r.source}))" for r in plan.split_by.reasons]
-    out += ["", "| " + " | ".join(_md(h) for h in header) + " |",
-            "|" + "---|" * len(header)]
+    out += ["", "| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
     if plan.warnings:
         out += ["", f"## {word('warnings', language)}", ""]
-        out += [f"- **{word(w.severity, language)}** {_md(_who(plan, w.group) + w.text)}" for w in plan.warnings]
+        out += [
+            f"- **{word(w.severity, language)}** {_md(_who(plan, w.group) + w.text)}"
+            for w in plan.warnings
+        ]
     out += ["", f"## {word('groups', language)}"]
     for group in plan.groups:
         out += ["", f"### {_md(group.name)}", ""]
         for p in group.placements:
-            phase = next(ph for ph in plan.phases if (ph.kind, ph.number, ph.month) == (p.phase, p.number, p.month))
-            out.append(f"- {_md(phase.title)}, {month_name(p.month, language)}: "
-                       f"{term('users', language, count=p.users)}, {term(p.enrollment, language)}")
+            phase = next(
+                ph
+                for ph in plan.phases
+                if (ph.kind, ph.number, ph.month) == (p.phase, p.number, p.month)
+            )
+            out.append(
+                f"- {_md(phase.title)}, {month_name(p.month, language)}: "
+                f"{term('users', language, count=p.users)}, {term(p.enrollment, language)}"
+            )
         out += ["", f"**{word('why', language)}**", ""]
         out += [f"- {_md(r.text)} ([{r.rule}]({r.source}))" for r in group.reasons]
         for alternative in group.alternatives:
             if alternative.why_not:
-                out += ["", f"**{word('not', language, approach=term(alternative.enrollment, language))}**", ""]
+                out += [
+                    "",
+                    f"**{word('not', language, approach=term(alternative.enrollment, language))}**",
+                    "",
+                ]
                 out += [f"- {_md(r.text)} ([{r.rule}]({r.source}))" for r in alternative.why_not]
-    out += ["", "---", word("rulebook", language, version=plan.rulebook.version, rules=plan.rulebook.rules)]
+    out += [
+        "",
+        "---",
+        word("rulebook", language, version=plan.rulebook.version, rules=plan.rulebook.rules),
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -120,9 +153,18 @@ def to_csv(plan: Plan) -> str:
     for phase in plan.phases:
         for entry in phase.entries:
             group = plan.group(entry.group)
-            writer.writerow([titles[(phase.kind, phase.number, phase.month)], phase.number or "",
-                             phase.month, group.id, _cell(group.name), entry.users,
-                             term(entry.enrollment, plan.language), " ".join(r.rule for r in group.reasons)])
+            writer.writerow(
+                [
+                    titles[(phase.kind, phase.number, phase.month)],
+                    phase.number or "",
+                    phase.month,
+                    group.id,
+                    _cell(group.name),
+                    entry.users,
+                    term(entry.enrollment, plan.language),
+                    " ".join(r.rule for r in group.reasons),
+                ]
+            )
     return buffer.getvalue()
 
 

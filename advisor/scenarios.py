@@ -62,7 +62,9 @@ def load_scenario(path: Path) -> Scenario:
     except YamlProblem as exc:
         raise InputError(str(path), [Problem("", exc.message)]) from None
     except ValidationError as exc:
-        raise InputError(str(path), [describe_validation_error(e, "en") for e in exc.errors()]) from None
+        raise InputError(
+            str(path), [describe_validation_error(e, "en") for e in exc.errors()]
+        ) from None
 
 
 def check(plan: Plan, expect: Expectation) -> list[str]:
@@ -71,12 +73,17 @@ def check(plan: Plan, expect: Expectation) -> list[str]:
     if expect.split_by is not None and plan.split_by.value != expect.split_by:
         failures.append(f"split_by: expected {expect.split_by}, got {plan.split_by.value}")
     for group_id, placements in expect.groups.items():
-        got = [placement_text(p) for p in plan.group(group_id).placements] \
-            if any(g.id == group_id for g in plan.groups) else ["(no such group)"]
+        got = (
+            [placement_text(p) for p in plan.group(group_id).placements]
+            if any(g.id == group_id for g in plan.groups)
+            else ["(no such group)"]
+        )
         if got != placements:
             failures.append(f"{group_id}: expected {placements}, got {got}")
     if expect.warnings is not None:
-        got_warnings = sorted(w.code if w.group is None else f"{w.code}@{w.group}" for w in plan.warnings)
+        got_warnings = sorted(
+            w.code if w.group is None else f"{w.code}@{w.group}" for w in plan.warnings
+        )
         if got_warnings != sorted(expect.warnings):
             failures.append(f"warnings: expected {sorted(expect.warnings)}, got {got_warnings}")
     return failures

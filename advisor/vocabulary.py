@@ -50,7 +50,9 @@ GROUP_FACTS = _facts(
     FactSpec("executives", "bool", "executives or VIP users", "chefer eller VIP-användare"),
     FactSpec("change_readiness", "enum", "willingness to change", "förändringsvilja", LEVELS),
     FactSpec("feedback", "bool", "willing to give feedback", "villig att ge feedback"),
-    FactSpec("needs_help", "enum", "help needed to enroll", "behov av hjälp vid registrering", LEVELS),
+    FactSpec(
+        "needs_help", "enum", "help needed to enroll", "behov av hjälp vid registrering", LEVELS
+    ),
     FactSpec("business_risk", "enum", "business risk", "affärsrisk", LEVELS),
     FactSpec("requirements", "set", "requirements", "krav", REQUIREMENTS),
 )
@@ -58,34 +60,72 @@ GROUP_FACTS = _facts(
 PLACEMENT_FACTS = GROUP_FACTS | _facts(
     FactSpec("phase", "enum", "phase", "fas", PHASE_KINDS),
     FactSpec("phase_number", "int", "production phase number", "produktionsfasens nummer"),
-    FactSpec("phase_users", "int", "users of the group in this phase", "gruppens användare i fasen"),
-    FactSpec("phase_load_percent", "int", "the month's load on the helpdesk (percent)",
-             "månadens belastning på supporten (procent)"),
-    FactSpec("production_phases", "int", "production phases the group is spread over",
-             "produktionsfaser som gruppen sprids över"),
+    FactSpec(
+        "phase_users", "int", "users of the group in this phase", "gruppens användare i fasen"
+    ),
+    FactSpec(
+        "phase_load_percent",
+        "int",
+        "the month's load on the helpdesk (percent)",
+        "månadens belastning på supporten (procent)",
+    ),
+    FactSpec(
+        "production_phases",
+        "int",
+        "production phases the group is spread over",
+        "produktionsfaser som gruppen sprids över",
+    ),
 )
 
 ORGANISATION_FACTS = _facts(
-    FactSpec("split_by_choice", "enum", "chosen split of production phases",
-             "vald indelning av produktionsfaserna", ("auto", *SPLITS)),
+    FactSpec(
+        "split_by_choice",
+        "enum",
+        "chosen split of production phases",
+        "vald indelning av produktionsfaserna",
+        ("auto", *SPLITS),
+    ),
     FactSpec("groups", "int", "number of groups", "antal grupper"),
     FactSpec("total_users", "int", "users in the rollout", "användare i distributionen"),
     FactSpec("sites", "int", "sites or regions across all groups", "platser eller regioner totalt"),
-    FactSpec("platform_count", "int", "device platforms across all groups",
-             "enhetsplattformar totalt"),
-    FactSpec("support_capacity_set", "bool", "helpdesk capacity given", "supportens kapacitet angiven"),
-    FactSpec("support_share_percent", "int", "monthly helpdesk capacity as a share of all users (percent)",
-             "supportens månadskapacitet som andel av alla användare (procent)"),
+    FactSpec(
+        "platform_count", "int", "device platforms across all groups", "enhetsplattformar totalt"
+    ),
+    FactSpec(
+        "support_capacity_set", "bool", "helpdesk capacity given", "supportens kapacitet angiven"
+    ),
+    FactSpec(
+        "support_share_percent",
+        "int",
+        "monthly helpdesk capacity as a share of all users (percent)",
+        "supportens månadskapacitet som andel av alla användare (procent)",
+    ),
     FactSpec("it_groups", "int", "IT groups", "IT-grupper"),
-    FactSpec("limited_pilot_groups", "int", "groups fit for the limited pilot",
-             "grupper lämpade för begränsat pilottest"),
+    FactSpec(
+        "limited_pilot_groups",
+        "int",
+        "groups fit for the limited pilot",
+        "grupper lämpade för begränsat pilottest",
+    ),
     FactSpec("pilot_groups", "int", "groups in a pilot", "grupper i ett pilottest"),
-    FactSpec("pilot_feedback_groups", "int", "pilot groups willing to give feedback",
-             "pilotgrupper villiga att ge feedback"),
-    FactSpec("pilot_business_groups", "int", "business (non-IT) groups in a pilot",
-             "verksamhetsgrupper (ej IT) i ett pilottest"),
-    FactSpec("platforms_not_piloted", "int", "platforms used later but not in a pilot",
-             "plattformar som används senare men inte i något pilottest"),
+    FactSpec(
+        "pilot_feedback_groups",
+        "int",
+        "pilot groups willing to give feedback",
+        "pilotgrupper villiga att ge feedback",
+    ),
+    FactSpec(
+        "pilot_business_groups",
+        "int",
+        "business (non-IT) groups in a pilot",
+        "verksamhetsgrupper (ej IT) i ett pilottest",
+    ),
+    FactSpec(
+        "platforms_not_piloted",
+        "int",
+        "platforms used later but not in a pilot",
+        "plattformar som används senare men inte i något pilottest",
+    ),
 )
 
 FACTS_BY_STAGE: dict[Stage, dict[str, FactSpec]] = {
@@ -146,10 +186,34 @@ TERMS: dict[str, dict[Language, str]] = {
 }
 
 MONTHS: dict[Language, tuple[str, ...]] = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-    "sv": ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-           "september", "oktober", "november", "december"),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "sv": (
+        "januari",
+        "februari",
+        "mars",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "augusti",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ),
 }
 
 
@@ -163,6 +227,7 @@ def month_name(month: str, language: Language) -> str:
     """`2027-07` → `July 2027` / `juli 2027`."""
     year, number = month.split("-")
     return f"{MONTHS[language][int(number) - 1]} {year}"
+
 
 # Parameters the planner reads by name; a rulebook without them does not load.
 PLANNER_PARAMETERS = (

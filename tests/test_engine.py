@@ -44,9 +44,15 @@ def test_engine_and_oracle_fire_the_same_rules_for_random_assessments(
     data: dict[str, Any], engine: Engine, rulebook: Rulebook
 ) -> None:
     """All three stages, with the facts the planner really passes between them."""
+    assessment = parse_assessment(data)
     with engine.version() as compiled:
         comparing = Comparing(compiled, OracleEvaluator(rulebook))
-        plan = make_plan(parse_assessment(data), comparing)
+        plan = make_plan(assessment, comparing)
+        facts = [group_facts(g) for g in assessment.groups]
+        # Without the memo too: every group through durable_rules.
+        assert compiled.evaluate_uncached("group", facts) == OracleEvaluator(rulebook).evaluate(
+            "group", facts
+        )
     assert comparing.calls == 3
     assert sum(len(g.placements) for g in plan.groups) >= len(plan.groups)
 
@@ -57,23 +63,50 @@ _INT_FACTS = [n for n, s in GROUP_FACTS.items() if s.kind == "int"]
 
 
 def _leaf() -> st.SearchStrategy[Leaf]:
-    numbers = st.builds(Leaf, fact=st.sampled_from(_INT_FACTS),
-                        op=st.sampled_from(["eq", "ne", "lt", "lte", "gt", "gte"]),
-                        value=st.sampled_from([0, 1, 2, 50, 100, 200, 1000]))
-    number_sets = st.builds(Leaf, fact=st.sampled_from(_INT_FACTS), op=st.sampled_from(["in", "not_in"]),
-                            value=st.lists(st.sampled_from([0, 1, 2, 3, 100]), min_size=1, max_size=3))
-    booleans = st.builds(Leaf, fact=st.sampled_from(["it_department", "executives", "feedback"]),
-                         op=st.sampled_from(["eq", "ne"]), value=st.booleans())
-    levels = st.builds(Leaf, fact=st.sampled_from(["change_readiness", "needs_help", "business_risk"]),
-                       op=st.sampled_from(["in", "not_in"]),
-                       value=st.lists(st.sampled_from(LEVELS), min_size=1, max_size=3))
-    owners = st.builds(Leaf, fact=st.just("ownership"), op=st.sampled_from(["eq", "ne"]),
-                       value=st.sampled_from(OWNERSHIP))
+    numbers = st.builds(
+        Leaf,
+        fact=st.sampled_from(_INT_FACTS),
+        op=st.sampled_from(["eq", "ne", "lt", "lte", "gt", "gte"]),
+        value=st.sampled_from([0, 1, 2, 50, 100, 200, 1000]),
+    )
+    number_sets = st.builds(
+        Leaf,
+        fact=st.sampled_from(_INT_FACTS),
+        op=st.sampled_from(["in", "not_in"]),
+        value=st.lists(st.sampled_from([0, 1, 2, 3, 100]), min_size=1, max_size=3),
+    )
+    booleans = st.builds(
+        Leaf,
+        fact=st.sampled_from(["it_department", "executives", "feedback"]),
+        op=st.sampled_from(["eq", "ne"]),
+        value=st.booleans(),
+    )
+    levels = st.builds(
+        Leaf,
+        fact=st.sampled_from(["change_readiness", "needs_help", "business_risk"]),
+        op=st.sampled_from(["in", "not_in"]),
+        value=st.lists(st.sampled_from(LEVELS), min_size=1, max_size=3),
+    )
+    owners = st.builds(
+        Leaf,
+        fact=st.just("ownership"),
+        op=st.sampled_from(["eq", "ne"]),
+        value=st.sampled_from(OWNERSHIP),
+    )
     sets = st.one_of(
-        st.builds(Leaf, fact=st.just("platforms"), op=st.sampled_from(["contains", "not_contains"]),
-                  value=st.sampled_from(PLATFORMS)),
-        st.builds(Leaf, fact=st.just("requirements"), op=st.sampled_from(["contains", "not_contains"]),
-                  value=st.sampled_from(REQUIREMENTS)))
+        st.builds(
+            Leaf,
+            fact=st.just("platforms"),
+            op=st.sampled_from(["contains", "not_contains"]),
+            value=st.sampled_from(PLATFORMS),
+        ),
+        st.builds(
+            Leaf,
+            fact=st.just("requirements"),
+            op=st.sampled_from(["contains", "not_contains"]),
+            value=st.sampled_from(REQUIREMENTS),
+        ),
+    )
     return st.one_of(numbers, number_sets, booleans, levels, owners, sets)
 
 
@@ -82,23 +115,40 @@ conditions = st.recursive(
     lambda inner: st.one_of(
         st.builds(AllOf, all=st.lists(inner, max_size=3)),
         st.builds(AnyOf, any=st.lists(inner, min_size=1, max_size=3)),
-        st.builds(NotOf, not_=inner)),
-    max_leaves=8)
+        st.builds(NotOf, not_=inner),
+    ),
+    max_leaves=8,
+)
 
 
 def _rulebook(whens: list[Any]) -> Rulebook:
     texts = Texts(en="x", sv="y")
     rules = tuple(
-        RuleInfo(Rule(id=f"r{i}", decides="pilot", value="limited", reason=texts, when=when,
-                      source="https://docs.microsoft.com/intune/planning-guide-rollout-plan#pilot"),
-                 "group", "random.yaml", i + 1)
-        for i, when in enumerate(whens))
-    return Rulebook(label="random", rules=rules, parameters={}, parameter_texts={}, version="random")
+        RuleInfo(
+            Rule(
+                id=f"r{i}",
+                decides="pilot",
+                value="limited",
+                reason=texts,
+                when=when,
+                source="https://docs.microsoft.com/intune/planning-guide-rollout-plan#pilot",
+            ),
+            "group",
+            "random.yaml",
+            i + 1,
+        )
+        for i, when in enumerate(whens)
+    )
+    return Rulebook(
+        label="random", rules=rules, parameters={}, parameter_texts={}, version="random"
+    )
 
 
 @settings(max_examples=300, deadline=None)
-@given(whens=st.lists(st.one_of(st.none(), conditions), min_size=1, max_size=6),
-       samples=st.lists(groups(0), min_size=1, max_size=12))
+@given(
+    whens=st.lists(st.one_of(st.none(), conditions), min_size=1, max_size=6),
+    samples=st.lists(groups(0), min_size=1, max_size=12),
+)
 def test_compiled_random_conditions_agree_with_the_oracle(
     whens: list[Any], samples: list[dict[str, Any]]
 ) -> None:
@@ -114,6 +164,7 @@ def test_compiled_random_conditions_agree_with_the_oracle(
 
 
 # -- safety rules -------------------------------------------------------------------------------
+
 
 def test_session_ids_never_share_a_hash() -> None:
     sids = make_sids(1024)
@@ -147,7 +198,8 @@ def test_reload_swaps_and_frees_the_old_ruleset(rulebook: Rulebook, contoso: Any
     with pytest.raises(EngineError, match="retired"):
         old.evaluate("group", [])
     with engine.version() as new:
-        assert new is not old and make_plan(contoso, new) == plan
+        assert new is not old
+        assert make_plan(contoso, new) == plan
     engine.close()
 
 
@@ -163,7 +215,9 @@ def test_many_reloads_free_every_retired_version(rulebook: Rulebook) -> None:
     assert len(set(handles)) == len(handles)
 
 
-def test_concurrent_plans_on_one_engine_are_all_correct(engine: Engine, contoso: Any, rulebook: Rulebook) -> None:
+def test_concurrent_plans_on_one_engine_are_all_correct(
+    engine: Engine, contoso: Any, rulebook: Rulebook
+) -> None:
     expected = make_plan(contoso, OracleEvaluator(rulebook))
     results: list[bool] = []
     errors: list[BaseException] = []
@@ -173,7 +227,7 @@ def test_concurrent_plans_on_one_engine_are_all_correct(engine: Engine, contoso:
             for _ in range(25):
                 with engine.version() as compiled:
                     results.append(make_plan(contoso, compiled) == expected)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
@@ -181,7 +235,9 @@ def test_concurrent_plans_on_one_engine_are_all_correct(engine: Engine, contoso:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == [] and len(results) == 200 and all(results)
+    assert errors == []
+    assert len(results) == 200
+    assert all(results)
 
 
 def test_a_batch_where_no_rule_matches_is_handled(rulebook: Rulebook) -> None:
@@ -189,16 +245,47 @@ def test_a_batch_where_no_rule_matches_is_handled(rulebook: Rulebook) -> None:
     empty = Rulebook(label="empty", rules=(), parameters={}, parameter_texts={}, version="empty")
     compiled = CompiledRulebook(empty)
     base = {"version": 1, "organisation": {"name": "R", "rollout_start": "2027-01"}}
-    facts = [group_facts(parse_assessment({**base, "groups": [
-        {"id": "a", "name": "A", "users": 3, "platforms": ["ios"]}]}).groups[0])] * 3
+    facts = [
+        group_facts(
+            parse_assessment(
+                {**base, "groups": [{"id": "a", "name": "A", "users": 3, "platforms": ["ios"]}]}
+            ).groups[0]
+        )
+    ] * 3
     assert compiled.evaluate("group", facts) == [frozenset()] * 3
     compiled.close()
 
 
 def test_more_facts_than_one_batch(engine: Engine, rulebook: Rulebook) -> None:
     base = {"version": 1, "organisation": {"name": "R", "rollout_start": "2027-01"}}
-    many = [{"id": f"g{i}", "name": "G", "users": i + 1, "platforms": ["ios"], "needs_help": "high"}
-            for i in range(300)]
-    facts: list[Mapping[str, Any]] = [group_facts(g) for g in parse_assessment({**base, "groups": many}).groups]
+    many = [
+        {"id": f"g{i}", "name": "G", "users": i + 1, "platforms": ["ios"], "needs_help": "high"}
+        for i in range(300)
+    ]
+    facts: list[Mapping[str, Any]] = [
+        group_facts(g) for g in parse_assessment({**base, "groups": many}).groups
+    ]
     with engine.version() as compiled:
-        assert compiled.evaluate("group", facts) == OracleEvaluator(rulebook).evaluate("group", facts)  # type: ignore[arg-type]
+        assert compiled.evaluate("group", facts) == OracleEvaluator(rulebook).evaluate(
+            "group", facts
+        )
+
+
+def test_each_class_of_facts_reaches_durable_once(rulebook: Rulebook) -> None:
+    """Groups differing only in numbers no rule tells apart are decided by one engine call."""
+    base = {"version": 1, "organisation": {"name": "R", "rollout_start": "2027-01"}}
+    many = [
+        {"id": f"g{i}", "name": "G", "users": 1000 + i, "devices": 1000 + i, "platforms": ["ios"]}
+        for i in range(200)
+    ]
+    facts = [group_facts(g) for g in parse_assessment({**base, "groups": many}).groups]
+    compiled = CompiledRulebook(rulebook)
+    try:
+        assert compiled.evaluate("group", facts) == OracleEvaluator(rulebook).evaluate(
+            "group", facts
+        )
+        assert compiled.engine_evaluations == 1
+        compiled.evaluate("group", facts)
+        assert compiled.engine_evaluations == 1
+    finally:
+        compiled.close()

@@ -44,7 +44,8 @@ def test_defaults_follow_the_contract() -> None:
     assert (group.department_name, group.device_count, group.ownership) == ("IT", 250, "corporate")
     assert (group.change_readiness, group.needs_help, group.business_risk) == ("medium",) * 3
     assert (group.it_department, group.executives, group.feedback) == (False, False, False)
-    assert group.locations == [] and group.requirements == []
+    assert group.locations == []
+    assert group.requirements == []
 
 
 @pytest.mark.parametrize(
@@ -53,21 +54,41 @@ def test_defaults_follow_the_contract() -> None:
         ("version", 2, "version: must be 1 (the only format version)"),
         ("organisation.name", "", "organisation.name: must not be empty"),
         ("organisation.name", "   ", "organisation.name: must not be blank"),
-        ("organisation.rollout_start", "2027-13", "organisation.rollout_start: must be a month written YYYY-MM"),
-        ("organisation.rollout_start", 202707, "organisation.rollout_start: must be a month written YYYY-MM"),
+        (
+            "organisation.rollout_start",
+            "2027-13",
+            "organisation.rollout_start: must be a month written YYYY-MM",
+        ),
+        (
+            "organisation.rollout_start",
+            202707,
+            "organisation.rollout_start: must be a month written YYYY-MM",
+        ),
         ("organisation.support_capacity", 0, "organisation.support_capacity: must be more than 0"),
         ("organisation.language", "de", "organisation.language: must be one of: en, sv"),
         ("organisation.split_by", "departement", "(did you mean 'department'?)"),
-        ("organisation.suport_capacity", 5, "is not a known field (did you mean 'support_capacity'?)"),
+        (
+            "organisation.suport_capacity",
+            5,
+            "is not a known field (did you mean 'support_capacity'?)",
+        ),
         ("groups", [], "groups: must have at least 1 item(s)"),
         ("groups.0.users", 0, "groups[0].users: must be at least 1"),
         ("groups.0.users", "250", "groups[0].users: must be a whole number"),
         ("groups.0.users", 2.5, "groups[0].users: must be a whole number"),
         ("groups.0.devices", -1, "groups[0].devices: must be at least 0"),
-        ("groups.0.id", "IT Dept", "groups[0].id: must be 1 to 64 lowercase letters, digits or hyphens"),
+        (
+            "groups.0.id",
+            "IT Dept",
+            "groups[0].id: must be 1 to 64 lowercase letters, digits or hyphens",
+        ),
         ("groups.0.name", _DELETE, "groups[0].name: is required"),
         ("groups.0.platforms", [], "groups[0].platforms: must have at least 1 item(s)"),
-        ("groups.0.platforms", ["iOS"], "groups[0].platforms[0]: must be one of: windows, macos, ios, android (did you mean 'ios'?)"),
+        (
+            "groups.0.platforms",
+            ["iOS"],
+            "groups[0].platforms[0]: must be one of: windows, macos, ios, android (did you mean 'ios'?)",
+        ),
         ("groups.0.platforms", ["ios", "ios"], "groups[0].platforms: lists ios more than once"),
         ("groups.0.feedback", "yes", "groups[0].feedback: must be true or false"),
         ("groups.0.feedback", 1, "groups[0].feedback: must be true or false"),
@@ -105,7 +126,9 @@ def test_problems_read_in_swedish() -> None:
 
 def test_a_thousand_groups_is_the_limit() -> None:
     data = copy.deepcopy(GOOD)
-    data["groups"] = [{"id": f"g{i}", "name": "G", "users": 1, "platforms": ["ios"]} for i in range(1001)]
+    data["groups"] = [
+        {"id": f"g{i}", "name": "G", "users": 1, "platforms": ["ios"]} for i in range(1001)
+    ]
     with pytest.raises(InputError, match="must have at most 1000 items"):
         parse_assessment(data)
 

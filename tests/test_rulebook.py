@@ -19,7 +19,9 @@ def test_the_shipped_rulebook_loads_without_a_single_finding() -> None:
     assert rulebook.findings == ()
     assert len(rulebook.rules) >= 30
     for info in rulebook.rules:
-        assert info.rule.reason.en and info.rule.reason.sv and info.rule.source
+        assert info.rule.reason.en
+        assert info.rule.reason.sv
+        assert info.rule.source
 
 
 def test_every_problem_of_a_folder_is_reported_at_once() -> None:
@@ -42,9 +44,16 @@ def test_every_problem_of_a_folder_is_reported_at_once() -> None:
         assert line in lines, "\n".join(lines)
     # The last rule repeats an id, decides at the wrong stage, names an unknown placeholder and
     # cites a non-guide URL: all four are reported.
-    last = [line for line in lines if f"{where}:44" in line or f"{where}:47" in line or f"{where}:48" in line]
+    last = [
+        line
+        for line in lines
+        if f"{where}:44" in line or f"{where}:47" in line or f"{where}:48" in line
+    ]
     assert any("duplicate rule id (first defined at" in line for line in lines)
-    assert any("'split_by' is decided at the organisation stage, not at the placement stage" in line for line in last)
+    assert any(
+        "'split_by' is decided at the organisation stage, not at the placement stage" in line
+        for line in last
+    )
     assert any("names '{sitez}', which is no fact or parameter" in line for line in lines)
     assert any("source must be the planning guide" in line for line in lines)
     assert "error" in caught.value.format_message().splitlines()[-1]
@@ -60,20 +69,39 @@ def test_broken_yaml_names_its_line() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("rules: [{id: a, decides: pilot, value: limited, reason: {en: a, sv: b}, source: x}]",
-         "a file with rules must name its stage"),
-        ("stage: group\nrules:\n  - id: Bad_Id\n    decides: pilot\n    value: limited\n"
-         "    reason: {en: a, sv: b}\n    source: x\n", "[Bad_Id]: id: must be 1 to 64 lowercase letters, digits or hyphens"),
-        ("stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, priority: 5000,"
-         " reason: {en: a, sv: b}, source: x}\n", "[a]: priority: must be at most 1000"),
-        ("stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, when: {al: []},"
-         " reason: {en: a, sv: b}, source: x}\n", "a condition is one of all, any, not, or a fact with op"),
-        ("stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, prio: 1,"
-         " reason: {en: a, sv: b}, source: x}\n", "[a]: prio: is not a known field (did you mean 'priority'?)"),
-        ("stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, severity: tension,"
-         " reason: {en: a, sv: b}, source: https://docs.microsoft.com/intune/planning-guide-rollout-plan#pilot}\n",
-         "severity is only for warnings"),
-        ("stage: grupp\n", "stage: must be one of: group, organisation, placement (did you mean 'group'?)"),
+        (
+            "rules: [{id: a, decides: pilot, value: limited, reason: {en: a, sv: b}, source: x}]",
+            "a file with rules must name its stage",
+        ),
+        (
+            "stage: group\nrules:\n  - id: Bad_Id\n    decides: pilot\n    value: limited\n"
+            "    reason: {en: a, sv: b}\n    source: x\n",
+            "[Bad_Id]: id: must be 1 to 64 lowercase letters, digits or hyphens",
+        ),
+        (
+            "stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, priority: 5000,"
+            " reason: {en: a, sv: b}, source: x}\n",
+            "[a]: priority: must be at most 1000",
+        ),
+        (
+            "stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, when: {al: []},"
+            " reason: {en: a, sv: b}, source: x}\n",
+            "a condition is one of all, any, not, or a fact with op",
+        ),
+        (
+            "stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, prio: 1,"
+            " reason: {en: a, sv: b}, source: x}\n",
+            "[a]: prio: is not a known field (did you mean 'priority'?)",
+        ),
+        (
+            "stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, severity: tension,"
+            " reason: {en: a, sv: b}, source: https://docs.microsoft.com/intune/planning-guide-rollout-plan#pilot}\n",
+            "severity is only for warnings",
+        ),
+        (
+            "stage: grupp\n",
+            "stage: must be one of: group, organisation, placement (did you mean 'group'?)",
+        ),
         ("a: &x [1]\nb: *x\n", "anchors and aliases are not allowed"),
     ],
 )
@@ -86,8 +114,10 @@ def test_rule_file_mistakes(text: str, message: str) -> None:
 
 def test_untranslated_reason_is_a_warning_not_an_error() -> None:
     planning = (RULES / "planning.yaml").read_bytes()
-    text = (b"stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, reason: {en: Same, sv: Same},"
-            b" source: 'https://docs.microsoft.com/intune/planning-guide-rollout-plan#pilot'}\n")
+    text = (
+        b"stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, reason: {en: Same, sv: Same},"
+        b" source: 'https://docs.microsoft.com/intune/planning-guide-rollout-plan#pilot'}\n"
+    )
     rulebook = build_rulebook({"rules/planning.yaml": planning, "rules/x.yaml": text})
     assert [f.severity for f in rulebook.findings] == ["warning"]
     assert "is it translated?" in str(rulebook.findings[0])
@@ -122,7 +152,6 @@ def test_an_oversized_rule_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_committed_json_schema_is_current() -> None:
-    from advisor.cli import main
 
     committed = json.loads((RULES / "rules.schema.json").read_text())
     assert committed["title"] == "Rollout Advisor rule file"

@@ -41,7 +41,9 @@ class FileChecker:
     def check(self, rule_file: RuleFile, indexes: list[int] | None = None) -> list[Finding]:
         """Check the file's rules; `indexes` are their positions in the file (all, by default)."""
         if rule_file.rules and rule_file.stage is None:
-            self.add((), None, "a file with rules must name its stage: group, organisation or placement")
+            self.add(
+                (), None, "a file with rules must name its stage: group, organisation or placement"
+            )
             return self.findings
         positions = range(len(rule_file.rules)) if indexes is None else indexes
         for index, rule in zip(positions, rule_file.rules, strict=True):
@@ -56,15 +58,23 @@ class FileChecker:
             self.add((*path, "decides"), rule.id, f"unknown decision '{rule.decides}'{hint}")
         elif stage not in spec.stages:
             where = " or ".join(spec.stages)
-            self.add((*path, "decides"), rule.id,
-                     f"'{rule.decides}' is decided at the {where} stage, not at the {stage} stage")
+            self.add(
+                (*path, "decides"),
+                rule.id,
+                f"'{rule.decides}' is decided at the {where} stage, not at the {stage} stage",
+            )
         elif spec.values and rule.value not in spec.values:
             hint = did_you_mean(rule.value, spec.values, "en")
-            self.add((*path, "value"), rule.id,
-                     f"'{rule.decides}' cannot be '{rule.value}'; it is one of "
-                     f"{', '.join(spec.values)}{hint}")
+            self.add(
+                (*path, "value"),
+                rule.id,
+                f"'{rule.decides}' cannot be '{rule.value}'; it is one of "
+                f"{', '.join(spec.values)}{hint}",
+            )
         elif not spec.values and not WARNING_CODE.match(rule.value):
-            self.add((*path, "value"), rule.id, "a warning code is lowercase letters, digits and hyphens")
+            self.add(
+                (*path, "value"), rule.id, "a warning code is lowercase letters, digits and hyphens"
+            )
         if rule.severity is not None and rule.decides != "warning":
             self.add((*path, "severity"), rule.id, "severity is only for warnings")
         facts = FACTS_BY_STAGE[stage]
@@ -74,24 +84,38 @@ class FileChecker:
         self._placeholders(path, rule, facts)
         self._source((*path, "source"), rule.id, rule.source)
         if rule.reason.en.strip() == rule.reason.sv.strip():
-            self.add((*path, "reason", "sv"), rule.id,
-                     "the Swedish reason is the same as the English one: is it translated?", "warning")
+            self.add(
+                (*path, "reason", "sv"),
+                rule.id,
+                "the Swedish reason is the same as the English one: is it translated?",
+                "warning",
+            )
 
-    def _leaf(self, path: Path, rule: str, leaf: Leaf, facts: Mapping[str, FactSpec], stage: Stage) -> None:
+    def _leaf(
+        self, path: Path, rule: str, leaf: Leaf, facts: Mapping[str, FactSpec], stage: Stage
+    ) -> None:
         spec = facts.get(leaf.fact)
         if spec is None:
             elsewhere = [s for s, known in FACTS_BY_STAGE.items() if leaf.fact in known]
             if elsewhere:
-                self.add((*path, "fact"), rule, f"fact '{leaf.fact}' is not known at the {stage} stage "
-                         f"(it is at the {' and '.join(elsewhere)} stage)")
+                self.add(
+                    (*path, "fact"),
+                    rule,
+                    f"fact '{leaf.fact}' is not known at the {stage} stage "
+                    f"(it is at the {' and '.join(elsewhere)} stage)",
+                )
             else:
                 hint = did_you_mean(leaf.fact, facts, "en")
                 self.add((*path, "fact"), rule, f"unknown fact '{leaf.fact}'{hint}")
             return
         allowed = OPS_BY_KIND[spec.kind]
         if leaf.op not in allowed:
-            self.add((*path, "op"), rule, f"'{leaf.op}' does not fit '{spec.name}' ({_describe(spec)}); "
-                     f"use {', '.join(allowed)}")
+            self.add(
+                (*path, "op"),
+                rule,
+                f"'{leaf.op}' does not fit '{spec.name}' ({_describe(spec)}); "
+                f"use {', '.join(allowed)}",
+            )
             return
         if (leaf.value is None) == (leaf.param is None):
             self.add(path, rule, "a condition needs either a value or a param, not both or neither")
@@ -112,7 +136,11 @@ class FileChecker:
 
     def _param(self, path: Path, rule: str, leaf: Leaf, spec: FactSpec) -> None:
         if spec.kind != "int" or leaf.op in ("in", "not_in"):
-            self.add((*path, "param"), rule, "a param can only be compared with a number fact, one at a time")
+            self.add(
+                (*path, "param"),
+                rule,
+                "a param can only be compared with a number fact, one at a time",
+            )
         elif leaf.param not in self.parameters:
             hint = did_you_mean(leaf.param, self.parameters, "en")
             self.add((*path, "param"), rule, f"unknown parameter '{leaf.param}'{hint}")
@@ -126,27 +154,41 @@ class FileChecker:
                 self.add(path, rule, f"'{spec.name}' is true or false; {value!r} is not")
         elif value not in spec.values:
             hint = did_you_mean(value, spec.values, "en")
-            self.add(path, rule, f"'{spec.name}' cannot be {value!r}; it is one of "
-                     f"{', '.join(spec.values)}{hint}")
+            self.add(
+                path,
+                rule,
+                f"'{spec.name}' cannot be {value!r}; it is one of {', '.join(spec.values)}{hint}",
+            )
 
     def _placeholders(self, path: Path, rule: Rule, facts: Mapping[str, FactSpec]) -> None:
         for language in ("en", "sv"):
             text = getattr(rule.reason, language)
             try:
-                names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+                names = [
+                    name for _, name, _, _ in string.Formatter().parse(text) if name is not None
+                ]
             except ValueError as exc:
-                self.add((*path, "reason", language), rule.id, f"reason text: {exc} (write {{{{ for a brace)")
+                self.add(
+                    (*path, "reason", language),
+                    rule.id,
+                    f"reason text: {exc} (write {{{{ for a brace)",
+                )
                 continue
             for name in names:
                 if name not in facts and name not in self.parameters:
                     hint = did_you_mean(name, [*facts, *self.parameters], "en")
-                    self.add((*path, "reason", language), rule.id,
-                             f"the reason names '{{{name}}}', which is no fact or parameter{hint}")
+                    self.add(
+                        (*path, "reason", language),
+                        rule.id,
+                        f"the reason names '{{{name}}}', which is no fact or parameter{hint}",
+                    )
 
     def _source(self, path: Path, rule: str, source: str) -> None:
         url, anchor = split_source(source)
         if url not in (GUIDE_URL, GUIDE_URL_SV):
-            self.add(path, rule, f"source must be the planning guide ({GUIDE_URL}) with a section anchor")
+            self.add(
+                path, rule, f"source must be the planning guide ({GUIDE_URL}) with a section anchor"
+            )
         elif anchor not in SECTIONS:
             hint = did_you_mean(anchor, SECTIONS, "en")
             what = f"unknown section anchor '#{anchor}'" if anchor else "the source has no #anchor"

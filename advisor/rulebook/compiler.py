@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import bisect
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from advisor.facts import FactValue
@@ -23,8 +24,18 @@ SESSION_KIND = "__session"
 # stage and never fires.
 _NEVER = "__never"
 
-_NEGATED = {"eq": "ne", "ne": "eq", "lt": "gte", "gte": "lt", "gt": "lte", "lte": "gt",
-            "in": "not_in", "not_in": "in", "contains": "not_contains", "not_contains": "contains"}
+_NEGATED = {
+    "eq": "ne",
+    "ne": "eq",
+    "lt": "gte",
+    "gte": "lt",
+    "gt": "lte",
+    "lte": "gt",
+    "in": "not_in",
+    "not_in": "in",
+    "contains": "not_contains",
+    "not_contains": "contains",
+}
 _COMPARE = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
 
 
@@ -47,7 +58,9 @@ def flatten(stage: Stage, facts: Mapping[str, FactValue]) -> dict[str, Any]:
     return flat
 
 
-def compile_stage(stage: Stage, rules: tuple[RuleInfo, ...], parameters: Mapping[str, int]) -> dict[str, Expr]:
+def compile_stage(
+    stage: Stage, rules: tuple[RuleInfo, ...], parameters: Mapping[str, int]
+) -> dict[str, Expr]:
     """The definitions of one stage's ruleset, without actions: {rule id: {"all": [...]}}."""
     definitions: dict[str, Expr] = {
         SINK_RULE: {"all": [{"m": {"kind": stage}}, {"n": {"kind": _NEVER}}]},
@@ -62,7 +75,9 @@ def compile_stage(stage: Stage, rules: tuple[RuleInfo, ...], parameters: Mapping
     return definitions
 
 
-def compile_condition(node: Condition, parameters: Mapping[str, int], negate: bool = False) -> Expr | None:
+def compile_condition(
+    node: Condition, parameters: Mapping[str, int], negate: bool = False
+) -> Expr | None:
     """A condition as a durable expression; `not` is pushed down to the leaves (De Morgan).
 
     All facts are always present and strictly typed, so a negated comparison is exact.
@@ -102,8 +117,54 @@ def _leaf(leaf: Leaf, parameters: Mapping[str, int], negate: bool) -> Expr:
     if op in ("in", "not_in"):
         assert isinstance(value, list)  # noqa: S101 - checked when the rulebook was loaded
         if op == "in":
-            terms = [{leaf.fact: item} for item in value]
+            terms: list[Expr] = [{leaf.fact: item} for item in value]
             return terms[0] if len(terms) == 1 else {"$or": terms}
         terms = [{"$neq": {leaf.fact: item}} for item in value]
         return terms[0] if len(terms) == 1 else {"$and": terms}
     return {_COMPARE[op]: {leaf.fact: value}}
+
+
+def fact_classes(
+    stage: Stage, rules: tuple[RuleInfo, ...], parameters: Mapping[str, int]
+) -> Callable[[Mapping[str, FactValue]], tuple[object, ...]]:
+    """A function from facts to their equivalence class under this stage's rules.
+
+    Rules compare a number fact only with constants, so two values on the same side of (or equal
+    to) every constant make every rule of the stage fire alike. Other facts are already discrete.
+    Facts of one class therefore fire the same rules, which lets the engine decide each class once.
+    """
+    thresholds: dict[str, list[int]] = {}
+    for info in rules:
+        for leaf in _all_leaves(info.rule.when):
+            raw = parameters[leaf.param] if leaf.param is not None else leaf.value
+            values = raw if isinstance(raw, list) else [raw]
+            if FACTS_BY_STAGE[stage][leaf.fact].kind == "int":
+                thresholds.setdefault(leaf.fact, []).extend(v for v in values if isinstance(v, int))
+    cuts = {name: sorted(set(values)) for name, values in thresholds.items()}
+    names = tuple(FACTS_BY_STAGE[stage])
+    ints = {name for name, spec in FACTS_BY_STAGE[stage].items() if spec.kind == "int"}
+
+    def classify(facts: Mapping[str, FactValue]) -> tuple[object, ...]:
+        key: list[object] = []
+        for name in names:
+            value = facts[name]
+            if name in ints:
+                points = cuts.get(name, [])
+                index = bisect.bisect_left(points, value)
+                key.append((index, index < len(points) and points[index] == value))
+            else:
+                key.append(value)
+        return tuple(key)
+
+    return classify
+
+
+def _all_leaves(node: Condition | None) -> list[Leaf]:
+    if node is None:
+        return []
+    if isinstance(node, Leaf):
+        return [node]
+    if isinstance(node, NotOf):
+        return _all_leaves(node.not_)
+    children = node.all if isinstance(node, AllOf) else node.any
+    return [leaf for child in children for leaf in _all_leaves(child)]

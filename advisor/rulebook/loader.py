@@ -76,12 +76,16 @@ def load_rulebook(folder: Path | str) -> Rulebook:
         raise RulebookError([Finding(str(folder), None, None, "no such rule folder")])
     paths = sorted(folder.glob("*.yaml"))
     if len(paths) > MAX_RULE_FILES:
-        raise RulebookError([Finding(str(folder), None, None, f"more than {MAX_RULE_FILES} rule files")])
+        raise RulebookError(
+            [Finding(str(folder), None, None, f"more than {MAX_RULE_FILES} rule files")]
+        )
     sources: dict[str, bytes] = {}
     findings: list[Finding] = []
     for path in paths:
         if path.stat().st_size > MAX_DOCUMENT_BYTES:
-            findings.append(Finding(str(path), None, None, f"larger than {MAX_DOCUMENT_BYTES:,} bytes"))
+            findings.append(
+                Finding(str(path), None, None, f"larger than {MAX_DOCUMENT_BYTES:,} bytes")
+            )
             continue
         sources[str(path)] = path.read_bytes()
     if findings:
@@ -107,8 +111,14 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
         for key, parameter in rule_file.parameters.items():
             line = lines.line_of(("parameters", key))
             if key in parameter_where:
-                findings.append(Finding(name, line, None,
-                                        f"parameter '{key}' is already defined at {parameter_where[key]}"))
+                findings.append(
+                    Finding(
+                        name,
+                        line,
+                        None,
+                        f"parameter '{key}' is already defined at {parameter_where[key]}",
+                    )
+                )
                 continue
             parameter_where[key] = f"{name}:{line}"
             parameters[key] = parameter.value
@@ -122,8 +132,14 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
             line = lines.line_of(("rules", index)) or 1
             if rule.id in first_seen:
                 first = first_seen[rule.id]
-                findings.append(Finding(name, line, rule.id,
-                                        f"duplicate rule id (first defined at {first.file}:{first.line})"))
+                findings.append(
+                    Finding(
+                        name,
+                        line,
+                        rule.id,
+                        f"duplicate rule id (first defined at {first.file}:{first.line})",
+                    )
+                )
                 continue
             if rule_file.stage is None:
                 continue
@@ -167,7 +183,9 @@ def _parse_file(
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        findings.append(Finding(name, 1, None, "a rule file is a mapping with stage, parameters and rules"))
+        findings.append(
+            Finding(name, 1, None, "a rule file is a mapping with stage, parameters and rules")
+        )
         return None
     raw_rules = data.get("rules", [])
     head = {key: value for key, value in data.items() if key != "rules"}
@@ -200,7 +218,9 @@ def _schema_finding(name: str, data: Any, lines: LineMap, err: Mapping[str, Any]
     inside = loc[2:] if len(loc) >= 2 and loc[0] == "rules" else loc
     if err["type"] == "missing" and inside in (("reason", "en"), ("reason", "sv"), ("reason",)):
         language = {"en": "English", "sv": "Swedish"}.get(str(inside[-1]), "English and Swedish")
-        message = f"missing {language} reason text (reason.{inside[-1] if len(inside) == 2 else 'en/sv'})"
+        message = (
+            f"missing {language} reason text (reason.{inside[-1] if len(inside) == 2 else 'en/sv'})"
+        )
     elif err["type"] == "missing" and inside == ("source",):
         message = "missing source: every rule cites the guide section behind it (URL#anchor)"
     elif err["type"] == "condition_form":
@@ -224,15 +244,24 @@ def _folder_findings(
     label: str, rules: list[RuleInfo], parameters: Mapping[str, int], where: Mapping[str, str]
 ) -> list[Finding]:
     findings = [
-        Finding(label, None, None, f"the planner needs parameter '{name}', which no rule file defines")
+        Finding(
+            label, None, None, f"the planner needs parameter '{name}', which no rule file defines"
+        )
         for name in PLANNER_PARAMETERS
         if name not in parameters
     ]
     used = set(PLANNER_PARAMETERS).union(*(used_parameters(info.rule) for info in rules))
     for name in sorted(set(parameters) - used):
         file, _, line = where[name].rpartition(":")
-        findings.append(Finding(file, int(line) if line.isdigit() else None, None,
-                                f"parameter '{name}' is used by no rule", "warning"))
+        findings.append(
+            Finding(
+                file,
+                int(line) if line.isdigit() else None,
+                None,
+                f"parameter '{name}' is used by no rule",
+                "warning",
+            )
+        )
     return findings
 
 

@@ -1,0 +1,109 @@
+"""The `advisor` command: formats, languages, exit codes, and no output file after a failure."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from advisor.cli import main
+from tests.conftest import FILES, ROOT
+
+CONTOSO = str(ROOT / "examples" / "contoso.yaml")
+
+
+def test_plan_prints_the_guide_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", CONTOSO]) == 0
+    out = capsys.readouterr().out
+    assert "Limited pilot — self-service      | IT (50 users)" in out
+    assert "HR (50 users), Finance (40 users)" in out
+
+
+def test_plan_as_json_follows_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", CONTOSO, "--format", "json", "--language", "sv"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["language"] == "sv"
+    assert data["phases"][0]["title"] == "Begränsat pilottest"
+
+
+def test_csv_opens_in_excel_with_swedish_intact(tmp_path: Path) -> None:
+    output = tmp_path / "plan.csv"
+    assert (
+        main(["plan", CONTOSO, "--format", "csv", "--language", "sv", "--output", str(output)]) == 0
+    )
+    raw = output.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["fas", "nummer", "månad"]
+    assert rows[1][:4] == ["Begränsat pilottest", "", "2027-07", "it"]
+    assert rows[1][6] == "självbetjäning"
+
+
+def test_markdown_has_the_table_and_the_rationale(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", CONTOSO, "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "| Limited pilot — self-service | IT (50 users) |" in out
+    assert "### Executives" in out
+    assert "assisted-for-executives" in out
+    assert "Rulebook version" in out
+
+
+def test_invalid_input_exits_1_with_every_problem_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "version: 1\norganisation: {name: X, rollout_start: 2027-13}\n"
+        "groups: [{id: a, name: A, users: 0, platforms: [ios]}]\n"
+    )
+    output = tmp_path / "out" / "plan.json"
+    assert main(["plan", str(bad), "--format", "json", "--output", str(output)]) == 1
+    err = capsys.readouterr().err
+    assert "organisation.rollout_start: must be a month" in err
+    assert "groups[0].users: must be at least 1" in err
+    assert "Traceback" not in err
+    assert not output.exists()
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_broken_rules_exit_1_with_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "check", str(FILES / "rules_with_errors")]) == 1
+    err = capsys.readouterr().err
+    assert "unknown fact 'exectives' (did you mean 'executives'?)" in err
+
+
+def test_rules_check_passes_on_the_shipped_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "check"]) == 0
+    assert ": OK" in capsys.readouterr().out
+
+
+def test_rules_schema_is_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["$schema"].endswith("2020-12/schema")
+    assert "rules" in schema["properties"]
+
+
+@pytest.mark.parametrize(
+    "argv", [[], ["plan"], ["plan", CONTOSO, "--format", "pdf"], ["rules", "frob"]]
+)
+def test_bad_usage_exits_2(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+
+
+def test_the_installed_command_runs() -> None:
+    result = subprocess.run(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-m", "advisor.cli", "plan", CONTOSO, "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["organisation"] == "Contoso"

@@ -1,0 +1,179 @@
+"""The plan: the guide's example reproduced exactly, reasons and alternatives, months and capacity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from advisor.engine import Engine
+from advisor.facts import Assessment, parse_assessment
+from advisor.oracle import OracleEvaluator
+from advisor.planner import add_months, make_plan
+from advisor.render import table_rows, to_table
+from advisor.rulebook import Rulebook
+from advisor.rulebook.loader import build_rulebook
+from tests.conftest import RULES
+
+GUIDE_TABLE_EN = [
+    ["Phase", "July 2027", "August 2027", "September 2027", "October 2027"],
+    ["Limited pilot — self-service", "IT (50 users)", "", "", ""],
+    ["Expanded pilot — self-service", "IT (200 users)", "", "", ""],
+    ["Expanded pilot — assisted", "IT executives (10 users)", "", "", ""],
+    ["Production phase 1 — self-service", "", "Sales and marketing (2000 users)", "", ""],
+    ["Production phase 2 — self-service", "", "", "Retail (1000 users)", ""],
+    ["Production phase 3 — self-service", "", "", "", "HR (50 users), Finance (40 users)"],
+    ["Production phase 3 — assisted", "", "", "", "Executives (30 users)"],
+]
+
+
+def test_the_guide_example_reproduces_the_corrected_table(
+    contoso: Assessment, engine: Engine
+) -> None:
+    with engine.version() as compiled:
+        plan = make_plan(contoso, compiled)
+    header, rows = table_rows(plan)
+    assert [header, *rows] == GUIDE_TABLE_EN
+    assert plan.split_by.value == "department"
+
+
+def test_in_swedish_the_plan_uses_the_guide_terms(contoso: Assessment, engine: Engine) -> None:
+    with engine.version() as compiled:
+        plan = make_plan(contoso, compiled, "sv")
+    header, rows = table_rows(plan)
+    assert header[:2] == ["Fas", "juli 2027"]
+    assert [row[0] for row in rows] == [
+        "Begränsat pilottest — självbetjäning",
+        "Utökat pilottest — självbetjäning",
+        "Utökat pilottest — assisterad",
+        "Produktionsdistributionsfas 1 — självbetjäning",
+        "Produktionsdistributionsfas 2 — självbetjäning",
+        "Produktionsdistributionsfas 3 — självbetjäning",
+        "Produktionsdistributionsfas 3 — assisterad",
+    ]
+    assert rows[0][1] == "IT (50 användare)"
+    assert all("sv-se" in r.source for g in plan.groups for r in g.reasons)
+    assert "Regelboksversion" not in to_table(
+        plan
+    )  # the table is the table; the version is in JSON
+
+
+def test_the_plan_follows_the_json_contract(
+    contoso: Assessment, engine: Engine, rulebook: Rulebook
+) -> None:
+    with engine.version() as compiled:
+        data = make_plan(contoso, compiled).model_dump(mode="json")
+    assert data["version"] == 1
+    assert data["language"] == "en"
+    assert data["rulebook"] == {"version": rulebook.version, "rules": len(rulebook.rules)}
+    assert [(p["kind"], p["number"], p["month"]) for p in data["phases"]] == [
+        ("limited_pilot", None, "2027-07"),
+        ("expanded_pilot", None, "2027-07"),
+        ("production", 1, "2027-08"),
+        ("production", 2, "2027-09"),
+        ("production", 3, "2027-10"),
+    ]
+    it = next(g for g in data["groups"] if g["id"] == "it")
+    assert [(p["phase"], p["users"], p["enrollment"]) for p in it["placements"]] == [
+        ("limited_pilot", 50, "self_service"),
+        ("expanded_pilot", 200, "self_service"),
+    ]
+    for group in data["groups"]:
+        assert group["reasons"], group["id"]
+        for reason in group["reasons"]:
+            assert set(reason) == {"rule", "text", "source", "facts"}
+            assert "#" in reason["source"]
+            assert reason["text"]
+        assert {a["enrollment"] for a in group["alternatives"]} | {
+            p["enrollment"] for p in group["placements"]
+        } == {"self_service", "assisted", "tech_fair"}
+    assert {(w["code"], w["group"]) for w in data["warnings"]} >= {
+        ("executives-in-pilot", "it-executives"),
+        ("pilot-only-it", None),
+    }
+
+
+def test_reasons_name_the_facts_they_matched_and_why_alternatives_lost(contoso: Assessment) -> None:
+    from advisor.rulebook import load_rulebook
+
+    plan = make_plan(contoso, OracleEvaluator(load_rulebook(RULES)))
+    executives = plan.group("executives")
+    assisted = next(r for r in executives.reasons if r.rule == "assisted-for-executives")
+    assert assisted.facts == {"executives": True}
+    self_service = next(a for a in executives.alternatives if a.enrollment == "self_service")
+    assert self_service.why_not[0].text == (
+        "Also applies, but rule assisted-for-executives has higher priority (50 over 0)."
+    )
+    tech_fair = next(a for a in plan.group("hr").alternatives if a.enrollment == "tech_fair")
+    texts = [r.text for r in tech_fair.why_not]
+    assert "Needs production phase number: at most 1 (here: 3)." in texts
+    assert "Needs help needed to enroll: high (here: medium)." in texts
+
+
+def _plan(groups: list[dict[str, Any]], **organisation: Any) -> Any:
+    from advisor.rulebook import load_rulebook
+
+    data = {
+        "version": 1,
+        "organisation": {"name": "T", "rollout_start": "2027-11", **organisation},
+        "groups": groups,
+    }
+    return make_plan(parse_assessment(data), OracleEvaluator(load_rulebook(RULES)))
+
+
+def test_months_roll_over_the_year() -> None:
+    assert add_months("2027-11", 2) == "2028-01"
+    plan = _plan(
+        [
+            {"id": "a", "name": "A", "users": 5, "platforms": ["ios"]},
+            {"id": "b", "name": "B", "users": 5, "platforms": ["ios"], "change_readiness": "low"},
+        ]
+    )
+    assert [p.month for p in plan.phases] == ["2027-11", "2027-12"]
+
+
+def test_a_group_larger_than_a_month_is_spread_and_flagged() -> None:
+    plan = _plan(
+        [{"id": "big", "name": "Big", "users": 5200, "platforms": ["ios"]}], support_capacity=2000
+    )
+    assert [(p.number, p.users) for p in plan.group("big").placements] == [
+        (1, 2000),
+        (2, 2000),
+        (3, 1200),
+    ]
+    assert any(w.code == "group-spread-over-months" for w in plan.warnings)
+
+
+def test_a_rulebook_with_a_gap_still_plans_and_says_so() -> None:
+    """Without any enrollment rule, every placement falls back to self-service, with a warning."""
+    sources = {
+        f"rules/{p.name}": p.read_bytes()
+        for p in RULES.glob("*.yaml")
+        if p.name != "enrollment.yaml"
+    }
+    sources["rules/params.yaml"] = (
+        b"parameters:\n  unused_here:\n    value: 1\n    description: {en: x, sv: y}\n"
+    )
+    rulebook = build_rulebook(sources)
+    plan = make_plan(
+        parse_assessment(
+            {
+                "version": 1,
+                "organisation": {"name": "T", "rollout_start": "2027-01"},
+                "groups": [{"id": "a", "name": "A", "users": 5, "platforms": ["ios"]}],
+            }
+        ),
+        OracleEvaluator(rulebook),
+    )
+    assert plan.group("a").placements[0].enrollment == "self_service"
+    assert any(w.code == "rule-gap" and w.group == "a" for w in plan.warnings)
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_every_reason_text_is_filled_in(
+    contoso: Assessment, rulebook: Rulebook, language: str
+) -> None:
+    plan = make_plan(contoso, OracleEvaluator(rulebook), language)  # type: ignore[arg-type]
+    texts = [r.text for g in plan.groups for r in g.reasons] + [w.text for w in plan.warnings]
+    assert texts
+    assert not any("{" in t for t in texts)
