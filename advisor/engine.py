@@ -7,6 +7,7 @@ This is the only module that imports durable_rules. What it guards against is me
 from __future__ import annotations
 
 import itertools
+import json
 import queue
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -96,6 +97,11 @@ class SidPool:
 
 
 _names = itertools.count(1)
+_INTERNAL_RULES = frozenset({SINK_RULE, SESSION_RULE})
+
+
+def _not_dispatched(c: Any) -> None:
+    """The action every rule is registered with; the engine takes activations itself."""
 
 
 class CompiledRulebook:
@@ -105,11 +111,8 @@ class CompiledRulebook:
         self.rulebook = rulebook
         self._host = QuietHost()
         self._pool = SidPool()
-        self._sinks: dict[str, set[tuple[int, str]]] = {}
         self._names: dict[Stage, str] = {}
         self._closed = False
-        self._users = 0
-        self._lock = threading.Lock()
         self._classify = {
             stage: fact_classes(stage, rulebook.stage(stage), rulebook.parameters)
             for stage in STAGES
@@ -122,27 +125,18 @@ class CompiledRulebook:
             # A durable ruleset name can never be registered twice, so each build gets a new one.
             name = f"advisor_{stage}_{rulebook.version}_{serial}"
             rules = compile_stage(stage, rulebook.stage(stage), rulebook.parameters)
-            for rule_id, definition in rules.items():
-                definition["run"] = self._action(rule_id)
+            for definition in rules.values():
+                # Host requires an action per rule; the engine never lets Host dispatch them.
+                definition["run"] = _not_dispatched
             definitions[name] = rules
             self._names[stage] = name
         try:
             self._host.register_rulesets(definitions)
         except Exception as exc:  # durable reports only a numeric code; the model checks come first
             raise EngineError(f"the rules engine refused the compiled rulebook: {exc}") from exc
-
-    def _action(self, rule_id: str) -> Any:
-        sinks = self._sinks
-
-        def record(c: Any) -> None:
-            # Only records the firing. A set absorbs the repeat firings of `$or` (one per
-            # satisfied branch, findings trap 3); nothing is asserted, so no fact goes unhandled.
-            message = c.m
-            sinks[message.sid].add((message.fid, rule_id))
-
-        if rule_id in (SINK_RULE, SESSION_RULE):
-            return lambda c: None
-        return record
+        self._handles: dict[Stage, int] = {
+            stage: self._host.get_ruleset(name)._handle for stage, name in self._names.items()
+        }
 
     def evaluate(
         self, stage: Stage, facts: Sequence[Mapping[str, FactValue]]
@@ -175,42 +169,62 @@ class CompiledRulebook:
         if self._closed:
             raise EngineError("this rulebook version was retired and freed")
         self.engine_evaluations += len(facts)
-        name = self._names[stage]
+        handle = self._handles[stage]
         fired: list[set[str]] = [set() for _ in facts]
         for start in range(0, len(facts), BATCH):
-            chunk = facts[start : start + BATCH]
             with self._pool.session() as sid:
-                sink: set[tuple[int, str]] = set()
-                self._sinks[sid] = sink
+                messages = [{"kind": SESSION_KIND, "sid": sid, "fid": -1}]
+                messages += [
+                    {**flatten(stage, f), "kind": stage, "sid": sid, "fid": start + i}
+                    for i, f in enumerate(facts[start : start + BATCH])
+                ]
                 try:
-                    messages = [{"kind": SESSION_KIND, "sid": sid, "fid": -1}]
-                    messages += [
-                        {**flatten(stage, f), "kind": stage, "sid": sid, "fid": start + i}
-                        for i, f in enumerate(chunk)
-                    ]
-                    state = self._host.assert_facts(name, messages)
-                    # Actions' exceptions are swallowed into the state (findings §6, upstream #58).
-                    if isinstance(state, dict) and "exception" in state:
-                        raise EngineError(f"a rule action failed: {state['exception']}")
+                    self._run_session(handle, json.dumps(messages), fired)
                 except EngineError:
                     raise
-                except Exception as exc:
+                except Exception as exc:  # durable reports numeric codes as its own error type
                     raise EngineError(f"the rules engine failed: {exc}") from exc
                 finally:
-                    del self._sinks[sid]
                     # A reused sid would keep this request's facts (findings §3): always delete.
-                    self._host.delete_state(name, sid)
-            for fid, rule_id in sink:
-                fired[fid].add(rule_id)
+                    durable_rules_engine.delete_state(handle, sid)
         return [frozenset(ids) for ids in fired]
+
+    @staticmethod
+    def _run_session(handle: int, payload: str, fired: list[set[str]]) -> None:
+        """Assert a batch and take every activation the Rete network queued, in agenda order.
+
+        This is what durable's Host does for each action, minus its Python layer: Host builds a
+        Closure and a Promise per action and re-encodes the whole session state as JSON after
+        every one (engine.py `_flush_actions`), which was most of the cost. Our actions only
+        record which rule fired for which fact, so the loop records that and hands the state back
+        unchanged. A set absorbs the repeat activations of `$or` (findings trap 3).
+        """
+        code, state_handle = durable_rules_engine.assert_facts(handle, payload)
+        if code == 1:
+            raise EngineError("a fact matched no pattern (the consuming rule is missing)")
+        if code == 2:
+            raise EngineError("a fact was already observed in this session")
+        result = durable_rules_engine.start_action_for_state(
+            handle, state_handle if code != 3 else 0
+        )
+        if not result:
+            raise EngineError("the session marker did not fire; the session is incomplete")
+        state, message = result[0], result[1]
+        while message:
+            for rule_id, binding in json.loads(message).items():
+                fid = binding["m"]["fid"]
+                if fid >= 0 and rule_id not in _INTERNAL_RULES:
+                    fired[fid].add(rule_id)
+            durable_rules_engine.update_state(handle, state)
+            message = durable_rules_engine.complete_and_start_action(handle, state_handle)
 
     def close(self) -> None:
         """Free the C rulesets; durable_rules has no Python API for it and leaks without (§4)."""
         if self._closed:
             return
         self._closed = True
-        for name in self._names.values():
-            durable_rules_engine.delete_ruleset(self._host.get_ruleset(name)._handle)
+        for handle in self._handles.values():
+            durable_rules_engine.delete_ruleset(handle)
 
 
 class Engine:

@@ -8,10 +8,10 @@ from typing import Any
 
 from advisor.facts import FactValue
 from advisor.guide import localized_source
-from advisor.oracle import Failure, first_failure, leaves, matched_facts
+from advisor.oracle import Failure, first_failure, matched_facts
 from advisor.plan import Reason
 from advisor.rulebook.loader import RuleInfo
-from advisor.rulebook.schema import AllOf, Condition, Leaf, NotOf
+from advisor.rulebook.schema import AllOf, Condition, Leaf, NotOf, leaves
 from advisor.vocabulary import FACTS_BY_STAGE, Language, term
 
 _OPS: dict[str, dict[Language, str]] = {
@@ -93,9 +93,12 @@ def reason_text(
     parameters: Mapping[str, int],
 ) -> str:
     """The rule's own reason, with `{fact}` and `{parameter}` placeholders filled in."""
-    template = getattr(info.rule.reason, language)
-    values = {**{k: show_value(v, language) for k, v in facts.items()}, **parameters}
-    return string.Formatter().vformat(template, (), values)
+    template: str = getattr(info.rule.reason, language)
+    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    if not names:
+        return template.replace("{{", "{").replace("}}", "}")
+    values = {n: show_value(facts[n], language) if n in facts else parameters[n] for n in names}
+    return template.format_map(values)
 
 
 def reason(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from advisor.facts import FactValue
 from advisor.rulebook.loader import Rulebook, RuleInfo
-from advisor.rulebook.schema import AllOf, AnyOf, Condition, Leaf, NotOf
+from advisor.rulebook.schema import AllOf, AnyOf, Condition, Leaf, NotOf, leaves
 from advisor.vocabulary import Stage
 
 Facts = Mapping[str, FactValue]
@@ -55,20 +55,6 @@ def holds(node: Condition | None, facts: Facts, parameters: Mapping[str, int]) -
 def fired(rules: Sequence[RuleInfo], facts: Facts, parameters: Mapping[str, int]) -> frozenset[str]:
     """The ids of the rules whose conditions hold for these facts."""
     return frozenset(info.id for info in rules if holds(info.rule.when, facts, parameters))
-
-
-def leaves(node: Condition | None) -> list[Leaf]:
-    if node is None:
-        return []
-    if isinstance(node, Leaf):
-        return [node]
-    if isinstance(node, NotOf):
-        return leaves(node.not_)
-    return [
-        leaf
-        for child in (node.all if isinstance(node, AllOf) else node.any)
-        for leaf in leaves(child)
-    ]
 
 
 def matched_facts(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from advisor.decisions import Decision, Evaluator, Facts, decide, fired_warnings
@@ -323,7 +326,37 @@ def make_plan(
     assessment: Assessment, evaluator: Evaluator, language: Language | None = None
 ) -> Plan:
     """Plan an assessment with a rulebook version held by the caller (engine or oracle)."""
-    return Planner(assessment, evaluator, language).run()
+    with _collector_paused():
+        return Planner(assessment, evaluator, language).run()
+
+
+_pause_lock = threading.Lock()
+_pausing = 0
+_was_enabled = False
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a plan is built.
+
+    A plan allocates many small objects and no reference cycles, yet each full collection
+    rescans all of them, which made planning 5,000 groups twice as slow per group as 100
+    (`make bench`). Reference counting still frees everything; the collector resumes after the
+    last plan under way ends, and only if it was running before.
+    """
+    global _pausing, _was_enabled
+    with _pause_lock:
+        if _pausing == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pausing += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pausing -= 1
+            if _pausing == 0 and _was_enabled:
+                gc.enable()
 
 
 assert set(FALLBACK) == set(DECISIONS) - {"warning"}  # noqa: S101 - every decision has a fallback

@@ -177,3 +177,19 @@ def test_every_reason_text_is_filled_in(
     texts = [r.text for g in plan.groups for r in g.reasons] + [w.text for w in plan.warnings]
     assert texts
     assert not any("{" in t for t in texts)
+
+
+def test_planning_leaves_the_garbage_collector_as_it_found_it(
+    contoso: Assessment, rulebook: Rulebook
+) -> None:
+    import gc
+
+    assert gc.isenabled()
+    make_plan(contoso, OracleEvaluator(rulebook))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        make_plan(contoso, OracleEvaluator(rulebook))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -8,7 +8,7 @@ from typing import Any
 
 from advisor.facts import FactValue
 from advisor.rulebook.loader import RuleInfo
-from advisor.rulebook.schema import AllOf, Condition, Leaf, NotOf
+from advisor.rulebook.schema import AllOf, Condition, Leaf, NotOf, leaves
 from advisor.vocabulary import FACTS_BY_STAGE, Stage
 
 Expr = dict[str, Any]
@@ -135,7 +135,7 @@ def fact_classes(
     """
     thresholds: dict[str, list[int]] = {}
     for info in rules:
-        for leaf in _all_leaves(info.rule.when):
+        for leaf in leaves(info.rule.when):
             raw = parameters[leaf.param] if leaf.param is not None else leaf.value
             values = raw if isinstance(raw, list) else [raw]
             if FACTS_BY_STAGE[stage][leaf.fact].kind == "int":
@@ -157,14 +157,3 @@ def fact_classes(
         return tuple(key)
 
     return classify
-
-
-def _all_leaves(node: Condition | None) -> list[Leaf]:
-    if node is None:
-        return []
-    if isinstance(node, Leaf):
-        return [node]
-    if isinstance(node, NotOf):
-        return _all_leaves(node.not_)
-    children = node.all if isinstance(node, AllOf) else node.any
-    return [leaf for child in children for leaf in _all_leaves(child)]

@@ -59,11 +59,17 @@ class Rulebook:
     findings: tuple[Finding, ...] = ()
     _by_id: dict[str, RuleInfo] = field(default_factory=dict, repr=False, compare=False)
 
+    _by_stage: dict[str, tuple[RuleInfo, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
     def __post_init__(self) -> None:
         self._by_id.update({info.id: info for info in self.rules})
+        for info in self.rules:
+            self._by_stage[info.stage] = (*self._by_stage.get(info.stage, ()), info)
 
     def stage(self, stage: Stage) -> tuple[RuleInfo, ...]:
-        return tuple(info for info in self.rules if info.stage == stage)
+        return self._by_stage.get(stage, ())
 
     def rule(self, rule_id: str) -> RuleInfo:
         return self._by_id[rule_id]

@@ -79,6 +79,18 @@ Condition = Annotated[
 ]
 
 
+def leaves(node: Condition | None) -> list[Leaf]:
+    """Every comparison in a condition, in the order written."""
+    if node is None:
+        return []
+    if isinstance(node, Leaf):
+        return [node]
+    if isinstance(node, NotOf):
+        return leaves(node.not_)
+    children = node.all if isinstance(node, AllOf) else node.any
+    return [leaf for child in children for leaf in leaves(child)]
+
+
 class Rule(_Strict):
     """One recommendation of the guide: when it applies, what it decides and why."""
 
