@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench lock schema clean
+.PHONY: run example test lint typecheck unit bench lock schema clean
 
 $(STAMP): requirements/bootstrap.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,8 +13,12 @@ $(STAMP): requirements/bootstrap.txt requirements/dev.txt
 	VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install -q --no-deps -e .
 	touch $@
 
-## run: plan the guide's example organisation (the site replaces this once it exists)
+## run: the site on http://127.0.0.1:8000 (SQLite in instance/, the shipped rules)
 run: $(STAMP)
+	$(BIN)/python -m web
+
+## example: plan the guide's example organisation on the command line
+example: $(STAMP)
 	$(BIN)/advisor plan examples/contoso.yaml --format table
 
 ## test: the whole suite (lint, types, tests)
@@ -24,8 +28,8 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check advisor tests bench
-	$(BIN)/ruff format --check advisor tests bench
+	$(BIN)/ruff check advisor web tests bench
+	$(BIN)/ruff format --check advisor web tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -171,16 +171,22 @@ def load_assessment(path: Path | str, language: Language = "en") -> Assessment:
 
 
 def loads_assessment(raw: bytes | str, source: str, language: Language = "en") -> Assessment:
-    """Parse YAML or JSON text (JSON is YAML, but a JSON error message reads better)."""
-    text = raw.decode("utf-8", errors="strict") if isinstance(raw, bytes) else raw
+    """Parse and validate YAML or JSON text."""
+    return parse_assessment(load_document(raw, source), source, language)
+
+
+def load_document(raw: bytes | str, source: str) -> dict[str, Any]:
+    """YAML or JSON text as plain data (JSON is YAML, but a JSON error message reads better)."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise InputError(source, [Problem("", "the file is not UTF-8 text")]) from None
     data: Any
     if text.lstrip().startswith("{"):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(
-                source, [Problem("", f"line {exc.lineno}: not valid JSON: {exc.msg}")]
-            ) from None
+            raise InputError(source, [Problem("", f"line {exc.lineno}: not valid JSON: {exc.msg}")]) from None
     else:
         try:
             data, _ = load_yaml(text)
@@ -189,10 +195,9 @@ def loads_assessment(raw: bytes | str, source: str, language: Language = "en") -
             raise InputError(source, [Problem("", where + exc.message)]) from None
     if not isinstance(data, dict):
         raise InputError(
-            source,
-            [Problem("", "the file must hold a mapping with version, organisation and groups")],
+            source, [Problem("", "the file must hold a mapping with version, organisation and groups")]
         )
-    return parse_assessment(data, source, language)
+    return data
 
 
 FactValue = int | bool | str | frozenset[str]

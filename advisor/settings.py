@@ -1,14 +1,38 @@
-"""Where the advisor finds its rules, read once from the environment."""
+"""One settings model for the CLI and the site, read from ADVISOR_* environment variables."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 def default_rules_dir() -> Path:
     """`ADVISOR_RULES_DIR` if set, else the rules shipped beside the package."""
-    configured = os.environ.get("ADVISOR_RULES_DIR")
-    return Path(configured) if configured else REPOSITORY / "rules"
+    return Settings().rules_dir
+
+
+class Settings(BaseSettings):
+    """Everything configurable; each field is `ADVISOR_<NAME>` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="ADVISOR_", extra="ignore")
+
+    rules_dir: Path = REPOSITORY / "rules"
+    instance_dir: Path = REPOSITORY / "instance"
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; the default is a SQLite file in instance_dir")
+    secret_key: str | None = Field(
+        default=None, description="signs session cookies; generated into instance_dir if unset")
+    secure_cookies: bool = Field(
+        default=True, description="send the session cookie over HTTPS only (browsers treat "
+        "http://127.0.0.1 as secure, so this works for local use too)")
+    max_request_bytes: int = 2_000_000
+    login_attempts: int = Field(default=5, description="failed logins allowed per window")
+    login_window_seconds: int = 900
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.instance_dir / 'advisor.db'}"

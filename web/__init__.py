@@ -1,0 +1,73 @@
+"""The Flask site: an adapter over the advisor core (questionnaire, plans, saved assessments)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_wtf import CSRFProtect
+
+from advisor.engine import Engine
+from advisor.migrate import upgrade
+from advisor.rulebook import load_rulebook
+from advisor.settings import Settings
+from advisor.store import Store
+
+csrf = CSRFProtect()
+
+
+@dataclass
+class Services:
+    """What the site's views need, kept in app.extensions["advisor"]."""
+
+    settings: Settings
+    store: Store
+    engine: Engine
+
+
+def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
+    """The application factory. A bad rulebook stops start-up here, never a request."""
+    settings = settings or Settings()
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or _instance_secret(Path(app.instance_path)),
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+    )
+    if test_config:
+        app.config.update(test_config)
+
+    url = settings.resolved_database_url
+    upgrade(url)
+    services = Services(settings, Store(url), Engine(load_rulebook(settings.rules_dir)))
+    app.extensions["advisor"] = services
+
+    csrf.init_app(app)
+    from web import assessments, auth, health, i18n, plan, questionnaire
+
+    for module in (i18n, auth, health, assessments, questionnaire, plan):
+        module.init_app(app)
+    return app
+
+
+def services(app: Flask) -> Services:
+    result: Services = app.extensions["advisor"]
+    return result
+
+
+def _instance_secret(instance: Path) -> str:
+    """A signing key kept in the instance folder, so sessions survive restarts."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

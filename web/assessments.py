@@ -1,0 +1,126 @@
+"""Saved assessments: list, create, import, rename, duplicate, delete, export."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+from flask import Blueprint, Flask, Response, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from advisor.errors import InputError
+from advisor.facts import load_document, parse_assessment
+from advisor.questionnaire import empty_draft
+from advisor.store import AssessmentRecord, User, touch
+from web.auth import login_required
+from web.common import load, svc
+from web.i18n import language
+
+bp = Blueprint("assessments", __name__)
+
+
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    store = svc().store
+    with store.session() as db:
+        records = store.visible_assessments(db, g.user)
+        owners = {u.id: u.username for u in db.query(User).all()}
+    return render_template("assessments/list.html", records=records, owners=owners)
+
+
+@bp.post("/assessments")
+@login_required
+def create() -> ResponseReturnValue:
+    title = request.form.get("title", "").strip()[:200] or _("New assessment")
+    with svc().store.session() as db:
+        record = AssessmentRecord(owner_id=g.user.id, title=title, answers=empty_draft(title), step="organisation")
+        db.add(record)
+        db.flush()
+        new_id = record.id
+    return redirect(url_for("questionnaire.organisation", assessment_id=new_id))
+
+
+@bp.route("/assessments/import", methods=["GET", "POST"])
+@login_required
+def import_file() -> ResponseReturnValue:
+    problems: list[str] = []
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            problems = [_("Choose a file to import.")]
+        else:
+            try:
+                data = load_document(upload.read(), upload.filename)
+                assessment = parse_assessment(data, upload.filename, language())
+            except InputError as exc:
+                problems = [str(p) for p in exc.problems]
+            else:
+                with svc().store.session() as db:
+                    record = AssessmentRecord(owner_id=g.user.id, title=assessment.organisation.name,
+                                              answers=data, step="groups")
+                    db.add(record)
+                    db.flush()
+                    new_id = record.id
+                flash(_("Imported %(name)s.", name=assessment.organisation.name))
+                return redirect(url_for("questionnaire.groups", assessment_id=new_id))
+    return render_template("assessments/import.html", problems=problems), 422 if problems else 200
+
+
+@bp.post("/assessments/<int:assessment_id>/rename")
+@login_required
+def rename(assessment_id: int) -> ResponseReturnValue:
+    load(assessment_id, write=True)
+    title = request.form.get("title", "").strip()[:200]
+    if not title:
+        flash(_("A title cannot be empty."), "error")
+    else:
+        with svc().store.session() as db:
+            record = db.get(AssessmentRecord, assessment_id)
+            assert record is not None  # noqa: S101 - loaded above
+            record.title = title
+            touch(record)
+    return redirect(url_for("assessments.index"))
+
+
+@bp.post("/assessments/<int:assessment_id>/duplicate")
+@login_required
+def duplicate(assessment_id: int) -> ResponseReturnValue:
+    original = load(assessment_id)
+    store = svc().store
+    with store.session() as db:
+        copy_ = store.duplicate(db, original, g.user, _("Copy of %(title)s", title=original.title)[:200])
+        new_id = copy_.id
+    return redirect(url_for("questionnaire.resume", assessment_id=new_id))
+
+
+@bp.route("/assessments/<int:assessment_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(assessment_id: int) -> ResponseReturnValue:
+    record = load(assessment_id, write=True)
+    if request.method == "GET":
+        return render_template("assessments/delete.html", record=record)
+    with svc().store.session() as db:
+        db.delete(db.get(AssessmentRecord, assessment_id))
+    flash(_("Deleted %(title)s.", title=record.title))
+    return redirect(url_for("assessments.index"))
+
+
+@bp.get("/assessments/<int:assessment_id>/export.<any(yaml, json):kind>")
+@login_required
+def export(assessment_id: int, kind: str) -> ResponseReturnValue:
+    """The answers as an assessment file (format 1), exactly as stored."""
+    record = load(assessment_id)
+    if kind == "json":
+        body = json.dumps(record.answers, ensure_ascii=False, indent=2) + "\n"
+        mimetype = "application/json"
+    else:
+        body = yaml.safe_dump(record.answers, sort_keys=False, allow_unicode=True)
+        mimetype = "application/yaml"
+    filename = f"assessment-{assessment_id}.{kind}"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

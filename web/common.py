@@ -1,0 +1,25 @@
+"""Helpers the views share: the assessment a user may see, and the services."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, g
+
+from advisor.store import AssessmentRecord
+from web import Services, services
+
+
+def svc() -> Services:
+    return services(current_app)
+
+
+def load(assessment_id: int, *, write: bool = False) -> AssessmentRecord:
+    """The assessment if the current user may see it (write: change it); 404 otherwise.
+
+    404 rather than 403 so that nobody learns which assessments exist.
+    """
+    store = svc().store
+    with store.session() as db:
+        record = store.assessment_for(db, g.user, assessment_id, write=write)
+    if record is None:
+        abort(404)
+    return record

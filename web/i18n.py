@@ -1,0 +1,62 @@
+"""Languages: the browser's choice first, switchable, remembered in the session and the profile."""
+
+from __future__ import annotations
+
+from typing import cast
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, g, redirect, request, session
+from flask.typing import ResponseReturnValue
+from flask_babel import Babel, get_locale
+
+from advisor.vocabulary import LANGUAGES, Language
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    chosen = session.get("language")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    user = g.get("user")
+    if user is not None and user.language in LANGUAGES:
+        return str(user.language)
+    return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def language() -> Language:
+    """The language of the current request, for texts that come from the core."""
+    return cast(Language, str(get_locale() or "en")[:2] if str(get_locale())[:2] in LANGUAGES else "en")
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only a path on this site; never an absolute URL (no open redirects)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+@bp.post("/language")
+def switch() -> ResponseReturnValue:
+    chosen = request.form.get("language", "")
+    if chosen in LANGUAGES:
+        session["language"] = chosen
+        user = g.get("user")
+        if user is not None:
+            from web import services
+            from flask import current_app
+
+            store = services(current_app).store
+            with store.session() as db:
+                record = db.merge(user)
+                record.language = chosen
+    return redirect(safe_next(request.form.get("next")))
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=select_locale, default_translation_directories="translations")
+    app.register_blueprint(bp)
+    app.jinja_env.globals["current_language"] = language

@@ -1,0 +1,173 @@
+"""The guided questionnaire: the organisation, then each group; every answer saved as a draft."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from advisor.questionnaire import GROUP, ORGANISATION, POINTS, from_form, problems, slug
+from advisor.store import AssessmentRecord, touch
+from web.auth import login_required
+from web.common import load, svc
+from web.i18n import language
+
+bp = Blueprint("questionnaire", __name__, url_prefix="/assessments/<int:assessment_id>")
+_GROUP_PATH = re.compile(r"^groups\[(\d+)\]\.(\w+)")
+
+
+def _save(assessment_id: int, answers: dict[str, Any] | None = None, step: str | None = None) -> None:
+    """Write the draft and where the person is; only the author's visits move the bookmark."""
+    with svc().store.session() as db:
+        record = db.get(AssessmentRecord, assessment_id)
+        if record is None or record.owner_id != g.user.id:
+            return
+        if answers is not None:
+            record.answers = answers
+            name = answers.get("organisation", {}).get("name")
+            if isinstance(name, str) and name.strip() and record.title == _("New assessment"):
+                record.title = name.strip()[:200]
+            touch(record)
+        if step is not None and record.step != step:
+            record.step = step
+
+
+def _progress(answers: dict[str, Any]) -> dict[str, Any]:
+    found = problems(answers, language())
+    groups = answers.get("groups", [])
+    return {
+        "organisation_done": not any(p.startswith("organisation") for p in found),
+        "groups": len(groups),
+        "groups_done": bool(groups) and not any(p.startswith("groups") for p in found),
+        "ready": not found,
+        "problems": found,
+    }
+
+
+def _field_errors(found: dict[str, str], prefix: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for path, message in found.items():
+        if path.startswith(prefix):
+            field = re.split(r"[.\[]", path[len(prefix):], maxsplit=1)[0]
+            errors.setdefault(field, message)
+    return errors
+
+
+@bp.get("")
+@login_required
+def resume(assessment_id: int) -> ResponseReturnValue:
+    """Back to where the person left off."""
+    record = load(assessment_id)
+    step = record.step if record.owner_id == g.user.id else "plan"
+    if step.startswith("group:"):
+        return redirect(url_for(".group", assessment_id=assessment_id, index=int(step[6:])))
+    target = {"organisation": ".organisation", "groups": ".groups", "plan": "plan.show"}.get(step, ".organisation")
+    return redirect(url_for(target, assessment_id=assessment_id))
+
+
+@bp.route("/organisation", methods=["GET", "POST"])
+@login_required
+def organisation(assessment_id: int) -> ResponseReturnValue:
+    record = load(assessment_id, write=True)
+    answers = copy.deepcopy(record.answers)
+    if request.method == "POST":
+        entered = from_form(ORGANISATION, request.form.to_dict(flat=False))
+        answers["organisation"] = entered
+        _save(assessment_id, answers, "organisation")
+        if not _field_errors(problems(answers, language()), "organisation."):
+            return redirect(url_for(".groups", assessment_id=assessment_id))
+    else:
+        _save(assessment_id, step="organisation")
+    found = problems(answers, language())
+    errors = _field_errors(found, "organisation.") if request.method == "POST" or record.revision > 1 else {}
+    return render_template("questionnaire/organisation.html", record=record, questions=ORGANISATION,
+                           values=answers.get("organisation", {}), errors=errors,
+                           progress=_progress(answers), step="organisation", points=POINTS)
+
+
+@bp.get("/groups")
+@login_required
+def groups(assessment_id: int) -> ResponseReturnValue:
+    record = load(assessment_id, write=True)
+    _save(assessment_id, step="groups")
+    found = problems(record.answers, language())
+    incomplete = {int(m.group(1)) for path in found if (m := _GROUP_PATH.match(path))}
+    return render_template("questionnaire/groups.html", record=record, groups=record.answers.get("groups", []),
+                           incomplete=incomplete, progress=_progress(record.answers), step="groups")
+
+
+@bp.route("/groups/<int:index>", methods=["GET", "POST"])
+@bp.route("/groups/new", methods=["GET", "POST"], defaults={"index": None})
+@login_required
+def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
+    record = load(assessment_id, write=True)
+    answers = copy.deepcopy(record.answers)
+    groups_ = answers.setdefault("groups", [])
+    if index is not None and not 0 <= index < len(groups_):
+        abort(404)
+    current = groups_[index] if index is not None else {}
+    if request.method == "POST":
+        entered = from_form(GROUP, request.form.to_dict(flat=False))
+        taken = [str(g_.get("id")) for i, g_ in enumerate(groups_) if i != index]
+        group_id = current.get("id") or slug(str(entered.get("name") or "group"), taken)
+        entered = {"id": group_id, **entered}
+        if index is None:
+            groups_.append(entered)
+            index = len(groups_) - 1
+        else:
+            groups_[index] = entered
+        _save(assessment_id, answers, f"group:{index}")
+        errors = _field_errors(problems(answers, language()), f"groups[{index}].")
+        if not errors:
+            if request.form.get("then") == "another":
+                return redirect(url_for(".group", assessment_id=assessment_id, index=None))
+            return redirect(url_for(".groups", assessment_id=assessment_id))
+        current = entered
+    else:
+        errors = {}
+        if index is not None:
+            _save(assessment_id, step=f"group:{index}")
+            errors = _field_errors(problems(answers, language()), f"groups[{index}].")
+    return render_template("questionnaire/group.html", record=record, questions=GROUP, values=current,
+                           errors=errors, index=index, progress=_progress(answers), step="groups",
+                           points=POINTS)
+
+
+@bp.post("/groups/<int:index>/duplicate")
+@login_required
+def duplicate_group(assessment_id: int, index: int) -> ResponseReturnValue:
+    record = load(assessment_id, write=True)
+    answers = copy.deepcopy(record.answers)
+    groups_ = answers.get("groups", [])
+    if not 0 <= index < len(groups_):
+        abort(404)
+    copy_ = copy.deepcopy(groups_[index])
+    copy_["name"] = _("%(name)s (copy)", name=copy_.get("name", ""))[:200]
+    copy_["id"] = slug(copy_["name"], [str(g_.get("id")) for g_ in groups_])
+    groups_.insert(index + 1, copy_)
+    _save(assessment_id, answers)
+    return redirect(url_for(".group", assessment_id=assessment_id, index=index + 1))
+
+
+@bp.route("/groups/<int:index>/remove", methods=["GET", "POST"])
+@login_required
+def remove_group(assessment_id: int, index: int) -> ResponseReturnValue:
+    record = load(assessment_id, write=True)
+    answers = copy.deepcopy(record.answers)
+    groups_ = answers.get("groups", [])
+    if not 0 <= index < len(groups_):
+        abort(404)
+    if request.method == "GET":
+        return render_template("questionnaire/remove.html", record=record, index=index, group=groups_[index])
+    removed = groups_.pop(index)
+    _save(assessment_id, answers, "groups")
+    flash(_("Removed %(name)s.", name=removed.get("name", "")))
+    return redirect(url_for(".groups", assessment_id=assessment_id))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
