@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run example test lint typecheck unit bench lock schema clean
+
+.PHONY: translations run example test lint typecheck unit bench lock schema clean
 
 $(STAMP): requirements/bootstrap.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,8 +14,16 @@ $(STAMP): requirements/bootstrap.txt requirements/dev.txt
 	VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install -q --no-deps -e .
 	touch $@
 
+MO := web/translations/sv/LC_MESSAGES/messages.mo
+
+# The Swedish catalogue is compiled in the build, from tools/translations_sv.py.
+$(MO): $(STAMP) tools/translations_sv.py tools/build_translations.py babel.cfg $(wildcard web/*.py web/templates/*.html web/templates/*/*.html)
+	$(BIN)/python -m tools.build_translations
+
+translations: $(MO)
+
 ## run: the site on http://127.0.0.1:8000 (SQLite in instance/, the shipped rules)
-run: $(STAMP)
+run: $(MO)
 	$(BIN)/python -m web
 
 ## example: plan the guide's example organisation on the command line
@@ -24,7 +33,7 @@ example: $(STAMP)
 ## test: the whole suite (lint, types, tests)
 test: lint typecheck unit
 
-unit: $(STAMP)
+unit: $(MO)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

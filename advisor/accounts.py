@@ -45,7 +45,11 @@ def generate_password() -> str:
 
 def create_user(store: Store, session: Session, username: str, password: str, role: str) -> User:
     username = username.strip()
-    if not username or len(username) > 64 or not username.replace("-", "").replace(".", "").replace("_", "").isalnum():
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace("-", "").replace(".", "").replace("_", "").isalnum()
+    ):
         raise AccountError("a user name is 1 to 64 letters, digits, dots, hyphens or underscores")
     if role not in ROLES:
         raise AccountError(f"the role must be one of {', '.join(ROLES)}")
@@ -67,8 +71,15 @@ class Throttled(AccountError):
     """Too many failed logins; try again later."""
 
 
-def authenticate(store: Store, session: Session, username: str, password: str, client: str,
-                 attempts: int, window: timedelta) -> User | None:
+def authenticate(
+    store: Store,
+    session: Session,
+    username: str,
+    password: str,
+    client: str,
+    attempts: int,
+    window: timedelta,
+) -> User | None:
     """The user if the password is right; None otherwise. Raises Throttled after too many misses.
 
     Failures count per user name and per client address, so guessing many passwords for one

@@ -27,12 +27,8 @@ def _parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser("plan", help="plan an assessment file (YAML or JSON, format 1)")
     plan.add_argument("file", type=Path, help="the assessment file")
-    plan.add_argument(
-        "--format", choices=sorted(FORMATS), default="table", help="output format (table)"
-    )
-    plan.add_argument(
-        "--language", choices=["en", "sv"], help="language of the plan (the file's own)"
-    )
+    plan.add_argument("--format", choices=sorted(FORMATS), default="table", help="output format (table)")
+    plan.add_argument("--language", choices=["en", "sv"], help="language of the plan (the file's own)")
     plan.add_argument("--output", type=Path, help="write here instead of standard output")
     plan.add_argument("--rules", type=Path, help="rule folder (the shipped rules)")
 
@@ -42,6 +38,17 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("dir", type=Path, nargs="?", help="rule folder (the shipped rules)")
     schema = rule_commands.add_parser("schema", help="write the JSON Schema of rule files")
     schema.add_argument("--output", type=Path, help="write here instead of standard output")
+
+    users = commands.add_parser("users", help="manage the site's accounts (ADVISOR_DATABASE_URL)")
+    user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    create = user_commands.add_parser("create", help="create an account; prints a generated password")
+    create.add_argument("username")
+    create.add_argument("--role", choices=["respondent", "reviewer", "admin"], default="respondent")
+    user_commands.add_parser("list", help="list the accounts")
+    disable = user_commands.add_parser("disable", help="disable an account (it can no longer log in)")
+    disable.add_argument("username")
+    enable = user_commands.add_parser("enable", help="enable a disabled account")
+    enable.add_argument("username")
     return parser
 
 
@@ -50,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "plan":
             return _plan(args)
+        if args.command == "users":
+            return _users(args)
         if args.rules_command == "check":
             return _check(args.dir or default_rules_dir())
         return _schema(args.output)
@@ -71,6 +80,34 @@ def _plan(args: argparse.Namespace) -> int:
     text = FORMATS[args.format](plan)
     encoding = "utf-8-sig" if args.format == "csv" else "utf-8"  # Excel needs the BOM for UTF-8
     _write(text, args.output, encoding)
+    return 0
+
+
+def _users(args: argparse.Namespace) -> int:
+    from advisor.accounts import AccountError, create_user, generate_password
+    from advisor.migrate import upgrade
+    from advisor.settings import Settings
+    from advisor.store import Store, User
+
+    url = Settings().resolved_database_url
+    Settings().instance_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(url)
+    store = Store(url)
+    with store.session() as session:
+        if args.users_command == "create":
+            password = generate_password()
+            create_user(store, session, args.username, password, args.role)
+            print(f"created {args.username} ({args.role}); password: {password}")
+        elif args.users_command == "list":
+            for user in session.query(User).order_by(User.username):
+                state = "disabled" if user.disabled else "active"
+                print(f"{user.username:24} {user.role:11} {state}")
+        else:
+            account = store.user_by_name(session, args.username)
+            if account is None:
+                raise AccountError(f"there is no user '{args.username}'")
+            account.disabled = args.users_command == "disable"
+            print(f"{args.username}: {'disabled' if account.disabled else 'enabled'}")
     return 0
 
 
@@ -102,9 +139,7 @@ def _write(text: str, output: Path | None, encoding: str) -> None:
         sys.stdout.write(text)
         return
     output.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        dir=output.parent, prefix=f".{output.name}.", suffix=".tmp"
-    )
+    handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding=encoding, newline="") as stream:
             stream.write(text)

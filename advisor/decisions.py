@@ -45,8 +45,4 @@ def decide(rulebook: Rulebook, stage: Stage, fired_ids: Iterable[str], name: str
 
 def fired_warnings(rulebook: Rulebook, stage: Stage, fired_ids: Iterable[str]) -> list[RuleInfo]:
     fired_set = set(fired_ids)
-    return [
-        info
-        for info in rulebook.stage(stage)
-        if info.id in fired_set and info.rule.decides == "warning"
-    ]
+    return [info for info in rulebook.stage(stage) if info.id in fired_set and info.rule.decides == "warning"]

@@ -114,8 +114,7 @@ class CompiledRulebook:
         self._names: dict[Stage, str] = {}
         self._closed = False
         self._classify = {
-            stage: fact_classes(stage, rulebook.stage(stage), rulebook.parameters)
-            for stage in STAGES
+            stage: fact_classes(stage, rulebook.stage(stage), rulebook.parameters) for stage in STAGES
         }
         self._cache: dict[Stage, dict[tuple[object, ...], frozenset[str]]] = {s: {} for s in STAGES}
         self.engine_evaluations = 0  # facts that reached durable_rules (not answered from cache)
@@ -138,9 +137,7 @@ class CompiledRulebook:
             stage: self._host.get_ruleset(name)._handle for stage, name in self._names.items()
         }
 
-    def evaluate(
-        self, stage: Stage, facts: Sequence[Mapping[str, FactValue]]
-    ) -> list[frozenset[str]]:
+    def evaluate(self, stage: Stage, facts: Sequence[Mapping[str, FactValue]]) -> list[frozenset[str]]:
         """The ids of the rules that fire for each fact set, in order.
 
         Each equivalence class of facts (see `fact_classes`) is sent to durable_rules once; later
@@ -204,9 +201,7 @@ class CompiledRulebook:
             raise EngineError("a fact matched no pattern (the consuming rule is missing)")
         if code == 2:
             raise EngineError("a fact was already observed in this session")
-        result = durable_rules_engine.start_action_for_state(
-            handle, state_handle if code != 3 else 0
-        )
+        result = durable_rules_engine.start_action_for_state(handle, state_handle if code != 3 else 0)
         if not result:
             raise EngineError("the session marker did not fire; the session is incomplete")
         state, message = result[0], result[1]

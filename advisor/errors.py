@@ -38,9 +38,7 @@ class InputError(AdvisorError):
 
     def format_message(self) -> str:
         count = len(self.problems)
-        head = (
-            f"{self.source}: {count} problem{'s' if count != 1 else ''} found, nothing was planned"
-        )
+        head = f"{self.source}: {count} problem{'s' if count != 1 else ''} found, nothing was planned"
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
 

@@ -60,13 +60,20 @@ def show_value(value: object, language: Language) -> str:
     return str(value)
 
 
+def fact_label(name: str, language: Language) -> str:
+    """How people call a fact, whichever stage it belongs to."""
+    for stage in ("placement", "organisation"):
+        spec = FACTS_BY_STAGE[stage].get(name)
+        if spec is not None:
+            return spec.label(language)
+    return name
+
+
 def json_value(value: FactValue) -> Any:
     return sorted(value) if isinstance(value, frozenset) else value
 
 
-def describe(
-    node: Condition, language: Language, parameters: Mapping[str, int], stage_facts: str
-) -> str:
+def describe(node: Condition, language: Language, parameters: Mapping[str, int], stage_facts: str) -> str:
     """A condition in words, such as `help needed to enroll: high`."""
     specs = FACTS_BY_STAGE[stage_facts]  # type: ignore[index]
     if isinstance(node, Leaf):

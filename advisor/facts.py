@@ -132,9 +132,7 @@ KNOWN_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def parse_assessment(
-    data: Any, source: str = "assessment", language: Language = "en"
-) -> Assessment:
+def parse_assessment(data: Any, source: str = "assessment", language: Language = "en") -> Assessment:
     """Validate already-parsed data; every problem is reported at once, by path."""
     try:
         return Assessment.model_validate(data)
@@ -164,9 +162,7 @@ def load_assessment(path: Path | str, language: Language = "en") -> Assessment:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(
-            str(path), [Problem("", f"cannot read the file: {exc.strerror}")]
-        ) from None
+        raise InputError(str(path), [Problem("", f"cannot read the file: {exc.strerror}")]) from None
     return loads_assessment(raw, str(path), language)
 
 
@@ -195,7 +191,8 @@ def load_document(raw: bytes | str, source: str) -> dict[str, Any]:
             raise InputError(source, [Problem("", where + exc.message)]) from None
     if not isinstance(data, dict):
         raise InputError(
-            source, [Problem("", "the file must hold a mapping with version, organisation and groups")]
+            source,
+            [Problem("", "the file must hold a mapping with version, organisation and groups")],
         )
     return data
 

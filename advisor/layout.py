@@ -56,9 +56,7 @@ def units_for(
     by_key: dict[str, list[int]] = {}
     for i in indices:
         by_key.setdefault(key(i), []).append(i)
-    units = [
-        Unit(k, tuple(sorted(members, key=lambda i: (rank(i), i)))) for k, members in by_key.items()
-    ]
+    units = [Unit(k, tuple(sorted(members, key=lambda i: (rank(i), i)))) for k, members in by_key.items()]
     if split == "department":
         bins: dict[int, list[Unit]] = {}
         for unit in sorted(units, key=lambda u: (max(rank(i) for i in u.members), u.members[0])):
@@ -72,9 +70,7 @@ def units_for(
     return [[unit] for unit in sorted(units, key=order)]
 
 
-def pack(
-    bins: Sequence[Sequence[Unit]], groups: Sequence[Group], capacity: int | None
-) -> list[Slot]:
+def pack(bins: Sequence[Sequence[Unit]], groups: Sequence[Group], capacity: int | None) -> list[Slot]:
     """Fill phases bin by bin: a unit that does not fit moves to a new phase; a group larger than
     a whole month is spread over consecutive phases."""
     slots: list[Slot] = []
@@ -90,9 +86,7 @@ def pack(
                 remaining = groups[i].users
                 while remaining:
                     room = remaining if capacity is None else capacity - slot.users
-                    if room <= 0 or (
-                        remaining > room and remaining <= (capacity or 0) and slot.entries
-                    ):
+                    if room <= 0 or (remaining > room and remaining <= (capacity or 0) and slot.entries):
                         slot = Slot()  # a new month, rather than splitting a group that fits one
                         slots.append(slot)
                         continue

@@ -100,9 +100,7 @@ def describe_validation_error(
         return Problem(path, message)
     if kind == "extra_forbidden":
         container = next((p for p in reversed(loc[:-1]) if isinstance(p, str)), "")
-        hint = did_you_mean(
-            loc[-1] if loc else None, (known_fields or {}).get(container, ()), language
-        )
+        hint = did_you_mean(loc[-1] if loc else None, (known_fields or {}).get(container, ()), language)
         return Problem(path, text("extra_forbidden", language) + hint)
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))

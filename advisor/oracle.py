@@ -66,9 +66,7 @@ def matched_facts(
     if isinstance(node, Leaf):
         return {node.fact: facts[node.fact]}
     if isinstance(node, AllOf):
-        return {
-            k: v for child in node.all for k, v in matched_facts(child, facts, parameters).items()
-        }
+        return {k: v for child in node.all for k, v in matched_facts(child, facts, parameters).items()}
     if isinstance(node, AnyOf):
         return {
             k: v
@@ -87,9 +85,7 @@ class Failure:
     excluded: bool = False
 
 
-def first_failure(
-    node: Condition | None, facts: Facts, parameters: Mapping[str, int]
-) -> Failure | None:
+def first_failure(node: Condition | None, facts: Facts, parameters: Mapping[str, int]) -> Failure | None:
     """The first part of a condition that fails for these facts, or None if it holds."""
     if node is None or holds(node, facts, parameters):
         return None

@@ -67,9 +67,7 @@ class _Placed:
 class Planner:
     """Plans one assessment with one rulebook version (engine or oracle)."""
 
-    def __init__(
-        self, assessment: Assessment, evaluator: Evaluator, language: Language | None = None
-    ):
+    def __init__(self, assessment: Assessment, evaluator: Evaluator, language: Language | None = None):
         self.assessment = assessment
         self.evaluator = evaluator
         self.rulebook: Rulebook = evaluator.rulebook
@@ -101,9 +99,7 @@ class Planner:
         production_phases: dict[int, int] = {}
         for p in placed:
             month_users[p.month] = month_users.get(p.month, 0) + p.users
-            production_phases[p.group] = production_phases.get(p.group, 0) + (
-                p.kind == "production"
-            )
+            production_phases[p.group] = production_phases.get(p.group, 0) + (p.kind == "production")
         for p in placed:
             p.facts = {
                 **group_facts_[p.group],
@@ -133,9 +129,7 @@ class Planner:
             warnings=self._unique_warnings(),
         )
 
-    def _decide(
-        self, stage: Stage, fired: frozenset[str], name: str, group: int | None
-    ) -> Decision:
+    def _decide(self, stage: Stage, fired: frozenset[str], name: str, group: int | None) -> Decision:
         decision = decide(self.rulebook, stage, fired, name)
         if decision.winner is None:
             value = FALLBACK[name]
@@ -175,12 +169,8 @@ class Planner:
     def _organisation_facts(self, pilot: Sequence[str]) -> Facts:
         org = self.assessment.organisation
         total = sum(g.users for g in self.groups)
-        in_pilot = [
-            g for g, p in zip(self.groups, pilot, strict=True) if p in ("limited", "expanded")
-        ]
-        later = [
-            g for g, p in zip(self.groups, pilot, strict=True) if p not in ("limited", "expanded")
-        ]
+        in_pilot = [g for g, p in zip(self.groups, pilot, strict=True) if p in ("limited", "expanded")]
+        later = [g for g, p in zip(self.groups, pilot, strict=True) if p not in ("limited", "expanded")]
         piloted = {p for g in in_pilot for p in g.platforms}
         return {
             "split_by_choice": org.split_by,
@@ -236,9 +226,7 @@ class Planner:
         bins = units_for(split, self.groups, production, wave)
         slots = pack(bins, self.groups, self.assessment.organisation.support_capacity)
         for number, slot in enumerate(slots, start=1):
-            placed.extend(
-                _Placed(i, "production", number, month, users) for i, users in slot.entries
-            )
+            placed.extend(_Placed(i, "production", number, month, users) for i, users in slot.entries)
             month = add_months(month, 1)
         return placed
 
@@ -251,9 +239,7 @@ class Planner:
                 Entry(group=self.groups[p.group].id, users=p.users, enrollment=p.approach)
             )
         for (kind, number, month), entries in by_phase.items():
-            title = (
-                term(kind, self.language, number=number) if number else term(kind, self.language)
-            )
+            title = term(kind, self.language, number=number) if number else term(kind, self.language)
             phases.append(
                 Phase(
                     kind=kind,
@@ -322,9 +308,7 @@ class Planner:
         return [why_not(info, self.language, p.facts, self.params, winner) for info in rules]
 
 
-def make_plan(
-    assessment: Assessment, evaluator: Evaluator, language: Language | None = None
-) -> Plan:
+def make_plan(assessment: Assessment, evaluator: Evaluator, language: Language | None = None) -> Plan:
     """Plan an assessment with a rulebook version held by the caller (engine or oracle)."""
     with _collector_paused():
         return Planner(assessment, evaluator, language).run()

@@ -73,17 +73,12 @@ def to_table(plan: Plan) -> str:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
-        return " | ".join(
-            cell.ljust(width) for cell, width in zip(cells, widths, strict=True)
-        ).rstrip()
+        return " | ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
 
     out = [line(header), "-+-".join("-" * w for w in widths), *(line(r) for r in rows)]
     if plan.warnings:
         out += ["", word("warnings", plan.language) + ":"]
-        out += [
-            f"- [{word(w.severity, plan.language)}] {_who(plan, w.group)}{w.text}"
-            for w in plan.warnings
-        ]
+        out += [f"- [{word(w.severity, plan.language)}] {_who(plan, w.group)}{w.text}" for w in plan.warnings]
     return "\n".join(out) + "\n"
 
 
@@ -110,17 +105,14 @@ def to_markdown(plan: Plan) -> str:
     if plan.warnings:
         out += ["", f"## {word('warnings', language)}", ""]
         out += [
-            f"- **{word(w.severity, language)}** {_md(_who(plan, w.group) + w.text)}"
-            for w in plan.warnings
+            f"- **{word(w.severity, language)}** {_md(_who(plan, w.group) + w.text)}" for w in plan.warnings
         ]
     out += ["", f"## {word('groups', language)}"]
     for group in plan.groups:
         out += ["", f"### {_md(group.name)}", ""]
         for p in group.placements:
             phase = next(
-                ph
-                for ph in plan.phases
-                if (ph.kind, ph.number, ph.month) == (p.phase, p.number, p.month)
+                ph for ph in plan.phases if (ph.kind, ph.number, ph.month) == (p.phase, p.number, p.month)
             )
             out.append(
                 f"- {_md(phase.title)}, {month_name(p.month, language)}: "

@@ -62,9 +62,7 @@ def load_scenario(path: Path) -> Scenario:
     except YamlProblem as exc:
         raise InputError(str(path), [Problem("", exc.message)]) from None
     except ValidationError as exc:
-        raise InputError(
-            str(path), [describe_validation_error(e, "en") for e in exc.errors()]
-        ) from None
+        raise InputError(str(path), [describe_validation_error(e, "en") for e in exc.errors()]) from None
 
 
 def check(plan: Plan, expect: Expectation) -> list[str]:
@@ -81,9 +79,7 @@ def check(plan: Plan, expect: Expectation) -> list[str]:
         if got != placements:
             failures.append(f"{group_id}: expected {placements}, got {got}")
     if expect.warnings is not None:
-        got_warnings = sorted(
-            w.code if w.group is None else f"{w.code}@{w.group}" for w in plan.warnings
-        )
+        got_warnings = sorted(w.code if w.group is None else f"{w.code}@{w.group}" for w in plan.warnings)
         if got_warnings != sorted(expect.warnings):
             failures.append(f"warnings: expected {sorted(expect.warnings)}, got {got_warnings}")
     return failures

@@ -23,12 +23,16 @@ class Settings(BaseSettings):
     rules_dir: Path = REPOSITORY / "rules"
     instance_dir: Path = REPOSITORY / "instance"
     database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL; the default is a SQLite file in instance_dir")
+        default=None, description="SQLAlchemy URL; the default is a SQLite file in instance_dir"
+    )
     secret_key: str | None = Field(
-        default=None, description="signs session cookies; generated into instance_dir if unset")
+        default=None, description="signs session cookies; generated into instance_dir if unset"
+    )
     secure_cookies: bool = Field(
-        default=True, description="send the session cookie over HTTPS only (browsers treat "
-        "http://127.0.0.1 as secure, so this works for local use too)")
+        default=True,
+        description="send the session cookie over HTTPS only (browsers treat "
+        "http://127.0.0.1 as secure, so this works for local use too)",
+    )
     max_request_bytes: int = 2_000_000
     login_attempts: int = Field(default=5, description="failed logins allowed per window")
     login_window_seconds: int = 900

@@ -15,7 +15,6 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
-    Text,
     create_engine,
     event,
     func,
@@ -100,7 +99,7 @@ class Store:
             with self.engine.connect() as connection:
                 connection.execute(select(1))
             return True
-        except Exception:  # noqa: BLE001 - any failure means "not reachable" for /healthz
+        except Exception:
             return False
 
     # -- users --------------------------------------------------------------------------------
@@ -117,8 +116,9 @@ class Store:
             query = query.where(AssessmentRecord.owner_id == user.id)
         return list(session.scalars(query))
 
-    def assessment_for(self, session: Session, user: User, assessment_id: int,
-                       *, write: bool = False) -> AssessmentRecord | None:
+    def assessment_for(
+        self, session: Session, user: User, assessment_id: int, *, write: bool = False
+    ) -> AssessmentRecord | None:
         """The assessment if this user may see it (write: change it); None otherwise.
 
         Authors own their assessments; reviewers and admins read every one. Only the author
@@ -133,9 +133,17 @@ class Store:
             return record
         return None
 
-    def duplicate(self, session: Session, record: AssessmentRecord, owner: User, title: str) -> AssessmentRecord:
-        copy_ = AssessmentRecord(owner_id=owner.id, title=title, answers=copy.deepcopy(record.answers),
-                                 step=record.step, plan=None, rulebook_version=None)
+    def duplicate(
+        self, session: Session, record: AssessmentRecord, owner: User, title: str
+    ) -> AssessmentRecord:
+        copy_ = AssessmentRecord(
+            owner_id=owner.id,
+            title=title,
+            answers=copy.deepcopy(record.answers),
+            step=record.step,
+            plan=None,
+            rulebook_version=None,
+        )
         session.add(copy_)
         session.flush()
         return copy_
@@ -143,8 +151,14 @@ class Store:
     # -- login throttling ---------------------------------------------------------------------
     def recent_failures(self, session: Session, key: str, window: timedelta) -> int:
         since = now() - window
-        return session.scalar(select(func.count()).select_from(LoginAttempt)
-                              .where(LoginAttempt.key == key, LoginAttempt.at >= since)) or 0
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(LoginAttempt)
+                .where(LoginAttempt.key == key, LoginAttempt.at >= since)
+            )
+            or 0
+        )
 
     def record_failure(self, session: Session, key: str) -> None:
         session.add(LoginAttempt(key=key))

@@ -50,9 +50,7 @@ GROUP_FACTS = _facts(
     FactSpec("executives", "bool", "executives or VIP users", "chefer eller VIP-användare"),
     FactSpec("change_readiness", "enum", "willingness to change", "förändringsvilja", LEVELS),
     FactSpec("feedback", "bool", "willing to give feedback", "villig att ge feedback"),
-    FactSpec(
-        "needs_help", "enum", "help needed to enroll", "behov av hjälp vid registrering", LEVELS
-    ),
+    FactSpec("needs_help", "enum", "help needed to enroll", "behov av hjälp vid registrering", LEVELS),
     FactSpec("business_risk", "enum", "business risk", "affärsrisk", LEVELS),
     FactSpec("requirements", "set", "requirements", "krav", REQUIREMENTS),
 )
@@ -60,9 +58,7 @@ GROUP_FACTS = _facts(
 PLACEMENT_FACTS = GROUP_FACTS | _facts(
     FactSpec("phase", "enum", "phase", "fas", PHASE_KINDS),
     FactSpec("phase_number", "int", "production phase number", "produktionsfasens nummer"),
-    FactSpec(
-        "phase_users", "int", "users of the group in this phase", "gruppens användare i fasen"
-    ),
+    FactSpec("phase_users", "int", "users of the group in this phase", "gruppens användare i fasen"),
     FactSpec(
         "phase_load_percent",
         "int",
@@ -88,12 +84,8 @@ ORGANISATION_FACTS = _facts(
     FactSpec("groups", "int", "number of groups", "antal grupper"),
     FactSpec("total_users", "int", "users in the rollout", "användare i distributionen"),
     FactSpec("sites", "int", "sites or regions across all groups", "platser eller regioner totalt"),
-    FactSpec(
-        "platform_count", "int", "device platforms across all groups", "enhetsplattformar totalt"
-    ),
-    FactSpec(
-        "support_capacity_set", "bool", "helpdesk capacity given", "supportens kapacitet angiven"
-    ),
+    FactSpec("platform_count", "int", "device platforms across all groups", "enhetsplattformar totalt"),
+    FactSpec("support_capacity_set", "bool", "helpdesk capacity given", "supportens kapacitet angiven"),
     FactSpec(
         "support_share_percent",
         "int",

@@ -76,9 +76,7 @@ class Straightforward:
                 state = self.host.get_state("straightforward_group", sid)
             finally:
                 self.host.delete_state("straightforward_group", sid)
-            out.append(
-                frozenset(k for k, v in state.items() if v is True and not k.startswith("__"))
-            )
+            out.append(frozenset(k for k, v in state.items() if v is True and not k.startswith("__")))
         return out
 
 
@@ -105,15 +103,9 @@ def main() -> None:
     compiled = CompiledRulebook(rulebook)
     oracle = OracleEvaluator(rulebook)
     naive = Straightforward(rulebook)
-    assert (
-        compiled.evaluate("group", facts)
-        == oracle.evaluate("group", facts)
-        == naive.evaluate(facts)
-    )
+    assert compiled.evaluate("group", facts) == oracle.evaluate("group", facts) == naive.evaluate(facts)
 
-    print(
-        f"rulebook {rulebook.version}: {len(rulebook.rules)} rules; 2,000 random groups, best of 5\n"
-    )
+    print(f"rulebook {rulebook.version}: {len(rulebook.rules)} rules; 2,000 random groups, best of 5\n")
     uncached = best_of(5, lambda: compiled.evaluate_uncached("group", facts)) / len(facts)
 
     def fresh() -> None:
@@ -139,12 +131,8 @@ def main() -> None:
     print(
         f"  wrapper, fresh memo (each fact class once)         {cold_memo * 1e6:8.1f}   {direct / cold_memo:.2f}x"
     )
-    print(
-        f"  wrapper, warm memo (classes seen before)           {warm * 1e6:8.1f}   {direct / warm:.2f}x"
-    )
-    print(
-        f"  plain-Python oracle                                {plain * 1e6:8.1f}   {direct / plain:.2f}x"
-    )
+    print(f"  wrapper, warm memo (classes seen before)           {warm * 1e6:8.1f}   {direct / warm:.2f}x")
+    print(f"  plain-Python oracle                                {plain * 1e6:8.1f}   {direct / plain:.2f}x")
     print(
         f"  target: wrapper at least 2x faster than straightforward -> fresh memo "
         f"{'met' if direct / cold_memo >= 2 else 'NOT met'} ({direct / cold_memo:.2f}x); without "

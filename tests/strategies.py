@@ -20,9 +20,7 @@ def groups(draw: st.DrawFn, index: int) -> dict[str, Any]:
         "department": draw(st.sampled_from(["IT", "Sales", "HR", "Retail", "Finance"])),
         "users": users,
         "devices": draw(st.one_of(st.none(), st.integers(0, users * 4))),
-        "platforms": draw(
-            st.lists(st.sampled_from(PLATFORMS), min_size=1, max_size=4, unique=True)
-        ),
+        "platforms": draw(st.lists(st.sampled_from(PLATFORMS), min_size=1, max_size=4, unique=True)),
         "ownership": draw(st.sampled_from(OWNERSHIP)),
         "locations": draw(st.lists(st.sampled_from(SITES), max_size=3, unique=True)),
         "it_department": draw(st.booleans()),

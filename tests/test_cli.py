@@ -33,9 +33,7 @@ def test_plan_as_json_follows_the_contract(capsys: pytest.CaptureFixture[str]) -
 
 def test_csv_opens_in_excel_with_swedish_intact(tmp_path: Path) -> None:
     output = tmp_path / "plan.csv"
-    assert (
-        main(["plan", CONTOSO, "--format", "csv", "--language", "sv", "--output", str(output)]) == 0
-    )
+    assert main(["plan", CONTOSO, "--format", "csv", "--language", "sv", "--output", str(output)]) == 0
     raw = output.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
@@ -89,9 +87,7 @@ def test_rules_schema_is_json_schema(capsys: pytest.CaptureFixture[str]) -> None
     assert "rules" in schema["properties"]
 
 
-@pytest.mark.parametrize(
-    "argv", [[], ["plan"], ["plan", CONTOSO, "--format", "pdf"], ["rules", "frob"]]
-)
+@pytest.mark.parametrize("argv", [[], ["plan"], ["plan", CONTOSO, "--format", "pdf"], ["rules", "frob"]])
 def test_bad_usage_exits_2(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(argv)
@@ -99,7 +95,7 @@ def test_bad_usage_exits_2(argv: list[str]) -> None:
 
 
 def test_the_installed_command_runs() -> None:
-    result = subprocess.run(  # noqa: S603 - our own module, fixed arguments
+    result = subprocess.run(
         [sys.executable, "-m", "advisor.cli", "plan", CONTOSO, "--format", "json"],
         capture_output=True,
         text=True,

@@ -139,9 +139,7 @@ def _rulebook(whens: list[Any]) -> Rulebook:
         )
         for i, when in enumerate(whens)
     )
-    return Rulebook(
-        label="random", rules=rules, parameters={}, parameter_texts={}, version="random"
-    )
+    return Rulebook(label="random", rules=rules, parameters={}, parameter_texts={}, version="random")
 
 
 @settings(max_examples=300, deadline=None)
@@ -266,9 +264,7 @@ def test_more_facts_than_one_batch(engine: Engine, rulebook: Rulebook) -> None:
         group_facts(g) for g in parse_assessment({**base, "groups": many}).groups
     ]
     with engine.version() as compiled:
-        assert compiled.evaluate("group", facts) == OracleEvaluator(rulebook).evaluate(
-            "group", facts
-        )
+        assert compiled.evaluate("group", facts) == OracleEvaluator(rulebook).evaluate("group", facts)
 
 
 def test_each_class_of_facts_reaches_durable_once(rulebook: Rulebook) -> None:
@@ -281,9 +277,7 @@ def test_each_class_of_facts_reaches_durable_once(rulebook: Rulebook) -> None:
     facts = [group_facts(g) for g in parse_assessment({**base, "groups": many}).groups]
     compiled = CompiledRulebook(rulebook)
     try:
-        assert compiled.evaluate("group", facts) == OracleEvaluator(rulebook).evaluate(
-            "group", facts
-        )
+        assert compiled.evaluate("group", facts) == OracleEvaluator(rulebook).evaluate("group", facts)
         assert compiled.engine_evaluations == 1
         compiled.evaluate("group", facts)
         assert compiled.engine_evaluations == 1

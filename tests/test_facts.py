@@ -126,9 +126,7 @@ def test_problems_read_in_swedish() -> None:
 
 def test_a_thousand_groups_is_the_limit() -> None:
     data = copy.deepcopy(GOOD)
-    data["groups"] = [
-        {"id": f"g{i}", "name": "G", "users": 1, "platforms": ["ios"]} for i in range(1001)
-    ]
+    data["groups"] = [{"id": f"g{i}", "name": "G", "users": 1, "platforms": ["ios"]} for i in range(1001)]
     with pytest.raises(InputError, match="must have at most 1000 items"):
         parse_assessment(data)
 

@@ -28,7 +28,5 @@ def test_the_core_never_imports_flask(path: Path) -> None:
 
 
 def test_only_the_engine_imports_durable_rules() -> None:
-    importers = {
-        str(p.relative_to(ROOT)) for p in CORE if _imports(p) & {"durable", "durable_rules_engine"}
-    }
+    importers = {str(p.relative_to(ROOT)) for p in CORE if _imports(p) & {"durable", "durable_rules_engine"}}
     assert importers == {"advisor/engine.py"}

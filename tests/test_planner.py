@@ -27,9 +27,7 @@ GUIDE_TABLE_EN = [
 ]
 
 
-def test_the_guide_example_reproduces_the_corrected_table(
-    contoso: Assessment, engine: Engine
-) -> None:
+def test_the_guide_example_reproduces_the_corrected_table(contoso: Assessment, engine: Engine) -> None:
     with engine.version() as compiled:
         plan = make_plan(contoso, compiled)
     header, rows = table_rows(plan)
@@ -53,14 +51,10 @@ def test_in_swedish_the_plan_uses_the_guide_terms(contoso: Assessment, engine: E
     ]
     assert rows[0][1] == "IT (50 användare)"
     assert all("sv-se" in r.source for g in plan.groups for r in g.reasons)
-    assert "Regelboksversion" not in to_table(
-        plan
-    )  # the table is the table; the version is in JSON
+    assert "Regelboksversion" not in to_table(plan)  # the table is the table; the version is in JSON
 
 
-def test_the_plan_follows_the_json_contract(
-    contoso: Assessment, engine: Engine, rulebook: Rulebook
-) -> None:
+def test_the_plan_follows_the_json_contract(contoso: Assessment, engine: Engine, rulebook: Rulebook) -> None:
     with engine.version() as compiled:
         data = make_plan(contoso, compiled).model_dump(mode="json")
     assert data["version"] == 1
@@ -133,9 +127,7 @@ def test_months_roll_over_the_year() -> None:
 
 
 def test_a_group_larger_than_a_month_is_spread_and_flagged() -> None:
-    plan = _plan(
-        [{"id": "big", "name": "Big", "users": 5200, "platforms": ["ios"]}], support_capacity=2000
-    )
+    plan = _plan([{"id": "big", "name": "Big", "users": 5200, "platforms": ["ios"]}], support_capacity=2000)
     assert [(p.number, p.users) for p in plan.group("big").placements] == [
         (1, 2000),
         (2, 2000),
@@ -146,11 +138,7 @@ def test_a_group_larger_than_a_month_is_spread_and_flagged() -> None:
 
 def test_a_rulebook_with_a_gap_still_plans_and_says_so() -> None:
     """Without any enrollment rule, every placement falls back to self-service, with a warning."""
-    sources = {
-        f"rules/{p.name}": p.read_bytes()
-        for p in RULES.glob("*.yaml")
-        if p.name != "enrollment.yaml"
-    }
+    sources = {f"rules/{p.name}": p.read_bytes() for p in RULES.glob("*.yaml") if p.name != "enrollment.yaml"}
     sources["rules/params.yaml"] = (
         b"parameters:\n  unused_here:\n    value: 1\n    description: {en: x, sv: y}\n"
     )
@@ -170,9 +158,7 @@ def test_a_rulebook_with_a_gap_still_plans_and_says_so() -> None:
 
 
 @pytest.mark.parametrize("language", ["en", "sv"])
-def test_every_reason_text_is_filled_in(
-    contoso: Assessment, rulebook: Rulebook, language: str
-) -> None:
+def test_every_reason_text_is_filled_in(contoso: Assessment, rulebook: Rulebook, language: str) -> None:
     plan = make_plan(contoso, OracleEvaluator(rulebook), language)  # type: ignore[arg-type]
     texts = [r.text for g in plan.groups for r in g.reasons] + [w.text for w in plan.warnings]
     assert texts

@@ -44,15 +44,10 @@ def test_every_problem_of_a_folder_is_reported_at_once() -> None:
         assert line in lines, "\n".join(lines)
     # The last rule repeats an id, decides at the wrong stage, names an unknown placeholder and
     # cites a non-guide URL: all four are reported.
-    last = [
-        line
-        for line in lines
-        if f"{where}:44" in line or f"{where}:47" in line or f"{where}:48" in line
-    ]
+    last = [line for line in lines if f"{where}:44" in line or f"{where}:47" in line or f"{where}:48" in line]
     assert any("duplicate rule id (first defined at" in line for line in lines)
     assert any(
-        "'split_by' is decided at the organisation stage, not at the placement stage" in line
-        for line in last
+        "'split_by' is decided at the organisation stage, not at the placement stage" in line for line in last
     )
     assert any("names '{sitez}', which is no fact or parameter" in line for line in lines)
     assert any("source must be the planning guide" in line for line in lines)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, abort, request
 from flask_wtf import CSRFProtect
 
 from advisor.engine import Engine
@@ -50,6 +50,14 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     upgrade(url)
     services = Services(settings, Store(url), Engine(load_rulebook(settings.rules_dir)))
     app.extensions["advisor"] = services
+
+    @app.before_request
+    def refuse_oversized_bodies() -> None:
+        # Refused before the body is read: parsing an oversized upload first would spool it to a
+        # temporary file only to throw it away (and werkzeug leaves that file open).
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.content_length is not None and request.content_length > limit:
+            abort(413)
 
     csrf.init_app(app)
     from web import assessments, auth, health, i18n, plan, questionnaire

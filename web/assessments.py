@@ -35,7 +35,9 @@ def index() -> ResponseReturnValue:
 def create() -> ResponseReturnValue:
     title = request.form.get("title", "").strip()[:200] or _("New assessment")
     with svc().store.session() as db:
-        record = AssessmentRecord(owner_id=g.user.id, title=title, answers=empty_draft(title), step="organisation")
+        record = AssessmentRecord(
+            owner_id=g.user.id, title=title, answers=empty_draft(title), step="organisation"
+        )
         db.add(record)
         db.flush()
         new_id = record.id
@@ -58,8 +60,12 @@ def import_file() -> ResponseReturnValue:
                 problems = [str(p) for p in exc.problems]
             else:
                 with svc().store.session() as db:
-                    record = AssessmentRecord(owner_id=g.user.id, title=assessment.organisation.name,
-                                              answers=data, step="groups")
+                    record = AssessmentRecord(
+                        owner_id=g.user.id,
+                        title=assessment.organisation.name,
+                        answers=data,
+                        step="groups",
+                    )
                     db.add(record)
                     db.flush()
                     new_id = record.id
@@ -119,7 +125,9 @@ def export(assessment_id: int, kind: str) -> ResponseReturnValue:
         body = yaml.safe_dump(record.answers, sort_keys=False, allow_unicode=True)
         mimetype = "application/yaml"
     filename = f"assessment-{assessment_id}.{kind}"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"}
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -82,13 +82,24 @@ def login() -> ResponseReturnValue:
         password = request.form.get("password", "")[:256]
         try:
             with svc.store.session() as db:
-                user = authenticate(svc.store, db, username, password, request.remote_addr or "?",
-                                    svc.settings.login_attempts,
-                                    timedelta(seconds=svc.settings.login_window_seconds))
+                user = authenticate(
+                    svc.store,
+                    db,
+                    username,
+                    password,
+                    request.remote_addr or "?",
+                    svc.settings.login_attempts,
+                    timedelta(seconds=svc.settings.login_window_seconds),
+                )
         except Throttled:
             minutes = svc.settings.login_window_seconds // 60
-            return render_template("login.html", error=_(
-                "Too many failed attempts. Wait %(minutes)s minutes and try again.", minutes=minutes)), 429
+            return render_template(
+                "login.html",
+                error=_(
+                    "Too many failed attempts. Wait %(minutes)s minutes and try again.",
+                    minutes=minutes,
+                ),
+            ), 429
         if user is None:
             error = _("The user name or the password is wrong.")
         else:

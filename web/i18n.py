@@ -46,8 +46,9 @@ def switch() -> ResponseReturnValue:
         session["language"] = chosen
         user = g.get("user")
         if user is not None:
-            from web import services
             from flask import current_app
+
+            from web import services
 
             store = services(current_app).store
             with store.session() as db:

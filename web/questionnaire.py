@@ -36,7 +36,7 @@ def _save(assessment_id: int, answers: dict[str, Any] | None = None, step: str |
             record.step = step
 
 
-def _progress(answers: dict[str, Any]) -> dict[str, Any]:
+def progress_of(answers: dict[str, Any]) -> dict[str, Any]:
     found = problems(answers, language())
     groups = answers.get("groups", [])
     return {
@@ -52,7 +52,7 @@ def _field_errors(found: dict[str, str], prefix: str) -> dict[str, str]:
     errors: dict[str, str] = {}
     for path, message in found.items():
         if path.startswith(prefix):
-            field = re.split(r"[.\[]", path[len(prefix):], maxsplit=1)[0]
+            field = re.split(r"[.\[]", path[len(prefix) :], maxsplit=1)[0]
             errors.setdefault(field, message)
     return errors
 
@@ -65,7 +65,9 @@ def resume(assessment_id: int) -> ResponseReturnValue:
     step = record.step if record.owner_id == g.user.id else "plan"
     if step.startswith("group:"):
         return redirect(url_for(".group", assessment_id=assessment_id, index=int(step[6:])))
-    target = {"organisation": ".organisation", "groups": ".groups", "plan": "plan.show"}.get(step, ".organisation")
+    target = {"organisation": ".organisation", "groups": ".groups", "plan": "plan.show"}.get(
+        step, ".organisation"
+    )
     return redirect(url_for(target, assessment_id=assessment_id))
 
 
@@ -84,9 +86,16 @@ def organisation(assessment_id: int) -> ResponseReturnValue:
         _save(assessment_id, step="organisation")
     found = problems(answers, language())
     errors = _field_errors(found, "organisation.") if request.method == "POST" or record.revision > 1 else {}
-    return render_template("questionnaire/organisation.html", record=record, questions=ORGANISATION,
-                           values=answers.get("organisation", {}), errors=errors,
-                           progress=_progress(answers), step="organisation", points=POINTS)
+    return render_template(
+        "questionnaire/organisation.html",
+        record=record,
+        questions=ORGANISATION,
+        values=answers.get("organisation", {}),
+        errors=errors,
+        progress=progress_of(answers),
+        step="organisation",
+        points=POINTS,
+    )
 
 
 @bp.get("/groups")
@@ -96,8 +105,14 @@ def groups(assessment_id: int) -> ResponseReturnValue:
     _save(assessment_id, step="groups")
     found = problems(record.answers, language())
     incomplete = {int(m.group(1)) for path in found if (m := _GROUP_PATH.match(path))}
-    return render_template("questionnaire/groups.html", record=record, groups=record.answers.get("groups", []),
-                           incomplete=incomplete, progress=_progress(record.answers), step="groups")
+    return render_template(
+        "questionnaire/groups.html",
+        record=record,
+        groups=record.answers.get("groups", []),
+        incomplete=incomplete,
+        progress=progress_of(record.answers),
+        step="groups",
+    )
 
 
 @bp.route("/groups/<int:index>", methods=["GET", "POST"])
@@ -132,9 +147,17 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
         if index is not None:
             _save(assessment_id, step=f"group:{index}")
             errors = _field_errors(problems(answers, language()), f"groups[{index}].")
-    return render_template("questionnaire/group.html", record=record, questions=GROUP, values=current,
-                           errors=errors, index=index, progress=_progress(answers), step="groups",
-                           points=POINTS)
+    return render_template(
+        "questionnaire/group.html",
+        record=record,
+        questions=GROUP,
+        values=current,
+        errors=errors,
+        index=index,
+        progress=progress_of(answers),
+        step="groups",
+        points=POINTS,
+    )
 
 
 @bp.post("/groups/<int:index>/duplicate")

@@ -13,8 +13,11 @@ assert url, "advisor.migrate passes the database URL"  # noqa: S101
 
 engine = create_engine(url)
 with engine.connect() as connection:
-    context.configure(connection=connection, target_metadata=Base.metadata,
-                      render_as_batch=url.startswith("sqlite"))  # SQLite needs batch ALTERs
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=url.startswith("sqlite"),
+    )  # SQLite needs batch ALTERs
     with context.begin_transaction():
         context.run_migrations()
 engine.dispose()

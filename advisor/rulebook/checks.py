@@ -41,9 +41,7 @@ class FileChecker:
     def check(self, rule_file: RuleFile, indexes: list[int] | None = None) -> list[Finding]:
         """Check the file's rules; `indexes` are their positions in the file (all, by default)."""
         if rule_file.rules and rule_file.stage is None:
-            self.add(
-                (), None, "a file with rules must name its stage: group, organisation or placement"
-            )
+            self.add((), None, "a file with rules must name its stage: group, organisation or placement")
             return self.findings
         positions = range(len(rule_file.rules)) if indexes is None else indexes
         for index, rule in zip(positions, rule_file.rules, strict=True):
@@ -68,13 +66,10 @@ class FileChecker:
             self.add(
                 (*path, "value"),
                 rule.id,
-                f"'{rule.decides}' cannot be '{rule.value}'; it is one of "
-                f"{', '.join(spec.values)}{hint}",
+                f"'{rule.decides}' cannot be '{rule.value}'; it is one of {', '.join(spec.values)}{hint}",
             )
         elif not spec.values and not WARNING_CODE.match(rule.value):
-            self.add(
-                (*path, "value"), rule.id, "a warning code is lowercase letters, digits and hyphens"
-            )
+            self.add((*path, "value"), rule.id, "a warning code is lowercase letters, digits and hyphens")
         if rule.severity is not None and rule.decides != "warning":
             self.add((*path, "severity"), rule.id, "severity is only for warnings")
         facts = FACTS_BY_STAGE[stage]
@@ -91,9 +86,7 @@ class FileChecker:
                 "warning",
             )
 
-    def _leaf(
-        self, path: Path, rule: str, leaf: Leaf, facts: Mapping[str, FactSpec], stage: Stage
-    ) -> None:
+    def _leaf(self, path: Path, rule: str, leaf: Leaf, facts: Mapping[str, FactSpec], stage: Stage) -> None:
         spec = facts.get(leaf.fact)
         if spec is None:
             elsewhere = [s for s, known in FACTS_BY_STAGE.items() if leaf.fact in known]
@@ -113,8 +106,7 @@ class FileChecker:
             self.add(
                 (*path, "op"),
                 rule,
-                f"'{leaf.op}' does not fit '{spec.name}' ({_describe(spec)}); "
-                f"use {', '.join(allowed)}",
+                f"'{leaf.op}' does not fit '{spec.name}' ({_describe(spec)}); use {', '.join(allowed)}",
             )
             return
         if (leaf.value is None) == (leaf.param is None):
@@ -164,9 +156,7 @@ class FileChecker:
         for language in ("en", "sv"):
             text = getattr(rule.reason, language)
             try:
-                names = [
-                    name for _, name, _, _ in string.Formatter().parse(text) if name is not None
-                ]
+                names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
             except ValueError as exc:
                 self.add(
                     (*path, "reason", language),
@@ -186,9 +176,7 @@ class FileChecker:
     def _source(self, path: Path, rule: str, source: str) -> None:
         url, anchor = split_source(source)
         if url not in (GUIDE_URL, GUIDE_URL_SV):
-            self.add(
-                path, rule, f"source must be the planning guide ({GUIDE_URL}) with a section anchor"
-            )
+            self.add(path, rule, f"source must be the planning guide ({GUIDE_URL}) with a section anchor")
         elif anchor not in SECTIONS:
             hint = did_you_mean(anchor, SECTIONS, "en")
             what = f"unknown section anchor '#{anchor}'" if anchor else "the source has no #anchor"

@@ -75,9 +75,7 @@ def compile_stage(
     return definitions
 
 
-def compile_condition(
-    node: Condition, parameters: Mapping[str, int], negate: bool = False
-) -> Expr | None:
+def compile_condition(node: Condition, parameters: Mapping[str, int], negate: bool = False) -> Expr | None:
     """A condition as a durable expression; `not` is pushed down to the leaves (De Morgan).
 
     All facts are always present and strictly typed, so a negated comparison is exact.

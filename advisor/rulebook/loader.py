@@ -59,9 +59,7 @@ class Rulebook:
     findings: tuple[Finding, ...] = ()
     _by_id: dict[str, RuleInfo] = field(default_factory=dict, repr=False, compare=False)
 
-    _by_stage: dict[str, tuple[RuleInfo, ...]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
+    _by_stage: dict[str, tuple[RuleInfo, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_id.update({info.id: info for info in self.rules})
@@ -82,16 +80,12 @@ def load_rulebook(folder: Path | str) -> Rulebook:
         raise RulebookError([Finding(str(folder), None, None, "no such rule folder")])
     paths = sorted(folder.glob("*.yaml"))
     if len(paths) > MAX_RULE_FILES:
-        raise RulebookError(
-            [Finding(str(folder), None, None, f"more than {MAX_RULE_FILES} rule files")]
-        )
+        raise RulebookError([Finding(str(folder), None, None, f"more than {MAX_RULE_FILES} rule files")])
     sources: dict[str, bytes] = {}
     findings: list[Finding] = []
     for path in paths:
         if path.stat().st_size > MAX_DOCUMENT_BYTES:
-            findings.append(
-                Finding(str(path), None, None, f"larger than {MAX_DOCUMENT_BYTES:,} bytes")
-            )
+            findings.append(Finding(str(path), None, None, f"larger than {MAX_DOCUMENT_BYTES:,} bytes"))
             continue
         sources[str(path)] = path.read_bytes()
     if findings:
@@ -168,9 +162,7 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
     )
 
 
-def _parse_file(
-    name: str, raw: bytes, findings: list[Finding]
-) -> tuple[RuleFile, LineMap, list[int]] | None:
+def _parse_file(name: str, raw: bytes, findings: list[Finding]) -> tuple[RuleFile, LineMap, list[int]] | None:
     """The file with its valid rules (and their indexes); each invalid rule adds its findings.
 
     Rules are validated one by one so that a mistake in one rule does not hide the checks of the
@@ -189,9 +181,7 @@ def _parse_file(
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        findings.append(
-            Finding(name, 1, None, "a rule file is a mapping with stage, parameters and rules")
-        )
+        findings.append(Finding(name, 1, None, "a rule file is a mapping with stage, parameters and rules"))
         return None
     raw_rules = data.get("rules", [])
     head = {key: value for key, value in data.items() if key != "rules"}
@@ -224,9 +214,7 @@ def _schema_finding(name: str, data: Any, lines: LineMap, err: Mapping[str, Any]
     inside = loc[2:] if len(loc) >= 2 and loc[0] == "rules" else loc
     if err["type"] == "missing" and inside in (("reason", "en"), ("reason", "sv"), ("reason",)):
         language = {"en": "English", "sv": "Swedish"}.get(str(inside[-1]), "English and Swedish")
-        message = (
-            f"missing {language} reason text (reason.{inside[-1] if len(inside) == 2 else 'en/sv'})"
-        )
+        message = f"missing {language} reason text (reason.{inside[-1] if len(inside) == 2 else 'en/sv'})"
     elif err["type"] == "missing" and inside == ("source",):
         message = "missing source: every rule cites the guide section behind it (URL#anchor)"
     elif err["type"] == "condition_form":
@@ -250,9 +238,7 @@ def _folder_findings(
     label: str, rules: list[RuleInfo], parameters: Mapping[str, int], where: Mapping[str, str]
 ) -> list[Finding]:
     findings = [
-        Finding(
-            label, None, None, f"the planner needs parameter '{name}', which no rule file defines"
-        )
+        Finding(label, None, None, f"the planner needs parameter '{name}', which no rule file defines")
         for name in PLANNER_PARAMETERS
         if name not in parameters
     ]

@@ -1,0 +1,86 @@
+"""A live site on 127.0.0.1 and Debian's Chromium driven by Playwright (no browser download)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+from werkzeug.serving import make_server
+
+from advisor.accounts import create_user
+from advisor.settings import Settings
+from tests.conftest import ROOT
+from web import create_app, services
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "artifacts" / "screenshots"
+PASSWORD = "correct horse battery"
+# Without the background-networking switches Chromium tries to reach Google's hosts at start.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's Chromium is missing: apt-get install chromium (.ci/run installs it)")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[str]:
+    """The site on a free port of 127.0.0.1, with cookies marked Secure as in production."""
+    settings = Settings(
+        instance_dir=tmp_path / "instance",
+        database_url=f"sqlite:///{tmp_path}/a.db",
+        secret_key="browser-test-key",
+    )
+    app = create_app(settings)
+    svc = services(app)
+    with svc.store.session() as db:
+        for name in ("anna", "bo"):
+            create_user(svc.store, db, name, PASSWORD, "respondent")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        svc.engine.close()
+        svc.store.engine.dispose()
+
+
+def login(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Assessments")).to_be_visible()
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def no_external_requests(page: Page, live: str) -> Iterator[list[str]]:
+    """Every request the page makes; the test fails if one leaves 127.0.0.1."""
+    seen: list[str] = []
+    page.on("request", lambda request: seen.append(request.url))
+    yield seen
+    outside = [url for url in seen if not url.startswith(("http://127.0.0.1", "data:", "about:"))]
+    assert outside == []

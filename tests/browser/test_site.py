@@ -1,0 +1,139 @@
+"""The site in a real browser: the guide's example typed in, resuming, escaping, Swedish, access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from playwright.sync_api import Dialog, Page, expect
+
+from tests.browser.conftest import login, screenshot
+from tests.conftest import ROOT
+from tests.test_planner import GUIDE_TABLE_EN
+
+pytestmark = pytest.mark.browser
+CONTOSO = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
+
+
+def start_assessment(page: Page, title: str) -> str:
+    page.get_by_label("Title of the new assessment").fill(title)
+    page.get_by_role("button", name="Start a new assessment").click()
+    expect(page.get_by_role("heading", name="Your organisation")).to_be_visible()
+    return page.url.rsplit("/", 1)[0]
+
+
+def fill_organisation(page: Page, organisation: dict[str, Any]) -> None:
+    page.locator("#f-name").fill(organisation["name"])
+    page.locator("#f-rollout_start").fill(organisation["rollout_start"])
+    page.locator("#f-support_capacity").fill(str(organisation.get("support_capacity", "")))
+    page.locator("#f-split_by").select_option(organisation.get("split_by", "auto"))
+    page.get_by_role("button", name="Save and continue to the groups").click()
+
+
+def fill_group(page: Page, group: dict[str, Any]) -> None:
+    for name in ("name", "department", "users", "devices"):
+        if name in group:
+            page.locator(f"#f-{name}").fill(str(group[name]))
+    for platform in group["platforms"]:
+        page.locator(f"#f-platforms-{platform}").check()
+    for requirement in group.get("requirements", []):
+        page.locator(f"#f-requirements-{requirement}").check()
+    page.locator("#f-locations").fill("\n".join(group.get("locations", [])))
+    for flag in ("it_department", "executives", "feedback"):
+        if group.get(flag):
+            page.locator(f"#f-{flag}").check()
+    for choice in ("ownership", "change_readiness", "needs_help", "business_risk"):
+        if choice in group:
+            page.locator(f"#f-{choice}").select_option(group[choice])
+
+
+def test_the_guide_example_typed_in_gives_the_corrected_table(
+    page: Page, live: str, no_external_requests: list[str]
+) -> None:
+    login(page, live, "anna")
+    screenshot(page, "01-assessments")
+    start_assessment(page, "Contoso")
+    fill_organisation(page, CONTOSO["organisation"])
+    for group in CONTOSO["groups"]:
+        page.get_by_role("button", name="Add a group").click()
+        fill_group(page, group)
+        if group is CONTOSO["groups"][2]:
+            screenshot(page, "02-group-form")
+        page.get_by_role("button", name="Save group").click()
+        expect(page.get_by_role("heading", name="Targeted groups")).to_be_visible()
+    screenshot(page, "03-groups")
+    page.get_by_role("button", name="See the plan").click()
+    table = page.locator("table.plan-table")
+    expect(table).to_be_visible()
+    rows = table.locator("tr")
+    got = [
+        [cell.strip() for cell in rows.nth(i).locator("th, td").all_inner_texts()]
+        for i in range(rows.count())
+    ]
+    assert got == GUIDE_TABLE_EN
+    screenshot(page, "04-plan")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "05-plan-phone")
+
+
+def test_leave_and_resume_where_you_were(page: Page, live: str) -> None:
+    login(page, live, "anna")
+    base = start_assessment(page, "Resume me")
+    fill_organisation(page, CONTOSO["organisation"])
+    page.get_by_role("button", name="Add a group").click()
+    page.locator("#f-name").fill("Field staff")
+    page.locator("#f-users").fill("120")
+    page.get_by_role("button", name="Save group").click()  # no platform yet: stays, with an error
+    expect(page.locator("#error-platforms")).to_have_text("must have at least 1 item(s)")
+    page.get_by_role("button", name="Log out anna").click()
+    login(page, live, "anna")
+    page.get_by_role("link", name="Resume me").click()
+    assert page.url == f"{base}/groups/0"
+    expect(page.locator("#f-name")).to_have_value("Field staff")
+    expect(page.locator("#f-users")).to_have_value("120")
+
+
+def test_a_group_named_like_a_script_is_shown_as_text(page: Page, live: str) -> None:
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    login(page, live, "anna")
+    start_assessment(page, "Escaping")
+    fill_organisation(page, CONTOSO["organisation"])
+    page.get_by_role("button", name="Add a group").click()
+    fill_group(page, {**CONTOSO["groups"][0], "name": "<script>alert(1)</script>"})
+    page.get_by_role("button", name="Save group").click()
+    expect(page.get_by_role("link", name="<script>alert(1)</script>")).to_be_visible()
+    page.get_by_role("button", name="See the plan").click()
+    expect(page.get_by_role("heading", name="<script>alert(1)</script>")).to_be_visible()
+    assert dialogs == []
+
+
+def test_switching_to_swedish(page: Page, live: str) -> None:
+    login(page, live, "anna")
+    page.get_by_role("button", name="Svenska").click()
+    expect(page.get_by_role("heading", name="Bedömningar")).to_be_visible()
+    page.get_by_label("Titel på den nya bedömningen").fill("Sv")
+    page.get_by_role("button", name="Påbörja en ny bedömning").click()
+    expect(page.get_by_role("heading", name="Din organisation")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    screenshot(page, "06-organisation-sv")
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Your organisation")).to_be_visible()
+
+
+def test_a_respondent_cannot_open_another_respondents_assessment(page: Page, live: str) -> None:
+    login(page, live, "anna")
+    base = start_assessment(page, "Anna's plan")
+    page.get_by_role("button", name="Log out anna").click()
+    login(page, live, "bo")
+    expect(page.get_by_text("Anna's plan")).to_have_count(0)
+    response = page.goto(f"{base}/organisation")
+    assert response is not None
+    assert response.status == 404
+    expect(page.get_by_role("heading", name="404")).to_be_visible()

@@ -1,0 +1,102 @@
+"""Fixtures for the site: an app on a fresh database (SQLite or PostgreSQL), users, a client."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from advisor.accounts import create_user
+from advisor.settings import Settings
+from tests.postgres import postgres_server
+from web import create_app, services
+
+_numbers = itertools.count()
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    with postgres_server() as template:
+        yield template
+
+
+def _fresh_postgres(template: str) -> str:
+    name = f"advisor_test_{next(_numbers)}"
+    admin = create_engine(template.format(db="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return template.format(db=name)
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite by default; storage tests parametrize this with "postgresql" too."""
+    if request.param == "postgresql":
+        return _fresh_postgres(request.getfixturevalue("postgres"))
+    return f"sqlite:///{tmp_path / 'advisor.db'}"
+
+
+@pytest.fixture
+def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+    settings = Settings(
+        instance_dir=tmp_path / "instance",
+        database_url=database_url,
+        secure_cookies=False,
+        secret_key="test-secret-key",
+    )
+    app = create_app(settings, {"TESTING": True})
+    yield app
+    services(app).engine.close()
+    services(app).store.engine.dispose()
+
+
+def make_user(app: Flask, username: str, role: str = "respondent") -> None:
+    svc = services(app)
+    with svc.store.session() as db:
+        create_user(svc.store, db, username, PASSWORD, role)
+
+
+class Browser:
+    """A test client that logs in and sends forms with their CSRF token, like a person would."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def token(self, path: str = "/login") -> str:
+        page = self.client.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert match, page[:500]
+        return match.group(1)
+
+    def login(self, username: str, password: str = PASSWORD) -> Any:
+        return self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": self.token()}
+        )
+
+    def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        return self.client.post(path, data={**(data or {}), "csrf_token": self.token("/")}, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, **kwargs)
+
+
+@pytest.fixture
+def site(app: Flask) -> Browser:
+    return Browser(app.test_client())
+
+
+@pytest.fixture
+def anna(app: Flask, site: Browser) -> Browser:
+    """A logged-in respondent."""
+    make_user(app, "anna")
+    assert site.login("anna").status_code == 302
+    return site

@@ -1,0 +1,39 @@
+"""Filling the questionnaire through the forms, from an assessment file's data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.web.conftest import Browser
+
+
+def form_values(answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers as a browser would send them: lists as repeated fields, booleans as checkboxes."""
+    data: dict[str, Any] = {}
+    for key, value in answers.items():
+        if key == "id":
+            continue
+        if isinstance(value, bool):
+            if value:
+                data[key] = "on"
+        elif key == "locations":
+            data[key] = "\n".join(value)
+        elif isinstance(value, list):
+            data[key] = value
+        else:
+            data[key] = str(value)
+    return data
+
+
+def fill(site: Browser, assessment: dict[str, Any]) -> int:
+    """Create an assessment and answer every question; returns its id."""
+    response = site.post("/assessments", {"title": assessment["organisation"]["name"]})
+    assessment_id = int(response.headers["Location"].split("/")[2])
+    response = site.post(
+        f"/assessments/{assessment_id}/organisation", form_values(assessment["organisation"])
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    for group in assessment["groups"]:
+        response = site.post(f"/assessments/{assessment_id}/groups/new", form_values(group))
+        assert response.status_code == 302, response.get_data(as_text=True)
+    return assessment_id

@@ -1,0 +1,111 @@
+"""Saved assessments: ownership and sharing, rename, duplicate, delete, import and export."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import yaml
+from flask import Flask
+
+from tests.conftest import ROOT
+from tests.web.conftest import Browser, make_user
+from tests.web.helpers import fill
+
+CONTOSO_TEXT = (ROOT / "examples" / "contoso.yaml").read_text()
+CONTOSO = yaml.safe_load(CONTOSO_TEXT)
+
+
+def _import(site: Browser, text: str, name: str = "a.yaml") -> object:
+    return site.post(
+        "/assessments/import",
+        {"file": (io.BytesIO(text.encode()), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def _id(response: object) -> int:
+    return int(response.headers["Location"].split("/")[2])  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("kind", ["yaml", "json"])
+def test_import_then_export_round_trips_exactly(anna: Browser, kind: str) -> None:
+    text = CONTOSO_TEXT if kind == "yaml" else json.dumps(CONTOSO, indent=2)
+    assessment_id = _id(_import(anna, text, f"contoso.{kind}"))
+    exported = anna.get(f"/assessments/{assessment_id}/export.{kind}").get_data(as_text=True)
+    data = yaml.safe_load(exported) if kind == "yaml" else json.loads(exported)
+    assert data == CONTOSO
+    again = _id(_import(anna, exported, f"again.{kind}"))
+    assert anna.get(f"/assessments/{again}/export.{kind}").get_data(as_text=True) == exported
+
+
+def test_an_invalid_file_is_refused_whole_with_every_problem(anna: Browser) -> None:
+    bad = CONTOSO_TEXT.replace("users: 250", "users: 0").replace(
+        "rollout_start: 2027-07", "rollout_start: July"
+    )
+    response = _import(anna, bad)
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    page = response.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "groups[0].users: must be at least 1" in page
+    assert "organisation.rollout_start: must be a month" in page
+    assert "Contoso" not in anna.get("/").get_data(as_text=True)
+
+
+def test_an_oversized_upload_gets_413(anna: Browser) -> None:
+    # A raw body: the test client spools a multipart one to a file it never closes if unread.
+    response = anna.client.post(
+        "/assessments/import", data=b"#" * 2_100_000, content_type="multipart/form-data; boundary=x"
+    )
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+
+
+def test_rename_duplicate_and_delete_with_confirmation(anna: Browser) -> None:
+    assessment_id = _id(_import(anna, CONTOSO_TEXT))
+    anna.post(f"/assessments/{assessment_id}/rename", {"title": "Contoso 2027"})
+    assert "Contoso 2027" in anna.get("/").get_data(as_text=True)
+    copy_id = _id(anna.post(f"/assessments/{assessment_id}/duplicate"))
+    assert "Copy of Contoso 2027" in anna.get("/").get_data(as_text=True)
+    assert "Delete Contoso 2027?" in anna.get(f"/assessments/{assessment_id}/delete").get_data(as_text=True)
+    anna.post(f"/assessments/{assessment_id}/delete")
+    assert anna.get(f"/assessments/{assessment_id}/plan").status_code == 404
+    assert anna.get(f"/assessments/{copy_id}/plan").status_code == 200
+
+
+def test_a_respondent_cannot_open_another_respondents_assessment(app: Flask, anna: Browser) -> None:
+    assessment_id = fill(anna, CONTOSO)
+    make_user(app, "bo")
+    bo = Browser(app.test_client())
+    bo.login("bo")
+    for path in ("", "/plan", "/organisation", "/groups", "/groups/0", "/export.yaml", "/delete"):
+        assert bo.get(f"/assessments/{assessment_id}{path}").status_code == 404, path
+    assert bo.post(f"/assessments/{assessment_id}/rename", {"title": "mine"}).status_code == 404
+    assert "Contoso" not in bo.get("/").get_data(as_text=True)
+
+
+def test_reviewers_read_every_assessment_but_change_none(app: Flask, anna: Browser) -> None:
+    assessment_id = fill(anna, CONTOSO)
+    make_user(app, "lead", "reviewer")
+    lead = Browser(app.test_client())
+    lead.login("lead")
+    assert "Contoso" in lead.get("/").get_data(as_text=True)
+    assert lead.get(f"/assessments/{assessment_id}/plan").status_code == 200
+    assert lead.get(f"/assessments/{assessment_id}/organisation").status_code == 404
+    assert lead.post(f"/assessments/{assessment_id}/delete").status_code == 404
+
+
+def test_health_answers_200_then_503_without_a_database(app: Flask, site: Browser) -> None:
+    from advisor.store import Store
+    from web import services
+
+    assert site.get("/healthz").status_code == 200
+    working = services(app).store
+    services(app).store = Store("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    try:
+        response = site.get("/healthz")
+        assert response.status_code == 503
+        assert response.json["database"] is False
+    finally:
+        services(app).store.engine.dispose()
+        services(app).store = working
