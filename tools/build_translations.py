@@ -21,24 +21,24 @@ PO = ROOT / "web" / "translations" / "sv" / "LC_MESSAGES" / "messages.po"
 
 
 def main() -> int:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "babel.messages.frontend",
-            "extract",
-            "-F",
-            str(ROOT / "babel.cfg"),
-            "-o",
-            str(POT),
-            "--no-location",
-            "--omit-header",
-            ".",
-        ],
-        check=True,
-        cwd=ROOT,
-        capture_output=True,
-    )
+    POT.parent.mkdir(parents=True, exist_ok=True)  # the folder is build output, not in git
+    command = [
+        sys.executable,
+        "-m",
+        "babel.messages.frontend",
+        "extract",
+        "-F",
+        str(ROOT / "babel.cfg"),
+        "-o",
+        str(POT),
+        "--no-location",
+        "--omit-header",
+        ".",
+    ]
+    extract = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True)
+    if extract.returncode != 0:
+        print(extract.stderr, file=sys.stderr)
+        return extract.returncode
     with POT.open("rb") as stream:
         template = read_po(stream)
     catalog = Catalog(locale="sv", project="Rollout Advisor")
