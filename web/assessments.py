@@ -34,10 +34,10 @@ def index() -> ResponseReturnValue:
 @login_required
 def create() -> ResponseReturnValue:
     title = request.form.get("title", "").strip()[:200] or _("New assessment")
+    draft = empty_draft(title)
+    draft["organisation"]["language"] = language()  # the plan speaks the language it was started in
     with svc().store.session() as db:
-        record = AssessmentRecord(
-            owner_id=g.user.id, title=title, answers=empty_draft(title), step="organisation"
-        )
+        record = AssessmentRecord(owner_id=g.user.id, title=title, answers=draft, step="organisation")
         db.add(record)
         db.flush()
         new_id = record.id

@@ -137,3 +137,37 @@ def test_a_respondent_cannot_open_another_respondents_assessment(page: Page, liv
     assert response is not None
     assert response.status == 404
     expect(page.get_by_role("heading", name="404")).to_be_visible()
+
+
+def test_keyboard_only_login_and_the_skip_link(page: Page, live: str) -> None:
+    page.goto(f"{live}/login")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.locator("#username").focus()
+    page.keyboard.type("anna")
+    page.keyboard.press("Tab")
+    page.keyboard.type("correct horse battery")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Assessments")).to_be_visible()
+
+
+def test_the_plan_prints_without_the_site_chrome(
+    page: Page, live: str, no_external_requests: list[str]
+) -> None:
+    login(page, live, "anna")
+    page.goto(f"{live}/assessments/import")
+    page.locator("#file").set_input_files(
+        files=[
+            {
+                "name": "contoso.yaml",
+                "mimeType": "application/yaml",
+                "buffer": (ROOT / "examples" / "contoso.yaml").read_bytes(),
+            }
+        ]
+    )
+    page.get_by_role("button", name="Import").last.click()
+    page.get_by_role("button", name="See the plan").click()
+    page.emulate_media(media="print")
+    expect(page.locator("header")).to_be_hidden()
+    expect(page.locator("table.plan-table")).to_be_visible()
+    screenshot(page, "07-plan-print")
