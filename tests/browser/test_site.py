@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 import yaml
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Dialog, FilePayload, Page, expect
 
 from tests.browser.conftest import login, screenshot
 from tests.conftest import ROOT
@@ -156,15 +156,12 @@ def test_the_plan_prints_without_the_site_chrome(
 ) -> None:
     login(page, live, "anna")
     page.goto(f"{live}/assessments/import")
-    page.locator("#file").set_input_files(
-        files=[
-            {
-                "name": "contoso.yaml",
-                "mimeType": "application/yaml",
-                "buffer": (ROOT / "examples" / "contoso.yaml").read_bytes(),
-            }
-        ]
-    )
+    contoso: FilePayload = {
+        "name": "contoso.yaml",
+        "mimeType": "application/yaml",
+        "buffer": (ROOT / "examples" / "contoso.yaml").read_bytes(),
+    }
+    page.locator("#file").set_input_files(files=[contoso])
     page.get_by_role("button", name="Import").last.click()
     page.get_by_role("button", name="See the plan").click()
     page.emulate_media(media="print")
