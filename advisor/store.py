@@ -15,6 +15,8 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
+    UniqueConstraint,
     create_engine,
     event,
     func,
@@ -59,8 +61,46 @@ class AssessmentRecord(Base):
     plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     rulebook_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # draft → in_review → changes_requested | signed_off; a change after sign-off reopens it.
+    status: Mapped[str] = mapped_column(String(20), default="draft", server_default="draft")
+    signed_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class AssessmentVersion(Base):
+    """One saved state of an assessment: never changed once written."""
+
+    __tablename__ = "assessment_versions"
+    __table_args__ = (UniqueConstraint("assessment_id", "number", name="uq_version_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # edit, import, whatif, replan, copy
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The plan made from these answers, per language ({"en": plan, "sv": plan}); None if invalid.
+    plans: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    rulebook_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class ReviewEvent(Base):
+    """Who did what in a review, and when: submitted, commented, replied, sent_back, signed_off,
+    reopened, replanned."""
+
+    __tablename__ = "review_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(16))
+    version_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    target: Mapped[str | None] = mapped_column(String(200), nullable=True)  # "group:it", "group:it:rule"
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reply_to: Mapped[int | None] = mapped_column(ForeignKey("review_events.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
 class LoginAttempt(Base):
@@ -177,3 +217,116 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
     cursor.close()
+
+
+# -- versions and the review ----------------------------------------------------------------------
+
+REVIEW_STATES = ("draft", "in_review", "changes_requested", "signed_off")
+
+
+def add_version(
+    session: Session,
+    record: AssessmentRecord,
+    author: User,
+    answers: dict[str, Any],
+    kind: str,
+    plans: dict[str, Any] | None,
+    rulebook_version: str | None,
+) -> AssessmentVersion:
+    """Keep the answers as a new version and make them current.
+
+    A change after a sign-off reopens the review; the signed-off version itself stays as it was.
+    """
+    number = (
+        session.scalar(
+            select(func.max(AssessmentVersion.number)).where(AssessmentVersion.assessment_id == record.id)
+        )
+        or 0
+    ) + 1
+    version = AssessmentVersion(
+        assessment_id=record.id,
+        number=number,
+        kind=kind,
+        author_id=author.id,
+        answers=copy.deepcopy(answers),
+        plans=plans,
+        rulebook_version=rulebook_version,
+    )
+    session.add(version)
+    record.answers = copy.deepcopy(answers)
+    record.plan = plans
+    record.rulebook_version = rulebook_version
+    touch(record)
+    if record.status == "signed_off" and kind != "replan":
+        record.status = "in_review"
+        session.add(
+            ReviewEvent(
+                assessment_id=record.id,
+                actor_id=author.id,
+                action="reopened",
+                version_number=number,
+                text=None,
+            )
+        )
+    session.flush()
+    return version
+
+
+def versions(session: Session, assessment_id: int) -> list[AssessmentVersion]:
+    return list(
+        session.scalars(
+            select(AssessmentVersion)
+            .where(AssessmentVersion.assessment_id == assessment_id)
+            .order_by(AssessmentVersion.number)
+        )
+    )
+
+
+def version(session: Session, assessment_id: int, number: int) -> AssessmentVersion | None:
+    return session.scalar(
+        select(AssessmentVersion).where(
+            AssessmentVersion.assessment_id == assessment_id, AssessmentVersion.number == number
+        )
+    )
+
+
+def latest_version(session: Session, assessment_id: int) -> AssessmentVersion | None:
+    return session.scalar(
+        select(AssessmentVersion)
+        .where(AssessmentVersion.assessment_id == assessment_id)
+        .order_by(AssessmentVersion.number.desc())
+        .limit(1)
+    )
+
+
+def review_events(session: Session, assessment_id: int) -> list[ReviewEvent]:
+    return list(
+        session.scalars(
+            select(ReviewEvent).where(ReviewEvent.assessment_id == assessment_id).order_by(ReviewEvent.id)
+        )
+    )
+
+
+def record_event(
+    session: Session,
+    record: AssessmentRecord,
+    actor: User,
+    action: str,
+    *,
+    text: str | None = None,
+    target: str | None = None,
+    reply_to: int | None = None,
+) -> ReviewEvent:
+    latest = latest_version(session, record.id)
+    event = ReviewEvent(
+        assessment_id=record.id,
+        actor_id=actor.id,
+        action=action,
+        text=text,
+        target=target,
+        reply_to=reply_to,
+        version_number=latest.number if latest else None,
+    )
+    session.add(event)
+    session.flush()
+    return event

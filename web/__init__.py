@@ -12,10 +12,13 @@ from flask import Flask, abort, request
 from flask_wtf import CSRFProtect
 
 from advisor.engine import Engine
+from advisor.explain import fact_label, show_value
+from advisor.guide import section_title
 from advisor.migrate import upgrade
 from advisor.rulebook import load_rulebook
 from advisor.settings import Settings
 from advisor.store import Store
+from advisor.vocabulary import month_name, term
 
 csrf = CSRFProtect()
 
@@ -59,10 +62,18 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         if request.content_length is not None and request.content_length > limit:
             abort(413)
 
+    # Words of the plan in the reader's language, for every template (macros included).
+    app.jinja_env.globals.update(
+        term=term,
+        month_name=month_name,
+        section_title=section_title,
+        fact_label=fact_label,
+        show_value=show_value,
+    )
     csrf.init_app(app)
-    from web import assessments, auth, health, i18n, plan, questionnaire
+    from web import assessments, auth, health, i18n, plan, questionnaire, review
 
-    for module in (i18n, auth, health, assessments, questionnaire, plan):
+    for module in (i18n, auth, health, assessments, questionnaire, plan, review):
         module.init_app(app)
     return app
 

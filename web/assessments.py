@@ -16,6 +16,7 @@ from advisor.store import AssessmentRecord, User, touch
 from web.auth import login_required
 from web.common import load, svc
 from web.i18n import language
+from web.planning import commit
 
 bp = Blueprint("assessments", __name__)
 
@@ -41,6 +42,7 @@ def create() -> ResponseReturnValue:
         db.add(record)
         db.flush()
         new_id = record.id
+    commit(new_id, draft, "edit")
     return redirect(url_for("questionnaire.organisation", assessment_id=new_id))
 
 
@@ -69,6 +71,7 @@ def import_file() -> ResponseReturnValue:
                     db.add(record)
                     db.flush()
                     new_id = record.id
+                commit(new_id, data, "import")
                 flash(_("Imported %(name)s.", name=assessment.organisation.name))
                 return redirect(url_for("questionnaire.groups", assessment_id=new_id))
     return render_template("assessments/import.html", problems=problems), 422 if problems else 200
@@ -98,6 +101,7 @@ def duplicate(assessment_id: int) -> ResponseReturnValue:
     with store.session() as db:
         copy_ = store.duplicate(db, original, g.user, _("Copy of %(title)s", title=original.title)[:200])
         new_id = copy_.id
+    commit(new_id, original.answers, "copy")
     return redirect(url_for("questionnaire.resume", assessment_id=new_id))
 
 

@@ -11,29 +11,31 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from advisor.questionnaire import GROUP, ORGANISATION, POINTS, from_form, problems, slug
-from advisor.store import AssessmentRecord, touch
+from advisor.store import AssessmentRecord
 from web.auth import login_required
 from web.common import load, svc
 from web.i18n import language
+from web.planning import commit
 
 bp = Blueprint("questionnaire", __name__, url_prefix="/assessments/<int:assessment_id>")
 _GROUP_PATH = re.compile(r"^groups\[(\d+)\]\.(\w+)")
 
 
 def _save(assessment_id: int, answers: dict[str, Any] | None = None, step: str | None = None) -> None:
-    """Write the draft and where the person is; only the author's visits move the bookmark."""
+    """Keep changed answers as a new version and remember where the author is."""
+    record = load(assessment_id, write=True)
+    if answers is not None and answers != record.answers:
+        commit(assessment_id, answers, "edit")
     with svc().store.session() as db:
-        record = db.get(AssessmentRecord, assessment_id)
-        if record is None or record.owner_id != g.user.id:
+        stored = db.get(AssessmentRecord, assessment_id)
+        if stored is None:
             return
         if answers is not None:
-            record.answers = answers
             name = answers.get("organisation", {}).get("name")
-            if isinstance(name, str) and name.strip() and record.title == _("New assessment"):
-                record.title = name.strip()[:200]
-            touch(record)
-        if step is not None and record.step != step:
-            record.step = step
+            if isinstance(name, str) and name.strip() and stored.title == _("New assessment"):
+                stored.title = name.strip()[:200]
+        if step is not None and stored.step != step:
+            stored.step = step
 
 
 def progress_of(answers: dict[str, Any]) -> dict[str, Any]:

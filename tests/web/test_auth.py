@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 
 from advisor.accounts import ensure_first_admin
@@ -64,9 +65,10 @@ def test_session_cookie_is_http_only_and_same_site(app: Flask, site: Browser) ->
     assert "SameSite=Lax" in cookie
 
 
-def test_cookies_are_secure_by_default() -> None:
+def test_cookies_are_secure_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     from advisor.settings import Settings
 
+    monkeypatch.delenv("ADVISOR_SECURE_COOKIES", raising=False)
     assert Settings().secure_cookies is True
 
 

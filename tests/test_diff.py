@@ -1,0 +1,60 @@
+"""Differences: answers matched by group id, plans group by group with their causes."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import yaml
+
+from advisor.diff import answer_changes, plan_diff
+from advisor.facts import parse_assessment
+from advisor.oracle import OracleEvaluator
+from advisor.planner import make_plan
+from advisor.rulebook import Rulebook
+from tests.conftest import ROOT
+
+CONTOSO: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
+
+
+def test_reordering_groups_changes_no_answer() -> None:
+    swapped = copy.deepcopy(CONTOSO)
+    swapped["groups"].reverse()
+    assert answer_changes(CONTOSO, swapped) == []
+
+
+def test_changed_added_and_removed_answers() -> None:
+    new = copy.deepcopy(CONTOSO)
+    new["organisation"]["support_capacity"] = 3000
+    new["groups"][4]["users"] = 60
+    new["groups"].pop()  # executives
+    new["groups"].append({"id": "legal", "name": "Legal", "users": 5, "platforms": ["ios"]})
+    paths = [(c.path, c.old, c.new) for c in answer_changes(CONTOSO, new)]
+    assert ("organisation.support_capacity", 2500, 3000) in paths
+    assert ("groups[hr].users", 50, 60) in paths
+    assert any(p == "groups[executives]" and n is None for p, _, n in paths)
+    assert any(p == "groups[legal]" and o is None for p, o, _ in paths)
+
+
+def test_the_guides_what_if_executives_as_3000_ordinary_users(rulebook: Rulebook) -> None:
+    """Executives become 3,000 users who are not executives and need no help: the approach
+    changes from assisted to self-service, and the plan names the rule and the answers."""
+    new = copy.deepcopy(CONTOSO)
+    executives = new["groups"][-1]
+    executives.update(users=3000, devices=3000, executives=False, needs_help="low")
+    oracle = OracleEvaluator(rulebook)
+    before, after = make_plan(parse_assessment(CONTOSO), oracle), make_plan(parse_assessment(new), oracle)
+    diff = plan_diff(before, after, answer_changes(CONTOSO, new))
+    change = next(g for g in diff.groups if g.group == "executives")
+    assert change.approach_changed
+    assert [p.enrollment for p in change.old] == ["assisted"]
+    assert {p.enrollment for p in change.new} == {"self_service"}
+    assert "self-service-by-default" in change.rules_now
+    assert "assisted-for-executives" in change.rules_before
+    assert {a.field for a in change.answers} == {"users", "devices", "executives", "needs_help"}
+    assert change.answers[0].label("sv")
+
+
+def test_an_unchanged_plan_has_an_empty_diff(rulebook: Rulebook) -> None:
+    plan = make_plan(parse_assessment(CONTOSO), OracleEvaluator(rulebook))
+    assert plan_diff(plan, plan).empty

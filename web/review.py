@@ -1,0 +1,280 @@
+"""Trusting a plan: history and comparison of versions, re-planning, what-if, and the review."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from advisor.diff import answer_changes, plan_diff
+from advisor.plan import Plan
+from advisor.planner import make_plan
+from advisor.questionnaire import GROUP, ORGANISATION, from_form, problems, valid
+from advisor.store import (
+    AssessmentRecord,
+    User,
+    latest_version,
+    record_event,
+    review_events,
+    version,
+    versions,
+)
+from web.auth import login_required
+from web.common import load, svc
+from web.i18n import language
+from web.planning import commit, stored_plan
+
+bp = Blueprint("review", __name__, url_prefix="/assessments/<int:assessment_id>")
+MAX_COMMENT = 4000
+
+
+def _names() -> dict[int, str]:
+    with svc().store.session() as db:
+        return {u.id: u.username for u in db.query(User).all()}
+
+
+def _is_reviewer(record: AssessmentRecord) -> bool:
+    return g.user.role in ("reviewer", "admin") and record.owner_id != g.user.id
+
+
+@bp.get("/history")
+@login_required
+def history(assessment_id: int) -> ResponseReturnValue:
+    record = load(assessment_id)
+    with svc().store.session() as db:
+        all_versions = versions(db, assessment_id)
+        events = review_events(db, assessment_id)
+    rows = []
+    for previous, current in zip([None, *all_versions], all_versions, strict=False):
+        changes = answer_changes(previous.answers if previous else {}, current.answers)
+        rows.append((current, changes))
+    return render_template(
+        "review/history.html",
+        record=record,
+        rows=list(reversed(rows)),
+        events=events,
+        names=_names(),
+    )
+
+
+@bp.get("/compare")
+@login_required
+def compare(assessment_id: int) -> ResponseReturnValue:
+    record = load(assessment_id)
+    lang = language()
+    with svc().store.session() as db:
+        newest = latest_version(db, assessment_id)
+        if newest is None:
+            abort(404)
+        a = request.args.get("a", type=int) or max(1, newest.number - 1)
+        b = request.args.get("b", type=int) or newest.number
+        old, new = version(db, assessment_id, a), version(db, assessment_id, b)
+        numbers = [v.number for v in versions(db, assessment_id)]
+    if old is None or new is None:
+        abort(404)
+    changes = answer_changes(old.answers, new.answers)
+    diff = plan_diff(stored_plan(old.plans, lang), stored_plan(new.plans, lang), changes)
+    return render_template(
+        "review/compare.html",
+        record=record,
+        old=old,
+        new=new,
+        changes=changes,
+        diff=diff,
+        numbers=numbers,
+        old_plan=stored_plan(old.plans, lang),
+        new_plan=stored_plan(new.plans, lang),
+        names=_names(),
+    )
+
+
+@bp.post("/replan")
+@login_required
+def replan(assessment_id: int) -> ResponseReturnValue:
+    """Accept the plan of the running rulebook: a new version with the same answers."""
+    record = load(assessment_id)
+    if record.owner_id != g.user.id and not _is_reviewer(record):
+        abort(404)
+    version_made = commit(assessment_id, record.answers, "replan")
+    with svc().store.session() as db:
+        stored = db.get(AssessmentRecord, assessment_id)
+        assert stored is not None  # noqa: S101
+        record_event(db, stored, g.user, "replanned", text=version_made.rulebook_version)
+    flash(
+        _("The plan was made again with rulebook version %(version)s.", version=version_made.rulebook_version)
+    )
+    return redirect(url_for("plan.show", assessment_id=assessment_id))
+
+
+def _whatif_answers(record: AssessmentRecord) -> dict[str, Any]:
+    answers = copy.deepcopy(record.answers)
+    form = request.form.to_dict(flat=False)
+    answers["organisation"] = from_form(ORGANISATION, _prefixed(form, "o-"))
+    for index, group in enumerate(answers.get("groups", [])):
+        answers["groups"][index] = {"id": group.get("id"), **from_form(GROUP, _prefixed(form, f"g{index}-"))}
+    return answers
+
+
+def _prefixed(form: dict[str, list[str]], prefix: str) -> dict[str, list[str]]:
+    return {key[len(prefix) :]: values for key, values in form.items() if key.startswith(prefix)}
+
+
+@bp.route("/whatif", methods=["GET", "POST"])
+@login_required
+def whatif(assessment_id: int) -> ResponseReturnValue:
+    """Change answers in a sandbox and see what the plan would do; nothing is saved unless kept."""
+    record = load(assessment_id)
+    lang = language()
+    answers = _whatif_answers(record) if request.method == "POST" else copy.deepcopy(record.answers)
+    if request.method == "POST" and request.form.get("keep") == "1":
+        if record.owner_id != g.user.id:
+            abort(404)
+        if valid(answers) is None:
+            flash(_("Only a complete set of answers can be kept."), "error")
+        else:
+            kept = commit(assessment_id, answers, "whatif")
+            flash(_("The what-if was kept as version %(number)s.", number=kept.number))
+            return redirect(url_for("plan.show", assessment_id=assessment_id))
+    base = stored_plan(record.plan, lang)
+    assessment = valid(answers)
+    found = problems(answers, lang) if assessment is None else {}
+    new_plan: Plan | None = None
+    if assessment is not None:
+        with svc().engine.version() as compiled:
+            new_plan = make_plan(assessment, compiled, lang)
+    changes = answer_changes(record.answers, answers)
+    diff = plan_diff(base, new_plan, changes) if new_plan is not None else None
+    return render_template(
+        "review/whatif.html",
+        record=record,
+        answers=answers,
+        organisation=ORGANISATION,
+        group_questions=GROUP,
+        changes=changes,
+        diff=diff,
+        found=found,
+        new_plan=new_plan,
+        base=base,
+    )
+
+
+@bp.get("/review")
+@login_required
+def show(assessment_id: int) -> ResponseReturnValue:
+    record = load(assessment_id)
+    lang = language()
+    with svc().store.session() as db:
+        events = review_events(db, assessment_id)
+        newest = latest_version(db, assessment_id)
+        sent_back = next((e for e in reversed(events) if e.action == "sent_back"), None)
+        base = (
+            version(db, assessment_id, sent_back.version_number)
+            if sent_back and sent_back.version_number
+            else None
+        )
+        signed = version(db, assessment_id, record.signed_version) if record.signed_version else None
+    plan = stored_plan(record.plan, lang)
+    since = None
+    if base is not None and newest is not None and base.number != newest.number:
+        changes = answer_changes(base.answers, newest.answers)
+        since = (base.number, changes, plan_diff(stored_plan(base.plans, lang), plan, changes))
+    comments = [e for e in events if e.action in ("commented", "replied", "sent_back", "signed_off")]
+    # Comments stay visible when the plan no longer has what they were about.
+    shown = {None} | {f"group:{gp.id}" for gp in plan.groups} if plan else {None}
+    if plan:
+        shown |= {f"group:{gp.id}:{r.rule}" for gp in plan.groups for r in gp.reasons}
+    orphans = list(dict.fromkeys(e.target for e in comments if e.target not in shown and not e.reply_to))
+    return render_template(
+        "review/review.html",
+        record=record,
+        plan=plan,
+        events=events,
+        comments=comments,
+        names=_names(),
+        reviewer=_is_reviewer(record),
+        author=record.owner_id == g.user.id,
+        newest=newest,
+        since=since,
+        signed=signed,
+        orphans=orphans,
+    )
+
+
+def _comment_text(required: bool) -> str | None:
+    text = request.form.get("text", "").strip()
+    if len(text) > MAX_COMMENT:
+        abort(413)
+    if required and not text:
+        flash(_("Write a comment that says what should change."), "error")
+        return None
+    return text or None
+
+
+@bp.post("/review/<any(submit, comment, send_back, sign_off):action>")
+@login_required
+def act(assessment_id: int, action: str) -> ResponseReturnValue:
+    record = load(assessment_id)
+    reviewer, author = _is_reviewer(record), record.owner_id == g.user.id
+    back = redirect(url_for(".show", assessment_id=assessment_id))
+    if (action == "submit" and not author) or (action in ("send_back", "sign_off") and not reviewer):
+        abort(403)
+    text = _comment_text(required=action in ("comment", "send_back"))
+    if text is None and action in ("comment", "send_back"):
+        return back
+    with svc().store.session() as db:
+        stored = db.get(AssessmentRecord, assessment_id)
+        assert stored is not None  # noqa: S101
+        if action == "submit":
+            if valid(stored.answers) is None:
+                flash(_("Answer every question before asking for a review."), "error")
+                return back
+            stored.status = "in_review"
+            record_event(db, stored, g.user, "submitted", text=text)
+        elif action == "comment":
+            target = request.form.get("target", "")[:200] or None
+            reply_to = request.form.get("reply_to", type=int)
+            record_event(
+                db,
+                stored,
+                g.user,
+                "replied" if reply_to else "commented",
+                text=text,
+                target=target,
+                reply_to=reply_to,
+            )
+        elif action == "send_back":
+            stored.status = "changes_requested"
+            record_event(db, stored, g.user, "sent_back", text=text)
+        else:
+            newest = latest_version(db, assessment_id)
+            if newest is None or newest.plans is None:
+                flash(_("Only a complete plan can be signed off."), "error")
+                return back
+            stored.status = "signed_off"
+            stored.signed_version = newest.number
+            record_event(db, stored, g.user, "signed_off", text=text)
+    return back
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def notifications() -> dict[str, Any]:
+        user = g.get("user")
+        if user is None:
+            return {"waiting": []}
+        with svc().store.session() as db:
+            query = db.query(AssessmentRecord)
+            if user.role in ("reviewer", "admin"):
+                waiting = query.filter(
+                    AssessmentRecord.status == "in_review", AssessmentRecord.owner_id != user.id
+                ).all()
+            else:
+                waiting = query.filter(
+                    AssessmentRecord.status == "changes_requested", AssessmentRecord.owner_id == user.id
+                ).all()
+        return {"waiting": waiting}
