@@ -6,12 +6,9 @@ from flask import Blueprint, Flask, g, render_template
 from flask.typing import ResponseReturnValue
 
 from advisor.diff import plan_diff
-from advisor.explain import fact_label, show_value
-from advisor.guide import section_title
 from advisor.questionnaire import problems
 from advisor.render import table_rows
 from advisor.store import AssessmentRecord
-from advisor.vocabulary import month_name, term
 from web.auth import login_required
 from web.common import load, svc
 from web.i18n import language
@@ -28,16 +25,7 @@ def show(assessment_id: int) -> ResponseReturnValue:
     lang = language()
     progress = progress_of(record.answers)
     plan = stored_plan(record.plan, lang)
-    common = {
-        "record": record,
-        "step": "plan",
-        "progress": progress,
-        "section_title": section_title,
-        "month_name": month_name,
-        "term": term,
-        "fact_label": fact_label,
-        "show_value": show_value,
-    }
+    common = {"record": record, "step": "plan", "progress": progress}
     if plan is None:
         return render_template("plan.html", plan=None, found=problems(record.answers, lang), **common)
     if record.owner_id == g.user.id and record.step != "plan":
