@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic_core import PydanticUndefined
+
+from advisor.facts import Group, Organisation
 from advisor.plan import Placement, Plan
 from advisor.questionnaire import GROUP, ORGANISATION
 from advisor.vocabulary import Language
@@ -37,12 +40,30 @@ class AnswerChange:
         return question.label[language] if question else (self.field or self.path)
 
 
+_UNORDERED = {"platforms", "requirements", "locations"}
+
+
+def _meaning(model: type[Organisation] | type[Group], key: str, value: Any) -> Any:
+    """An answer as it counts: an omitted answer is its default; sets ignore their order."""
+    if value is None and key in model.model_fields:
+        default = model.model_fields[key].default
+        value = None if default is PydanticUndefined else default
+    if key in _UNORDERED and isinstance(value, list):
+        return sorted(map(str, value))
+    return value
+
+
+def _differs(model: type[Organisation] | type[Group], key: str, old: Any, new: Any) -> bool:
+    return bool(_meaning(model, key, old) != _meaning(model, key, new))
+
+
 def answer_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[AnswerChange]:
-    """Every answer that differs; groups are matched by id, so reordering changes nothing."""
+    """Every answer whose meaning differs; groups are matched by id, so reordering changes nothing,
+    and neither does writing out a default or listing platforms in another order."""
     changes: list[AnswerChange] = []
     old_org, new_org = old.get("organisation") or {}, new.get("organisation") or {}
     for key in _keys(old_org, new_org):
-        if old_org.get(key) != new_org.get(key):
+        if _differs(Organisation, key, old_org.get(key), new_org.get(key)):
             changes.append(AnswerChange(f"organisation.{key}", None, key, old_org.get(key), new_org.get(key)))
     old_groups, new_groups = _by_id(old), _by_id(new)
     for group_id in _keys(old_groups, new_groups):
@@ -51,7 +72,7 @@ def answer_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Answe
             changes.append(AnswerChange(f"groups[{group_id}]", group_id, None, before, after))
             continue
         for key in _keys(before, after):
-            if key != "id" and before.get(key) != after.get(key):
+            if key != "id" and _differs(Group, key, before.get(key), after.get(key)):
                 changes.append(
                     AnswerChange(f"groups[{group_id}].{key}", group_id, key, before.get(key), after.get(key))
                 )

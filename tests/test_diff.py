@@ -58,3 +58,11 @@ def test_the_guides_what_if_executives_as_3000_ordinary_users(rulebook: Rulebook
 def test_an_unchanged_plan_has_an_empty_diff(rulebook: Rulebook) -> None:
     plan = make_plan(parse_assessment(CONTOSO), OracleEvaluator(rulebook))
     assert plan_diff(plan, plan).empty
+
+
+def test_written_out_defaults_and_reordered_sets_are_no_change() -> None:
+    new = copy.deepcopy(CONTOSO)
+    new["groups"][1]["platforms"] = list(reversed(new["groups"][1]["platforms"]))
+    new["groups"][2]["it_department"] = False  # the file leaves it out: false is the default
+    new["organisation"]["split_by"] = "auto"
+    assert answer_changes(CONTOSO, new) == []

@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from advisor.diff import answer_changes
 from advisor.questionnaire import GROUP, ORGANISATION, POINTS, from_form, problems, slug
 from advisor.store import AssessmentRecord
 from web.auth import login_required
@@ -24,7 +25,10 @@ _GROUP_PATH = re.compile(r"^groups\[(\d+)\]\.(\w+)")
 def _save(assessment_id: int, answers: dict[str, Any] | None = None, step: str | None = None) -> None:
     """Keep changed answers as a new version and remember where the author is."""
     record = load(assessment_id, write=True)
-    if answers is not None and answers != record.answers:
+    # A version only when an answer's meaning changed (not for re-saving the same page).
+    if answers is not None and (
+        answer_changes(record.answers, answers) or answers.keys() != record.answers.keys()
+    ):
         commit(assessment_id, answers, "edit")
     with svc().store.session() as db:
         stored = db.get(AssessmentRecord, assessment_id)

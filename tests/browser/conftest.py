@@ -51,6 +51,7 @@ def live(tmp_path: Path) -> Iterator[str]:
     with svc.store.session() as db:
         for name in ("anna", "bo"):
             create_user(svc.store, db, name, PASSWORD, "respondent")
+        create_user(svc.store, db, "lead", PASSWORD, "reviewer")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
