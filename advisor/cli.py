@@ -34,8 +34,14 @@ def _parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="work with rule files")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
-    check = rule_commands.add_parser("check", help="validate and check a rule folder")
+    check = rule_commands.add_parser("check", help="validate and lint a rule folder (errors block)")
     check.add_argument("dir", type=Path, nargs="?", help="rule folder (the shipped rules)")
+    test = rule_commands.add_parser("test", help="run the scenario suite of a rule folder")
+    test.add_argument("dir", type=Path, nargs="?", help="rule folder; its scenarios/ are run")
+    diff = rule_commands.add_parser("diff", help="plans that change between two rule folders")
+    diff.add_argument("old", type=Path)
+    diff.add_argument("new", type=Path)
+    diff.add_argument("--no-saved", action="store_true", help="only the scenarios, not saved assessments")
     schema = rule_commands.add_parser("schema", help="write the JSON Schema of rule files")
     schema.add_argument("--output", type=Path, help="write here instead of standard output")
 
@@ -61,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _users(args)
         if args.rules_command == "check":
             return _check(args.dir or default_rules_dir())
+        if args.rules_command == "test":
+            return _test(args.dir or default_rules_dir())
+        if args.rules_command == "diff":
+            return _diff(args.old, args.new, saved=not args.no_saved)
         return _schema(args.output)
     except AdvisorError as exc:
         print(exc.format_message(), file=sys.stderr)
@@ -90,7 +100,6 @@ def _users(args: argparse.Namespace) -> int:
     from advisor.store import Store, User
 
     url = Settings().resolved_database_url
-    Settings().instance_dir.mkdir(parents=True, exist_ok=True)
     upgrade(url)
     store = Store(url)
     with store.session() as session:
@@ -112,13 +121,65 @@ def _users(args: argparse.Namespace) -> int:
 
 
 def _check(folder: Path) -> int:
+    from advisor.rulebook.lint import exercised_by_scenarios, lint
+
     rulebook = load_rulebook(folder)  # raises with every finding if anything blocks
-    for finding in rulebook.findings:
+    scenarios = folder / "scenarios"
+    exercised = exercised_by_scenarios(rulebook, scenarios) if scenarios.is_dir() else None
+    findings = [*rulebook.findings, *lint(rulebook, exercised)]
+    for finding in sorted(findings, key=lambda f: (f.severity != "error", f.file, f.line or 0)):
         print(finding)
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = len(findings) - errors
+    verdict = "OK" if not errors else f"{errors} error{'s' if errors != 1 else ''}"
     print(
-        f"{folder}: {len(rulebook.rules)} rules in {len(rulebook.files)} files, "
-        f"version {rulebook.version}: OK"
+        f"{folder}: {len(rulebook.rules)} rules in {len(rulebook.files)} files, version {rulebook.version}: "
+        f"{verdict}, {warnings} warning{'s' if warnings != 1 else ''}"
     )
+    return 1 if errors else 0
+
+
+def _test(folder: Path) -> int:
+    from advisor.engine import Engine
+    from advisor.scenarios import load_scenario, run_scenario, scenario_files
+
+    rulebook = load_rulebook(folder)
+    paths = scenario_files(folder / "scenarios")
+    engine = Engine(rulebook)
+    passed = failed = 0
+    try:
+        with engine.version() as compiled:
+            for path in paths:
+                outcome = run_scenario(load_scenario(path), compiled, str(path))
+                if outcome.passed:
+                    passed += 1
+                    print(f"PASS {path.stem}")
+                else:
+                    failed += 1
+                    print(f"FAIL {path.stem}")
+                    for failure in outcome.failures:
+                        print(f"     {failure}")
+    finally:
+        engine.close()
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed or not paths else 0
+
+
+def _diff(old: Path, new: Path, *, saved: bool) -> int:
+    from advisor.impact import impact_of, saved_assessments, scenario_assessments
+
+    before, after = load_rulebook(old), load_rulebook(new)
+    cases = scenario_assessments(new / "scenarios") or scenario_assessments(old / "scenarios")
+    if saved:
+        from advisor.settings import Settings
+
+        cases += saved_assessments(Settings().resolved_database_url)
+    changed = impact_of(before, after, cases)
+    for name, lines in changed:
+        print(name)
+        for line in lines:
+            print(f"  {line}")
+    print(f"rulebook {before.version} -> {after.version}: {len(changed)} of {len(cases)} plans change")
     return 0
 
 

@@ -39,4 +39,8 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.instance_dir / 'advisor.db'}"
+        """The database URL; for the default SQLite file its folder is created first."""
+        if self.database_url:
+            return self.database_url
+        self.instance_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.instance_dir / 'advisor.db'}"
