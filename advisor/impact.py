@@ -46,7 +46,8 @@ def saved_assessments(database_url: str) -> list[Case]:
                 except InputError:
                     continue
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"cannot read the saved assessments: {exc.__class__.__name__}: {exc.orig or exc}")  # type: ignore[attr-defined]
+        cause = getattr(exc, "orig", None) or exc
+        raise DatabaseError(f"cannot read the saved assessments: {cause}") from None
     finally:
         store.engine.dispose()
     return cases

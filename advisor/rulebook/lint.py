@@ -18,7 +18,7 @@ from advisor.decisions import decide
 from advisor.errors import Finding
 from advisor.facts import FactValue
 from advisor.oracle import fired
-from advisor.rulebook.loader import RuleInfo, Rulebook
+from advisor.rulebook.loader import Rulebook, RuleInfo
 from advisor.rulebook.schema import leaves
 from advisor.vocabulary import DECISIONS, FACTS_BY_STAGE, STAGES, Stage
 
@@ -70,12 +70,13 @@ def _neutral(stage: Stage) -> dict[str, FactValue]:
     """Values for the facts no rule names (they cannot change any outcome)."""
     out: dict[str, FactValue] = {}
     for name, spec in FACTS_BY_STAGE[stage].items():
-        out[name] = {
+        neutral: dict[str, FactValue] = {
             "int": MINIMUM.get(name, 0),
             "bool": False,
             "enum": spec.values[0] if spec.values else "",
             "set": frozenset(),
-        }[spec.kind]
+        }
+        out[name] = neutral[spec.kind]
     return out
 
 
@@ -84,13 +85,13 @@ def combinations(stage: Stage, space: Mapping[str, list[FactValue]]) -> Iterator
     names = list(space)
     base = _neutral(stage)
     total = 1
-    for values in space.values():
-        total *= len(values)
+    for choices in space.values():
+        total *= len(choices)
     if total <= MAX_COMBINATIONS:
-        for values in itertools.product(*(space[n] for n in names)):
-            yield {**base, **dict(zip(names, values, strict=True))}
+        for combination in itertools.product(*(space[n] for n in names)):
+            yield {**base, **dict(zip(names, combination, strict=True))}
         return
-    rng = random.Random(0)  # a fixed sample: the same findings every run
+    rng = random.Random(0)  # noqa: S311 - a fixed sample, not a secret: the same findings every run
     for _ in range(MAX_COMBINATIONS):
         yield {**base, **{n: rng.choice(space[n]) for n in names}}
 
