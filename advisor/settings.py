@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     max_request_bytes: int = 2_000_000
     login_attempts: int = Field(default=5, description="failed logins allowed per window")
     login_window_seconds: int = 900
+    reload_interval_seconds: float = Field(
+        default=1.0, description="how often each process looks for changed rule files"
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -103,6 +103,35 @@ class ReviewEvent(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
+class RuleFileVersion(Base):
+    """One saved content of a rule file, with who saved it, when and why."""
+
+    __tablename__ = "rule_file_versions"
+    __table_args__ = (UniqueConstraint("file", "number", name="uq_rule_file_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file: Mapped[str] = mapped_column(String(80))
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    message: Mapped[str] = mapped_column(String(500))
+    rulebook_version: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class AuditEntry(Base):
+    """Who did what in the admin area, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
 class LoginAttempt(Base):
     __tablename__ = "login_attempts"
 
@@ -330,3 +359,39 @@ def record_event(
     session.add(event)
     session.flush()
     return event
+
+
+# -- rule files ----------------------------------------------------------------------------------
+
+
+def rule_file_versions(session: Session, file: str) -> list[RuleFileVersion]:
+    return list(
+        session.scalars(
+            select(RuleFileVersion).where(RuleFileVersion.file == file).order_by(RuleFileVersion.number)
+        )
+    )
+
+
+def add_rule_file_version(
+    session: Session, file: str, content: str, author: User | None, message: str, rulebook_version: str
+) -> RuleFileVersion:
+    number = (
+        session.scalar(select(func.max(RuleFileVersion.number)).where(RuleFileVersion.file == file)) or 0
+    ) + 1
+    entry = RuleFileVersion(
+        file=file,
+        number=number,
+        content=content,
+        author_id=author.id if author else None,
+        message=message[:500],
+        rulebook_version=rulebook_version,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def audit(session: Session, actor: User | None, action: str, subject: str, detail: str | None = None) -> None:
+    session.add(
+        AuditEntry(actor_id=actor.id if actor else None, action=action, subject=subject[:200], detail=detail)
+    )

@@ -19,6 +19,7 @@ from advisor.rulebook import load_rulebook
 from advisor.settings import Settings
 from advisor.store import Store
 from advisor.vocabulary import month_name, term
+from web.reloader import RuleWatcher
 
 csrf = CSRFProtect()
 
@@ -30,6 +31,7 @@ class Services:
     settings: Settings
     store: Store
     engine: Engine
+    watcher: RuleWatcher
 
 
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
@@ -51,8 +53,15 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
 
     url = settings.resolved_database_url
     upgrade(url)
-    services = Services(settings, Store(url), Engine(load_rulebook(settings.rules_dir)))
+    engine = Engine(load_rulebook(settings.rules_dir))
+    services = Services(
+        settings, Store(url), engine, RuleWatcher(settings, engine, interval=settings.reload_interval_seconds)
+    )
     app.extensions["advisor"] = services
+
+    @app.before_request
+    def pick_up_changed_rules() -> None:
+        services.watcher.check()
 
     @app.before_request
     def refuse_oversized_bodies() -> None:
@@ -71,9 +80,9 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         show_value=show_value,
     )
     csrf.init_app(app)
-    from web import assessments, auth, health, i18n, plan, questionnaire, review
+    from web import admin, assessments, auth, health, i18n, plan, questionnaire, review
 
-    for module in (i18n, auth, health, assessments, questionnaire, plan, review):
+    for module in (i18n, auth, health, assessments, questionnaire, plan, review, admin):
         module.init_app(app)
     return app
 

@@ -1,0 +1,110 @@
+"""Rule files on disk, edited safely: names that stay in the folder, checks before writing,
+atomic writes, and field-by-field edits that keep the file's comments and order."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from advisor.errors import AdvisorError, Finding, RulebookError
+from advisor.rulebook.lint import lint
+from advisor.rulebook.loader import Rulebook, build_rulebook
+from advisor.yamlsource import MAX_DOCUMENT_BYTES
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\.yaml$")
+
+
+class RuleFileError(AdvisorError):
+    """A request about a rule file that cannot be done (a bad name, an edit that does not apply)."""
+
+
+def rule_path(folder: Path, name: str) -> Path:
+    """The path of a rule file named in a request; never outside the folder, never a link."""
+    if not NAME.match(name):
+        raise RuleFileError(f"'{name}' is not a rule file name (lowercase letters, digits, - and _, .yaml)")
+    root = folder.resolve()
+    path = root / name
+    if path.resolve().parent != root or path.is_symlink():
+        raise RuleFileError(f"'{name}' is not in the rule folder")
+    return path
+
+
+def rule_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob("*.yaml") if NAME.match(p.name) and not p.is_symlink())
+
+
+def fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Changes whenever a rule file is written, added or removed (cheap: no file is read)."""
+    out = []
+    for name in rule_files(folder):
+        stat = (folder / name).stat()
+        out.append((name, stat.st_mtime_ns, stat.st_size))
+    return tuple(out)
+
+
+def candidate(folder: Path, name: str, text: str) -> tuple[Rulebook | None, list[Finding]]:
+    """The folder's rulebook with `name` replaced by `text`, and every finding about it.
+
+    Validation errors and lint errors both block; the rulebook is None when it did not load.
+    """
+    if len(text.encode()) > MAX_DOCUMENT_BYTES:
+        return None, [Finding(name, None, None, f"larger than {MAX_DOCUMENT_BYTES:,} bytes")]
+    sources = {f"{folder.name}/{n}": (folder / n).read_bytes() for n in rule_files(folder) if n != name}
+    sources[f"{folder.name}/{name}"] = text.encode()
+    try:
+        rulebook = build_rulebook(sources, label=str(folder))
+    except RulebookError as exc:
+        return None, list(exc.findings)
+    return rulebook, [*rulebook.findings, *lint(rulebook)]
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace the file whole or not at all: a crash leaves the previous content in place."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _yaml() -> YAML:
+    yaml = YAML()  # round-trip mode: comments, order and quoting survive
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the shipped files' layout: "  - id: …"
+    yaml.width = 1_000_000  # never re-wrap what the author wrapped (or did not)
+    return yaml
+
+
+def set_fields(text: str, parameters: dict[str, int], priorities: dict[str, int]) -> str:
+    """Change parameter values and rule priorities in place, keeping everything else as written."""
+    yaml = _yaml()
+    try:
+        document = yaml.load(text)
+    except YAMLError as exc:
+        raise RuleFileError(f"the file is not valid YAML: {exc}") from None
+    if not isinstance(document, dict):
+        raise RuleFileError("the file is not a mapping")
+    for name, value in parameters.items():
+        parameter = (document.get("parameters") or {}).get(name)
+        if parameter is None:
+            raise RuleFileError(f"no parameter '{name}' in this file")
+        parameter["value"] = value
+    rules = {rule.get("id"): rule for rule in document.get("rules") or [] if isinstance(rule, dict)}
+    for rule_id, value in priorities.items():
+        if rule_id not in rules:
+            raise RuleFileError(f"no rule '{rule_id}' in this file")
+        rules[rule_id]["priority"] = value
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return out.getvalue()

@@ -1,0 +1,142 @@
+"""Rule administration in a real browser: a threshold change, a broken edit, a rollback."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from playwright.sync_api import FilePayload, Page, expect
+from werkzeug.serving import make_server
+
+from advisor.accounts import create_user
+from advisor.settings import Settings
+from tests.browser.conftest import PASSWORD, login, screenshot
+from tests.conftest import RULES
+from web import create_app, services
+
+pytestmark = pytest.mark.browser
+
+# Four groups on three sites: more than `few_sites_max` (2), so production is cut by geography.
+SPREAD = {
+    "version": 1,
+    "organisation": {"name": "Fabrikam", "rollout_start": "2027-03", "support_capacity": 5000},
+    "groups": [
+        {
+            "id": "it",
+            "name": "IT",
+            "users": 80,
+            "platforms": ["windows", "ios"],
+            "locations": ["Oslo"],
+            "it_department": True,
+            "feedback": True,
+            "change_readiness": "high",
+            "needs_help": "low",
+            "business_risk": "low",
+        },
+        {"id": "sales", "name": "Sales", "users": 300, "platforms": ["ios"], "locations": ["Oslo"]},
+        {"id": "ops", "name": "Operations", "users": 200, "platforms": ["windows"], "locations": ["Bergen"]},
+        {"id": "service", "name": "Service", "users": 150, "platforms": ["windows"], "locations": ["Lund"]},
+    ],
+}
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder)
+    return folder
+
+
+@pytest.fixture
+def live_admin(tmp_path: Path, rules: Path) -> Iterator[str]:
+    settings = Settings(
+        instance_dir=tmp_path / "instance",
+        database_url=f"sqlite:///{tmp_path}/a.db",
+        rules_dir=rules,
+        secret_key="k",
+        reload_interval_seconds=0,
+    )
+    app = create_app(settings)
+    svc = services(app)
+    with svc.store.session() as db:
+        create_user(svc.store, db, "root", PASSWORD, "admin")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        svc.engine.close()
+        svc.store.engine.dispose()
+
+
+def test_threshold_change_broken_edit_and_rollback(page: Page, live_admin: str, rules: Path) -> None:
+    base = live_admin
+    login(page, base, "root")
+    page.goto(f"{base}/assessments/import")
+    spread: FilePayload = {
+        "name": "fabrikam.yaml",
+        "mimeType": "application/yaml",
+        "buffer": yaml.safe_dump(SPREAD).encode(),
+    }
+    page.locator("#file").set_input_files(files=[spread])
+    page.get_by_role("button", name="Import").last.click()
+    page.get_by_role("button", name="See the plan").click()
+    plan_url = page.url
+    expect(page.get_by_text("Production phases are cut by geography.")).to_be_visible()
+
+    # An admin raises "few sites" to 3, checks the effect, then saves.
+    page.get_by_role("link", name="Rules").click()
+    page.locator("section", has=page.get_by_role("heading", name="organisation.yaml")).get_by_role(
+        "link", name="Edit"
+    ).click()
+    page.get_by_label("few_sites_max").fill("3")
+    page.get_by_label("What and why (kept in the history)").first.fill("Three sites still count as few")
+    page.get_by_role("button", name="Check without saving").first.click()
+    expect(page.get_by_text("Scenarios: 23 passed, 0 failed")).to_be_visible()
+    expect(page.get_by_text("Saved assessments whose plan would change: 1")).to_be_visible()
+    expect(page.get_by_text("production phases by geography -> by department")).to_be_visible()
+    screenshot(page, "12-admin-check")
+    page.get_by_label("What and why (kept in the history)").last.fill("Three sites still count as few")
+    page.get_by_role("button", name="Check and save").last.click()
+    expect(page.get_by_text("Saved organisation.yaml")).to_be_visible()
+
+    page.goto(plan_url)
+    expect(
+        page.get_by_role("heading", name="The rulebook has changed since this plan was made")
+    ).to_be_visible()
+    page.get_by_role("button", name="Accept the new plan").click()
+    expect(page.get_by_text("Production phases are cut by department.")).to_be_visible()
+
+    # A broken edit shows its errors with line numbers and changes nothing.
+    before = (rules / "organisation.yaml").read_text()
+    page.goto(f"{base}/admin/rules/organisation.yaml")
+    page.locator("#text").fill(
+        before.replace(
+            "{fact: sites, op: gt, param: few_sites_max}", "{fact: sitez, op: gt, param: few_sites_max}"
+        )
+    )
+    page.get_by_role("button", name="Check and save").last.click()
+    line = next(i for i, text in enumerate(before.splitlines(), 1) if "fact: sites, op: gt" in text)
+    expect(page.locator(".findings")).to_contain_text(
+        f"organisation.yaml:{line} [split-by-geography]: unknown fact 'sitez' (did you mean 'sites'?)"
+    )
+    expect(page.get_by_text("The file is unchanged.")).to_be_visible()
+    screenshot(page, "13-admin-broken")
+    assert (rules / "organisation.yaml").read_text() == before
+
+    # A rollback restores the previous behaviour.
+    page.goto(f"{base}/admin/rules/organisation.yaml/history")
+    page.locator("tr", has=page.get_by_role("rowheader", name="1", exact=True)).get_by_role(
+        "button", name="Roll back to this version"
+    ).click()
+    expect(page.get_by_text("Rolled organisation.yaml back to version 1.")).to_be_visible()
+    page.goto(plan_url)
+    page.get_by_role("button", name="Accept the new plan").click()
+    expect(page.get_by_text("Production phases are cut by geography.")).to_be_visible()

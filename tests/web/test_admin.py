@@ -1,0 +1,258 @@
+"""Rule administration: safe edits with checks, history and rollback, live reload, admin only."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from flask import Flask
+
+from advisor.settings import Settings
+from advisor.store import AuditEntry, rule_file_versions
+from tests.conftest import ROOT, RULES
+from tests.web.conftest import Browser, make_user
+from tests.web.helpers import fill
+from web import create_app, services
+
+CONTOSO = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
+LOWER = ("  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 20")
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder)
+    return folder
+
+
+def _app(tmp_path: Path, rules: Path, database_url: str) -> Flask:
+    settings = Settings(
+        instance_dir=tmp_path / "instance",
+        database_url=database_url,
+        rules_dir=rules,
+        secure_cookies=False,
+        secret_key="k",
+        reload_interval_seconds=0,
+    )
+    return create_app(settings, {"TESTING": True})
+
+
+@pytest.fixture
+def admin_app(tmp_path: Path, rules: Path, database_url: str) -> Iterator[Flask]:
+    app = _app(tmp_path, rules, database_url)
+    make_user(app, "root", "admin")
+    yield app
+    services(app).engine.close()
+    services(app).store.engine.dispose()
+
+
+@pytest.fixture
+def root(admin_app: Flask) -> Browser:
+    browser = Browser(admin_app.test_client())
+    browser.login("root")
+    return browser
+
+
+def _text(rules: Path) -> str:
+    return (rules / "enrollment.yaml").read_text()
+
+
+def test_only_admins_reach_the_admin_area(admin_app: Flask) -> None:
+    make_user(admin_app, "lead", "reviewer")
+    lead = Browser(admin_app.test_client())
+    lead.login("lead")
+    for path in (
+        "/admin",
+        "/admin/rules/enrollment.yaml",
+        "/admin/rules/enrollment.yaml/history",
+        "/admin/audit",
+    ):
+        assert lead.get(path).status_code == 403, path
+    assert lead.post("/admin/rules/enrollment.yaml", {"action": "save", "text": "x"}).status_code == 403
+
+
+def test_the_rulebook_is_rendered_for_people(root: Browser) -> None:
+    page = root.get("/admin").get_data(as_text=True)
+    assert "help needed to enroll: high and users of the group in this phase: at most 100" in page
+    assert "Executives and VIP users get assisted enrollment" in page
+    assert "Chefer och VIP-användare får assisterad registrering" in page
+    assert "User-assisted enrollment</a>" in page
+
+
+def test_a_threshold_change_shows_its_effect_is_saved_and_changes_plans(
+    admin_app: Flask, root: Browser, rules: Path
+) -> None:
+    fill(
+        root,
+        {
+            **CONTOSO,
+            "groups": [
+                *CONTOSO["groups"],
+                {
+                    "id": "reception",
+                    "name": "Reception",
+                    "users": 40,
+                    "platforms": ["ios"],
+                    "needs_help": "high",
+                },
+            ],
+        },
+    )
+    changed = _text(rules).replace(*LOWER)
+    page = root.post("/admin/rules/enrollment.yaml", {"action": "check", "text": changed}).get_data(
+        as_text=True
+    )
+    assert "22 passed, 1 failed" in page
+    assert "assisted-small-group-needing-help" in page
+    assert "Saved assessments whose plan would change: 1" in page
+    assert "Reception: production/2 2027-09 40 assisted -&gt; production/2 2027-09 40 tech_fair" in page
+    assert _text(rules) != changed  # checking saves nothing
+
+    # The scenario that documents the old threshold fails, so saving is refused...
+    assert root.post("/admin/rules/enrollment.yaml", {"action": "save", "text": changed}).status_code == 422
+    # ...until the scenario is updated to the new practice.
+    scenario = rules / "scenarios" / "assisted-small-group-needing-help.yaml"
+    scenario.write_text(scenario.read_text().replace("40 assisted", "40 tech_fair"))
+    old_version = services(admin_app).engine.rulebook.version
+    response = root.post(
+        "/admin/rules/enrollment.yaml",
+        {"action": "save", "text": changed, "message": "Assist at most 20 at a time"},
+    )
+    assert response.status_code == 302
+    assert _text(rules) == changed
+    assert services(admin_app).engine.rulebook.version != old_version  # live, without a restart
+    assessment_id = fill(
+        root,
+        {
+            **CONTOSO,
+            "groups": [
+                {
+                    "id": "reception",
+                    "name": "Reception",
+                    "users": 40,
+                    "platforms": ["ios"],
+                    "needs_help": "high",
+                }
+            ],
+        },
+    )
+    plan = root.get(f"/assessments/{assessment_id}/plan").get_data(as_text=True)
+    assert "Reception (40 users)" in plan
+    assert "IT tech fair" in plan
+    with services(admin_app).store.session() as db:
+        versions = rule_file_versions(db, "enrollment.yaml")
+        entries = db.query(AuditEntry).all()
+    assert [v.message for v in versions] == ["as found on disk", "Assist at most 20 at a time"]
+    assert [(e.action, e.subject) for e in entries] == [("rules.save", "enrollment.yaml")]
+
+
+def test_a_broken_edit_shows_errors_with_line_numbers_and_changes_nothing(
+    admin_app: Flask, root: Browser, rules: Path
+) -> None:
+    before = _text(rules)
+    broken = before.replace(
+        "{fact: executives, op: eq, value: true}", "{fact: exectives, op: eq, value: true}", 1
+    )
+    response = root.post("/admin/rules/enrollment.yaml", {"action": "save", "text": broken})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    line = broken.splitlines().index(next(x for x in broken.splitlines() if "exectives" in x)) + 1
+    assert f"enrollment.yaml:{line} [" in page
+    assert "unknown fact &#39;exectives&#39; (did you mean &#39;executives&#39;?)" in page
+    assert "The file is unchanged." in page
+    assert _text(rules) == before
+    with services(admin_app).store.session() as db:
+        assert rule_file_versions(db, "enrollment.yaml") == []
+    bad_yaml = root.post("/admin/rules/enrollment.yaml", {"action": "save", "text": "rules: [\n"})
+    assert bad_yaml.status_code == 422
+    assert "not valid YAML" in bad_yaml.get_data(as_text=True)
+
+
+def test_rollback_restores_the_previous_behaviour(admin_app: Flask, root: Browser, rules: Path) -> None:
+    original = _text(rules)
+    raised = original.replace("priority: 50\n", "priority: 60\n", 1)
+    root.post("/admin/rules/enrollment.yaml", {"action": "save", "text": raised, "message": "raise"})
+    assert _text(rules) == raised
+    root.post("/admin/rules/enrollment.yaml/rollback/1")
+    assert _text(rules) == original
+    with services(admin_app).store.session() as db:
+        assert [v.number for v in rule_file_versions(db, "enrollment.yaml")] == [1, 2, 3]
+    assert services(admin_app).engine.rulebook.rule("assisted-for-executives").rule.priority == 50
+    page = root.get("/admin/rules/enrollment.yaml/history?a=1&b=2").get_data(as_text=True)
+    assert "-    priority: 50" in page
+    assert "+    priority: 60" in page
+
+
+def test_a_field_by_field_edit_keeps_comments_and_order(root: Browser, rules: Path) -> None:
+    before = _text(rules)
+    root.post(
+        "/admin/rules/enrollment.yaml",
+        {"action": "fields", "param-tech_fair_min_users": "60", "priority-assisted-for-executives": "50"},
+    )
+    after = _text(rules)
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b]
+    assert changed == [("    value: 50", "    value: 60")]
+    assert after.startswith("# yaml-language-server")
+
+
+@pytest.mark.parametrize("name", ["..%2Fpilot.yaml", "pilot.yml", "..", "%2Fetc%2Fpasswd", "missing.yaml"])
+def test_file_names_cannot_leave_the_rules_folder(root: Browser, name: str) -> None:
+    assert root.get(f"/admin/rules/{name}").status_code == 404
+    assert root.post(f"/admin/rules/{name}", {"action": "save", "text": "x"}).status_code == 404
+
+
+def test_a_crash_in_the_middle_of_a_save_leaves_the_file_and_history_intact(
+    admin_app: Flask, root: Browser, rules: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _text(rules)
+
+    def crash(source: str, target: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("advisor.rulebook.files.os.replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        root.post(
+            "/admin/rules/enrollment.yaml",
+            {"action": "save", "text": before.replace("priority: 50\n", "priority: 60\n", 1)},
+        )
+    assert _text(rules) == before
+    assert not list(rules.glob(".*.tmp"))
+    with services(admin_app).store.session() as db:
+        assert rule_file_versions(db, "enrollment.yaml") == []
+
+
+def test_files_changed_on_disk_are_picked_up_and_bad_ones_refused(
+    admin_app: Flask, root: Browser, rules: Path
+) -> None:
+    engine = services(admin_app).engine
+    start = engine.rulebook.version
+    path = rules / "enrollment.yaml"
+    path.write_text(_text(rules).replace(*LOWER))
+    root.get("/healthz")
+    changed = engine.rulebook.version
+    assert changed != start
+    path.write_text("stage: placement\nrules: [\n")  # broken on disk
+    time.sleep(0.01)
+    root.get("/healthz")
+    assert engine.rulebook.version == changed  # the last good rulebook stays
+    page = root.get("/admin").get_data(as_text=True)
+    assert "the last good rulebook stays in use" in page
+    assert "enrollment.yaml:3" in page or "enrollment.yaml:2" in page
+
+
+def test_two_processes_converge_on_the_same_rulebook(tmp_path: Path, rules: Path, database_url: str) -> None:
+    first, second = _app(tmp_path / "a", rules, database_url), _app(tmp_path / "b", rules, database_url)
+    try:
+        (rules / "enrollment.yaml").write_text(_text(rules).replace(*LOWER))
+        first.test_client().get("/healthz")
+        second.test_client().get("/healthz")
+        assert services(first).engine.rulebook.version == services(second).engine.rulebook.version
+        assert services(first).engine.rulebook.parameters["assisted_max_users"] == 20
+    finally:
+        for app in (first, second):
+            services(app).engine.close()
+            services(app).store.engine.dispose()

@@ -1,0 +1,267 @@
+"""The admin area: the rulebook for people, safe edits with checks and history, the audit log."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from advisor.errors import Finding, InputError
+from advisor.explain import describe
+from advisor.facts import parse_assessment
+from advisor.impact import impact_of
+from advisor.oracle import OracleEvaluator
+from advisor.rulebook.files import (
+    RuleFileError,
+    candidate,
+    rule_files,
+    rule_path,
+    set_fields,
+    write_atomically,
+)
+from advisor.rulebook.loader import Rulebook
+from advisor.scenarios import Outcome, load_scenario, run_scenario, scenario_files
+from advisor.store import AssessmentRecord, AuditEntry, add_rule_file_version, audit, rule_file_versions
+from advisor.yamlsource import YamlProblem, load_yaml
+from web.auth import role_required
+from web.common import svc
+from web.i18n import language
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@dataclass
+class Checked:
+    """Everything an admin sees before a save: findings, scenario results, impact."""
+
+    findings: list[Finding]
+    scenarios: list[Outcome]
+    impact: list[tuple[str, list[str]]]
+    rulebook: Rulebook | None
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.errors) or any(not o.passed for o in self.scenarios) or self.rulebook is None
+
+
+def _folder() -> Path:
+    return svc().settings.rules_dir
+
+
+def _path(name: str) -> Path:
+    try:
+        path = rule_path(_folder(), name)
+    except RuleFileError:
+        abort(404)
+    if not path.exists():
+        abort(404)
+    return path
+
+
+def _check(name: str, text: str) -> Checked:
+    rulebook, findings = candidate(_folder(), name, text)
+    if rulebook is None:
+        return Checked(findings, [], [], None)
+    evaluator = OracleEvaluator(rulebook)
+    scenarios = [
+        run_scenario(load_scenario(p), evaluator, p.name) for p in scenario_files(_folder() / "scenarios")
+    ]
+    cases = []
+    with svc().store.session() as db:
+        for record in db.scalars(select(AssessmentRecord).order_by(AssessmentRecord.id)):
+            try:
+                cases.append((record.title, parse_assessment(record.answers)))
+            except InputError:
+                continue
+    impact = impact_of(svc().engine.rulebook, rulebook, cases)
+    return Checked(findings, scenarios, impact, rulebook)
+
+
+def _save(name: str, text: str, message: str) -> Checked:
+    """Write the file if every check passes; keep the version and the audit entry with it.
+
+    The database rows and the file change together: a failure before the commit leaves the
+    previous file (written atomically) and no new version.
+    """
+    checked = _check(name, text)
+    if checked.blocked:
+        return checked
+    assert checked.rulebook is not None  # noqa: S101 - not blocked
+    path = _path(name)
+    previous = path.read_text(encoding="utf-8")
+    try:
+        with svc().store.session() as db:
+            if not rule_file_versions(db, name):  # the first edit keeps what was there before it
+                add_rule_file_version(
+                    db, name, previous, None, "as found on disk", svc().engine.rulebook.version
+                )
+            add_rule_file_version(db, name, text, g.user, message, checked.rulebook.version)
+            audit(db, g.user, "rules.save", name, f"{message} (rulebook {checked.rulebook.version})")
+            write_atomically(path, text)
+    except BaseException:
+        if path.read_text(encoding="utf-8") != previous:
+            write_atomically(path, previous)
+        raise
+    svc().watcher.check(force=True)
+    return checked
+
+
+@bp.get("")
+@role_required("admin")
+def index() -> ResponseReturnValue:
+    rulebook = svc().engine.rulebook
+    files = {}
+    for name in rule_files(_folder()):
+        files[name] = [info for info in rulebook.rules if Path(info.file).name == name]
+    return render_template(
+        "admin/index.html",
+        rulebook=rulebook,
+        files=files,
+        describe=describe,
+        reload_error=svc().watcher.error,
+        lang=language(),
+    )
+
+
+@bp.route("/rules/<name>", methods=["GET", "POST"])
+@role_required("admin")
+def edit(name: str) -> ResponseReturnValue:
+    path = _path(name)
+    text = path.read_text(encoding="utf-8")
+    checked: Checked | None = None
+    status = 200
+    if request.method == "POST":
+        action = request.form.get("action", "check")
+        message = request.form.get("message", "").strip()[:500]
+        try:
+            if action in ("fields", "fields-check"):
+                text = set_fields(text, _numbers("param-"), _numbers("priority-"))
+                action = "check" if action == "fields-check" else "save"
+            else:
+                text = request.form.get("text", "")
+        except RuleFileError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for(".edit", name=name))
+        if action == "check":
+            checked = _check(name, text)
+        else:
+            if not message:
+                message = _("Changed %(name)s", name=name)
+            checked = _save(name, text, message)
+            if not checked.blocked:
+                flash(
+                    _(
+                        "Saved %(name)s; the running rulebook is now version %(version)s.",
+                        name=name,
+                        version=svc().engine.rulebook.version,
+                    )
+                )
+                return redirect(url_for(".edit", name=name))
+            status = 422
+    parameters, priorities = _fields(name)
+    return render_template(
+        "admin/edit.html", name=name, text=text, checked=checked, parameters=parameters, priorities=priorities
+    ), status
+
+
+def _numbers(prefix: str) -> dict[str, int]:
+    out = {}
+    for key, value in request.form.items():
+        if key.startswith(prefix) and value.strip():
+            try:
+                out[key[len(prefix) :]] = int(value)
+            except ValueError:
+                raise RuleFileError(_("'%(value)s' is not a whole number", value=value)) from None
+    return out
+
+
+def _fields(name: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """The parameters this file defines and the priorities of its rules, as now in force."""
+    rulebook = svc().engine.rulebook
+    try:
+        data, _lines = load_yaml((_folder() / name).read_text(encoding="utf-8"))
+    except YamlProblem:
+        data = {}
+    names = list((data or {}).get("parameters") or {}) if isinstance(data, dict) else []
+    parameters = {
+        key: (rulebook.parameters[key], rulebook.parameter_texts[key])
+        for key in names
+        if key in rulebook.parameters
+    }
+    priorities = {info.id: info.rule.priority for info in rulebook.rules if Path(info.file).name == name}
+    return parameters, priorities
+
+
+@bp.get("/rules/<name>/history")
+@role_required("admin")
+def history(name: str) -> ResponseReturnValue:
+    _path(name)
+    with svc().store.session() as db:
+        versions = rule_file_versions(db, name)
+    by_number = {v.number: v for v in versions}
+    a, b = request.args.get("a", type=int), request.args.get("b", type=int)
+    diff = None
+    if a in by_number and b in by_number:
+        diff = "".join(
+            difflib.unified_diff(
+                by_number[a].content.splitlines(True),
+                by_number[b].content.splitlines(True),
+                f"{name} (version {a})",
+                f"{name} (version {b})",
+            )
+        )
+    return render_template(
+        "admin/history.html", name=name, versions=list(reversed(versions)), diff=diff, a=a, b=b
+    )
+
+
+@bp.post("/rules/<name>/rollback/<int:number>")
+@role_required("admin")
+def rollback(name: str, number: int) -> ResponseReturnValue:
+    _path(name)
+    with svc().store.session() as db:
+        target = next((v for v in rule_file_versions(db, name) if v.number == number), None)
+    if target is None:
+        abort(404)
+    checked = _save(name, target.content, _("Roll back to version %(n)s", n=number))
+    if checked.blocked:
+        parameters, priorities = _fields(name)
+        return render_template(
+            "admin/edit.html",
+            name=name,
+            text=target.content,
+            checked=checked,
+            parameters=parameters,
+            priorities=priorities,
+        ), 422
+    flash(_("Rolled %(name)s back to version %(n)s.", name=name, n=number))
+    return redirect(url_for(".history", name=name))
+
+
+@bp.get("/audit")
+@role_required("admin")
+def audit_log() -> ResponseReturnValue:
+    with svc().store.session() as db:
+        entries = list(db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)))
+    return render_template("admin/audit.html", entries=entries)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def rule_status() -> dict[str, Any]:
+        user = g.get("user")
+        if user is None or user.role != "admin":
+            return {"rules_error": []}
+        return {"rules_error": svc().watcher.error}
