@@ -27,7 +27,7 @@ from advisor.rulebook.files import (
 )
 from advisor.rulebook.loader import Rulebook
 from advisor.scenarios import Outcome, load_scenario, run_scenario, scenario_files
-from advisor.store import AssessmentRecord, AuditEntry, add_rule_file_version, audit, rule_file_versions
+from advisor.store import AssessmentRecord, AuditEntry, User, add_rule_file_version, audit, rule_file_versions
 from advisor.yamlsource import YamlProblem, load_yaml
 from web.auth import role_required
 from web.common import svc
@@ -253,7 +253,12 @@ def rollback(name: str, number: int) -> ResponseReturnValue:
 def audit_log() -> ResponseReturnValue:
     with svc().store.session() as db:
         entries = list(db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)))
-    return render_template("admin/audit.html", entries=entries)
+    return render_template("admin/audit.html", entries=entries, names=_usernames())
+
+
+def _usernames() -> dict[int, str]:
+    with svc().store.session() as db:
+        return {user.id: user.username for user in db.query(User).all()}
 
 
 def init_app(app: Flask) -> None:

@@ -185,6 +185,8 @@ def test_rollback_restores_the_previous_behaviour(admin_app: Flask, root: Browse
     page = root.get("/admin/rules/enrollment.yaml/history?a=1&b=2").get_data(as_text=True)
     assert "-    priority: 50" in page
     assert "+    priority: 60" in page
+    assert "<td>root</td>" in root.get("/admin/rules/enrollment.yaml/history").get_data(as_text=True)
+    assert "<td>root</td>" in root.get("/admin/audit").get_data(as_text=True)
 
 
 def test_a_field_by_field_edit_keeps_comments_and_order(root: Browser, rules: Path) -> None:
