@@ -221,7 +221,13 @@ def history(name: str) -> ResponseReturnValue:
             )
         )
     return render_template(
-        "admin/history.html", name=name, versions=list(reversed(versions)), diff=diff, a=a, b=b
+        "admin/history.html",
+        name=name,
+        versions=list(reversed(versions)),
+        diff=diff,
+        a=a,
+        b=b,
+        names=_usernames(),
     )
 
 
