@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from advisor.errors import AdvisorError
+from advisor.export import FORMATS as EXPORTS
+from advisor.export import export
 from advisor.facts import load_assessment
 from advisor.planner import make_plan
 from advisor.render import FORMATS
@@ -27,7 +29,12 @@ def _parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser("plan", help="plan an assessment file (YAML or JSON, format 1)")
     plan.add_argument("file", type=Path, help="the assessment file")
-    plan.add_argument("--format", choices=sorted(FORMATS), default="table", help="output format (table)")
+    plan.add_argument(
+        "--format",
+        choices=sorted({*FORMATS, *EXPORTS}),
+        default="table",
+        help="output format (table); xlsx and pdf need --output",
+    )
     plan.add_argument("--language", choices=["en", "sv"], help="language of the plan (the file's own)")
     plan.add_argument("--output", type=Path, help="write here instead of standard output")
     plan.add_argument("--rules", type=Path, help="rule folder (the shipped rules)")
@@ -55,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     disable.add_argument("username")
     enable = user_commands.add_parser("enable", help="enable a disabled account")
     enable.add_argument("username")
+    token = user_commands.add_parser("token", help="make an API token for an account (shown once)")
+    token.add_argument("username")
+    token.add_argument("--name", default="command line", help="what the token is for")
     return parser
 
 
@@ -80,6 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _plan(args: argparse.Namespace) -> int:
     from advisor.engine import Engine  # the engine (durable_rules) loads only when it plans
 
+    if args.format in ("xlsx", "pdf") and args.output is None:
+        print(
+            f"advisor plan: --format {args.format} writes a binary file: give --output PATH", file=sys.stderr
+        )
+        return 2
+
     assessment = load_assessment(args.file)
     engine = Engine(load_rulebook(args.rules or default_rules_dir()))
     try:
@@ -87,9 +103,10 @@ def _plan(args: argparse.Namespace) -> int:
             plan = make_plan(assessment, compiled, args.language)
     finally:
         engine.close()
-    text = FORMATS[args.format](plan)
-    encoding = "utf-8-sig" if args.format == "csv" else "utf-8"  # Excel needs the BOM for UTF-8
-    _write(text, args.output, encoding)
+    if args.format in ("table",):
+        _write(FORMATS[args.format](plan).encode(), args.output)
+    else:
+        _write(export(plan, args.format), args.output)
     return 0
 
 
@@ -97,7 +114,7 @@ def _users(args: argparse.Namespace) -> int:
     from advisor.accounts import AccountError, create_user, generate_password
     from advisor.migrate import upgrade
     from advisor.settings import Settings
-    from advisor.store import Store, User
+    from advisor.store import Store, User, create_token
 
     url = Settings().resolved_database_url
     upgrade(url)
@@ -111,6 +128,11 @@ def _users(args: argparse.Namespace) -> int:
             for user in session.query(User).order_by(User.username):
                 state = "disabled" if user.disabled else "active"
                 print(f"{user.username:24} {user.role:11} {state}")
+        elif args.users_command == "token":
+            owner = store.user_by_name(session, args.username)
+            if owner is None:
+                raise AccountError(f"there is no user '{args.username}'")
+            print(create_token(session, owner, args.name))
         else:
             account = store.user_by_name(session, args.username)
             if account is None:
@@ -190,20 +212,21 @@ def _schema(output: Path | None) -> int:
         **schema,
         "title": "Rollout Advisor rule file",
     }
-    _write(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", output, "utf-8")
+    _write((json.dumps(schema, indent=2, ensure_ascii=False) + "\n").encode(), output)
     return 0
 
 
-def _write(text: str, output: Path | None, encoding: str) -> None:
+def _write(data: bytes, output: Path | None) -> None:
     """Write atomically: a failed run leaves no file, and never half of one."""
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding=encoding, newline="") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
         os.replace(temporary, output)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

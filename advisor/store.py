@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -129,6 +131,18 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(200))
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class ApiToken(Base):
+    """A token for the JSON API; the token itself is shown once and only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
@@ -395,3 +409,30 @@ def audit(session: Session, actor: User | None, action: str, subject: str, detai
     session.add(
         AuditEntry(actor_id=actor.id if actor else None, action=action, subject=subject[:200], detail=detail)
     )
+
+
+# -- API tokens ----------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, user: User, name: str) -> str:
+    """A new token for `user`; the caller shows it once, the database keeps only its hash."""
+    token = "ra_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name.strip()[:100] or "token", token_hash=_token_hash(token)))
+    session.flush()
+    return token
+
+
+def user_by_token(session: Session, token: str) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    return None if user is None or user.disabled else user
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))

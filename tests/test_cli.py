@@ -87,7 +87,7 @@ def test_rules_schema_is_json_schema(capsys: pytest.CaptureFixture[str]) -> None
     assert "rules" in schema["properties"]
 
 
-@pytest.mark.parametrize("argv", [[], ["plan"], ["plan", CONTOSO, "--format", "pdf"], ["rules", "frob"]])
+@pytest.mark.parametrize("argv", [[], ["plan"], ["plan", CONTOSO, "--format", "docx"], ["rules", "frob"]])
 def test_bad_usage_exits_2(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(argv)
@@ -103,3 +103,12 @@ def test_the_installed_command_runs() -> None:
     )
     assert result.returncode == 0
     assert json.loads(result.stdout)["organisation"] == "Contoso"
+
+
+def test_binary_formats_need_an_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", CONTOSO, "--format", "pdf"]) == 2
+    assert "give --output PATH" in capsys.readouterr().err
+    for kind, magic in (("pdf", b"%PDF"), ("xlsx", b"PK")):
+        output = tmp_path / f"plan.{kind}"
+        assert main(["plan", CONTOSO, "--format", kind, "--language", "sv", "--output", str(output)]) == 0
+        assert output.read_bytes().startswith(magic)

@@ -80,9 +80,9 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         show_value=show_value,
     )
     csrf.init_app(app)
-    from web import admin, assessments, auth, health, i18n, plan, questionnaire, review
+    from web import account, admin, api, assessments, auth, docs, health, i18n, plan, questionnaire, review
 
-    for module in (i18n, auth, health, assessments, questionnaire, plan, review, admin):
+    for module in (i18n, auth, health, assessments, questionnaire, plan, review, admin, api, docs, account):
         module.init_app(app)
     return app
 

@@ -126,12 +126,24 @@ def logout() -> ResponseReturnValue:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
+    @app.errorhandler(500)
+    def server_error(error: Any) -> ResponseReturnValue:
+        if request.path.startswith("/api/"):
+            from web.api import _json_error
+
+            return _json_error(500, "internal_error", "the server failed; the error was logged")
+        return render_template("error.html", code=500, message=_("Something went wrong on our side.")), 500
+
     @app.errorhandler(400)
     @app.errorhandler(403)
     @app.errorhandler(404)
     @app.errorhandler(405)
     @app.errorhandler(413)
     def error_page(error: Any) -> ResponseReturnValue:
+        if request.path.startswith("/api/"):
+            from web.api import api_http_error
+
+            return api_http_error(error)
         code = getattr(error, "code", 500)
         messages = {
             400: _("The request was not valid. If you were filling in a form, go back and send it again."),

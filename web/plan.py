@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g, render_template
+from flask import Blueprint, Flask, Response, abort, g, render_template
 from flask.typing import ResponseReturnValue
 
 from advisor.diff import plan_diff
+from advisor.export import FORMATS, export
 from advisor.questionnaire import problems
 from advisor.render import table_rows
 from advisor.store import AssessmentRecord
@@ -42,6 +43,24 @@ def show(assessment_id: int) -> ResponseReturnValue:
         newer = (running, plan_diff(plan, proposed))
     header, rows = table_rows(plan)
     return render_template("plan.html", plan=plan, header=header, rows=rows, found={}, newer=newer, **common)
+
+
+@bp.get("/plan.<kind>")
+@login_required
+def download(assessment_id: int, kind: str) -> ResponseReturnValue:
+    """The accepted plan as a file, in the language of the page."""
+    if kind not in FORMATS:
+        abort(404)
+    record = load(assessment_id)
+    plan = stored_plan(record.plan, language())
+    if plan is None:
+        abort(404)
+    spec = FORMATS[kind]
+    return Response(
+        export(plan, kind),
+        mimetype=spec.media_type,
+        headers={"Content-Disposition": f"attachment; filename=plan-{assessment_id}.{spec.extension}"},
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -1,0 +1,323 @@
+"""The JSON API under /api/v1: plans from assessment files, saved assessments, exports, rules.
+
+Stored resources need a per-user token (`Authorization: Bearer …`). Every error is JSON with a
+stable code, a message and the offending fields.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from advisor.export import FORMATS, export
+from advisor.facts import KNOWN_FIELDS, Assessment
+from advisor.messages import describe_validation_error
+from advisor.plan import Plan
+from advisor.planner import make_plan
+from advisor.store import AssessmentRecord, user_by_token
+from advisor.vocabulary import Language
+from web import csrf
+from web.common import svc
+from web.planning import commit, stored_plan
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldProblem(_Model):
+    loc: str
+    msg: str
+
+
+class ErrorBody(_Model):
+    code: str
+    message: str
+    fields: list[FieldProblem] = []
+
+
+class ApiError(_Model):
+    error: ErrorBody
+
+
+class AssessmentSummary(_Model):
+    id: int
+    title: str
+    status: Literal["draft", "in_review", "changes_requested", "signed_off"]
+    revision: int
+    updated_at: datetime
+
+
+class AssessmentResource(AssessmentSummary):
+    rulebook_version: str | None
+    answers: dict[str, Any]
+
+
+class AssessmentCreate(_Model):
+    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    answers: Assessment
+
+
+class AssessmentUpdate(_Model):
+    revision: Annotated[int, Field(ge=1, strict=True)]
+    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    answers: Assessment
+
+
+class RuleSummary(_Model):
+    id: str
+    stage: str
+    decides: str
+    value: str
+    priority: int
+    source: str
+    reason: dict[str, str]
+
+
+class RulesInfo(_Model):
+    version: str
+    rules: list[RuleSummary]
+    parameters: dict[str, int]
+
+
+class Failure(Exception):
+    """An API error with its status, stable code and fields."""
+
+    def __init__(self, status: int, code: str, message: str, fields: list[FieldProblem] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or []
+
+
+def _json_error(status: int, code: str, message: str, fields: list[FieldProblem] | None = None) -> Response:
+    body = ApiError(error=ErrorBody(code=code, message=message, fields=fields or []))
+    response = current_app.response_class(body.model_dump_json(), status=status, mimetype="application/json")
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="rollout-advisor"'
+    return response
+
+
+def _body(model: type[BaseModel]) -> Any:
+    if request.mimetype != "application/json":
+        raise Failure(415, "unsupported_media_type", "send the body as application/json")
+    try:
+        data = json.loads(request.get_data() or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise Failure(422, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = []
+        for err in exc.errors():
+            problem = describe_validation_error(err, "en", KNOWN_FIELDS)
+            fields.append(FieldProblem(loc=problem.path or "(body)", msg=problem.message))
+        raise Failure(422, "invalid_content", "the body does not fit the schema", fields) from None
+
+
+def _language() -> Language | None:
+    value = request.args.get("language")
+    if value is None:
+        return None
+    if value not in ("en", "sv"):
+        raise Failure(
+            422,
+            "invalid_query",
+            "language must be en or sv",
+            [FieldProblem(loc="language", msg="must be one of: en, sv")],
+        )
+    return value  # type: ignore[return-value]
+
+
+def _authenticate() -> None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Failure(401, "unauthorized", "send a personal API token: Authorization: Bearer <token>")
+    with svc().store.session() as db:
+        user = user_by_token(db, token.strip())
+    if user is None:
+        raise Failure(401, "unauthorized", "the API token is not valid")
+    g.user = user
+
+
+def _record(assessment_id: int, *, write: bool = False) -> AssessmentRecord:
+    store = svc().store
+    with store.session() as db:
+        record = store.assessment_for(db, g.user, assessment_id, write=write)
+    if record is None:
+        raise Failure(404, "not_found", f"there is no assessment {assessment_id} that you can see")
+    return record
+
+
+def _summary(record: AssessmentRecord) -> dict[str, Any]:
+    return AssessmentSummary(
+        id=record.id,
+        title=record.title,
+        status=record.status,
+        revision=record.revision,
+        updated_at=record.updated_at,
+    ).model_dump(mode="json")
+
+
+def _resource(record: AssessmentRecord) -> dict[str, Any]:
+    return AssessmentResource(
+        id=record.id,
+        title=record.title,
+        status=record.status,
+        revision=record.revision,
+        updated_at=record.updated_at,
+        rulebook_version=record.rulebook_version,
+        answers=record.answers,
+    ).model_dump(mode="json")
+
+
+@bp.get("/ping")
+def ping() -> ResponseReturnValue:
+    return {"ok": True}
+
+
+@bp.post("/plans")
+def plan() -> ResponseReturnValue:
+    language = _language()
+    assessment: Assessment = _body(Assessment)
+    with svc().engine.version() as compiled:
+        result = make_plan(assessment, compiled, language)
+    return current_app.response_class(result.model_dump_json(), mimetype="application/json")
+
+
+@bp.get("/rules")
+def rules() -> ResponseReturnValue:
+    rulebook = svc().engine.rulebook
+    info = RulesInfo(
+        version=rulebook.version,
+        parameters=dict(rulebook.parameters),
+        rules=[
+            RuleSummary(
+                id=i.id,
+                stage=i.stage,
+                decides=i.rule.decides,
+                value=i.rule.value,
+                priority=i.rule.priority,
+                source=i.rule.source,
+                reason={"en": i.rule.reason.en, "sv": i.rule.reason.sv},
+            )
+            for i in rulebook.rules
+        ],
+    )
+    return info.model_dump(mode="json")
+
+
+@bp.get("/assessments")
+def list_assessments() -> ResponseReturnValue:
+    _authenticate()
+    store = svc().store
+    with store.session() as db:
+        records = store.visible_assessments(db, g.user)
+    return {"items": [_summary(r) for r in records]}
+
+
+@bp.post("/assessments")
+def create_assessment() -> ResponseReturnValue:
+    _authenticate()
+    body: AssessmentCreate = _body(AssessmentCreate)
+    answers = body.answers.model_dump(mode="json", exclude_unset=True)
+    with svc().store.session() as db:
+        record = AssessmentRecord(
+            owner_id=g.user.id,
+            title=body.title or body.answers.organisation.name,
+            answers=answers,
+            step="plan",
+        )
+        db.add(record)
+        db.flush()
+        new_id = record.id
+    commit(new_id, answers, "import")
+    return _resource(_record(new_id)), 201, {"Location": f"/api/v1/assessments/{new_id}"}
+
+
+@bp.get("/assessments/<int:assessment_id>")
+def read_assessment(assessment_id: int) -> ResponseReturnValue:
+    _authenticate()
+    return _resource(_record(assessment_id))
+
+
+@bp.put("/assessments/<int:assessment_id>")
+def update_assessment(assessment_id: int) -> ResponseReturnValue:
+    _authenticate()
+    record = _record(assessment_id, write=True)
+    body: AssessmentUpdate = _body(AssessmentUpdate)
+    if body.revision != record.revision:
+        raise Failure(
+            409,
+            "stale_revision",
+            f"the assessment is at revision {record.revision}, not "
+            f"{body.revision}: read it again and apply your change to the newer answers",
+        )
+    commit(assessment_id, body.answers.model_dump(mode="json", exclude_unset=True), "edit")
+    if body.title:
+        with svc().store.session() as db:
+            stored = db.get(AssessmentRecord, assessment_id)
+            assert stored is not None  # noqa: S101
+            stored.title = body.title
+    return _resource(_record(assessment_id))
+
+
+@bp.delete("/assessments/<int:assessment_id>")
+def delete_assessment(assessment_id: int) -> ResponseReturnValue:
+    _authenticate()
+    _record(assessment_id, write=True)
+    with svc().store.session() as db:
+        db.delete(db.get(AssessmentRecord, assessment_id))
+    return "", 204
+
+
+def _stored(assessment_id: int) -> Plan:
+    record = _record(assessment_id)
+    language = _language() or (record.answers.get("organisation") or {}).get("language") or "en"
+    found = stored_plan(record.plan, language)
+    if found is None:
+        raise Failure(404, "no_plan", "the answers are incomplete, so there is no plan yet")
+    return found
+
+
+@bp.get("/assessments/<int:assessment_id>/plan")
+def assessment_plan(assessment_id: int) -> ResponseReturnValue:
+    _authenticate()
+    return current_app.response_class(_stored(assessment_id).model_dump_json(), mimetype="application/json")
+
+
+@bp.get("/assessments/<int:assessment_id>/export/<kind>")
+def assessment_export(assessment_id: int, kind: str) -> ResponseReturnValue:
+    _authenticate()
+    if kind not in FORMATS:
+        raise Failure(404, "not_found", f"no export format '{kind}'; use one of {', '.join(FORMATS)}")
+    plan_ = _stored(assessment_id)
+    spec = FORMATS[kind]
+    return Response(
+        export(plan_, kind),
+        mimetype=spec.media_type,
+        headers={"Content-Disposition": f"attachment; filename=plan-{assessment_id}.{spec.extension}"},
+    )
+
+
+@bp.errorhandler(Failure)
+def failure(exc: Failure) -> ResponseReturnValue:
+    return _json_error(exc.status, exc.code, exc.message, exc.fields)
+
+
+def api_http_error(exc: HTTPException) -> ResponseReturnValue:
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 400: "bad_request"}
+    status = exc.code or 500
+    return _json_error(status, codes.get(status, "error"), exc.description or exc.name)
+
+
+def init_app(app: Flask) -> None:
+    csrf.exempt(bp)  # token-authenticated JSON: no cookies, so no cross-site forgery
+    app.register_blueprint(bp)

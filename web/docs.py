@@ -1,0 +1,225 @@
+"""The OpenAPI document of /api/v1, generated from the pydantic models, and its docs page."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from flask import Blueprint, Flask, render_template
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from advisor.facts import Assessment
+from advisor.plan import Plan
+from web import csrf
+from web.api import (
+    ApiError,
+    AssessmentCreate,
+    AssessmentResource,
+    AssessmentSummary,
+    AssessmentUpdate,
+    RulesInfo,
+)
+
+bp = Blueprint("docs", __name__)
+REF = "#/components/schemas/{model}"
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    words = {
+        401: "No or a bad API token",
+        404: "Not found, or not yours to see",
+        409: "Conflict",
+        413: "The body is too large",
+        415: "The body is not application/json",
+        422: "The body or a parameter does not fit the schema",
+    }
+    return {str(code): {"description": words[code], **_json(_ref(ApiError))} for code in codes}
+
+
+LANGUAGE = {
+    "name": "language",
+    "in": "query",
+    "required": False,
+    "description": "language of the plan's texts",
+    "schema": {"type": "string", "enum": ["en", "sv"]},
+}
+ID = {"name": "assessment_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+SECURED: list[dict[str, list[str]]] = [{"token": []}]
+
+
+@cache
+def openapi() -> dict[str, Any]:
+    models: list[tuple[type[BaseModel], Any]] = [
+        (Assessment, "validation"),
+        (Plan, "serialization"),
+        (ApiError, "serialization"),
+        (AssessmentSummary, "serialization"),
+        (AssessmentResource, "serialization"),
+        (AssessmentCreate, "validation"),
+        (AssessmentUpdate, "validation"),
+        (RulesInfo, "serialization"),
+    ]
+    _, schemas = models_json_schema(models, ref_template=REF)
+    listing = {
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": _ref(AssessmentSummary)}},
+        "required": ["items"],
+    }
+    exports = {
+        "200": {
+            "description": "The plan in the chosen format",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+                "text/markdown": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Rollout Advisor API",
+            "version": "1",
+            "description": "Plans a Microsoft Intune rollout from the planning guide's rules. Every error "
+            "is JSON: {error: {code, message, fields}}.",
+        },
+        "servers": [{"url": "/"}],
+        "components": {
+            "schemas": schemas["$defs"],
+            "securitySchemes": {
+                "token": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A personal API token (account page)",
+                }
+            },
+        },
+        "paths": {
+            "/api/v1/plans": {
+                "post": {
+                    "operationId": "makePlan",
+                    "summary": "Plan an assessment (file format 1); nothing is stored",
+                    "parameters": [LANGUAGE],
+                    "requestBody": {"required": True, **_json(_ref(Assessment))},
+                    "responses": {
+                        "200": {"description": "The plan", **_json(_ref(Plan))},
+                        **_errors(413, 415, 422),
+                    },
+                }
+            },
+            "/api/v1/rules": {
+                "get": {
+                    "operationId": "describeRules",
+                    "summary": "The loaded rulebook",
+                    "responses": {"200": {"description": "Rules and parameters", **_json(_ref(RulesInfo))}},
+                }
+            },
+            "/api/v1/assessments": {
+                "get": {
+                    "operationId": "listAssessments",
+                    "summary": "The saved assessments you can see",
+                    "security": SECURED,
+                    "responses": {"200": {"description": "Assessments", **_json(listing)}, **_errors(401)},
+                },
+                "post": {
+                    "operationId": "createAssessment",
+                    "summary": "Save a new assessment",
+                    "security": SECURED,
+                    "requestBody": {"required": True, **_json(_ref(AssessmentCreate))},
+                    "responses": {
+                        "201": {"description": "Created", **_json(_ref(AssessmentResource))},
+                        **_errors(401, 413, 415, 422),
+                    },
+                },
+            },
+            "/api/v1/assessments/{assessment_id}": {
+                "get": {
+                    "operationId": "readAssessment",
+                    "summary": "One saved assessment",
+                    "security": SECURED,
+                    "parameters": [ID],
+                    "responses": {
+                        "200": {"description": "The assessment", **_json(_ref(AssessmentResource))},
+                        **_errors(401, 404),
+                    },
+                },
+                "put": {
+                    "operationId": "updateAssessment",
+                    "security": SECURED,
+                    "parameters": [ID],
+                    "summary": "Replace the answers; refused with 409 unless `revision` is the current one",
+                    "requestBody": {"required": True, **_json(_ref(AssessmentUpdate))},
+                    "responses": {
+                        "200": {"description": "Updated", **_json(_ref(AssessmentResource))},
+                        **_errors(401, 404, 409, 413, 415, 422),
+                    },
+                },
+                "delete": {
+                    "operationId": "deleteAssessment",
+                    "summary": "Delete an assessment you own",
+                    "security": SECURED,
+                    "parameters": [ID],
+                    "responses": {"204": {"description": "Deleted"}, **_errors(401, 404)},
+                },
+            },
+            "/api/v1/assessments/{assessment_id}/plan": {
+                "get": {
+                    "operationId": "readPlan",
+                    "summary": "The accepted plan of a saved assessment",
+                    "security": SECURED,
+                    "parameters": [ID, LANGUAGE],
+                    "responses": {
+                        "200": {"description": "The plan", **_json(_ref(Plan))},
+                        **_errors(401, 404, 422),
+                    },
+                }
+            },
+            "/api/v1/assessments/{assessment_id}/export/{kind}": {
+                "get": {
+                    "operationId": "exportPlan",
+                    "summary": "The plan exported",
+                    "security": SECURED,
+                    "parameters": [
+                        ID,
+                        LANGUAGE,
+                        {
+                            "name": "kind",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "enum": ["csv", "xlsx", "markdown", "pdf", "json"]},
+                        },
+                    ],
+                    "responses": {**exports, **_errors(401, 404, 422)},
+                }
+            },
+        },
+    }
+
+
+@bp.get("/api/v1/openapi.json")
+def document() -> ResponseReturnValue:
+    return openapi()
+
+
+@bp.get("/api/docs")
+def page() -> ResponseReturnValue:
+    return render_template("api_docs.html")
+
+
+def init_app(app: Flask) -> None:
+    csrf.exempt(bp)
+    app.register_blueprint(bp)
