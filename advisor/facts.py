@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -26,7 +27,22 @@ from advisor.yamlsource import YamlProblem, load_yaml
 Level = Literal["low", "medium", "high"]
 Platform = Literal["windows", "macos", "ios", "android"]
 Requirement = Literal["email", "apps", "wifi_vpn", "certificates", "compliance", "shared_devices"]
-Count = Annotated[int, Field(strict=True)]
+
+
+def _integral(value: Any) -> Any:
+    """JSON has one number type: 250.0 is the whole number 250 (JSON Schema agrees). Text and
+    booleans stay refused by the strict check that follows."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def count(minimum: int, maximum: int) -> Any:
+    """A whole number in [minimum, maximum]. The Field comes before the validator: in the other
+    order pydantic writes `ge`/`le`, which JSON Schema does not know, instead of minimum/maximum."""
+    return Annotated[int, Field(strict=True, ge=minimum, le=maximum), BeforeValidator(_integral)]
+
+
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 MAX_GROUPS = 1000
 
@@ -36,10 +52,11 @@ class _Frozen(BaseModel):
 
 
 class Organisation(_Frozen):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    rollout_start: str
+    # The patterns put in the JSON Schema what the validators below say in plain words.
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+    rollout_start: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2027-07"])]
     language: Language = "en"
-    support_capacity: Annotated[Count, Field(gt=0)] | None = None
+    support_capacity: count(1, 100_000_000) | None = None  # type: ignore[valid-type]
     split_by: Literal["auto", "department", "geography", "platform"] = "auto"
 
     @field_validator("name")
@@ -59,14 +76,15 @@ class Organisation(_Frozen):
 
 class Group(_Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,64}$")]
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
     department: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    users: Annotated[Count, Field(ge=1, le=10_000_000)]
-    devices: Annotated[Count, Field(ge=0, le=100_000_000)] | None = None
-    platforms: Annotated[list[Platform], Field(min_length=1)]
+    users: count(1, 10_000_000)  # type: ignore[valid-type]
+    devices: count(0, 100_000_000) | None = None  # type: ignore[valid-type]
+    platforms: Annotated[list[Platform], Field(min_length=1, json_schema_extra={"uniqueItems": True})]
     ownership: Literal["corporate", "personal", "mixed"] = "corporate"
     locations: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=200)
+        list[Annotated[str, Field(min_length=1, max_length=200)]],
+        Field(max_length=200, json_schema_extra={"uniqueItems": True}),
     ] = []
     it_department: StrictBool = False
     executives: StrictBool = False
@@ -74,7 +92,7 @@ class Group(_Frozen):
     feedback: StrictBool = False
     needs_help: Level = "medium"
     business_risk: Level = "medium"
-    requirements: list[Requirement] = []
+    requirements: Annotated[list[Requirement], Field(json_schema_extra={"uniqueItems": True})] = []
 
     @field_validator("platforms", "requirements", "locations")
     @classmethod
@@ -92,7 +110,8 @@ class Group(_Frozen):
 
     @property
     def device_count(self) -> int:
-        return self.users if self.devices is None else self.devices
+        count: int = self.users if self.devices is None else self.devices
+        return count
 
 
 class Assessment(_Frozen):

@@ -109,7 +109,7 @@ def describe_validation_error(
         message = text("one_of", language, values=", ".join(choices))
         return Problem(path, message + did_you_mean(value, choices, language))
     if kind == "string_pattern_mismatch":
-        key = "id_form" if loc and loc[-1] == "id" else "form"
+        key = {"id": "id_form", "name": "blank"}.get(str(loc[-1]) if loc else "", "form")
         return Problem(path, text(key, language))
     if kind == "string_too_short":
         n = ctx.get("min_length", 1)

@@ -64,7 +64,7 @@ def test_defaults_follow_the_contract() -> None:
             202707,
             "organisation.rollout_start: must be a month written YYYY-MM",
         ),
-        ("organisation.support_capacity", 0, "organisation.support_capacity: must be more than 0"),
+        ("organisation.support_capacity", 0, "organisation.support_capacity: must be at least 1"),
         ("organisation.language", "de", "organisation.language: must be one of: en, sv"),
         ("organisation.split_by", "departement", "(did you mean 'department'?)"),
         (

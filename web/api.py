@@ -7,7 +7,7 @@ stable code, a message and the offending fields.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Flask, Response, current_app, g, request
@@ -147,7 +147,12 @@ def _authenticate() -> None:
     g.user = user
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit on every database we support
+
+
 def _record(assessment_id: int, *, write: bool = False) -> AssessmentRecord:
+    if assessment_id > MAX_ID:
+        raise Failure(404, "not_found", f"there is no assessment {assessment_id} that you can see")
     store = svc().store
     with store.session() as db:
         record = store.assessment_for(db, g.user, assessment_id, write=write)
@@ -156,13 +161,18 @@ def _record(assessment_id: int, *, write: bool = False) -> AssessmentRecord:
     return record
 
 
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _summary(record: AssessmentRecord) -> dict[str, Any]:
     return AssessmentSummary(
         id=record.id,
         title=record.title,
         status=record.status,
         revision=record.revision,
-        updated_at=record.updated_at,
+        updated_at=_aware(record.updated_at),
     ).model_dump(mode="json")
 
 
@@ -172,7 +182,7 @@ def _resource(record: AssessmentRecord) -> dict[str, Any]:
         title=record.title,
         status=record.status,
         revision=record.revision,
-        updated_at=record.updated_at,
+        updated_at=_aware(record.updated_at),
         rulebook_version=record.rulebook_version,
         answers=record.answers,
     ).model_dump(mode="json")
@@ -315,7 +325,11 @@ def failure(exc: Failure) -> ResponseReturnValue:
 def api_http_error(exc: HTTPException) -> ResponseReturnValue:
     codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 400: "bad_request"}
     status = exc.code or 500
-    return _json_error(status, codes.get(status, "error"), exc.description or exc.name)
+    response = _json_error(status, codes.get(status, "error"), exc.description or exc.name)
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":  # keep e.g. Allow on a 405, as RFC 9110 requires
+            response.headers[name] = value
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -53,7 +53,12 @@ LANGUAGE = {
     "description": "language of the plan's texts",
     "schema": {"type": "string", "enum": ["en", "sv"]},
 }
-ID = {"name": "assessment_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+ID = {
+    "name": "assessment_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+}
 SECURED: list[dict[str, list[str]]] = [{"token": []}]
 
 
