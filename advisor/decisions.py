@@ -33,10 +33,8 @@ class Decision:
 
 def decide(rulebook: Rulebook, stage: Stage, fired_ids: Iterable[str], name: str) -> Decision:
     """The fired rule of highest priority wins; ties go to the rule written first."""
-    fired_set = set(fired_ids)
-    candidates = [
-        info for info in rulebook.stage(stage) if info.id in fired_set and info.rule.decides == name
-    ]
+    fired_set = fired_ids if isinstance(fired_ids, frozenset | set) else set(fired_ids)
+    candidates = [info for info in rulebook.deciding(stage, name) if info.rule.id in fired_set]
     if not candidates:
         return Decision(name, None, None)
     winner = max(candidates, key=lambda info: info.rule.priority)  # max keeps the first of equals
@@ -44,5 +42,5 @@ def decide(rulebook: Rulebook, stage: Stage, fired_ids: Iterable[str], name: str
 
 
 def fired_warnings(rulebook: Rulebook, stage: Stage, fired_ids: Iterable[str]) -> list[RuleInfo]:
-    fired_set = set(fired_ids)
-    return [info for info in rulebook.stage(stage) if info.id in fired_set and info.rule.decides == "warning"]
+    fired_set = fired_ids if isinstance(fired_ids, frozenset | set) else set(fired_ids)
+    return [info for info in rulebook.deciding(stage, "warning") if info.rule.id in fired_set]

@@ -108,6 +108,70 @@ def reason_text(
     return template.format_map(values)
 
 
+def _key(
+    kind: str,
+    info: RuleInfo,
+    language: Language,
+    facts: Mapping[str, FactValue],
+    cache: dict[tuple[object, ...], object],
+    extra: object = None,
+) -> tuple[object, ...]:
+    """What an explanation depends on: the rule, the language, and the facts the rule names."""
+    named: tuple[str, ...] = _cached(cache, ("named", info.rule.id), lambda: _named(info))
+    return (kind, info.rule.id, language, extra, tuple(facts[n] for n in named if n in facts))
+
+
+def _named(info: RuleInfo) -> tuple[str, ...]:
+    names = [leaf.fact for leaf in leaves(info.rule.when)]
+    for text in (info.rule.reason.en, info.rule.reason.sv):
+        names += [n for _, n, _, _ in string.Formatter().parse(text) if n]
+    return tuple(dict.fromkeys(names))
+
+
+_CACHE_LIMIT = 20_000
+
+
+def _cached(cache: dict[tuple[object, ...], object], key: tuple[object, ...], make: Any) -> Any:
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        found = cache[key] = make()
+    return found
+
+
+def cached_reason(
+    info: RuleInfo,
+    language: Language,
+    facts: Mapping[str, FactValue],
+    parameters: Mapping[str, int],
+    cache: dict[tuple[object, ...], object],
+) -> Reason:
+    """`reason`, remembered per rulebook version (a Reason is immutable)."""
+    result: Reason = _cached(
+        cache, _key("reason", info, language, facts, cache), lambda: reason(info, language, facts, parameters)
+    )
+    return result
+
+
+def cached_why_not(
+    info: RuleInfo,
+    language: Language,
+    facts: Mapping[str, FactValue],
+    parameters: Mapping[str, int],
+    winner: RuleInfo | None,
+    cache: dict[tuple[object, ...], object],
+) -> Reason:
+    """`why_not`, remembered per rulebook version."""
+    extra = (winner.rule.id, winner.rule.priority) if winner else None
+    result: Reason = _cached(
+        cache,
+        _key("why_not", info, language, facts, cache, extra),
+        lambda: why_not(info, language, facts, parameters, winner),
+    )
+    return result
+
+
 def reason(
     info: RuleInfo,
     language: Language,

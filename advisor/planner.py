@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from advisor.decisions import Decision, Evaluator, Facts, decide, fired_warnings
-from advisor.explain import reason, reason_text, why_not
+from advisor.explain import cached_reason, cached_why_not, reason_text
 from advisor.facts import Assessment, Group, group_facts
 from advisor.guide import localized_source
 from advisor.layout import pack, units_for
@@ -255,7 +255,11 @@ class Planner:
         reasons: list[Reason] = []
         for decision in decisions:
             if decision.winner is not None and all(r.rule != decision.winner.id for r in reasons):
-                reasons.append(reason(decision.winner, self.language, facts, self.params))
+                reasons.append(
+                    cached_reason(
+                        decision.winner, self.language, facts, self.params, self.rulebook.explanations
+                    )
+                )
         return reasons
 
     def _group_plan(
@@ -301,11 +305,12 @@ class Planner:
     def _why_not(self, approach: str, p: _Placed) -> list[Reason]:
         winner: RuleInfo | None = p.enrollment.winner
         rules = [
-            info
-            for info in self.rulebook.stage("placement")
-            if info.rule.decides == "enrollment" and info.rule.value == approach
+            info for info in self.rulebook.deciding("placement", "enrollment") if info.rule.value == approach
         ]
-        return [why_not(info, self.language, p.facts, self.params, winner) for info in rules]
+        return [
+            cached_why_not(info, self.language, p.facts, self.params, winner, self.rulebook.explanations)
+            for info in rules
+        ]
 
 
 def make_plan(assessment: Assessment, evaluator: Evaluator, language: Language | None = None) -> Plan:

@@ -179,3 +179,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    from bench.service import main as service
+
+    service()

@@ -127,31 +127,32 @@ def fact_classes(
 ) -> Callable[[Mapping[str, FactValue]], tuple[object, ...]]:
     """A function from facts to their equivalence class under this stage's rules.
 
-    Rules compare a number fact only with constants, so two values on the same side of (or equal
-    to) every constant make every rule of the stage fire alike. Other facts are already discrete.
-    Facts of one class therefore fire the same rules, which lets the engine decide each class once.
+    Only the facts the rules name can change what fires, and rules compare a number fact only
+    with constants: two values on the same side of (or equal to) every constant make every rule
+    fire alike. Facts of one class therefore fire the same rules, which lets the engine decide
+    each class once.
     """
-    thresholds: dict[str, list[int]] = {}
+    specs = FACTS_BY_STAGE[stage]
+    thresholds: dict[str, set[int]] = {}
     for info in rules:
         for leaf in leaves(info.rule.when):
             raw = parameters[leaf.param] if leaf.param is not None else leaf.value
             values = raw if isinstance(raw, list) else [raw]
-            if FACTS_BY_STAGE[stage][leaf.fact].kind == "int":
-                thresholds.setdefault(leaf.fact, []).extend(v for v in values if isinstance(v, int))
-    cuts = {name: sorted(set(values)) for name, values in thresholds.items()}
-    names = tuple(FACTS_BY_STAGE[stage])
-    ints = {name for name, spec in FACTS_BY_STAGE[stage].items() if spec.kind == "int"}
+            points = thresholds.setdefault(leaf.fact, set())
+            if specs[leaf.fact].kind == "int":
+                points.update(v for v in values if isinstance(v, int) and not isinstance(v, bool))
+    numbers = tuple(
+        (name, sorted(points)) for name, points in thresholds.items() if specs[name].kind == "int"
+    )
+    others = tuple(name for name in thresholds if specs[name].kind != "int")
+    where = bisect.bisect_left
 
     def classify(facts: Mapping[str, FactValue]) -> tuple[object, ...]:
-        key: list[object] = []
-        for name in names:
+        key: list[object] = [facts[name] for name in others]
+        for name, points in numbers:
             value = facts[name]
-            if name in ints:
-                points = cuts.get(name, [])
-                index = bisect.bisect_left(points, value)
-                key.append((index, index < len(points) and points[index] == value))
-            else:
-                key.append(value)
+            index = where(points, value)
+            key.append(index * 2 + (index < len(points) and points[index] == value))
         return tuple(key)
 
     return classify

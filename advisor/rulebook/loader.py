@@ -60,6 +60,11 @@ class Rulebook:
     _by_id: dict[str, RuleInfo] = field(default_factory=dict, repr=False, compare=False)
 
     _by_stage: dict[str, tuple[RuleInfo, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _deciding: dict[tuple[str, str], tuple[RuleInfo, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    # Explanations are pure functions of a rule and the facts it names: kept per rulebook version.
+    explanations: dict[tuple[object, ...], object] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_id.update({info.id: info for info in self.rules})
@@ -68,6 +73,15 @@ class Rulebook:
 
     def stage(self, stage: Stage) -> tuple[RuleInfo, ...]:
         return self._by_stage.get(stage, ())
+
+    def deciding(self, stage: Stage, decision: str) -> tuple[RuleInfo, ...]:
+        """The stage's rules that decide `decision`, in the order written (computed once)."""
+        key = (stage, decision)
+        found = self._deciding.get(key)
+        if found is None:
+            found = tuple(info for info in self.stage(stage) if info.rule.decides == decision)
+            self._deciding[key] = found
+        return found
 
     def rule(self, rule_id: str) -> RuleInfo:
         return self._by_id[rule_id]

@@ -1,0 +1,117 @@
+"""Service benchmark: POST /api/v1/plans against a trivial endpoint, gunicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SECONDS = 5.0  # per endpoint
+MAX_REQUESTS = 20_000  # per client process, whatever comes first
+CLIENTS = 2  # processes
+THREADS = 4  # per process
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _load(port: int, method: str, path: str, body: bytes | None, seconds: float) -> tuple[int, int]:
+    """One client process: THREADS threads sending requests until time or count runs out."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def worker() -> tuple[int, int]:
+        done = failed = 0
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and done < MAX_REQUESTS // THREADS:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            try:
+                connection.request(method, path, body=body, headers={"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                done += 1
+                failed += response.status != 200
+            except OSError:
+                failed += 1
+            finally:
+                connection.close()
+        return done, failed
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        results = list(pool.map(lambda _: worker(), range(THREADS)))
+    return sum(r[0] for r in results), sum(r[1] for r in results)
+
+
+def _rate(port: int, method: str, path: str, body: bytes | None) -> tuple[float, int]:
+    start = time.monotonic()
+    with ProcessPoolExecutor(CLIENTS) as pool:
+        results = list(
+            pool.map(
+                _load,
+                [port] * CLIENTS,
+                [method] * CLIENTS,
+                [path] * CLIENTS,
+                [body] * CLIENTS,
+                [SECONDS] * CLIENTS,
+            )
+        )
+    elapsed = time.monotonic() - start
+    return sum(r[0] for r in results) / elapsed, sum(r[1] for r in results)
+
+
+def main() -> None:
+    port = _free_port()
+    data = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
+    env = {
+        **os.environ,
+        "ADVISOR_BIND": f"127.0.0.1:{port}",
+        "ADVISOR_INSTANCE_DIR": str(data),
+        "ADVISOR_WORKERS": "2",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    server = subprocess.Popen(
+        ["gunicorn", "-c", "python:web.gunicorn_conf", "--access-logfile", "/dev/null", "web.wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    body = json.dumps(yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())).encode()
+    try:
+        for _ in range(300):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        _rate(port, "POST", "/api/v1/plans", body)  # warm-up: workers compile their rules
+        trivial, trivial_failed = _rate(port, "GET", "/api/v1/ping", None)
+        plans, plans_failed = _rate(port, "POST", "/api/v1/plans", body)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    print(
+        f"\nservice (gunicorn, 2 sync workers, 127.0.0.1; {CLIENTS} client processes x {THREADS} threads, "
+        f"{SECONDS:.0f} s each)"
+    )
+    print(f"  GET  /api/v1/ping (trivial)       {trivial:8.0f} req/s   failed {trivial_failed}")
+    print(f"  POST /api/v1/plans (guide example) {plans:7.0f} req/s   failed {plans_failed}")
+    ratio = plans / trivial if trivial else 0.0
+    print(f"  plans / trivial = {ratio:.2f}  (target at least 0.50: {'met' if ratio >= 0.5 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()
