@@ -27,9 +27,11 @@ def _instruction(name: str) -> list[str]:
 def test_a_build_stage_compiles_and_a_runtime_stage_runs() -> None:
     stages = _instruction("FROM")
     assert len(stages) == 2
-    assert stages[0].endswith("AS build") and stages[1].endswith("AS runtime")
+    assert stages[0].endswith("AS build")
+    assert stages[1].endswith("AS runtime")
     build, runtime = DOCKERFILE.split("AS runtime")
-    assert "gcc" in build and "gcc" not in runtime  # durable_rules compiles in the build stage only
+    assert "gcc" in build
+    assert "gcc" not in runtime
     assert "--require-hashes -r requirements/main.txt" in build
     assert "advisor rules check rules" in build  # a bad rulebook fails the build
 

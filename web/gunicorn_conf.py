@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 # In the container the site must listen on all interfaces; anywhere else, set ADVISOR_BIND.
-bind = os.environ.get("ADVISOR_BIND", "0.0.0.0:8000")  # noqa: S104 - the container's published port
+bind = os.environ.get("ADVISOR_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("ADVISOR_WORKERS", "2"))
 worker_class = "sync"  # each worker process owns its rules engine (durable_rules is per process)
 accesslog = "-"

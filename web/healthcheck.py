@@ -8,10 +8,10 @@ import urllib.request
 
 
 def main() -> int:
-    bind = os.environ.get("ADVISOR_BIND", "0.0.0.0:8000")  # noqa: S104 - same default as gunicorn_conf
+    bind = os.environ.get("ADVISOR_BIND", "0.0.0.0:8000")
     port = bind.rsplit(":", 1)[-1]
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=3) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=3) as response:
             return 0 if response.status == 200 else 1
     except OSError as exc:
         print(f"unhealthy: {exc}", file=sys.stderr)
