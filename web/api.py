@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from advisor.export import FORMATS, export
+from advisor.export import FORMATS
 from advisor.facts import KNOWN_FIELDS, Assessment
 from advisor.messages import describe_validation_error
 from advisor.plan import Plan
@@ -23,7 +23,7 @@ from advisor.planner import make_plan
 from advisor.store import AssessmentRecord, user_by_token
 from advisor.vocabulary import Language
 from web import csrf
-from web.common import svc
+from web.common import plan_file, svc
 from web.planning import commit, stored_plan
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -166,25 +166,23 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _summary_fields(record: AssessmentRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "title": record.title,
+        "status": record.status,
+        "revision": record.revision,
+        "updated_at": _aware(record.updated_at),
+    }
+
+
 def _summary(record: AssessmentRecord) -> dict[str, Any]:
-    return AssessmentSummary(
-        id=record.id,
-        title=record.title,
-        status=record.status,
-        revision=record.revision,
-        updated_at=_aware(record.updated_at),
-    ).model_dump(mode="json")
+    return AssessmentSummary(**_summary_fields(record)).model_dump(mode="json")
 
 
 def _resource(record: AssessmentRecord) -> dict[str, Any]:
     return AssessmentResource(
-        id=record.id,
-        title=record.title,
-        status=record.status,
-        revision=record.revision,
-        updated_at=_aware(record.updated_at),
-        rulebook_version=record.rulebook_version,
-        answers=record.answers,
+        **_summary_fields(record), rulebook_version=record.rulebook_version, answers=record.answers
     ).model_dump(mode="json")
 
 
@@ -309,12 +307,7 @@ def assessment_export(assessment_id: int, kind: str) -> ResponseReturnValue:
     if kind not in FORMATS:
         raise Failure(404, "not_found", f"no export format '{kind}'; use one of {', '.join(FORMATS)}")
     plan_ = _stored(assessment_id)
-    spec = FORMATS[kind]
-    return Response(
-        export(plan_, kind),
-        mimetype=spec.media_type,
-        headers={"Content-Disposition": f"attachment; filename=plan-{assessment_id}.{spec.extension}"},
-    )
+    return plan_file(plan_, kind, assessment_id)
 
 
 @bp.errorhandler(Failure)

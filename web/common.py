@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, g
+from flask import Response, abort, current_app, g
 
+from advisor.export import FORMATS, export
+from advisor.plan import Plan
 from advisor.store import AssessmentRecord
 from web import Services, services
 
@@ -23,3 +25,13 @@ def load(assessment_id: int, *, write: bool = False) -> AssessmentRecord:
     if record is None:
         abort(404)
     return record
+
+
+def plan_file(plan: Plan, kind: str, assessment_id: int) -> Response:
+    """The plan as a downloadable file in one of the export formats."""
+    spec = FORMATS[kind]
+    return Response(
+        export(plan, kind),
+        mimetype=spec.media_type,
+        headers={"Content-Disposition": f"attachment; filename=plan-{assessment_id}.{spec.extension}"},
+    )

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, abort, g, render_template
+from flask import Blueprint, Flask, abort, g, render_template
 from flask.typing import ResponseReturnValue
 
 from advisor.diff import plan_diff
-from advisor.export import FORMATS, export
+from advisor.export import FORMATS
 from advisor.questionnaire import problems
 from advisor.render import table_rows
 from advisor.store import AssessmentRecord
 from web.auth import login_required
-from web.common import load, svc
+from web.common import load, plan_file, svc
 from web.i18n import language
 from web.planning import plans_for, stored_plan
 from web.questionnaire import progress_of
@@ -55,12 +55,7 @@ def download(assessment_id: int, kind: str) -> ResponseReturnValue:
     plan = stored_plan(record.plan, language())
     if plan is None:
         abort(404)
-    spec = FORMATS[kind]
-    return Response(
-        export(plan, kind),
-        mimetype=spec.media_type,
-        headers={"Content-Disposition": f"attachment; filename=plan-{assessment_id}.{spec.extension}"},
-    )
+    return plan_file(plan, kind, assessment_id)
 
 
 def init_app(app: Flask) -> None:

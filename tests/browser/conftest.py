@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from flask import Flask
+from playwright.sync_api import FilePayload, Page, expect
 from werkzeug.serving import make_server
 
 from advisor.accounts import create_user
@@ -38,20 +40,9 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[str]:
-    """The site on a free port of 127.0.0.1, with cookies marked Secure as in production."""
-    settings = Settings(
-        instance_dir=tmp_path / "instance",
-        database_url=f"sqlite:///{tmp_path}/a.db",
-        secret_key="browser-test-key",
-    )
-    app = create_app(settings)
-    svc = services(app)
-    with svc.store.session() as db:
-        for name in ("anna", "bo"):
-            create_user(svc.store, db, name, PASSWORD, "respondent")
-        create_user(svc.store, db, "lead", PASSWORD, "reviewer")
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Serve `app` on a free port of 127.0.0.1 in a thread; stop it and free its engine after."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -60,8 +51,43 @@ def live(tmp_path: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
-        svc.engine.close()
-        svc.store.engine.dispose()
+        services(app).engine.close()
+        services(app).store.engine.dispose()
+
+
+def add_users(app: Flask, **roles: str) -> None:
+    svc = services(app)
+    with svc.store.session() as db:
+        for name, role in roles.items():
+            create_user(svc.store, db, name, PASSWORD, role)
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[str]:
+    """The site with cookies marked Secure, as in production."""
+    settings = Settings(
+        instance_dir=tmp_path / "instance",
+        database_url=f"sqlite:///{tmp_path}/a.db",
+        secret_key="browser-test-key",
+    )
+    app = create_app(settings)
+    add_users(app, anna="respondent", bo="respondent", lead="reviewer")
+    with serve(app) as base:
+        yield base
+
+
+def import_contoso(page: Page, live: str) -> str:
+    """Import the guide's example through the import page; returns the assessment's address."""
+    page.goto(f"{live}/assessments/import")
+    contoso: FilePayload = {
+        "name": "contoso.yaml",
+        "mimeType": "application/yaml",
+        "buffer": (ROOT / "examples" / "contoso.yaml").read_bytes(),
+    }
+    page.locator("#file").set_input_files(files=[contoso])
+    page.get_by_role("button", name="Import").last.click()
+    expect(page.get_by_role("heading", name="Targeted groups")).to_be_visible()
+    return page.url.rsplit("/", 1)[0]
 
 
 def login(page: Page, base: str, username: str) -> None:

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from playwright.sync_api import FilePayload, Page, expect
-from werkzeug.serving import make_server
 
-from advisor.accounts import create_user
 from advisor.settings import Settings
-from tests.browser.conftest import PASSWORD, login, screenshot
+from tests.browser.conftest import add_users, login, screenshot, serve
 from tests.conftest import RULES
-from web import create_app, services
+from web import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -61,19 +58,9 @@ def live_admin(tmp_path: Path, rules: Path) -> Iterator[str]:
         reload_interval_seconds=0,
     )
     app = create_app(settings)
-    svc = services(app)
-    with svc.store.session() as db:
-        create_user(svc.store, db, "root", PASSWORD, "admin")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        svc.engine.close()
-        svc.store.engine.dispose()
+    add_users(app, root="admin")
+    with serve(app) as base:
+        yield base
 
 
 def test_threshold_change_broken_edit_and_rollback(page: Page, live_admin: str, rules: Path) -> None:

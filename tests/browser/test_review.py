@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import FilePayload, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import login, screenshot
-from tests.conftest import ROOT
+from tests.browser.conftest import import_contoso, login, screenshot
 
 pytestmark = pytest.mark.browser
-
-
-def import_contoso(page: Page, live: str) -> str:
-    page.goto(f"{live}/assessments/import")
-    contoso: FilePayload = {
-        "name": "contoso.yaml",
-        "mimeType": "application/yaml",
-        "buffer": (ROOT / "examples" / "contoso.yaml").read_bytes(),
-    }
-    page.locator("#file").set_input_files(files=[contoso])
-    page.get_by_role("button", name="Import").last.click()
-    expect(page.get_by_role("heading", name="Targeted groups")).to_be_visible()
-    return page.url.rsplit("/", 1)[0]
 
 
 def test_send_back_change_and_sign_off(page: Page, live: str) -> None:

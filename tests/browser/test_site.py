@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 import yaml
-from playwright.sync_api import Dialog, FilePayload, Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import import_contoso, login, screenshot
 from tests.conftest import ROOT
 from tests.test_planner import GUIDE_TABLE_EN
 
@@ -157,14 +157,7 @@ def test_the_plan_prints_without_the_site_chrome(
     page: Page, live: str, no_external_requests: list[str]
 ) -> None:
     login(page, live, "anna")
-    page.goto(f"{live}/assessments/import")
-    contoso: FilePayload = {
-        "name": "contoso.yaml",
-        "mimeType": "application/yaml",
-        "buffer": (ROOT / "examples" / "contoso.yaml").read_bytes(),
-    }
-    page.locator("#file").set_input_files(files=[contoso])
-    page.get_by_role("button", name="Import").last.click()
+    import_contoso(page, live)
     page.get_by_role("button", name="See the plan").click()
     page.emulate_media(media="print")
     expect(page.locator("header")).to_be_hidden()
