@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from advisor.export import FORMATS
-from advisor.facts import KNOWN_FIELDS, Assessment
+from advisor.facts import KNOWN_FIELDS, Assessment, count
 from advisor.messages import describe_validation_error
 from advisor.plan import Plan
 from advisor.planner import make_plan
@@ -67,7 +67,7 @@ class AssessmentCreate(_Model):
 
 
 class AssessmentUpdate(_Model):
-    revision: Annotated[int, Field(ge=1, strict=True)]
+    revision: count(1, 2**31 - 1)  # type: ignore[valid-type]
     title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     answers: Assessment
 
@@ -184,6 +184,26 @@ def _resource(record: AssessmentRecord) -> dict[str, Any]:
     return AssessmentResource(
         **_summary_fields(record), rulebook_version=record.rulebook_version, answers=record.answers
     ).model_dump(mode="json")
+
+
+# The query parameters each endpoint takes; anything else is refused, not silently ignored.
+_QUERY = {
+    "api.plan": {"language"},
+    "api.assessment_plan": {"language"},
+    "api.assessment_export": {"language"},
+}
+
+
+@bp.before_request
+def refuse_unknown_query_parameters() -> None:
+    unknown = sorted(set(request.args) - _QUERY.get(request.endpoint or "", set()))
+    if unknown:
+        raise Failure(
+            422,
+            "unknown_query_parameter",
+            "this endpoint takes no such query parameter",
+            [FieldProblem(loc=name, msg="is not a known query parameter") for name in unknown],
+        )
 
 
 @bp.get("/ping")

@@ -210,3 +210,10 @@ def test_unknown_api_paths_answer_json(client: FlaskClient) -> None:
     response = client.get("/api/v1/nothing")
     assert response.status_code == 404
     assert response.json["error"]["code"] == "not_found"  # type: ignore[index]
+
+
+def test_unknown_query_parameters_are_refused(client: FlaskClient) -> None:
+    response = client.post("/api/v1/plans?langauge=sv", json=CONTOSO)
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "unknown_query_parameter"  # type: ignore[index]
+    assert response.json["error"]["fields"] == [{"loc": "langauge", "msg": "is not a known query parameter"}]  # type: ignore[index]
