@@ -100,7 +100,8 @@ def openapi() -> dict[str, Any]:
             "title": "Rollout Advisor API",
             "version": "1",
             "description": "Plans a Microsoft Intune rollout from the planning guide's rules. Every error "
-            "is JSON: {error: {code, message, fields}}.",
+            "is JSON: {error: {code, message, fields}}. Group ids must be unique within an assessment, "
+            "which JSON Schema cannot state: a repeated id is refused with 422.",
         },
         "servers": [{"url": "/"}],
         "components": {

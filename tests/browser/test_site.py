@@ -163,3 +163,10 @@ def test_the_plan_prints_without_the_site_chrome(
     expect(page.locator("header")).to_be_hidden()
     expect(page.locator("table.plan-table")).to_be_visible()
     screenshot(page, "07-plan-print")
+
+
+def test_the_api_docs_render_offline(page: Page, live: str, no_external_requests: list[str]) -> None:
+    page.goto(f"{live}/api/docs")
+    expect(page.get_by_text("Rollout Advisor API")).to_be_visible()
+    expect(page.locator(".opblock-summary-path", has_text="/api/v1/plans")).to_be_visible()
+    screenshot(page, "14-api-docs")

@@ -42,6 +42,7 @@ def test_the_openapi_document_is_valid(client: FlaskClient) -> None:
     assert document is not None
     validate(document)
     assert document["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+    assert "Group ids must be unique" in document["info"]["description"]
 
 
 def test_the_docs_are_served_from_the_site_itself(client: FlaskClient) -> None:
