@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 
-.PHONY: translations run example test lint typecheck unit bench lock schema clean
+.PHONY: translations run example system test lint typecheck unit bench lock schema clean
 
 $(STAMP): requirements/bootstrap.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,11 @@ run: $(MO)
 example: $(STAMP)
 	$(BIN)/advisor plan examples/contoso.yaml --format table
 
-## test: the whole suite (lint, types, tests)
-test: lint typecheck unit
+## test: the whole suite (lint, types, tests); installs the Debian packages it needs first
+test: system lint typecheck unit
+
+system:
+	bash tools/system-packages.sh
 
 unit: $(MO)
 	$(BIN)/python -m pytest
