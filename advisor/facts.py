@@ -44,6 +44,13 @@ def count(minimum: int, maximum: int) -> Any:
 
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# A name needs one character that is whitespace neither to Python nor to JSON Schema (ECMA-262):
+# the two disagree on some (U+0085, U+001C-U+001F), so the class lists both sets explicitly and
+# the schema and the validator use the same pattern.
+NON_BLANK = (
+    r"[^\t\n\u000b\f\r \u001c-\u001f\u0085\u00a0\u1680\u2000-\u200a"
+    r"\u2028\u2029\u202f\u205f\u3000\ufeff]"
+)
 MAX_GROUPS = 1000
 
 
@@ -53,7 +60,7 @@ class _Frozen(BaseModel):
 
 class Organisation(_Frozen):
     # The patterns put in the JSON Schema what the validators below say in plain words.
-    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=NON_BLANK)]
     rollout_start: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2027-07"])]
     language: Language = "en"
     support_capacity: count(1, 100_000_000) | None = None  # type: ignore[valid-type]
@@ -62,7 +69,7 @@ class Organisation(_Frozen):
     @field_validator("name")
     @classmethod
     def _name_not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if not re.search(NON_BLANK, value):
             raise PydanticCustomError("blank", "must not be blank")
         return value
 
@@ -76,7 +83,7 @@ class Organisation(_Frozen):
 
 class Group(_Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,64}$")]
-    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=NON_BLANK)]
     department: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     users: count(1, 10_000_000)  # type: ignore[valid-type]
     devices: count(0, 100_000_000) | None = None  # type: ignore[valid-type]

@@ -179,3 +179,10 @@ def test_planning_leaves_the_garbage_collector_as_it_found_it(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_every_decision_has_a_fallback_for_a_rulebook_with_a_gap() -> None:
+    from advisor.planner import FALLBACK
+    from advisor.vocabulary import DECISIONS
+
+    assert set(FALLBACK) == set(DECISIONS) - {"warning"}

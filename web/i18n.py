@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, g, redirect, request, session
@@ -26,7 +25,8 @@ def select_locale() -> str:
 
 def language() -> Language:
     """The language of the current request, for texts that come from the core."""
-    return cast(Language, str(get_locale() or "en")[:2] if str(get_locale())[:2] in LANGUAGES else "en")
+    locale = str(get_locale() or "en")[:2]
+    return locale if locale in LANGUAGES else "en"
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

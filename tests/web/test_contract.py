@@ -42,7 +42,9 @@ class Token:
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized so that CI is reproducible; explore further with `pytest --hypothesis-seed=N`
+# (more than ten seeds were run when this was written).
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_the_api_keeps_its_contract(case: schemathesis.Case) -> None:  # type: ignore[type-arg]  # Case is generic only for mypy
     response = case.call()
     # JSON Schema cannot say that group ids are unique across the list; that one refusal is
