@@ -264,9 +264,6 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 # -- versions and the review ----------------------------------------------------------------------
 
-REVIEW_STATES = ("draft", "in_review", "changes_requested", "signed_off")
-
-
 def add_version(
     session: Session,
     record: AssessmentRecord,

@@ -24,11 +24,11 @@ bp = Blueprint("plan", __name__, url_prefix="/assessments/<int:assessment_id>")
 def show(assessment_id: int) -> ResponseReturnValue:
     record = load(assessment_id)
     lang = language()
-    progress = progress_of(record.answers)
+    found = problems(record.answers, lang)
     plan = stored_plan(record.plan, lang)
-    common = {"record": record, "step": "plan", "progress": progress}
+    common = {"record": record, "step": "plan", "progress": progress_of(record.answers, found)}
     if plan is None:
-        return render_template("plan.html", plan=None, found=problems(record.answers, lang), **common)
+        return render_template("plan.html", plan=None, found=found, **common)
     if record.owner_id == g.user.id and record.step != "plan":
         with svc().store.session() as db:
             stored = db.get(AssessmentRecord, assessment_id)

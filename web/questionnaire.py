@@ -22,16 +22,18 @@ bp = Blueprint("questionnaire", __name__, url_prefix="/assessments/<int:assessme
 _GROUP_PATH = re.compile(r"^groups\[(\d+)\]\.(\w+)")
 
 
-def _save(assessment_id: int, answers: dict[str, Any] | None = None, step: str | None = None) -> None:
-    """Keep changed answers as a new version and remember where the author is."""
-    record = load(assessment_id, write=True)
+def _save(record: AssessmentRecord, answers: dict[str, Any] | None = None, step: str | None = None) -> None:
+    """Keep changed answers as a new version and remember where the author is.
+
+    `record` is the author's assessment as the view loaded it (with write access).
+    """
     # A version only when an answer's meaning changed (not for re-saving the same page).
     if answers is not None and (
         answer_changes(record.answers, answers) or answers.keys() != record.answers.keys()
     ):
-        commit(assessment_id, answers, "edit")
+        commit(record.id, answers, "edit")
     with svc().store.session() as db:
-        stored = db.get(AssessmentRecord, assessment_id)
+        stored = db.get(AssessmentRecord, record.id)
         if stored is None:
             return
         if answers is not None:
@@ -42,8 +44,9 @@ def _save(assessment_id: int, answers: dict[str, Any] | None = None, step: str |
             stored.step = step
 
 
-def progress_of(answers: dict[str, Any]) -> dict[str, Any]:
-    found = problems(answers, language())
+def progress_of(answers: dict[str, Any], found: dict[str, str] | None = None) -> dict[str, Any]:
+    """Which steps are done; `found` are the answers' problems if the caller has them already."""
+    found = problems(answers, language()) if found is None else found
     groups = answers.get("groups", [])
     return {
         "organisation_done": not any(p.startswith("organisation") for p in found),
@@ -85,12 +88,12 @@ def organisation(assessment_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         entered = from_form(ORGANISATION, request.form.to_dict(flat=False))
         answers["organisation"] = entered
-        _save(assessment_id, answers, "organisation")
-        if not _field_errors(problems(answers, language()), "organisation."):
-            return redirect(url_for(".groups", assessment_id=assessment_id))
+        _save(record, answers, "organisation")
     else:
-        _save(assessment_id, step="organisation")
+        _save(record, step="organisation")
     found = problems(answers, language())
+    if request.method == "POST" and not _field_errors(found, "organisation."):
+        return redirect(url_for(".groups", assessment_id=assessment_id))
     errors = _field_errors(found, "organisation.") if request.method == "POST" or record.revision > 1 else {}
     return render_template(
         "questionnaire/organisation.html",
@@ -98,7 +101,7 @@ def organisation(assessment_id: int) -> ResponseReturnValue:
         questions=ORGANISATION,
         values=answers.get("organisation", {}),
         errors=errors,
-        progress=progress_of(answers),
+        progress=progress_of(answers, found),
         step="organisation",
         points=POINTS,
     )
@@ -108,7 +111,7 @@ def organisation(assessment_id: int) -> ResponseReturnValue:
 @login_required
 def groups(assessment_id: int) -> ResponseReturnValue:
     record = load(assessment_id, write=True)
-    _save(assessment_id, step="groups")
+    _save(record, step="groups")
     found = problems(record.answers, language())
     incomplete = {int(m.group(1)) for path in found if (m := _GROUP_PATH.match(path))}
     return render_template(
@@ -116,7 +119,7 @@ def groups(assessment_id: int) -> ResponseReturnValue:
         record=record,
         groups=record.answers.get("groups", []),
         incomplete=incomplete,
-        progress=progress_of(record.answers),
+        progress=progress_of(record.answers, found),
         step="groups",
     )
 
@@ -141,8 +144,9 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
             index = len(groups_) - 1
         else:
             groups_[index] = entered
-        _save(assessment_id, answers, f"group:{index}")
-        errors = _field_errors(problems(answers, language()), f"groups[{index}].")
+        _save(record, answers, f"group:{index}")
+        found = problems(answers, language())
+        errors = _field_errors(found, f"groups[{index}].")
         if not errors:
             if request.form.get("then") == "another":
                 return redirect(url_for(".group", assessment_id=assessment_id, index=None))
@@ -150,9 +154,10 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
         current = entered
     else:
         errors = {}
+        found = problems(answers, language())
         if index is not None:
-            _save(assessment_id, step=f"group:{index}")
-            errors = _field_errors(problems(answers, language()), f"groups[{index}].")
+            _save(record, step=f"group:{index}")
+            errors = _field_errors(found, f"groups[{index}].")
     return render_template(
         "questionnaire/group.html",
         record=record,
@@ -160,7 +165,7 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
         values=current,
         errors=errors,
         index=index,
-        progress=progress_of(answers),
+        progress=progress_of(answers, found),
         step="groups",
         points=POINTS,
     )
@@ -178,7 +183,7 @@ def duplicate_group(assessment_id: int, index: int) -> ResponseReturnValue:
     copy_["name"] = _("%(name)s (copy)", name=copy_.get("name", ""))[:200]
     copy_["id"] = slug(copy_["name"], [str(g_.get("id")) for g_ in groups_])
     groups_.insert(index + 1, copy_)
-    _save(assessment_id, answers)
+    _save(record, answers)
     return redirect(url_for(".group", assessment_id=assessment_id, index=index + 1))
 
 
@@ -193,7 +198,7 @@ def remove_group(assessment_id: int, index: int) -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("questionnaire/remove.html", record=record, index=index, group=groups_[index])
     removed = groups_.pop(index)
-    _save(assessment_id, answers, "groups")
+    _save(record, answers, "groups")
     flash(_("Removed %(name)s.", name=removed.get("name", "")))
     return redirect(url_for(".groups", assessment_id=assessment_id))
 
