@@ -26,12 +26,23 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 ROLES = ("respondent", "reviewer", "admin")
 
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that always comes back aware, in UTC: SQLite returns naive datetimes."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class Base(DeclarativeBase):
@@ -47,7 +58,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str | None] = mapped_column(String(2), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
 
 class AssessmentRecord(Base):
@@ -66,8 +77,8 @@ class AssessmentRecord(Base):
     # draft → in_review → changes_requested | signed_off; a change after sign-off reopens it.
     status: Mapped[str] = mapped_column(String(20), default="draft", server_default="draft")
     signed_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
 
 class AssessmentVersion(Base):
@@ -85,7 +96,7 @@ class AssessmentVersion(Base):
     # The plan made from these answers, per language ({"en": plan, "sv": plan}); None if invalid.
     plans: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     rulebook_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
 
 class ReviewEvent(Base):
@@ -102,7 +113,7 @@ class ReviewEvent(Base):
     target: Mapped[str | None] = mapped_column(String(200), nullable=True)  # "group:it", "group:it:rule"
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
     reply_to: Mapped[int | None] = mapped_column(ForeignKey("review_events.id"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
 
 class RuleFileVersion(Base):
@@ -118,7 +129,7 @@ class RuleFileVersion(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     message: Mapped[str] = mapped_column(String(500))
     rulebook_version: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
 
 class AuditEntry(Base):
@@ -131,7 +142,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(200))
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
 
 class ApiToken(Base):
@@ -143,7 +154,7 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
 
 class LoginAttempt(Base):
@@ -151,7 +162,7 @@ class LoginAttempt(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, index=True)
 
 
 class Store:
@@ -263,6 +274,7 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 # -- versions and the review ----------------------------------------------------------------------
+
 
 def add_version(
     session: Session,

@@ -7,7 +7,7 @@ stable code, a message and the offending fields.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Flask, Response, current_app, g, request
@@ -161,18 +161,13 @@ def _record(assessment_id: int, *, write: bool = False) -> AssessmentRecord:
     return record
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _summary_fields(record: AssessmentRecord) -> dict[str, Any]:
     return {
         "id": record.id,
         "title": record.title,
         "status": record.status,
         "revision": record.revision,
-        "updated_at": _aware(record.updated_at),
+        "updated_at": record.updated_at,
     }
 
 

@@ -43,6 +43,7 @@ def test_answers_come_back_exactly_as_saved(app: Flask) -> None:
         loaded = db.get(AssessmentRecord, record_id)
         assert loaded is not None
         assert loaded.answers == ANSWERS
+        assert loaded.updated_at.tzinfo is not None  # aware on SQLite too (UTCDateTime)
         assert list(loaded.answers["groups"][0]) == ["id", "name", "users", "platforms"]
 
 
