@@ -112,7 +112,7 @@ def _save(name: str, text: str, message: str) -> Checked:
         if path.read_text(encoding="utf-8") != previous:
             write_atomically(path, previous)
         raise
-    svc().watcher.check(force=True)
+    svc().watcher.adopt(checked.rulebook)  # checked above: no second load and lint
     return checked
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from advisor.engine import Engine
 from advisor.errors import Finding, RulebookError
-from advisor.rulebook import load_rulebook
+from advisor.rulebook import Rulebook, load_rulebook
 from advisor.rulebook.files import fingerprint
 from advisor.rulebook.lint import lint
 from advisor.settings import Settings
@@ -63,3 +63,11 @@ class RuleWatcher:
         if rulebook.version != self.engine.rulebook.version:
             self.engine.reload(rulebook)
         self.error = []
+
+    def adopt(self, rulebook: Rulebook) -> None:
+        """Run a rulebook that was just checked and written here, without loading it again."""
+        with self._lock:
+            self._seen = fingerprint(self.settings.rules_dir)
+            if rulebook.version != self.engine.rulebook.version:
+                self.engine.reload(rulebook)
+            self.error = []

@@ -55,8 +55,9 @@ def candidate(folder: Path, name: str, text: str) -> tuple[Rulebook | None, list
     """
     if len(text.encode()) > MAX_DOCUMENT_BYTES:
         return None, [Finding(name, None, None, f"larger than {MAX_DOCUMENT_BYTES:,} bytes")]
-    sources = {f"{folder.name}/{n}": (folder / n).read_bytes() for n in rule_files(folder) if n != name}
-    sources[f"{folder.name}/{name}"] = text.encode()
+    # Named as load_rulebook names them, so the result equals the folder loaded after a save.
+    sources = {str(folder / n): (folder / n).read_bytes() for n in rule_files(folder) if n != name}
+    sources[str(folder / name)] = text.encode()
     try:
         rulebook = build_rulebook(sources, label=str(folder))
     except RulebookError as exc:
