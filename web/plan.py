@@ -38,7 +38,7 @@ def show(assessment_id: int) -> ResponseReturnValue:
     newer = None
     running = svc().engine.rulebook.version
     if record.rulebook_version != running:
-        plans, _ = plans_for(record.answers)
+        plans, _ = plans_for(record.answers, (lang,))  # only the language shown
         proposed = stored_plan(plans, lang)
         newer = (running, plan_diff(plan, proposed))
     header, rows = table_rows(plan)

@@ -1,4 +1,4 @@
-"""Plans for a set of answers (both languages, one rulebook version) and saving them as versions."""
+"""Plans for a set of answers (per language, one rulebook version) and saving them as versions."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ from advisor.plan import Plan
 from advisor.planner import make_plan
 from advisor.questionnaire import valid
 from advisor.store import AssessmentRecord, AssessmentVersion, add_version
+from advisor.vocabulary import Language
 from web.common import svc
 
 
-def plans_for(answers: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
-    """The plan in English and Swedish, made with the running rulebook; None for incomplete answers."""
+def plans_for(
+    answers: dict[str, Any], languages: tuple[Language, ...] = ("en", "sv")
+) -> tuple[dict[str, Any] | None, str]:
+    """The plan per language, made with the running rulebook; None for incomplete answers."""
     engine = svc().engine
     assessment = valid(answers)
     with engine.version() as compiled:
@@ -23,7 +26,7 @@ def plans_for(answers: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
             return None, version
         return {
             language: make_plan(assessment, compiled, language).model_dump(mode="json")
-            for language in ("en", "sv")
+            for language in languages
         }, version
 
 
