@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 
 from advisor.accounts import create_user
 from advisor.settings import Settings
+from tests.live import LiveSite, gunicorn_site
 from tests.postgres import postgres_server
 from web import create_app, services
 
@@ -100,3 +101,10 @@ def anna(app: Flask, site: Browser) -> Browser:
     make_user(app, "anna")
     assert site.login("anna").status_code == 302
     return site
+
+
+@pytest.fixture
+def gunicorn(database_url: str, tmp_path: Path) -> Iterator[LiveSite]:
+    """The site under a real gunicorn (2 sync workers) on 127.0.0.1, on the test's database."""
+    with gunicorn_site(database_url, tmp_path / "live") as live:
+        yield live

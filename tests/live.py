@@ -1,0 +1,160 @@
+"""The site under a real gunicorn on 127.0.0.1, for the tests that attack it as a deployment would
+be attacked: several worker processes, SQLite or PostgreSQL, requests over real sockets.
+
+Every server started here is ours: it is stopped by its process id when the block ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from advisor.accounts import create_user
+from advisor.migrate import upgrade
+from advisor.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def call(
+    url: str,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 30,
+) -> Reply:
+    """One HTTP request; error statuses are answers too, not exceptions."""
+    request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return Reply(response.status, dict(response.headers.items()), response.read())
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, dict(error.headers.items()), error.read())
+
+
+@dataclass
+class LiveSite:
+    """A running gunicorn: its address, its database and its log."""
+
+    base: str
+    database_url: str
+    pid: int
+    log: Path
+
+    def add_user(self, username: str, role: str = "respondent", password: str = PASSWORD) -> None:
+        store = Store(self.database_url)
+        try:
+            with store.session() as db:
+                create_user(store, db, username, password, role)
+        finally:
+            store.engine.dispose()
+
+    def token(self, username: str) -> str:
+        """A personal API token for an existing user."""
+        from advisor.store import create_token
+
+        store = Store(self.database_url)
+        try:
+            with store.session() as db:
+                user = store.user_by_name(db, username)
+                assert user is not None
+                return create_token(db, user, "live test")
+        finally:
+            store.engine.dispose()
+
+    def worker_rss_kib(self) -> dict[int, int]:
+        """Resident memory of each worker process (the master's children), in KiB."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        sizes = {}
+        for child in children:
+            for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes[int(child)] = int(line.split()[1])
+        return sizes
+
+
+@contextmanager
+def gunicorn_site(
+    database_url: str,
+    instance_dir: Path,
+    *,
+    workers: int = 2,
+    env: Mapping[str, str] | None = None,
+    startup_seconds: float = 60,
+) -> Iterator[LiveSite]:
+    """Start `gunicorn web.wsgi:app` on a free loopback port; yield once /healthz answers 200."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(database_url)
+    port = free_port()
+    log = instance_dir / "gunicorn.log"
+    environment = {
+        **os.environ,
+        "ADVISOR_DATABASE_URL": database_url,
+        "ADVISOR_INSTANCE_DIR": str(instance_dir),
+        "ADVISOR_SECRET_KEY": "live-test-secret-key",
+        "ADVISOR_SECURE_COOKIES": "false",
+        "ADVISOR_BIND": f"127.0.0.1:{port}",
+        "ADVISOR_WORKERS": str(workers),
+        **(env or {}),
+    }
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:web.gunicorn_conf", "web.wsgi:app"],
+            cwd=ROOT,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_seconds
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                if call(f"{base}/healthz", timeout=2).status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"gunicorn did not answer in {startup_seconds} s:\n{log.read_text()[-3000:]}"
+                )
+            time.sleep(0.2)
+        yield LiveSite(base, database_url, process.pid, log)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
