@@ -17,7 +17,7 @@ from advisor.facts import load_assessment
 from advisor.planner import make_plan
 from advisor.render import FORMATS
 from advisor.rulebook import RuleFile, load_rulebook
-from advisor.settings import default_rules_dir
+from advisor.settings import Settings, default_rules_dir
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,7 +100,7 @@ def _plan(args: argparse.Namespace) -> int:
     engine = Engine(load_rulebook(args.rules or default_rules_dir()))
     try:
         with engine.version() as compiled:
-            plan = make_plan(assessment, compiled, args.language)
+            plan = make_plan(assessment, compiled, args.language, max_months=Settings().max_rollout_months)
     finally:
         engine.close()
     if args.format in ("table",):
@@ -192,11 +192,10 @@ def _diff(old: Path, new: Path, *, saved: bool) -> int:
 
     before, after = load_rulebook(old), load_rulebook(new)
     cases = scenario_assessments(new / "scenarios") or scenario_assessments(old / "scenarios")
+    settings = Settings()
     if saved:
-        from advisor.settings import Settings
-
-        cases += saved_assessments(Settings().resolved_database_url)
-    changed = impact_of(before, after, cases)
+        cases += saved_assessments(settings.resolved_database_url)
+    changed = impact_of(before, after, cases, max_months=settings.max_rollout_months)
     for name, lines in changed:
         print(name)
         for line in lines:

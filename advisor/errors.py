@@ -42,6 +42,16 @@ class InputError(AdvisorError):
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
 
+class RolloutTooLong(InputError):
+    """The answers are valid, but the plan would run past the ceiling on months the service plans
+    (a setting: an operational bound on the work and the size of one plan, not advice)."""
+
+    def __init__(self, problem: Problem, months: int, ceiling: int) -> None:
+        self.months = months
+        self.ceiling = ceiling
+        super().__init__("assessment", [problem])
+
+
 @dataclass(frozen=True)
 class Finding:
     """One finding about a rule file, in compiler style: `file:line [rule-id]: message`."""

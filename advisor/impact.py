@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from advisor.diff import plan_diff
-from advisor.errors import AdvisorError, InputError
+from advisor.errors import AdvisorError, InputError, RolloutTooLong
 from advisor.facts import Assessment, parse_assessment
+from advisor.layout import MAX_ROLLOUT_MONTHS
 from advisor.oracle import OracleEvaluator
+from advisor.plan import Plan
 from advisor.planner import make_plan
 from advisor.rulebook.loader import Rulebook
 from advisor.scenarios import load_scenario, scenario_files
@@ -38,11 +40,14 @@ def saved_assessments(database_url: str) -> list[Case]:
     try:
         upgrade(database_url)
         with store.session() as session:
-            for record in session.scalars(select(AssessmentRecord).order_by(AssessmentRecord.id)):
+            rows = session.execute(
+                select(AssessmentRecord.id, AssessmentRecord.title, AssessmentRecord.answers).order_by(
+                    AssessmentRecord.id
+                )
+            )
+            for id_, title, answers in rows:  # the answers only: saved plans are not needed here
                 try:
-                    cases.append(
-                        (f"assessment {record.id} ({record.title})", parse_assessment(record.answers))
-                    )
+                    cases.append((f"assessment {id_} ({title})", parse_assessment(answers)))
                 except InputError:
                     continue
     except SQLAlchemyError as exc:
@@ -57,12 +62,19 @@ class DatabaseError(AdvisorError):
     """The database could not be reached or read."""
 
 
-def impact_of(old: Rulebook, new: Rulebook, cases: Sequence[Case]) -> list[tuple[str, list[str]]]:
+def impact_of(
+    old: Rulebook, new: Rulebook, cases: Sequence[Case], *, max_months: int = MAX_ROLLOUT_MONTHS
+) -> list[tuple[str, list[str]]]:
     """(case, lines describing the change) for every case whose plan changes."""
     before, after = OracleEvaluator(old), OracleEvaluator(new)
     changed = []
     for name, assessment in cases:
-        diff = plan_diff(make_plan(assessment, before), make_plan(assessment, after))
+        old_plan, new_plan = (_plan(assessment, rules, max_months) for rules in (before, after))
+        if isinstance(old_plan, str) or isinstance(new_plan, str):
+            if old_plan != new_plan:
+                changed.append((name, [_refusal(old_plan, "before"), _refusal(new_plan, "after")]))
+            continue
+        diff = plan_diff(old_plan, new_plan)
         if diff.empty:
             continue
         lines = [
@@ -76,6 +88,18 @@ def impact_of(old: Rulebook, new: Rulebook, cases: Sequence[Case]) -> list[tuple
         lines += [f"warning gone {w}" for w in diff.warnings_removed]
         changed.append((name, lines))
     return changed
+
+
+def _plan(assessment: Assessment, evaluator: OracleEvaluator, max_months: int) -> Plan | str:
+    """The plan, or why it cannot be made (too long a rollout)."""
+    try:
+        return make_plan(assessment, evaluator, max_months=max_months)
+    except RolloutTooLong as exc:
+        return str(exc.problems[0])
+
+
+def _refusal(plan: Plan | str, when: str) -> str:
+    return f"{when}: not planned ({plan})" if isinstance(plan, str) else f"{when}: planned"
 
 
 def _placements(placements: Sequence[object]) -> str:

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from advisor.facts import Group
 
 WAVES = ("early", "middle", "late")
+# The most months one plan may span, unless the settings say otherwise (ADVISOR_MAX_ROLLOUT_MONTHS):
+# a bound on the work and the size of a plan, not advice (the advice warns far earlier).
+MAX_ROLLOUT_MONTHS = 60
 # The guide's example of a platform split starts with iOS, then Android, then Windows.
 PLATFORM_ORDER = ("ios", "android", "windows", "macos")
 
@@ -70,25 +73,40 @@ def units_for(
     return [[unit] for unit in sorted(units, key=order)]
 
 
-def pack(bins: Sequence[Sequence[Unit]], groups: Sequence[Group], capacity: int | None) -> list[Slot]:
+class TooManyPhases(Exception):
+    """Packing needs more phases than it was allowed; nothing past the allowance was built."""
+
+
+def pack(
+    bins: Sequence[Sequence[Unit]], groups: Sequence[Group], capacity: int | None, max_slots: int
+) -> list[Slot]:
     """Fill phases bin by bin: a unit that does not fit moves to a new phase; a group larger than
-    a whole month is spread over consecutive phases."""
+    a whole month is spread over consecutive phases.
+
+    At most `max_slots` phases are built, else TooManyPhases: every pass of the loop below adds
+    a phase or ends a group or fills a phase, so the work is bounded by the groups and the
+    allowance, never by users ÷ capacity.
+    """
     slots: list[Slot] = []
+
+    def new_slot() -> Slot:
+        if len(slots) >= max_slots:
+            raise TooManyPhases
+        slots.append(Slot())
+        return slots[-1]
+
     for units in bins:
-        slot = Slot()
-        slots.append(slot)
+        slot = new_slot()
         for unit in units:
             unit_users = sum(groups[i].users for i in unit.members)
             if capacity and slot.entries and slot.users + unit_users > capacity:
-                slot = Slot()
-                slots.append(slot)
+                slot = new_slot()
             for i in unit.members:
                 remaining = groups[i].users
                 while remaining:
                     room = remaining if capacity is None else capacity - slot.users
                     if room <= 0 or (remaining > room and remaining <= (capacity or 0) and slot.entries):
-                        slot = Slot()  # a new month, rather than splitting a group that fits one
-                        slots.append(slot)
+                        slot = new_slot()  # a new month, rather than splitting a group that fits one
                         continue
                     take = min(remaining, room)
                     slot.add(i, take)

@@ -47,6 +47,24 @@ _TEXTS: dict[str, dict[Language, str]] = {
         "en": "'{id}' is already used by groups[{first}]",
         "sv": "'{id}' används redan av groups[{first}]",
     },
+    "rollout_too_long": {
+        "en": "the rollout would take at least {months} months; this service plans at most {ceiling}. "
+        "Raise the support capacity (to at least {capacity} users a month) or plan fewer users",
+        "sv": "utrullningen skulle ta minst {months} månader; tjänsten planerar högst {ceiling}. "
+        "Höj supportkapaciteten (till minst {capacity} användare i månaden) eller planera färre användare",
+    },
+    "too_many_phases": {
+        "en": "the rollout would take more than {ceiling} months, the most this service plans: "
+        "each site or platform starts a phase of its own. Plan fewer sites or groups in one assessment, "
+        "or raise the support capacity",
+        "sv": "utrullningen skulle ta mer än {ceiling} månader, det mesta tjänsten planerar: varje plats "
+        "eller plattform får en egen fas. Planera färre platser eller grupper i en bedömning, "
+        "eller höj supportkapaciteten",
+    },
+    "rollout_past_calendar": {
+        "en": "the rollout would end after December 9999; start it earlier",
+        "sv": "utrullningen skulle sluta efter december 9999; börja den tidigare",
+    },
 }
 
 # Error types raised by our own validators (PydanticCustomError); their texts are above.

@@ -9,10 +9,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from advisor.decisions import Decision, Evaluator, Facts, decide, fired_warnings
+from advisor.errors import Problem, RolloutTooLong
 from advisor.explain import cached_reason, cached_why_not, reason_text
 from advisor.facts import Assessment, Group, group_facts
 from advisor.guide import localized_source
-from advisor.layout import pack, units_for
+from advisor.layout import MAX_ROLLOUT_MONTHS, Slot, TooManyPhases, Unit, pack, units_for
+from advisor.messages import text
 from advisor.plan import (
     Alternative,
     Entry,
@@ -43,6 +45,11 @@ _UNDECIDED: dict[Language, str] = {
 }
 
 
+def _months_between(first: str, later: str) -> int:
+    (y1, m1), (y2, m2) = ((int(p) for p in month.split("-")) for month in (first, later))
+    return (y2 - y1) * 12 + m2 - m1
+
+
 def add_months(month: str, count: int) -> str:
     year, number = (int(part) for part in month.split("-"))
     total = year * 12 + number - 1 + count
@@ -67,8 +74,15 @@ class _Placed:
 class Planner:
     """Plans one assessment with one rulebook version (engine or oracle)."""
 
-    def __init__(self, assessment: Assessment, evaluator: Evaluator, language: Language | None = None):
+    def __init__(
+        self,
+        assessment: Assessment,
+        evaluator: Evaluator,
+        language: Language | None = None,
+        max_months: int = MAX_ROLLOUT_MONTHS,
+    ):
         self.assessment = assessment
+        self.max_months = max_months
         self.evaluator = evaluator
         self.rulebook: Rulebook = evaluator.rulebook
         self.params = self.rulebook.parameters
@@ -223,12 +237,58 @@ class Planner:
         if placed:
             month = add_months(month, 1)
         production = [i for i in range(len(self.groups)) if pilot[i] not in ("limited", "expanded")]
-        bins = units_for(split, self.groups, production, wave)
-        slots = pack(bins, self.groups, self.assessment.organisation.support_capacity)
+        slots = self._production_slots(production, wave, split, _months_between(start, month))
         for number, slot in enumerate(slots, start=1):
             placed.extend(_Placed(i, "production", number, month, users) for i, users in slot.entries)
             month = add_months(month, 1)
         return placed
+
+    def _production_slots(
+        self, production: Sequence[int], wave: Sequence[str], split: str, offset: int
+    ) -> list[Slot]:
+        """The production phases, one a month from `offset` months after the start; refused
+        (RolloutTooLong) past the ceiling on months, before anything past it is built."""
+        capacity = self.assessment.organisation.support_capacity
+        room = self.max_months - offset
+        bins = units_for(split, self.groups, production, wave)
+        if offset > self.max_months or len(bins) > room:  # every bin starts a phase of its own
+            raise self._too_long("too_many_phases", offset + len(bins), path="")
+        users = sum(self.groups[i].users for i in production)
+        try:
+            if capacity and offset + -(-users // capacity) > self.max_months:
+                raise TooManyPhases  # each month onboards at most `capacity`: known before packing
+            slots = pack(bins, self.groups, capacity, max_slots=room)
+        except TooManyPhases:
+            enough = self._capacity_that_fits(bins, room, users)
+            at_least = offset + -(-users // capacity) if capacity else 0
+            raise self._too_long(
+                "rollout_too_long",
+                max(at_least, self.max_months + 1),
+                capacity=enough,
+                path="support_capacity",
+            ) from None
+        last = offset + len(slots) - 1
+        if int(add_months(self.assessment.organisation.rollout_start, last).split("-")[0]) > 9999:
+            raise self._too_long("rollout_past_calendar", last + 1, path="rollout_start")
+        return slots
+
+    def _capacity_that_fits(self, bins: Sequence[Sequence[Unit]], room: int, users: int) -> int:
+        """The smallest support capacity whose phases fit `room` months (bisection over packings,
+        each bounded by the groups and `room`); with the users as capacity every bin fits one."""
+        low, high = max(1, -(-users // room)), max(1, users)
+        while low < high:
+            middle = (low + high) // 2
+            try:
+                pack(bins, self.groups, middle, max_slots=room)
+                high = middle
+            except TooManyPhases:
+                low = middle + 1
+        return low
+
+    def _too_long(self, key: str, months: int, *, path: str, capacity: int = 0) -> RolloutTooLong:
+        message = text(key, self.language, months=months, ceiling=self.max_months, capacity=capacity)
+        where = f"organisation.{path}" if path else "organisation"
+        return RolloutTooLong(Problem(where, message), months, self.max_months)
 
     # -- the plan ---------------------------------------------------------------------------
     def _phases(self, placed: Sequence[_Placed]) -> list[Phase]:
@@ -313,10 +373,20 @@ class Planner:
         ]
 
 
-def make_plan(assessment: Assessment, evaluator: Evaluator, language: Language | None = None) -> Plan:
-    """Plan an assessment with a rulebook version held by the caller (engine or oracle)."""
+def make_plan(
+    assessment: Assessment,
+    evaluator: Evaluator,
+    language: Language | None = None,
+    *,
+    max_months: int = MAX_ROLLOUT_MONTHS,
+) -> Plan:
+    """Plan an assessment with a rulebook version held by the caller (engine or oracle).
+
+    Raises RolloutTooLong when the rollout would take more than `max_months`: a plan's size and
+    the work to build it grow with the groups and the months, never with users ÷ capacity.
+    """
     with _collector_paused():
-        return Planner(assessment, evaluator, language).run()
+        return Planner(assessment, evaluator, language, max_months).run()
 
 
 _pause_lock = threading.Lock()

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from advisor.layout import MAX_ROLLOUT_MONTHS
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 
@@ -36,6 +38,13 @@ class Settings(BaseSettings):
     max_request_bytes: int = 2_000_000
     login_attempts: int = Field(default=5, description="failed logins allowed per window")
     login_window_seconds: int = 900
+    max_rollout_months: int = Field(
+        default=MAX_ROLLOUT_MONTHS,
+        ge=1,
+        le=1200,
+        description="the most months one plan may span; a longer rollout is refused with the reason "
+        "(bounds the work and the size of every plan)",
+    )
     reload_interval_seconds: float = Field(
         default=1.0, description="how often each process looks for changed rule files"
     )

@@ -25,7 +25,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, defer, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 ROLES = ("respondent", "reviewer", "admin")
@@ -165,6 +165,14 @@ class LoginAttempt(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, index=True)
 
 
+# Lists and counts never load the answers or the plans they do not show: a saved plan may be large.
+# Touching a deferred column afterwards raises instead of quietly loading it row by row.
+SUMMARY_ONLY = (
+    defer(AssessmentRecord.answers, raiseload=True),
+    defer(AssessmentRecord.plan, raiseload=True),
+)
+
+
 class Store:
     """The database: sessions that commit whole or not at all."""
 
@@ -205,7 +213,7 @@ class Store:
 
     # -- assessments --------------------------------------------------------------------------
     def visible_assessments(self, session: Session, user: User) -> list[AssessmentRecord]:
-        query = select(AssessmentRecord).order_by(AssessmentRecord.updated_at.desc())
+        query = select(AssessmentRecord).options(*SUMMARY_ONLY).order_by(AssessmentRecord.updated_at.desc())
         if user.role == "respondent":
             query = query.where(AssessmentRecord.owner_id == user.id)
         return list(session.scalars(query))
@@ -325,9 +333,11 @@ def add_version(
 
 
 def versions(session: Session, assessment_id: int) -> list[AssessmentVersion]:
+    """Every version with its answers; the plans stay in the database (see `version`)."""
     return list(
         session.scalars(
             select(AssessmentVersion)
+            .options(defer(AssessmentVersion.plans, raiseload=True))
             .where(AssessmentVersion.assessment_id == assessment_id)
             .order_by(AssessmentVersion.number)
         )

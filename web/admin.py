@@ -78,12 +78,15 @@ def _check(name: str, text: str) -> Checked:
     ]
     cases = []
     with svc().store.session() as db:
-        for record in db.scalars(select(AssessmentRecord).order_by(AssessmentRecord.id)):
+        rows = db.execute(
+            select(AssessmentRecord.title, AssessmentRecord.answers).order_by(AssessmentRecord.id)
+        )
+        for title, answers in rows:  # the answers only: saved plans are not needed here
             try:
-                cases.append((record.title, parse_assessment(record.answers)))
+                cases.append((title, parse_assessment(answers)))
             except InputError:
                 continue
-    impact = impact_of(svc().engine.rulebook, rulebook, cases)
+    impact = impact_of(svc().engine.rulebook, rulebook, cases, max_months=svc().settings.max_rollout_months)
     return Checked(findings, scenarios, impact, rulebook)
 
 

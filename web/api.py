@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
+from advisor.errors import RolloutTooLong
 from advisor.export import FORMATS
 from advisor.facts import KNOWN_FIELDS, Assessment, count
 from advisor.messages import describe_validation_error
@@ -24,7 +25,7 @@ from advisor.store import AssessmentRecord, user_by_token
 from advisor.vocabulary import Language
 from web import csrf
 from web.common import plan_file, svc
-from web.planning import commit, stored_plan
+from web.planning import commit, plans_for, stored_plan
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -211,7 +212,7 @@ def plan() -> ResponseReturnValue:
     language = _language()
     assessment: Assessment = _body(Assessment)
     with svc().engine.version() as compiled:
-        result = make_plan(assessment, compiled, language)
+        result = make_plan(assessment, compiled, language, max_months=svc().settings.max_rollout_months)
     return current_app.response_class(result.model_dump_json(), mimetype="application/json")
 
 
@@ -251,6 +252,7 @@ def create_assessment() -> ResponseReturnValue:
     _authenticate()
     body: AssessmentCreate = _body(AssessmentCreate)
     answers = body.answers.model_dump(mode="json", exclude_unset=True)
+    planned = plans_for(answers, strict=True)  # a plan that cannot be made is refused, nothing saved
     with svc().store.session() as db:
         record = AssessmentRecord(
             owner_id=g.user.id,
@@ -261,7 +263,7 @@ def create_assessment() -> ResponseReturnValue:
         db.add(record)
         db.flush()
         new_id = record.id
-    commit(new_id, answers, "import")
+    commit(new_id, answers, "import", planned)
     return _resource(_record(new_id)), 201, {"Location": f"/api/v1/assessments/{new_id}"}
 
 
@@ -283,7 +285,8 @@ def update_assessment(assessment_id: int) -> ResponseReturnValue:
             f"the assessment is at revision {record.revision}, not "
             f"{body.revision}: read it again and apply your change to the newer answers",
         )
-    commit(assessment_id, body.answers.model_dump(mode="json", exclude_unset=True), "edit")
+    answers = body.answers.model_dump(mode="json", exclude_unset=True)
+    commit(assessment_id, answers, "edit", plans_for(answers, strict=True))
     if body.title:
         with svc().store.session() as db:
             stored = db.get(AssessmentRecord, assessment_id)
@@ -328,6 +331,13 @@ def assessment_export(assessment_id: int, kind: str) -> ResponseReturnValue:
 @bp.errorhandler(Failure)
 def failure(exc: Failure) -> ResponseReturnValue:
     return _json_error(exc.status, exc.code, exc.message, exc.fields)
+
+
+@bp.errorhandler(RolloutTooLong)
+def rollout_too_long(exc: RolloutTooLong) -> ResponseReturnValue:
+    fields = [FieldProblem(loc=p.path, msg=p.message) for p in exc.problems]
+    message = f"the rollout would take more than {exc.ceiling} months, the most this service plans"
+    return _json_error(422, "rollout_too_long", message, fields)
 
 
 def api_http_error(exc: HTTPException) -> ResponseReturnValue:

@@ -7,13 +7,12 @@ from flask.typing import ResponseReturnValue
 
 from advisor.diff import plan_diff
 from advisor.export import FORMATS
-from advisor.questionnaire import problems
 from advisor.render import table_rows
 from advisor.store import AssessmentRecord
 from web.auth import login_required
 from web.common import load, plan_file, svc
 from web.i18n import language
-from web.planning import plans_for, stored_plan
+from web.planning import plan_problems, plans_for, stored_plan
 from web.questionnaire import progress_of
 
 bp = Blueprint("plan", __name__, url_prefix="/assessments/<int:assessment_id>")
@@ -24,8 +23,8 @@ bp = Blueprint("plan", __name__, url_prefix="/assessments/<int:assessment_id>")
 def show(assessment_id: int) -> ResponseReturnValue:
     record = load(assessment_id)
     lang = language()
-    found = problems(record.answers, lang)
     plan = stored_plan(record.plan, lang)
+    found = plan_problems(record.answers, lang) if plan is None else {}
     common = {"record": record, "step": "plan", "progress": progress_of(record.answers, found)}
     if plan is None:
         return render_template("plan.html", plan=None, found=found, **common)

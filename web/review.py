@@ -10,10 +10,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from advisor.diff import answer_changes, plan_diff
+from advisor.errors import RolloutTooLong
 from advisor.plan import Plan
 from advisor.planner import make_plan
 from advisor.questionnaire import GROUP, ORGANISATION, from_form, problems, valid
 from advisor.store import (
+    SUMMARY_ONLY,
     AssessmentRecord,
     User,
     latest_version,
@@ -143,8 +145,11 @@ def whatif(assessment_id: int) -> ResponseReturnValue:
     found = problems(answers, lang) if assessment is None else {}
     new_plan: Plan | None = None
     if assessment is not None:
-        with svc().engine.version() as compiled:
-            new_plan = make_plan(assessment, compiled, lang)
+        try:
+            with svc().engine.version() as compiled:
+                new_plan = make_plan(assessment, compiled, lang, max_months=svc().settings.max_rollout_months)
+        except RolloutTooLong as exc:
+            found = {problem.path: problem.message for problem in exc.problems}
     changes = answer_changes(record.answers, answers)
     diff = plan_diff(base, new_plan, changes) if new_plan is not None else None
     return render_template(
@@ -268,7 +273,7 @@ def init_app(app: Flask) -> None:
         if user is None:
             return {"waiting": []}
         with svc().store.session() as db:
-            query = db.query(AssessmentRecord)
+            query = db.query(AssessmentRecord).options(*SUMMARY_ONLY)
             if user.role in ("reviewer", "admin"):
                 waiting = query.filter(
                     AssessmentRecord.status == "in_review", AssessmentRecord.owner_id != user.id

@@ -1,0 +1,137 @@
+"""A plan's size and the work to build it are bounded by construction (issue 9, item 1).
+
+The output grows with the groups, their platforms and sites, and the months, never with
+users ÷ support capacity; a rollout longer than the ceiling on months is refused with the reason.
+The worst input comes from the contract's JSON Schema (tests/worst.py), not from today's planner.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from advisor.engine import Engine
+from advisor.errors import RolloutTooLong
+from advisor.facts import Assessment, load_assessment
+from advisor.layout import MAX_ROLLOUT_MONTHS, TooManyPhases, Unit, pack
+from advisor.plan import Plan
+from advisor.planner import make_plan
+from tests.conftest import ROOT
+from tests.worst import smallest_capacity, split_values, worst_assessment
+
+# What one group and one placement may cost in the plan JSON at most: reasons, alternatives and
+# their texts for a group; phase, month, users, approach (and later platforms, sites) per placement.
+BYTES_PER_GROUP = 4096
+BYTES_PER_PLACEMENT = 1024
+
+
+def _with_capacity(assessment: Assessment, capacity: int | None) -> Assessment:
+    return assessment.model_copy(
+        update={"organisation": assessment.organisation.model_copy(update={"support_capacity": capacity})}
+    )
+
+
+def _assert_bounded(assessment: Assessment, plan: Plan, ceiling: int) -> None:
+    placements = sum(len(g.placements) for g in plan.groups)
+    # A group is cut at most once per month boundary, and once per platform and site it holds.
+    units = sum(len(g.platforms) * max(1, len(g.locations)) for g in assessment.groups)
+    months = {p.month for p in plan.phases}
+    assert len(months) <= ceiling
+    assert len(plan.phases) <= ceiling + 1  # the two pilots may share the first month
+    assert placements <= units + len(plan.phases)
+    size = len(plan.model_dump_json().encode())
+    assert size <= BYTES_PER_GROUP * len(plan.groups) + BYTES_PER_PLACEMENT * placements
+
+
+def test_the_reported_attack_is_refused_with_its_reason(engine: Engine) -> None:
+    """The guide's example, support_capacity 1 and one group of 100,000 users: 26 MB before."""
+    data: dict[str, Any] = load_assessment(ROOT / "examples" / "contoso.yaml").model_dump(mode="json")
+    data["organisation"]["support_capacity"] = 1
+    data["groups"].append({"id": "huge", "name": "Huge", "users": 100_000, "platforms": ["windows"]})
+    assessment = Assessment.model_validate(data)
+    with engine.version() as compiled, pytest.raises(RolloutTooLong) as refused:
+        make_plan(assessment, compiled)
+    (problem,) = refused.value.problems
+    assert problem.path == "organisation.support_capacity"
+    assert f"at most {MAX_ROLLOUT_MONTHS}" in problem.message
+    assert refused.value.months > MAX_ROLLOUT_MONTHS
+    # The capacity it names is enough for the users outside the pilots to fit the ceiling.
+    suggested = int(problem.message.split("at least ")[2].split(" ")[0])
+    with engine.version() as compiled:
+        plan = make_plan(_with_capacity(assessment, suggested), compiled)
+    assert len({phase.month for phase in plan.phases}) == MAX_ROLLOUT_MONTHS
+    with engine.version() as compiled, pytest.raises(RolloutTooLong):
+        make_plan(_with_capacity(assessment, suggested - 1), compiled)
+
+
+def test_the_reason_speaks_swedish(engine: Engine, contoso: Assessment) -> None:
+    with engine.version() as compiled, pytest.raises(RolloutTooLong) as refused:
+        make_plan(_with_capacity(contoso, 1), compiled, "sv")
+    assert "högst 60" in refused.value.problems[0].message
+
+
+@pytest.mark.parametrize("ceiling", [3, 12])
+def test_the_ceiling_is_a_setting(engine: Engine, contoso: Assessment, ceiling: int) -> None:
+    with engine.version() as compiled:
+        fits = make_plan(contoso, compiled, max_months=4)  # the guide's example runs 4 months
+        assert len({p.month for p in fits.phases}) == 4
+        if ceiling < 4:
+            with pytest.raises(RolloutTooLong):
+                make_plan(contoso, compiled, max_months=ceiling)
+        else:
+            assert make_plan(contoso, compiled, max_months=ceiling) == fits
+
+
+def test_a_rollout_may_not_run_past_the_calendar(engine: Engine, contoso: Assessment) -> None:
+    late = contoso.model_copy(
+        update={"organisation": contoso.organisation.model_copy(update={"rollout_start": "9999-10"})}
+    )
+    with engine.version() as compiled, pytest.raises(RolloutTooLong) as refused:
+        make_plan(late, compiled)
+    assert refused.value.problems[0].path == "organisation.rollout_start"
+
+
+def test_packing_never_builds_past_its_allowance(contoso: Assessment) -> None:
+    units = [[Unit("all", tuple(range(len(contoso.groups))))]]
+    with pytest.raises(TooManyPhases):
+        pack(units, contoso.groups, capacity=1, max_slots=10)
+    assert len(pack(units, contoso.groups, capacity=None, max_slots=1)) == 1
+
+
+@pytest.fixture(scope="module")
+def worst() -> Assessment:
+    return Assessment.model_validate(worst_assessment(capacity=smallest_capacity(), split_by="auto"))
+
+
+@pytest.mark.parametrize("split_by", split_values())
+def test_the_worst_input_is_refused_or_bounded(engine: Engine, worst: Assessment, split_by: str) -> None:
+    """Most groups, sites, platforms and users: the smallest capacity is refused; the smallest
+    capacity that is accepted (found by bisection) gives a plan within the structural bounds."""
+    organisation = worst.organisation.model_copy(update={"split_by": split_by})
+    assessment = worst.model_copy(update={"organisation": organisation})
+    with engine.version() as compiled:
+        with pytest.raises(RolloutTooLong):
+            make_plan(assessment, compiled)
+        maximum = 100_000_000  # the schema's largest support_capacity
+        low, high = smallest_capacity(), maximum
+        while low < high:
+            middle = (low + high) // 2
+            try:
+                make_plan(_with_capacity(assessment, middle), compiled)
+                high = middle
+            except RolloutTooLong:
+                low = middle + 1
+        if low == maximum:  # no capacity fits: refused whatever the answer, which is bounded too
+            return
+        plan = make_plan(_with_capacity(assessment, low), compiled)
+    _assert_bounded(assessment, plan, MAX_ROLLOUT_MONTHS)
+
+
+def test_the_worst_input_is_larger_than_its_plan() -> None:
+    """The bound above is not vacuous: the worst input is hundreds of megabytes of answers."""
+    data = worst_assessment(capacity=1, split_by="auto")
+    assert len(data["groups"]) == 1000
+    assert {len(g["platforms"]) for g in data["groups"]} == {4}
+    assert len(json.dumps(data)) > 100_000_000
