@@ -1,0 +1,116 @@
+"""Unbounded plans (issue 9, item 1) through the API, the site and a real gunicorn."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import inspect
+
+from advisor.facts import load_assessment
+from tests.conftest import ROOT
+from tests.live import LiveSite, call
+from tests.web.conftest import Browser, make_user
+from tests.web.helpers import fill
+from tests.worst import fitted
+from web import services
+
+HEADERS = {"Content-Type": "application/json"}
+
+
+def _attack() -> dict[str, Any]:
+    """The reported 2.5 KB request: the guide's example, capacity 1, one group of 100,000 users."""
+    data: dict[str, Any] = load_assessment(ROOT / "examples" / "contoso.yaml").model_dump(mode="json")
+    data["organisation"]["support_capacity"] = 1
+    data["groups"].append({"id": "huge", "name": "Huge", "users": 100_000, "platforms": ["windows"]})
+    return data
+
+
+def test_the_public_endpoint_refuses_a_rollout_past_the_ceiling(client: FlaskClient) -> None:
+    response = client.post("/api/v1/plans", json=_attack())
+    assert response.status_code == 422
+    assert len(response.data) < 2000  # was 26 MB
+    error = response.get_json()["error"]
+    assert error["code"] == "rollout_too_long"
+    assert error["fields"][0]["loc"] == "organisation.support_capacity"
+    assert "at most 60" in error["fields"][0]["msg"]
+
+
+def test_the_reason_comes_in_the_language_asked_for(client: FlaskClient) -> None:
+    response = client.post("/api/v1/plans?language=sv", json=_attack())
+    assert "högst 60" in response.get_json()["error"]["fields"][0]["msg"]
+
+
+def test_saving_it_through_the_api_saves_nothing(app: Flask, client: FlaskClient) -> None:
+    make_user(app, "api")
+    with services(app).store.session() as db:
+        from advisor.store import create_token
+
+        user = services(app).store.user_by_name(db, "api")
+        assert user is not None
+        token = create_token(db, user, "t")
+    auth = {"Authorization": f"Bearer {token}"}
+    refused = client.post("/api/v1/assessments", json={"answers": _attack()}, headers=auth)
+    assert refused.status_code == 422
+    assert client.get("/api/v1/assessments", headers=auth).get_json() == {"items": []}
+
+    fine = _attack()
+    fine["organisation"]["support_capacity"] = 5000
+    created = client.post("/api/v1/assessments", json={"answers": fine}, headers=auth)
+    assert created.status_code == 201
+    body = created.get_json()
+    update = {"revision": body["revision"], "answers": _attack()}
+    assert client.put(f"/api/v1/assessments/{body['id']}", json=update, headers=auth).status_code == 422
+    after = client.get(f"/api/v1/assessments/{body['id']}", headers=auth).get_json()
+    assert after["revision"] == body["revision"]
+    assert after["answers"]["organisation"]["support_capacity"] == 5000
+
+
+def test_the_questionnaire_keeps_the_answers_and_says_why_there_is_no_plan(anna: Browser) -> None:
+    data = _attack()
+    assessment_id = fill(anna, data)
+    page = anna.get(f"/assessments/{assessment_id}/plan").get_data(as_text=True)
+    assert "at most 60" in page
+    assert "Production phase" not in page
+    export = anna.get(f"/assessments/{assessment_id}/export.yaml")
+    assert b"100000" in export.data  # the answers are kept: nothing typed is lost
+
+
+def test_lists_load_no_plans(app: Flask, anna: Browser) -> None:
+    fill(anna, load_assessment(ROOT / "examples" / "contoso.yaml").model_dump(mode="json"))
+    svc = services(app)
+    with svc.store.session() as db:
+        user = svc.store.user_by_name(db, "anna")
+        assert user is not None
+        (record,) = svc.store.visible_assessments(db, user)
+        assert {"plan", "answers"} <= inspect(record).unloaded
+    assert anna.get("/").status_code == 200
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_the_worst_request_against_gunicorn_is_bounded(gunicorn: LiveSite) -> None:
+    """The worst assessment that fits the request limit, against the running service."""
+    limit = 2_000_000  # ADVISOR_MAX_REQUEST_BYTES's default
+    refused = fitted(limit, capacity=1, split_by="auto")
+    body = json.dumps(refused).encode()
+    answer = call(f"{gunicorn.base}/api/v1/plans", "POST", body, HEADERS, timeout=60)
+    assert answer.status == 422, answer.body[:500]
+    assert len(answer.body) < 2000
+
+    accepted = dict(refused, organisation={**refused["organisation"], "support_capacity": 100_000_000})
+    answer = call(f"{gunicorn.base}/api/v1/plans", "POST", json.dumps(accepted).encode(), HEADERS, timeout=60)
+    assert answer.status == 200, answer.body[:500]
+    plan = answer.json()
+    placements = sum(len(g["placements"]) for g in plan["groups"])
+    assert len({p["month"] for p in plan["phases"]}) <= 60
+    assert placements <= sum(len(g["platforms"]) for g in accepted["groups"]) + len(plan["phases"])
+    assert len(answer.body) <= 4096 * len(plan["groups"]) + 1024 * placements
+    assert call(f"{gunicorn.base}/healthz").status == 200
