@@ -100,6 +100,7 @@ def main() -> None:
         _rate(port, "POST", "/api/v1/plans", body)  # warm-up: workers compile their rules
         trivial, trivial_failed = _rate(port, "GET", "/api/v1/ping", None)
         plans, plans_failed = _rate(port, "POST", "/api/v1/plans", body)
+        worst = _worst_requests(port, server.pid)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -111,6 +112,44 @@ def main() -> None:
     print(f"  POST /api/v1/plans (guide example) {plans:7.0f} req/s   failed {plans_failed}")
     ratio = plans / trivial if trivial else 0.0
     print(f"  plans / trivial = {ratio:.2f}  (target at least 0.50: {'met' if ratio >= 0.5 else 'NOT met'})")
+    print(
+        "\nthe worst request the schema allows within ADVISOR_MAX_REQUEST_BYTES (tests/worst.py), 3 times each"
+    )
+    for line in worst:
+        print(f"  {line}")
+
+
+def _worker_rss_mib(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    sizes = []
+    for child in children:
+        for line in Path(f"/proc/{child}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) // 1024)
+    return sizes
+
+
+def _worst_requests(port: int, pid: int) -> list[str]:
+    from tests.worst import fitted
+
+    lines = [f"workers' RSS before: {_worker_rss_mib(pid)} MiB"]
+    refused = fitted(2_000_000, capacity=1, split_by="auto")
+    accepted = dict(refused, organisation={**refused["organisation"], "support_capacity": 100_000_000})
+    for name, case in (("capacity 1 (refused)", refused), ("largest capacity (planned)", accepted)):
+        body = json.dumps(case).encode()
+        for _ in range(3):
+            started = time.perf_counter()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            connection.request("POST", "/api/v1/plans", body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            answer = response.read()
+            connection.close()
+            seconds = time.perf_counter() - started
+        lines.append(
+            f"{name}: {len(body) / 1e6:.2f} MB in, {response.status}, {len(answer) / 1e6:.2f} MB out, "
+            f"{seconds:.2f} s; workers' RSS after: {_worker_rss_mib(pid)} MiB"
+        )
+    return lines
 
 
 if __name__ == "__main__":
