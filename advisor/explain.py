@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +11,7 @@ from advisor.oracle import Failure, first_failure, matched_facts
 from advisor.plan import Reason
 from advisor.rulebook.loader import RuleInfo
 from advisor.rulebook.schema import AllOf, Condition, Leaf, NotOf, leaves
+from advisor.rulebook.template import fill, names
 from advisor.vocabulary import FACTS_BY_STAGE, Language, term
 
 _OPS: dict[str, dict[Language, str]] = {
@@ -99,13 +99,14 @@ def reason_text(
     facts: Mapping[str, FactValue],
     parameters: Mapping[str, int],
 ) -> str:
-    """The rule's own reason, with `{fact}` and `{parameter}` placeholders filled in."""
-    template: str = getattr(info.rule.reason, language)
-    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-    if not names:
-        return template.replace("{{", "{").replace("}}", "}")
-    values = {n: show_value(facts[n], language) if n in facts else parameters[n] for n in names}
-    return template.format_map(values)
+    """The rule's own reason, with `{fact}` and `{parameter}` placeholders filled in (checked
+    when the rulebook loaded: no format specifications, so filling in only joins strings)."""
+    text: str = getattr(info.rule.reason, language)
+    values = {
+        name: show_value(facts[name], language) if name in facts else str(parameters[name])
+        for name in names(text)
+    }
+    return fill(text, values)
 
 
 def _key(
@@ -122,10 +123,10 @@ def _key(
 
 
 def _named(info: RuleInfo) -> tuple[str, ...]:
-    names = [leaf.fact for leaf in leaves(info.rule.when)]
+    named = [leaf.fact for leaf in leaves(info.rule.when)]
     for text in (info.rule.reason.en, info.rule.reason.sv):
-        names += [n for _, n, _, _ in string.Formatter().parse(text) if n]
-    return tuple(dict.fromkeys(names))
+        named += names(text)
+    return tuple(dict.fromkeys(named))
 
 
 _CACHE_LIMIT = 20_000

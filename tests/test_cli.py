@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from advisor.cli import main
-from tests.conftest import FILES, ROOT
+from tests.conftest import FILES, ROOT, RULES
 
 CONTOSO = str(ROOT / "examples" / "contoso.yaml")
 
@@ -112,3 +113,13 @@ def test_binary_formats_need_an_output_file(tmp_path: Path, capsys: pytest.Captu
         output = tmp_path / f"plan.{kind}"
         assert main(["plan", CONTOSO, "--format", kind, "--language", "sv", "--output", str(output)]) == 0
         assert output.read_bytes().startswith(magic)
+
+
+def test_rules_check_refuses_an_emptied_rule_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: an empty enrollment.yaml passed the check ("23 rules ... OK")."""
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder)
+    (folder / "enrollment.yaml").write_text("")
+    assert main(["rules", "check", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "enrollment.yaml:1: the file is empty" in err

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from advisor.errors import RulebookError
-from advisor.rulebook import RuleFile, load_rulebook
+from advisor.rulebook import RuleFile, load_rulebook, template
 from advisor.rulebook.loader import build_rulebook
 from tests.conftest import FILES, RULES
 
@@ -108,18 +110,17 @@ def test_rule_file_mistakes(text: str, message: str) -> None:
 
 
 def test_untranslated_reason_is_a_warning_not_an_error() -> None:
-    planning = (RULES / "planning.yaml").read_bytes()
     text = (
         b"stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, reason: {en: Same, sv: Same},"
         b" source: 'https://docs.microsoft.com/intune/planning-guide-rollout-plan#pilot'}\n"
     )
-    rulebook = build_rulebook({"rules/planning.yaml": planning, "rules/x.yaml": text})
+    rulebook = build_rulebook({**_shipped(), "rules/x.yaml": text})
     assert [f.severity for f in rulebook.findings] == ["warning"]
     assert "is it translated?" in str(rulebook.findings[0])
 
 
 def test_a_missing_planner_parameter_blocks_loading() -> None:
-    text = b"parameters: {}\n"
+    text = b"parameters: {other: {value: 1, description: {en: a, sv: b}}}\n"
     with pytest.raises(RulebookError, match="the planner needs parameter 'limited_pilot_size'"):
         build_rulebook({"rules/x.yaml": text})
 
@@ -151,3 +152,112 @@ def test_the_committed_json_schema_is_current() -> None:
     committed = json.loads((RULES / "rules.schema.json").read_text())
     assert committed["title"] == "Rollout Advisor rule file"
     assert committed["$defs"] == RuleFile.model_json_schema()["$defs"]
+
+
+def _shipped() -> dict[str, bytes]:
+    return {f"rules/{path.name}": path.read_bytes() for path in sorted(RULES.glob("*.yaml"))}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b"", "enrollment.yaml:1: the file is empty"),
+        (b"# nothing left\n", "enrollment.yaml:1: the file is empty"),
+        (b"stage: placement\n", "enrollment.yaml:1: the file holds neither rules nor parameters"),
+        (b"stage: placement\nrules: []\nparameters: {}\n", "neither rules nor parameters"),
+        (b"- a\n", "enrollment.yaml:1: the file is not a mapping"),
+    ],
+)
+def test_an_emptied_or_cut_rule_file_is_an_error(text: bytes, message: str) -> None:
+    """Before: an empty enrollment.yaml loaded ("23 rules ... OK") and eight rules vanished."""
+    with pytest.raises(RulebookError) as caught:
+        build_rulebook({**_shipped(), "rules/enrollment.yaml": text})
+    assert any(message in str(f) for f in caught.value.errors), caught.value.format_message()
+
+
+def test_a_parameters_only_file_is_fine() -> None:
+    assert "planning.yaml" in {Path(f).name for f in load_rulebook(RULES).files}
+    assert b"rules:" not in (RULES / "planning.yaml").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("file", "rule", "decision"),
+    [
+        ("enrollment.yaml", "self-service-by-default", "enrollment"),
+        ("pilot.yaml", "production-by-default", "pilot"),
+        ("waves.yaml", "wave-middle-by-default", "wave"),
+        ("organisation.yaml", "split-by-department", "split_by"),
+    ],
+)
+def test_every_decision_keeps_a_default_rule(file: str, rule: str, decision: str) -> None:
+    sources = _shipped()
+    text = sources[f"rules/{file}"].decode()
+    start = text.index(f"  - id: {rule}")
+    following = text.find("\n  - id: ", start + 1)
+    sources[f"rules/{file}"] = (text[:start] + (text[following + 1 :] if following > 0 else "")).encode()
+    with pytest.raises(RulebookError) as caught:
+        build_rulebook(sources)
+    assert any(f"no default rule decides '{decision}'" in str(f) for f in caught.value.errors)
+
+
+def test_a_file_rewritten_in_place_is_never_read_half_written(tmp_path: Path) -> None:
+    """A writer truncates enrollment.yaml and writes it back in two parts, over and over; every
+    load returns the whole rulebook or refuses, never a rulebook made from half a file."""
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder, ignore=shutil.ignore_patterns("scenarios"))
+    whole = load_rulebook(folder).version
+    path = folder / "enrollment.yaml"
+    content = path.read_bytes()
+    cut = content.rindex(b"\n  - id: ") + 1  # the first part alone is a valid file, one rule short
+    stop = threading.Event()
+
+    def rewrite() -> None:
+        while not stop.is_set():
+            with path.open("wb") as stream:  # in place, as an editor that truncates does
+                stream.write(content[:cut])
+                stream.flush()
+                time.sleep(0.003)
+                stream.write(content[cut:])
+            time.sleep(0.03)
+
+    writer = threading.Thread(target=rewrite)
+    writer.start()
+    versions, refusals = [], []
+    try:
+        for _ in range(40):
+            try:
+                versions.append(load_rulebook(folder).version)
+            except RulebookError as exc:
+                refusals += [f.message for f in exc.errors]
+    finally:
+        stop.set()
+        writer.join()
+    assert set(versions) <= {whole}
+    assert all("kept changing" in message for message in refusals), refusals
+    assert versions  # most loads succeed between rewrites
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["{users:d}", "{users:>20000000}", "{users!r}", "{users.real}", "{users[0]}", "{}", "a { b", "a } b"],
+)
+def test_a_reason_is_data_not_a_format_string(reason: str) -> None:
+    """Before: "{users:d}" passed the check and made every plan fail; "{users:>20000000}" passed
+    and made a 100 MB plan. Only {name} placeholders are allowed, checked at load with file:line."""
+    sources = _shipped()
+    text = sources["rules/enrollment.yaml"].decode()
+    quoted = json.dumps(reason)
+    first = text.index("      en: ", text.index("    reason:"))
+    end = text.index("\n", first)
+    sources["rules/enrollment.yaml"] = (text[:first] + f"      en: {quoted}" + text[end:]).encode()
+    line = text[:first].count("\n") + 1
+    with pytest.raises(RulebookError) as caught:
+        build_rulebook(sources)
+    (finding,) = caught.value.errors
+    assert f"enrollment.yaml:{line} [" in str(finding)
+    assert "reason text:" in finding.message
+
+
+def test_placeholders_are_filled_without_format_specifications() -> None:
+    assert template.names("{{literal}} {users} of {assisted_max_users}") == ["users", "assisted_max_users"]
+    assert template.fill("{{x}} {users}", {"users": "120"}) == "{x} 120"

@@ -33,6 +33,12 @@ class Services:
     engine: Engine
     watcher: RuleWatcher
 
+    def close(self) -> None:
+        """Stop watching the rules, free the engine and the database connections."""
+        self.watcher.stop()
+        self.engine.close()
+        self.store.engine.dispose()
+
 
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
     """The application factory. A bad rulebook stops start-up here, never a request."""
@@ -60,8 +66,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     app.extensions["advisor"] = services
 
     @app.before_request
-    def pick_up_changed_rules() -> None:
-        services.watcher.check()
+    def watch_the_rules() -> None:
+        services.watcher.start()  # once per process, off the request path
 
     @app.before_request
     def refuse_oversized_bodies() -> None:

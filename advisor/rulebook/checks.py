@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -11,6 +10,7 @@ from advisor.errors import Finding
 from advisor.guide import GUIDE_URL, GUIDE_URL_SV, SECTIONS, split_source
 from advisor.messages import did_you_mean
 from advisor.rulebook.schema import AllOf, AnyOf, Condition, Leaf, NotOf, Rule, RuleFile
+from advisor.rulebook.template import TemplateError, names
 from advisor.vocabulary import DECISIONS, FACTS_BY_STAGE, FactSpec, Stage
 from advisor.yamlsource import LineMap, Path
 
@@ -156,15 +156,11 @@ class FileChecker:
         for language in ("en", "sv"):
             text = getattr(rule.reason, language)
             try:
-                names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
-            except ValueError as exc:
-                self.add(
-                    (*path, "reason", language),
-                    rule.id,
-                    f"reason text: {exc} (write {{{{ for a brace)",
-                )
+                named = names(text)
+            except TemplateError as exc:
+                self.add((*path, "reason", language), rule.id, f"reason text: {exc}")
                 continue
-            for name in names:
+            for name in named:
                 if name not in facts and name not in self.parameters:
                     hint = did_you_mean(name, [*facts, *self.parameters], "en")
                     self.add(

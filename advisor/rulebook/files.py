@@ -14,7 +14,7 @@ from ruamel.yaml.error import YAMLError
 
 from advisor.errors import AdvisorError, Finding, RulebookError
 from advisor.rulebook.lint import lint
-from advisor.rulebook.loader import Rulebook, build_rulebook
+from advisor.rulebook.loader import Rulebook, build_rulebook, read_folder
 from advisor.yamlsource import MAX_DOCUMENT_BYTES
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\.yaml$")
@@ -56,7 +56,11 @@ def candidate(folder: Path, name: str, text: str) -> tuple[Rulebook | None, list
     if len(text.encode()) > MAX_DOCUMENT_BYTES:
         return None, [Finding(name, None, None, f"larger than {MAX_DOCUMENT_BYTES:,} bytes")]
     # Named as load_rulebook names them, so the result equals the folder loaded after a save.
-    sources = {str(folder / n): (folder / n).read_bytes() for n in rule_files(folder) if n != name}
+    try:
+        sources = read_folder(folder)
+    except RulebookError as exc:
+        return None, list(exc.findings)
+    sources.pop(str(folder / name), None)
     sources[str(folder / name)] = text.encode()
     try:
         rulebook = build_rulebook(sources, label=str(folder))

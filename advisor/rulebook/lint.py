@@ -113,8 +113,11 @@ def lint(rulebook: Rulebook, exercised: Iterable[str] | None = None) -> list[Fin
 
 def _lint_stage(rulebook: Rulebook, stage: Stage) -> list[Finding]:
     rules = rulebook.stage(stage)
-    if not rules:
-        return []
+    if not rules:  # nothing can decide what this stage must decide
+        return [
+            Finding(rulebook.label, None, None, f"at the {stage} stage no rule decides '{name}'")
+            for name in REQUIRED[stage]
+        ]
     space = domain(stage, rules, rulebook.parameters)
     ever: set[str] = set()
     conflicts: dict[tuple[str, str], dict[str, FactValue]] = {}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +16,7 @@ from advisor.errors import Finding, RulebookError
 from advisor.messages import describe_validation_error, format_path
 from advisor.rulebook.checks import FileChecker, used_parameters
 from advisor.rulebook.schema import Leaf, Parameter, Rule, RuleFile, Texts
-from advisor.vocabulary import PLANNER_PARAMETERS, Stage
+from advisor.vocabulary import DECISIONS, PLANNER_PARAMETERS, Stage
 from advisor.yamlsource import MAX_DOCUMENT_BYTES, LineMap, YamlProblem, load_yaml
 
 MAX_RULE_FILES = 100
@@ -89,22 +91,53 @@ class Rulebook:
 
 def load_rulebook(folder: Path | str) -> Rulebook:
     """Load every `*.yaml` directly in `folder` (sub-folders such as scenarios are not rules)."""
+    return build_rulebook(read_folder(folder), label=str(folder))
+
+
+# A folder is read until two reads a moment apart agree: a file being rewritten in place is
+# never taken half-written (what is validated is exactly what is then run).
+SETTLE_SECONDS = 0.02
+READ_ATTEMPTS = 50
+
+
+def read_folder(folder: Path | str, settle: float = SETTLE_SECONDS) -> dict[str, bytes]:
+    """The content of every rule file, keyed by path, once two reads a moment apart find the same
+    files with the same content, untouched in between (the same modification times)."""
     folder = Path(folder)
+    previous = None
+    for _ in range(READ_ATTEMPTS):
+        current = _read_once(folder)
+        if current == previous:
+            return {name: content for name, (content, _) in current.items()}
+        previous = current
+        time.sleep(settle)
+    raise RulebookError(
+        [Finding(str(folder), None, None, "the rule files kept changing while they were read; try again")]
+    )
+
+
+def _read_once(folder: Path) -> dict[str, tuple[bytes, int]]:
     if not folder.is_dir():
         raise RulebookError([Finding(str(folder), None, None, "no such rule folder")])
     paths = sorted(folder.glob("*.yaml"))
     if len(paths) > MAX_RULE_FILES:
         raise RulebookError([Finding(str(folder), None, None, f"more than {MAX_RULE_FILES} rule files")])
-    sources: dict[str, bytes] = {}
+    sources: dict[str, tuple[bytes, int]] = {}
     findings: list[Finding] = []
     for path in paths:
-        if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        try:
+            with path.open("rb") as stream:
+                raw = stream.read(MAX_DOCUMENT_BYTES + 1)
+                modified = os.fstat(stream.fileno()).st_mtime_ns
+        except FileNotFoundError:
+            continue  # removed between the listing and the read: the next read will agree or not
+        if len(raw) > MAX_DOCUMENT_BYTES:
             findings.append(Finding(str(path), None, None, f"larger than {MAX_DOCUMENT_BYTES:,} bytes"))
             continue
-        sources[str(path)] = path.read_bytes()
+        sources[str(path)] = (raw, modified)
     if findings:
         raise RulebookError(findings)
-    return build_rulebook(sources, label=str(folder))
+    return sources
 
 
 def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebook:
@@ -192,10 +225,11 @@ def _parse_file(name: str, raw: bytes, findings: list[Finding]) -> tuple[RuleFil
     except YamlProblem as exc:
         findings.append(Finding(name, exc.line, None, exc.message))
         return None
-    if data is None:
-        data = {}
     if not isinstance(data, dict):
-        findings.append(Finding(name, 1, None, "a rule file is a mapping with stage, parameters and rules"))
+        what = "empty" if data is None else "not a mapping"
+        findings.append(
+            Finding(name, 1, None, f"the file is {what}: a rule file is a mapping with rules or parameters")
+        )
         return None
     raw_rules = data.get("rules", [])
     head = {key: value for key, value in data.items() if key != "rules"}
@@ -217,6 +251,17 @@ def _parse_file(name: str, raw: bytes, findings: list[Finding]) -> tuple[RuleFil
         except ValidationError as exc:
             errors.extend({**err, "loc": ("rules", index, *err["loc"])} for err in exc.errors())
     findings.extend(_schema_finding(name, data, lines, err) for err in errors)
+    if not raw_rules and not data.get("parameters"):
+        findings.append(
+            Finding(
+                name,
+                1,
+                None,
+                "the file holds neither rules nor parameters (emptied or cut short?): "
+                "a rule file that is no longer needed is deleted, not emptied",
+            )
+        )
+        return None
     if rule_file is None:
         return None
     return rule_file.model_copy(update={"rules": valid}), lines, indexes
@@ -256,6 +301,19 @@ def _folder_findings(
         for name in PLANNER_PARAMETERS
         if name not in parameters
     ]
+    for decision in DECISIONS.values():
+        if decision.values and not any(
+            info.rule.decides == decision.name and info.rule.when is None for info in rules
+        ):
+            findings.append(
+                Finding(
+                    label,
+                    None,
+                    None,
+                    f"no default rule decides '{decision.name}': every decision keeps one rule "
+                    "without conditions (the lowest priority), so that no answers are left undecided",
+                )
+            )
     used = set(PLANNER_PARAMETERS).union(*(used_parameters(info.rule) for info in rules))
     for name in sorted(set(parameters) - used):
         file, _, line = where[name].rpartition(":")

@@ -56,8 +56,7 @@ def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
     )
     app = create_app(settings, {"TESTING": True})
     yield app
-    services(app).engine.close()
-    services(app).store.engine.dispose()
+    services(app).close()
 
 
 def make_user(app: Flask, username: str, role: str = "respondent") -> None:

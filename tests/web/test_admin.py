@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import shutil
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from flask import Flask
 
+from advisor.rulebook import Rulebook, load_rulebook
 from advisor.settings import Settings
 from advisor.store import AuditEntry, rule_file_versions
 from tests.conftest import ROOT, RULES
 from tests.web.conftest import Browser, make_user
 from tests.web.helpers import fill
-from web import create_app, services
+from web import create_app, reloader, services
 
 CONTOSO = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 LOWER = ("  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 20")
@@ -46,8 +48,7 @@ def admin_app(tmp_path: Path, rules: Path, database_url: str) -> Iterator[Flask]
     app = _app(tmp_path, rules, database_url)
     make_user(app, "root", "admin")
     yield app
-    services(app).engine.close()
-    services(app).store.engine.dispose()
+    services(app).close()
 
 
 @pytest.fixture
@@ -227,34 +228,104 @@ def test_a_crash_in_the_middle_of_a_save_leaves_the_file_and_history_intact(
         assert rule_file_versions(db, "enrollment.yaml") == []
 
 
+def _until(condition: Callable[[], bool], seconds: float = 20) -> None:
+    """Wait for the watcher thread (bounded); the assertion is on the outcome, never the time."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the rule watcher did not act"
+        time.sleep(0.02)
+
+
 def test_files_changed_on_disk_are_picked_up_and_bad_ones_refused(
     admin_app: Flask, root: Browser, rules: Path
 ) -> None:
     engine = services(admin_app).engine
     start = engine.rulebook.version
     path = rules / "enrollment.yaml"
+    root.get("/healthz")  # the first request starts the watcher
     path.write_text(_text(rules).replace(*LOWER))
-    root.get("/healthz")
+    _until(lambda: engine.rulebook.version != start)
     changed = engine.rulebook.version
-    assert changed != start
     path.write_text("stage: placement\nrules: [\n")  # broken on disk
-    time.sleep(0.01)
-    root.get("/healthz")
+    _until(lambda: bool(services(admin_app).watcher.error))
     assert engine.rulebook.version == changed  # the last good rulebook stays
     page = root.get("/admin").get_data(as_text=True)
     assert "the last good rulebook stays in use" in page
     assert "enrollment.yaml:3" in page or "enrollment.yaml:2" in page
 
 
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ("", "the file is empty"),
+        ("# emptied\nstage: placement\n", "neither rules nor parameters"),
+    ],
+)
+def test_an_emptied_rule_file_never_goes_live(
+    admin_app: Flask, root: Browser, rules: Path, content: str, why: str
+) -> None:
+    """Before: an empty enrollment.yaml was adopted and executives lost assisted enrollment."""
+    engine = services(admin_app).engine
+    start = engine.rulebook.version
+    root.get("/healthz")
+    (rules / "enrollment.yaml").write_text(content)
+    _until(lambda: bool(services(admin_app).watcher.error))
+    assert engine.rulebook.version == start
+    assert any(why in str(f) for f in services(admin_app).watcher.error)
+    page = root.get("/admin").get_data(as_text=True)
+    assert why in page
+
+
+def test_reloading_happens_off_the_request_path(
+    admin_app: Flask, root: Browser, rules: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request never loads or lints rules: the watcher thread does, once per change."""
+    watcher = services(admin_app).watcher
+    root.get("/healthz")
+    assert watcher._thread is not None
+    assert watcher._thread.is_alive()
+    loads: list[str] = []
+    real = load_rulebook
+
+    def counted(folder: Path) -> Rulebook:  # the real loader, with a note of the thread it ran on
+        loads.append(threading.current_thread().name)
+        return real(folder)
+
+    monkeypatch.setattr(reloader, "load_rulebook", counted)
+    (rules / "enrollment.yaml").write_text(_text(rules).replace(*LOWER))
+    _until(lambda: services(admin_app).engine.rulebook.parameters["assisted_max_users"] == 20)
+    for _ in range(5):
+        root.get("/healthz")
+    assert loads == ["rule-watcher"]
+
+
 def test_two_processes_converge_on_the_same_rulebook(tmp_path: Path, rules: Path, database_url: str) -> None:
     first, second = _app(tmp_path / "a", rules, database_url), _app(tmp_path / "b", rules, database_url)
     try:
-        (rules / "enrollment.yaml").write_text(_text(rules).replace(*LOWER))
         first.test_client().get("/healthz")
         second.test_client().get("/healthz")
+        (rules / "enrollment.yaml").write_text(_text(rules).replace(*LOWER))
+        for app in (first, second):
+            _until(lambda app=app: services(app).engine.rulebook.parameters["assisted_max_users"] == 20)  # type: ignore[misc]
         assert services(first).engine.rulebook.version == services(second).engine.rulebook.version
-        assert services(first).engine.rulebook.parameters["assisted_max_users"] == 20
     finally:
         for app in (first, second):
-            services(app).engine.close()
-            services(app).store.engine.dispose()
+            services(app).close()
+
+
+@pytest.mark.parametrize("reason", ["{users:d}", "{users:>20000000}"])
+@pytest.mark.parametrize("action", ["check", "save"])
+def test_a_format_specification_in_a_reason_is_refused_by_line(
+    admin_app: Flask, root: Browser, rules: Path, reason: str, action: str
+) -> None:
+    """Before: the check and the save answered a bare 500 ({users:d}) or passed ({users:>20000000})."""
+    before = _text(rules)
+    start = before.index("      en: ", before.index("    reason:"))
+    end = before.index("\n", start)
+    edited = before[:start] + f'      en: "{reason}"' + before[end:]
+    response = root.post("/admin/rules/enrollment.yaml", {"action": action, "text": edited})
+    assert response.status_code == (200 if action == "check" else 422)  # a check only shows findings
+    page = response.get_data(as_text=True)
+    assert f"enrollment.yaml:{before[:start].count(chr(10)) + 1} [" in page
+    assert "a placeholder is a fact or parameter name in braces" in page
+    assert _text(rules) == before
