@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -55,7 +58,9 @@ def _load(port: int, method: str, path: str, body: bytes | None, seconds: float)
     return sum(r[0] for r in results), sum(r[1] for r in results)
 
 
-def _rate(port: int, method: str, path: str, body: bytes | None) -> tuple[float, int]:
+def _rate(
+    port: int, method: str, path: str, body: bytes | None, seconds: float = SECONDS
+) -> tuple[float, int]:
     start = time.monotonic()
     with ProcessPoolExecutor(CLIENTS) as pool:
         results = list(
@@ -65,7 +70,7 @@ def _rate(port: int, method: str, path: str, body: bytes | None) -> tuple[float,
                 [method] * CLIENTS,
                 [path] * CLIENTS,
                 [body] * CLIENTS,
-                [SECONDS] * CLIENTS,
+                [seconds] * CLIENTS,
             )
         )
     elapsed = time.monotonic() - start
@@ -75,10 +80,13 @@ def _rate(port: int, method: str, path: str, body: bytes | None) -> tuple[float,
 def main() -> None:
     port = _free_port()
     data = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
+    rules = data / "rules"  # a copy: the reload measurement rewrites a rule file
+    shutil.copytree(ROOT / "rules", rules)
     env = {
         **os.environ,
         "ADVISOR_BIND": f"127.0.0.1:{port}",
         "ADVISOR_INSTANCE_DIR": str(data),
+        "ADVISOR_RULES_DIR": str(rules),
         "ADVISOR_WORKERS": "2",
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
@@ -101,6 +109,7 @@ def main() -> None:
         trivial, trivial_failed = _rate(port, "GET", "/api/v1/ping", None)
         plans, plans_failed = _rate(port, "POST", "/api/v1/plans", body)
         worst = _worst_requests(port, server.pid)
+        reloading, reloading_failed, reloads = _while_rules_change(port, rules / "enrollment.yaml")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -113,10 +122,52 @@ def main() -> None:
     ratio = plans / trivial if trivial else 0.0
     print(f"  plans / trivial = {ratio:.2f}  (target at least 0.50: {'met' if ratio >= 0.5 else 'NOT met'})")
     print(
+        f"  GET  /api/v1/ping while a rule file changes every {REWRITE_SECONDS:.0f} s "
+        f"{reloading:5.0f} req/s   failed {reloading_failed}  "
+        f"({reloading / trivial if trivial else 0:.2f} of the quiet rate; {reloads} new rulebooks seen)"
+    )
+    print(
         "\nthe worst request the schema allows within ADVISOR_MAX_REQUEST_BYTES (tests/worst.py), 3 times each"
     )
     for line in worst:
         print(f"  {line}")
+
+
+REWRITE_SECONDS = 2.0  # longer than two watch intervals: each change is reloaded by every worker
+
+
+def _while_rules_change(port: int, path: Path) -> tuple[float, int, int]:
+    """The trivial endpoint's rate while a rule file flips between two valid versions, and how
+    many rulebook changes /healthz reported meanwhile (so that reloads did happen)."""
+    original = path.read_text()
+    changed = original.replace(
+        "  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 99"
+    )
+    assert changed != original
+    stop = threading.Event()
+    seen: list[str] = []
+
+    def flip() -> None:
+        texts = [changed, original]
+        while not stop.wait(REWRITE_SECONDS):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/healthz")
+            seen.append(json.loads(connection.getresponse().read())["rulebook"])
+            connection.close()
+            temporary = path.with_suffix(".tmp")
+            temporary.write_text(texts[0])
+            os.replace(temporary, path)
+            texts.reverse()
+
+    flipper = threading.Thread(target=flip)
+    flipper.start()
+    try:
+        rate, failed = _rate(port, "GET", "/api/v1/ping", None, seconds=3 * SECONDS)
+    finally:
+        stop.set()
+        flipper.join()
+        path.write_text(original)
+    return rate, failed, sum(a != b for a, b in itertools.pairwise(seen))
 
 
 def _worker_rss_mib(pid: int) -> list[int]:
