@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from advisor.engine import Engine
 from advisor.facts import Assessment, load_assessment
-from advisor.rulebook import Rulebook, load_rulebook
+from advisor.rulebook import Rulebook, RuleInfo, load_rulebook
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
 FILES = Path(__file__).resolve().parent / "files"
+
+
+def without_rules(rulebook: Rulebook, dropped: Callable[[RuleInfo], bool]) -> Rulebook:
+    """A loaded rulebook less some rules: one that loading itself would refuse (for the second
+    lines of defence, the lint's gap check and the planner's fallback)."""
+    return Rulebook(
+        label=rulebook.label,
+        rules=tuple(info for info in rulebook.rules if not dropped(info)),
+        parameters=rulebook.parameters,
+        parameter_texts=rulebook.parameter_texts,
+        version=f"{rulebook.version}-less",
+    )
 
 
 @pytest.fixture(scope="session")

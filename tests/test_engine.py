@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from advisor.decisions import Facts
 from advisor.engine import POOL_SIZE, CompiledRulebook, Engine, SidPool, fnv1a_32, make_sids
-from advisor.errors import EngineError
+from advisor.errors import EngineError, RolloutTooLong
 from advisor.facts import group_facts, parse_assessment
 from advisor.oracle import OracleEvaluator, fired
+from advisor.plan import Plan
 from advisor.planner import make_plan
 from advisor.rulebook import Rulebook
 from advisor.rulebook.loader import RuleInfo
@@ -47,12 +48,18 @@ def test_engine_and_oracle_fire_the_same_rules_for_random_assessments(
     assessment = parse_assessment(data)
     with engine.version() as compiled:
         comparing = Comparing(compiled, OracleEvaluator(rulebook))
-        plan = make_plan(assessment, comparing)
+        try:
+            plan: Plan | None = make_plan(assessment, comparing)
+        except RolloutTooLong:  # a small support capacity: refused before the placement stage
+            plan = None
         facts = [group_facts(g) for g in assessment.groups]
         # Without the memo too: every group through durable_rules.
         assert compiled.evaluate_uncached("group", facts) == OracleEvaluator(rulebook).evaluate(
             "group", facts
         )
+    if plan is None:
+        assert comparing.calls == 2
+        return
     assert comparing.calls == 3
     assert sum(len(g.placements) for g in plan.groups) >= len(plan.groups)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from advisor.rulebook import Rulebook
 from advisor.rulebook.lint import exercised_by_scenarios, lint
 from advisor.rulebook.loader import build_rulebook
-from tests.conftest import RULES
+from tests.conftest import RULES, without_rules
 
 SOURCE = "https://docs.microsoft.com/intune/planning-guide-rollout-plan#it-tech-fair"
 
@@ -55,13 +55,17 @@ def test_two_rules_deciding_differently_at_one_priority_are_an_error_with_an_exa
 
 
 def test_answers_with_no_enrollment_decided_are_an_error() -> None:
-    rulebook = _with(
-        _rule("only-for-executives", "assisted", 50, "{all: [{fact: executives, op: eq, value: true}]}"),
-        drop="enrollment.yaml",
+    """Loading refuses a rulebook without a default rule for a decision; the lint stays as a
+    second line for rulebooks put together otherwise (the default is taken out after loading)."""
+    loaded = _with(
+        _rule("only-for-executives", "assisted", 50, "{all: [{fact: executives, op: eq, value: true}]}")
+    )
+    rulebook = without_rules(
+        loaded, lambda i: i.rule.decides == "enrollment" and i.id != "only-for-executives"
     )
     gaps = [str(f) for f in lint(rulebook) if "no rule decides" in f.message]
     assert gaps == [
-        "rules/zz-extra.yaml: at the placement stage no rule decides 'enrollment' when executives=false"
+        "rules/enrollment.yaml: at the placement stage no rule decides 'enrollment' when executives=false"
     ]
 
 

@@ -12,8 +12,8 @@ from advisor.oracle import OracleEvaluator
 from advisor.planner import add_months, make_plan
 from advisor.render import table_rows, to_table
 from advisor.rulebook import Rulebook
-from advisor.rulebook.loader import build_rulebook
-from tests.conftest import RULES
+from advisor.rulebook.loader import load_rulebook
+from tests.conftest import RULES, without_rules
 
 GUIDE_TABLE_EN = [
     ["Phase", "July 2027", "August 2027", "September 2027", "October 2027"],
@@ -137,12 +137,10 @@ def test_a_group_larger_than_a_month_is_spread_and_flagged() -> None:
 
 
 def test_a_rulebook_with_a_gap_still_plans_and_says_so() -> None:
-    """Without any enrollment rule, every placement falls back to self-service, with a warning."""
-    sources = {f"rules/{p.name}": p.read_bytes() for p in RULES.glob("*.yaml") if p.name != "enrollment.yaml"}
-    sources["rules/params.yaml"] = (
-        b"parameters:\n  unused_here:\n    value: 1\n    description: {en: x, sv: y}\n"
-    )
-    rulebook = build_rulebook(sources)
+    """Without any enrollment rule, every placement falls back to self-service, with a warning.
+    Loading refuses such a rulebook (no default rule); the planner's fallback is a second line."""
+    loaded = load_rulebook(RULES)
+    rulebook = without_rules(loaded, lambda i: i.rule.decides == "enrollment")
     plan = make_plan(
         parse_assessment(
             {
