@@ -125,12 +125,13 @@ def authenticate(
         raise refused
     with store.session() as db:
         user = store.user_by_name(db, name)
-        ok = check_password(user.password_hash if user else _DUMMY, password)
-        if user is None or not ok or user.disabled:
-            return None
+    ok = check_password(user.password_hash if user else _DUMMY, password)  # outside any transaction
+    if user is None or not ok or user.disabled:
+        return None
+    with store.session() as db:
         store.uncount_attempt(db, account_key, started)
         store.uncount_attempt(db, address_key, address_started)
-        return user
+    return user
 
 
 def _over(key: str, attempts: int, started: int, limit: int, window: int, at: int) -> Throttled | None:

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from advisor.settings import Settings
-from tests.live import LiveBrowser, LiveSite, Reply
+from tests.live import PASSWORD, LiveBrowser, LiveSite, Reply
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -60,3 +60,17 @@ def test_a_cookie_captured_before_logout_is_worthless_after_it(gunicorn: LiveSit
     print(f"replayed cookie after logout: {reply.status} {reply.headers.get('Location')}")
     assert reply.status == 302
     assert reply.headers["Location"].startswith("/login")
+
+
+def test_a_password_change_ends_the_other_sessions(gunicorn: LiveSite) -> None:
+    gunicorn.add_user("anna")
+    anna, laptop = LiveBrowser(gunicorn.base), LiveBrowser(gunicorn.base)
+    assert anna.login("anna").status == 302
+    assert laptop.login("anna").status == 302
+    new = "a much better passphrase"
+    changed = anna.post("/account/password", {"current": PASSWORD, "new": new, "repeat": new})
+    assert changed.status == 302
+    assert anna.get("/").status == 200
+    assert laptop.get("/").status == 302
+    assert LiveBrowser(gunicorn.base).login("anna").status == 401
+    assert LiveBrowser(gunicorn.base).login("anna", new).status == 302

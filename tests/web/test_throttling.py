@@ -4,7 +4,9 @@ only when a setting names them. The parallel attack over real sockets is in test
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
+from advisor.accounts import LoginLimits, Throttled, authenticate
 from advisor.settings import Settings
 from tests.web.conftest import PASSWORD, Browser, make_user
 from web import create_app, services
@@ -133,3 +136,22 @@ def test_a_known_user_logs_in_after_failures_by_others(app: Flask, site: Browser
     for n in range(3):
         site.login("nobody", f"guess {n}")
     assert site.login("anna", PASSWORD).status_code == 302
+
+
+def test_parallel_attempts_in_one_process_get_at_most_the_limit_checked(app: Flask) -> None:
+    """Like the threaded dev server: many threads, one engine; the count is still exact."""
+    make_user(app, "anna")
+    store = services(app).store
+    limits = LoginLimits(account=5, address=100, window=900)
+
+    def attempt(number: int) -> str:
+        try:
+            user = authenticate(store, "anna", f"guess {number}", "192.0.2.1", limits)
+        except Throttled:
+            return "throttled"
+        return "checked" if user is None else "in"
+
+    with ThreadPoolExecutor(16) as pool:
+        results = Counter(pool.map(attempt, range(40)))
+    assert results["checked"] <= limits.account
+    assert results["checked"] + results["throttled"] == 40
