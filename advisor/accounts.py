@@ -109,11 +109,12 @@ def authenticate(
     on many accounts, without one flooded account locking out everyone else at that address.
     """
     name = username.strip()
-    account_key, address_key = f"account:{name.lower()}", f"address:{client}"
+    account_key, address_key = f"account:{name.lower()[:100]}", f"address:{client[:100]}"
     at = int(clock())
     address_started = at
-    with store.session() as db:
+    with store.session() as db:  # its own transaction: it never waits, and holds nothing after
         store.forget_attempts_before(db, at - limits.window)
+    with store.session() as db:  # one account row, then one address row: always in that order
         attempts, started = store.count_attempt(db, account_key, at, limits.window)
         refused = _over(account_key, attempts, started, limits.account, limits.window, at)
         if refused is None:

@@ -289,9 +289,19 @@ class Store:
             .values(attempts=LoginCounter.attempts - 1)
         )
 
-    def forget_attempts_before(self, session: Session, before: int) -> None:
-        """Drop the counters whose window is over, so guessed names do not pile up."""
-        session.execute(delete(LoginCounter).where(LoginCounter.started < before))
+    def forget_attempts_before(self, session: Session, before: int, at_most: int = 500) -> None:
+        """Drop up to `at_most` counters whose window is over, so guessed names do not pile up.
+
+        Rows another login holds are skipped (PostgreSQL: FOR UPDATE SKIP LOCKED), so this never
+        waits for a lock; run it in a transaction of its own, before counting.
+        """
+        old = (
+            select(LoginCounter.key)
+            .where(LoginCounter.started < before)
+            .limit(at_most)
+            .with_for_update(skip_locked=True)
+        )
+        session.execute(delete(LoginCounter).where(LoginCounter.key.in_(old.scalar_subquery())))
 
 
 def touch(record: AssessmentRecord) -> None:

@@ -155,3 +155,38 @@ def test_parallel_attempts_in_one_process_get_at_most_the_limit_checked(app: Fla
         results = Counter(pool.map(attempt, range(40)))
     assert results["checked"] <= limits.account
     assert results["checked"] + results["throttled"] == 40
+
+
+def test_the_window_opens_at_the_first_failure_and_frees_when_it_ends(app: Flask) -> None:
+    make_user(app, "anna")
+    store = services(app).store
+    limits = LoginLimits(account=3, address=100, window=900)
+    now = [1_000_000.0]
+
+    def login(password: str) -> Any:
+        return authenticate(store, "anna", password, "192.0.2.1", limits, clock=lambda: now[0])
+
+    for _ in range(3):
+        assert login("guess") is None
+        now[0] += 10
+    with pytest.raises(Throttled) as refused:
+        login(PASSWORD)
+    assert refused.value.retry_after == 900 - 30
+    now[0] = 1_000_000 + 899
+    with pytest.raises(Throttled) as refused:
+        login(PASSWORD)
+    assert refused.value.retry_after == 1
+    now[0] = 1_000_000 + 900
+    assert login(PASSWORD) is not None
+
+
+def test_counters_of_ended_windows_are_dropped_a_bounded_batch_at_a_time(app: Flask) -> None:
+    store = services(app).store
+    with store.session() as db:
+        for n in range(600):
+            store.count_attempt(db, f"account:guessed{n}", 1_000, 900)
+    limits = LoginLimits(account=5, address=100, window=900)
+    assert authenticate(store, "nobody", "guess", "192.0.2.1", limits, clock=lambda: 5_000.0) is None
+    with store.engine.connect() as connection:
+        left = connection.execute(text("SELECT count(*) FROM login_counters")).scalar_one()
+    assert left == 600 - 500 + 2  # one batch dropped; this attempt's account and address counted
