@@ -205,3 +205,14 @@ def test_advisor_users_password_says_what_is_wrong(tmp_path: Path) -> None:
     short = _cli(tmp_path, "password", "lead", "--stdin", stdin="short\n")
     assert short.returncode == 1
     assert f"at least {MIN_PASSWORD} characters" in short.stderr
+
+
+def test_guessing_the_current_password_is_throttled_like_a_login(app: Flask, anna: Browser) -> None:
+    limit = services(app).settings.login_attempts
+    for n in range(limit):
+        response = anna.post("/account/password", {"current": f"guess {n}", "new": NEW, "repeat": NEW})
+        assert response.status_code == 422
+    response = anna.post("/account/password", {"current": PASSWORD, "new": NEW, "repeat": NEW})
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    assert check_password(_user(app, "anna").password_hash, PASSWORD)
