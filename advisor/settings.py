@@ -34,8 +34,11 @@ class Settings(BaseSettings):
         "http://127.0.0.1 as secure, so this works for local use too)",
     )
     max_request_bytes: int = 2_000_000
-    login_attempts: int = Field(
-        default=5, ge=1, description="failed logins allowed per account (user name) per window"
+    trusted_proxies: int = Field(
+        default=0,
+        ge=0,
+        description="how many reverse proxies in front of the site set X-Forwarded-For; 0 trusts "
+        "none (the client address is the connection's). Set it only behind your own proxies.",
     )
     login_address_attempts: int = Field(
         default=100,
@@ -43,15 +46,8 @@ class Settings(BaseSettings):
         description="failed logins allowed per client address per window, whatever the accounts; "
         "larger than login_attempts, as many people may share an address",
     )
-    login_window_seconds: int = Field(
-        default=900, ge=1, description="a window opens at the first failed login and lasts this long"
-    )
-    trusted_proxies: int = Field(
-        default=0,
-        ge=0,
-        description="how many reverse proxies in front of the site set X-Forwarded-For; 0 trusts "
-        "none (the client address is the connection's). Set it only behind your own proxies.",
-    )
+    login_attempts: int = Field(default=5, ge=1, description="failed logins allowed per account per window")
+    login_window_seconds: int = 900
     reload_interval_seconds: float = Field(
         default=1.0, description="how often each process looks for changed rule files"
     )
