@@ -1,17 +1,25 @@
-"""Accounts: password hashes (scrypt), roles, and throttled logins. No web framework here."""
+"""Accounts: password hashes (scrypt), roles, throttled logins, sessions that end on the server,
+and changing or resetting passwords. No web framework here."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
-from datetime import timedelta
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from advisor.errors import AdvisorError
-from advisor.store import ROLES, Store, User
+from advisor.store import ROLES, Store, User, audit
+
+log = logging.getLogger(__name__)
 
 _N, _R, _P = 2**14, 8, 1
 MIN_PASSWORD = 10
@@ -53,8 +61,7 @@ def create_user(store: Store, session: Session, username: str, password: str, ro
         raise AccountError("a user name is 1 to 64 letters, digits, dots, hyphens or underscores")
     if role not in ROLES:
         raise AccountError(f"the role must be one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password must be at least {MIN_PASSWORD} characters")
+    _check_new_password(password)
     if store.user_by_name(session, username) is not None:
         raise AccountError(f"the user '{username}' already exists")
     user = User(username=username, password_hash=hash_password(password), role=role, disabled=False)
@@ -68,34 +75,161 @@ _DUMMY = hash_password(secrets.token_urlsafe(16))
 
 
 class Throttled(AccountError):
-    """Too many failed logins; try again later."""
+    """Too many failed logins for the account or from the address; `retry_after` seconds to wait."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed logins; try again in {retry_after} seconds")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """Failed logins allowed per account and per client address in a window of `window` seconds."""
+
+    account: int
+    address: int
+    window: int
 
 
 def authenticate(
     store: Store,
-    session: Session,
     username: str,
     password: str,
     client: str,
-    attempts: int,
-    window: timedelta,
+    limits: LoginLimits,
+    clock: Callable[[], float] = time.time,
 ) -> User | None:
     """The user if the password is right; None otherwise. Raises Throttled after too many misses.
 
-    Failures count per user name and per client address, so guessing many passwords for one
-    account, or one password for many accounts, is slowed down alike.
+    Each attempt is counted, per account (user name) and per client address, before its password
+    is checked, each count one atomic statement committed at once: of N parallel attempts at most
+    the limit get a password check. A right password gives its attempt back, so only failures
+    (and attempts still being checked) use up the limits. The account limit is small and stops
+    guessing one account's password; the address limit is larger and stops trying one password
+    on many accounts, without one flooded account locking out everyone else at that address.
     """
-    keys = [f"user:{username.strip().lower()}", f"client:{client}"]
-    if any(store.recent_failures(session, key, window) >= attempts for key in keys):
-        raise Throttled("too many failed logins")
-    user = store.user_by_name(session, username.strip())
-    ok = check_password(user.password_hash if user else _DUMMY, password)
+    name = username.strip()
+    account_key, address_key = f"account:{name.lower()[:100]}", f"address:{client[:100]}"
+    at = int(clock())
+    address_started = at
+    with store.session() as db:  # its own transaction: it never waits, and holds nothing after
+        store.forget_attempts_before(db, at - limits.window)
+    with store.session() as db:  # one account row, then one address row: always in that order
+        attempts, started = store.count_attempt(db, account_key, at, limits.window)
+        refused = _over(account_key, attempts, started, limits.account, limits.window, at)
+        if refused is None:
+            address_attempts, address_started = store.count_attempt(db, address_key, at, limits.window)
+            refused = _over(address_key, address_attempts, address_started, limits.address, limits.window, at)
+            if refused is not None:
+                store.uncount_attempt(db, account_key, started)  # no password was checked for it
+    if refused is not None:
+        raise refused
+    with store.session() as db:
+        user = store.user_by_name(db, name)
+    ok = check_password(user.password_hash if user else _DUMMY, password)  # outside any transaction
     if user is None or not ok or user.disabled:
-        for key in keys:
-            store.record_failure(session, key)
         return None
-    store.clear_failures(session, keys[0])
+    with store.session() as db:
+        store.uncount_attempt(db, account_key, started)
+        store.uncount_attempt(db, address_key, address_started)
     return user
+
+
+def _over(key: str, attempts: int, started: int, limit: int, window: int, at: int) -> Throttled | None:
+    if attempts <= limit:
+        return None
+    retry_after = max(1, started + window - at)
+    if attempts == limit + 1:  # once per window, not once per refused attempt of a flood
+        log.warning(
+            "login throttled for %r: more than %d failed logins in %d s; refused for %d s",
+            key,
+            limit,
+            window,
+            retry_after,
+        )
+    return Throttled(retry_after)
+
+
+# -- sessions and passwords ------------------------------------------------------------------------
+
+
+PasswordProblem = Literal["wrong_current", "mismatch", "too_short"]
+
+
+class PasswordRejected(AccountError):
+    """A new password that cannot be set; `problem` says which rule it broke."""
+
+    def __init__(self, problem: PasswordProblem, message: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+def _check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise PasswordRejected("too_short", f"the password must be at least {MIN_PASSWORD} characters")
+
+
+def end_sessions(session: Session, user: User) -> int:
+    """End every session of `user` (each carries the generation it was opened in); the new one."""
+    generation: int = session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_generation=User.session_generation + 1)
+        .returning(User.session_generation),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    user.session_generation = generation
+    return generation
+
+
+def set_password(session: Session, user: User, password: str) -> int:
+    """Give `user` a new password and end all their sessions; the new session generation."""
+    _check_new_password(password)
+    user.password_hash = hash_password(password)
+    session.flush()
+    return end_sessions(session, user)
+
+
+def change_password(
+    store: Store,
+    user_id: int,
+    current: str,
+    new: str,
+    repeat: str,
+    client: str,
+    limits: LoginLimits,
+) -> int:
+    """A user changes their own password: the current one must be right (throttled like a login),
+    the new one given twice. Every session of theirs ends; returns the generation for the one
+    that made the change, so that it can go on."""
+    if new != repeat:
+        raise PasswordRejected("mismatch", "the new passwords are not the same")
+    _check_new_password(new)
+    with store.session() as db:
+        user = db.get(User, user_id)
+        if user is None:
+            raise AccountError("there is no such user")
+        username = user.username
+    if authenticate(store, username, current, client, limits) is None:
+        raise PasswordRejected("wrong_current", "the current password is wrong")
+    with store.session() as db:
+        user = db.get(User, user_id)
+        if user is None:
+            raise AccountError("there is no such user")
+        return set_password(db, user, new)
+
+
+def reset_password(session: Session, actor: User | None, user: User) -> str:
+    """An admin (or the command line: actor None) gives `user` a new generated password, ends
+    their sessions and records it in the audit log; the password is returned to show once."""
+    password = generate_password()
+    set_password(session, user, password)
+    audit(session, actor, "user.password_reset", user.username, "a new password was set; every session ended")
+    return password
+
+
+def all_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
 
 
 def ensure_first_admin(store: Store) -> str | None:

@@ -62,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
     disable.add_argument("username")
     enable = user_commands.add_parser("enable", help="enable a disabled account")
     enable.add_argument("username")
+    password = user_commands.add_parser(
+        "password",
+        help="set a new password (generated and printed once) and end every session of the account",
+    )
+    password.add_argument("username")
+    password.add_argument(
+        "--stdin", action="store_true", help="read the new password from standard input (one line)"
+    )
     token = user_commands.add_parser("token", help="make an API token for an account (shown once)")
     token.add_argument("username")
     token.add_argument("--name", default="command line", help="what the token is for")
@@ -111,10 +119,10 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _users(args: argparse.Namespace) -> int:
-    from advisor.accounts import AccountError, create_user, generate_password
+    from advisor.accounts import AccountError, create_user, generate_password, set_password
     from advisor.migrate import upgrade
     from advisor.settings import Settings
-    from advisor.store import Store, User, create_token
+    from advisor.store import Store, User, audit, create_token
 
     url = Settings().resolved_database_url
     upgrade(url)
@@ -128,6 +136,17 @@ def _users(args: argparse.Namespace) -> int:
             for user in session.query(User).order_by(User.username):
                 state = "disabled" if user.disabled else "active"
                 print(f"{user.username:24} {user.role:11} {state}")
+        elif args.users_command == "password":
+            account = store.user_by_name(session, args.username)
+            if account is None:
+                raise AccountError(f"there is no user '{args.username}'")
+            new_password = sys.stdin.readline().rstrip("\r\n") if args.stdin else generate_password()
+            set_password(session, account, new_password)
+            audit(session, None, "user.password_reset", account.username, "from the command line")
+            if args.stdin:
+                print(f"{args.username}: password changed; every session of the account ended")
+            else:
+                print(f"new password for {args.username}: {new_password}")
         elif args.users_command == "token":
             owner = store.user_by_name(session, args.username)
             if owner is None:

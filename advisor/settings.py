@@ -36,7 +36,19 @@ class Settings(BaseSettings):
         "http://127.0.0.1 as secure, so this works for local use too)",
     )
     max_request_bytes: int = 2_000_000
-    login_attempts: int = Field(default=5, description="failed logins allowed per window")
+    trusted_proxies: int = Field(
+        default=0,
+        ge=0,
+        description="how many reverse proxies in front of the site set X-Forwarded-For; 0 trusts "
+        "none (the client address is the connection's). Set it only behind your own proxies.",
+    )
+    login_address_attempts: int = Field(
+        default=100,
+        ge=1,
+        description="failed logins allowed per client address per window, whatever the accounts; "
+        "larger than login_attempts, as many people may share an address",
+    )
+    login_attempts: int = Field(default=5, ge=1, description="failed logins allowed per account per window")
     login_window_seconds: int = 900
     max_rollout_months: int = Field(
         default=MAX_ROLLOUT_MONTHS,

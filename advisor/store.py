@@ -7,11 +7,12 @@ import hashlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -19,11 +20,15 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    case,
     create_engine,
+    delete,
     event,
     func,
     select,
+    update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, defer, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -59,6 +64,9 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str | None] = mapped_column(String(2), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    # Kept in each session cookie at login; a logout or a password change bumps it, which ends
+    # every session of the user at once (a captured cookie included).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AssessmentRecord(Base):
@@ -157,12 +165,18 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
 
-class LoginAttempt(Base):
-    __tablename__ = "login_attempts"
+class LoginCounter(Base):
+    """Login attempts for one key (an account or an address) in a window that opens with the first.
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, index=True)
+    One row per key, counted by a single upsert, so parallel attempts can never all see a count
+    under the limit.
+    """
+
+    __tablename__ = "login_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started: Mapped[int] = mapped_column(BigInteger, index=True)  # the window's start, Unix seconds
+    attempts: Mapped[int] = mapped_column(Integer)
 
 
 # Lists and counts never load the answers or the plans they do not show: a saved plan may be large.
@@ -251,22 +265,51 @@ class Store:
         return copy_
 
     # -- login throttling ---------------------------------------------------------------------
-    def recent_failures(self, session: Session, key: str, window: timedelta) -> int:
-        since = now() - window
-        return (
-            session.scalar(
-                select(func.count())
-                .select_from(LoginAttempt)
-                .where(LoginAttempt.key == key, LoginAttempt.at >= since)
+    def count_attempt(self, session: Session, key: str, at: int, window: int) -> tuple[int, int]:
+        """Count one attempt for `key` at `at` (Unix seconds) in one statement; return the attempts in
+        its window so far, this one included, and when that window started.
+
+        A window older than `window` seconds starts again at this attempt. The statement is atomic
+        on SQLite (3.35+) and PostgreSQL alike: `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`.
+        """
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        expired = LoginCounter.started <= at - window
+        statement = (
+            dialect.insert(LoginCounter)
+            .values(key=key, started=at, attempts=1)
+            .on_conflict_do_update(
+                index_elements=[LoginCounter.key],
+                set_={
+                    "attempts": case((expired, 1), else_=LoginCounter.attempts + 1),
+                    "started": case((expired, at), else_=LoginCounter.started),
+                },
             )
-            or 0
+            .returning(LoginCounter.attempts, LoginCounter.started)
+        )
+        attempts, started = session.execute(statement).one()
+        return int(attempts), int(started)
+
+    def uncount_attempt(self, session: Session, key: str, started: int) -> None:
+        """Give back one attempt counted in the window that started at `started` (a right password)."""
+        session.execute(
+            update(LoginCounter)
+            .where(LoginCounter.key == key, LoginCounter.started == started, LoginCounter.attempts > 0)
+            .values(attempts=LoginCounter.attempts - 1)
         )
 
-    def record_failure(self, session: Session, key: str) -> None:
-        session.add(LoginAttempt(key=key))
+    def forget_attempts_before(self, session: Session, before: int, at_most: int = 500) -> None:
+        """Drop up to `at_most` counters whose window is over, so guessed names do not pile up.
 
-    def clear_failures(self, session: Session, key: str) -> None:
-        session.query(LoginAttempt).filter(LoginAttempt.key == key).delete()
+        Rows another login holds are skipped (PostgreSQL: FOR UPDATE SKIP LOCKED), so this never
+        waits for a lock; run it in a transaction of its own, before counting.
+        """
+        old = (
+            select(LoginCounter.key)
+            .where(LoginCounter.started < before)
+            .limit(at_most)
+            .with_for_update(skip_locked=True)
+        )
+        session.execute(delete(LoginCounter).where(LoginCounter.key.in_(old.scalar_subquery())))
 
 
 def touch(record: AssessmentRecord) -> None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -45,20 +47,74 @@ class Reply:
         return json.loads(self.body)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the 3xx itself is the answer (HTTPError below), with its Set-Cookie
+
+
+_direct = urllib.request.build_opener(_NoRedirects)
+
+
 def call(
     url: str,
     method: str = "GET",
     body: bytes | None = None,
     headers: Mapping[str, str] | None = None,
     timeout: float = 30,
+    *,
+    follow_redirects: bool = True,
 ) -> Reply:
-    """One HTTP request; error statuses are answers too, not exceptions."""
+    """One HTTP request; error statuses are answers too, not exceptions.
+
+    With follow_redirects=False a redirect is returned as it came (status, Location, Set-Cookie).
+    """
     request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
+    opener = urllib.request.urlopen if follow_redirects else _direct.open
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with opener(request, timeout=timeout) as response:
             return Reply(response.status, dict(response.headers.items()), response.read())
     except urllib.error.HTTPError as error:
         return Reply(error.code, dict(error.headers.items()), error.read())
+
+
+class LiveBrowser:
+    """One visitor of a live site, with its own session cookie: sends forms with their CSRF token
+    like a person would, and never follows redirects (tests look at them). Safe to share between
+    threads once it holds a cookie, as long as only one of them logs in or out."""
+
+    def __init__(self, base: str, cookie: str | None = None, headers: Mapping[str, str] | None = None):
+        self.base = base
+        self.cookie = cookie  # "session=...", as sent back in the Cookie header
+        self.headers = dict(headers or {})
+
+    def _send(self, path: str, method: str, body: bytes | None, headers: Mapping[str, str]) -> Reply:
+        sent = {**self.headers, **headers}
+        if self.cookie:
+            sent["Cookie"] = self.cookie
+        reply = call(self.base + path, method, body, sent, follow_redirects=False)
+        set_cookie = reply.headers.get("Set-Cookie")
+        if set_cookie:
+            self.cookie = set_cookie.split(";", 1)[0]
+        return reply
+
+    def get(self, path: str) -> Reply:
+        return self._send(path, "GET", None, {})
+
+    def token(self, path: str = "/login") -> str:
+        page = self.get(path).body.decode()
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert match, page[:500]
+        return match.group(1)
+
+    def post(self, path: str, data: Mapping[str, str], token: str | None = None) -> Reply:
+        """A form; its CSRF token (bound to this visitor's session) is fetched first unless given."""
+        if token is None:
+            token = self.token()
+        body = urllib.parse.urlencode({**data, "csrf_token": token}).encode()
+        return self._send(path, "POST", body, {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def login(self, username: str, password: str = PASSWORD) -> Reply:
+        return self.post("/login", {"username": username, "password": password})
 
 
 @dataclass

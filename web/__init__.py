@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, abort, request
 from flask_wtf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from advisor.engine import Engine
 from advisor.explain import fact_label, show_value
@@ -56,6 +57,9 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     )
     if test_config:
         app.config.update(test_config)
+    if settings.trusted_proxies:  # only then is X-Forwarded-For the client's address (login throttling)
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     url = settings.resolved_database_url
     upgrade(url)

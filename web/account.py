@@ -1,4 +1,5 @@
-"""The account page: personal API tokens, shown once when made, revocable."""
+"""The account pages: personal API tokens (shown once when made, revocable), changing one's own
+password; and for admins, the users with a password reset."""
 
 from __future__ import annotations
 
@@ -6,11 +7,22 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from advisor.store import ApiToken, create_token, tokens_of
-from web.auth import login_required
+from advisor.accounts import (
+    MIN_PASSWORD,
+    PasswordRejected,
+    Throttled,
+    all_users,
+    change_password,
+    reset_password,
+)
+from advisor.store import ApiToken, User, create_token, tokens_of
+from web.auth import client_address, keep_session, login_limits, login_required, role_required, throttled_page
 from web.common import svc
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+users = Blueprint("users", __name__, url_prefix="/admin/users")
+
+MAX_ID = 2**31 - 1  # ids are 32-bit on every database we support
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
@@ -36,5 +48,70 @@ def revoke(token_id: int) -> ResponseReturnValue:
     return redirect(url_for(".tokens"))
 
 
+def _password_problem(error: PasswordRejected) -> str:
+    messages: dict[str, str] = {
+        "wrong_current": _("The current password is wrong."),
+        "mismatch": _("The new passwords are not the same."),
+        "too_short": _("The new password must be at least %(n)s characters.", n=MIN_PASSWORD),
+    }
+    return messages[error.problem]
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password() -> ResponseReturnValue:
+    """Change one's own password: every other session of the user ends, this one goes on."""
+    if request.method == "GET":
+        return render_template("account/password.html", error=None, minimum=MIN_PASSWORD)
+    services = svc()
+    try:
+        generation = change_password(
+            services.store,
+            g.user.id,
+            request.form.get("current", "")[:256],
+            request.form.get("new", "")[:256],
+            request.form.get("repeat", "")[:256],
+            client_address(),
+            login_limits(services.settings),
+        )
+    except Throttled as throttled:
+        return throttled_page(throttled, "account/password.html", minimum=MIN_PASSWORD)
+    except PasswordRejected as rejected:
+        page = render_template(
+            "account/password.html", error=_password_problem(rejected), minimum=MIN_PASSWORD
+        )
+        return page, 422
+    keep_session(generation)
+    flash(_("Your password was changed. Every other session of yours has ended."))
+    return redirect(url_for(".password"))
+
+
+@users.get("")
+@role_required("admin")
+def index() -> ResponseReturnValue:
+    with svc().store.session() as db:
+        everyone = all_users(db)
+    return render_template("account/users.html", users=everyone, new_password=None, changed=None)
+
+
+@users.post("/<int:user_id>/password")
+@role_required("admin")
+def reset(user_id: int) -> ResponseReturnValue:
+    """A new generated password for another user, shown once; their sessions end; audited."""
+    if user_id > MAX_ID:
+        abort(404)
+    with svc().store.session() as db:
+        user = db.get(User, user_id)
+        if user is None:
+            abort(404)
+        if user.id == g.user.id:  # one's own: through the form that asks for the current one
+            return redirect(url_for("account.password"))
+        new_password = reset_password(db, g.user, user)
+        changed = user.username
+        everyone = all_users(db)
+    return render_template("account/users.html", users=everyone, new_password=new_password, changed=changed)
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.register_blueprint(users)

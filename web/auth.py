@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import (
@@ -14,6 +14,7 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -23,7 +24,8 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from advisor.accounts import Throttled, authenticate
+from advisor.accounts import LoginLimits, Throttled, authenticate, end_sessions
+from advisor.settings import Settings
 from advisor.store import User
 from web.i18n import safe_next
 
@@ -55,6 +57,47 @@ def role_required(*roles: str) -> Callable[[F], F]:
     return decorate
 
 
+def login_limits(settings: Settings) -> LoginLimits:
+    return LoginLimits(
+        settings.login_attempts, settings.login_address_attempts, settings.login_window_seconds
+    )
+
+
+def client_address() -> str:
+    """The client's address: the connection's, or X-Forwarded-For's when the setting
+    trusted_proxies names the proxies in front (werkzeug's ProxyFix, set up in create_app)."""
+    return request.remote_addr or "?"
+
+
+def throttled_page(error: Throttled, template: str, **context: Any) -> ResponseReturnValue:
+    """429 with Retry-After: the client is told when to come back; no worker sleeps meanwhile."""
+    minutes = max(1, math.ceil(error.retry_after / 60))
+    message = _(
+        "Too many failed logins for this account or from this address. Try again in %(minutes)s minutes.",
+        minutes=minutes,
+    )
+    response = make_response(render_template(template, error=message, **context), 429)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _start_session(user: User) -> None:
+    language = session.get("language")
+    session.clear()  # a new session on login: no fixation
+    session.permanent = True
+    session["user_id"] = user.id
+    session["generation"] = user.session_generation
+    if language:
+        session["language"] = language
+
+
+def _end_session() -> None:
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+
+
 @bp.before_app_request
 def load_user() -> None:
     from web import services
@@ -65,10 +108,17 @@ def load_user() -> None:
         return
     with services(current_app).store.session() as db:
         user = db.get(User, user_id)
-    if user is None or user.disabled:
-        session.pop("user_id", None)
+    if user is None or user.disabled or session.get("generation") != user.session_generation:
+        _end_session()
+        if user is not None and not user.disabled:
+            flash(_("Your session has ended: you logged out or your password was changed. Log in again."))
         return
     g.user = user
+
+
+def keep_session(generation: int) -> None:
+    """After the user's own password change: this session goes on in the new generation."""
+    session["generation"] = generation
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -81,45 +131,28 @@ def login() -> ResponseReturnValue:
         username = request.form.get("username", "")[:64]
         password = request.form.get("password", "")[:256]
         try:
-            with svc.store.session() as db:
-                user = authenticate(
-                    svc.store,
-                    db,
-                    username,
-                    password,
-                    request.remote_addr or "?",
-                    svc.settings.login_attempts,
-                    timedelta(seconds=svc.settings.login_window_seconds),
-                )
-        except Throttled:
-            minutes = svc.settings.login_window_seconds // 60
-            return render_template(
-                "login.html",
-                error=_(
-                    "Too many failed attempts. Wait %(minutes)s minutes and try again.",
-                    minutes=minutes,
-                ),
-            ), 429
+            user = authenticate(svc.store, username, password, client_address(), login_limits(svc.settings))
+        except Throttled as throttled:
+            return throttled_page(throttled, "login.html")
         if user is None:
             error = _("The user name or the password is wrong.")
         else:
-            language = session.get("language")
-            session.clear()  # a new session on login: no fixation
-            session.permanent = True
-            session["user_id"] = user.id
-            if language:
-                session["language"] = language
+            _start_session(user)
             return redirect(safe_next(request.args.get("next"), url_for("assessments.index")))
     return render_template("login.html", error=error), 401 if error else 200
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    language = session.get("language")
-    session.clear()
-    if language:
-        session["language"] = language
-    flash(_("You are logged out."))
+    from web import services
+
+    if g.user is not None:
+        with services(current_app).store.session() as db:
+            user = db.get(User, g.user.id)
+            if user is not None:
+                end_sessions(db, user)
+    _end_session()
+    flash(_("You are logged out on every device."))
     return redirect(url_for("auth.login"))
 
 

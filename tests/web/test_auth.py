@@ -39,7 +39,7 @@ def test_logins_are_throttled_after_repeated_failures(app: Flask, site: Browser)
         assert site.login("anna", "guess").status_code == 401
     response = site.login("anna", PASSWORD)  # even the right password waits now
     assert response.status_code == 429
-    assert "Too many failed attempts" in response.get_data(as_text=True)
+    assert "Too many failed logins" in response.get_data(as_text=True)
 
 
 def test_a_disabled_account_cannot_log_in(app: Flask, site: Browser) -> None:
