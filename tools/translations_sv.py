@@ -8,6 +8,7 @@ SV = {
     "Choose a file to import.": "Välj en fil att importera.",
     "Imported %(name)s.": "%(name)s importerades.",
     "A title cannot be empty.": "En titel kan inte vara tom.",
+    "A title cannot contain control characters (%(code)s).": "En titel får inte innehålla styrtecken (%(code)s).",
     "Copy of %(title)s": "Kopia av %(title)s",
     "Deleted %(title)s.": "%(title)s togs bort.",
     "Too many failed attempts. Wait %(minutes)s minutes and try again.": "För många misslyckade försök. Vänta %(minutes)s minuter och försök igen.",
