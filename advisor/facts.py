@@ -90,7 +90,7 @@ class _Frozen(BaseModel):
 
 class Organisation(_Frozen):
     # The patterns put in the JSON Schema what the validators say in plain words.
-    name: FreeText
+    name: Annotated[FreeText, Field(examples=["Contoso"])]
     rollout_start: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2027-07"])]
     language: Language = "en"
     support_capacity: count(1, 100_000_000) | None = None  # type: ignore[valid-type]
@@ -106,7 +106,7 @@ class Organisation(_Frozen):
 
 class Group(_Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,64}$")]
-    name: FreeText
+    name: Annotated[FreeText, Field(examples=["Sales"])]
     department: FreeText | None = None
     users: count(1, 10_000_000)  # type: ignore[valid-type]
     devices: count(0, 100_000_000) | None = None  # type: ignore[valid-type]
