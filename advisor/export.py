@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from advisor.escape import Cell, spreadsheet_rows
 from advisor.guide import section_title
 from advisor.plan import Plan
 from advisor.render import table_rows, to_csv, to_json, to_markdown, word
@@ -24,6 +26,16 @@ _SHEETS: dict[str, dict[Language, str]] = {
 }
 
 
+def _append(sheet: Any, rows: Iterable[Iterable[Cell]]) -> None:
+    """Rows written as values, never as formulas: every cell made inert (spreadsheet_rows) and
+    every text cell typed as a string, so that openpyxl never reads one as a formula."""
+    for row in spreadsheet_rows(rows):
+        sheet.append(row)
+        for cell in sheet[sheet.max_row] if row else ():
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+
+
 def to_xlsx(plan: Plan) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -35,16 +47,12 @@ def to_xlsx(plan: Plan) -> bytes:
     assert sheet is not None  # noqa: S101 - a new workbook has one sheet
     sheet.title = _SHEETS["plan"][language]
     header, rows = table_rows(plan)
-    sheet.append([word("plan_for", language, name=plan.organisation)])
+    _append(sheet, [[word("plan_for", language, name=plan.organisation)], [], [*header]])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([])
-    sheet.append(header)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    sheet.append([])
-    sheet.append([word("rulebook", language, version=plan.rulebook.version, rules=plan.rulebook.rules)])
+    made_with = word("rulebook", language, version=plan.rulebook.version, rules=plan.rulebook.rules)
+    _append(sheet, [*rows, [], [made_with]])
     sheet.column_dimensions["A"].width = 46
     for index in range(2, len(header) + 1):
         sheet.column_dimensions[get_column_letter(index)].width = 34
@@ -54,14 +62,15 @@ def to_xlsx(plan: Plan) -> bytes:
     sheet.freeze_panes = "B4"
 
     rationale = book.create_sheet(_SHEETS["rationale"][language])
-    rationale.append(_SHEETS["columns"][language].split("|"))
+    _append(rationale, [list(_SHEETS["columns"][language].split("|"))])
     for cell in rationale[1]:
         cell.font = Font(bold=True)
     titles = {(p.kind, p.number, p.month): p.title for p in plan.phases}
+    lines: list[list[Cell]] = []
     for group in plan.groups:
         for placement in group.placements:
             for reason in group.reasons:
-                rationale.append(
+                lines.append(
                     [
                         group.name,
                         titles[(placement.phase, placement.number, placement.month)],
@@ -73,6 +82,7 @@ def to_xlsx(plan: Plan) -> bytes:
                         reason.source,
                     ]
                 )
+    _append(rationale, lines)
     for letter, width in zip("ABCDEFGH", (24, 30, 10, 10, 16, 34, 90, 60), strict=True):
         rationale.column_dimensions[letter].width = width
     out = io.BytesIO()
@@ -152,7 +162,7 @@ def to_pdf(plan: Plan) -> bytes:
 @dataclass(frozen=True)
 class Format:
     render: Callable[[Plan], str | bytes]
-    media_type: str
+    media_type: str  # the whole Content-Type, parameters included: send it as it is
     extension: str
 
 

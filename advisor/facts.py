@@ -44,13 +44,43 @@ def count(minimum: int, maximum: int) -> Any:
 
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-# A name needs one character that is whitespace neither to Python nor to JSON Schema (ECMA-262):
-# the two disagree on some (U+0085, U+001C-U+001F), so the class lists both sets explicitly and
-# the schema and the validator use the same pattern.
-NON_BLANK = (
-    r"[^\t\n\u000b\f\r \u001c-\u001f\u0085\u00a0\u1680\u2000-\u200a"
-    r"\u2028\u2029\u202f\u205f\u3000\ufeff]"
-)
+# Free text (names, departments, locations, titles) holds no control character (C0, DEL, C1:
+# they break XLSX files and terminals) and one character that is whitespace neither to Python nor
+# to JSON Schema (ECMA-262): the two disagree on some (U+0085, U+001C-U+001F), so the classes list
+# both sets explicitly and avoid `.` and `\s`. Python's `$` also matches before a final newline,
+# hence `(?!\n)`. Pydantic's regex engine has no look-ahead, so the validator below applies the
+# pattern with Python's `re`, as schema readers do: one pattern for the schema and the validator.
+_CONTROL = r"\u0000-\u001f\u007f-\u009f"
+_SPACE = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+TEXT = rf"^[^{_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_CONTROL}]*$(?!\n)"
+_TEXT = re.compile(TEXT)
+_CONTROL_CHARACTER = re.compile(f"[{_CONTROL}]")
+
+
+def control_character(value: str) -> str | None:
+    """The first control character of `value` as `U+001B`, or None if it has none."""
+    found = _CONTROL_CHARACTER.search(value)
+    return None if found is None else f"U+{ord(found.group()):04X}"
+
+
+def _free_text(value: Any) -> Any:
+    """Refuses text that does not fit TEXT, saying why: which control character, or blank."""
+    if isinstance(value, str) and value and not _TEXT.search(value):
+        code = control_character(value)
+        if code:
+            raise PydanticCustomError(
+                "control", "must not contain control characters ({code})", {"code": code}
+            )
+        raise PydanticCustomError("blank", "must not be blank")
+    return value
+
+
+# The Field comes before the validator (see `count`); the validator runs first.
+FreeText = Annotated[
+    str,
+    Field(min_length=1, max_length=200, json_schema_extra={"pattern": TEXT}),
+    BeforeValidator(_free_text),
+]
 MAX_GROUPS = 1000
 
 
@@ -59,19 +89,12 @@ class _Frozen(BaseModel):
 
 
 class Organisation(_Frozen):
-    # The patterns put in the JSON Schema what the validators below say in plain words.
-    name: Annotated[str, Field(min_length=1, max_length=200, pattern=NON_BLANK)]
+    # The patterns put in the JSON Schema what the validators say in plain words.
+    name: Annotated[FreeText, Field(examples=["Contoso"])]
     rollout_start: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2027-07"])]
     language: Language = "en"
     support_capacity: count(1, 100_000_000) | None = None  # type: ignore[valid-type]
     split_by: Literal["auto", "department", "geography", "platform"] = "auto"
-
-    @field_validator("name")
-    @classmethod
-    def _name_not_blank(cls, value: str) -> str:
-        if not re.search(NON_BLANK, value):
-            raise PydanticCustomError("blank", "must not be blank")
-        return value
 
     @field_validator("rollout_start", mode="before")
     @classmethod
@@ -83,14 +106,14 @@ class Organisation(_Frozen):
 
 class Group(_Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,64}$")]
-    name: Annotated[str, Field(min_length=1, max_length=200, pattern=NON_BLANK)]
-    department: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    name: Annotated[FreeText, Field(examples=["Sales"])]
+    department: FreeText | None = None
     users: count(1, 10_000_000)  # type: ignore[valid-type]
     devices: count(0, 100_000_000) | None = None  # type: ignore[valid-type]
     platforms: Annotated[list[Platform], Field(min_length=1, json_schema_extra={"uniqueItems": True})]
     ownership: Literal["corporate", "personal", "mixed"] = "corporate"
     locations: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=200)]],
+        list[FreeText],
         Field(max_length=200, json_schema_extra={"uniqueItems": True}),
     ] = []
     it_department: StrictBool = False

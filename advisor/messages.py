@@ -42,6 +42,10 @@ _TEXTS: dict[str, dict[Language, str]] = {
         "sv": "måste vara en månad skriven ÅÅÅÅ-MM, till exempel 2027-07",
     },
     "blank": {"en": "must not be blank", "sv": "får inte vara tom"},
+    "control": {
+        "en": "must not contain control characters ({code})",
+        "sv": "får inte innehålla styrtecken ({code})",
+    },
     "repeated": {"en": "lists {values} more than once", "sv": "anger {values} mer än en gång"},
     "duplicate_id": {
         "en": "'{id}' is already used by groups[{first}]",
@@ -68,7 +72,7 @@ _TEXTS: dict[str, dict[Language, str]] = {
 }
 
 # Error types raised by our own validators (PydanticCustomError); their texts are above.
-_CUSTOM = frozenset({"month_form", "blank", "repeated", "duplicate_id"})
+_CUSTOM = frozenset({"month_form", "blank", "control", "repeated", "duplicate_id"})
 
 _EMBEDDED_PATH = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.S)
 

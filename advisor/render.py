@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from advisor.escape import markdown_text, spreadsheet_rows
 from advisor.plan import Plan
 from advisor.planner import add_months
 from advisor.vocabulary import APPROACHES, Language, month_name, term
@@ -86,8 +87,7 @@ def _who(plan: Plan, group: str | None) -> str:
     return "" if group is None else f"{plan.group(group).name}: "
 
 
-def _md(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+_md = markdown_text  # names, reasons, titles and warnings: shown as written, never as HTML or links
 
 
 def to_markdown(plan: Plan) -> str:
@@ -99,7 +99,7 @@ def to_markdown(plan: Plan) -> str:
         word("split", language, value=term(plan.split_by.value, language)) + ".",
         "",
     ]
-    out += [f"> {_md(r.text)} ([{r.rule}]({r.source}))" for r in plan.split_by.reasons]
+    out += [f"> {_md(r.text)} ([{_md(r.rule)}]({r.source}))" for r in plan.split_by.reasons]
     out += ["", "| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
     if plan.warnings:
@@ -119,7 +119,7 @@ def to_markdown(plan: Plan) -> str:
                 f"{term('users', language, count=p.users)}, {term(p.enrollment, language)}"
             )
         out += ["", f"**{word('why', language)}**", ""]
-        out += [f"- {_md(r.text)} ([{r.rule}]({r.source}))" for r in group.reasons]
+        out += [f"- {_md(r.text)} ([{_md(r.rule)}]({r.source}))" for r in group.reasons]
         for alternative in group.alternatives:
             if alternative.why_not:
                 out += [
@@ -127,11 +127,11 @@ def to_markdown(plan: Plan) -> str:
                     f"**{word('not', language, approach=term(alternative.enrollment, language))}**",
                     "",
                 ]
-                out += [f"- {_md(r.text)} ([{r.rule}]({r.source}))" for r in alternative.why_not]
+                out += [f"- {_md(r.text)} ([{_md(r.rule)}]({r.source}))" for r in alternative.why_not]
     out += [
         "",
         "---",
-        word("rulebook", language, version=plan.rulebook.version, rules=plan.rulebook.rules),
+        _md(word("rulebook", language, version=plan.rulebook.version, rules=plan.rulebook.rules)),
     ]
     return "\n".join(out) + "\n"
 
@@ -140,29 +140,25 @@ def to_csv(plan: Plan) -> str:
     """One row per placement; written with a BOM by the caller so that Excel reads UTF-8."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(word("csv", plan.language).split(","))
     titles = {(ph.kind, ph.number, ph.month): ph.title for ph in plan.phases}
+    rows: list[list[str | int]] = [list(word("csv", plan.language).split(","))]
     for phase in plan.phases:
         for entry in phase.entries:
             group = plan.group(entry.group)
-            writer.writerow(
+            rows.append(
                 [
                     titles[(phase.kind, phase.number, phase.month)],
                     phase.number or "",
                     phase.month,
                     group.id,
-                    _cell(group.name),
+                    group.name,
                     entry.users,
                     term(entry.enrollment, plan.language),
                     " ".join(r.rule for r in group.reasons),
                 ]
             )
+    writer.writerows(spreadsheet_rows(rows))  # no cell is ever a formula (CSV injection)
     return buffer.getvalue()
-
-
-def _cell(text: str) -> str:
-    # A cell starting with = + - @ is run as a formula by spreadsheets (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def to_json(plan: Plan) -> str:

@@ -8,6 +8,7 @@ SV = {
     "Choose a file to import.": "Välj en fil att importera.",
     "Imported %(name)s.": "%(name)s importerades.",
     "A title cannot be empty.": "En titel kan inte vara tom.",
+    "A title cannot contain control characters (%(code)s).": "En titel får inte innehålla styrtecken (%(code)s).",
     "Copy of %(title)s": "Kopia av %(title)s",
     "Deleted %(title)s.": "%(title)s togs bort.",
     "Too many failed logins for this account or from this address. Try again in %(minutes)s minutes.": "För många misslyckade inloggningar för det här kontot eller från den här adressen. Försök igen om %(minutes)s minuter.",

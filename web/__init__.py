@@ -90,6 +90,9 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         show_value=show_value,
     )
     csrf.init_app(app)
+    from web.security import init_app as add_security_headers
+
+    add_security_headers(app)  # on every response: pages, API, errors, downloads, static files
     from web import account, admin, api, assessments, auth, docs, health, i18n, plan, questionnaire, review
 
     for module in (i18n, auth, health, assessments, questionnaire, plan, review, admin, api, docs, account):

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from advisor.errors import RolloutTooLong
 from advisor.export import FORMATS
-from advisor.facts import KNOWN_FIELDS, Assessment, count
+from advisor.facts import KNOWN_FIELDS, Assessment, FreeText, count
 from advisor.messages import describe_validation_error
 from advisor.plan import Plan
 from advisor.planner import make_plan
@@ -63,13 +63,13 @@ class AssessmentResource(AssessmentSummary):
 
 
 class AssessmentCreate(_Model):
-    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    title: FreeText | None = None
     answers: Assessment
 
 
 class AssessmentUpdate(_Model):
     revision: count(1, 2**31 - 1)  # type: ignore[valid-type]
-    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    title: FreeText | None = None
     answers: Assessment
 
 

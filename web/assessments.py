@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from advisor.errors import InputError
-from advisor.facts import load_document, parse_assessment
+from advisor.facts import control_character, load_document, parse_assessment
 from advisor.questionnaire import empty_draft
 from advisor.store import AssessmentRecord, User, touch
 from web.auth import login_required
@@ -35,6 +35,9 @@ def index() -> ResponseReturnValue:
 @login_required
 def create() -> ResponseReturnValue:
     title = request.form.get("title", "").strip()[:200] or _("New assessment")
+    if code := control_character(title):
+        flash(_("A title cannot contain control characters (%(code)s).", code=code), "error")
+        return redirect(url_for("assessments.index"))
     draft = empty_draft(title)
     draft["organisation"]["language"] = language()  # the plan speaks the language it was started in
     with svc().store.session() as db:
@@ -84,6 +87,8 @@ def rename(assessment_id: int) -> ResponseReturnValue:
     title = request.form.get("title", "").strip()[:200]
     if not title:
         flash(_("A title cannot be empty."), "error")
+    elif code := control_character(title):
+        flash(_("A title cannot contain control characters (%(code)s).", code=code), "error")
     else:
         with svc().store.session() as db:
             record = db.get(AssessmentRecord, assessment_id)

@@ -32,6 +32,6 @@ def plan_file(plan: Plan, kind: str, assessment_id: int) -> Response:
     spec = FORMATS[kind]
     return Response(
         export(plan, kind),
-        mimetype=spec.media_type,
+        content_type=spec.media_type,  # as it is: `mimetype=` would add a second charset
         headers={"Content-Disposition": f"attachment; filename=plan-{assessment_id}.{spec.extension}"},
     )

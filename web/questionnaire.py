@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from advisor.diff import answer_changes
+from advisor.facts import control_character
 from advisor.questionnaire import GROUP, ORGANISATION, POINTS, from_form, problems, slug
 from advisor.store import AssessmentRecord
 from web.auth import login_required
@@ -38,7 +39,8 @@ def _save(record: AssessmentRecord, answers: dict[str, Any] | None = None, step:
             return
         if answers is not None:
             name = answers.get("organisation", {}).get("name")
-            if isinstance(name, str) and name.strip() and stored.title == _("New assessment"):
+            usable = isinstance(name, str) and name.strip() and not control_character(name)
+            if usable and stored.title == _("New assessment"):
                 stored.title = name.strip()[:200]
         if step is not None and stored.step != step:
             stored.step = step

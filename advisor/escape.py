@@ -1,0 +1,44 @@
+"""Text from the answers and the rule files, made inert for the format it is written into.
+
+Every tabular export (CSV, every XLSX sheet, any later one) passes its rows through
+`spreadsheet_rows`; the Markdown export passes every such text through `markdown_text`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+Cell = str | int | float | None
+
+# OWASP's CSV-injection list: a cell starting with one of these is read as a formula by Excel,
+# LibreOffice or Google Sheets. A leading apostrophe makes a spreadsheet show it as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+# The characters XML 1.0 cannot hold, so no XLSX can (openpyxl's ILLEGAL_CHARACTERS_RE). The
+# contract refuses them in new answers; text stored before that is shown with U+FFFD instead.
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def spreadsheet_cell(value: Cell) -> Cell:
+    """A cell's value that a spreadsheet shows as written and never evaluates."""
+    if not isinstance(value, str):
+        return value
+    text = XML_ILLEGAL.sub("\ufffd", value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def spreadsheet_rows(rows: Iterable[Iterable[Cell]]) -> list[list[Cell]]:
+    """The rows of a table, every cell made inert (see spreadsheet_cell)."""
+    return [[spreadsheet_cell(value) for value in row] for row in rows]
+
+
+# CommonMark's inline syntax that text could start: raw HTML and autolinks (<), links and images
+# ([ ] !), emphasis (* _ ~), code (`), headings' closing #, table cells (|), and escapes (\).
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|#~!])")
+_LINE_BREAK = re.compile(r"\r\n|[\r\n]")
+
+
+def markdown_text(text: str) -> str:
+    """Text shown as written in Markdown (one line, so that it also fits in a table cell)."""
+    return _MARKDOWN.sub(r"\\\1", _LINE_BREAK.sub(" ", text))

