@@ -261,4 +261,5 @@ SV = {
     "disabled": "inaktiverad",
     "active": "aktiv",
     "Set a new password for %(name)s": "Sätt ett nytt lösenord för %(name)s",
+    "What you sent contains the NUL character (U+0000), which no text may hold. Remove it and send again.": "Det du skickade innehåller NUL-tecknet (U+0000), som ingen text får innehålla. Ta bort det och skicka igen.",
 }

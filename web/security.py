@@ -6,11 +6,17 @@ drawings), never framed, no plugins, forms post only to the site. Swagger UI (/a
 under the same policy: it sets styles through the DOM, which CSP allows, and fetches only the
 site's own OpenAPI document (tests/browser/test_csp.py proves both). A view that ever needs a
 different policy sets the header itself; this hook leaves it in place.
+
+It also refuses, before any view runs, form fields and query parameters holding the NUL
+character: no text the site keeps may hold it (PostgreSQL's text type cannot), and no view
+should meet it halfway through a save.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 SITE_POLICY: dict[str, tuple[str, ...]] = {
     "default-src": ("'self'",),
@@ -40,5 +46,22 @@ def add_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul() -> ResponseReturnValue | None:
+    fields = [*request.args.items(multi=True)]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        fields += request.form.items(multi=True)
+    if not any("\x00" in name or "\x00" in value for name, value in fields):
+        return None
+    if request.path.startswith("/api/"):
+        from web.api import _json_error
+
+        return _json_error(400, "nul_character", "text must not contain the NUL character (U+0000)")
+    message = _(
+        "What you sent contains the NUL character (U+0000), which no text may hold. Remove it and send again."
+    )
+    return render_template("error.html", code=400, message=message), 400
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul)
     app.after_request(add_headers)
