@@ -24,7 +24,7 @@ def tokens() -> ResponseReturnValue:
     return render_template("account/tokens.html", tokens=mine, new_token=new_token)
 
 
-@bp.post("/tokens/<int:token_id>/revoke")
+@bp.post("/tokens/<id:token_id>/revoke")
 @login_required
 def revoke(token_id: int) -> ResponseReturnValue:
     with svc().store.session() as db:

@@ -21,6 +21,7 @@ from web.api import (
     AssessmentUpdate,
     RulesInfo,
 )
+from web.ids import MAX_ID
 
 bp = Blueprint("docs", __name__)
 REF = "#/components/schemas/{model}"
@@ -57,7 +58,7 @@ ID = {
     "name": "assessment_id",
     "in": "path",
     "required": True,
-    "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
 }
 SECURED: list[dict[str, list[str]]] = [{"token": []}]
 
