@@ -6,6 +6,7 @@ Every server started here is ours: it is stopped by its process id when the bloc
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -59,6 +61,32 @@ def call(
             return Reply(response.status, dict(response.headers.items()), response.read())
     except urllib.error.HTTPError as error:
         return Reply(error.code, dict(error.headers.items()), error.read())
+
+
+def call_chunked(
+    url: str,
+    method: str,
+    body: bytes,
+    headers: Mapping[str, str] | None = None,
+    chunk_size: int = 65536,
+    timeout: float = 30,
+) -> Reply:
+    """One request whose body is sent with Transfer-Encoding: chunked and no Content-Length."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+    chunks = (body[start : start + chunk_size] for start in range(0, len(body), chunk_size))
+    try:
+        connection.request(
+            method,
+            parts.path + (f"?{parts.query}" if parts.query else ""),
+            body=chunks,
+            headers={**(headers or {}), "Transfer-Encoding": "chunked"},
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        return Reply(response.status, dict(response.getheaders()), response.read())
+    finally:
+        connection.close()
 
 
 @dataclass
