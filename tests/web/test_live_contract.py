@@ -19,6 +19,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Err
 
 from tests.conftest import ROOT
@@ -26,7 +27,7 @@ from tests.live import LiveSite, call, call_chunked, gunicorn_site
 from tests.web.conftest import _fresh_postgres
 
 EXAMPLE = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
-LIMIT = 200_000  # ADVISOR_MAX_REQUEST_BYTES for this server: small, so the attacks stay cheap
+LIMIT = 2_000_000  # ADVISOR_MAX_REQUEST_BYTES: the default, set so that the environment cannot change it
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -70,7 +71,7 @@ EXAMPLES = {
     ("GET", "/api/v1/rules"): 20,
     ("GET", "/api/v1/ping"): 10,
 }
-TOKEN_EXAMPLES = 20  # each route that needs a personal token
+TOKEN_EXAMPLES = 30  # each route that needs a personal token
 # Issue 9, item 1 (the lead's): the planner's output grows with users ÷ support_capacity, so a
 # group of millions with a capacity of 1 keeps a worker busy past the client's timeout (the first
 # run of this test: 5 read timeouts in 150 examples of POST /plans). Until the plan is bounded by
@@ -131,9 +132,11 @@ def _explore(operation: Any, examples: int, live: LiveSite, auth: dict[str, str]
             return
         if response.status_code == 422 and "is already used by groups[" in response.text:
             return  # documented: JSON Schema cannot say that group ids are unique
+        if response.status_code == 413:
+            return  # a documented refusal, which schemathesis's negative-data check does not list
         try:
             case.validate_response(response)
-        except AssertionError as exc:
+        except (AssertionError, FailureGroup) as exc:
             problems.append(f"{key}: {str(exc)[:500]}")
 
     run()
