@@ -65,6 +65,26 @@ def test_a_chunked_body_over_the_limit_gets_413(live: LiveSite) -> None:
     assert call(f"{live.base}/healthz").status == 200
 
 
+def test_the_adversarial_pass_s_bodies_and_ids_get_4xx_over_http(live: LiveSite) -> None:
+    """What the pass sent to the running site (500s then), through gunicorn and each database."""
+    auth = {"Authorization": f"Bearer {live.token('schema')}"}
+    as_json = {**auth, "Content-Type": "application/json"}
+    text = json.dumps({**EXAMPLE, "groups": "HERE"})
+    deep = text.replace('"HERE"', "[" * 1000 + "]" * 1000).encode()
+    long = json.dumps(EXAMPLE).replace('"users": 250', '"users": ' + "9" * 5000, 1).encode()
+    for path in ("/api/v1/plans", "/api/v1/assessments"):
+        for body in (deep, long):
+            wrapped = body if path.endswith("plans") else b'{"answers": ' + body + b"}"
+            reply = call(f"{live.base}{path}", "POST", wrapped, as_json)
+            assert reply.status == 422, (path, reply.status, reply.body[:200])
+            assert reply.json()["error"]["code"] == "malformed_json"
+    for number in (2**31, 2**63, 10**20):
+        for method in ("GET", "PUT", "DELETE"):
+            reply = call(f"{live.base}/api/v1/assessments/{number}", method, b"{}", as_json)
+            assert reply.status == 404, (method, number, reply.status)
+    assert "Traceback" not in live.log.read_text()
+
+
 # Examples per operation: more on the public routes, which anyone can reach.
 EXAMPLES = {
     ("POST", "/api/v1/plans"): 150,
