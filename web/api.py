@@ -112,7 +112,7 @@ def _body(model: type[BaseModel]) -> Any:
         data = load_json(request.get_data() or b"null")  # nesting and number length bounded
     except DocumentProblem as exc:
         where = f" (line {exc.line})" if exc.line else ""
-        raise Failure(422, "malformed_json", f"the body is not accepted JSON{where}: {exc.message}") from None
+        raise Failure(422, "malformed_json", f"the body was refused{where}: {exc.message}") from None
     except UnicodeDecodeError as exc:
         raise Failure(422, "malformed_json", f"the body is not valid JSON: {exc}") from None
     try:
