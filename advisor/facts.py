@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,10 +18,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from advisor.documents import DocumentProblem, load_json
 from advisor.errors import InputError, Problem
 from advisor.messages import describe_validation_error, text
 from advisor.vocabulary import Language
-from advisor.yamlsource import YamlProblem, load_yaml
+from advisor.yamlsource import load_yaml
 
 Level = Literal["low", "medium", "high"]
 Platform = Literal["windows", "macos", "ios", "android"]
@@ -227,17 +227,11 @@ def load_document(raw: bytes | str, source: str) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise InputError(source, [Problem("", "the file is not UTF-8 text")]) from None
     data: Any
-    if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(source, [Problem("", f"line {exc.lineno}: not valid JSON: {exc.msg}")]) from None
-    else:
-        try:
-            data, _ = load_yaml(text)
-        except YamlProblem as exc:
-            where = f"line {exc.line}: " if exc.line else ""
-            raise InputError(source, [Problem("", where + exc.message)]) from None
+    try:
+        data = load_json(text) if text.lstrip().startswith("{") else load_yaml(text)[0]
+    except DocumentProblem as exc:  # both parsers bound nesting and number length alike
+        where = f"line {exc.line}: " if exc.line else ""
+        raise InputError(source, [Problem("", where + exc.message)]) from None
     if not isinstance(data, dict):
         raise InputError(
             source,

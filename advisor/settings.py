@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
@@ -67,4 +68,30 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         self.instance_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{self.instance_dir / 'advisor.db'}"
+        url = f"sqlite:///{self.instance_dir / 'advisor.db'}"
+        private_sqlite_file(url)
+        return url
+
+
+def private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (0600, like the secret key)
+    before SQLite creates it with the umask's mode (0644: every local user could read the
+    password hashes and token hashes). SQLite gives its -wal and -shm files the mode of the
+    database file, so they follow. An existing file keeps the mode it has; other URLs are left
+    alone."""
+    from sqlalchemy.engine import make_url  # here: the settings module stays light to import
+
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return
+    if database.startswith("file:") or parsed.query.get("mode") == "memory":
+        return  # SQLite URI filenames: the caller chose how the file is opened
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite reports the missing folder itself
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(handle)  # an empty file is an empty SQLite database

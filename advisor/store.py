@@ -33,6 +33,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, defer, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from advisor.settings import private_sqlite_file
+
 ROLES = ("respondent", "reviewer", "admin")
 
 
@@ -192,6 +194,7 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        private_sqlite_file(url)  # before the first connection creates it with the umask's mode
         self.engine: Engine = create_engine(url, future=True)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)

@@ -6,6 +6,7 @@ Every server started here is ours: it is stopped by its process id when the bloc
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -115,6 +116,32 @@ class LiveBrowser:
 
     def login(self, username: str, password: str = PASSWORD) -> Reply:
         return self.post("/login", {"username": username, "password": password})
+
+
+def call_chunked(
+    url: str,
+    method: str,
+    body: bytes,
+    headers: Mapping[str, str] | None = None,
+    chunk_size: int = 65536,
+    timeout: float = 30,
+) -> Reply:
+    """One request whose body is sent with Transfer-Encoding: chunked and no Content-Length."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+    chunks = (body[start : start + chunk_size] for start in range(0, len(body), chunk_size))
+    try:
+        connection.request(
+            method,
+            parts.path + (f"?{parts.query}" if parts.query else ""),
+            body=chunks,
+            headers={**(headers or {}), "Transfer-Encoding": "chunked"},
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        return Reply(response.status, dict(response.getheaders()), response.read())
+    finally:
+        connection.close()
 
 
 @dataclass

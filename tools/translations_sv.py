@@ -194,6 +194,8 @@ SV = {
     "Changed %(name)s": "Ändrade %(name)s",
     "Saved %(name)s; the running rulebook is now version %(version)s.": "%(name)s sparades; regelboken som används är nu version %(version)s.",
     "'%(value)s' is not a whole number": "'%(value)s' är inte ett heltal",
+    "'%(value)s' is not a version number.": "'%(value)s' är inte ett versionsnummer.",
+    "The comment you answered is not a comment on this assessment.": "Kommentaren du svarade på är inte en kommentar till den här bedömningen.",
     "Roll back to version %(n)s": "Återställ till version %(n)s",
     "Rolled %(name)s back to version %(n)s.": "%(name)s återställdes till version %(n)s.",
     "Rules": "Regler",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -60,6 +61,9 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     if settings.trusted_proxies:  # only then is X-Forwarded-For the client's address (login throttling)
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    from web import ids
+
+    ids.init_app(app)  # the id converters, before any route that uses them is registered
 
     url = settings.resolved_database_url
     upgrade(url)
@@ -80,6 +84,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         limit = app.config["MAX_CONTENT_LENGTH"]
         if request.content_length is not None and request.content_length > limit:
             abort(413)
+        if request.content_length is None and request.environ.get("wsgi.input_terminated"):
+            _buffer_streamed_body(request.environ, limit)
 
     # Words of the plan in the reader's language, for every template (macros included).
     app.jinja_env.globals.update(
@@ -103,6 +109,27 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
 def services(app: Flask) -> Services:
     result: Services = app.extensions["advisor"]
     return result
+
+
+def _buffer_streamed_body(environ: dict[str, Any], limit: int) -> None:
+    """A body without Content-Length (Transfer-Encoding: chunked) read up to the limit: 413 past
+    it, otherwise handed on as if it had come with its length.
+
+    werkzeug enforces MAX_CONTENT_LENGTH on such a stream only when it is read, and then
+    `get_data()` quietly stops at the limit: the truncated JSON was answered 422, not 413.
+    """
+    stream = environ["wsgi.input"]
+    body = bytearray()
+    while len(body) <= limit:
+        chunk = stream.read(limit + 1 - len(body))
+        if not chunk:
+            break
+        body += chunk
+    if len(body) > limit:
+        abort(413)
+    environ["wsgi.input"] = io.BytesIO(bytes(body))
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)  # the body is now the length it says
 
 
 def _instance_secret(instance: Path) -> str:

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from advisor.documents import too_many_digits
 from advisor.errors import Finding, InputError
 from advisor.explain import describe
 from advisor.facts import parse_assessment
@@ -32,6 +33,7 @@ from advisor.yamlsource import YamlProblem, load_yaml
 from web.auth import role_required
 from web.common import svc
 from web.i18n import language
+from web.ids import version_argument
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -182,9 +184,12 @@ def _numbers(prefix: str) -> dict[str, int]:
     for key, value in request.form.items():
         if key.startswith(prefix) and value.strip():
             try:
+                if too_many_digits(value) is not None:  # past int()'s limit, or just absurd
+                    raise ValueError(value)
                 out[key[len(prefix) :]] = int(value)
             except ValueError:
-                raise RuleFileError(_("'%(value)s' is not a whole number", value=value)) from None
+                shown = value if len(value) <= 20 else value[:20] + "…"  # the flash rides in a cookie
+                raise RuleFileError(_("'%(value)s' is not a whole number", value=shown)) from None
     return out
 
 
@@ -212,7 +217,7 @@ def history(name: str) -> ResponseReturnValue:
     with svc().store.session() as db:
         versions = rule_file_versions(db, name)
     by_number = {v.number: v for v in versions}
-    a, b = request.args.get("a", type=int), request.args.get("b", type=int)
+    a, b = version_argument("a"), version_argument("b")
     diff = None
     if a in by_number and b in by_number:
         diff = "".join(
@@ -234,7 +239,7 @@ def history(name: str) -> ResponseReturnValue:
     )
 
 
-@bp.post("/rules/<name>/rollback/<int:number>")
+@bp.post("/rules/<name>/rollback/<id:number>")
 @role_required("admin")
 def rollback(name: str, number: int) -> ResponseReturnValue:
     _path(name)

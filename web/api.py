@@ -6,7 +6,6 @@ stable code, a message and the offending fields.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -15,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.exceptions import HTTPException
 
+from advisor.documents import DocumentProblem, load_json
 from advisor.errors import RolloutTooLong
 from advisor.export import FORMATS
 from advisor.facts import KNOWN_FIELDS, Assessment, FreeText, count
@@ -25,6 +25,7 @@ from advisor.store import AssessmentRecord, user_by_token
 from advisor.vocabulary import Language
 from web import csrf
 from web.common import plan_file, svc
+from web.ids import MAX_ID
 from web.planning import commit, plans_for, stored_plan
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -68,7 +69,7 @@ class AssessmentCreate(_Model):
 
 
 class AssessmentUpdate(_Model):
-    revision: count(1, 2**31 - 1)  # type: ignore[valid-type]
+    revision: count(1, MAX_ID)  # type: ignore[valid-type]
     title: FreeText | None = None
     answers: Assessment
 
@@ -109,8 +110,11 @@ def _body(model: type[BaseModel]) -> Any:
     if request.mimetype != "application/json":
         raise Failure(415, "unsupported_media_type", "send the body as application/json")
     try:
-        data = json.loads(request.get_data() or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = load_json(request.get_data() or b"null")  # nesting and number length bounded
+    except DocumentProblem as exc:
+        where = f" (line {exc.line})" if exc.line else ""
+        raise Failure(422, "malformed_json", f"the body was refused{where}: {exc.message}") from None
+    except UnicodeDecodeError as exc:
         raise Failure(422, "malformed_json", f"the body is not valid JSON: {exc}") from None
     try:
         return model.model_validate(data)
@@ -148,12 +152,8 @@ def _authenticate() -> None:
     g.user = user
 
 
-MAX_ID = 2**31 - 1  # ids are 32-bit on every database we support
-
-
 def _record(assessment_id: int, *, write: bool = False) -> AssessmentRecord:
-    if assessment_id > MAX_ID:
-        raise Failure(404, "not_found", f"there is no assessment {assessment_id} that you can see")
+    # The id is in 1..MAX_ID: the `id` converter of the route refused anything else with 404.
     store = svc().store
     with store.session() as db:
         record = store.assessment_for(db, g.user, assessment_id, write=write)
@@ -267,13 +267,13 @@ def create_assessment() -> ResponseReturnValue:
     return _resource(_record(new_id)), 201, {"Location": f"/api/v1/assessments/{new_id}"}
 
 
-@bp.get("/assessments/<int:assessment_id>")
+@bp.get("/assessments/<id:assessment_id>")
 def read_assessment(assessment_id: int) -> ResponseReturnValue:
     _authenticate()
     return _resource(_record(assessment_id))
 
 
-@bp.put("/assessments/<int:assessment_id>")
+@bp.put("/assessments/<id:assessment_id>")
 def update_assessment(assessment_id: int) -> ResponseReturnValue:
     _authenticate()
     record = _record(assessment_id, write=True)
@@ -295,7 +295,7 @@ def update_assessment(assessment_id: int) -> ResponseReturnValue:
     return _resource(_record(assessment_id))
 
 
-@bp.delete("/assessments/<int:assessment_id>")
+@bp.delete("/assessments/<id:assessment_id>")
 def delete_assessment(assessment_id: int) -> ResponseReturnValue:
     _authenticate()
     _record(assessment_id, write=True)
@@ -313,13 +313,13 @@ def _stored(assessment_id: int) -> Plan:
     return found
 
 
-@bp.get("/assessments/<int:assessment_id>/plan")
+@bp.get("/assessments/<id:assessment_id>/plan")
 def assessment_plan(assessment_id: int) -> ResponseReturnValue:
     _authenticate()
     return current_app.response_class(_stored(assessment_id).model_dump_json(), mimetype="application/json")
 
 
-@bp.get("/assessments/<int:assessment_id>/export/<kind>")
+@bp.get("/assessments/<id:assessment_id>/export/<kind>")
 def assessment_export(assessment_id: int, kind: str) -> ResponseReturnValue:
     _authenticate()
     if kind not in FORMATS:

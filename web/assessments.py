@@ -80,7 +80,7 @@ def import_file() -> ResponseReturnValue:
     return render_template("assessments/import.html", problems=problems), 422 if problems else 200
 
 
-@bp.post("/assessments/<int:assessment_id>/rename")
+@bp.post("/assessments/<id:assessment_id>/rename")
 @login_required
 def rename(assessment_id: int) -> ResponseReturnValue:
     load(assessment_id, write=True)
@@ -98,7 +98,7 @@ def rename(assessment_id: int) -> ResponseReturnValue:
     return redirect(url_for("assessments.index"))
 
 
-@bp.post("/assessments/<int:assessment_id>/duplicate")
+@bp.post("/assessments/<id:assessment_id>/duplicate")
 @login_required
 def duplicate(assessment_id: int) -> ResponseReturnValue:
     original = load(assessment_id)
@@ -110,7 +110,7 @@ def duplicate(assessment_id: int) -> ResponseReturnValue:
     return redirect(url_for("questionnaire.resume", assessment_id=new_id))
 
 
-@bp.route("/assessments/<int:assessment_id>/delete", methods=["GET", "POST"])
+@bp.route("/assessments/<id:assessment_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete(assessment_id: int) -> ResponseReturnValue:
     record = load(assessment_id, write=True)
@@ -122,7 +122,7 @@ def delete(assessment_id: int) -> ResponseReturnValue:
     return redirect(url_for("assessments.index"))
 
 
-@bp.get("/assessments/<int:assessment_id>/export.<any(yaml, json):kind>")
+@bp.get("/assessments/<id:assessment_id>/export.<any(yaml, json):kind>")
 @login_required
 def export(assessment_id: int, kind: str) -> ResponseReturnValue:
     """The answers as an assessment file (format 1), exactly as stored."""

@@ -21,6 +21,7 @@ from web.api import (
     AssessmentUpdate,
     RulesInfo,
 )
+from web.ids import MAX_ID
 
 bp = Blueprint("docs", __name__)
 REF = "#/components/schemas/{model}"
@@ -57,7 +58,7 @@ ID = {
     "name": "assessment_id",
     "in": "path",
     "required": True,
-    "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
 }
 SECURED: list[dict[str, list[str]]] = [{"token": []}]
 
@@ -100,8 +101,10 @@ def openapi() -> dict[str, Any]:
             "title": "Rollout Advisor API",
             "version": "1",
             "description": "Plans a Microsoft Intune rollout from the planning guide's rules. Every error "
-            "is JSON: {error: {code, message, fields}}. Group ids must be unique within an assessment, "
-            "which JSON Schema cannot state: a repeated id is refused with 422.",
+            "is JSON: {error: {code, message, fields}}. Two rules JSON Schema cannot state are refused "
+            "with 422: group ids must be unique within an assessment, and a rollout may span at most "
+            "the service's ceiling on months (60 by default; code rollout_too_long, with the smallest "
+            "support_capacity that fits).",
         },
         "servers": [{"url": "/"}],
         "components": {

@@ -15,7 +15,7 @@ from web.i18n import language
 from web.planning import plan_problems, plans_for, stored_plan
 from web.questionnaire import progress_of
 
-bp = Blueprint("plan", __name__, url_prefix="/assessments/<int:assessment_id>")
+bp = Blueprint("plan", __name__, url_prefix="/assessments/<id:assessment_id>")
 
 
 @bp.get("/plan")

@@ -19,7 +19,7 @@ from web.common import load, svc
 from web.i18n import language
 from web.planning import commit
 
-bp = Blueprint("questionnaire", __name__, url_prefix="/assessments/<int:assessment_id>")
+bp = Blueprint("questionnaire", __name__, url_prefix="/assessments/<id:assessment_id>")
 _GROUP_PATH = re.compile(r"^groups\[(\d+)\]\.(\w+)")
 
 
@@ -126,7 +126,7 @@ def groups(assessment_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/groups/<int:index>", methods=["GET", "POST"])
+@bp.route("/groups/<index:index>", methods=["GET", "POST"])
 @bp.route("/groups/new", methods=["GET", "POST"], defaults={"index": None})
 @login_required
 def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
@@ -173,7 +173,7 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
     )
 
 
-@bp.post("/groups/<int:index>/duplicate")
+@bp.post("/groups/<index:index>/duplicate")
 @login_required
 def duplicate_group(assessment_id: int, index: int) -> ResponseReturnValue:
     record = load(assessment_id, write=True)
@@ -189,7 +189,7 @@ def duplicate_group(assessment_id: int, index: int) -> ResponseReturnValue:
     return redirect(url_for(".group", assessment_id=assessment_id, index=index + 1))
 
 
-@bp.route("/groups/<int:index>/remove", methods=["GET", "POST"])
+@bp.route("/groups/<index:index>/remove", methods=["GET", "POST"])
 @login_required
 def remove_group(assessment_id: int, index: int) -> ResponseReturnValue:
     record = load(assessment_id, write=True)

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from advisor.diff import answer_changes, plan_diff
 from advisor.errors import RolloutTooLong
@@ -17,6 +18,7 @@ from advisor.questionnaire import GROUP, ORGANISATION, from_form, problems, vali
 from advisor.store import (
     SUMMARY_ONLY,
     AssessmentRecord,
+    ReviewEvent,
     User,
     latest_version,
     record_event,
@@ -27,10 +29,12 @@ from advisor.store import (
 from web.auth import login_required
 from web.common import load, svc
 from web.i18n import language
+from web.ids import bad_request, parse_id, version_argument
 from web.planning import commit, stored_plan
 
-bp = Blueprint("review", __name__, url_prefix="/assessments/<int:assessment_id>")
+bp = Blueprint("review", __name__, url_prefix="/assessments/<id:assessment_id>")
 MAX_COMMENT = 4000
+COMMENTS = ("commented", "replied", "sent_back", "signed_off")  # the events shown as comments
 
 
 def _names() -> dict[int, str]:
@@ -71,8 +75,8 @@ def compare(assessment_id: int) -> ResponseReturnValue:
         newest = latest_version(db, assessment_id)
         if newest is None:
             abort(404)
-        a = request.args.get("a", type=int) or max(1, newest.number - 1)
-        b = request.args.get("b", type=int) or newest.number
+        a = version_argument("a") or max(1, newest.number - 1)
+        b = version_argument("b") or newest.number
         old, new = version(db, assessment_id, a), version(db, assessment_id, b)
         numbers = [v.number for v in versions(db, assessment_id)]
     if old is None or new is None:
@@ -91,6 +95,20 @@ def compare(assessment_id: int) -> ResponseReturnValue:
         new_plan=stored_plan(new.plans, lang),
         names=_names(),
     )
+
+
+def _reply_to(db: Session, assessment_id: int) -> int | None:
+    """The comment a reply answers: one of this assessment's comments, or a 400."""
+    try:
+        reply_to = parse_id(request.form.get("reply_to"))
+    except ValueError:
+        reply_to = 0
+    if reply_to is None:
+        return None
+    parent = db.get(ReviewEvent, reply_to) if reply_to else None
+    if parent is None or parent.assessment_id != assessment_id or parent.action not in COMMENTS:
+        bad_request(_("The comment you answered is not a comment on this assessment."))
+    return reply_to
 
 
 @bp.post("/replan")
@@ -186,7 +204,7 @@ def show(assessment_id: int) -> ResponseReturnValue:
     if base is not None and newest is not None and base.number != newest.number:
         changes = answer_changes(base.answers, newest.answers)
         since = (base.number, changes, plan_diff(stored_plan(base.plans, lang), plan, changes))
-    comments = [e for e in events if e.action in ("commented", "replied", "sent_back", "signed_off")]
+    comments = [e for e in events if e.action in COMMENTS]
     # Comments stay visible when the plan no longer has what they were about.
     shown = {None} | {f"group:{gp.id}" for gp in plan.groups} if plan else {None}
     if plan:
@@ -240,7 +258,7 @@ def act(assessment_id: int, action: str) -> ResponseReturnValue:
             record_event(db, stored, g.user, "submitted", text=text)
         elif action == "comment":
             target = request.form.get("target", "")[:200] or None
-            reply_to = request.form.get("reply_to", type=int)
+            reply_to = _reply_to(db, assessment_id)
             record_event(
                 db,
                 stored,

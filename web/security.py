@@ -50,12 +50,14 @@ def refuse_nul() -> ResponseReturnValue | None:
     fields = [*request.args.items(multi=True)]
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         fields += request.form.items(multi=True)
-    if not any("\x00" in name or "\x00" in value for name, value in fields):
+    holding = sorted({name for name, value in fields if "\x00" in name or "\x00" in value})
+    if not holding:
         return None
-    if request.path.startswith("/api/"):
-        from web.api import _json_error
+    if request.path.startswith("/api/"):  # like every other refused query parameter there: 422
+        from web.api import FieldProblem, _json_error
 
-        return _json_error(400, "nul_character", "text must not contain the NUL character (U+0000)")
+        problems = [FieldProblem(loc=name.replace("\x00", "\\u0000"), msg="contains NUL") for name in holding]
+        return _json_error(422, "invalid_query", "text must not contain the NUL character (U+0000)", problems)
     message = _(
         "What you sent contains the NUL character (U+0000), which no text may hold. Remove it and send again."
     )

@@ -98,6 +98,10 @@ def set_fields(text: str, parameters: dict[str, int], priorities: dict[str, int]
         document = yaml.load(text)
     except YAMLError as exc:
         raise RuleFileError(f"the file is not valid YAML: {exc}") from None
+    except ValueError as exc:  # e.g. a number past Python's int-string conversion limit
+        raise RuleFileError(f"the file cannot be edited field by field: {exc}") from None
+    except RecursionError:
+        raise RuleFileError("the file is nested too deeply to be edited field by field") from None
     if not isinstance(document, dict):
         raise RuleFileError("the file is not a mapping")
     for name, value in parameters.items():

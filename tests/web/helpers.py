@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from tests.web.conftest import Browser
+from web.api import ApiError
 
 
 def form_values(answers: dict[str, Any]) -> dict[str, Any]:
@@ -37,3 +40,17 @@ def fill(site: Browser, assessment: dict[str, Any]) -> int:
         response = site.post(f"/assessments/{assessment_id}/groups/new", form_values(group))
         assert response.status_code == 302, response.get_data(as_text=True)
     return assessment_id
+
+
+def documented_refusal(status: int, body: bytes) -> bool:
+    """The refusals JSON Schema cannot state, which the OpenAPI description documents: a group id
+    used twice, and a rollout longer than the ceiling on months (an ApiError all the same)."""
+    if status != 422:
+        return False
+    text = body.decode("utf-8", errors="replace")
+    if "is already used by groups[" in text:
+        return True
+    try:
+        return ApiError.model_validate_json(text).error.code == "rollout_too_long"
+    except ValidationError:
+        return False

@@ -44,5 +44,7 @@ def test_the_swedish_page_says_it_in_swedish(app: Flask, site: Browser) -> None:
 
 def test_the_api_refuses_a_nul_in_a_query_parameter(app: Flask) -> None:
     response = app.test_client().post("/api/v1/plans?language=%00", json={})
-    assert response.status_code == 400
-    assert response.get_json()["error"]["code"] == "nul_character"
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_query"
+    assert error["fields"] == [{"loc": "language", "msg": "contains NUL"}]
