@@ -42,7 +42,8 @@ def test_the_openapi_document_is_valid(client: FlaskClient) -> None:
     assert document is not None
     validate(document)
     assert document["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
-    assert "Group ids must be unique" in document["info"]["description"]
+    assert "group ids must be unique" in document["info"]["description"]
+    assert "rollout_too_long" in document["info"]["description"]
 
 
 def test_the_docs_are_served_from_the_site_itself(client: FlaskClient) -> None:
