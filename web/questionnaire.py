@@ -13,26 +13,34 @@ from flask_babel import gettext as _
 from advisor.diff import answer_changes
 from advisor.facts import control_character
 from advisor.questionnaire import GROUP, ORGANISATION, POINTS, from_form, problems, slug
-from advisor.store import AssessmentRecord
+from advisor.store import AssessmentRecord, StaleRevision
+from web import stale as stale_forms
 from web.auth import login_required
 from web.common import load, svc
 from web.i18n import language
 from web.planning import commit
+from web.stale import form_revision, gone, render_stale, stale_since
 
 bp = Blueprint("questionnaire", __name__, url_prefix="/assessments/<int:assessment_id>")
 _GROUP_PATH = re.compile(r"^groups\[(\d+)\]\.(\w+)")
 
 
-def _save(record: AssessmentRecord, answers: dict[str, Any] | None = None, step: str | None = None) -> None:
+def _save(
+    record: AssessmentRecord,
+    answers: dict[str, Any] | None = None,
+    step: str | None = None,
+    revision: int | None = None,
+) -> None:
     """Keep changed answers as a new version and remember where the author is.
 
-    `record` is the author's assessment as the view loaded it (with write access).
+    `record` is the author's assessment as the view loaded it (with write access); `revision` the
+    one the submitted form was rendered from: StaleRevision if the answers changed since.
     """
     # A version only when an answer's meaning changed (not for re-saving the same page).
     if answers is not None and (
         answer_changes(record.answers, answers) or answers.keys() != record.answers.keys()
     ):
-        commit(record.id, answers, "edit")
+        commit(record.id, answers, "edit", revision)
     with svc().store.session() as db:
         stored = db.get(AssessmentRecord, record.id)
         if stored is None:
@@ -90,7 +98,11 @@ def organisation(assessment_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         entered = from_form(ORGANISATION, request.form.to_dict(flat=False))
         answers["organisation"] = entered
-        _save(record, answers, "organisation")
+        try:
+            _save(record, answers, "organisation", form_revision())
+        except StaleRevision:
+            return _stale_organisation(assessment_id, entered)
+        record = load(assessment_id, write=True)  # a form shown again carries the new revision
     else:
         _save(record, step="organisation")
     found = problems(answers, language())
@@ -141,12 +153,17 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
         taken = [str(g_.get("id")) for i, g_ in enumerate(groups_) if i != index]
         group_id = current.get("id") or slug(str(entered.get("name") or "group"), taken)
         entered = {"id": group_id, **entered}
+        adding = index is None
         if index is None:
             groups_.append(entered)
             index = len(groups_) - 1
         else:
             groups_[index] = entered
-        _save(record, answers, f"group:{index}")
+        try:
+            _save(record, answers, f"group:{index}", form_revision())
+        except StaleRevision:
+            return _stale_group(assessment_id, entered, adding)
+        record = load(assessment_id, write=True)  # a form shown again carries the new revision
         found = problems(answers, language())
         errors = _field_errors(found, f"groups[{index}].")
         if not errors:
@@ -185,7 +202,7 @@ def duplicate_group(assessment_id: int, index: int) -> ResponseReturnValue:
     copy_["name"] = _("%(name)s (copy)", name=copy_.get("name", ""))[:200]
     copy_["id"] = slug(copy_["name"], [str(g_.get("id")) for g_ in groups_])
     groups_.insert(index + 1, copy_)
-    _save(record, answers)
+    _save(record, answers, revision=form_revision())
     return redirect(url_for(".group", assessment_id=assessment_id, index=index + 1))
 
 
@@ -200,10 +217,54 @@ def remove_group(assessment_id: int, index: int) -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("questionnaire/remove.html", record=record, index=index, group=groups_[index])
     removed = groups_.pop(index)
-    _save(record, answers, "groups")
+    _save(record, answers, "groups", form_revision())
     flash(_("Removed %(name)s.", name=removed.get("name", "")))
     return redirect(url_for(".groups", assessment_id=assessment_id))
 
 
+def _stale_organisation(assessment_id: int, entered: dict[str, Any]) -> ResponseReturnValue:
+    """The organisation form again, with what the person entered, on the current revision."""
+    stale = stale_since(assessment_id)
+    if stale is None:
+        return gone()
+    return render_stale(
+        stale,
+        "questionnaire/organisation.html",
+        questions=ORGANISATION,
+        values=entered,
+        errors={},
+        progress=progress_of(stale.record.answers),
+        step="organisation",
+        points=POINTS,
+        resend=True,
+    )
+
+
+def _stale_group(assessment_id: int, entered: dict[str, Any], adding: bool) -> ResponseReturnValue:
+    """The group form again, with what the person entered, on the current revision; sent again
+    it changes the same group wherever it is now (or adds it back if it was removed meanwhile)."""
+    stale = stale_since(assessment_id)
+    if stale is None:
+        return gone()
+    groups_ = stale.record.answers.get("groups", [])
+    index = None
+    if not adding:
+        index = next((i for i, g_ in enumerate(groups_) if g_.get("id") == entered.get("id")), None)
+    values = {key: value for key, value in entered.items() if key != "id"}
+    return render_stale(
+        stale,
+        "questionnaire/group.html",
+        questions=GROUP,
+        values=values,
+        errors={},
+        index=index,
+        progress=progress_of(stale.record.answers),
+        step="groups",
+        points=POINTS,
+        resend=True,
+    )
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    stale_forms.init_app(app)  # every view that changes an assessment refuses a stale form
