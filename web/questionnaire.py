@@ -145,6 +145,11 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
     record = load(assessment_id, write=True)
     answers = copy.deepcopy(record.answers)
     groups_ = answers.setdefault("groups", [])
+    if request.method == "POST" and form_revision() != record.revision:
+        # Made on older answers: the index may now name another group (or none), so say what
+        # changed rather than guess; the form names its group by id to find it again.
+        entered = from_form(GROUP, request.form.to_dict(flat=False))
+        return _stale_group(assessment_id, entered, request.form.get("group"), adding=index is None)
     if index is not None and not 0 <= index < len(groups_):
         abort(404)
     current = groups_[index] if index is not None else {}
@@ -161,8 +166,8 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
             groups_[index] = entered
         try:
             _save(record, answers, f"group:{index}", form_revision())
-        except StaleRevision:
-            return _stale_group(assessment_id, entered, adding)
+        except StaleRevision:  # lost the race to a writer of the same revision
+            return _stale_group(assessment_id, entered, group_id if not adding else None, adding=adding)
         record = load(assessment_id, write=True)  # a form shown again carries the new revision
         found = problems(answers, language())
         errors = _field_errors(found, f"groups[{index}].")
@@ -184,6 +189,7 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
         values=current,
         errors=errors,
         index=index,
+        group_id=current.get("id"),
         progress=progress_of(answers, found),
         step="groups",
         points=POINTS,
@@ -240,7 +246,9 @@ def _stale_organisation(assessment_id: int, entered: dict[str, Any]) -> Response
     )
 
 
-def _stale_group(assessment_id: int, entered: dict[str, Any], adding: bool) -> ResponseReturnValue:
+def _stale_group(
+    assessment_id: int, entered: dict[str, Any], group_id: str | None, *, adding: bool
+) -> ResponseReturnValue:
     """The group form again, with what the person entered, on the current revision; sent again
     it changes the same group wherever it is now (or adds it back if it was removed meanwhile)."""
     stale = stale_since(assessment_id)
@@ -248,16 +256,16 @@ def _stale_group(assessment_id: int, entered: dict[str, Any], adding: bool) -> R
         return gone()
     groups_ = stale.record.answers.get("groups", [])
     index = None
-    if not adding:
-        index = next((i for i, g_ in enumerate(groups_) if g_.get("id") == entered.get("id")), None)
-    values = {key: value for key, value in entered.items() if key != "id"}
+    if not adding and group_id:
+        index = next((i for i, g_ in enumerate(groups_) if g_.get("id") == group_id), None)
     return render_stale(
         stale,
         "questionnaire/group.html",
         questions=GROUP,
-        values=values,
+        values={key: value for key, value in entered.items() if key != "id"},
         errors={},
         index=index,
+        group_id=group_id if index is not None else None,
         progress=progress_of(stale.record.answers),
         step="groups",
         points=POINTS,
