@@ -15,6 +15,7 @@ from tests.web.helpers import fill, form_values
 from tests.web.test_questionnaire import CONTOSO
 from web import services
 
+_FORM = re.compile(r'<form method="post"(?: action="([^"]*)")?[^>]*>(.*?)</form>', re.S)
 _HIDDEN = re.compile(r'<input type="hidden" name="(revision|version|group)" value="([^"]*)"')
 
 
@@ -161,6 +162,10 @@ def test_a_reviewer_signs_off_only_the_version_they_saw(app: Flask, anna: Browse
     anna.post("/logout")
     make_user(app, "lead", "reviewer")
     anna.login("lead")
+    review = anna.get(f"/assessments/{assessment_id}/review").get_data(as_text=True)
+    forms = {action.rsplit("/", 1)[1]: body for action, body in _FORM.findall(review) if action}
+    revision = current_revision(app, assessment_id)["revision"]
+    assert all(f'name="revision" value="{revision}"' in forms[name] for name in ("sign_off", "send_back"))
     refused = anna.post(f"/assessments/{assessment_id}/review/sign_off", seen)
     assert refused.status_code == 409
     assert "<ins>600</ins>" in refused.get_data(as_text=True)
@@ -181,3 +186,31 @@ def test_the_stale_page_speaks_swedish(app: Flask, anna: Browser) -> None:
     assert "Bedömningen har ändrats av någon annan under tiden" in page
     assert "Användare som supporten kan ta emot per månad" in page
     assert "Titeln du angav: Ny titel" in page
+
+
+def test_every_form_that_changes_an_assessment_carries_its_revision(app: Flask, anna: Browser) -> None:
+    assessment_id = fill(anna, {**CONTOSO, "groups": CONTOSO["groups"][:2]})
+    base = f"/assessments/{assessment_id}"
+    pages = ["/", f"{base}/organisation", f"{base}/groups", f"{base}/groups/new", f"{base}/groups/1"]
+    pages += [f"{base}/groups/1/remove", f"{base}/delete", f"{base}/whatif", f"{base}/review"]
+    revision = current_revision(app, assessment_id)["revision"]
+    checked = set()
+    for page in pages:
+        for action, body in _FORM.findall(anna.get(page).get_data(as_text=True)):
+            target = action or page
+            if not target.startswith(base) or target.endswith(("/review/comment", f"{base}/duplicate")):
+                continue  # a comment or a copy leaves the assessment as it is
+            assert f'name="revision" value="{revision}"' in body, (page, target)
+            checked.add(target.removeprefix(base))
+    assert checked == {
+        "/rename",
+        "/organisation",
+        "/groups/0/duplicate",
+        "/groups/1/duplicate",
+        "/groups/new",
+        "/groups/1",
+        "/groups/1/remove",
+        "/delete",
+        "/whatif",
+        "/review/submit",
+    }
