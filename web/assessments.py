@@ -18,7 +18,7 @@ from web.auth import login_required
 from web.common import load, svc
 from web.i18n import language
 from web.planning import create as create_assessment
-from web.stale import form_revision, stale_page
+from web.stale import form_revision, newest_versions, stale_page
 
 bp = Blueprint("assessments", __name__)
 
@@ -30,7 +30,8 @@ def index() -> ResponseReturnValue:
     with store.session() as db:
         records = store.visible_assessments(db, g.user)
         owners = {u.id: u.username for u in db.query(User).all()}
-    return render_template("assessments/list.html", records=records, owners=owners)
+        newest = newest_versions(db, [r.id for r in records if r.owner_id == g.user.id])
+    return render_template("assessments/list.html", records=records, owners=owners, newest=newest)
 
 
 @bp.post("/assessments")

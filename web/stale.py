@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from advisor.diff import AnswerChange, answer_changes
 from advisor.store import MAX_REVISION, AssessmentRecord, AssessmentVersion, StaleRevision, User
@@ -37,16 +38,28 @@ class Stale:
     changes: list[AnswerChange] = field(default_factory=list)
 
 
-def revision_fields(record: AssessmentRecord) -> Markup:
+def revision_fields(record: AssessmentRecord, newest: int | None = None) -> Markup:
     """The hidden fields of a form that changes `record`: the revision it was rendered from (the
-    write is refused if the assessment moved on) and its newest version (to show what changed)."""
-    with svc().store.session() as db:
-        newest = db.scalar(
-            select(func.max(AssessmentVersion.number)).where(AssessmentVersion.assessment_id == record.id)
-        )
+    write is refused if the assessment moved on) and its newest version number (to show what
+    changed), looked up unless the caller knows it (`newest_versions`, for a list)."""
+    if newest is None:
+        with svc().store.session() as db:
+            newest = db.scalar(
+                select(func.max(AssessmentVersion.number)).where(AssessmentVersion.assessment_id == record.id)
+            )
     return Markup(
         '<input type="hidden" name="revision" value="{}"><input type="hidden" name="version" value="{}">'
     ).format(record.revision, newest or 0)
+
+
+def newest_versions(session: Session, assessment_ids: list[int]) -> dict[int, int]:
+    """The newest version number of each assessment, in one query."""
+    rows = session.execute(
+        select(AssessmentVersion.assessment_id, func.max(AssessmentVersion.number))
+        .where(AssessmentVersion.assessment_id.in_(assessment_ids))
+        .group_by(AssessmentVersion.assessment_id)
+    )
+    return {assessment_id: number for assessment_id, number in rows}
 
 
 def _bounded(name: str) -> int | None:
