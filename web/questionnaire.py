@@ -19,7 +19,7 @@ from web.auth import login_required
 from web.common import load, svc
 from web.i18n import language
 from web.planning import commit
-from web.stale import form_revision, gone, render_stale, stale_since
+from web.stale import form_revision, gone, render_stale, require_current, stale_since
 
 bp = Blueprint("questionnaire", __name__, url_prefix="/assessments/<int:assessment_id>")
 _GROUP_PATH = re.compile(r"^groups\[(\d+)\]\.(\w+)")
@@ -200,6 +200,7 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
 @login_required
 def duplicate_group(assessment_id: int, index: int) -> ResponseReturnValue:
     record = load(assessment_id, write=True)
+    require_current(record)  # before the index is trusted: it may name another group now
     answers = copy.deepcopy(record.answers)
     groups_ = answers.get("groups", [])
     if not 0 <= index < len(groups_):
@@ -216,6 +217,8 @@ def duplicate_group(assessment_id: int, index: int) -> ResponseReturnValue:
 @login_required
 def remove_group(assessment_id: int, index: int) -> ResponseReturnValue:
     record = load(assessment_id, write=True)
+    if request.method == "POST":
+        require_current(record)  # before the index is trusted: it may name another group now
     answers = copy.deepcopy(record.answers)
     groups_ = answers.get("groups", [])
     if not 0 <= index < len(groups_):

@@ -77,6 +77,14 @@ def form_revision() -> int:
     return revision if revision is not None and revision >= 1 else 0
 
 
+def require_current(record: AssessmentRecord) -> None:
+    """StaleRevision unless the submitted form was rendered from the record's revision: for a form
+    that names a group by its place in the list, which may now be another group's (or nobody's)."""
+    revision = form_revision()
+    if revision != record.revision:
+        raise StaleRevision(record.id, revision, record.revision)
+
+
 def stale_since(assessment_id: int) -> Stale | None:
     """The current assessment and what changed since the version the form names; None if gone."""
     base_number = _bounded("version")

@@ -120,6 +120,8 @@ def test_stale_remove_duplicate_rename_delete_keep_nothing(app: Flask, anna: Bro
     base = f"/assessments/{assessment_id}"
     for path, data in [
         (f"{base}/groups/0/remove", {}),
+        (f"{base}/groups/7/remove", {}),  # an index that names no group (now) is stale, not 404
+        (f"{base}/groups/7/duplicate", {}),
         (f"{base}/groups/0/duplicate", {}),
         (f"{base}/rename", {"title": "Someone else's title"}),
         (f"{base}/delete", {}),
