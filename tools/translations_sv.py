@@ -34,6 +34,7 @@ SV = {
     "The title you entered: %(title)s": "Titeln du angav: %(title)s",
     "Back to the current assessment": "Tillbaka till den aktuella bedömningen",
     "See the history": "Se historiken",
+    "More in the history": "Fler i historiken",
     "Progress": "Förlopp",
     "Organisation": "Organisation",
     "complete": "klar",

@@ -18,6 +18,8 @@ from advisor.diff import AnswerChange, answer_changes
 from advisor.store import MAX_REVISION, AssessmentRecord, AssessmentVersion, StaleRevision, User
 from web.common import svc
 
+SHOWN_VERSIONS = 10
+
 
 @dataclass(frozen=True)
 class NewerVersion:
@@ -36,6 +38,7 @@ class Stale:
     base_version: int | None
     newer: list[NewerVersion] = field(default_factory=list)
     changes: list[AnswerChange] = field(default_factory=list)
+    more: bool = False  # more versions than SHOWN_VERSIONS since
 
 
 def revision_fields(record: AssessmentRecord, newest: int | None = None) -> Markup:
@@ -92,7 +95,7 @@ def stale_since(assessment_id: int) -> Stale | None:
         record = db.get(AssessmentRecord, assessment_id)
         if record is None:
             return None
-        rows = db.execute(
+        rows = db.execute(  # the first few: a page, not the whole history (that has its own page)
             select(
                 AssessmentVersion.number,
                 AssessmentVersion.kind,
@@ -105,6 +108,7 @@ def stale_since(assessment_id: int) -> Stale | None:
                 AssessmentVersion.number > (base_number or 0),
             )
             .order_by(AssessmentVersion.number)
+            .limit(SHOWN_VERSIONS + 1)
         ).all()
         base_answers = (
             db.scalar(
@@ -117,7 +121,8 @@ def stale_since(assessment_id: int) -> Stale | None:
         )
     stale = Stale(record, base_number if base_answers is not None else None)
     if base_answers is not None:
-        stale.newer = [NewerVersion(*row) for row in rows]
+        stale.newer = [NewerVersion(*row) for row in rows[:SHOWN_VERSIONS]]
+        stale.more = len(rows) > SHOWN_VERSIONS
         stale.changes = answer_changes(base_answers, record.answers)
     return stale
 
