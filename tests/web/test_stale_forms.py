@@ -216,3 +216,19 @@ def test_every_form_that_changes_an_assessment_carries_its_revision(app: Flask, 
         "/whatif",
         "/review/submit",
     }
+
+
+def test_a_stale_organisation_form_keeps_what_was_typed(app: Flask, anna: Browser) -> None:
+    assessment_id = fill(anna, {**CONTOSO, "groups": CONTOSO["groups"][:1]})
+    rendered = _hidden(anna.get(f"/assessments/{assessment_id}/organisation").get_data(as_text=True))
+    anna.post(f"/assessments/{assessment_id}/groups/0/remove")
+    typed = {**form_values(CONTOSO["organisation"]), "name": "Contoso Nordic", **rendered}
+    refused = anna.post(f"/assessments/{assessment_id}/organisation", typed)
+    page = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 409
+    assert "Group removed" in page
+    assert 'value="Contoso Nordic"' in page
+    assert _record(app, assessment_id)[0].answers["organisation"]["name"] == "Contoso"
+    resent = anna.post(f"/assessments/{assessment_id}/organisation", {**typed, **_hidden(page)})
+    assert resent.status_code == 302
+    assert _record(app, assessment_id)[0].answers["organisation"]["name"] == "Contoso Nordic"
