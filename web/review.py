@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from advisor.diff import answer_changes, plan_diff
 from advisor.errors import RolloutTooLong
+from advisor.facts import MAX_GROUPS
 from advisor.plan import Plan
 from advisor.planner import make_plan
 from advisor.questionnaire import GROUP, ORGANISATION, from_form, problems, valid
@@ -120,11 +121,19 @@ def replan(assessment_id: int) -> ResponseReturnValue:
 
 
 def _whatif_answers(record: AssessmentRecord) -> dict[str, Any]:
+    """The sandbox's answers. Its groups are the ones the form shows, named by id (`group-ids`),
+    not whichever groups now sit at those places in the list: a sandbox kept after the list
+    changed keeps what it showed, never one group's answers under another's id."""
     answers = copy.deepcopy(record.answers)
     form = request.form.to_dict(flat=False)
     answers["organisation"] = from_form(ORGANISATION, _prefixed(form, "o-"))
-    for index, group in enumerate(answers.get("groups", [])):
-        answers["groups"][index] = {"id": group.get("id"), **from_form(GROUP, _prefixed(form, f"g{index}-"))}
+    ids = form.get("group-ids") or [str(group.get("id")) for group in answers.get("groups", [])]
+    if len(ids) > MAX_GROUPS:
+        abort(413)
+    answers["groups"] = [
+        {"id": group_id, **from_form(GROUP, _prefixed(form, f"g{index}-"))}
+        for index, group_id in enumerate(ids)
+    ]
     return answers
 
 

@@ -232,3 +232,32 @@ def test_a_stale_organisation_form_keeps_what_was_typed(app: Flask, anna: Browse
     resent = anna.post(f"/assessments/{assessment_id}/organisation", {**typed, **_hidden(page)})
     assert resent.status_code == 302
     assert _record(app, assessment_id)[0].answers["organisation"]["name"] == "Contoso Nordic"
+
+
+def test_a_what_if_kept_after_the_groups_changed_keeps_what_it_showed(app: Flask, anna: Browser) -> None:
+    groups = CONTOSO["groups"][:3]
+    assessment_id = fill(anna, {**CONTOSO, "groups": groups})
+    page = anna.get(f"/assessments/{assessment_id}/whatif").get_data(as_text=True)
+    ids = re.findall(r'name="group-ids" value="([^"]*)"', page)
+    sandbox: dict[str, Any] = {
+        **{f"o-{k}": v for k, v in form_values(CONTOSO["organisation"]).items()},
+        **{f"g{i}-{k}": v for i, g in enumerate(groups) for k, v in form_values(g).items()},
+        "g2-users": "123",
+        "group-ids": ids,
+        "keep": "1",
+        **_hidden(page),
+    }
+    anna.post(f"/assessments/{assessment_id}/groups/0/remove")  # meanwhile, in another tab
+    refused = anna.post(f"/assessments/{assessment_id}/whatif", sandbox)
+    assert refused.status_code == 409
+    assert "Group removed" in refused.get_data(as_text=True)
+    kept = anna.post(
+        f"/assessments/{assessment_id}/whatif", {**sandbox, **_hidden(refused.get_data(as_text=True))}
+    )
+    assert kept.status_code == 302
+    saved = _record(app, assessment_id)[0].answers["groups"]
+    assert [(g["id"], g["name"], g["users"]) for g in saved] == [
+        (ids[0], groups[0]["name"], groups[0]["users"]),  # kept knowingly: the sandbox showed it
+        (ids[1], groups[1]["name"], groups[1]["users"]),
+        (ids[2], groups[2]["name"], 123),
+    ]
