@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     case,
@@ -252,21 +253,6 @@ class Store:
             return record
         return None
 
-    def duplicate(
-        self, session: Session, record: AssessmentRecord, owner: User, title: str
-    ) -> AssessmentRecord:
-        copy_ = AssessmentRecord(
-            owner_id=owner.id,
-            title=title,
-            answers=copy.deepcopy(record.answers),
-            step=record.step,
-            plan=None,
-            rulebook_version=None,
-        )
-        session.add(copy_)
-        session.flush()
-        return copy_
-
     # -- login throttling ---------------------------------------------------------------------
     def count_attempt(self, session: Session, key: str, at: int, window: int) -> tuple[int, int]:
         """Count one attempt for `key` at `at` (Unix seconds) in one statement; return the attempts in
@@ -315,42 +301,109 @@ class Store:
         session.execute(delete(LoginCounter).where(LoginCounter.key.in_(old.scalar_subquery())))
 
 
-def touch(record: AssessmentRecord) -> None:
-    record.updated_at = now()
-    record.revision += 1
-
-
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+    cursor.execute("PRAGMA busy_timeout=30000")  # a writer waits its turn rather than failing
     cursor.close()
 
 
 # -- versions and the review ----------------------------------------------------------------------
 
 
+class StaleRevision(Exception):
+    """The assessment changed since the revision a writer started from (None: it is gone)."""
+
+    def __init__(self, assessment_id: int, expected: int | None, current: int | None) -> None:
+        self.assessment_id, self.expected, self.current = assessment_id, expected, current
+        super().__init__(
+            f"assessment {assessment_id} is gone"
+            if current is None
+            else f"assessment {assessment_id} is at revision {current}, not {expected}"
+        )
+
+
+MAX_REVISION = 2**31 - 1  # a 32-bit column on every database we support
+_ASSESSMENTS = cast(Table, AssessmentRecord.__table__)
+
+
+def _claim(
+    session: Session, assessment_id: int, expected: int | None, *, bump: bool = True, **values: Any
+) -> AssessmentRecord:
+    """Check the revision and change the assessment in one statement; the record as it now is.
+
+    `UPDATE … WHERE id = :id AND revision = :expected`: of writers starting from one revision,
+    exactly one matches and the others get StaleRevision with the revision they missed. The update
+    also takes the write lock (PostgreSQL: the row's, until commit; SQLite: the database's, waiting
+    up to the busy timeout), so everything after it in the transaction, such as taking the next
+    version number, happens one writer at a time. Make it the first write of the session: on SQLite
+    the transaction then starts with the write lock rather than upgrading a read snapshot.
+    """
+    table = _ASSESSMENTS
+    statement = update(table).where(table.c.id == assessment_id)
+    if expected is not None:
+        if not 1 <= expected <= MAX_REVISION:
+            raise StaleRevision(assessment_id, expected, _revision(session, assessment_id))
+        statement = statement.where(table.c.revision == expected)
+    if bump:
+        values |= {"revision": table.c.revision + 1, "updated_at": now()}
+    else:
+        values |= {"revision": table.c.revision}  # an update that changes nothing still locks
+    if session.connection().execute(statement.values(**values)).rowcount != 1:
+        raise StaleRevision(assessment_id, expected, _revision(session, assessment_id))
+    record = session.get(AssessmentRecord, assessment_id, populate_existing=True)
+    assert record is not None  # noqa: S101 - updated just now, under its lock
+    return record
+
+
+def _revision(session: Session, assessment_id: int) -> int | None:
+    return session.scalar(select(AssessmentRecord.revision).where(AssessmentRecord.id == assessment_id))
+
+
+def check_revision(session: Session, assessment_id: int, expected: int | None) -> None:
+    """StaleRevision unless the assessment is at `expected` (a cheap early look, not the check
+    that counts: `_claim` makes that one, atomically, when writing)."""
+    current = _revision(session, assessment_id)
+    if current is None or (expected is not None and current != expected):
+        raise StaleRevision(assessment_id, expected, current)
+
+
 def add_version(
     session: Session,
-    record: AssessmentRecord,
+    assessment_id: int,
     author: User,
     answers: dict[str, Any],
     kind: str,
     plans: dict[str, Any] | None,
     rulebook_version: str | None,
+    *,
+    expected_revision: int | None = None,
+    title: str | None = None,
 ) -> AssessmentVersion:
-    """Keep the answers as a new version and make them current.
+    """Keep the answers as a new version and make them current: the one way a version is written.
 
+    With `expected_revision`, only if the assessment is still at that revision (StaleRevision
+    otherwise); the check, the new revision and the version number are one atomic step. Compute
+    the plans before: the assessment is locked from here until the session commits.
     A change after a sign-off reopens the review; the signed-off version itself stays as it was.
     """
+    values: dict[str, Any] = {
+        "answers": copy.deepcopy(answers),
+        "plan": plans,
+        "rulebook_version": rulebook_version,
+    }
+    if title:
+        values["title"] = title
+    record = _claim(session, assessment_id, expected_revision, **values)
     number = (
         session.scalar(
-            select(func.max(AssessmentVersion.number)).where(AssessmentVersion.assessment_id == record.id)
+            select(func.max(AssessmentVersion.number)).where(AssessmentVersion.assessment_id == assessment_id)
         )
         or 0
     ) + 1
     version = AssessmentVersion(
-        assessment_id=record.id,
+        assessment_id=assessment_id,
         number=number,
         kind=kind,
         author_id=author.id,
@@ -359,15 +412,11 @@ def add_version(
         rulebook_version=rulebook_version,
     )
     session.add(version)
-    record.answers = copy.deepcopy(answers)
-    record.plan = plans
-    record.rulebook_version = rulebook_version
-    touch(record)
     if record.status == "signed_off" and kind != "replan":
         record.status = "in_review"
         session.add(
             ReviewEvent(
-                assessment_id=record.id,
+                assessment_id=assessment_id,
                 actor_id=author.id,
                 action="reopened",
                 version_number=number,
@@ -376,6 +425,30 @@ def add_version(
         )
     session.flush()
     return version
+
+
+def rename_assessment(
+    session: Session, assessment_id: int, title: str, expected_revision: int | None
+) -> None:
+    """A new title, if the assessment is still at `expected_revision` (StaleRevision otherwise)."""
+    _claim(session, assessment_id, expected_revision, title=title)
+
+
+def delete_assessment(session: Session, assessment_id: int, expected_revision: int | None) -> None:
+    """Delete the assessment, if it is still at `expected_revision` (StaleRevision otherwise)."""
+    table = _ASSESSMENTS
+    statement = delete(table).where(table.c.id == assessment_id)
+    if expected_revision is not None:
+        statement = statement.where(table.c.revision == expected_revision)
+    if session.connection().execute(statement).rowcount != 1:
+        raise StaleRevision(assessment_id, expected_revision, _revision(session, assessment_id))
+
+
+def lock_at_revision(session: Session, assessment_id: int, expected_revision: int | None) -> AssessmentRecord:
+    """The assessment locked for a change of its review status, if it is still at
+    `expected_revision`: a reviewer signs off what they saw, never a newer version. The review
+    status is not part of the revision, so an open questionnaire page stays current."""
+    return _claim(session, assessment_id, expected_revision, bump=False)
 
 
 def versions(session: Session, assessment_id: int) -> list[AssessmentVersion]:

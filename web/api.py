@@ -21,12 +21,12 @@ from advisor.facts import KNOWN_FIELDS, Assessment, FreeText, count
 from advisor.messages import describe_validation_error
 from advisor.plan import Plan
 from advisor.planner import make_plan
-from advisor.store import AssessmentRecord, user_by_token
+from advisor.store import AssessmentRecord, StaleRevision, user_by_token
 from advisor.vocabulary import Language
 from web import csrf
 from web.common import plan_file, svc
 from web.ids import MAX_ID
-from web.planning import commit, plans_for, stored_plan
+from web.planning import commit, create, stored_plan
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -252,18 +252,8 @@ def create_assessment() -> ResponseReturnValue:
     _authenticate()
     body: AssessmentCreate = _body(AssessmentCreate)
     answers = body.answers.model_dump(mode="json", exclude_unset=True)
-    planned = plans_for(answers, strict=True)  # a plan that cannot be made is refused, nothing saved
-    with svc().store.session() as db:
-        record = AssessmentRecord(
-            owner_id=g.user.id,
-            title=body.title or body.answers.organisation.name,
-            answers=answers,
-            step="plan",
-        )
-        db.add(record)
-        db.flush()
-        new_id = record.id
-    commit(new_id, answers, "import", planned)
+    # a plan that cannot be made is refused, nothing saved
+    new_id = create(body.title or body.answers.organisation.name, answers, "import", "plan", strict=True)
     return _resource(_record(new_id)), 201, {"Location": f"/api/v1/assessments/{new_id}"}
 
 
@@ -276,22 +266,22 @@ def read_assessment(assessment_id: int) -> ResponseReturnValue:
 @bp.put("/assessments/<id:assessment_id>")
 def update_assessment(assessment_id: int) -> ResponseReturnValue:
     _authenticate()
-    record = _record(assessment_id, write=True)
+    _record(assessment_id, write=True)
     body: AssessmentUpdate = _body(AssessmentUpdate)
-    if body.revision != record.revision:
+    answers = body.answers.model_dump(mode="json", exclude_unset=True)
+    try:  # the revision check and the write are one atomic step
+        commit(assessment_id, answers, "edit", body.revision, title=body.title, strict=True)
+    except StaleRevision as exc:
+        if exc.current is None:
+            raise Failure(
+                404, "not_found", f"there is no assessment {assessment_id} that you can see"
+            ) from None
         raise Failure(
             409,
             "stale_revision",
-            f"the assessment is at revision {record.revision}, not "
+            f"the assessment is at revision {exc.current}, not "
             f"{body.revision}: read it again and apply your change to the newer answers",
-        )
-    answers = body.answers.model_dump(mode="json", exclude_unset=True)
-    commit(assessment_id, answers, "edit", plans_for(answers, strict=True))
-    if body.title:
-        with svc().store.session() as db:
-            stored = db.get(AssessmentRecord, assessment_id)
-            assert stored is not None  # noqa: S101
-            stored.title = body.title
+        ) from None
     return _resource(_record(assessment_id))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import yaml
@@ -12,11 +13,12 @@ from flask_babel import gettext as _
 from advisor.errors import InputError
 from advisor.facts import control_character, load_document, parse_assessment
 from advisor.questionnaire import empty_draft
-from advisor.store import AssessmentRecord, User, touch
+from advisor.store import StaleRevision, User, delete_assessment, rename_assessment
 from web.auth import login_required
 from web.common import load, svc
 from web.i18n import language
-from web.planning import commit
+from web.planning import create as create_assessment
+from web.stale import form_revision, newest_versions, stale_page
 
 bp = Blueprint("assessments", __name__)
 
@@ -28,7 +30,8 @@ def index() -> ResponseReturnValue:
     with store.session() as db:
         records = store.visible_assessments(db, g.user)
         owners = {u.id: u.username for u in db.query(User).all()}
-    return render_template("assessments/list.html", records=records, owners=owners)
+        newest = newest_versions(db, [r.id for r in records if r.owner_id == g.user.id])
+    return render_template("assessments/list.html", records=records, owners=owners, newest=newest)
 
 
 @bp.post("/assessments")
@@ -40,12 +43,7 @@ def create() -> ResponseReturnValue:
         return redirect(url_for("assessments.index"))
     draft = empty_draft(title)
     draft["organisation"]["language"] = language()  # the plan speaks the language it was started in
-    with svc().store.session() as db:
-        record = AssessmentRecord(owner_id=g.user.id, title=title, answers=draft, step="organisation")
-        db.add(record)
-        db.flush()
-        new_id = record.id
-    commit(new_id, draft, "edit")
+    new_id = create_assessment(title, draft, "edit", "organisation")
     return redirect(url_for("questionnaire.organisation", assessment_id=new_id))
 
 
@@ -64,17 +62,7 @@ def import_file() -> ResponseReturnValue:
             except InputError as exc:
                 problems = [str(p) for p in exc.problems]
             else:
-                with svc().store.session() as db:
-                    record = AssessmentRecord(
-                        owner_id=g.user.id,
-                        title=assessment.organisation.name,
-                        answers=data,
-                        step="groups",
-                    )
-                    db.add(record)
-                    db.flush()
-                    new_id = record.id
-                commit(new_id, data, "import")
+                new_id = create_assessment(assessment.organisation.name, data, "import", "groups")
                 flash(_("Imported %(name)s.", name=assessment.organisation.name))
                 return redirect(url_for("questionnaire.groups", assessment_id=new_id))
     return render_template("assessments/import.html", problems=problems), 422 if problems else 200
@@ -90,11 +78,11 @@ def rename(assessment_id: int) -> ResponseReturnValue:
     elif code := control_character(title):
         flash(_("A title cannot contain control characters (%(code)s).", code=code), "error")
     else:
-        with svc().store.session() as db:
-            record = db.get(AssessmentRecord, assessment_id)
-            assert record is not None  # noqa: S101 - loaded above
-            record.title = title
-            touch(record)
+        try:
+            with svc().store.session() as db:
+                rename_assessment(db, assessment_id, title, form_revision())
+        except StaleRevision:
+            return stale_page(assessment_id, back=url_for("assessments.index"), entered_title=title)
     return redirect(url_for("assessments.index"))
 
 
@@ -102,11 +90,8 @@ def rename(assessment_id: int) -> ResponseReturnValue:
 @login_required
 def duplicate(assessment_id: int) -> ResponseReturnValue:
     original = load(assessment_id)
-    store = svc().store
-    with store.session() as db:
-        copy_ = store.duplicate(db, original, g.user, _("Copy of %(title)s", title=original.title)[:200])
-        new_id = copy_.id
-    commit(new_id, original.answers, "copy")
+    title = _("Copy of %(title)s", title=original.title)[:200]
+    new_id = create_assessment(title, copy.deepcopy(original.answers), "copy", original.step)
     return redirect(url_for("questionnaire.resume", assessment_id=new_id))
 
 
@@ -116,8 +101,11 @@ def delete(assessment_id: int) -> ResponseReturnValue:
     record = load(assessment_id, write=True)
     if request.method == "GET":
         return render_template("assessments/delete.html", record=record)
-    with svc().store.session() as db:
-        db.delete(db.get(AssessmentRecord, assessment_id))
+    try:
+        with svc().store.session() as db:
+            delete_assessment(db, assessment_id, form_revision())
+    except StaleRevision:
+        return stale_page(assessment_id, back=url_for("assessments.delete", assessment_id=assessment_id))
     flash(_("Deleted %(title)s.", title=record.title))
     return redirect(url_for("assessments.index"))
 

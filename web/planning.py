@@ -10,7 +10,7 @@ from advisor.errors import RolloutTooLong
 from advisor.plan import Plan
 from advisor.planner import make_plan
 from advisor.questionnaire import problems, valid
-from advisor.store import AssessmentRecord, AssessmentVersion, add_version
+from advisor.store import AssessmentRecord, AssessmentVersion, add_version, check_revision
 from advisor.vocabulary import Language
 from web.common import svc
 
@@ -58,14 +58,50 @@ def plan_problems(answers: dict[str, Any], language: Language) -> dict[str, str]
 
 
 def commit(
-    assessment_id: int, answers: dict[str, Any], kind: str, planned: Planned | None = None
+    assessment_id: int,
+    answers: dict[str, Any],
+    kind: str,
+    expected_revision: int | None,
+    *,
+    title: str | None = None,
+    strict: bool = False,
 ) -> AssessmentVersion:
-    """Save answers as the assessment's newest version, with their plans (made here unless given)."""
-    plans, rulebook_version = planned or plans_for(answers)
+    """Save answers as the assessment's newest version, with their plans.
+
+    `expected_revision` is the revision the change was made on (None: on whatever is current, for
+    a change that does not depend on the answers it replaces). StaleRevision if the assessment
+    moved on meanwhile: checked cheaply before the (slow) plans are made, then atomically with the
+    write. `strict`: RolloutTooLong rather than a version without a plan.
+    """
+    store = svc().store
+    with store.session() as db:
+        check_revision(db, assessment_id, expected_revision)
+    plans, rulebook_version = plans_for(answers, strict=strict)
+    with store.session() as db:
+        return add_version(
+            db,
+            assessment_id,
+            g.user,
+            answers,
+            kind,
+            plans,
+            rulebook_version if plans else None,
+            expected_revision=expected_revision,
+            title=title,
+        )
+
+
+def create(title: str, answers: dict[str, Any], kind: str, step: str, *, strict: bool = False) -> int:
+    """A new assessment of the current user with its first version, in one transaction; its id.
+
+    `strict`: RolloutTooLong, and nothing saved, rather than a version without a plan."""
+    plans, rulebook_version = plans_for(answers, strict=strict)
     with svc().store.session() as db:
-        record = db.get(AssessmentRecord, assessment_id)
-        assert record is not None  # noqa: S101 - callers checked access first
-        return add_version(db, record, g.user, answers, kind, plans, rulebook_version if plans else None)
+        record = AssessmentRecord(owner_id=g.user.id, title=title, answers=answers, step=step)
+        db.add(record)
+        db.flush()
+        add_version(db, record.id, g.user, answers, kind, plans, rulebook_version if plans else None)
+        return record.id
 
 
 def stored_plan(plans: dict[str, Any] | None, language: str) -> Plan | None:

@@ -13,26 +13,34 @@ from flask_babel import gettext as _
 from advisor.diff import answer_changes
 from advisor.facts import control_character
 from advisor.questionnaire import GROUP, ORGANISATION, POINTS, from_form, problems, slug
-from advisor.store import AssessmentRecord
+from advisor.store import AssessmentRecord, StaleRevision
+from web import stale as stale_forms
 from web.auth import login_required
 from web.common import load, svc
 from web.i18n import language
 from web.planning import commit
+from web.stale import form_revision, gone, render_stale, require_current, stale_since
 
 bp = Blueprint("questionnaire", __name__, url_prefix="/assessments/<id:assessment_id>")
 _GROUP_PATH = re.compile(r"^groups\[(\d+)\]\.(\w+)")
 
 
-def _save(record: AssessmentRecord, answers: dict[str, Any] | None = None, step: str | None = None) -> None:
+def _save(
+    record: AssessmentRecord,
+    answers: dict[str, Any] | None = None,
+    step: str | None = None,
+    revision: int | None = None,
+) -> None:
     """Keep changed answers as a new version and remember where the author is.
 
-    `record` is the author's assessment as the view loaded it (with write access).
+    `record` is the author's assessment as the view loaded it (with write access); `revision` the
+    one the submitted form was rendered from: StaleRevision if the answers changed since.
     """
     # A version only when an answer's meaning changed (not for re-saving the same page).
     if answers is not None and (
         answer_changes(record.answers, answers) or answers.keys() != record.answers.keys()
     ):
-        commit(record.id, answers, "edit")
+        commit(record.id, answers, "edit", revision)
     with svc().store.session() as db:
         stored = db.get(AssessmentRecord, record.id)
         if stored is None:
@@ -90,7 +98,11 @@ def organisation(assessment_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         entered = from_form(ORGANISATION, request.form.to_dict(flat=False))
         answers["organisation"] = entered
-        _save(record, answers, "organisation")
+        try:
+            _save(record, answers, "organisation", form_revision())
+        except StaleRevision:
+            return _stale_organisation(assessment_id, entered)
+        record = load(assessment_id, write=True)  # a form shown again carries the new revision
     else:
         _save(record, step="organisation")
     found = problems(answers, language())
@@ -133,6 +145,11 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
     record = load(assessment_id, write=True)
     answers = copy.deepcopy(record.answers)
     groups_ = answers.setdefault("groups", [])
+    if request.method == "POST" and form_revision() != record.revision:
+        # Made on older answers: the index may now name another group (or none), so say what
+        # changed rather than guess; the form names its group by id to find it again.
+        entered = from_form(GROUP, request.form.to_dict(flat=False))
+        return _stale_group(assessment_id, entered, request.form.get("group"), adding=index is None)
     if index is not None and not 0 <= index < len(groups_):
         abort(404)
     current = groups_[index] if index is not None else {}
@@ -141,12 +158,17 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
         taken = [str(g_.get("id")) for i, g_ in enumerate(groups_) if i != index]
         group_id = current.get("id") or slug(str(entered.get("name") or "group"), taken)
         entered = {"id": group_id, **entered}
+        adding = index is None
         if index is None:
             groups_.append(entered)
             index = len(groups_) - 1
         else:
             groups_[index] = entered
-        _save(record, answers, f"group:{index}")
+        try:
+            _save(record, answers, f"group:{index}", form_revision())
+        except StaleRevision:  # lost the race to a writer of the same revision
+            return _stale_group(assessment_id, entered, group_id if not adding else None, adding=adding)
+        record = load(assessment_id, write=True)  # a form shown again carries the new revision
         found = problems(answers, language())
         errors = _field_errors(found, f"groups[{index}].")
         if not errors:
@@ -167,6 +189,7 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
         values=current,
         errors=errors,
         index=index,
+        group_id=current.get("id"),
         progress=progress_of(answers, found),
         step="groups",
         points=POINTS,
@@ -177,6 +200,7 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
 @login_required
 def duplicate_group(assessment_id: int, index: int) -> ResponseReturnValue:
     record = load(assessment_id, write=True)
+    require_current(record)  # before the index is trusted: it may name another group now
     answers = copy.deepcopy(record.answers)
     groups_ = answers.get("groups", [])
     if not 0 <= index < len(groups_):
@@ -185,7 +209,7 @@ def duplicate_group(assessment_id: int, index: int) -> ResponseReturnValue:
     copy_["name"] = _("%(name)s (copy)", name=copy_.get("name", ""))[:200]
     copy_["id"] = slug(copy_["name"], [str(g_.get("id")) for g_ in groups_])
     groups_.insert(index + 1, copy_)
-    _save(record, answers)
+    _save(record, answers, revision=form_revision())
     return redirect(url_for(".group", assessment_id=assessment_id, index=index + 1))
 
 
@@ -193,6 +217,8 @@ def duplicate_group(assessment_id: int, index: int) -> ResponseReturnValue:
 @login_required
 def remove_group(assessment_id: int, index: int) -> ResponseReturnValue:
     record = load(assessment_id, write=True)
+    if request.method == "POST":
+        require_current(record)  # before the index is trusted: it may name another group now
     answers = copy.deepcopy(record.answers)
     groups_ = answers.get("groups", [])
     if not 0 <= index < len(groups_):
@@ -200,10 +226,56 @@ def remove_group(assessment_id: int, index: int) -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("questionnaire/remove.html", record=record, index=index, group=groups_[index])
     removed = groups_.pop(index)
-    _save(record, answers, "groups")
+    _save(record, answers, "groups", form_revision())
     flash(_("Removed %(name)s.", name=removed.get("name", "")))
     return redirect(url_for(".groups", assessment_id=assessment_id))
 
 
+def _stale_organisation(assessment_id: int, entered: dict[str, Any]) -> ResponseReturnValue:
+    """The organisation form again, with what the person entered, on the current revision."""
+    stale = stale_since(assessment_id)
+    if stale is None:
+        return gone()
+    return render_stale(
+        stale,
+        "questionnaire/organisation.html",
+        questions=ORGANISATION,
+        values=entered,
+        errors={},
+        progress=progress_of(stale.record.answers),
+        step="organisation",
+        points=POINTS,
+        resend=True,
+    )
+
+
+def _stale_group(
+    assessment_id: int, entered: dict[str, Any], group_id: str | None, *, adding: bool
+) -> ResponseReturnValue:
+    """The group form again, with what the person entered, on the current revision; sent again
+    it changes the same group wherever it is now (or adds it back if it was removed meanwhile)."""
+    stale = stale_since(assessment_id)
+    if stale is None:
+        return gone()
+    groups_ = stale.record.answers.get("groups", [])
+    index = None
+    if not adding and group_id:
+        index = next((i for i, g_ in enumerate(groups_) if g_.get("id") == group_id), None)
+    return render_stale(
+        stale,
+        "questionnaire/group.html",
+        questions=GROUP,
+        values={key: value for key, value in entered.items() if key != "id"},
+        errors={},
+        index=index,
+        group_id=group_id if index is not None else None,
+        progress=progress_of(stale.record.answers),
+        step="groups",
+        points=POINTS,
+        resend=True,
+    )
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    stale_forms.init_app(app)  # every view that changes an assessment refuses a stale form

@@ -9,9 +9,11 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from advisor.diff import answer_changes, plan_diff
 from advisor.errors import RolloutTooLong
+from advisor.facts import MAX_GROUPS
 from advisor.plan import Plan
 from advisor.planner import make_plan
 from advisor.questionnaire import GROUP, ORGANISATION, from_form, problems, valid
@@ -19,8 +21,10 @@ from advisor.store import (
     SUMMARY_ONLY,
     AssessmentRecord,
     ReviewEvent,
+    StaleRevision,
     User,
     latest_version,
+    lock_at_revision,
     record_event,
     review_events,
     version,
@@ -31,6 +35,7 @@ from web.common import load, svc
 from web.i18n import language
 from web.ids import bad_request, parse_id, version_argument
 from web.planning import commit, stored_plan
+from web.stale import form_revision, stale_page, stale_since
 
 bp = Blueprint("review", __name__, url_prefix="/assessments/<id:assessment_id>")
 MAX_COMMENT = 4000
@@ -118,7 +123,10 @@ def replan(assessment_id: int) -> ResponseReturnValue:
     record = load(assessment_id)
     if record.owner_id != g.user.id and not _is_reviewer(record):
         abort(404)
-    version_made = commit(assessment_id, record.answers, "replan")
+    try:
+        version_made = commit(assessment_id, record.answers, "replan", form_revision())
+    except StaleRevision:
+        return stale_page(assessment_id, back=url_for("plan.show", assessment_id=assessment_id))
     with svc().store.session() as db:
         stored = db.get(AssessmentRecord, assessment_id)
         assert stored is not None  # noqa: S101
@@ -130,11 +138,19 @@ def replan(assessment_id: int) -> ResponseReturnValue:
 
 
 def _whatif_answers(record: AssessmentRecord) -> dict[str, Any]:
+    """The sandbox's answers. Its groups are the ones the form shows, named by id (`group-ids`),
+    not whichever groups now sit at those places in the list: a sandbox kept after the list
+    changed keeps what it showed, never one group's answers under another's id."""
     answers = copy.deepcopy(record.answers)
     form = request.form.to_dict(flat=False)
     answers["organisation"] = from_form(ORGANISATION, _prefixed(form, "o-"))
-    for index, group in enumerate(answers.get("groups", [])):
-        answers["groups"][index] = {"id": group.get("id"), **from_form(GROUP, _prefixed(form, f"g{index}-"))}
+    ids = form.get("group-ids") or [str(group.get("id")) for group in answers.get("groups", [])]
+    if len(ids) > MAX_GROUPS:
+        abort(413)
+    answers["groups"] = [
+        {"id": group_id, **from_form(GROUP, _prefixed(form, f"g{index}-"))}
+        for index, group_id in enumerate(ids)
+    ]
     return answers
 
 
@@ -149,15 +165,24 @@ def whatif(assessment_id: int) -> ResponseReturnValue:
     record = load(assessment_id)
     lang = language()
     answers = _whatif_answers(record) if request.method == "POST" else copy.deepcopy(record.answers)
+    stale = None
     if request.method == "POST" and request.form.get("keep") == "1":
         if record.owner_id != g.user.id:
             abort(404)
         if valid(answers) is None:
             flash(_("Only a complete set of answers can be kept."), "error")
         else:
-            kept = commit(assessment_id, answers, "whatif")
-            flash(_("The what-if was kept as version %(number)s.", number=kept.number))
-            return redirect(url_for("plan.show", assessment_id=assessment_id))
+            try:
+                kept = commit(assessment_id, answers, "whatif", form_revision())
+            except StaleRevision:
+                # The sandbox stays as the person left it, on the current revision, to keep again.
+                stale = stale_since(assessment_id)
+                if stale is None:
+                    abort(404)
+                record = stale.record
+            else:
+                flash(_("The what-if was kept as version %(number)s.", number=kept.number))
+                return redirect(url_for("plan.show", assessment_id=assessment_id))
     base = stored_plan(record.plan, lang)
     assessment = valid(answers)
     found = problems(answers, lang) if assessment is None else {}
@@ -181,7 +206,9 @@ def whatif(assessment_id: int) -> ResponseReturnValue:
         found=found,
         new_plan=new_plan,
         base=base,
-    )
+        stale=stale,
+        resend=True,
+    ), (409 if stale else 200)
 
 
 @bp.get("/review")
@@ -247,38 +274,49 @@ def act(assessment_id: int, action: str) -> ResponseReturnValue:
     text = _comment_text(required=action in ("comment", "send_back"))
     if text is None and action in ("comment", "send_back"):
         return back
-    with svc().store.session() as db:
-        stored = db.get(AssessmentRecord, assessment_id)
-        assert stored is not None  # noqa: S101
-        if action == "submit":
-            if valid(stored.answers) is None:
-                flash(_("Answer every question before asking for a review."), "error")
-                return back
-            stored.status = "in_review"
-            record_event(db, stored, g.user, "submitted", text=text)
-        elif action == "comment":
-            target = request.form.get("target", "")[:200] or None
-            reply_to = _reply_to(db, assessment_id)
-            record_event(
-                db,
-                stored,
-                g.user,
-                "replied" if reply_to else "commented",
-                text=text,
-                target=target,
-                reply_to=reply_to,
-            )
-        elif action == "send_back":
-            stored.status = "changes_requested"
-            record_event(db, stored, g.user, "sent_back", text=text)
-        else:
-            newest = latest_version(db, assessment_id)
-            if newest is None or newest.plans is None:
-                flash(_("Only a complete plan can be signed off."), "error")
-                return back
-            stored.status = "signed_off"
-            stored.signed_version = newest.number
-            record_event(db, stored, g.user, "signed_off", text=text)
+    try:
+        with svc().store.session() as db:
+            if action == "comment":
+                stored = db.get(AssessmentRecord, assessment_id)
+                assert stored is not None  # noqa: S101
+            else:  # a change of status only on the revision the person saw
+                stored = lock_at_revision(db, assessment_id, form_revision())
+            return _act(db, stored, action, text, back)
+    except StaleRevision:
+        return stale_page(assessment_id, back=url_for(".show", assessment_id=assessment_id))
+
+
+def _act(db: Session, stored: AssessmentRecord, action: str, text: str | None, back: Response) -> Response:
+    """One review action on the assessment, inside the caller's transaction."""
+    if action == "submit":
+        if valid(stored.answers) is None:
+            flash(_("Answer every question before asking for a review."), "error")
+            return back
+        stored.status = "in_review"
+        record_event(db, stored, g.user, "submitted", text=text)
+    elif action == "comment":
+        target = request.form.get("target", "")[:200] or None
+        reply_to = _reply_to(db, stored.id)
+        record_event(
+            db,
+            stored,
+            g.user,
+            "replied" if reply_to else "commented",
+            text=text,
+            target=target,
+            reply_to=reply_to,
+        )
+    elif action == "send_back":
+        stored.status = "changes_requested"
+        record_event(db, stored, g.user, "sent_back", text=text)
+    else:
+        newest = latest_version(db, stored.id)
+        if newest is None or newest.plans is None:
+            flash(_("Only a complete plan can be signed off."), "error")
+            return back
+        stored.status = "signed_off"
+        stored.signed_version = newest.number
+        record_event(db, stored, g.user, "signed_off", text=text)
     return back
 
 

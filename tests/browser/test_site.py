@@ -170,3 +170,30 @@ def test_the_api_docs_render_offline(page: Page, live: str, no_external_requests
     expect(page.get_by_text("Rollout Advisor API")).to_be_visible()
     expect(page.locator(".opblock-summary-path", has_text="/api/v1/plans")).to_be_visible()
     screenshot(page, "14-api-docs")
+
+
+def test_two_tabs_editing_one_group_lose_nothing(page: Page, live: str) -> None:
+    login(page, live, "anna")
+    assessment = import_contoso(page, live)
+    other = page.context.new_page()
+    page.goto(f"{assessment}/groups/0")
+    other.goto(f"{assessment}/groups/0")
+    other.locator("#f-users").fill("300")
+    other.get_by_role("button", name="Save group").click()
+    expect(other.get_by_role("heading", name="Targeted groups")).to_be_visible()
+
+    page.locator("#f-devices").fill("999")
+    page.get_by_role("button", name="Save group").click()
+    notice = page.get_by_role("alert")
+    expect(
+        notice.get_by_role("heading", name="This assessment was changed by someone else meanwhile")
+    ).to_be_visible()
+    expect(notice.get_by_role("row", name="Users")).to_contain_text("300")
+    expect(page.locator("#f-devices")).to_have_value("999")  # what was typed is kept
+    screenshot(page, "stale-group")
+    page.locator("#f-users").fill("300")  # the person takes the other change in, and saves again
+    page.get_by_role("button", name="Save group").click()
+    expect(page.get_by_role("heading", name="Targeted groups")).to_be_visible()
+    page.goto(f"{assessment}/groups/0")
+    expect(page.locator("#f-users")).to_have_value("300")
+    expect(page.locator("#f-devices")).to_have_value("999")

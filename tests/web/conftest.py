@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 
 from advisor.accounts import create_user
 from advisor.settings import Settings
+from advisor.store import AssessmentRecord, latest_version
 from tests.live import LiveSite, gunicorn_site
 from tests.postgres import postgres_server
 from web import create_app, services
@@ -83,10 +84,26 @@ class Browser:
         )
 
     def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        return self.client.post(path, data={**(data or {}), "csrf_token": self.token("/")}, **kwargs)
+        """Send a form; one that changes an assessment carries the revision and version it shows
+        now, as if its page had just been loaded (unless the test gives them, to send a stale one)."""
+        fields = {**(data or {}), "csrf_token": self.token("/")}
+        match = re.match(r"^/assessments/(\d+)/", path)
+        if match and "revision" not in fields:
+            fields |= current_revision(self.client.application, int(match.group(1)))
+        return self.client.post(path, data=fields, **kwargs)
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.client.get(path, **kwargs)
+
+
+def current_revision(app: Flask, assessment_id: int) -> dict[str, str]:
+    """The hidden fields a form about the assessment carries when rendered now."""
+    with services(app).store.session() as db:
+        record = db.get(AssessmentRecord, assessment_id)
+        if record is None:
+            return {}
+        newest = latest_version(db, assessment_id)
+        return {"revision": str(record.revision), "version": str(newest.number if newest else 0)}
 
 
 @pytest.fixture

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 import pytest
 from flask import Flask
 from sqlalchemy import inspect
+from sqlalchemy.orm import Session
 
 from advisor.migrate import upgrade
-from advisor.store import AssessmentRecord, Store
+from advisor.store import (
+    AssessmentRecord,
+    StaleRevision,
+    Store,
+    add_version,
+    delete_assessment,
+    lock_at_revision,
+    rename_assessment,
+    versions,
+)
 from tests.web.conftest import make_user
 from web import services
 
@@ -72,3 +85,79 @@ def test_the_store_reaches_the_database(app: Flask) -> None:
         assert second.ping()
     finally:
         second.engine.dispose()
+
+
+def test_a_stale_revision_writes_nothing_and_says_where_the_assessment_is(app: Flask) -> None:
+    make_user(app, "anna")
+    store = services(app).store
+    with store.session() as db:
+        owner = store.user_by_name(db, "anna")
+        assert owner is not None
+        record = AssessmentRecord(owner_id=owner.id, title="T", answers=ANSWERS)
+        db.add(record)
+        db.flush()
+        assessment_id = record.id
+        add_version(db, assessment_id, owner, ANSWERS, "edit", None, None, expected_revision=1)
+    stale_writes: list[Callable[[Session], object]] = [
+        lambda db: add_version(db, assessment_id, owner, {}, "edit", None, None, expected_revision=1),
+        lambda db: rename_assessment(db, assessment_id, "Other", 1),
+        lambda db: delete_assessment(db, assessment_id, 1),
+        lambda db: lock_at_revision(db, assessment_id, 2**40),
+    ]
+    for write in stale_writes:
+        with pytest.raises(StaleRevision) as caught, store.session() as db:
+            write(db)
+        assert (caught.value.assessment_id, caught.value.current) == (assessment_id, 2)
+    with store.session() as db:
+        lock_at_revision(db, assessment_id, 2)  # a review action checks, and leaves the revision
+        stored = db.get(AssessmentRecord, assessment_id)
+        assert stored is not None
+        assert (stored.revision, stored.title, stored.answers) == (2, "T", ANSWERS)
+        assert [v.number for v in versions(db, assessment_id)] == [1]
+
+
+def test_of_writers_racing_from_one_revision_exactly_one_wins(app: Flask) -> None:
+    """Real threads, each with its own connection, released together against the database."""
+    make_user(app, "anna")
+    store = services(app).store
+    with store.session() as db:
+        owner = store.user_by_name(db, "anna")
+        assert owner is not None
+        record = AssessmentRecord(owner_id=owner.id, title="T", answers=ANSWERS)
+        db.add(record)
+        db.flush()
+        assessment_id = record.id
+    writers, rounds = 4, 8
+    outcomes: list[str] = []
+    for round_ in range(rounds):
+        barrier = threading.Barrier(writers)
+        results: list[str] = []
+
+        def write(
+            n: int,
+            revision: int = round_ + 1,
+            barrier: threading.Barrier = barrier,
+            results: list[str] = results,
+        ) -> None:
+            barrier.wait(timeout=30)
+            try:
+                with store.session() as db:
+                    answers = {**ANSWERS, "writer": n}
+                    add_version(
+                        db, assessment_id, owner, answers, "edit", None, None, expected_revision=revision
+                    )
+                results.append("won")
+            except StaleRevision:
+                results.append("stale")
+            except Exception as exc:  # any other failure is what this test is about
+                results.append(type(exc).__name__)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        outcomes.append(" ".join(sorted(results)))
+    assert outcomes == ["stale stale stale won"] * rounds
+    with store.session() as db:
+        assert [v.number for v in versions(db, assessment_id)] == list(range(1, rounds + 1))
