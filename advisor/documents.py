@@ -34,8 +34,9 @@ def too_deep(line: int | None = None) -> DocumentProblem:
 
 
 def too_many_digits(text: str, line: int | None = None) -> DocumentProblem | None:
-    """The problem with a number written as `text`, if it has too many digits."""
-    digits = sum(character.isdigit() for character in text)
+    """The problem with a number written as `text`, if it has too many digits in any base
+    (YAML also reads 0x…, 0o… and 0b… as integers: their letters count as digits)."""
+    digits = sum(character.isalnum() for character in text)
     if digits > MAX_NUMBER_DIGITS:
         return DocumentProblem(
             f"a number of {digits:,} digits; numbers have at most {MAX_NUMBER_DIGITS} digits", line

@@ -261,3 +261,28 @@ def test_a_reason_is_data_not_a_format_string(reason: str) -> None:
 def test_placeholders_are_filled_without_format_specifications() -> None:
     assert template.names("{{literal}} {users} of {assisted_max_users}") == ["users", "assisted_max_users"]
     assert template.fill("{{x}} {users}", {"users": "120"}) == "{x} 120"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0x" + "f" * 20_000, "numbers have at most 30 digits"),  # hex: past the digit count of old
+        ("0" + "7" * 40, "numbers have at most 30 digits"),  # YAML 1.1 octal
+        ("10000000000000", "must be at most 1000000000000"),
+    ],
+)
+def test_a_huge_number_in_a_condition_is_refused_at_load(value: str, message: str) -> None:
+    """Before: a hexadecimal number of 20,000 digits passed `rules check`, then every plan and the
+    engine failed (int-string conversion limit), and a server with the file could not start."""
+    sources = _shipped()
+    text = sources["rules/enrollment.yaml"].decode()
+    leaf = "{fact: executives, op: eq, value: true}"
+    assert leaf in text
+    sources["rules/enrollment.yaml"] = text.replace(
+        leaf, f"{{fact: users, op: gte, value: {value}}}", 1
+    ).encode()
+    with pytest.raises(RulebookError) as caught:
+        build_rulebook(sources)
+    assert any(message in str(f) and "enrollment.yaml:" in str(f) for f in caught.value.errors), (
+        caught.value.format_message()
+    )

@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, St
 from advisor.vocabulary import Stage
 
 Op = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "not_contains"]
-Scalar = StrictBool | StrictInt | str
+# A number in a condition: far beyond any fact's range, yet always a small integer to convert.
+Number = Annotated[StrictInt, Field(ge=-(10**12), le=10**12)]
+Scalar = StrictBool | Number | str
 RULE_ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
 NAME = r"^[a-z][a-z0-9_]{0,63}$"
 
