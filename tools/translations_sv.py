@@ -277,4 +277,5 @@ SV = {
     "active": "aktiv",
     "Set a new password for %(name)s": "Sätt ett nytt lösenord för %(name)s",
     "What you sent contains the NUL character (U+0000), which no text may hold. Remove it and send again.": "Det du skickade innehåller NUL-tecknet (U+0000), som ingen text får innehålla. Ta bort det och skicka igen.",
+    "Not saved: %(name)s was changed meanwhile (by someone else, or on disk). Your text is kept below; open the file again to see the new version and apply your change to it.": "Inte sparat: %(name)s ändrades under tiden (av någon annan, eller på disken). Din text finns kvar nedan; öppna filen igen för att se den nya versionen och gör din ändring i den.",
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from advisor.documents import too_many_digits
 from advisor.errors import Finding, InputError
@@ -92,11 +94,28 @@ def _check(name: str, text: str) -> Checked:
     return Checked(findings, scenarios, impact, rulebook)
 
 
-def _save(name: str, text: str, message: str) -> Checked:
+def fingerprint_of(text: str) -> str:
+    """What an edit form says it was based on: the file's content when the page was shown."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _stale(name: str, checked: Checked) -> Checked:
+    message = _(
+        "Not saved: %(name)s was changed meanwhile (by someone else, or on disk). Your text is kept "
+        "below; open the file again to see the new version and apply your change to it.",
+        name=name,
+    )
+    return Checked([Finding(name, None, None, message), *checked.findings], checked.scenarios, [], None)
+
+
+def _save(name: str, text: str, message: str, based_on: str | None = None) -> Checked:
     """Write the file if every check passes; keep the version and the audit entry with it.
 
-    The database rows and the file change together: a failure before the commit leaves the
-    previous file (written atomically) and no new version.
+    `based_on` is the fingerprint of the content the edit was made on: if the file changed since,
+    nothing is saved (a save never silently undoes another). Two saves at once cannot both take
+    the next version number (it is unique): the second is refused the same way. The database rows
+    and the file change together: a failure before the commit leaves the previous file (written
+    atomically) and no new version, and never puts back a file that someone else has saved since.
     """
     checked = _check(name, text)
     if checked.blocked:
@@ -104,6 +123,8 @@ def _save(name: str, text: str, message: str) -> Checked:
     assert checked.rulebook is not None  # noqa: S101 - not blocked
     path = _path(name)
     previous = path.read_text(encoding="utf-8")
+    if based_on is not None and fingerprint_of(previous) != based_on:
+        return _stale(name, checked)
     try:
         with svc().store.session() as db:
             if not rule_file_versions(db, name):  # the first edit keeps what was there before it
@@ -113,8 +134,10 @@ def _save(name: str, text: str, message: str) -> Checked:
             add_rule_file_version(db, name, text, g.user, message, checked.rulebook.version)
             audit(db, g.user, "rules.save", name, f"{message} (rulebook {checked.rulebook.version})")
             write_atomically(path, text)
+    except IntegrityError:  # another save took this version number first: it stands
+        return _stale(name, checked)
     except BaseException:
-        if path.read_text(encoding="utf-8") != previous:
+        if path.read_text(encoding="utf-8") == text != previous:  # ours, not committed: undo it
             write_atomically(path, previous)
         raise
     svc().watcher.adopt(checked.rulebook)  # checked above: no second load and lint
@@ -143,6 +166,8 @@ def index() -> ResponseReturnValue:
 def edit(name: str) -> ResponseReturnValue:
     path = _path(name)
     text = path.read_text(encoding="utf-8")
+    # The form remembers the content it was first shown with, across checks, until it is saved.
+    based_on = request.form.get("based_on") or fingerprint_of(text)
     checked: Checked | None = None
     status = 200
     if request.method == "POST":
@@ -162,7 +187,7 @@ def edit(name: str) -> ResponseReturnValue:
         else:
             if not message:
                 message = _("Changed %(name)s", name=name)
-            checked = _save(name, text, message)
+            checked = _save(name, text, message, request.form.get("based_on"))
             if not checked.blocked:
                 flash(
                     _(
@@ -175,7 +200,13 @@ def edit(name: str) -> ResponseReturnValue:
             status = 422
     parameters, priorities = _fields(name)
     return render_template(
-        "admin/edit.html", name=name, text=text, checked=checked, parameters=parameters, priorities=priorities
+        "admin/edit.html",
+        name=name,
+        text=text,
+        checked=checked,
+        parameters=parameters,
+        priorities=priorities,
+        based_on=based_on,
     ), status
 
 
@@ -257,6 +288,7 @@ def rollback(name: str, number: int) -> ResponseReturnValue:
             checked=checked,
             parameters=parameters,
             priorities=priorities,
+            based_on=fingerprint_of(_path(name).read_text(encoding="utf-8")),
         ), 422
     flash(_("Rolled %(name)s back to version %(n)s.", name=name, n=number))
     return redirect(url_for(".history", name=name))

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 
 from advisor.engine import Engine
-from advisor.errors import Finding, RulebookError
+from advisor.errors import EngineError, Finding, RulebookError
 from advisor.rulebook import Rulebook, load_rulebook
 from advisor.rulebook.files import fingerprint
 from advisor.rulebook.lint import lint
@@ -92,11 +92,17 @@ class RuleWatcher:
         if errors:
             self._refuse(errors)
             return
+        self._run(rulebook)
+
+    def _run(self, rulebook: Rulebook) -> None:
+        """Swap the rulebook in; if the engine cannot build it, keep the old one and say why."""
         if rulebook.version != self.engine.rulebook.version:
-            log.info(
-                "rules reloaded: rulebook %s replaces %s", rulebook.version, self.engine.rulebook.version
-            )
-            self.engine.reload(rulebook)
+            try:
+                self.engine.reload(rulebook)
+            except EngineError as exc:
+                self._refuse([Finding(rulebook.label, None, None, f"the engine cannot run it: {exc}")])
+                return
+            log.info("rules reloaded: rulebook %s is running", rulebook.version)
         self.error = []
 
     def _refuse(self, findings: list[Finding]) -> None:
@@ -111,6 +117,4 @@ class RuleWatcher:
         """Run a rulebook that was just checked and written here, without loading it again."""
         with self._lock:
             self._seen, self._pending = fingerprint(self.settings.rules_dir), None
-            if rulebook.version != self.engine.rulebook.version:
-                self.engine.reload(rulebook)
-            self.error = []
+            self._run(rulebook)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 import time
@@ -12,6 +13,7 @@ import pytest
 import yaml
 from flask import Flask
 
+from advisor.errors import EngineError
 from advisor.rulebook import Rulebook, load_rulebook
 from advisor.settings import Settings
 from advisor.store import AuditEntry, rule_file_versions
@@ -22,6 +24,8 @@ from web import create_app, reloader, services
 
 CONTOSO = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 LOWER = ("  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 20")
+# A change every scenario still passes: the file's description.
+RETITLE = ("  en: Matching each group in each phase", "  en: Choosing, for each group in each phase,")
 
 
 @pytest.fixture
@@ -329,3 +333,92 @@ def test_a_format_specification_in_a_reason_is_refused_by_line(
     assert f"enrollment.yaml:{before[:start].count(chr(10)) + 1} [" in page
     assert "a placeholder is a fact or parameter name in braces" in page
     assert _text(rules) == before
+
+
+def _fingerprint(browser: Browser, name: str = "enrollment.yaml") -> str:
+    page = browser.get(f"/admin/rules/{name}").get_data(as_text=True)
+    match = re.search(r'name="based_on" value="([0-9a-f]+)"', page)
+    assert match, page[:300]
+    return match.group(1)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_save_made_on_an_older_file_never_undoes_another(
+    admin_app: Flask, root: Browser, rules: Path
+) -> None:
+    """Before: an admin who had the file open saved over a colleague's save without a word."""
+    make_user(admin_app, "root2", "admin")
+    other = Browser(admin_app.test_client())
+    other.login("root2")
+    seen = _fingerprint(root)
+    theirs = _text(rules).replace(*RETITLE)
+    saved = other.post(
+        "/admin/rules/enrollment.yaml",
+        {"action": "save", "text": theirs, "message": "m", "based_on": _fingerprint(other)},
+    )
+    assert saved.status_code == 302
+    mine = _text(rules).replace(
+        "  tech_fair_min_users:\n    value: 50", "  tech_fair_min_users:\n    value: 40"
+    )
+    refused = root.post(
+        "/admin/rules/enrollment.yaml", {"action": "save", "text": mine, "message": "m", "based_on": seen}
+    )
+    assert refused.status_code == 422
+    assert "was changed meanwhile" in refused.get_data(as_text=True)
+    assert _text(rules) == theirs
+    with services(admin_app).store.session() as db:
+        assert [v.message for v in rule_file_versions(db, "enrollment.yaml")] == ["as found on disk", "m"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_two_saves_at_once_have_one_winner_and_no_500(admin_app: Flask, root: Browser, rules: Path) -> None:
+    """Before: the second save failed on the version number (500) and its clean-up put the old
+    file back over the first, which had been reported saved."""
+    make_user(admin_app, "root2", "admin")
+    other = Browser(admin_app.test_client())
+    other.login("root2")
+    texts = {
+        "root": _text(rules).replace(*RETITLE),
+        "root2": _text(rules).replace(
+            "  tech_fair_min_users:\n    value: 50", "  tech_fair_min_users:\n    value: 40"
+        ),
+    }
+    start = threading.Barrier(2)
+    statuses: dict[str, int] = {}
+
+    def save(name: str, browser: Browser) -> None:
+        fields = {"action": "save", "text": texts[name], "message": name, "based_on": _fingerprint(browser)}
+        token = browser.token("/")
+        start.wait()
+        response = browser.client.post("/admin/rules/enrollment.yaml", data={**fields, "csrf_token": token})
+        statuses[name] = response.status_code
+
+    threads = [threading.Thread(target=save, args=pair) for pair in (("root", root), ("root2", other))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses.values()) == [302, 422], statuses
+    (winner,) = [name for name, status in statuses.items() if status == 302]
+    assert _text(rules) == texts[winner]
+    with services(admin_app).store.session() as db:
+        assert rule_file_versions(db, "enrollment.yaml")[-1].message == winner
+
+
+def test_a_rulebook_the_engine_cannot_run_is_refused_and_shown(
+    admin_app: Flask, root: Browser, rules: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An engine failure while swapping rulebooks keeps the old one and tells the admins (before:
+    the watcher logged a traceback, never tried that folder again, and showed nothing)."""
+    engine = services(admin_app).engine
+    start = engine.rulebook.version
+
+    def refuses(rulebook: Rulebook) -> None:  # a defect in the engine, injected
+        raise EngineError("the rules engine refused the compiled rulebook: injected")
+
+    monkeypatch.setattr(engine, "reload", refuses)
+    root.get("/healthz")
+    (rules / "enrollment.yaml").write_text(_text(rules).replace(*LOWER))
+    _until(lambda: bool(services(admin_app).watcher.error))
+    assert engine.rulebook.version == start
+    assert "the engine cannot run it" in root.get("/admin").get_data(as_text=True)
