@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from advisor.errors import AdvisorError
-from advisor.store import ROLES, Store, User, audit
+from advisor.store import ROLES, ApiToken, Store, User, audit
 
 log = logging.getLogger(__name__)
 
@@ -219,12 +219,16 @@ def change_password(
         return set_password(db, user, new)
 
 
-def reset_password(session: Session, actor: User | None, user: User) -> str:
-    """An admin (or the command line: actor None) gives `user` a new generated password, ends
-    their sessions and records it in the audit log; the password is returned to show once."""
-    password = generate_password()
+def reset_password(session: Session, actor: User | None, user: User, password: str | None = None) -> str:
+    """An admin (or the command line: actor None) gives `user` a new password, generated unless
+    given, to recover the account: every session of it ends and its API tokens are revoked (a
+    token made by whoever had the account must stop working too). Recorded in the audit log;
+    the password is returned to show once."""
+    password = generate_password() if password is None else password
     set_password(session, user, password)
-    audit(session, actor, "user.password_reset", user.username, "a new password was set; every session ended")
+    revoked = session.connection().execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
+    detail = f"a new password was set; every session ended; {revoked} API token(s) revoked"
+    audit(session, actor, "user.password_reset", user.username, detail)
     return password
 
 

@@ -119,10 +119,10 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _users(args: argparse.Namespace) -> int:
-    from advisor.accounts import AccountError, create_user, generate_password, set_password
+    from advisor.accounts import AccountError, create_user, generate_password, reset_password
     from advisor.migrate import upgrade
     from advisor.settings import Settings
-    from advisor.store import Store, User, audit, create_token
+    from advisor.store import Store, User, create_token
 
     url = Settings().resolved_database_url
     upgrade(url)
@@ -140,11 +140,10 @@ def _users(args: argparse.Namespace) -> int:
             account = store.user_by_name(session, args.username)
             if account is None:
                 raise AccountError(f"there is no user '{args.username}'")
-            new_password = sys.stdin.readline().rstrip("\r\n") if args.stdin else generate_password()
-            set_password(session, account, new_password)
-            audit(session, None, "user.password_reset", account.username, "from the command line")
+            given = sys.stdin.readline().rstrip("\r\n") if args.stdin else None
+            new_password = reset_password(session, None, account, given)
             if args.stdin:
-                print(f"{args.username}: password changed; every session of the account ended")
+                print(f"{args.username}: password changed; every session ended, every API token revoked")
             else:
                 print(f"new password for {args.username}: {new_password}")
         elif args.users_command == "token":

@@ -324,7 +324,7 @@ class StaleRevision(Exception):
         )
 
 
-MAX_REVISION = 2**31 - 1  # a 32-bit column on every database we support
+MAX_ID = 2**31 - 1  # ids and revisions are 32-bit columns on every database we support
 _ASSESSMENTS = cast(Table, AssessmentRecord.__table__)
 
 
@@ -343,7 +343,7 @@ def _claim(
     table = _ASSESSMENTS
     statement = update(table).where(table.c.id == assessment_id)
     if expected is not None:
-        if not 1 <= expected <= MAX_REVISION:
+        if not 1 <= expected <= MAX_ID:
             raise StaleRevision(assessment_id, expected, _revision(session, assessment_id))
         statement = statement.where(table.c.revision == expected)
     if bump:

@@ -269,7 +269,7 @@ SV = {
     "New password": "Nytt lösenord",
     "At least %(n)s characters.": "Minst %(n)s tecken.",
     "New password again": "Nytt lösenord igen",
-    "A new password is generated and shown to you once; give it to the person, who can then change it. Their sessions end at once.": "Ett nytt lösenord skapas och visas för dig en gång; ge det till personen, som sedan kan byta det. Personens sessioner avslutas direkt.",
+    "A new password is generated and shown to you once; give it to the person, who can then change it. Their sessions end at once and their API tokens are revoked.": "Ett nytt lösenord skapas och visas för dig en gång; ge det till personen, som sedan kan byta det. Personens sessioner avslutas direkt och hens API-token återkallas.",
     "The new password of %(name)s, shown only this once:": "Det nya lösenordet för %(name)s, visas bara denna gång:",
     "Role": "Roll",
     "State": "Status",

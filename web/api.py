@@ -21,11 +21,11 @@ from advisor.facts import KNOWN_FIELDS, Assessment, FreeText, count
 from advisor.messages import describe_validation_error
 from advisor.plan import Plan
 from advisor.planner import make_plan
-from advisor.store import AssessmentRecord, StaleRevision, user_by_token
+from advisor.store import MAX_ID, AssessmentRecord, StaleRevision, user_by_token
+from advisor.store import delete_assessment as delete_record
 from advisor.vocabulary import Language
 from web import csrf
 from web.common import plan_file, svc
-from web.ids import MAX_ID
 from web.planning import commit, create, stored_plan
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -289,8 +289,11 @@ def update_assessment(assessment_id: int) -> ResponseReturnValue:
 def delete_assessment(assessment_id: int) -> ResponseReturnValue:
     _authenticate()
     _record(assessment_id, write=True)
-    with svc().store.session() as db:
-        db.delete(db.get(AssessmentRecord, assessment_id))
+    try:
+        with svc().store.session() as db:
+            delete_record(db, assessment_id, None)
+    except StaleRevision:  # deleted by someone else meanwhile: it is gone all the same
+        raise Failure(404, "not_found", f"there is no assessment {assessment_id} that you can see") from None
     return "", 204
 
 

@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 
 from advisor.facts import Assessment
 from advisor.plan import Plan
+from advisor.store import MAX_ID
 from web import csrf
 from web.api import (
     ApiError,
@@ -21,7 +22,6 @@ from web.api import (
     AssessmentUpdate,
     RulesInfo,
 )
-from web.ids import MAX_ID
 
 bp = Blueprint("docs", __name__)
 REF = "#/components/schemas/{model}"

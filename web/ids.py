@@ -14,7 +14,8 @@ from flask import Flask, abort, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.routing import BaseConverter
 
-MAX_ID = 2**31 - 1  # ids are 32-bit on every database we support
+from advisor.store import MAX_ID
+
 _DIGITS = len(str(MAX_ID))
 
 

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from advisor.diff import AnswerChange, answer_changes
-from advisor.store import MAX_REVISION, AssessmentRecord, AssessmentVersion, StaleRevision, User
+from advisor.store import AssessmentRecord, AssessmentVersion, StaleRevision, User
 from web.common import svc
+from web.ids import parse_id
 
 SHOWN_VERSIONS = 10
 
@@ -66,11 +67,11 @@ def newest_versions(session: Session, assessment_ids: list[int]) -> dict[int, in
 
 
 def _bounded(name: str) -> int | None:
-    value = request.form.get(name, "")
-    if not value.isascii() or not value.isdigit() or len(value) > 10:
+    """A revision or version number the form carries; None when absent, 0 or not a number."""
+    try:
+        return parse_id(request.form.get(name))
+    except ValueError:
         return None
-    number = int(value)
-    return number if 0 <= number <= MAX_REVISION else None
 
 
 def form_revision() -> int:

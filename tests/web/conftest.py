@@ -15,11 +15,10 @@ from sqlalchemy import create_engine, text
 
 from advisor.accounts import create_user
 from advisor.settings import Settings
-from advisor.store import AssessmentRecord, latest_version
+from advisor.store import MAX_ID, AssessmentRecord, latest_version
 from tests.live import LiveSite, gunicorn_site
 from tests.postgres import postgres_server
 from web import create_app, services
-from web.ids import MAX_ID
 
 _numbers = itertools.count()
 PASSWORD = "correct horse battery"

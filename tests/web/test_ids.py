@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from web.ids import MAX_ID, parse_id, up_to
+from advisor.store import MAX_ID
+from web.ids import parse_id, up_to
 
 
 @pytest.mark.parametrize("limit", [1, 9, 10, 99, 100, 12345, MAX_ID])

@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from advisor.accounts import MIN_PASSWORD, check_password
-from advisor.store import AuditEntry, Store, User
+from advisor.store import AuditEntry, Store, User, create_token
 from tests.conftest import ROOT
 from tests.web.conftest import PASSWORD, Browser, make_user
 from web import services
@@ -124,6 +124,10 @@ def test_an_admin_resets_a_password_and_it_is_audited(app: Flask, site: Browser)
     assert site.login("root").status_code == 302
     assert "anna" in site.get("/admin/users").get_data(as_text=True)
     anna_id = _user(app, "anna").id
+    with services(app).store.session() as db:  # a token made by whoever had the account
+        token = create_token(db, _user(app, "anna"), "left behind")
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert site.client.get("/api/v1/assessments", headers=bearer).status_code == 200
     response = site.post(f"/admin/users/{anna_id}/password")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -131,6 +135,7 @@ def test_an_admin_resets_a_password_and_it_is_audited(app: Flask, site: Browser)
     user = _user(app, "anna")
     assert not check_password(user.password_hash, PASSWORD)
     assert victim.get("/").status_code == 302  # anna's sessions ended
+    assert site.client.get("/api/v1/assessments", headers=bearer).status_code == 401  # and her tokens
     with services(app).store.session() as db:
         entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "user.password_reset"))
         assert entry is not None
