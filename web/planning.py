@@ -10,7 +10,7 @@ from advisor.errors import RolloutTooLong
 from advisor.plan import Plan
 from advisor.planner import make_plan
 from advisor.questionnaire import problems, valid
-from advisor.store import AssessmentRecord, AssessmentVersion, add_version, check_revision
+from advisor.store import AssessmentRecord, AssessmentVersion, add_version, check_revision, record_event
 from advisor.vocabulary import Language
 from web.common import svc
 
@@ -65,20 +65,22 @@ def commit(
     *,
     title: str | None = None,
     strict: bool = False,
+    event: str | None = None,
 ) -> AssessmentVersion:
     """Save answers as the assessment's newest version, with their plans.
 
     `expected_revision` is the revision the change was made on (None: on whatever is current, for
     a change that does not depend on the answers it replaces). StaleRevision if the assessment
     moved on meanwhile: checked cheaply before the (slow) plans are made, then atomically with the
-    write. `strict`: RolloutTooLong rather than a version without a plan.
+    write. `strict`: RolloutTooLong rather than a version without a plan. `event`: a review
+    event recorded with the version, in the same transaction (the new rulebook version its text).
     """
     store = svc().store
     with store.session() as db:
         check_revision(db, assessment_id, expected_revision)
     plans, rulebook_version = plans_for(answers, strict=strict)
     with store.session() as db:
-        return add_version(
+        version = add_version(
             db,
             assessment_id,
             g.user,
@@ -89,6 +91,11 @@ def commit(
             expected_revision=expected_revision,
             title=title,
         )
+        if event is not None:
+            record = db.get(AssessmentRecord, assessment_id)  # claimed and locked by add_version
+            assert record is not None  # noqa: S101
+            record_event(db, record, g.user, event, text=version.rulebook_version)
+        return version
 
 
 def create(title: str, answers: dict[str, Any], kind: str, step: str, *, strict: bool = False) -> int:

@@ -40,18 +40,16 @@ def _save(
     if answers is not None and (
         answer_changes(record.answers, answers) or answers.keys() != record.answers.keys()
     ):
-        commit(record.id, answers, "edit", revision)
-    with svc().store.session() as db:
-        stored = db.get(AssessmentRecord, record.id)
-        if stored is None:
-            return
-        if answers is not None:
-            name = answers.get("organisation", {}).get("name")
-            usable = isinstance(name, str) and name.strip() and not control_character(name)
-            if usable and stored.title == _("New assessment"):
-                stored.title = name.strip()[:200]
-        if step is not None and stored.step != step:
-            stored.step = step
+        # An untitled assessment takes the organisation's name, with the version, atomically.
+        name = answers.get("organisation", {}).get("name")
+        usable = isinstance(name, str) and name.strip() and not control_character(name)
+        title = name.strip()[:200] if usable and record.title == _("New assessment") else None
+        commit(record.id, answers, "edit", revision, title=title)
+    if step is not None and step != record.step:
+        with svc().store.session() as db:
+            stored = db.get(AssessmentRecord, record.id)
+            if stored is not None:
+                stored.step = step
 
 
 def progress_of(answers: dict[str, Any], found: dict[str, str] | None = None) -> dict[str, Any]:

@@ -124,13 +124,9 @@ def replan(assessment_id: int) -> ResponseReturnValue:
     if record.owner_id != g.user.id and not _is_reviewer(record):
         abort(404)
     try:
-        version_made = commit(assessment_id, record.answers, "replan", form_revision())
+        version_made = commit(assessment_id, record.answers, "replan", form_revision(), event="replanned")
     except StaleRevision:
         return stale_page(assessment_id, back=url_for("plan.show", assessment_id=assessment_id))
-    with svc().store.session() as db:
-        stored = db.get(AssessmentRecord, assessment_id)
-        assert stored is not None  # noqa: S101
-        record_event(db, stored, g.user, "replanned", text=version_made.rulebook_version)
     flash(
         _("The plan was made again with rulebook version %(version)s.", version=version_made.rulebook_version)
     )
