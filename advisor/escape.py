@@ -20,17 +20,23 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def spreadsheet_cell(value: Cell) -> Cell:
-    """A cell's value that a spreadsheet shows as written and never evaluates."""
+def spreadsheet_cell(value: Cell, *, prefix: bool = True) -> Cell:
+    """A cell's value that a spreadsheet shows as written and never evaluates. `prefix=False`
+    for a format that marks text cells itself (XLSX: string type and quotePrefix, see
+    `looks_like_formula`), so that the text keeps no visible apostrophe."""
     if not isinstance(value, str):
         return value
     text = XML_ILLEGAL.sub("\ufffd", value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return "'" + text if prefix and looks_like_formula(text) else text
 
 
-def spreadsheet_rows(rows: Iterable[Iterable[Cell]]) -> list[list[Cell]]:
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(FORMULA_START)
+
+
+def spreadsheet_rows(rows: Iterable[Iterable[Cell]], *, prefix: bool = True) -> list[list[Cell]]:
     """The rows of a table, every cell made inert (see spreadsheet_cell)."""
-    return [[spreadsheet_cell(value) for value in row] for row in rows]
+    return [[spreadsheet_cell(value, prefix=prefix) for value in row] for row in rows]
 
 
 # CommonMark's inline syntax that text could start: raw HTML and autolinks (<), links and images

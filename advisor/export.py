@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from advisor.escape import Cell, spreadsheet_rows
+from advisor.escape import Cell, looks_like_formula, spreadsheet_rows
 from advisor.guide import section_title
 from advisor.plan import Plan
 from advisor.render import table_rows, to_csv, to_json, to_markdown, word
@@ -27,13 +27,17 @@ _SHEETS: dict[str, dict[Language, str]] = {
 
 
 def _append(sheet: Any, rows: Iterable[Iterable[Cell]]) -> None:
-    """Rows written as values, never as formulas: every cell made inert (spreadsheet_rows) and
-    every text cell typed as a string, so that openpyxl never reads one as a formula."""
-    for row in spreadsheet_rows(rows):
+    """Rows written as values, never as formulas: every cell made inert (spreadsheet_rows),
+    every text cell typed as a string (openpyxl never reads one as a formula), and one that looks
+    like a formula marked quotePrefix, so that a spreadsheet keeps it text even when the cell is
+    edited, without showing an apostrophe that is not in the name."""
+    for row in spreadsheet_rows(rows, prefix=False):
         sheet.append(row)
         for cell in sheet[sheet.max_row] if row else ():
             if isinstance(cell.value, str):
                 cell.data_type = "s"
+                if looks_like_formula(cell.value):
+                    cell.quotePrefix = True
 
 
 def to_xlsx(plan: Plan) -> bytes:
