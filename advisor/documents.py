@@ -73,15 +73,14 @@ def load_json(text: str | bytes) -> Any:
 def check_depth(data: Any, max_depth: int = MAX_DEPTH) -> None:
     """Refuse plain data (dicts and lists) nested deeper than `max_depth`; iterative, so it
     cannot itself run out of stack."""
-    pending: list[tuple[Any, int]] = [(data, 0)]
-    while pending:
-        value, depth = pending.pop()
-        if isinstance(value, dict):
-            children: Any = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
+    containers = (dict, list)
+    level = [data] if isinstance(data, containers) else []  # the containers at `depth`
+    depth = 0
+    while level:
         if depth >= max_depth:
             raise too_deep()
-        pending.extend((child, depth + 1) for child in children)
+        deeper: list[Any] = []
+        for value in level:
+            children = value.values() if isinstance(value, dict) else value
+            deeper.extend(child for child in children if isinstance(child, containers))
+        level, depth = deeper, depth + 1
