@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy import create_engine, text
 from advisor.accounts import create_user
 from advisor.settings import Settings
 from advisor.store import MAX_ID, AssessmentRecord, latest_version
+from tests.conftest import RULES
 from tests.live import LiveSite, gunicorn_site
 from tests.postgres import postgres_server
 from web import create_app, services
@@ -126,3 +128,41 @@ def gunicorn(database_url: str, tmp_path: Path) -> Iterator[LiveSite]:
     """The site under a real gunicorn (2 sync workers) on 127.0.0.1, on the test's database."""
     with gunicorn_site(database_url, tmp_path / "live") as live:
         yield live
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    """A copy of the shipped rules that a test (or its admin) may change."""
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder)
+    return folder
+
+
+def rules_app(tmp_path: Path, rules: Path, database_url: str) -> Flask:
+    """The site on its own rule folder, watching it with no delay between looks."""
+    settings = Settings(
+        instance_dir=tmp_path / "instance",
+        database_url=database_url,
+        rules_dir=rules,
+        secure_cookies=False,
+        secret_key="k",
+        reload_interval_seconds=0,
+    )
+    return create_app(settings, {"TESTING": True})
+
+
+@pytest.fixture
+def admin_app(tmp_path: Path, rules: Path, database_url: str) -> Iterator[Flask]:
+    """The site on a copy of the rules, with the admin `root`."""
+    app = rules_app(tmp_path, rules, database_url)
+    make_user(app, "root", "admin")
+    yield app
+    services(app).close()
+
+
+@pytest.fixture
+def root(admin_app: Flask) -> Browser:
+    """The admin `root`, logged in."""
+    browser = Browser(admin_app.test_client())
+    assert browser.login("root").status_code == 302
+    return browser

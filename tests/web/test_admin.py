@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,51 +14,16 @@ from flask import Flask
 
 from advisor.errors import EngineError
 from advisor.rulebook import Rulebook, load_rulebook
-from advisor.settings import Settings
 from advisor.store import AuditEntry, rule_file_versions
-from tests.conftest import ROOT, RULES
-from tests.web.conftest import Browser, make_user
+from tests.conftest import ROOT
+from tests.web.conftest import Browser, make_user, rules_app
 from tests.web.helpers import fill
-from web import create_app, reloader, services
+from web import reloader, services
 
 CONTOSO = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 LOWER = ("  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 20")
 # A change every scenario still passes: the file's description.
 RETITLE = ("  en: Matching each group in each phase", "  en: Choosing, for each group in each phase,")
-
-
-@pytest.fixture
-def rules(tmp_path: Path) -> Path:
-    folder = tmp_path / "rules"
-    shutil.copytree(RULES, folder)
-    return folder
-
-
-def _app(tmp_path: Path, rules: Path, database_url: str) -> Flask:
-    settings = Settings(
-        instance_dir=tmp_path / "instance",
-        database_url=database_url,
-        rules_dir=rules,
-        secure_cookies=False,
-        secret_key="k",
-        reload_interval_seconds=0,
-    )
-    return create_app(settings, {"TESTING": True})
-
-
-@pytest.fixture
-def admin_app(tmp_path: Path, rules: Path, database_url: str) -> Iterator[Flask]:
-    app = _app(tmp_path, rules, database_url)
-    make_user(app, "root", "admin")
-    yield app
-    services(app).close()
-
-
-@pytest.fixture
-def root(admin_app: Flask) -> Browser:
-    browser = Browser(admin_app.test_client())
-    browser.login("root")
-    return browser
 
 
 def _text(rules: Path) -> str:
@@ -304,7 +268,10 @@ def test_reloading_happens_off_the_request_path(
 
 
 def test_two_processes_converge_on_the_same_rulebook(tmp_path: Path, rules: Path, database_url: str) -> None:
-    first, second = _app(tmp_path / "a", rules, database_url), _app(tmp_path / "b", rules, database_url)
+    first, second = (
+        rules_app(tmp_path / "a", rules, database_url),
+        rules_app(tmp_path / "b", rules, database_url),
+    )
     try:
         first.test_client().get("/healthz")
         second.test_client().get("/healthz")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +19,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from advisor.documents import MAX_DEPTH
-from advisor.settings import Settings
 from advisor.store import AssessmentRecord, ReviewEvent, create_token, review_events
-from tests.conftest import ROOT, RULES
-from tests.web.conftest import Browser, make_user
-from web import create_app, services
+from tests.conftest import ROOT
+from tests.web.conftest import Browser
+from web import services
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -46,34 +43,9 @@ def _long(document: dict[str, Any], digits: int = 5000) -> str:
 
 
 @pytest.fixture
-def rules(tmp_path: Path) -> Path:
-    folder = tmp_path / "rules"
-    shutil.copytree(RULES, folder)
-    return folder
-
-
-@pytest.fixture
-def app(tmp_path: Path, rules: Path, database_url: str) -> Iterator[Flask]:
-    settings = Settings(
-        instance_dir=tmp_path / "instance",
-        database_url=database_url,
-        rules_dir=rules,
-        secure_cookies=False,
-        secret_key="k",
-        reload_interval_seconds=0,
-    )
-    app = create_app(settings, {"TESTING": True})
-    make_user(app, "root", "admin")
-    yield app
-    services(app).engine.close()
-    services(app).store.engine.dispose()
-
-
-@pytest.fixture
-def root(app: Flask) -> Browser:
-    browser = Browser(app.test_client())
-    assert browser.login("root").status_code == 302
-    return browser
+def app(admin_app: Flask) -> Flask:
+    """The site on a copy of the rules, with the admin `root` (see conftest)."""
+    return admin_app
 
 
 @pytest.fixture
