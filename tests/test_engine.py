@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import durable_rules_engine
@@ -118,7 +119,9 @@ def _leaf() -> st.SearchStrategy[Leaf]:
 
 
 conditions = st.recursive(
-    _leaf(),
+    # Negated leaves as often as plain ones: a wrong negation in the compiler (lt negated to gt
+    # rather than gte) must not hide behind the few `not`s that recursion alone would draw.
+    st.one_of(_leaf(), st.builds(NotOf, not_=_leaf())),
     lambda inner: st.one_of(
         st.builds(AllOf, all=st.lists(inner, max_size=3)),
         st.builds(AnyOf, any=st.lists(inner, min_size=1, max_size=3)),
@@ -166,6 +169,39 @@ def test_compiled_random_conditions_agree_with_the_oracle(
     finally:
         compiled.close()
     assert got == [fired(rulebook.rules, f, {}) for f in facts]
+
+
+_OPERATORS: dict[str, Callable[[int, int], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+}
+
+
+@pytest.mark.parametrize("negated", [False, True], ids=["plain", "negated"])
+@pytest.mark.parametrize("op", sorted(_OPERATORS))
+def test_every_comparison_plain_and_negated_at_its_boundary(op: str, negated: bool) -> None:
+    """Each operator, negated or not, at value - 1, value and value + 1: the engine, the oracle
+    and Python's own comparison agree. (A compiler that negated lt to gt passed every other test.)"""
+    value = 50
+    leaf = Leaf(fact="users", op=op, value=value)
+    rulebook = _rulebook([NotOf(not_=leaf) if negated else leaf])
+    base = {"version": 1, "organisation": {"name": "R", "rollout_start": "2027-01"}}
+    samples = [{"id": "g", "name": "G", "users": users, "platforms": ["ios"]} for users in (49, 50, 51)]
+    facts = [group_facts(parse_assessment({**base, "groups": [g]}).groups[0]) for g in samples]
+    expected = [
+        frozenset({"r0"}) if _OPERATORS[op](users, value) != negated else frozenset()
+        for users in (49, 50, 51)
+    ]
+    compiled = CompiledRulebook(rulebook)
+    try:
+        assert compiled.evaluate_uncached("group", facts) == expected
+    finally:
+        compiled.close()
+    assert [fired(rulebook.rules, f, {}) for f in facts] == expected
 
 
 # -- safety rules -------------------------------------------------------------------------------
