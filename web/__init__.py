@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,16 +15,20 @@ from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from advisor.engine import Engine
+from advisor.errors import Finding, RulebookError
 from advisor.explain import fact_label, show_value
 from advisor.guide import section_title
 from advisor.migrate import upgrade
-from advisor.rulebook import load_rulebook
+from advisor.rulebook import Rulebook
+from advisor.rulebook.files import last_good, remember
+from advisor.rulebook.loader import build_rulebook, read_folder
 from advisor.settings import Settings
 from advisor.store import Store
 from advisor.vocabulary import month_name, term
 from web.reloader import RuleWatcher
 
 csrf = CSRFProtect()
+log = logging.getLogger("advisor.reload")
 
 
 @dataclass
@@ -67,10 +72,10 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
 
     url = settings.resolved_database_url
     upgrade(url)
-    engine = Engine(load_rulebook(settings.rules_dir))
-    services = Services(
-        settings, Store(url), engine, RuleWatcher(settings, engine, interval=settings.reload_interval_seconds)
-    )
+    rulebook, refused = _startup_rulebook(settings)
+    engine = Engine(rulebook)
+    watcher = RuleWatcher(settings, engine, interval=settings.reload_interval_seconds, error=refused)
+    services = Services(settings, Store(url), engine, watcher)
     app.extensions["advisor"] = services
 
     @app.before_request
@@ -104,6 +109,25 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     for module in (i18n, auth, health, assessments, questionnaire, plan, review, admin, api, docs, account):
         module.init_app(app)
     return app
+
+
+def _startup_rulebook(settings: Settings) -> tuple[Rulebook, list[Finding]]:
+    """The folder's rulebook, kept as the last good one. If the folder does not load, the last
+    good rulebook this instance ran, with the refusal for the admins: a process that starts
+    while a broken file is on disk (a recycled worker) must not take the site down. With no last
+    good rulebook (a first start), a broken folder stops start-up here, never a request."""
+    label = str(settings.rules_dir)
+    try:
+        sources = read_folder(settings.rules_dir)
+        rulebook = build_rulebook(sources, label=label)
+    except RulebookError as exc:
+        kept = last_good(settings.instance_dir)
+        if kept is None:
+            raise
+        log.warning("rule files refused at start-up; the last good rulebook runs: %s", exc.format_message())
+        return build_rulebook(kept, label=label), exc.errors
+    remember(settings.instance_dir, sources)
+    return rulebook, []
 
 
 def services(app: Flask) -> Services:

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from advisor.engine import Engine
 from advisor.errors import EngineError, Finding, RulebookError
 from advisor.rulebook import Rulebook, load_rulebook
-from advisor.rulebook.files import fingerprint
+from advisor.rulebook.files import fingerprint, remember
 from advisor.rulebook.lint import lint
+from advisor.rulebook.loader import read_folder, version_of
 from advisor.settings import Settings
 
 log = logging.getLogger("advisor.reload")
@@ -103,6 +104,12 @@ class RuleWatcher:
                 self._refuse([Finding(rulebook.label, None, None, f"the engine cannot run it: {exc}")])
                 return
             log.info("rules reloaded: rulebook %s is running", rulebook.version)
+            try:  # what a process starting while the folder is broken will run
+                sources = read_folder(self.settings.rules_dir)
+                if version_of(sources) == rulebook.version:  # not changed again meanwhile
+                    remember(self.settings.instance_dir, sources)
+            except (OSError, RulebookError):
+                log.exception("rule watcher: rulebook %s not kept as the last good one", rulebook.version)
         self.error = []
 
     def _refuse(self, findings: list[Finding]) -> None:

@@ -4,9 +4,11 @@ atomic writes, and field-by-field edits that keep the file's comments and order.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -81,6 +83,28 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+# The last rulebook this instance ran, so that a process starting while the folder is broken
+# (a worker recycled by gunicorn, say) runs that rather than refusing to start.
+LAST_GOOD = "rulebook-last-good.json"
+
+
+def remember(instance_dir: Path, sources: Mapping[str, bytes]) -> None:
+    """Keep a folder's files (as `read_folder` read them) as the last good rulebook; call only
+    once they have loaded."""
+    texts = {name: content.decode("utf-8") for name, content in sources.items()}
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    write_atomically(instance_dir / LAST_GOOD, json.dumps(texts, ensure_ascii=False))
+
+
+def last_good(instance_dir: Path) -> dict[str, bytes] | None:
+    """The files of the last good rulebook, if one was kept and is readable."""
+    try:
+        kept = json.loads((instance_dir / LAST_GOOD).read_text(encoding="utf-8"))
+        return {str(name): str(text).encode("utf-8") for name, text in kept.items()}
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _yaml() -> YAML:

@@ -203,7 +203,7 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
         rules=tuple(rules),
         parameters=parameters,
         parameter_texts=parameter_texts,
-        version=_version(sources),
+        version=version_of(sources),
         files=tuple(sorted(sources)),
         findings=tuple(findings),
     )
@@ -329,7 +329,8 @@ def _folder_findings(
     return findings
 
 
-def _version(sources: Mapping[str, bytes]) -> str:
+def version_of(sources: Mapping[str, bytes]) -> str:
+    """The content hash that names a rulebook version."""
     digest = hashlib.sha256()
     for name in sorted(sources):
         digest.update(Path(name).name.encode() + b"\0" + sources[name] + b"\0")
