@@ -20,8 +20,8 @@ from pydantic_core import PydanticCustomError
 
 from advisor.documents import DocumentProblem, load_json
 from advisor.errors import InputError, Problem
-from advisor.messages import describe_validation_error, text
-from advisor.vocabulary import Language
+from advisor.messages import describe_errors, text
+from advisor.vocabulary import PLATFORMS, REQUIREMENTS, Language
 from advisor.yamlsource import load_yaml
 
 Level = Literal["low", "medium", "high"]
@@ -110,7 +110,11 @@ class Group(_Frozen):
     department: FreeText | None = None
     users: count(1, 10_000_000)  # type: ignore[valid-type]
     devices: count(0, 100_000_000) | None = None  # type: ignore[valid-type]
-    platforms: Annotated[list[Platform], Field(min_length=1, json_schema_extra={"uniqueItems": True})]
+    platforms: Annotated[
+        list[Platform],
+        # Distinct values: the longest list holds each once (an unbounded list made 82 MB of errors).
+        Field(min_length=1, max_length=len(PLATFORMS), json_schema_extra={"uniqueItems": True}),
+    ]
     ownership: Literal["corporate", "personal", "mixed"] = "corporate"
     locations: Annotated[
         list[FreeText],
@@ -122,7 +126,9 @@ class Group(_Frozen):
     feedback: StrictBool = False
     needs_help: Level = "medium"
     business_risk: Level = "medium"
-    requirements: Annotated[list[Requirement], Field(json_schema_extra={"uniqueItems": True})] = []
+    requirements: Annotated[
+        list[Requirement], Field(max_length=len(REQUIREMENTS), json_schema_extra={"uniqueItems": True})
+    ] = []
 
     @field_validator("platforms", "requirements", "locations")
     @classmethod
@@ -186,11 +192,8 @@ def parse_assessment(data: Any, source: str = "assessment", language: Language =
     try:
         return Assessment.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            describe_validation_error(err, language, KNOWN_FIELDS)
-            for err in exc.errors()
-            if err["type"] != "duplicate_id"
-        ]
+        errors = (err for err in exc.errors(include_url=False) if err["type"] != "duplicate_id")
+        problems = describe_errors(errors, language, KNOWN_FIELDS)
         # Pydantic skips model checks when a field failed; name repeated ids all the same.
         groups = data.get("groups") if isinstance(data, dict) else None
         if isinstance(groups, list):

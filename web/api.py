@@ -18,7 +18,7 @@ from advisor.documents import DocumentProblem, load_json
 from advisor.errors import RolloutTooLong
 from advisor.export import FORMATS
 from advisor.facts import KNOWN_FIELDS, Assessment, FreeText, count
-from advisor.messages import describe_validation_error
+from advisor.messages import describe_errors
 from advisor.plan import Plan
 from advisor.planner import make_plan
 from advisor.store import MAX_ID, AssessmentRecord, StaleRevision, user_by_token
@@ -119,10 +119,10 @@ def _body(model: type[BaseModel]) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        fields = []
-        for err in exc.errors():
-            problem = describe_validation_error(err, "en", KNOWN_FIELDS)
-            fields.append(FieldProblem(loc=problem.path or "(body)", msg=problem.message))
+        fields = [
+            FieldProblem(loc=problem.path or "(body)", msg=problem.message)
+            for problem in describe_errors(exc.errors(include_url=False), "en", KNOWN_FIELDS)
+        ]
         raise Failure(422, "invalid_content", "the body does not fit the schema", fields) from None
 
 
