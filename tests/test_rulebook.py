@@ -286,3 +286,19 @@ def test_a_huge_number_in_a_condition_is_refused_at_load(value: str, message: st
     assert any(message in str(f) and "enrollment.yaml:" in str(f) for f in caught.value.errors), (
         caught.value.format_message()
     )
+
+
+@pytest.mark.parametrize("character", ["\\0", "\\e", "\\x01", "\\x7f", "\\x9f"])
+def test_a_rule_text_with_a_control_character_is_refused_at_load(character: str) -> None:
+    """Found by our attack pass: a reason holding NUL or ESC passed the check and the admin save,
+    and reached the pages and the Markdown export raw."""
+    sources = _shipped()
+    text = sources["rules/enrollment.yaml"].decode()
+    first = text.index("      en: ", text.index("    reason:"))
+    end = text.index("\n", first)
+    sources["rules/enrollment.yaml"] = (text[:first] + f'      en: "a{character}b"' + text[end:]).encode()
+    with pytest.raises(RulebookError) as caught:
+        build_rulebook(sources)
+    assert any("must not contain control characters" in f.message for f in caught.value.errors), (
+        caught.value.format_message()
+    )

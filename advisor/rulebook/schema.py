@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictInt, Tag
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictInt, Tag
+from pydantic_core import PydanticCustomError
 
 from advisor.vocabulary import Stage
 
@@ -20,11 +22,27 @@ class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+# Control characters other than tab and line breaks: a rule's text reaches pages and exports as
+# written, so it may hold none (the answers' free text holds none at all).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _no_control_characters(value: str) -> str:
+    found = _CONTROL.search(value)
+    if found is not None:
+        code = f"U+{ord(found.group()):04X}"
+        raise PydanticCustomError("control", "must not contain control characters ({code})", {"code": code})
+    return value
+
+
+RuleText = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_no_control_characters)]
+
+
 class Texts(_Strict):
     """A text in both languages of the product."""
 
-    en: Annotated[str, Field(min_length=1, max_length=2000)]
-    sv: Annotated[str, Field(min_length=1, max_length=2000)]
+    en: RuleText
+    sv: RuleText
 
 
 class Parameter(_Strict):
