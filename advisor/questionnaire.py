@@ -11,8 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from advisor.errors import InputError
-from advisor.facts import Assessment, parse_assessment
+from advisor.facts import KNOWN_FIELDS, Assessment, parse_assessment
+from advisor.messages import describe_errors
 from advisor.vocabulary import Language, term
 
 Kind = Literal["text", "month", "int", "bool", "choice", "multi", "lines"]
@@ -285,8 +288,8 @@ def from_form(questions: Sequence[Question], form: Mapping[str, Sequence[str]]) 
         first = values[0] if values else ""
         if question.kind == "bool":
             answers[question.name] = first in ("on", "true", "1", "yes")
-        elif question.kind == "multi":
-            answers[question.name] = [v for v in values if v]
+        elif question.kind == "multi":  # ticked boxes: the question's own choices, each once
+            answers[question.name] = [v for v in dict.fromkeys(values) if v in question.choices]
         elif question.kind == "lines":
             answers[question.name] = [line.strip() for line in re.split(r"[\r\n]+", first) if line.strip()]
         elif first == "":
@@ -309,6 +312,32 @@ def slug(name: str, taken: Sequence[str]) -> str:
 
 def empty_draft(name: str = "") -> dict[str, Any]:
     return {"version": 1, "organisation": {"name": name} if name else {}, "groups": []}
+
+
+# What no draft may hold, however incomplete it is: text or lists past the contract's sizes,
+# control characters, and numbers typed as text too long to be any number. Saving such a draft
+# would keep what the contract refuses (and make every page of the assessment slow).
+_OUT_OF_BOUNDS = frozenset({"string_too_long", "too_long", "control"})
+_LONGEST_NUMBER_TEXT = 30
+
+
+def out_of_bounds(draft: Mapping[str, Any], language: Language) -> dict[str, str]:
+    """The problems, by path, that stop a draft from being saved at all (see _OUT_OF_BOUNDS)."""
+    try:
+        Assessment.model_validate(dict(draft))
+    except ValidationError as exc:
+        errors = [
+            err
+            for err in exc.errors(include_url=False)
+            if err["type"] in _OUT_OF_BOUNDS
+            or (
+                isinstance(err.get("input"), str)
+                and len(err["input"]) > _LONGEST_NUMBER_TEXT
+                and err["type"] in ("int_type", "int_parsing")
+            )
+        ]
+        return {p.path: p.message for p in describe_errors(errors, language, KNOWN_FIELDS)}
+    return {}
 
 
 def problems(draft: Mapping[str, Any], language: Language) -> dict[str, str]:

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from advisor.diff import answer_changes
 from advisor.facts import control_character
-from advisor.questionnaire import GROUP, ORGANISATION, POINTS, from_form, problems, slug
+from advisor.questionnaire import GROUP, ORGANISATION, POINTS, from_form, out_of_bounds, problems, slug
 from advisor.store import AssessmentRecord, StaleRevision
 from web import stale as stale_forms
 from web.auth import login_required
@@ -96,6 +96,18 @@ def organisation(assessment_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         entered = from_form(ORGANISATION, request.form.to_dict(flat=False))
         answers["organisation"] = entered
+        refused = _field_errors(out_of_bounds(answers, language()), "organisation.")
+        if refused:  # past the contract's sizes or holding control characters: nothing is saved
+            return render_template(
+                "questionnaire/organisation.html",
+                record=record,
+                questions=ORGANISATION,
+                values=entered,
+                errors=refused,
+                progress=progress_of(record.answers),
+                step="organisation",
+                points=POINTS,
+            ), 422
         try:
             _save(record, answers, "organisation", form_revision())
         except StaleRevision:
@@ -162,6 +174,20 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
             index = len(groups_) - 1
         else:
             groups_[index] = entered
+        refused = _field_errors(out_of_bounds(answers, language()), f"groups[{index}].")
+        if refused:  # past the contract's sizes or holding control characters: nothing is saved
+            return render_template(
+                "questionnaire/group.html",
+                record=record,
+                questions=GROUP,
+                values=entered,
+                errors=refused,
+                index=None if adding else index,
+                group_id=current.get("id"),
+                progress=progress_of(record.answers),
+                step="groups",
+                points=POINTS,
+            ), 422
         try:
             _save(record, answers, f"group:{index}", form_revision())
         except StaleRevision:  # lost the race to a writer of the same revision

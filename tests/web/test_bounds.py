@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import inspect
 
 from advisor.facts import load_assessment
+from advisor.store import AssessmentRecord
 from tests.conftest import ROOT
 from tests.live import LiveSite, call
 from tests.web.conftest import Browser, make_user
@@ -156,3 +157,47 @@ def test_the_import_page_stays_small_too(anna: Browser) -> None:
     )
     assert response.status_code == 422
     assert len(response.data) < 50_000
+
+
+def _revision(app: Flask, assessment_id: int) -> int:
+    with services(app).store.session() as db:
+        record = db.get(AssessmentRecord, assessment_id)
+        assert record is not None
+        return record.revision
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "N" * 100_000, "at most 200 characters"),
+        ("name", "IT\x01", "control characters (U+0001)"),
+        ("users", "9" * 1_000, "must be a whole number"),
+        ("locations", "\n".join(f"site {i}" for i in range(5_000)), "at most 200 items"),
+    ],
+)
+def test_the_forms_never_save_what_the_contract_refuses(
+    app: Flask, anna: Browser, field: str, value: str, message: str
+) -> None:
+    """Found by our attack pass: the questionnaire saved 150,000 platforms, 100,000-character
+    names and control characters into a draft; every page of that assessment then took seconds.
+    A draft may be incomplete, never past the contract's sizes."""
+    assessment_id = fill(anna, load_assessment(ROOT / "examples" / "contoso.yaml").model_dump(mode="json"))
+    before = _revision(app, assessment_id)
+    group = {"name": "Z", "users": "5", "platforms": "ios", field: value}
+    response = anna.post(f"/assessments/{assessment_id}/groups/new", group)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert _revision(app, assessment_id) == before  # nothing was saved
+
+
+def test_ticked_boxes_are_the_questions_own_choices(app: Flask, anna: Browser) -> None:
+    assessment_id = fill(anna, load_assessment(ROOT / "examples" / "contoso.yaml").model_dump(mode="json"))
+    response = anna.post(
+        f"/assessments/{assessment_id}/groups/new",
+        {"name": "Z", "users": "5", "platforms": ["0"] * 150_000 + ["ios", "ios"]},
+    )
+    assert response.status_code == 302
+    with services(app).store.session() as db:
+        record = db.get(AssessmentRecord, assessment_id)
+        assert record is not None
+        assert record.answers["groups"][-1]["platforms"] == ["ios"]
