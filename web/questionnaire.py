@@ -96,27 +96,19 @@ def organisation(assessment_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         entered = from_form(ORGANISATION, request.form.to_dict(flat=False))
         answers["organisation"] = entered
+        # Past the contract's sizes or holding control characters: shown again, nothing is saved.
         refused = _field_errors(out_of_bounds(answers, language()), "organisation.")
-        if refused:  # past the contract's sizes or holding control characters: nothing is saved
-            return render_template(
-                "questionnaire/organisation.html",
-                record=record,
-                questions=ORGANISATION,
-                values=entered,
-                errors=refused,
-                progress=progress_of(record.answers),
-                step="organisation",
-                points=POINTS,
-            ), 422
-        try:
-            _save(record, answers, "organisation", form_revision())
-        except StaleRevision:
-            return _stale_organisation(assessment_id, entered)
-        record = load(assessment_id, write=True)  # a form shown again carries the new revision
+        if not refused:
+            try:
+                _save(record, answers, "organisation", form_revision())
+            except StaleRevision:
+                return _stale_organisation(assessment_id, entered)
+            record = load(assessment_id, write=True)  # a form shown again carries the new revision
     else:
+        refused = {}
         _save(record, step="organisation")
     found = problems(answers, language())
-    if request.method == "POST" and not _field_errors(found, "organisation."):
+    if request.method == "POST" and not refused and not _field_errors(found, "organisation."):
         return redirect(url_for(".groups", assessment_id=assessment_id))
     errors = _field_errors(found, "organisation.") if request.method == "POST" or record.revision > 1 else {}
     return render_template(
@@ -124,11 +116,11 @@ def organisation(assessment_id: int) -> ResponseReturnValue:
         record=record,
         questions=ORGANISATION,
         values=answers.get("organisation", {}),
-        errors=errors,
+        errors={**errors, **refused},
         progress=progress_of(answers, found),
         step="organisation",
         points=POINTS,
-    )
+    ), 422 if refused else 200
 
 
 @bp.get("/groups")
@@ -163,6 +155,7 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
     if index is not None and not 0 <= index < len(groups_):
         abort(404)
     current = groups_[index] if index is not None else {}
+    status = 200
     if request.method == "POST":
         entered = from_form(GROUP, request.form.to_dict(flat=False))
         taken = [str(g_.get("id")) for i, g_ in enumerate(groups_) if i != index]
@@ -174,32 +167,24 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
             index = len(groups_) - 1
         else:
             groups_[index] = entered
-        refused = _field_errors(out_of_bounds(answers, language()), f"groups[{index}].")
-        if refused:  # past the contract's sizes or holding control characters: nothing is saved
-            return render_template(
-                "questionnaire/group.html",
-                record=record,
-                questions=GROUP,
-                values=entered,
-                errors=refused,
-                index=None if adding else index,
-                group_id=current.get("id"),
-                progress=progress_of(record.answers),
-                step="groups",
-                points=POINTS,
-            ), 422
-        try:
-            _save(record, answers, f"group:{index}", form_revision())
-        except StaleRevision:  # lost the race to a writer of the same revision
-            return _stale_group(assessment_id, entered, group_id if not adding else None, adding=adding)
-        record = load(assessment_id, write=True)  # a form shown again carries the new revision
         found = problems(answers, language())
-        errors = _field_errors(found, f"groups[{index}].")
-        if not errors:
-            if request.form.get("then") == "another":
-                return redirect(url_for(".group", assessment_id=assessment_id, index=None))
-            return redirect(url_for(".groups", assessment_id=assessment_id))
-        current = entered
+        # Past the contract's sizes or holding control characters: shown again, nothing is saved.
+        errors = _field_errors(out_of_bounds(answers, language()), f"groups[{index}].")
+        if errors:
+            status, current, answers = 422, entered, record.answers  # as saved: without this form
+            index = None if adding else index
+        else:
+            try:
+                _save(record, answers, f"group:{index}", form_revision())
+            except StaleRevision:  # lost the race to a writer of the same revision
+                return _stale_group(assessment_id, entered, group_id if not adding else None, adding=adding)
+            record = load(assessment_id, write=True)  # a form shown again carries the new revision
+            errors = _field_errors(found, f"groups[{index}].")
+            if not errors:
+                if request.form.get("then") == "another":
+                    return redirect(url_for(".group", assessment_id=assessment_id, index=None))
+                return redirect(url_for(".groups", assessment_id=assessment_id))
+            current = entered
     else:
         errors = {}
         found = problems(answers, language())
@@ -213,11 +198,11 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
         values=current,
         errors=errors,
         index=index,
-        group_id=current.get("id"),
-        progress=progress_of(answers, found),
+        group_id=current.get("id") if index is not None else None,
+        progress=progress_of(answers, None if status == 422 else found),
         step="groups",
         points=POINTS,
-    )
+    ), status
 
 
 @bp.post("/groups/<index:index>/duplicate")
