@@ -1,9 +1,9 @@
 """Rollout Advisor: plans a Microsoft Intune rollout from the planning guide's rules."""
 
-from advisor.errors import AdvisorError, EngineError, InputError, RulebookError
-from advisor.facts import Assessment, load_assessment, parse_assessment
-from advisor.plan import Plan
-from advisor.planner import make_plan
+from advisor.model.errors import AdvisorError, EngineError, InputError, RulebookError
+from advisor.model.facts import Assessment, load_assessment, parse_assessment
+from advisor.model.plan import Plan
+from advisor.planning.planner import make_plan
 from advisor.rulebook import Rulebook, load_rulebook
 
 __all__ = [

@@ -10,13 +10,13 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from advisor.errors import AdvisorError
-from advisor.export import FORMATS as EXPORTS
-from advisor.export import export
-from advisor.facts import load_assessment
-from advisor.planner import make_plan
-from advisor.render import FORMATS
+from advisor.model.errors import AdvisorError
+from advisor.model.facts import load_assessment
+from advisor.output.export import FORMATS as EXPORTS
+from advisor.output.export import export
+from advisor.output.render import FORMATS
 from advisor.rulebook import RuleFile, load_rulebook
+from advisor.services.planning import build_plan
 from advisor.settings import Settings, default_rules_dir
 
 
@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from advisor.engine import Engine  # the engine (durable_rules) loads only when it plans
+    from advisor.evaluate.engine import Engine  # the engine (durable_rules) loads only when it plans
 
     if args.format in ("xlsx", "pdf") and args.output is None:
         print(
@@ -108,7 +108,7 @@ def _plan(args: argparse.Namespace) -> int:
     engine = Engine(load_rulebook(args.rules or default_rules_dir()))
     try:
         with engine.version() as compiled:
-            plan = make_plan(assessment, compiled, args.language, max_months=Settings().max_rollout_months)
+            plan = build_plan(assessment, compiled, args.language, max_months=Settings().max_rollout_months)
     finally:
         engine.close()
     if args.format in ("table",):
@@ -119,10 +119,12 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _users(args: argparse.Namespace) -> int:
-    from advisor.accounts import AccountError, create_user, generate_password, reset_password
-    from advisor.migrate import upgrade
+    from advisor.services.accounts import AccountError, create_user, generate_password, reset_password
     from advisor.settings import Settings
-    from advisor.store import Store, User, create_token
+    from advisor.store.accounts import create_token, user_by_name
+    from advisor.store.database import Store
+    from advisor.store.migrate import upgrade
+    from advisor.store.tables import User
 
     url = Settings().resolved_database_url
     upgrade(url)
@@ -137,7 +139,7 @@ def _users(args: argparse.Namespace) -> int:
                 state = "disabled" if user.disabled else "active"
                 print(f"{user.username:24} {user.role:11} {state}")
         elif args.users_command == "password":
-            account = store.user_by_name(session, args.username)
+            account = user_by_name(session, args.username)
             if account is None:
                 raise AccountError(f"there is no user '{args.username}'")
             given = sys.stdin.readline().rstrip("\r\n") if args.stdin else None
@@ -147,12 +149,12 @@ def _users(args: argparse.Namespace) -> int:
             else:
                 print(f"new password for {args.username}: {new_password}")
         elif args.users_command == "token":
-            owner = store.user_by_name(session, args.username)
+            owner = user_by_name(session, args.username)
             if owner is None:
                 raise AccountError(f"there is no user '{args.username}'")
             print(create_token(session, owner, args.name))
         else:
-            account = store.user_by_name(session, args.username)
+            account = user_by_name(session, args.username)
             if account is None:
                 raise AccountError(f"there is no user '{args.username}'")
             account.disabled = args.users_command == "disable"
@@ -161,7 +163,7 @@ def _users(args: argparse.Namespace) -> int:
 
 
 def _check(folder: Path) -> int:
-    from advisor.rulebook.lint import exercised_by_scenarios, lint
+    from advisor.quality.lint import exercised_by_scenarios, lint
 
     rulebook = load_rulebook(folder)  # raises with every finding if anything blocks
     scenarios = folder / "scenarios"
@@ -180,8 +182,8 @@ def _check(folder: Path) -> int:
 
 
 def _test(folder: Path) -> int:
-    from advisor.engine import Engine
-    from advisor.scenarios import load_scenario, run_scenario, scenario_files
+    from advisor.evaluate.engine import Engine
+    from advisor.quality.scenarios import load_scenario, run_scenario, scenario_files
 
     rulebook = load_rulebook(folder)
     paths = scenario_files(folder / "scenarios")
@@ -206,7 +208,7 @@ def _test(folder: Path) -> int:
 
 
 def _diff(old: Path, new: Path, *, saved: bool) -> int:
-    from advisor.impact import impact_of, saved_assessments, scenario_assessments
+    from advisor.quality.impact import impact_of, saved_assessments, scenario_assessments
 
     before, after = load_rulebook(old), load_rulebook(new)
     cases = scenario_assessments(new / "scenarios") or scenario_assessments(old / "scenarios")

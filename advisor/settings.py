@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from advisor.layout import MAX_ROLLOUT_MONTHS
+from advisor.model.plan import MAX_ROLLOUT_MONTHS
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 

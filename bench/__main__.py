@@ -13,14 +13,14 @@ from typing import Any
 
 import durable.engine
 
-from advisor.decisions import Facts
-from advisor.engine import CompiledRulebook, QuietHost
-from advisor.facts import Assessment, Group, Organisation, group_facts
-from advisor.oracle import OracleEvaluator
-from advisor.planner import make_plan
+from advisor.evaluate.decisions import Facts
+from advisor.evaluate.engine import CompiledRulebook, QuietHost
+from advisor.evaluate.oracle import OracleEvaluator
+from advisor.model.facts import Assessment, Group, Organisation, group_facts
+from advisor.model.vocabulary import LEVELS, OWNERSHIP, PLATFORMS, REQUIREMENTS
 from advisor.rulebook import Rulebook, load_rulebook
 from advisor.rulebook.compiler import compile_stage, flatten
-from advisor.vocabulary import LEVELS, OWNERSHIP, PLATFORMS, REQUIREMENTS
+from advisor.services.planning import build_plan
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
 
@@ -149,10 +149,10 @@ def main() -> None:
         organisation = Organisation(name="Bench", rollout_start="2027-01", support_capacity=capacity)
         # 5,000 groups exceed the file format's limit of 1,000: built directly, not validated.
         assessment = Assessment.model_construct(version=1, organisation=organisation, groups=chosen)
-        seconds = best_of(3, lambda a=assessment: make_plan(a, compiled, max_months=1200))  # type: ignore[misc]  # default-argument lambda
+        seconds = best_of(3, lambda a=assessment: build_plan(a, compiled, None, max_months=1200))  # type: ignore[misc]  # default-argument lambda
         gc.collect()
         tracemalloc.start()
-        make_plan(assessment, compiled, max_months=1200)
+        build_plan(assessment, compiled, None, max_months=1200)
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         per_group[size] = seconds / size

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from advisor.engine import Engine
-from advisor.facts import Assessment, load_assessment
+from advisor.evaluate.engine import Engine
+from advisor.model.facts import Assessment, load_assessment
 from advisor.rulebook import Rulebook, RuleInfo, load_rulebook
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from advisor.accounts import create_user
-from advisor.migrate import upgrade
-from advisor.store import Store
+from advisor.services.accounts import create_user
+from advisor.store.accounts import user_by_name
+from advisor.store.database import Store
+from advisor.store.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
@@ -163,12 +164,12 @@ class LiveSite:
 
     def token(self, username: str) -> str:
         """A personal API token for an existing user."""
-        from advisor.store import create_token
+        from advisor.store.accounts import create_token
 
         store = Store(self.database_url)
         try:
             with store.session() as db:
-                user = store.user_by_name(db, username)
+                user = user_by_name(db, username)
                 assert user is not None
                 return create_token(db, user, "live test")
         finally:

@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from advisor.vocabulary import LEVELS, OWNERSHIP, PLATFORMS, REQUIREMENTS
+from advisor.model.vocabulary import LEVELS, OWNERSHIP, PLATFORMS, REQUIREMENTS
 
 SITES = ["Stockholm", "Oslo", "Lund", "Umeå", "Bergen"]
 

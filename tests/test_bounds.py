@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from advisor.engine import Engine
-from advisor.errors import RolloutTooLong
-from advisor.facts import Assessment, load_assessment
-from advisor.layout import MAX_ROLLOUT_MONTHS, TooManyPhases, Unit, pack
-from advisor.plan import Plan
-from advisor.planner import make_plan
+from advisor.evaluate.engine import Engine
+from advisor.model.errors import RolloutTooLong
+from advisor.model.facts import Assessment, load_assessment
+from advisor.model.plan import MAX_ROLLOUT_MONTHS, Plan
+from advisor.planning.layout import TooManyPhases, Unit, pack
+from advisor.planning.planner import make_plan
 from tests.conftest import ROOT
 from tests.worst import smallest_capacity, split_values, worst_assessment
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import yaml
 
-from advisor.diff import answer_changes, plan_diff
-from advisor.facts import parse_assessment
-from advisor.oracle import OracleEvaluator
-from advisor.planner import make_plan
+from advisor.evaluate.oracle import OracleEvaluator
+from advisor.model.facts import parse_assessment
+from advisor.planning.planner import make_plan
+from advisor.quality.diff import answer_changes, plan_diff
 from advisor.rulebook import Rulebook
 from tests.conftest import ROOT
 

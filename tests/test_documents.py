@@ -11,12 +11,12 @@ import json
 import pytest
 import yaml
 
-from advisor import yamlsource
-from advisor.documents import MAX_DEPTH, MAX_NUMBER_DIGITS, DocumentProblem, load_json
-from advisor.errors import InputError, RulebookError
-from advisor.facts import loads_assessment
+from advisor.model import yamlsource
+from advisor.model.documents import MAX_DEPTH, MAX_NUMBER_DIGITS, DocumentProblem, load_json
+from advisor.model.errors import InputError, RulebookError
+from advisor.model.facts import loads_assessment
+from advisor.model.yamlsource import load_yaml
 from advisor.rulebook.loader import build_rulebook
-from advisor.yamlsource import load_yaml
 from tests.conftest import ROOT
 
 EXAMPLE = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())

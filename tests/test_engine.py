@@ -12,17 +12,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from advisor.decisions import Facts
-from advisor.engine import POOL_SIZE, CompiledRulebook, Engine, SidPool, fnv1a_32, make_sids
-from advisor.errors import EngineError, RolloutTooLong
-from advisor.facts import group_facts, parse_assessment
-from advisor.oracle import OracleEvaluator, fired
-from advisor.plan import Plan
-from advisor.planner import make_plan
+from advisor.evaluate.decisions import Facts
+from advisor.evaluate.engine import POOL_SIZE, CompiledRulebook, Engine, SidPool, fnv1a_32, make_sids
+from advisor.evaluate.oracle import OracleEvaluator, fired
+from advisor.model.errors import EngineError, RolloutTooLong
+from advisor.model.facts import group_facts, parse_assessment
+from advisor.model.plan import Plan
+from advisor.model.vocabulary import GROUP_FACTS, LEVELS, OWNERSHIP, PLATFORMS, REQUIREMENTS, Stage
+from advisor.planning.planner import make_plan
 from advisor.rulebook import Rulebook
 from advisor.rulebook.loader import RuleInfo
 from advisor.rulebook.schema import AllOf, AnyOf, Leaf, NotOf, Rule, Texts
-from advisor.vocabulary import GROUP_FACTS, LEVELS, OWNERSHIP, PLATFORMS, REQUIREMENTS, Stage
 from tests.strategies import assessments, groups
 
 

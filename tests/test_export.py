@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from advisor.engine import Engine
-from advisor.errors import InputError
-from advisor.export import FORMATS, export
-from advisor.facts import TEXT, Assessment, parse_assessment
-from advisor.plan import Plan
-from advisor.planner import make_plan
+from advisor.evaluate.engine import Engine
+from advisor.model.errors import InputError
+from advisor.model.facts import TEXT, Assessment, parse_assessment
+from advisor.model.plan import Plan
+from advisor.output.export import FORMATS, export
+from advisor.planning.planner import make_plan
 
 # OWASP's list of characters that make a spreadsheet read a cell as a formula.
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from advisor.errors import InputError
-from advisor.facts import group_facts, load_assessment, loads_assessment, parse_assessment
+from advisor.model.errors import InputError
+from advisor.model.facts import group_facts, load_assessment, loads_assessment, parse_assessment
 
 GOOD: dict[str, Any] = {
     "version": 1,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from advisor.quality.lint import exercised_by_scenarios, lint
 from advisor.rulebook import Rulebook
-from advisor.rulebook.lint import exercised_by_scenarios, lint
 from advisor.rulebook.loader import build_rulebook
 from tests.conftest import RULES, without_rules
 

@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
-from advisor.engine import Engine
-from advisor.facts import Assessment, parse_assessment
-from advisor.oracle import OracleEvaluator
-from advisor.planner import add_months, make_plan
-from advisor.render import table_rows, to_table
+from advisor.evaluate.engine import Engine
+from advisor.evaluate.oracle import OracleEvaluator
+from advisor.model.facts import Assessment, parse_assessment
+from advisor.model.plan import add_months
+from advisor.output.render import table_rows, to_table
+from advisor.planning.planner import make_plan
 from advisor.rulebook import Rulebook
 from advisor.rulebook.loader import load_rulebook
 from tests.conftest import RULES, without_rules
@@ -180,7 +181,7 @@ def test_planning_leaves_the_garbage_collector_as_it_found_it(
 
 
 def test_every_decision_has_a_fallback_for_a_rulebook_with_a_gap() -> None:
-    from advisor.planner import FALLBACK
-    from advisor.vocabulary import DECISIONS
+    from advisor.model.vocabulary import DECISIONS
+    from advisor.planning.planner import FALLBACK
 
     assert set(FALLBACK) == set(DECISIONS) - {"warning"}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.errors import RulebookError
+from advisor.model.errors import RulebookError
 from advisor.rulebook import RuleFile, load_rulebook, template
 from advisor.rulebook.loader import build_rulebook
 from tests.conftest import FILES, RULES

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from advisor.engine import Engine
+from advisor.evaluate.engine import Engine
+from advisor.quality.scenarios import load_scenario, run_scenario, scenario_files
 from advisor.rulebook import Rulebook
-from advisor.scenarios import load_scenario, run_scenario, scenario_files
 from tests.conftest import RULES
 
 SCENARIOS = scenario_files(RULES / "scenarios")

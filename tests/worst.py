@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from advisor.facts import Assessment
+from advisor.model.facts import Assessment
 
 SCHEMA = Assessment.model_json_schema()
 # A two-byte character: the most bytes per character the names may carry cheaply.

@@ -3,48 +3,20 @@
 from __future__ import annotations
 
 import io
-import logging
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, request
-from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from advisor.engine import Engine
-from advisor.errors import Finding, RulebookError
-from advisor.explain import fact_label, show_value
-from advisor.guide import section_title
-from advisor.migrate import upgrade
-from advisor.rulebook import Rulebook
-from advisor.rulebook.files import last_good, remember
-from advisor.rulebook.loader import build_rulebook, read_folder
+from advisor.model.guide import section_title
+from advisor.model.vocabulary import month_name, term
+from advisor.planning.explain import fact_label, show_value
+from advisor.services.runtime import open_services
 from advisor.settings import Settings
-from advisor.store import Store
-from advisor.vocabulary import month_name, term
-from web.reloader import RuleWatcher
-
-csrf = CSRFProtect()
-log = logging.getLogger("advisor.reload")
-
-
-@dataclass
-class Services:
-    """What the site's views need, kept in app.extensions["advisor"]."""
-
-    settings: Settings
-    store: Store
-    engine: Engine
-    watcher: RuleWatcher
-
-    def close(self) -> None:
-        """Stop watching the rules, free the engine and the database connections."""
-        self.watcher.stop()
-        self.engine.close()
-        self.store.engine.dispose()
+from web.extensions import csrf
 
 
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
@@ -70,12 +42,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
 
     ids.init_app(app)  # the id converters, before any route that uses them is registered
 
-    url = settings.resolved_database_url
-    upgrade(url)
-    rulebook, refused = _startup_rulebook(settings)
-    engine = Engine(rulebook)
-    watcher = RuleWatcher(settings, engine, interval=settings.reload_interval_seconds, error=refused)
-    services = Services(settings, Store(url), engine, watcher)
+    services = open_services(settings)
     app.extensions["advisor"] = services
 
     @app.before_request
@@ -109,30 +76,6 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     for module in (i18n, auth, health, assessments, questionnaire, plan, review, admin, api, docs, account):
         module.init_app(app)
     return app
-
-
-def _startup_rulebook(settings: Settings) -> tuple[Rulebook, list[Finding]]:
-    """The folder's rulebook, kept as the last good one. If the folder does not load, the last
-    good rulebook this instance ran, with the refusal for the admins: a process that starts
-    while a broken file is on disk (a recycled worker) must not take the site down. With no last
-    good rulebook (a first start), a broken folder stops start-up here, never a request."""
-    label = str(settings.rules_dir)
-    try:
-        sources = read_folder(settings.rules_dir)
-        rulebook = build_rulebook(sources, label=label)
-    except RulebookError as exc:
-        kept = last_good(settings.instance_dir)
-        if kept is None:
-            raise
-        log.warning("rule files refused at start-up; the last good rulebook runs: %s", exc.format_message())
-        return build_rulebook(kept, label=label), exc.errors
-    remember(settings.instance_dir, sources)
-    return rulebook, []
-
-
-def services(app: Flask) -> Services:
-    result: Services = app.extensions["advisor"]
-    return result
 
 
 def _buffer_streamed_body(environ: dict[str, Any], limit: int) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from advisor.accounts import ensure_first_admin
-from web import create_app, services
+from advisor.services.accounts import ensure_first_admin
+from web import create_app
+from web.extensions import services
 
 
 def main() -> None:

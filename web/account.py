@@ -7,7 +7,7 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from advisor.accounts import (
+from advisor.services.accounts import (
     MIN_PASSWORD,
     PasswordRejected,
     Throttled,
@@ -15,9 +15,10 @@ from advisor.accounts import (
     change_password,
     reset_password,
 )
-from advisor.store import ApiToken, User, create_token, tokens_of
+from advisor.store.accounts import create_token, tokens_of
+from advisor.store.tables import ApiToken, User
 from web.auth import client_address, keep_session, login_limits, login_required, role_required, throttled_page
-from web.common import svc
+from web.extensions import svc
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 users = Blueprint("users", __name__, url_prefix="/admin/users")

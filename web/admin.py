@@ -14,26 +14,28 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from advisor.documents import too_many_digits
-from advisor.errors import Finding, InputError
-from advisor.explain import describe
-from advisor.facts import parse_assessment
-from advisor.impact import impact_of
-from advisor.oracle import OracleEvaluator
+from advisor.evaluate.oracle import OracleEvaluator
+from advisor.model.documents import too_many_digits
+from advisor.model.errors import Finding, InputError
+from advisor.model.facts import parse_assessment
+from advisor.model.yamlsource import YamlProblem, load_yaml
+from advisor.planning.explain import describe
+from advisor.quality.impact import impact_of
+from advisor.quality.scenarios import Outcome, load_scenario, run_scenario, scenario_files
 from advisor.rulebook.files import (
     RuleFileError,
-    candidate,
     rule_files,
     rule_path,
     set_fields,
     write_atomically,
 )
 from advisor.rulebook.loader import Rulebook
-from advisor.scenarios import Outcome, load_scenario, run_scenario, scenario_files
-from advisor.store import AssessmentRecord, AuditEntry, User, add_rule_file_version, audit, rule_file_versions
-from advisor.yamlsource import YamlProblem, load_yaml
+from advisor.services.rule_admin import candidate
+from advisor.store.accounts import audit
+from advisor.store.rules import add_rule_file_version, rule_file_versions
+from advisor.store.tables import AssessmentRecord, AuditAction, AuditEntry, User
 from web.auth import role_required
-from web.common import svc
+from web.extensions import svc
 from web.i18n import language
 from web.ids import version_argument
 
@@ -132,7 +134,9 @@ def _save(name: str, text: str, message: str, based_on: str | None = None) -> Ch
                     db, name, previous, None, "as found on disk", svc().engine.rulebook.version
                 )
             add_rule_file_version(db, name, text, g.user, message, checked.rulebook.version)
-            audit(db, g.user, "rules.save", name, f"{message} (rulebook {checked.rulebook.version})")
+            audit(
+                db, g.user, AuditAction.RULES_SAVE, name, f"{message} (rulebook {checked.rulebook.version})"
+            )
             write_atomically(path, text)
     except IntegrityError:  # another save took this version number first: it stands
         return _stale(name, checked)

@@ -14,18 +14,20 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from advisor.documents import DocumentProblem, load_json
-from advisor.errors import RolloutTooLong
-from advisor.export import FORMATS
-from advisor.facts import KNOWN_FIELDS, Assessment, FreeText, count
-from advisor.messages import describe_errors
-from advisor.plan import Plan
-from advisor.planner import make_plan
-from advisor.store import MAX_ID, AssessmentRecord, StaleRevision, user_by_token
-from advisor.store import delete_assessment as delete_record
-from advisor.vocabulary import Language
-from web import csrf
-from web.common import plan_file, svc
+from advisor.model.documents import DocumentProblem, load_json
+from advisor.model.errors import RolloutTooLong
+from advisor.model.facts import KNOWN_FIELDS, Assessment, FreeText, count
+from advisor.model.messages import describe_errors
+from advisor.model.plan import Plan
+from advisor.model.vocabulary import Language
+from advisor.output.export import FORMATS
+from advisor.services.planning import build_plan
+from advisor.store.accounts import user_by_token
+from advisor.store.assessments import StaleRevision, assessment_for, visible_assessments
+from advisor.store.assessments import delete_assessment as delete_record
+from advisor.store.tables import MAX_ID, AssessmentRecord, VersionKind
+from web.common import plan_file
+from web.extensions import csrf, svc
 from web.planning import commit, create, stored_plan
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -156,7 +158,7 @@ def _record(assessment_id: int, *, write: bool = False) -> AssessmentRecord:
     # The id is in 1..MAX_ID: the `id` converter of the route refused anything else with 404.
     store = svc().store
     with store.session() as db:
-        record = store.assessment_for(db, g.user, assessment_id, write=write)
+        record = assessment_for(db, g.user, assessment_id, write=write)
     if record is None:
         raise Failure(404, "not_found", f"there is no assessment {assessment_id} that you can see")
     return record
@@ -212,7 +214,7 @@ def plan() -> ResponseReturnValue:
     language = _language()
     assessment: Assessment = _body(Assessment)
     with svc().engine.version() as compiled:
-        result = make_plan(assessment, compiled, language, max_months=svc().settings.max_rollout_months)
+        result = build_plan(assessment, compiled, language, max_months=svc().settings.max_rollout_months)
     return current_app.response_class(result.model_dump_json(), mimetype="application/json")
 
 
@@ -243,7 +245,7 @@ def list_assessments() -> ResponseReturnValue:
     _authenticate()
     store = svc().store
     with store.session() as db:
-        records = store.visible_assessments(db, g.user)
+        records = visible_assessments(db, g.user)
     return {"items": [_summary(r) for r in records]}
 
 
@@ -253,7 +255,9 @@ def create_assessment() -> ResponseReturnValue:
     body: AssessmentCreate = _body(AssessmentCreate)
     answers = body.answers.model_dump(mode="json", exclude_unset=True)
     # a plan that cannot be made is refused, nothing saved
-    new_id = create(body.title or body.answers.organisation.name, answers, "import", "plan", strict=True)
+    new_id = create(
+        body.title or body.answers.organisation.name, answers, VersionKind.IMPORT, "plan", strict=True
+    )
     return _resource(_record(new_id)), 201, {"Location": f"/api/v1/assessments/{new_id}"}
 
 
@@ -270,7 +274,7 @@ def update_assessment(assessment_id: int) -> ResponseReturnValue:
     body: AssessmentUpdate = _body(AssessmentUpdate)
     answers = body.answers.model_dump(mode="json", exclude_unset=True)
     try:  # the revision check and the write are one atomic step
-        commit(assessment_id, answers, "edit", body.revision, title=body.title, strict=True)
+        commit(assessment_id, answers, VersionKind.EDIT, body.revision, title=body.title, strict=True)
     except StaleRevision as exc:
         if exc.current is None:
             raise Failure(

@@ -10,12 +10,14 @@ from flask import Blueprint, Flask, Response, flash, g, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from advisor.errors import InputError
-from advisor.facts import control_character, load_document, parse_assessment
-from advisor.questionnaire import empty_draft
-from advisor.store import StaleRevision, User, delete_assessment, rename_assessment
+from advisor.model.errors import InputError
+from advisor.model.facts import control_character, load_document, parse_assessment
+from advisor.model.questionnaire import empty_draft
+from advisor.store.assessments import StaleRevision, delete_assessment, rename_assessment, visible_assessments
+from advisor.store.tables import User, VersionKind
 from web.auth import login_required
-from web.common import load, svc
+from web.common import load
+from web.extensions import svc
 from web.i18n import language
 from web.planning import create as create_assessment
 from web.stale import form_revision, newest_versions, stale_page
@@ -28,7 +30,7 @@ bp = Blueprint("assessments", __name__)
 def index() -> ResponseReturnValue:
     store = svc().store
     with store.session() as db:
-        records = store.visible_assessments(db, g.user)
+        records = visible_assessments(db, g.user)
         owners = {u.id: u.username for u in db.query(User).all()}
         newest = newest_versions(db, [r.id for r in records if r.owner_id == g.user.id])
     return render_template("assessments/list.html", records=records, owners=owners, newest=newest)
@@ -43,7 +45,7 @@ def create() -> ResponseReturnValue:
         return redirect(url_for("assessments.index"))
     draft = empty_draft(title)
     draft["organisation"]["language"] = language()  # the plan speaks the language it was started in
-    new_id = create_assessment(title, draft, "edit", "organisation")
+    new_id = create_assessment(title, draft, VersionKind.EDIT, "organisation")
     return redirect(url_for("questionnaire.organisation", assessment_id=new_id))
 
 
@@ -62,7 +64,7 @@ def import_file() -> ResponseReturnValue:
             except InputError as exc:
                 problems = [str(p) for p in exc.problems]
             else:
-                new_id = create_assessment(assessment.organisation.name, data, "import", "groups")
+                new_id = create_assessment(assessment.organisation.name, data, VersionKind.IMPORT, "groups")
                 flash(_("Imported %(name)s.", name=assessment.organisation.name))
                 return redirect(url_for("questionnaire.groups", assessment_id=new_id))
     return render_template("assessments/import.html", problems=problems), 422 if problems else 200
@@ -91,7 +93,7 @@ def rename(assessment_id: int) -> ResponseReturnValue:
 def duplicate(assessment_id: int) -> ResponseReturnValue:
     original = load(assessment_id)
     title = _("Copy of %(title)s", title=original.title)[:200]
-    new_id = create_assessment(title, copy.deepcopy(original.answers), "copy", original.step)
+    new_id = create_assessment(title, copy.deepcopy(original.answers), VersionKind.COPY, original.step)
     return redirect(url_for("questionnaire.resume", assessment_id=new_id))
 
 

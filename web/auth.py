@@ -24,9 +24,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from advisor.accounts import LoginLimits, Throttled, authenticate, end_sessions
+from advisor.services.accounts import LoginLimits, Throttled, authenticate, end_sessions
 from advisor.settings import Settings
-from advisor.store import User
+from advisor.store.tables import User
 from web.i18n import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -100,7 +100,7 @@ def _end_session() -> None:
 
 @bp.before_app_request
 def load_user() -> None:
-    from web import services
+    from web.extensions import services
 
     g.user = None
     user_id = session.get("user_id")
@@ -123,7 +123,7 @@ def keep_session(generation: int) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
-    from web import services
+    from web.extensions import services
 
     svc = services(current_app)
     error = None
@@ -144,7 +144,7 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    from web import services
+    from web.extensions import services
 
     if g.user is not None:
         with services(current_app).store.session() as db:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, g
+from flask import Response, abort, g
 
-from advisor.export import FORMATS, export
-from advisor.plan import Plan
-from advisor.store import AssessmentRecord
-from web import Services, services
-
-
-def svc() -> Services:
-    return services(current_app)
+from advisor.model.plan import Plan
+from advisor.output.export import FORMATS, export
+from advisor.store.assessments import assessment_for
+from advisor.store.tables import AssessmentRecord
+from web.extensions import svc
 
 
 def load(assessment_id: int, *, write: bool = False) -> AssessmentRecord:
@@ -21,7 +18,7 @@ def load(assessment_id: int, *, write: bool = False) -> AssessmentRecord:
     """
     store = svc().store
     with store.session() as db:
-        record = store.assessment_for(db, g.user, assessment_id, write=write)
+        record = assessment_for(db, g.user, assessment_id, write=write)
     if record is None:
         abort(404)
     return record

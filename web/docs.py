@@ -10,10 +10,9 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from advisor.facts import Assessment
-from advisor.plan import Plan
-from advisor.store import MAX_ID
-from web import csrf
+from advisor.model.facts import Assessment
+from advisor.model.plan import Plan
+from advisor.store.tables import MAX_ID
 from web.api import (
     ApiError,
     AssessmentCreate,
@@ -22,6 +21,7 @@ from web.api import (
     AssessmentUpdate,
     RulesInfo,
 )
+from web.extensions import csrf
 
 bp = Blueprint("docs", __name__)
 REF = "#/components/schemas/{model}"

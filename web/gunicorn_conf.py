@@ -19,10 +19,10 @@ max_requests_jitter = 500
 
 def on_starting(server: Any) -> None:
     """Once, in the master, before any worker: migrate, and make sure someone can log in."""
-    from advisor.accounts import ensure_first_admin
-    from advisor.migrate import upgrade
+    from advisor.services.accounts import ensure_first_admin
     from advisor.settings import Settings
-    from advisor.store import Store
+    from advisor.store.database import Store
+    from advisor.store.migrate import upgrade
 
     settings = Settings()
     url = settings.resolved_database_url

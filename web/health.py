@@ -10,7 +10,7 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
-    from web import services
+    from web.extensions import services
 
     svc = services(current_app)
     database = svc.store.ping()

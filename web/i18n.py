@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, g, redirect, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
 
-from advisor.vocabulary import LANGUAGES, Language
+from advisor.model.vocabulary import LANGUAGES, Language
 
 bp = Blueprint("i18n", __name__)
 
@@ -48,7 +48,7 @@ def switch() -> ResponseReturnValue:
         if user is not None:
             from flask import current_app
 
-            from web import services
+            from web.extensions import services
 
             store = services(current_app).store
             with store.session() as db:

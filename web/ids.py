@@ -14,7 +14,7 @@ from flask import Flask, abort, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.routing import BaseConverter
 
-from advisor.store import MAX_ID
+from advisor.store.tables import MAX_ID
 
 _DIGITS = len(str(MAX_ID))
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, Flask, abort, g, render_template
 from flask.typing import ResponseReturnValue
 
-from advisor.diff import plan_diff
-from advisor.export import FORMATS
-from advisor.render import table_rows
-from advisor.store import AssessmentRecord
+from advisor.output.export import FORMATS
+from advisor.output.render import table_rows
+from advisor.quality.diff import plan_diff
+from advisor.store.tables import AssessmentRecord
 from web.auth import login_required
-from web.common import load, plan_file, svc
+from web.common import load, plan_file
+from web.extensions import svc
 from web.i18n import language
 from web.planning import plan_problems, plans_for, stored_plan
 from web.questionnaire import progress_of

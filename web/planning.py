@@ -6,13 +6,15 @@ from typing import Any
 
 from flask import g
 
-from advisor.errors import RolloutTooLong
-from advisor.plan import Plan
-from advisor.planner import make_plan
-from advisor.questionnaire import problems, valid
-from advisor.store import AssessmentRecord, AssessmentVersion, add_version, check_revision, record_event
-from advisor.vocabulary import Language
-from web.common import svc
+from advisor.model.errors import RolloutTooLong
+from advisor.model.plan import Plan
+from advisor.model.questionnaire import problems, valid
+from advisor.model.vocabulary import Language
+from advisor.services.planning import build_plan
+from advisor.store.assessments import add_version, check_revision
+from advisor.store.reviews import record_event
+from advisor.store.tables import AssessmentRecord, AssessmentVersion, ReviewAction, VersionKind
+from web.extensions import svc
 
 Planned = tuple[dict[str, Any] | None, str]
 
@@ -34,7 +36,7 @@ def plans_for(
             return None, version
         try:
             return {
-                language: make_plan(
+                language: build_plan(
                     assessment, compiled, language, max_months=svc().settings.max_rollout_months
                 ).model_dump(mode="json")
                 for language in languages
@@ -60,12 +62,12 @@ def plan_problems(answers: dict[str, Any], language: Language) -> dict[str, str]
 def commit(
     assessment_id: int,
     answers: dict[str, Any],
-    kind: str,
+    kind: VersionKind,
     expected_revision: int | None,
     *,
     title: str | None = None,
     strict: bool = False,
-    event: str | None = None,
+    event: ReviewAction | None = None,
 ) -> AssessmentVersion:
     """Save answers as the assessment's newest version, with their plans.
 
@@ -98,7 +100,7 @@ def commit(
         return version
 
 
-def create(title: str, answers: dict[str, Any], kind: str, step: str, *, strict: bool = False) -> int:
+def create(title: str, answers: dict[str, Any], kind: VersionKind, step: str, *, strict: bool = False) -> int:
     """A new assessment of the current user with its first version, in one transaction; its id.
 
     `strict`: RolloutTooLong, and nothing saved, rather than a version without a plan."""

@@ -11,27 +11,26 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from advisor.diff import answer_changes, plan_diff
-from advisor.errors import RolloutTooLong
-from advisor.facts import MAX_GROUPS
-from advisor.plan import Plan
-from advisor.planner import make_plan
-from advisor.questionnaire import GROUP, ORGANISATION, from_form, problems, valid
-from advisor.store import (
+from advisor.model.errors import RolloutTooLong
+from advisor.model.facts import MAX_GROUPS
+from advisor.model.plan import Plan
+from advisor.model.questionnaire import GROUP, ORGANISATION, from_form, problems, valid
+from advisor.quality.diff import answer_changes, plan_diff
+from advisor.services.planning import build_plan
+from advisor.store.assessments import StaleRevision, latest_version, lock_at_revision, version, versions
+from advisor.store.reviews import record_event, review_events
+from advisor.store.tables import (
     SUMMARY_ONLY,
     AssessmentRecord,
+    ReviewAction,
     ReviewEvent,
-    StaleRevision,
+    ReviewStatus,
     User,
-    latest_version,
-    lock_at_revision,
-    record_event,
-    review_events,
-    version,
-    versions,
+    VersionKind,
 )
 from web.auth import login_required
-from web.common import load, svc
+from web.common import load
+from web.extensions import svc
 from web.i18n import language
 from web.ids import bad_request, parse_id, version_argument
 from web.planning import commit, stored_plan
@@ -124,7 +123,9 @@ def replan(assessment_id: int) -> ResponseReturnValue:
     if record.owner_id != g.user.id and not _is_reviewer(record):
         abort(404)
     try:
-        version_made = commit(assessment_id, record.answers, "replan", form_revision(), event="replanned")
+        version_made = commit(
+            assessment_id, record.answers, VersionKind.REPLAN, form_revision(), event=ReviewAction.REPLANNED
+        )
     except StaleRevision:
         return stale_page(assessment_id, back=url_for("plan.show", assessment_id=assessment_id))
     flash(
@@ -169,7 +170,7 @@ def whatif(assessment_id: int) -> ResponseReturnValue:
             flash(_("Only a complete set of answers can be kept."), "error")
         else:
             try:
-                kept = commit(assessment_id, answers, "whatif", form_revision())
+                kept = commit(assessment_id, answers, VersionKind.WHATIF, form_revision())
             except StaleRevision:
                 # The sandbox stays as the person left it, on the current revision, to keep again.
                 stale = stale_since(assessment_id)
@@ -186,7 +187,9 @@ def whatif(assessment_id: int) -> ResponseReturnValue:
     if assessment is not None:
         try:
             with svc().engine.version() as compiled:
-                new_plan = make_plan(assessment, compiled, lang, max_months=svc().settings.max_rollout_months)
+                new_plan = build_plan(
+                    assessment, compiled, lang, max_months=svc().settings.max_rollout_months
+                )
         except RolloutTooLong as exc:
             found = {problem.path: problem.message for problem in exc.problems}
     changes = answer_changes(record.answers, answers)
@@ -288,8 +291,8 @@ def _act(db: Session, stored: AssessmentRecord, action: str, text: str | None, b
         if valid(stored.answers) is None:
             flash(_("Answer every question before asking for a review."), "error")
             return back
-        stored.status = "in_review"
-        record_event(db, stored, g.user, "submitted", text=text)
+        stored.status = ReviewStatus.IN_REVIEW
+        record_event(db, stored, g.user, ReviewAction.SUBMITTED, text=text)
     elif action == "comment":
         target = request.form.get("target", "")[:200] or None
         reply_to = _reply_to(db, stored.id)
@@ -297,22 +300,22 @@ def _act(db: Session, stored: AssessmentRecord, action: str, text: str | None, b
             db,
             stored,
             g.user,
-            "replied" if reply_to else "commented",
+            ReviewAction.REPLIED if reply_to else ReviewAction.COMMENTED,
             text=text,
             target=target,
             reply_to=reply_to,
         )
     elif action == "send_back":
-        stored.status = "changes_requested"
-        record_event(db, stored, g.user, "sent_back", text=text)
+        stored.status = ReviewStatus.CHANGES_REQUESTED
+        record_event(db, stored, g.user, ReviewAction.SENT_BACK, text=text)
     else:
         newest = latest_version(db, stored.id)
         if newest is None or newest.plans is None:
             flash(_("Only a complete plan can be signed off."), "error")
             return back
-        stored.status = "signed_off"
+        stored.status = ReviewStatus.SIGNED_OFF
         stored.signed_version = newest.number
-        record_event(db, stored, g.user, "signed_off", text=text)
+        record_event(db, stored, g.user, ReviewAction.SIGNED_OFF, text=text)
     return back
 
 
@@ -328,10 +331,11 @@ def init_app(app: Flask) -> None:
             query = db.query(AssessmentRecord).options(*SUMMARY_ONLY)
             if user.role in ("reviewer", "admin"):
                 waiting = query.filter(
-                    AssessmentRecord.status == "in_review", AssessmentRecord.owner_id != user.id
+                    AssessmentRecord.status == ReviewStatus.IN_REVIEW, AssessmentRecord.owner_id != user.id
                 ).all()
             else:
                 waiting = query.filter(
-                    AssessmentRecord.status == "changes_requested", AssessmentRecord.owner_id == user.id
+                    AssessmentRecord.status == ReviewStatus.CHANGES_REQUESTED,
+                    AssessmentRecord.owner_id == user.id,
                 ).all()
         return {"waiting": waiting}

@@ -14,9 +14,10 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from advisor.diff import AnswerChange, answer_changes
-from advisor.store import AssessmentRecord, AssessmentVersion, StaleRevision, User
-from web.common import svc
+from advisor.quality.diff import AnswerChange, answer_changes
+from advisor.store.assessments import StaleRevision
+from advisor.store.tables import AssessmentRecord, AssessmentVersion, User
+from web.extensions import svc
 from web.ids import parse_id
 
 SHOWN_VERSIONS = 10

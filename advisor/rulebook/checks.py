@@ -6,13 +6,13 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from advisor.errors import Finding
-from advisor.guide import GUIDE_URL, GUIDE_URL_SV, SECTIONS, split_source
-from advisor.messages import did_you_mean
+from advisor.model.errors import Finding
+from advisor.model.guide import GUIDE_URL, GUIDE_URL_SV, SECTIONS, split_source
+from advisor.model.messages import did_you_mean
+from advisor.model.vocabulary import DECISIONS, FACTS_BY_STAGE, FactSpec, Stage
+from advisor.model.yamlsource import LineMap, Path
 from advisor.rulebook.schema import AllOf, AnyOf, Condition, Leaf, NotOf, Rule, RuleFile
 from advisor.rulebook.template import TemplateError, names
-from advisor.vocabulary import DECISIONS, FACTS_BY_STAGE, FactSpec, Stage
-from advisor.yamlsource import LineMap, Path
 
 OPS_BY_KIND = {
     "int": ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in"),

@@ -6,10 +6,10 @@ import bisect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from advisor.facts import FactValue
+from advisor.model.facts import FactValue
+from advisor.model.vocabulary import FACTS_BY_STAGE, Stage
 from advisor.rulebook.loader import RuleInfo
 from advisor.rulebook.schema import AllOf, Condition, Leaf, NotOf, leaves
-from advisor.vocabulary import FACTS_BY_STAGE, Stage
 
 Expr = dict[str, Any]
 SINK_RULE = "__consume"

@@ -14,10 +14,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from advisor.errors import AdvisorError, Finding, RulebookError
-from advisor.rulebook.lint import lint
-from advisor.rulebook.loader import Rulebook, build_rulebook, read_folder
-from advisor.yamlsource import MAX_DOCUMENT_BYTES
+from advisor.model.errors import AdvisorError
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\.yaml$")
 
@@ -48,27 +45,6 @@ def fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
         stat = (folder / name).stat()
         out.append((name, stat.st_mtime_ns, stat.st_size))
     return tuple(out)
-
-
-def candidate(folder: Path, name: str, text: str) -> tuple[Rulebook | None, list[Finding]]:
-    """The folder's rulebook with `name` replaced by `text`, and every finding about it.
-
-    Validation errors and lint errors both block; the rulebook is None when it did not load.
-    """
-    if len(text.encode()) > MAX_DOCUMENT_BYTES:
-        return None, [Finding(name, None, None, f"larger than {MAX_DOCUMENT_BYTES:,} bytes")]
-    # Named as load_rulebook names them, so the result equals the folder loaded after a save.
-    try:
-        sources = read_folder(folder)
-    except RulebookError as exc:
-        return None, list(exc.findings)
-    sources.pop(str(folder / name), None)
-    sources[str(folder / name)] = text.encode()
-    try:
-        rulebook = build_rulebook(sources, label=str(folder))
-    except RulebookError as exc:
-        return None, list(exc.findings)
-    return rulebook, [*rulebook.findings, *lint(rulebook)]
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -12,12 +12,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from advisor.errors import Finding, RulebookError
-from advisor.messages import describe_validation_error, format_path
+from advisor.model.errors import Finding, RulebookError
+from advisor.model.messages import describe_validation_error, format_path
+from advisor.model.vocabulary import DECISIONS, PLANNER_PARAMETERS, Stage
+from advisor.model.yamlsource import MAX_DOCUMENT_BYTES, LineMap, YamlProblem, load_yaml
 from advisor.rulebook.checks import FileChecker, used_parameters
 from advisor.rulebook.schema import Leaf, Parameter, Rule, RuleFile, Texts
-from advisor.vocabulary import DECISIONS, PLANNER_PARAMETERS, Stage
-from advisor.yamlsource import MAX_DOCUMENT_BYTES, LineMap, YamlProblem, load_yaml
 
 MAX_RULE_FILES = 100
 
@@ -65,8 +65,6 @@ class Rulebook:
     _deciding: dict[tuple[str, str], tuple[RuleInfo, ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
-    # Explanations are pure functions of a rule and the facts it names: kept per rulebook version.
-    explanations: dict[tuple[object, ...], object] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_id.update({info.id: info for info in self.rules})

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictInt, Tag
 from pydantic_core import PydanticCustomError
 
-from advisor.vocabulary import Stage
+from advisor.model.vocabulary import Stage
 
 Op = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "not_contains"]
 # A number in a condition: far beyond any fact's range, yet always a small integer to convert.

@@ -13,10 +13,11 @@ from flask import Flask
 from playwright.sync_api import FilePayload, Page, expect
 from werkzeug.serving import make_server
 
-from advisor.accounts import create_user
+from advisor.services.accounts import create_user
 from advisor.settings import Settings
 from tests.conftest import ROOT
-from web import create_app, services
+from web import create_app
+from web.extensions import services
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "artifacts" / "screenshots"

@@ -14,13 +14,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from advisor.accounts import create_user
+from advisor.services.accounts import create_user
 from advisor.settings import Settings
-from advisor.store import MAX_ID, AssessmentRecord, latest_version
+from advisor.store.assessments import latest_version
+from advisor.store.tables import MAX_ID, AssessmentRecord
 from tests.conftest import RULES
 from tests.live import LiveSite, gunicorn_site
 from tests.postgres import postgres_server
-from web import create_app, services
+from web import create_app
+from web.extensions import services
 
 _numbers = itertools.count()
 PASSWORD = "correct horse battery"

@@ -12,13 +12,15 @@ import pytest
 import yaml
 from flask import Flask
 
-from advisor.errors import EngineError
+from advisor.model.errors import EngineError
 from advisor.rulebook import Rulebook, load_rulebook
-from advisor.store import AuditEntry, rule_file_versions
+from advisor.services import live_rules
+from advisor.store.rules import rule_file_versions
+from advisor.store.tables import AuditEntry
 from tests.conftest import ROOT
 from tests.web.conftest import Browser, make_user, rules_app
 from tests.web.helpers import fill
-from web import reloader, services
+from web.extensions import services
 
 CONTOSO = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 LOWER = ("  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 20")
@@ -259,7 +261,7 @@ def test_reloading_happens_off_the_request_path(
         loads.append(threading.current_thread().name)
         return real(folder)
 
-    monkeypatch.setattr(reloader, "load_rulebook", counted)
+    monkeypatch.setattr(live_rules, "load_rulebook", counted)
     (rules / "enrollment.yaml").write_text(_text(rules).replace(*LOWER))
     _until(lambda: services(admin_app).engine.rulebook.parameters["assisted_max_users"] == 20)
     for _ in range(5):

@@ -14,11 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
-from advisor.store import create_token
+from advisor.store.accounts import create_token, user_by_name
 from tests.conftest import ROOT
 from tests.test_planner import GUIDE_TABLE_EN
 from tests.web.conftest import make_user
-from web import services
+from web.extensions import services
 
 CONTOSO: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 
@@ -27,7 +27,7 @@ def _token(app: Flask, username: str, role: str = "respondent") -> dict[str, str
     make_user(app, username, role)
     store = services(app).store
     with store.session() as db:
-        user = store.user_by_name(db, username)
+        user = user_by_name(db, username)
         assert user is not None
         return {"Authorization": f"Bearer {create_token(db, user, 'tests')}"}
 

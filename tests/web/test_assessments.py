@@ -96,8 +96,8 @@ def test_reviewers_read_every_assessment_but_change_none(app: Flask, anna: Brows
 
 
 def test_health_answers_200_then_503_without_a_database(app: Flask, site: Browser) -> None:
-    from advisor.store import Store
-    from web import services
+    from advisor.store.database import Store
+    from web.extensions import services
 
     assert site.get("/healthz").status_code == 200
     working = services(app).store

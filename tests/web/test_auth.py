@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from advisor.accounts import ensure_first_admin
+from advisor.services.accounts import ensure_first_admin
+from advisor.store.accounts import user_by_name
 from tests.web.conftest import PASSWORD, Browser, make_user
-from web import services
+from web.extensions import services
 
 
 def test_pages_need_a_login(site: Browser) -> None:
@@ -46,7 +47,7 @@ def test_a_disabled_account_cannot_log_in(app: Flask, site: Browser) -> None:
     make_user(app, "anna")
     store = services(app).store
     with store.session() as db:
-        user = store.user_by_name(db, "anna")
+        user = user_by_name(db, "anna")
         assert user is not None
         user.disabled = True
     assert site.login("anna").status_code == 401

@@ -18,11 +18,13 @@ import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
-from advisor.documents import MAX_DEPTH
-from advisor.store import AssessmentRecord, ReviewEvent, create_token, review_events
+from advisor.model.documents import MAX_DEPTH
+from advisor.store.accounts import create_token, user_by_name
+from advisor.store.reviews import review_events
+from advisor.store.tables import AssessmentRecord, ReviewEvent
 from tests.conftest import ROOT
 from tests.web.conftest import Browser
-from web import services
+from web.extensions import services
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -51,7 +53,7 @@ def app(admin_app: Flask) -> Flask:
 @pytest.fixture
 def token(app: Flask) -> dict[str, str]:
     with services(app).store.session() as db:
-        user = services(app).store.user_by_name(db, "root")
+        user = user_by_name(db, "root")
         assert user is not None
         return {"Authorization": f"Bearer {create_token(db, user, 'test')}"}
 

@@ -11,14 +11,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect
 
-from advisor.facts import load_assessment
-from advisor.store import AssessmentRecord
+from advisor.model.facts import load_assessment
+from advisor.store.accounts import user_by_name
+from advisor.store.assessments import visible_assessments
+from advisor.store.tables import AssessmentRecord
 from tests.conftest import ROOT
 from tests.live import LiveSite, call
 from tests.web.conftest import Browser, make_user
 from tests.web.helpers import fill
 from tests.worst import fitted
-from web import services
+from web.extensions import services
 
 HEADERS = {"Content-Type": "application/json"}
 
@@ -49,9 +51,9 @@ def test_the_reason_comes_in_the_language_asked_for(client: FlaskClient) -> None
 def test_saving_it_through_the_api_saves_nothing(app: Flask, client: FlaskClient) -> None:
     make_user(app, "api")
     with services(app).store.session() as db:
-        from advisor.store import create_token
+        from advisor.store.accounts import create_token
 
-        user = services(app).store.user_by_name(db, "api")
+        user = user_by_name(db, "api")
         assert user is not None
         token = create_token(db, user, "t")
     auth = {"Authorization": f"Bearer {token}"}
@@ -85,9 +87,9 @@ def test_lists_load_no_plans(app: Flask, anna: Browser) -> None:
     fill(anna, load_assessment(ROOT / "examples" / "contoso.yaml").model_dump(mode="json"))
     svc = services(app)
     with svc.store.session() as db:
-        user = svc.store.user_by_name(db, "anna")
+        user = user_by_name(db, "anna")
         assert user is not None
-        (record,) = svc.store.visible_assessments(db, user)
+        (record,) = visible_assessments(db, user)
         assert {"plan", "answers"} <= inspect(record).unloaded
     assert anna.get("/").status_code == 200
 

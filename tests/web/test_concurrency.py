@@ -20,7 +20,9 @@ import pytest
 import requests
 import yaml
 
-from advisor.store import AssessmentRecord, Store, versions
+from advisor.store.assessments import versions
+from advisor.store.database import Store
+from advisor.store.tables import AssessmentRecord
 from tests.conftest import ROOT
 from tests.live import PASSWORD, LiveSite, call
 from tests.web.helpers import form_values

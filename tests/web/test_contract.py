@@ -8,11 +8,12 @@ from pathlib import Path
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from advisor.accounts import create_user
+from advisor.services.accounts import create_user
 from advisor.settings import Settings
-from advisor.store import create_token
+from advisor.store.accounts import create_token
 from tests.web.helpers import documented_refusal
-from web import create_app, services
+from web import create_app
+from web.extensions import services
 
 _folder = Path(tempfile.mkdtemp(prefix="advisor-contract-"))
 app = create_app(

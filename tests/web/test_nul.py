@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from advisor.facts import load_assessment
+from advisor.model.facts import load_assessment
 from tests.conftest import ROOT
 from tests.web.conftest import Browser, make_user
 from tests.web.helpers import fill

@@ -11,11 +11,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from advisor.accounts import MIN_PASSWORD, check_password
-from advisor.store import AuditEntry, Store, User, create_token
+from advisor.services.accounts import MIN_PASSWORD, check_password
+from advisor.store.accounts import create_token, user_by_name
+from advisor.store.database import Store
+from advisor.store.tables import AuditEntry, User
 from tests.conftest import ROOT
 from tests.web.conftest import PASSWORD, Browser, make_user
-from web import services
+from web.extensions import services
 
 NEW = "a much better passphrase"
 
@@ -35,7 +37,7 @@ def _with_cookie(app: Flask, value: str) -> Browser:
 def _user(app: Flask, username: str) -> User:
     store = services(app).store
     with store.session() as db:
-        user = store.user_by_name(db, username)
+        user = user_by_name(db, username)
         assert user is not None
         return user
 
@@ -179,7 +181,7 @@ def _stored_hash(tmp_path: Path, username: str) -> tuple[str, int]:
     store = Store(f"sqlite:///{tmp_path / 'instance' / 'advisor.db'}")
     try:
         with store.session() as db:
-            user = store.user_by_name(db, username)
+            user = user_by_name(db, username)
             assert user is not None
             return user.password_hash, user.session_generation
     finally:

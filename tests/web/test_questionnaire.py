@@ -26,7 +26,7 @@ def test_the_guide_example_filled_in_gives_the_corrected_table(anna: Browser) ->
 
 def test_the_form_answers_equal_the_file(anna: Browser) -> None:
     """Entering every answer through the forms gives exactly the example file's assessment."""
-    from advisor.facts import parse_assessment
+    from advisor.model.facts import parse_assessment
 
     assessment_id = fill(anna, CONTOSO)
     exported = yaml.safe_load(anna.get(f"/assessments/{assessment_id}/export.yaml").get_data(as_text=True))

@@ -11,11 +11,14 @@ import yaml
 from flask import Flask
 
 from advisor.settings import Settings
-from advisor.store import AssessmentRecord, review_events, versions
+from advisor.store.assessments import versions
+from advisor.store.reviews import review_events
+from advisor.store.tables import AssessmentRecord
 from tests.conftest import ROOT, RULES
 from tests.web.conftest import Browser, make_user
 from tests.web.helpers import fill, form_values
-from web import create_app, services
+from web import create_app
+from web.extensions import services
 
 CONTOSO = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 

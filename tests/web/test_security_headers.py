@@ -9,10 +9,10 @@ import pytest
 import yaml
 from flask import Flask
 
-from advisor.store import create_token
+from advisor.store.accounts import create_token, user_by_name
 from tests.conftest import ROOT
 from tests.web.conftest import Browser
-from web import services
+from web.extensions import services
 
 CONTOSO: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 
@@ -48,7 +48,7 @@ def _assert_headers(response: Any, where: str) -> dict[str, list[str]]:
 def _token(app: Flask) -> dict[str, str]:
     store = services(app).store
     with store.session() as db:
-        user = store.user_by_name(db, "anna")
+        user = user_by_name(db, "anna")
         assert user is not None
         return {"Authorization": f"Bearer {create_token(db, user, 'tests')}"}
 

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from advisor.accounts import create_user
-from advisor.migrate import upgrade
+from advisor.services.accounts import create_user
 from advisor.settings import Settings
-from advisor.store import Store
+from advisor.store.database import Store
+from advisor.store.migrate import upgrade
 from tests.web.conftest import make_user
-from web import create_app, services
+from web import create_app
+from web.extensions import services
 
 
 @pytest.fixture(autouse=True)

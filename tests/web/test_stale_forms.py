@@ -9,11 +9,12 @@ from typing import Any
 
 from flask import Flask
 
-from advisor.store import AssessmentRecord, versions
+from advisor.store.assessments import versions
+from advisor.store.tables import AssessmentRecord
 from tests.web.conftest import Browser, current_revision, make_user
 from tests.web.helpers import fill, form_values
 from tests.web.test_questionnaire import CONTOSO
-from web import services
+from web.extensions import services
 
 _FORM = re.compile(r'<form method="post"(?: action="([^"]*)")?[^>]*>(.*?)</form>', re.S)
 _HIDDEN = re.compile(r'<input type="hidden" name="(revision|version|group)" value="([^"]*)"')

@@ -10,19 +10,20 @@ from flask import Flask
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from advisor.migrate import upgrade
-from advisor.store import (
-    AssessmentRecord,
+from advisor.store.accounts import user_by_name
+from advisor.store.assessments import (
     StaleRevision,
-    Store,
     add_version,
     delete_assessment,
     lock_at_revision,
     rename_assessment,
     versions,
 )
+from advisor.store.database import Store
+from advisor.store.migrate import upgrade
+from advisor.store.tables import AssessmentRecord, VersionKind
 from tests.web.conftest import make_user
-from web import services
+from web.extensions import services
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -46,7 +47,7 @@ def test_answers_come_back_exactly_as_saved(app: Flask) -> None:
     make_user(app, "anna")
     store = services(app).store
     with store.session() as db:
-        owner = store.user_by_name(db, "anna")
+        owner = user_by_name(db, "anna")
         assert owner is not None
         record = AssessmentRecord(owner_id=owner.id, title="Å", answers=ANSWERS)
         db.add(record)
@@ -66,7 +67,7 @@ def test_a_crash_in_the_middle_of_a_save_leaves_nothing_half_written(app: Flask)
 
     def save_then_crash() -> None:
         with store.session() as db:
-            owner = store.user_by_name(db, "anna")
+            owner = user_by_name(db, "anna")
             assert owner is not None
             db.add(AssessmentRecord(owner_id=owner.id, title="half", answers=ANSWERS))
             db.flush()
@@ -91,15 +92,17 @@ def test_a_stale_revision_writes_nothing_and_says_where_the_assessment_is(app: F
     make_user(app, "anna")
     store = services(app).store
     with store.session() as db:
-        owner = store.user_by_name(db, "anna")
+        owner = user_by_name(db, "anna")
         assert owner is not None
         record = AssessmentRecord(owner_id=owner.id, title="T", answers=ANSWERS)
         db.add(record)
         db.flush()
         assessment_id = record.id
-        add_version(db, assessment_id, owner, ANSWERS, "edit", None, None, expected_revision=1)
+        add_version(db, assessment_id, owner, ANSWERS, VersionKind.EDIT, None, None, expected_revision=1)
     stale_writes: list[Callable[[Session], object]] = [
-        lambda db: add_version(db, assessment_id, owner, {}, "edit", None, None, expected_revision=1),
+        lambda db: add_version(
+            db, assessment_id, owner, {}, VersionKind.EDIT, None, None, expected_revision=1
+        ),
         lambda db: rename_assessment(db, assessment_id, "Other", 1),
         lambda db: delete_assessment(db, assessment_id, 1),
         lambda db: lock_at_revision(db, assessment_id, 2**40),
@@ -121,7 +124,7 @@ def test_of_writers_racing_from_one_revision_exactly_one_wins(app: Flask) -> Non
     make_user(app, "anna")
     store = services(app).store
     with store.session() as db:
-        owner = store.user_by_name(db, "anna")
+        owner = user_by_name(db, "anna")
         assert owner is not None
         record = AssessmentRecord(owner_id=owner.id, title="T", answers=ANSWERS)
         db.add(record)
@@ -144,7 +147,14 @@ def test_of_writers_racing_from_one_revision_exactly_one_wins(app: Flask) -> Non
                 with store.session() as db:
                     answers = {**ANSWERS, "writer": n}
                     add_version(
-                        db, assessment_id, owner, answers, "edit", None, None, expected_revision=revision
+                        db,
+                        assessment_id,
+                        owner,
+                        answers,
+                        VersionKind.EDIT,
+                        None,
+                        None,
+                        expected_revision=revision,
                     )
                 results.append("won")
             except StaleRevision:

@@ -14,10 +14,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from advisor.accounts import LoginLimits, Throttled, authenticate
+from advisor.services.accounts import LoginLimits, Throttled, authenticate
 from advisor.settings import Settings
+from advisor.store.accounts import count_attempt
 from tests.web.conftest import PASSWORD, Browser, make_user
-from web import create_app, services
+from web import create_app
+from web.extensions import services
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 SWEDISH = {"Accept-Language": "sv-SE,sv;q=0.9"}
@@ -85,10 +87,12 @@ def test_the_answer_is_429_with_a_sane_retry_after_in_both_languages(app: Flask,
 
 def test_each_throttled_login_is_logged(app: Flask, site: Browser, caplog: pytest.LogCaptureFixture) -> None:
     make_user(app, "anna")
-    with caplog.at_level(logging.WARNING, logger="advisor.accounts"):
+    with caplog.at_level(logging.WARNING, logger="advisor.services.accounts"):
         for n in range(6):
             site.login("anna", f"guess {n}")
-    throttled = [r for r in caplog.records if r.name == "advisor.accounts" and "throttled" in r.getMessage()]
+    throttled = [
+        r for r in caplog.records if r.name == "advisor.services.accounts" and "throttled" in r.getMessage()
+    ]
     assert len(throttled) == 1
     assert "anna" in throttled[0].getMessage()
 
@@ -184,7 +188,7 @@ def test_counters_of_ended_windows_are_dropped_a_bounded_batch_at_a_time(app: Fl
     store = services(app).store
     with store.session() as db:
         for n in range(600):
-            store.count_attempt(db, f"account:guessed{n}", 1_000, 900)
+            count_attempt(db, f"account:guessed{n}", 1_000, 900)
     limits = LoginLimits(account=5, address=100, window=900)
     assert authenticate(store, "nobody", "guess", "192.0.2.1", limits, clock=lambda: 5_000.0) is None
     with store.engine.connect() as connection:

@@ -1,0 +1,110 @@
+"""Plain-Python evaluation of the rule model: the engine's oracle, and the source of "why not"."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from advisor.model.facts import FactValue
+from advisor.model.vocabulary import Stage
+from advisor.rulebook.loader import Rulebook, RuleInfo
+from advisor.rulebook.schema import AllOf, AnyOf, Condition, Leaf, NotOf, leaves
+
+Facts = Mapping[str, FactValue]
+
+
+def leaf_holds(leaf: Leaf, facts: Facts, parameters: Mapping[str, int]) -> bool:
+    actual = facts[leaf.fact]
+    expected = parameters[leaf.param] if leaf.param is not None else leaf.value
+    match leaf.op:
+        case "eq":
+            return actual == expected
+        case "ne":
+            return actual != expected
+        case "lt":
+            return actual < expected  # type: ignore[operator]
+        case "lte":
+            return actual <= expected  # type: ignore[operator]
+        case "gt":
+            return actual > expected  # type: ignore[operator]
+        case "gte":
+            return actual >= expected  # type: ignore[operator]
+        case "in":
+            return actual in expected  # type: ignore[operator]
+        case "not_in":
+            return actual not in expected  # type: ignore[operator]
+        case "contains":
+            return expected in actual  # type: ignore[operator]
+        case "not_contains":
+            return expected not in actual  # type: ignore[operator]
+    raise AssertionError(f"unknown op {leaf.op}")  # pragma: no cover - the schema forbids it
+
+
+def holds(node: Condition | None, facts: Facts, parameters: Mapping[str, int]) -> bool:
+    if node is None:
+        return True
+    if isinstance(node, Leaf):
+        return leaf_holds(node, facts, parameters)
+    if isinstance(node, AllOf):
+        return all(holds(child, facts, parameters) for child in node.all)
+    if isinstance(node, AnyOf):
+        return any(holds(child, facts, parameters) for child in node.any)
+    return not holds(node.not_, facts, parameters)
+
+
+def fired(rules: Sequence[RuleInfo], facts: Facts, parameters: Mapping[str, int]) -> frozenset[str]:
+    """The ids of the rules whose conditions hold for these facts."""
+    return frozenset(info.id for info in rules if holds(info.rule.when, facts, parameters))
+
+
+def matched_facts(
+    node: Condition | None, facts: Facts, parameters: Mapping[str, int]
+) -> dict[str, FactValue]:
+    """The facts a holding condition looked at, with their values (held `any` branches only)."""
+    if node is None:
+        return {}
+    if isinstance(node, Leaf):
+        return {node.fact: facts[node.fact]}
+    if isinstance(node, AllOf):
+        return {k: v for child in node.all for k, v in matched_facts(child, facts, parameters).items()}
+    if isinstance(node, AnyOf):
+        return {
+            k: v
+            for child in node.any
+            if holds(child, facts, parameters)
+            for k, v in matched_facts(child, facts, parameters).items()
+        }
+    return {leaf.fact: facts[leaf.fact] for leaf in leaves(node.not_)}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a condition did not hold: the part that failed, and whether it failed by holding."""
+
+    node: Condition
+    excluded: bool = False
+
+
+def first_failure(node: Condition | None, facts: Facts, parameters: Mapping[str, int]) -> Failure | None:
+    """The first part of a condition that fails for these facts, or None if it holds."""
+    if node is None or holds(node, facts, parameters):
+        return None
+    if isinstance(node, AllOf):
+        for child in node.all:
+            failure = first_failure(child, facts, parameters)
+            if failure is not None:
+                return failure
+    if isinstance(node, NotOf):
+        return Failure(node.not_, excluded=True)
+    return Failure(node)  # a leaf, or an `any` where no branch held
+
+
+class OracleEvaluator:
+    """Evaluates a rulebook in plain Python, with the same interface as the engine."""
+
+    def __init__(self, rulebook: Rulebook) -> None:
+        self.rulebook = rulebook
+
+    def evaluate(self, stage: Stage, facts: Sequence[Facts]) -> list[frozenset[str]]:
+        rules = self.rulebook.stage(stage)
+        return [fired(rules, f, self.rulebook.parameters) for f in facts]

@@ -1,0 +1,103 @@
+"""The plan (contract 2): what `advisor plan --format json` prints and the API returns."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from advisor.model.vocabulary import Language
+
+# The most months one plan may span, unless the settings say otherwise (ADVISOR_MAX_ROLLOUT_MONTHS):
+# a bound on the work and the size of a plan, not advice (the advice warns far earlier).
+MAX_ROLLOUT_MONTHS = 60
+
+
+def add_months(month: str, count: int) -> str:
+    """The month `count` months after `month`, both written YYYY-MM."""
+    year, number = (int(part) for part in month.split("-"))
+    total = year * 12 + number - 1 + count
+    return f"{total // 12:04d}-{total % 12 + 1:02d}"
+
+
+PhaseKind = Literal["limited_pilot", "expanded_pilot", "production"]
+Approach = Literal["self_service", "assisted", "tech_fair"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Reason(_Out):
+    rule: str
+    text: str
+    source: str
+    facts: dict[str, Any]
+
+
+class SplitBy(_Out):
+    value: Literal["department", "geography", "platform"]
+    reasons: list[Reason]
+
+
+class Entry(_Out):
+    group: str
+    users: int
+    enrollment: Approach
+
+
+class Phase(_Out):
+    kind: PhaseKind
+    number: int | None
+    month: str
+    title: str
+    entries: list[Entry]
+
+
+class Placement(_Out):
+    phase: PhaseKind
+    number: int | None
+    month: str
+    users: int
+    enrollment: Approach
+
+
+class Alternative(_Out):
+    enrollment: Approach
+    why_not: list[Reason]
+
+
+class GroupPlan(_Out):
+    id: str
+    name: str
+    placements: list[Placement]
+    reasons: list[Reason]
+    alternatives: list[Alternative]
+
+
+class Warning(_Out):
+    code: str
+    group: str | None
+    text: str
+    severity: Literal["warning", "tension", "info"] = "warning"
+    rule: str | None = None
+    source: str | None = None
+
+
+class RulebookRef(_Out):
+    version: str
+    rules: int
+
+
+class Plan(_Out):
+    version: Literal[1] = 1
+    language: Language
+    organisation: str
+    rulebook: RulebookRef
+    split_by: SplitBy
+    phases: list[Phase]
+    groups: list[GroupPlan]
+    warnings: list[Warning]
+
+    def group(self, group_id: str) -> GroupPlan:
+        return next(g for g in self.groups if g.id == group_id)

@@ -1,0 +1,167 @@
+"""The plan as people read it: the guide's phases × months table, Markdown, CSV and JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from advisor.model.plan import Plan, add_months
+from advisor.model.vocabulary import APPROACHES, Language, month_name, term
+from advisor.output.escape import markdown_text, spreadsheet_rows
+
+_WORDS: dict[str, dict[Language, str]] = {
+    "plan_for": {"en": "Rollout plan for {name}", "sv": "Distributionsplan för {name}"},
+    "split": {
+        "en": "Production phases split by {value}",
+        "sv": "Produktionsfaserna delas in efter {value}",
+    },
+    "rulebook": {
+        "en": "Rulebook version {version} ({rules} rules)",
+        "sv": "Regelboksversion {version} ({rules} regler)",
+    },
+    "warnings": {"en": "Warnings", "sv": "Varningar"},
+    "groups": {"en": "Groups", "sv": "Grupper"},
+    "why": {"en": "Why", "sv": "Varför"},
+    "not": {"en": "Why not {approach}", "sv": "Varför inte {approach}"},
+    "tension": {"en": "tension in the guide", "sv": "spänning i guiden"},
+    "info": {"en": "note", "sv": "notering"},
+    "warning": {"en": "warning", "sv": "varning"},
+    "csv": {
+        "en": "phase,number,month,group,name,users,enrollment,rules",
+        "sv": "fas,nummer,månad,grupp,namn,användare,registrering,regler",
+    },
+}
+
+
+def word(key: str, language: Language, **values: object) -> str:
+    return _WORDS[key][language].format(**values)
+
+
+def months(plan: Plan) -> list[str]:
+    """Every month from the first phase to the last, empty months included."""
+    if not plan.phases:
+        return []
+    first, last = plan.phases[0].month, plan.phases[-1].month
+    out = [first]
+    while out[-1] != last:
+        out.append(add_months(out[-1], 1))
+    return out
+
+
+def table_rows(plan: Plan) -> tuple[list[str], list[list[str]]]:
+    """The guide's table: a row per phase and enrollment approach, a column per month."""
+    language = plan.language
+    names = {g.id: g.name for g in plan.groups}
+    columns = months(plan)
+    header = [term("phase", language), *(month_name(m, language) for m in columns)]
+    rows = []
+    for phase in plan.phases:
+        for approach in APPROACHES:
+            entries = [e for e in phase.entries if e.enrollment == approach]
+            if not entries:
+                continue
+            cells = [""] * len(columns)
+            cells[columns.index(phase.month)] = ", ".join(
+                f"{names[e.group]} ({term('users', language, count=e.users)})" for e in entries
+            )
+            rows.append([f"{phase.title} — {term(approach, language)}", *cells])
+    return header, rows
+
+
+def to_table(plan: Plan) -> str:
+    header, rows = table_rows(plan)
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return " | ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+
+    out = [line(header), "-+-".join("-" * w for w in widths), *(line(r) for r in rows)]
+    if plan.warnings:
+        out += ["", word("warnings", plan.language) + ":"]
+        out += [f"- [{word(w.severity, plan.language)}] {_who(plan, w.group)}{w.text}" for w in plan.warnings]
+    return "\n".join(out) + "\n"
+
+
+def _who(plan: Plan, group: str | None) -> str:
+    return "" if group is None else f"{plan.group(group).name}: "
+
+
+_md = markdown_text  # names, reasons, titles and warnings: shown as written, never as HTML or links
+
+
+def to_markdown(plan: Plan) -> str:
+    language = plan.language
+    header, rows = table_rows(plan)
+    out = [
+        f"# {_md(word('plan_for', language, name=plan.organisation))}",
+        "",
+        word("split", language, value=term(plan.split_by.value, language)) + ".",
+        "",
+    ]
+    out += [f"> {_md(r.text)} ([{_md(r.rule)}]({r.source}))" for r in plan.split_by.reasons]
+    out += ["", "| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+    if plan.warnings:
+        out += ["", f"## {word('warnings', language)}", ""]
+        out += [
+            f"- **{word(w.severity, language)}** {_md(_who(plan, w.group) + w.text)}" for w in plan.warnings
+        ]
+    out += ["", f"## {word('groups', language)}"]
+    for group in plan.groups:
+        out += ["", f"### {_md(group.name)}", ""]
+        for p in group.placements:
+            phase = next(
+                ph for ph in plan.phases if (ph.kind, ph.number, ph.month) == (p.phase, p.number, p.month)
+            )
+            out.append(
+                f"- {_md(phase.title)}, {month_name(p.month, language)}: "
+                f"{term('users', language, count=p.users)}, {term(p.enrollment, language)}"
+            )
+        out += ["", f"**{word('why', language)}**", ""]
+        out += [f"- {_md(r.text)} ([{_md(r.rule)}]({r.source}))" for r in group.reasons]
+        for alternative in group.alternatives:
+            if alternative.why_not:
+                out += [
+                    "",
+                    f"**{word('not', language, approach=term(alternative.enrollment, language))}**",
+                    "",
+                ]
+                out += [f"- {_md(r.text)} ([{_md(r.rule)}]({r.source}))" for r in alternative.why_not]
+    out += [
+        "",
+        "---",
+        _md(word("rulebook", language, version=plan.rulebook.version, rules=plan.rulebook.rules)),
+    ]
+    return "\n".join(out) + "\n"
+
+
+def to_csv(plan: Plan) -> str:
+    """One row per placement; written with a BOM by the caller so that Excel reads UTF-8."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    titles = {(ph.kind, ph.number, ph.month): ph.title for ph in plan.phases}
+    rows: list[list[str | int]] = [list(word("csv", plan.language).split(","))]
+    for phase in plan.phases:
+        for entry in phase.entries:
+            group = plan.group(entry.group)
+            rows.append(
+                [
+                    titles[(phase.kind, phase.number, phase.month)],
+                    phase.number or "",
+                    phase.month,
+                    group.id,
+                    group.name,
+                    entry.users,
+                    term(entry.enrollment, plan.language),
+                    " ".join(r.rule for r in group.reasons),
+                ]
+            )
+    writer.writerows(spreadsheet_rows(rows))  # no cell is ever a formula (CSV injection)
+    return buffer.getvalue()
+
+
+def to_json(plan: Plan) -> str:
+    return plan.model_dump_json(indent=2) + "\n"
+
+
+FORMATS = {"table": to_table, "markdown": to_markdown, "csv": to_csv, "json": to_json}

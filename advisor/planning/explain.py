@@ -1,0 +1,244 @@
+"""Reasons in words: a rule's own reason, why a rule did not apply, and why one was outranked."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from advisor.evaluate.oracle import Failure, first_failure, matched_facts
+from advisor.model.facts import FactValue
+from advisor.model.guide import localized_source
+from advisor.model.plan import Reason
+from advisor.model.vocabulary import FACTS_BY_STAGE, Language, term
+from advisor.rulebook.loader import Rulebook, RuleInfo
+from advisor.rulebook.schema import AllOf, Condition, Leaf, NotOf, leaves
+from advisor.rulebook.template import fill, names
+
+_OPS: dict[str, dict[Language, str]] = {
+    "eq": {"en": "{label}: {value}", "sv": "{label}: {value}"},
+    "ne": {"en": "{label}: not {value}", "sv": "{label}: inte {value}"},
+    "lt": {"en": "{label}: less than {value}", "sv": "{label}: mindre än {value}"},
+    "lte": {"en": "{label}: at most {value}", "sv": "{label}: högst {value}"},
+    "gt": {"en": "{label}: more than {value}", "sv": "{label}: mer än {value}"},
+    "gte": {"en": "{label}: at least {value}", "sv": "{label}: minst {value}"},
+    "in": {"en": "{label}: {value}", "sv": "{label}: {value}"},
+    "not_in": {"en": "{label}: neither {value}", "sv": "{label}: varken {value}"},
+    "contains": {"en": "{label} include {value}", "sv": "{label} omfattar {value}"},
+    "not_contains": {"en": "{label} do not include {value}", "sv": "{label} omfattar inte {value}"},
+}
+_JOIN = {
+    "or": {"en": " or ", "sv": " eller "},
+    "and": {"en": " and ", "sv": " och "},
+    "nor": {"en": " nor ", "sv": " eller "},
+}
+_TEXTS: dict[str, dict[Language, str]] = {
+    "needs": {
+        "en": "Needs {condition} (here: {actual}).",
+        "sv": "Kräver {condition} (här: {actual}).",
+    },
+    "excluded": {
+        "en": "Does not apply when {condition} (here: {actual}).",
+        "sv": "Gäller inte när {condition} (här: {actual}).",
+    },
+    "outranked": {
+        "en": "Also applies, but rule {winner} has higher priority ({high} over {low}).",
+        "sv": "Gäller också, men regeln {winner} har högre prioritet ({high} mot {low}).",
+    },
+    "not_in_plan": {"en": "not used here", "sv": "används inte här"},
+}
+
+
+def show_value(value: object, language: Language) -> str:
+    """A fact value as a person reads it."""
+    if isinstance(value, bool):
+        return term("yes" if value else "no", language)
+    if isinstance(value, frozenset | set | list | tuple):
+        items = sorted(str(v) for v in value)
+        return ", ".join(term(v, language) for v in items) if items else "–"
+    if isinstance(value, str):
+        return term(value, language)
+    return str(value)
+
+
+def fact_label(name: str, language: Language) -> str:
+    """How people call a fact, whichever stage it belongs to."""
+    for stage in ("placement", "organisation"):
+        spec = FACTS_BY_STAGE[stage].get(name)
+        if spec is not None:
+            return spec.label(language)
+    return name
+
+
+def json_value(value: FactValue) -> Any:
+    return sorted(value) if isinstance(value, frozenset) else value
+
+
+def describe(node: Condition, language: Language, parameters: Mapping[str, int], stage_facts: str) -> str:
+    """A condition in words, such as `help needed to enroll: high`."""
+    specs = FACTS_BY_STAGE[stage_facts]  # type: ignore[index]
+    if isinstance(node, Leaf):
+        spec = specs[node.fact]
+        raw = parameters[node.param] if node.param is not None else node.value
+        if isinstance(raw, list):
+            joiner = _JOIN["nor" if node.op == "not_in" else "or"][language]
+            value = joiner.join(show_value(v, language) for v in raw)
+        else:
+            value = show_value(raw, language)
+        return _OPS[node.op][language].format(label=spec.label(language), value=value)
+    if isinstance(node, NotOf):
+        inner = describe(node.not_, language, parameters, stage_facts)
+        return f"{'not' if language == 'en' else 'inte'} ({inner})"
+    children = node.all if isinstance(node, AllOf) else node.any
+    joiner = _JOIN["and" if isinstance(node, AllOf) else "or"][language]
+    return joiner.join(describe(c, language, parameters, stage_facts) for c in children)
+
+
+def reason_text(
+    info: RuleInfo,
+    language: Language,
+    facts: Mapping[str, FactValue],
+    parameters: Mapping[str, int],
+) -> str:
+    """The rule's own reason, with `{fact}` and `{parameter}` placeholders filled in (checked
+    when the rulebook loaded: no format specifications, so filling in only joins strings)."""
+    text: str = getattr(info.rule.reason, language)
+    values = {
+        name: show_value(facts[name], language) if name in facts else str(parameters[name])
+        for name in names(text)
+    }
+    return fill(text, values)
+
+
+def _key(
+    kind: str,
+    info: RuleInfo,
+    language: Language,
+    facts: Mapping[str, FactValue],
+    cache: dict[tuple[object, ...], object],
+    extra: object = None,
+) -> tuple[object, ...]:
+    """What an explanation depends on: the rule, the language, and the facts the rule names."""
+    named: tuple[str, ...] = _cached(cache, ("named", info.rule.id), lambda: _named(info))
+    return (kind, info.rule.id, language, extra, tuple(facts[n] for n in named if n in facts))
+
+
+def _named(info: RuleInfo) -> tuple[str, ...]:
+    named = [leaf.fact for leaf in leaves(info.rule.when)]
+    for text in (info.rule.reason.en, info.rule.reason.sv):
+        named += names(text)
+    return tuple(dict.fromkeys(named))
+
+
+_CACHE_LIMIT = 20_000
+_VERSIONS_KEPT = 4  # rulebooks replaced by a reload stop being asked for; their caches go in turn
+_by_version: dict[str, dict[tuple[object, ...], object]] = {}
+_by_version_lock = threading.Lock()
+
+
+def explanations_for(rulebook: Rulebook) -> dict[tuple[object, ...], object]:
+    """The explanation cache of one rulebook version: an explanation is a pure function of a rule
+    and the facts it names, so it holds for as long as the version runs."""
+    with _by_version_lock:
+        cache = _by_version.pop(rulebook.version, None)
+        if cache is None:
+            cache = {}
+            while len(_by_version) >= _VERSIONS_KEPT:
+                del _by_version[next(iter(_by_version))]  # the least recently asked for
+        _by_version[rulebook.version] = cache
+        return cache
+
+
+def _cached(cache: dict[tuple[object, ...], object], key: tuple[object, ...], make: Any) -> Any:
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        found = cache[key] = make()
+    return found
+
+
+def cached_reason(
+    info: RuleInfo,
+    language: Language,
+    facts: Mapping[str, FactValue],
+    parameters: Mapping[str, int],
+    cache: dict[tuple[object, ...], object],
+) -> Reason:
+    """`reason`, remembered per rulebook version (a Reason is immutable)."""
+    result: Reason = _cached(
+        cache, _key("reason", info, language, facts, cache), lambda: reason(info, language, facts, parameters)
+    )
+    return result
+
+
+def cached_why_not(
+    info: RuleInfo,
+    language: Language,
+    facts: Mapping[str, FactValue],
+    parameters: Mapping[str, int],
+    winner: RuleInfo | None,
+    cache: dict[tuple[object, ...], object],
+) -> Reason:
+    """`why_not`, remembered per rulebook version."""
+    extra = (winner.rule.id, winner.rule.priority) if winner else None
+    result: Reason = _cached(
+        cache,
+        _key("why_not", info, language, facts, cache, extra),
+        lambda: why_not(info, language, facts, parameters, winner),
+    )
+    return result
+
+
+def reason(
+    info: RuleInfo,
+    language: Language,
+    facts: Mapping[str, FactValue],
+    parameters: Mapping[str, int],
+) -> Reason:
+    """Why a rule that fired decided what it did, with the facts it matched."""
+    matched = matched_facts(info.rule.when, facts, parameters)
+    return Reason(
+        rule=info.id,
+        text=reason_text(info, language, facts, parameters),
+        source=localized_source(info.rule.source, language),
+        facts={k: json_value(v) for k, v in matched.items()},
+    )
+
+
+def why_not(
+    info: RuleInfo,
+    language: Language,
+    facts: Mapping[str, FactValue],
+    parameters: Mapping[str, int],
+    winner: RuleInfo | None,
+) -> Reason:
+    """Why a rule's conclusion lost: the condition that failed, or the rule that outranked it."""
+    failure: Failure | None = first_failure(info.rule.when, facts, parameters)
+    if failure is None:
+        assert winner is not None  # noqa: S101 - a rule that held lost only to a winner
+        text = _TEXTS["outranked"][language].format(
+            winner=winner.id, high=winner.rule.priority, low=info.rule.priority
+        )
+        shown = matched_facts(info.rule.when, facts, parameters)
+    else:
+        shown = {leaf.fact: facts[leaf.fact] for leaf in leaves(failure.node)}
+        if len(shown) == 1:
+            actual = show_value(next(iter(shown.values())), language)
+        else:
+            actual = "; ".join(
+                f"{FACTS_BY_STAGE[info.stage][k].label(language)}: {show_value(v, language)}"
+                for k, v in shown.items()
+            )
+        condition = describe(failure.node, language, parameters, info.stage)
+        key = "excluded" if failure.excluded else "needs"
+        text = _TEXTS[key][language].format(condition=condition, actual=actual)
+    return Reason(
+        rule=info.id,
+        text=text,
+        source=localized_source(info.rule.source, language),
+        facts={k: json_value(v) for k, v in shown.items()},
+    )
+
+
+__all__ = ["describe", "reason", "reason_text", "show_value", "why_not"]

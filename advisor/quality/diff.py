@@ -1,0 +1,160 @@
+"""Differences between two sets of answers and between two plans, with what caused each change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic_core import PydanticUndefined
+
+from advisor.model.facts import Group, Organisation
+from advisor.model.plan import Placement, Plan
+from advisor.model.questionnaire import GROUP, ORGANISATION
+from advisor.model.vocabulary import Language
+
+_LABELS = {("organisation", q.name): q for q in ORGANISATION} | {("group", q.name): q for q in GROUP}
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    """One answer that differs: where, how people call it, and the two values."""
+
+    path: str  # organisation.support_capacity, groups[hr].users, groups[hr] (added or removed)
+    group: str | None
+    field: str | None
+    old: Any
+    new: Any
+
+    def label(self, language: Language) -> str:
+        if self.field is None:
+            added = self.old is None
+            return {
+                ("en", True): "Group added",
+                ("en", False): "Group removed",
+                ("sv", True): "Grupp tillagd",
+                ("sv", False): "Grupp borttagen",
+            }[(language, added)]
+        scope = "organisation" if self.group is None else "group"
+        question = _LABELS.get((scope, self.field or ""))
+        return question.label[language] if question else (self.field or self.path)
+
+
+_UNORDERED = {"platforms", "requirements", "locations"}
+
+
+def _meaning(model: type[Organisation] | type[Group], key: str, value: Any) -> Any:
+    """An answer as it counts: an omitted answer is its default; sets ignore their order."""
+    if value is None and key in model.model_fields:
+        default = model.model_fields[key].default
+        value = None if default is PydanticUndefined else default
+    if key in _UNORDERED and isinstance(value, list):
+        return sorted(map(str, value))
+    return value
+
+
+def _differs(model: type[Organisation] | type[Group], key: str, old: Any, new: Any) -> bool:
+    return bool(_meaning(model, key, old) != _meaning(model, key, new))
+
+
+def answer_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[AnswerChange]:
+    """Every answer whose meaning differs; groups are matched by id, so reordering changes nothing,
+    and neither does writing out a default or listing platforms in another order."""
+    changes: list[AnswerChange] = []
+    old_org, new_org = old.get("organisation") or {}, new.get("organisation") or {}
+    for key in _keys(old_org, new_org):
+        if _differs(Organisation, key, old_org.get(key), new_org.get(key)):
+            changes.append(AnswerChange(f"organisation.{key}", None, key, old_org.get(key), new_org.get(key)))
+    old_groups, new_groups = _by_id(old), _by_id(new)
+    for group_id in _keys(old_groups, new_groups):
+        before, after = old_groups.get(group_id), new_groups.get(group_id)
+        if before is None or after is None:
+            changes.append(AnswerChange(f"groups[{group_id}]", group_id, None, before, after))
+            continue
+        for key in _keys(before, after):
+            if key != "id" and _differs(Group, key, before.get(key), after.get(key)):
+                changes.append(
+                    AnswerChange(f"groups[{group_id}].{key}", group_id, key, before.get(key), after.get(key))
+                )
+    return changes
+
+
+def _by_id(answers: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    groups = answers.get("groups") or []
+    return {str(g.get("id") or f"#{i}"): g for i, g in enumerate(groups) if isinstance(g, dict)}
+
+
+def _keys(*mappings: Mapping[str, Any]) -> list[str]:
+    seen: dict[str, None] = {}
+    for mapping in mappings:
+        seen.update(dict.fromkeys(mapping))
+    return list(seen)
+
+
+@dataclass(frozen=True)
+class GroupChange:
+    """How one group's part of the plan changed, and why."""
+
+    group: str
+    name: str
+    old: tuple[Placement, ...]
+    new: tuple[Placement, ...]
+    rules_now: tuple[str, ...] = ()  # rules that decide for the group now but did not before
+    rules_before: tuple[str, ...] = ()  # rules that decided before but no longer do
+    answers: tuple[AnswerChange, ...] = field(default=())
+
+    @property
+    def approach_changed(self) -> bool:
+        return [p.enrollment for p in self.old] != [p.enrollment for p in self.new]
+
+
+@dataclass(frozen=True)
+class PlanDiff:
+    groups: tuple[GroupChange, ...]
+    split_by: tuple[str, str] | None
+    warnings_added: tuple[str, ...]
+    warnings_removed: tuple[str, ...]
+    organisation_answers: tuple[AnswerChange, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.groups or self.split_by or self.warnings_added or self.warnings_removed)
+
+
+def plan_diff(old: Plan | None, new: Plan | None, answers: list[AnswerChange] | None = None) -> PlanDiff:
+    """What changed between two plans, group by group; `answers` are the answer changes behind it."""
+    answers = answers or []
+    old_groups = {g.id: g for g in old.groups} if old else {}
+    new_groups = {g.id: g for g in new.groups} if new else {}
+    changes = []
+    for group_id in _keys(old_groups, new_groups):
+        before, after = old_groups.get(group_id), new_groups.get(group_id)
+        old_placements = tuple(before.placements) if before else ()
+        new_placements = tuple(after.placements) if after else ()
+        old_rules = [r.rule for r in before.reasons] if before else []
+        new_rules = [r.rule for r in after.reasons] if after else []
+        if old_placements == new_placements and old_rules == new_rules:
+            continue
+        changes.append(
+            GroupChange(
+                group=group_id,
+                name=(after or before).name,  # type: ignore[union-attr]
+                old=old_placements,
+                new=new_placements,
+                rules_now=tuple(r for r in new_rules if r not in old_rules),
+                rules_before=tuple(r for r in old_rules if r not in new_rules),
+                answers=tuple(a for a in answers if a.group == group_id),
+            )
+        )
+    split = None
+    if old and new and old.split_by.value != new.split_by.value:
+        split = (old.split_by.value, new.split_by.value)
+    old_warnings = {f"{w.code}@{w.group}" if w.group else w.code for w in old.warnings} if old else set()
+    new_warnings = {f"{w.code}@{w.group}" if w.group else w.code for w in new.warnings} if new else set()
+    return PlanDiff(
+        groups=tuple(changes),
+        split_by=split,
+        warnings_added=tuple(sorted(new_warnings - old_warnings)),
+        warnings_removed=tuple(sorted(old_warnings - new_warnings)),
+        organisation_answers=tuple(a for a in answers if a.group is None),
+    )

@@ -1,0 +1,111 @@
+"""Scenario files: an assessment with the placements, split and warnings the guide expects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from advisor.evaluate.decisions import Evaluator
+from advisor.model.errors import InputError, Problem
+from advisor.model.facts import parse_assessment
+from advisor.model.messages import describe_validation_error
+from advisor.model.plan import Placement, Plan
+from advisor.model.yamlsource import YamlProblem, load_yaml
+from advisor.planning.planner import make_plan
+
+
+class Expectation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    split_by: str | None = None
+    # group id → its placements, each "phase[/number] YYYY-MM users approach"
+    groups: dict[str, list[str]] = {}
+    # the exact set of warnings: "code" for the plan, "code@group" for a group
+    warnings: list[str] | None = None
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Annotated[str, Field(min_length=1)]
+    description: Annotated[str, Field(min_length=1)]
+    assessment: dict[str, object]
+    expect: Expectation
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one scenario: what differed (empty when it passed) and which rules fired."""
+
+    scenario: str
+    failures: tuple[str, ...]
+    fired: frozenset[str]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def placement_text(p: Placement) -> str:
+    phase = p.phase if p.number is None else f"{p.phase}/{p.number}"
+    return f"{phase} {p.month} {p.users} {p.enrollment}"
+
+
+def load_scenario(path: Path) -> Scenario:
+    try:
+        data, _ = load_yaml(path.read_text(encoding="utf-8"))
+        return Scenario.model_validate(data)
+    except YamlProblem as exc:
+        raise InputError(str(path), [Problem("", exc.message)]) from None
+    except ValidationError as exc:
+        raise InputError(str(path), [describe_validation_error(e, "en") for e in exc.errors()]) from None
+
+
+def check(plan: Plan, expect: Expectation) -> list[str]:
+    """Expected versus got, one line per difference."""
+    failures = []
+    if expect.split_by is not None and plan.split_by.value != expect.split_by:
+        failures.append(f"split_by: expected {expect.split_by}, got {plan.split_by.value}")
+    for group_id, placements in expect.groups.items():
+        got = (
+            [placement_text(p) for p in plan.group(group_id).placements]
+            if any(g.id == group_id for g in plan.groups)
+            else ["(no such group)"]
+        )
+        if got != placements:
+            failures.append(f"{group_id}: expected {placements}, got {got}")
+    if expect.warnings is not None:
+        got_warnings = sorted(w.code if w.group is None else f"{w.code}@{w.group}" for w in plan.warnings)
+        if got_warnings != sorted(expect.warnings):
+            failures.append(f"warnings: expected {sorted(expect.warnings)}, got {got_warnings}")
+    return failures
+
+
+class _Recording:
+    """Wraps an evaluator to note every rule that fired (for the coverage check)."""
+
+    def __init__(self, inner: Evaluator) -> None:
+        self.inner = inner
+        self.rulebook = inner.rulebook
+        self.fired: set[str] = set()
+
+    def evaluate(self, stage: str, facts: list[Mapping[str, object]]) -> list[frozenset[str]]:
+        result = self.inner.evaluate(stage, facts)  # type: ignore[arg-type]
+        for ids in result:
+            self.fired.update(ids)
+        return result
+
+
+def run_scenario(scenario: Scenario, evaluator: Evaluator, source: str = "scenario") -> Outcome:
+    recording = _Recording(evaluator)
+    assessment = parse_assessment(scenario.assessment, source)
+    plan = make_plan(assessment, recording)  # type: ignore[arg-type]
+    return Outcome(scenario.name, tuple(check(plan, scenario.expect)), frozenset(recording.fired))
+
+
+def scenario_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.yaml"))
