@@ -163,13 +163,10 @@ def _users(args: argparse.Namespace) -> int:
 
 
 def _check(folder: Path) -> int:
-    from advisor.quality.lint import exercised_by_scenarios, lint
+    from advisor.services.rule_admin import check_folder
 
-    rulebook = load_rulebook(folder)  # raises with every finding if anything blocks
-    scenarios = folder / "scenarios"
-    exercised = exercised_by_scenarios(rulebook, scenarios) if scenarios.is_dir() else None
-    findings = [*rulebook.findings, *lint(rulebook, exercised)]
-    for finding in sorted(findings, key=lambda f: (f.severity != "error", f.file, f.line or 0)):
+    rulebook, findings = check_folder(folder)  # raises with every finding if anything blocks
+    for finding in findings:
         print(finding)
     errors = sum(f.severity == "error" for f in findings)
     warnings = len(findings) - errors

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import difflib
-import hashlib
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,52 +11,23 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.documents import too_many_digits
-from advisor.model.errors import Finding, InputError
-from advisor.model.facts import parse_assessment
+from advisor.model.errors import Finding
 from advisor.model.yamlsource import YamlProblem, load_yaml
 from advisor.planning.explain import describe
-from advisor.quality.impact import impact_of
-from advisor.quality.scenarios import Outcome, load_scenario, run_scenario, scenario_files
-from advisor.rulebook.files import (
-    RuleFileError,
-    rule_files,
-    rule_path,
-    set_fields,
-    write_atomically,
-)
-from advisor.rulebook.loader import Rulebook
-from advisor.services.rule_admin import candidate
-from advisor.store.accounts import audit
-from advisor.store.rules import add_rule_file_version, rule_file_versions
-from advisor.store.tables import AssessmentRecord, AuditAction, AuditEntry, User
+from advisor.rulebook.files import RuleFileError, rule_files, set_fields
+from advisor.services import rule_admin
+from advisor.services.rule_admin import Checked, fingerprint_of
+from advisor.store.rules import rule_file_versions
+from advisor.store.tables import AuditEntry
 from web.auth import role_required
+from web.common import usernames
 from web.extensions import svc
 from web.i18n import language
 from web.ids import version_argument
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-@dataclass
-class Checked:
-    """Everything an admin sees before a save: findings, scenario results, impact."""
-
-    findings: list[Finding]
-    scenarios: list[Outcome]
-    impact: list[tuple[str, list[str]]]
-    rulebook: Rulebook | None
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
-
-    @property
-    def blocked(self) -> bool:
-        return bool(self.errors) or any(not o.passed for o in self.scenarios) or self.rulebook is None
 
 
 def _folder() -> Path:
@@ -66,86 +36,25 @@ def _folder() -> Path:
 
 def _path(name: str) -> Path:
     try:
-        path = rule_path(_folder(), name)
+        return rule_admin.rule_file(_folder(), name)
     except RuleFileError:
         abort(404)
-    if not path.exists():
+
+
+def _save(name: str, text: str, message: str, based_on: str | None = None) -> Checked:
+    """The save, with a refusal for an edit made on an older file said in the page's language."""
+    try:
+        checked = rule_admin.save(svc(), g.user, name, text, message, based_on)
+    except RuleFileError:
         abort(404)
-    return path
-
-
-def _check(name: str, text: str) -> Checked:
-    rulebook, findings = candidate(_folder(), name, text)
-    if rulebook is None:
-        return Checked(findings, [], [], None)
-    evaluator = OracleEvaluator(rulebook)
-    scenarios = [
-        run_scenario(load_scenario(p), evaluator, p.name) for p in scenario_files(_folder() / "scenarios")
-    ]
-    cases = []
-    with svc().store.session() as db:
-        rows = db.execute(
-            select(AssessmentRecord.title, AssessmentRecord.answers).order_by(AssessmentRecord.id)
-        )
-        for title, answers in rows:  # the answers only: saved plans are not needed here
-            try:
-                cases.append((title, parse_assessment(answers)))
-            except InputError:
-                continue
-    impact = impact_of(svc().engine.rulebook, rulebook, cases, max_months=svc().settings.max_rollout_months)
-    return Checked(findings, scenarios, impact, rulebook)
-
-
-def fingerprint_of(text: str) -> str:
-    """What an edit form says it was based on: the file's content when the page was shown."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def _stale(name: str, checked: Checked) -> Checked:
-    message = _(
+    if not checked.stale:
+        return checked
+    notice = _(
         "Not saved: %(name)s was changed meanwhile (by someone else, or on disk). Your text is kept "
         "below; open the file again to see the new version and apply your change to it.",
         name=name,
     )
-    return Checked([Finding(name, None, None, message), *checked.findings], checked.scenarios, [], None)
-
-
-def _save(name: str, text: str, message: str, based_on: str | None = None) -> Checked:
-    """Write the file if every check passes; keep the version and the audit entry with it.
-
-    `based_on` is the fingerprint of the content the edit was made on: if the file changed since,
-    nothing is saved (a save never silently undoes another). Two saves at once cannot both take
-    the next version number (it is unique): the second is refused the same way. The database rows
-    and the file change together: a failure before the commit leaves the previous file (written
-    atomically) and no new version, and never puts back a file that someone else has saved since.
-    """
-    checked = _check(name, text)
-    if checked.blocked:
-        return checked
-    assert checked.rulebook is not None  # noqa: S101 - not blocked
-    path = _path(name)
-    previous = path.read_text(encoding="utf-8")
-    if based_on is not None and fingerprint_of(previous) != based_on:
-        return _stale(name, checked)
-    try:
-        with svc().store.session() as db:
-            if not rule_file_versions(db, name):  # the first edit keeps what was there before it
-                add_rule_file_version(
-                    db, name, previous, None, "as found on disk", svc().engine.rulebook.version
-                )
-            add_rule_file_version(db, name, text, g.user, message, checked.rulebook.version)
-            audit(
-                db, g.user, AuditAction.RULES_SAVE, name, f"{message} (rulebook {checked.rulebook.version})"
-            )
-            write_atomically(path, text)
-    except IntegrityError:  # another save took this version number first: it stands
-        return _stale(name, checked)
-    except BaseException:
-        if path.read_text(encoding="utf-8") == text != previous:  # ours, not committed: undo it
-            write_atomically(path, previous)
-        raise
-    svc().watcher.adopt(checked.rulebook)  # checked above: no second load and lint
-    return checked
+    return replace(checked, findings=[Finding(name, None, None, notice), *checked.findings])
 
 
 @bp.get("")
@@ -187,7 +96,7 @@ def edit(name: str) -> ResponseReturnValue:
             flash(str(exc), "error")
             return redirect(url_for(".edit", name=name))
         if action == "check":
-            checked = _check(name, text)
+            checked = rule_admin.check(svc(), name, text)
         else:
             if not message:
                 message = _("Changed %(name)s", name=name)
@@ -270,7 +179,7 @@ def history(name: str) -> ResponseReturnValue:
         diff=diff,
         a=a,
         b=b,
-        names=_usernames(),
+        names=usernames(),
     )
 
 
@@ -303,12 +212,7 @@ def rollback(name: str, number: int) -> ResponseReturnValue:
 def audit_log() -> ResponseReturnValue:
     with svc().store.session() as db:
         entries = list(db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)))
-    return render_template("admin/audit.html", entries=entries, names=_usernames())
-
-
-def _usernames() -> dict[int, str]:
-    with svc().store.session() as db:
-        return {user.id: user.username for user in db.query(User).all()}
+    return render_template("admin/audit.html", entries=entries, names=usernames())
 
 
 def init_app(app: Flask) -> None:

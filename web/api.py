@@ -21,6 +21,7 @@ from advisor.model.messages import describe_errors
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language
 from advisor.output.export import FORMATS
+from advisor.services.assessments import commit, create, stored_plan
 from advisor.services.planning import build_plan
 from advisor.store.accounts import user_by_token
 from advisor.store.assessments import StaleRevision, assessment_for, visible_assessments
@@ -28,7 +29,6 @@ from advisor.store.assessments import delete_assessment as delete_record
 from advisor.store.tables import MAX_ID, AssessmentRecord, VersionKind
 from web.common import plan_file
 from web.extensions import csrf, svc
-from web.planning import commit, create, stored_plan
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -255,9 +255,8 @@ def create_assessment() -> ResponseReturnValue:
     body: AssessmentCreate = _body(AssessmentCreate)
     answers = body.answers.model_dump(mode="json", exclude_unset=True)
     # a plan that cannot be made is refused, nothing saved
-    new_id = create(
-        body.title or body.answers.organisation.name, answers, VersionKind.IMPORT, "plan", strict=True
-    )
+    title = body.title or body.answers.organisation.name
+    new_id = create(svc(), g.user, title, answers, VersionKind.IMPORT, "plan", strict=True)
     return _resource(_record(new_id)), 201, {"Location": f"/api/v1/assessments/{new_id}"}
 
 
@@ -274,7 +273,16 @@ def update_assessment(assessment_id: int) -> ResponseReturnValue:
     body: AssessmentUpdate = _body(AssessmentUpdate)
     answers = body.answers.model_dump(mode="json", exclude_unset=True)
     try:  # the revision check and the write are one atomic step
-        commit(assessment_id, answers, VersionKind.EDIT, body.revision, title=body.title, strict=True)
+        commit(
+            svc(),
+            g.user,
+            assessment_id,
+            answers,
+            VersionKind.EDIT,
+            body.revision,
+            title=body.title,
+            strict=True,
+        )
     except StaleRevision as exc:
         if exc.current is None:
             raise Failure(

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 import yaml
-from flask import Blueprint, Flask, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from advisor.model.errors import InputError
-from advisor.model.facts import control_character, load_document, parse_assessment
+from advisor.model.facts import control_character
 from advisor.model.questionnaire import empty_draft
+from advisor.services import assessments as service
+from advisor.store.accounts import usernames
 from advisor.store.assessments import StaleRevision, delete_assessment, rename_assessment, visible_assessments
-from advisor.store.tables import User, VersionKind
+from advisor.store.tables import VersionKind
 from web.auth import login_required
 from web.common import load
 from web.extensions import svc
 from web.i18n import language
-from web.planning import create as create_assessment
 from web.stale import form_revision, newest_versions, stale_page
 
 bp = Blueprint("assessments", __name__)
@@ -31,7 +31,7 @@ def index() -> ResponseReturnValue:
     store = svc().store
     with store.session() as db:
         records = visible_assessments(db, g.user)
-        owners = {u.id: u.username for u in db.query(User).all()}
+        owners = usernames(db)
         newest = newest_versions(db, [r.id for r in records if r.owner_id == g.user.id])
     return render_template("assessments/list.html", records=records, owners=owners, newest=newest)
 
@@ -45,7 +45,7 @@ def create() -> ResponseReturnValue:
         return redirect(url_for("assessments.index"))
     draft = empty_draft(title)
     draft["organisation"]["language"] = language()  # the plan speaks the language it was started in
-    new_id = create_assessment(title, draft, VersionKind.EDIT, "organisation")
+    new_id = service.create(svc(), g.user, title, draft, VersionKind.EDIT, "organisation")
     return redirect(url_for("questionnaire.organisation", assessment_id=new_id))
 
 
@@ -59,13 +59,13 @@ def import_file() -> ResponseReturnValue:
             problems = [_("Choose a file to import.")]
         else:
             try:
-                data = load_document(upload.read(), upload.filename)
-                assessment = parse_assessment(data, upload.filename, language())
+                new_id, name = service.import_document(
+                    svc(), g.user, upload.read(), upload.filename, language()
+                )
             except InputError as exc:
                 problems = [str(p) for p in exc.problems]
             else:
-                new_id = create_assessment(assessment.organisation.name, data, VersionKind.IMPORT, "groups")
-                flash(_("Imported %(name)s.", name=assessment.organisation.name))
+                flash(_("Imported %(name)s.", name=name))
                 return redirect(url_for("questionnaire.groups", assessment_id=new_id))
     return render_template("assessments/import.html", problems=problems), 422 if problems else 200
 
@@ -91,9 +91,12 @@ def rename(assessment_id: int) -> ResponseReturnValue:
 @bp.post("/assessments/<id:assessment_id>/duplicate")
 @login_required
 def duplicate(assessment_id: int) -> ResponseReturnValue:
-    original = load(assessment_id)
-    title = _("Copy of %(title)s", title=original.title)[:200]
-    new_id = create_assessment(title, copy.deepcopy(original.answers), VersionKind.COPY, original.step)
+    try:
+        new_id = service.duplicate(
+            svc(), g.user, assessment_id, lambda title: _("Copy of %(title)s", title=title)
+        )
+    except service.AssessmentNotFound:
+        abort(404)
     return redirect(url_for("questionnaire.resume", assessment_id=new_id))
 
 

@@ -1,4 +1,4 @@
-"""Helpers the views share: the assessment a user may see, and the services."""
+"""Helpers the views share: the assessment a user may see, account names, plan files."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from flask import Response, abort, g
 
 from advisor.model.plan import Plan
 from advisor.output.export import FORMATS, export
+from advisor.store import accounts
 from advisor.store.assessments import assessment_for
 from advisor.store.tables import AssessmentRecord
 from web.extensions import svc
@@ -22,6 +23,12 @@ def load(assessment_id: int, *, write: bool = False) -> AssessmentRecord:
     if record is None:
         abort(404)
     return record
+
+
+def usernames() -> dict[int, str]:
+    """Every account's name by id, for pages that say who did what."""
+    with svc().store.session() as db:
+        return accounts.usernames(db)
 
 
 def plan_file(plan: Plan, kind: str, assessment_id: int) -> Response:

@@ -8,12 +8,12 @@ from flask.typing import ResponseReturnValue
 from advisor.output.export import FORMATS
 from advisor.output.render import table_rows
 from advisor.quality.diff import plan_diff
+from advisor.services.assessments import plan_problems, plans_for, stored_plan
 from advisor.store.tables import AssessmentRecord
 from web.auth import login_required
 from web.common import load, plan_file
 from web.extensions import svc
 from web.i18n import language
-from web.planning import plan_problems, plans_for, stored_plan
 from web.questionnaire import progress_of
 
 bp = Blueprint("plan", __name__, url_prefix="/assessments/<id:assessment_id>")
@@ -25,7 +25,7 @@ def show(assessment_id: int) -> ResponseReturnValue:
     record = load(assessment_id)
     lang = language()
     plan = stored_plan(record.plan, lang)
-    found = plan_problems(record.answers, lang) if plan is None else {}
+    found = plan_problems(svc(), record.answers, lang) if plan is None else {}
     common = {"record": record, "step": "plan", "progress": progress_of(record.answers, found)}
     if plan is None:
         return render_template("plan.html", plan=None, found=found, **common)
@@ -38,7 +38,7 @@ def show(assessment_id: int) -> ResponseReturnValue:
     newer = None
     running = svc().engine.rulebook.version
     if record.rulebook_version != running:
-        plans, _ = plans_for(record.answers, (lang,))  # only the language shown
+        plans, _ = plans_for(svc(), record.answers, (lang,))  # only the language shown
         proposed = stored_plan(plans, lang)
         newer = (running, plan_diff(plan, proposed))
     header, rows = table_rows(plan)

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from advisor.model.facts import control_character
 from advisor.model.questionnaire import GROUP, ORGANISATION, POINTS, from_form, out_of_bounds, problems, slug
 from advisor.quality.diff import answer_changes
+from advisor.services.assessments import commit
 from advisor.store.assessments import StaleRevision
 from advisor.store.tables import AssessmentRecord, VersionKind
 from web import stale as stale_forms
@@ -20,7 +21,6 @@ from web.auth import login_required
 from web.common import load
 from web.extensions import svc
 from web.i18n import language
-from web.planning import commit
 from web.stale import form_revision, gone, render_stale, require_current, stale_since
 
 bp = Blueprint("questionnaire", __name__, url_prefix="/assessments/<id:assessment_id>")
@@ -46,7 +46,7 @@ def _save(
         name = answers.get("organisation", {}).get("name")
         usable = isinstance(name, str) and name.strip() and not control_character(name)
         title = name.strip()[:200] if usable and record.title == _("New assessment") else None
-        commit(record.id, answers, VersionKind.EDIT, revision, title=title)
+        commit(svc(), g.user, record.id, answers, VersionKind.EDIT, revision, title=title)
     if step is not None and step != record.step:
         with svc().store.session() as db:
             stored = db.get(AssessmentRecord, record.id)

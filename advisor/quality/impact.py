@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.errors import AdvisorError, InputError, RolloutTooLong
@@ -13,6 +14,9 @@ from advisor.planning.planner import make_plan
 from advisor.quality.diff import plan_diff
 from advisor.quality.scenarios import load_scenario, scenario_files
 from advisor.rulebook.loader import Rulebook
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 Case = tuple[str, Assessment]
 
@@ -26,36 +30,43 @@ def scenario_assessments(folder: Path) -> list[Case]:
     ]
 
 
-def saved_assessments(database_url: str) -> list[Case]:
+def saved_cases(session: Session) -> list[Case]:
     """Every saved assessment whose answers are complete (drafts have no plan to change)."""
     from sqlalchemy import select
+
+    from advisor.store.tables import AssessmentRecord
+
+    cases: list[Case] = []
+    rows = session.execute(
+        select(AssessmentRecord.id, AssessmentRecord.title, AssessmentRecord.answers).order_by(
+            AssessmentRecord.id
+        )
+    )
+    for id_, title, answers in rows:  # the answers only: saved plans are not needed here
+        try:
+            cases.append((f"assessment {id_} ({title})", parse_assessment(answers)))
+        except InputError:
+            continue
+    return cases
+
+
+def saved_assessments(database_url: str) -> list[Case]:
+    """`saved_cases` of the database at `database_url` (migrated first)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from advisor.store.database import Store
     from advisor.store.migrate import upgrade
-    from advisor.store.tables import AssessmentRecord
 
-    cases: list[Case] = []
     store = Store(database_url)
     try:
         upgrade(database_url)
         with store.session() as session:
-            rows = session.execute(
-                select(AssessmentRecord.id, AssessmentRecord.title, AssessmentRecord.answers).order_by(
-                    AssessmentRecord.id
-                )
-            )
-            for id_, title, answers in rows:  # the answers only: saved plans are not needed here
-                try:
-                    cases.append((f"assessment {id_} ({title})", parse_assessment(answers)))
-                except InputError:
-                    continue
+            return saved_cases(session)
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
         raise DatabaseError(f"cannot read the saved assessments: {cause}") from None
     finally:
         store.engine.dispose()
-    return cases
 
 
 class DatabaseError(AdvisorError):

@@ -16,6 +16,11 @@ def user_by_name(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
 
 
+def usernames(session: Session) -> dict[int, str]:
+    """Every account's name by id, for pages that say who did what."""
+    return {user_id: name for user_id, name in session.execute(select(User.id, User.username))}
+
+
 def count_users(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(User)) or 0
 
