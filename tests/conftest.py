@@ -10,6 +10,10 @@ import pytest
 from advisor.evaluate.engine import Engine
 from advisor.model.facts import Assessment, load_assessment
 from advisor.rulebook import Rulebook, RuleInfo, load_rulebook
+from advisor.services.accounts import create_user
+from advisor.services.runtime import Services, open_services
+from advisor.settings import Settings
+from advisor.store.tables import User
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
@@ -43,3 +47,22 @@ def engine(rulebook: Rulebook) -> Iterator[Engine]:
 @pytest.fixture
 def contoso() -> Assessment:
     return load_assessment(ROOT / "examples" / "contoso.yaml")
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[Services]:
+    """A running instance without the site: a fresh SQLite database and the shipped rules, for
+    the core services (what the site, the API and the command line call)."""
+    settings = Settings(
+        instance_dir=tmp_path / "instance",
+        database_url=f"sqlite:///{tmp_path / 'advisor.db'}",
+        rules_dir=RULES,
+    )
+    services = open_services(settings)
+    yield services
+    services.close()
+
+
+def account(services: Services, username: str, role: str = "respondent") -> User:
+    with services.store.session() as db:
+        return create_user(services.store, db, username, "correct horse battery", role)

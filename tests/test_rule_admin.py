@@ -1,0 +1,141 @@
+"""Rule administration in the core, without the site: checks before a save, and saves that keep
+their history, refuse a stale edit and run at once."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from advisor.model.errors import RulebookError
+from advisor.rulebook.files import RuleFileError
+from advisor.services import rule_admin
+from advisor.services.assessments import create
+from advisor.services.runtime import Services, open_services
+from advisor.settings import Settings
+from advisor.store.rules import rule_file_versions
+from advisor.store.tables import AuditAction, AuditEntry, User, VersionKind
+from tests.conftest import ROOT, RULES, account
+
+NAME = "enrollment.yaml"
+LOWER = ("  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 20")
+RETITLE = ("  en: Matching each group in each phase", "  en: Choosing, for each group in each phase,")
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder)
+    return folder
+
+
+@pytest.fixture
+def editable(tmp_path: Path, rules: Path) -> Iterator[Services]:
+    """An instance on a copy of the rules, which its admin may change."""
+    settings = Settings(
+        instance_dir=tmp_path / "instance", database_url=f"sqlite:///{tmp_path / 'a.db'}", rules_dir=rules
+    )
+    services = open_services(settings)
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def root(editable: Services) -> User:
+    return account(editable, "root", "admin")
+
+
+def _text(rules: Path) -> str:
+    return (rules / NAME).read_text()
+
+
+def test_a_check_runs_the_scenarios_and_shows_the_saved_plans_it_changes(
+    editable: Services, root: User, rules: Path
+) -> None:
+    answers = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
+    answers["groups"].append(
+        {"id": "reception", "name": "Reception", "users": 40, "platforms": ["ios"], "needs_help": "high"}
+    )
+    new_id = create(editable, root, "Contoso", copy.deepcopy(answers), VersionKind.EDIT, "plan")
+    checked = rule_admin.check(editable, NAME, _text(rules).replace(*LOWER))
+    assert checked.blocked  # the scenario that documents the old threshold fails
+    assert checked.errors == []
+    assert [o.scenario for o in checked.scenarios if not o.passed] == ["assisted-small-group-needing-help"]
+    ((case, lines),) = checked.impact
+    assert case == f"assessment {new_id} (Contoso)"
+    assert [line.split(" (now ")[0] for line in lines] == [
+        "Reception: production/2 2027-09 40 assisted -> production/2 2027-09 40 tech_fair"
+    ]
+
+
+def test_a_broken_file_is_found_out_and_nothing_runs(editable: Services, rules: Path) -> None:
+    checked = rule_admin.check(editable, NAME, "stage: placement\nrules: [\n")
+    assert checked.blocked
+    assert checked.rulebook is None
+    assert checked.errors
+    assert (checked.scenarios, checked.impact) == ([], [])
+
+
+def test_a_save_writes_keeps_the_history_and_the_audit_and_runs_at_once(
+    editable: Services, root: User, rules: Path
+) -> None:
+    before, after = _text(rules), _text(rules).replace(*RETITLE)
+    running = editable.engine.rulebook.version
+    checked = rule_admin.save(editable, root, NAME, after, "clearer", rule_admin.fingerprint_of(before))
+    assert not checked.blocked
+    assert checked.rulebook is not None
+    assert _text(rules) == after
+    assert editable.engine.rulebook.version == checked.rulebook.version != running
+    with editable.store.session() as db:
+        history = rule_file_versions(db, NAME)
+        entries = db.query(AuditEntry).all()
+    assert [(v.content, v.message, v.author_id) for v in history] == [
+        (before, "as found on disk", None),
+        (after, "clearer", root.id),
+    ]
+    assert [(e.action, e.subject, e.actor_id) for e in entries] == [(AuditAction.RULES_SAVE, NAME, root.id)]
+
+
+def test_a_blocked_save_writes_nothing(editable: Services, root: User, rules: Path) -> None:
+    before = _text(rules)
+    checked = rule_admin.save(editable, root, NAME, before.replace(*LOWER), "lower")
+    assert checked.blocked
+    assert not checked.stale
+    assert _text(rules) == before
+    with editable.store.session() as db:
+        assert rule_file_versions(db, NAME) == []
+
+
+def test_a_save_made_on_an_older_file_is_refused(editable: Services, root: User, rules: Path) -> None:
+    seen = rule_admin.fingerprint_of(_text(rules))
+    theirs = _text(rules).replace(*RETITLE)
+    assert not rule_admin.save(editable, root, NAME, theirs, "theirs", seen).blocked
+    mine = _text(rules).replace(
+        "  tech_fair_min_users:\n    value: 50", "  tech_fair_min_users:\n    value: 40"
+    )
+    refused = rule_admin.save(editable, root, NAME, mine, "mine", seen)
+    assert refused.stale
+    assert refused.blocked
+    assert (refused.rulebook, refused.impact) == (None, [])
+    assert _text(rules) == theirs
+    with editable.store.session() as db:
+        assert [v.message for v in rule_file_versions(db, NAME)] == ["as found on disk", "theirs"]
+
+
+@pytest.mark.parametrize("name", ["../pilot.yaml", "pilot.yml", "missing.yaml"])
+def test_only_files_of_the_folder_are_saved(editable: Services, root: User, name: str) -> None:
+    with pytest.raises(RuleFileError):
+        rule_admin.save(editable, root, name, "x", "m")
+
+
+def test_checking_a_folder_orders_errors_first(rules: Path) -> None:
+    rulebook, findings = rule_admin.check_folder(rules)
+    assert rulebook.rules
+    assert not [f for f in findings if f.severity == "error"]
+    (rules / NAME).write_text("stage: placement\nrules: [\n")
+    with pytest.raises(RulebookError):
+        rule_admin.check_folder(rules)
