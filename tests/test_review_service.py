@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
+from advisor.model.errors import NotAllowed
 from advisor.model.questionnaire import empty_draft
 from advisor.services import review
-from advisor.services.assessments import AssessmentNotFound, NotAllowed, create
+from advisor.services.assessments import AssessmentNotFound, create
 from advisor.services.runtime import Services
 from advisor.store.assessments import StaleRevision, add_version, versions
 from advisor.store.reviews import review_events

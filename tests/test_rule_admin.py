@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from advisor.model.errors import RulebookError
+from advisor.model.errors import NotAllowed, RulebookError
 from advisor.rulebook.files import RuleFileError
 from advisor.services import rule_admin
 from advisor.services.assessments import create
@@ -139,3 +139,11 @@ def test_checking_a_folder_orders_errors_first(rules: Path) -> None:
     (rules / NAME).write_text("stage: placement\nrules: [\n")
     with pytest.raises(RulebookError):
         rule_admin.check_folder(rules)
+
+
+@pytest.mark.parametrize("role", ["respondent", "reviewer"])
+def test_only_an_admin_saves(editable: Services, rules: Path, role: str) -> None:
+    before = _text(rules)
+    with pytest.raises(NotAllowed):
+        rule_admin.save(editable, account(editable, "someone", role), NAME, before.replace(*RETITLE), "m")
+    assert _text(rules) == before

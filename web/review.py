@@ -9,11 +9,12 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from advisor.model.errors import NotAllowed
 from advisor.model.facts import MAX_GROUPS
 from advisor.model.questionnaire import GROUP, ORGANISATION, from_form
 from advisor.quality.diff import answer_changes, plan_diff
 from advisor.services import review
-from advisor.services.assessments import AssessmentNotFound, NotAllowed, stored_plan
+from advisor.services.assessments import AssessmentNotFound, stored_plan
 from advisor.store.assessments import StaleRevision, latest_version, version, versions
 from advisor.store.reviews import review_events
 from advisor.store.tables import AssessmentRecord, ReviewAction

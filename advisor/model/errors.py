@@ -92,3 +92,7 @@ class EngineError(AdvisorError):
     """The rules engine failed while evaluating; this is a defect, never the user's input."""
 
     exit_code = 3
+
+
+class NotAllowed(AdvisorError):
+    """The person's role, or their relation to what they act on, does not allow what they asked."""

@@ -30,10 +30,6 @@ class AssessmentNotFound(AdvisorError):
         self.assessment_id = assessment_id
 
 
-class NotAllowed(AdvisorError):
-    """The person may see the assessment but not do this to it."""
-
-
 def visible(services: Services, actor: User, assessment_id: int, *, write: bool = False) -> AssessmentRecord:
     """The assessment if `actor` may see it (write: change its answers); AssessmentNotFound otherwise."""
     with services.store.session() as db:

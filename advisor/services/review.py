@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from advisor.model.errors import AdvisorError, RolloutTooLong
+from advisor.model.errors import AdvisorError, NotAllowed, RolloutTooLong
 from advisor.model.plan import Plan
 from advisor.model.questionnaire import problems, valid
 from advisor.model.vocabulary import Language
 from advisor.quality.diff import AnswerChange, PlanDiff, answer_changes, plan_diff
-from advisor.services.assessments import NotAllowed, commit, stored_plan, visible
+from advisor.services.assessments import commit, stored_plan, visible
 from advisor.services.planning import build_plan
 from advisor.services.runtime import Services
 from advisor.store.assessments import StaleRevision, latest_version, lock_at_revision, version

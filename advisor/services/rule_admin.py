@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from advisor.evaluate.oracle import OracleEvaluator
-from advisor.model.errors import Finding, RulebookError
+from advisor.model.errors import Finding, NotAllowed, RulebookError
 from advisor.model.yamlsource import MAX_DOCUMENT_BYTES
 from advisor.quality.impact import impact_of, saved_cases
 from advisor.quality.lint import exercised_by_scenarios, lint
@@ -20,7 +20,7 @@ from advisor.rulebook.loader import Rulebook, build_rulebook, load_rulebook, rea
 from advisor.services.runtime import Services
 from advisor.store.accounts import audit
 from advisor.store.rules import add_rule_file_version, rule_file_versions
-from advisor.store.tables import AuditAction, User
+from advisor.store.tables import AuditAction, Role, User
 
 
 def candidate(folder: Path, name: str, text: str) -> tuple[Rulebook | None, list[Finding]]:
@@ -122,8 +122,10 @@ def save(
     the next version number (it is unique): the second is refused the same way. The database rows
     and the file change together: a failure before the commit leaves the previous file (written
     atomically) and no new version, and never puts back a file that someone else has saved since.
-    RuleFileError if there is no such rule file.
+    NotAllowed unless `actor` is an admin; RuleFileError if there is no such rule file.
     """
+    if actor.role != Role.ADMIN:
+        raise NotAllowed("only an admin changes the rules")
     path = rule_file(services.settings.rules_dir, name)
     checked = check(services, name, text)
     if checked.blocked:
