@@ -55,10 +55,13 @@ def test_a_new_assessment_has_its_first_version_and_plans_in_both_languages(
 
 
 def test_a_draft_is_kept_without_a_plan(instance: Services, anna: User) -> None:
-    new_id = assessments.create(
-        instance, anna, "Draft", empty_draft("Draft"), VersionKind.EDIT, "organisation"
-    )
+    new_id = assessments.new_draft(instance, anna, "Draft", "sv")
     record = _record(instance, new_id)
+    assert (record.title, record.step, record.answers) == (
+        "Draft",
+        "organisation",
+        {**empty_draft("Draft"), "organisation": {"name": "Draft", "language": "sv"}},
+    )
     assert (record.plan, record.rulebook_version) == (None, None)
     assert "organisation.rollout_start" in assessments.plan_problems(instance, record.answers, "en")
 

@@ -21,10 +21,10 @@ from advisor.model.messages import describe_errors
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language
 from advisor.output.export import FORMATS
-from advisor.services.assessments import commit, create, stored_plan
+from advisor.services.assessments import AssessmentNotFound, commit, create, stored_plan, visible
 from advisor.services.planning import build_plan
 from advisor.store.accounts import user_by_token
-from advisor.store.assessments import StaleRevision, assessment_for, visible_assessments
+from advisor.store.assessments import StaleRevision, visible_assessments
 from advisor.store.assessments import delete_assessment as delete_record
 from advisor.store.tables import MAX_ID, AssessmentRecord, VersionKind
 from web.common import plan_file
@@ -156,12 +156,10 @@ def _authenticate() -> None:
 
 def _record(assessment_id: int, *, write: bool = False) -> AssessmentRecord:
     # The id is in 1..MAX_ID: the `id` converter of the route refused anything else with 404.
-    store = svc().store
-    with store.session() as db:
-        record = assessment_for(db, g.user, assessment_id, write=write)
-    if record is None:
-        raise Failure(404, "not_found", f"there is no assessment {assessment_id} that you can see")
-    return record
+    try:
+        return visible(svc(), g.user, assessment_id, write=write)
+    except AssessmentNotFound as exc:
+        raise Failure(404, "not_found", str(exc)) from None
 
 
 def _summary_fields(record: AssessmentRecord) -> dict[str, Any]:

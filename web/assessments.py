@@ -11,11 +11,9 @@ from flask_babel import gettext as _
 
 from advisor.model.errors import InputError
 from advisor.model.facts import control_character
-from advisor.model.questionnaire import empty_draft
 from advisor.services import assessments as service
 from advisor.store.accounts import usernames
 from advisor.store.assessments import StaleRevision, delete_assessment, rename_assessment, visible_assessments
-from advisor.store.tables import VersionKind
 from web.auth import login_required
 from web.common import load
 from web.extensions import svc
@@ -43,9 +41,7 @@ def create() -> ResponseReturnValue:
     if code := control_character(title):
         flash(_("A title cannot contain control characters (%(code)s).", code=code), "error")
         return redirect(url_for("assessments.index"))
-    draft = empty_draft(title)
-    draft["organisation"]["language"] = language()  # the plan speaks the language it was started in
-    new_id = service.create(svc(), g.user, title, draft, VersionKind.EDIT, "organisation")
+    new_id = service.new_draft(svc(), g.user, title, language())
     return redirect(url_for("questionnaire.organisation", assessment_id=new_id))
 
 

@@ -6,8 +6,8 @@ from flask import Response, abort, g
 
 from advisor.model.plan import Plan
 from advisor.output.export import FORMATS, export
+from advisor.services.assessments import AssessmentNotFound, visible
 from advisor.store import accounts
-from advisor.store.assessments import assessment_for
 from advisor.store.tables import AssessmentRecord
 from web.extensions import svc
 
@@ -17,12 +17,10 @@ def load(assessment_id: int, *, write: bool = False) -> AssessmentRecord:
 
     404 rather than 403 so that nobody learns which assessments exist.
     """
-    store = svc().store
-    with store.session() as db:
-        record = assessment_for(db, g.user, assessment_id, write=write)
-    if record is None:
+    try:
+        return visible(svc(), g.user, assessment_id, write=write)
+    except AssessmentNotFound:
         abort(404)
-    return record
 
 
 def usernames() -> dict[int, str]:

@@ -11,7 +11,7 @@ from typing import Any
 from advisor.model.errors import AdvisorError, RolloutTooLong
 from advisor.model.facts import load_document, parse_assessment
 from advisor.model.plan import Plan
-from advisor.model.questionnaire import problems, valid
+from advisor.model.questionnaire import empty_draft, problems, valid
 from advisor.model.vocabulary import Language
 from advisor.services.planning import build_plan
 from advisor.services.runtime import Services
@@ -152,6 +152,14 @@ def create(
         db.flush()
         add_version(db, record.id, owner, answers, kind, plans, rulebook_version if plans else None)
         return record.id
+
+
+def new_draft(services: Services, owner: User, title: str, language: Language) -> int:
+    """A new, empty assessment of `owner`, to be answered step by step from the organisation on;
+    its plan will speak the language it was started in. Its id."""
+    draft = empty_draft(title)
+    draft["organisation"]["language"] = language
+    return create(services, owner, title, draft, VersionKind.EDIT, "organisation")
 
 
 def import_document(
