@@ -112,8 +112,10 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            name = "ADVISOR_" + "_".join(str(part) for part in error["loc"]).upper()
-            given = "" if "SECRET" in name else f"={error.get('input')!r}"  # a secret is never echoed
+            field = "_".join(str(part) for part in error["loc"])
+            # Never echoed: the key, and a database URL (it may carry the database's password).
+            given = "" if field in ("secret_key", "database_url") else f"={error.get('input')!r}"
+            name = f"ADVISOR_{field.upper()}"
             lines.append(f"{name}{given}: {error['msg'].removeprefix('Value error, ')}")
         raise SettingsError("bad settings:\n" + "\n".join(lines)) from None
 

@@ -401,3 +401,25 @@ def test_under_gunicorn_every_line_is_json_and_requests_carry_their_id(gunicorn:
     (request,) = [line for line in lines if line.get("request_id") == "live-1"]
     assert (request["event"], request["path"], request["status"]) == ("request", "/healthz", 200)
     assert any(line["logger"] == "gunicorn.error" for line in lines)  # gunicorn's own, as JSON too
+
+
+def test_an_engine_error_in_a_request_is_logged_with_its_id_and_the_500(
+    app: Flask, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the error page, not the test's exception
+
+    def broken() -> Iterator[None]:  # a defect in the engine, injected
+        raise EngineError("the rules engine is overloaded: no free session")
+
+    monkeypatch.setattr(services(app).engine, "version", broken)
+    _events(capsys)
+    response = app.test_client().post("/api/v1/plans", json=CONTOSO, headers={"X-Request-ID": "boom-1"})
+    assert response.status_code == 500
+    assert response.headers["X-Request-ID"] == "boom-1"
+    lines = [line for line in _events(capsys) if line.get("request_id") == "boom-1"]
+    assert [(line["level"], line.get("error")) for line in lines] == [
+        ("error", "EngineError"),
+        ("info", None),
+    ]
+    assert "no free session" in lines[0]["traceback"]
+    assert (lines[1]["event"], lines[1]["status"]) == ("request", 500)
