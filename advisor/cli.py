@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from advisor.model.errors import AdvisorError
+from advisor.model.errors import AdvisorError, EngineError
 from advisor.model.facts import load_assessment
 from advisor.output.export import FORMATS as EXPORTS
 from advisor.output.export import export
 from advisor.output.render import FORMATS
 from advisor.rulebook import RuleFile, load_rulebook
+from advisor.services import logs
 from advisor.services.planning import build_plan
-from advisor.settings import Settings, default_rules_dir
+from advisor.settings import Settings, default_rules_dir, load_settings
+
+log = logging.getLogger("advisor.cli")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)  # exits 2 on bad usage
     try:
+        logs.configure(load_settings())
         if args.command == "plan":
             return _plan(args)
         if args.command == "users":
@@ -91,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _diff(args.old, args.new, saved=not args.no_saved)
         return _schema(args.output)
     except AdvisorError as exc:
+        if isinstance(exc, EngineError):  # a defect, not the input: its traceback goes to the log
+            logs.event(log, "engine.error", level=logging.ERROR, exc_info=True, command=args.command)
         print(exc.format_message(), file=sys.stderr)
         return exc.exit_code
 
