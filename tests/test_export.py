@@ -17,7 +17,7 @@ from advisor.evaluate.engine import Engine
 from advisor.model.errors import InputError
 from advisor.model.facts import TEXT, Assessment, parse_assessment
 from advisor.model.plan import Plan
-from advisor.output.export import FORMATS, export
+from advisor.output.formats import FORMATS, ExportFormat, export
 from advisor.planning.planner import make_plan
 
 # OWASP's list of characters that make a spreadsheet read a cell as a formula.
@@ -94,6 +94,15 @@ def test_stored_text_with_control_characters_still_exports(
         texts = [c.value for c in _xlsx_cells(data) if isinstance(c.value, str)]
         assert any(t.startswith("A\ufffdB\ufffdC\ufffdD\ufffdE") for t in texts)
         assert not any(re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", t) for t in texts)
+
+
+@pytest.mark.parametrize("spec", FORMATS.values(), ids=list(FORMATS))
+def test_a_format_is_binary_exactly_when_its_writer_writes_bytes(
+    contoso: Assessment, engine: Engine, spec: ExportFormat
+) -> None:
+    """The registry's `binary` is what the command line refuses to print and OpenAPI calls binary."""
+    body = spec.write(_plan(contoso, engine, lambda text: text))
+    assert isinstance(body, bytes) == spec.binary
 
 
 def _html_of(markdown: str) -> str:

@@ -1,18 +1,18 @@
-"""Exports of a plan: CSV, XLSX (the guide's table and a rationale sheet), Markdown, PDF, JSON."""
+"""The plan as files with a layout: XLSX (the guide's table and a rationale sheet) and PDF. Every
+export format, these and the text ones of render.py, is registered in formats.py."""
 
 from __future__ import annotations
 
 import html
 import io
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from advisor.model.guide import section_title
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language, month_name, term
 from advisor.output.escape import Cell, looks_like_formula, spreadsheet_rows
-from advisor.output.render import table_rows, to_csv, to_json, to_markdown, word
+from advisor.output.render import table_rows, word
 
 _SHEETS: dict[str, dict[Language, str]] = {
     "plan": {"en": "Plan", "sv": "Plan"},
@@ -161,25 +161,3 @@ def to_pdf(plan: Plan) -> bytes:
 
     result: bytes = HTML(string=to_html(plan)).write_pdf()
     return result
-
-
-@dataclass(frozen=True)
-class Format:
-    render: Callable[[Plan], str | bytes]
-    media_type: str  # the whole Content-Type, parameters included: send it as it is
-    extension: str
-
-
-FORMATS: dict[str, Format] = {
-    "csv": Format(lambda plan: "\ufeff" + to_csv(plan), "text/csv; charset=utf-8", "csv"),
-    "xlsx": Format(to_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
-    "markdown": Format(to_markdown, "text/markdown; charset=utf-8", "md"),
-    "pdf": Format(to_pdf, "application/pdf", "pdf"),
-    "json": Format(to_json, "application/json", "json"),
-}
-
-
-def export(plan: Plan, kind: str) -> bytes:
-    """The plan in one of FORMATS, as bytes (CSV with a BOM, so that Excel reads UTF-8)."""
-    body = FORMATS[kind].render(plan)
-    return body.encode("utf-8") if isinstance(body, str) else body
