@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import html
 import io
-from collections.abc import Iterable
-from typing import Any
 
 from advisor.model.guide import section_title
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language, month_name, term
-from advisor.output.escape import Cell, looks_like_formula, spreadsheet_rows
+from advisor.output.escape import Cell, append_to_sheet
 from advisor.output.render import table_rows, word
 
 _SHEETS: dict[str, dict[Language, str]] = {
@@ -26,20 +24,6 @@ _SHEETS: dict[str, dict[Language, str]] = {
 }
 
 
-def _append(sheet: Any, rows: Iterable[Iterable[Cell]]) -> None:
-    """Rows written as values, never as formulas: every cell made inert (spreadsheet_rows),
-    every text cell typed as a string (openpyxl never reads one as a formula), and one that looks
-    like a formula marked quotePrefix, so that a spreadsheet keeps it text even when the cell is
-    edited, without showing an apostrophe that is not in the name."""
-    for row in spreadsheet_rows(rows, prefix=False):
-        sheet.append(row)
-        for cell in sheet[sheet.max_row] if row else ():
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-                if looks_like_formula(cell.value):
-                    cell.quotePrefix = True
-
-
 def to_xlsx(plan: Plan) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -51,12 +35,12 @@ def to_xlsx(plan: Plan) -> bytes:
     assert sheet is not None  # noqa: S101 - a new workbook has one sheet
     sheet.title = _SHEETS["plan"][language]
     header, rows = table_rows(plan)
-    _append(sheet, [[word("plan_for", language, name=plan.organisation)], [], [*header]])
+    append_to_sheet(sheet, [[word("plan_for", language, name=plan.organisation)], [], [*header]])
     sheet["A1"].font = Font(bold=True, size=14)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
     made_with = word("rulebook", language, version=plan.rulebook.version, rules=plan.rulebook.rules)
-    _append(sheet, [*rows, [], [made_with]])
+    append_to_sheet(sheet, [*rows, [], [made_with]])
     sheet.column_dimensions["A"].width = 46
     for index in range(2, len(header) + 1):
         sheet.column_dimensions[get_column_letter(index)].width = 34
@@ -66,7 +50,7 @@ def to_xlsx(plan: Plan) -> bytes:
     sheet.freeze_panes = "B4"
 
     rationale = book.create_sheet(_SHEETS["rationale"][language])
-    _append(rationale, [list(_SHEETS["columns"][language].split("|"))])
+    append_to_sheet(rationale, [list(_SHEETS["columns"][language].split("|"))])
     for cell in rationale[1]:
         cell.font = Font(bold=True)
     titles = {(p.kind, p.number, p.month): p.title for p in plan.phases}
@@ -86,7 +70,7 @@ def to_xlsx(plan: Plan) -> bytes:
                         reason.source,
                     ]
                 )
-    _append(rationale, lines)
+    append_to_sheet(rationale, lines)
     for letter, width in zip("ABCDEFGH", (24, 30, 10, 10, 16, 34, 90, 60), strict=True):
         rationale.column_dimensions[letter].width = width
     out = io.BytesIO()
