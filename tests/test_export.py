@@ -18,6 +18,7 @@ from advisor.evaluate.engine import Engine
 from advisor.model.errors import InputError
 from advisor.model.facts import TEXT, Assessment, parse_assessment
 from advisor.model.plan import Plan
+from advisor.output.export import to_html
 from advisor.output.formats import FORMATS, ExportFormat, export
 from advisor.planning.planner import make_plan
 
@@ -163,6 +164,16 @@ def test_a_format_is_binary_exactly_when_its_writer_writes_bytes(
     """The registry's `binary` is what the command line refuses to print and OpenAPI calls binary."""
     body = spec.write(_plan(contoso, engine, lambda text: text))
     assert isinstance(body, bytes) == spec.binary
+
+
+def test_the_pdf_html_shows_every_text_as_written(contoso: Assessment, engine: Engine) -> None:
+    attack = "<script>alert(1)</script> {{ 7 * 7 }} {% raw %}"
+    plan = _plan(contoso, engine, lambda text: f"{attack} {text}", language="sv")
+    page = to_html(plan)
+    assert "<script" not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt; {{ 7 * 7 }} {% raw %}") > 20
+    assert "Distributionsplan för &lt;script&gt;" in page
+    assert 'content: "Sida " counter(page) " av " counter(pages)' in page
 
 
 def _html_of(markdown: str) -> str:

@@ -1,10 +1,12 @@
-"""The plan as files with a layout: XLSX (the guide's table and a rationale sheet) and PDF. Every
-export format, these and the text ones of render.py, is registered in formats.py."""
+"""The plan as files with a layout: XLSX (the guide's table and a rationale sheet) and PDF (from a
+Jinja template). Every export format, these and the text ones of render.py, is registered in formats.py."""
 
 from __future__ import annotations
 
-import html
 import io
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from advisor.model.guide import section_title
 from advisor.model.plan import Plan
@@ -78,66 +80,44 @@ def to_xlsx(plan: Plan) -> bytes:
     return out.getvalue()
 
 
+@cache
+def _templates() -> Environment:
+    """The core's own templates (no Flask here): every value escaped, a missing one an error."""
+    return Environment(
+        loader=PackageLoader("advisor.output", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
 def to_html(plan: Plan) -> str:
     """The plan as one printable HTML document (the PDF is made from it)."""
     language = plan.language
-    e = html.escape
     header, rows = table_rows(plan)
-    parts = [
-        f"<!doctype html><html lang='{language}'><head><meta charset='utf-8'><style>{_CSS}"
-        f"@page {{ @bottom-right {{ content: '{_SHEETS['page'][language]} ' counter(page) "
-        f"' {_SHEETS['of'][language]} ' counter(pages); }} }}</style></head><body>",
-        f"<h1>{e(word('plan_for', language, name=plan.organisation))}</h1>",
-        f"<p>{e(word('split', language, value=term(plan.split_by.value, language)))}.</p>",
-        "<table class='plan'><thead><tr>"
-        + "".join(f"<th>{e(h)}</th>" for h in header)
-        + "</tr></thead><tbody>",
-    ]
-    parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows]
-    parts.append("</tbody></table>")
-    if plan.warnings:
-        parts.append(f"<h2>{e(word('warnings', language))}</h2><ul>")
-        parts += [
-            f"<li><b>{e(word(w.severity, language))}</b> "
-            f"{e((plan.group(w.group).name + ': ') if w.group else '')}{e(w.text)}</li>"
-            for w in plan.warnings
-        ]
-        parts.append("</ul>")
-    parts.append(f"<h2>{e(word('groups', language))}</h2>")
-    for group in plan.groups:
-        parts.append(f"<section><h3>{e(group.name)}</h3><ul>")
-        for p in group.placements:
-            title = next(
-                ph.title
-                for ph in plan.phases
-                if (ph.kind, ph.number, ph.month) == (p.phase, p.number, p.month)
-            )
-            parts.append(
-                f"<li>{e(title)}, {e(month_name(p.month, language))}: "
-                f"{e(term('users', language, count=p.users))}, <b>{e(term(p.enrollment, language))}</b></li>"
-            )
-        parts.append(f"</ul><p><b>{e(word('why', language))}</b></p><ul>")
-        parts += [
-            f"<li>{e(r.text)} <i>({e(section_title(r.source, language))}; {e(r.rule)})</i></li>"
-            for r in group.reasons
-        ]
-        parts.append("</ul></section>")
-    made_with = word("rulebook", language, version=plan.rulebook.version, rules=plan.rulebook.rules)
-    parts.append(f"<p class='meta'>{e(made_with)}</p>")
-    parts.append("</body></html>")
-    return "".join(parts)
-
-
-_CSS = """
-@page { size: A4 landscape; margin: 14mm; }
-body { font-family: 'DejaVu Sans', sans-serif; font-size: 9pt; }
-h1 { font-size: 16pt; } h2 { font-size: 12pt; margin-top: 14pt; } h3 { font-size: 10pt; margin: 8pt 0 2pt; }
-table.plan { border-collapse: collapse; width: 100%; }
-table.plan th, table.plan td { border: 1px solid #999; padding: 3pt; vertical-align: top; }
-table.plan th { background: #eee; }
-section { break-inside: avoid; }
-.meta { color: #555; }
-"""
+    words = {
+        "title": word("plan_for", language, name=plan.organisation),
+        "split": word("split", language, value=term(plan.split_by.value, language)),
+        "warnings": word("warnings", language),
+        "groups": word("groups", language),
+        "why": word("why", language),
+        "made_with": word("rulebook", language, version=plan.rulebook.version, rules=plan.rulebook.rules),
+        "page": _SHEETS["page"][language],
+        "of": _SHEETS["of"][language],
+        **{severity: word(severity, language) for severity in ("warning", "tension", "info")},
+    }
+    template = _templates().get_template("plan.html")
+    return template.render(
+        plan=plan,
+        header=header,
+        rows=rows,
+        words=words,
+        titles={(p.kind, p.number, p.month): p.title for p in plan.phases},
+        term=term,
+        month_name=month_name,
+        section_title=section_title,
+    )
 
 
 def to_pdf(plan: Plan) -> bytes:
