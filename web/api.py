@@ -20,7 +20,7 @@ from advisor.model.facts import KNOWN_FIELDS, Assessment, FreeText, count
 from advisor.model.messages import describe_errors
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language
-from advisor.output.export import FORMATS
+from advisor.output.formats import offered, offered_format
 from advisor.services.assessments import AssessmentNotFound, commit, create, stored_plan, visible
 from advisor.services.planning import build_plan
 from advisor.store.accounts import user_by_token
@@ -325,10 +325,12 @@ def assessment_plan(assessment_id: int) -> ResponseReturnValue:
 @bp.get("/assessments/<id:assessment_id>/export/<kind>")
 def assessment_export(assessment_id: int, kind: str) -> ResponseReturnValue:
     _authenticate()
-    if kind not in FORMATS:
-        raise Failure(404, "not_found", f"no export format '{kind}'; use one of {', '.join(FORMATS)}")
+    spec = offered_format("api", kind)
+    if spec is None:
+        names = ", ".join(f.name for f in offered("api"))
+        raise Failure(404, "not_found", f"no export format '{kind}'; use one of {names}")
     plan_ = _stored(assessment_id)
-    return plan_file(plan_, kind, assessment_id)
+    return plan_file(plan_, spec, assessment_id)
 
 
 @bp.errorhandler(Failure)

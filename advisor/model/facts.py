@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -21,12 +23,25 @@ from pydantic_core import PydanticCustomError
 from advisor.model.documents import DocumentProblem, load_json
 from advisor.model.errors import InputError, Problem
 from advisor.model.messages import describe_errors, text
-from advisor.model.vocabulary import PLATFORMS, REQUIREMENTS, Language
+from advisor.model.vocabulary import (
+    ORGANISATION_FACTS,
+    PLACEMENT_ONLY_FACTS,
+    PLATFORMS,
+    REQUIREMENTS,
+    Ask,
+    Fact,
+    FactKind,
+    FactSpec,
+    Language,
+    Level,
+    Ownership,
+    Platform,
+    Requirement,
+    SplitChoice,
+    Stage,
+    Text,
+)
 from advisor.model.yamlsource import load_yaml
-
-Level = Literal["low", "medium", "high"]
-Platform = Literal["windows", "macos", "ios", "android"]
-Requirement = Literal["email", "apps", "wifi_vpn", "certificates", "compliance", "shared_devices"]
 
 
 def _integral(value: Any) -> Any:
@@ -82,19 +97,84 @@ FreeText = Annotated[
     BeforeValidator(_free_text),
 ]
 MAX_GROUPS = 1000
+WHOLE = BeforeValidator(_integral)  # after the bounds (see `count`): it runs first
+
+
+def bounds(minimum: int, maximum: int) -> Any:
+    """The Field of a whole number in [minimum, maximum]; put WHOLE after it."""
+    return Field(strict=True, ge=minimum, le=maximum)
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# Every answer is one field below. Its type says what is valid (and so the JSON Schema, the API and
+# the questionnaire's kind of input and choices); `Ask` says how the questionnaire asks for it;
+# `Fact` makes it a fact rules may name. Adding an answer is adding a field here (and its rules).
+
+
 class Organisation(_Frozen):
     # The patterns put in the JSON Schema what the validators say in plain words.
-    name: Annotated[FreeText, Field(examples=["Contoso"])]
-    rollout_start: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2027-07"])]
-    language: Language = "en"
-    support_capacity: count(1, 100_000_000) | None = None  # type: ignore[valid-type]
-    split_by: Literal["auto", "department", "geography", "platform"] = "auto"
+    name: Annotated[
+        FreeText,
+        Field(examples=["Contoso"]),
+        Ask(
+            Text("Organisation name", "Organisationens namn"),
+            Text("Shown on the plan and its exports.", "Visas på planen och dess exporter."),
+        ),
+    ]
+    rollout_start: Annotated[
+        str,
+        Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2027-07"]),
+        Ask(
+            Text("First month of the rollout", "Distributionens första månad"),
+            Text(
+                "The limited pilot starts this month; every later phase is counted from it.",
+                "Det begränsade pilottestet börjar denna månad; alla senare faser räknas från den.",
+            ),
+            kind="month",
+        ),
+    ]
+    language: Annotated[
+        Language,
+        Ask(
+            Text("Language of the plan", "Planens språk"),
+            Text(
+                "Every text in the plan and its exports is written in this language.",
+                "Alla texter i planen och dess exporter skrivs på detta språk.",
+            ),
+        ),
+    ] = "en"
+    support_capacity: Annotated[
+        int | None,
+        bounds(1, 100_000_000),
+        WHOLE,
+        Ask(
+            Text(
+                "Users the helpdesk can onboard in a month", "Användare som supporten kan ta emot per månad"
+            ),
+            Text(
+                "Limits how many users go in one month; a larger group is spread over several months. "
+                "Leave empty if unknown.",
+                "Begränsar hur många användare som går per månad; en större grupp sprids över flera "
+                "månader. Lämna tomt om det är okänt.",
+            ),
+            point=2,
+        ),
+    ] = None
+    split_by: Annotated[
+        SplitChoice,
+        Ask(
+            Text("How production phases are cut", "Hur produktionsfaserna delas in"),
+            Text(
+                "The guide cuts production by department, by geography or by platform; the advisor "
+                "chooses from your groups unless you decide.",
+                "Guiden delar in produktionen efter avdelning, geografi eller plattform; rådgivaren väljer "
+                "utifrån grupperna om du inte bestämmer.",
+            ),
+        ),
+    ] = "auto"
 
     @field_validator("rollout_start", mode="before")
     @classmethod
@@ -106,28 +186,190 @@ class Organisation(_Frozen):
 
 class Group(_Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,64}$")]
-    name: Annotated[FreeText, Field(examples=["Sales"])]
-    department: FreeText | None = None
-    users: count(1, 10_000_000)  # type: ignore[valid-type]
-    devices: count(0, 100_000_000) | None = None  # type: ignore[valid-type]
+    name: Annotated[
+        FreeText,
+        Field(examples=["Sales"]),
+        Ask(
+            Text("Group name", "Gruppens namn"),
+            Text(
+                "A targeted group from your use-case scenarios, such as a department or a user type.",
+                "En målgrupp från era användningsscenarier, till exempel en avdelning eller en användartyp.",
+            ),
+        ),
+    ]
+    department: Annotated[
+        FreeText | None,
+        Ask(
+            Text("Department", "Avdelning"),
+            Text(
+                "Groups of one department go in the same phase when phases are cut by department. "
+                "Empty means the group name.",
+                "Grupper på samma avdelning går i samma fas när faserna delas in efter avdelning. "
+                "Tomt betyder gruppens namn.",
+            ),
+        ),
+    ] = None
+    users: Annotated[
+        int,
+        bounds(1, 10_000_000),
+        WHOLE,
+        Ask(
+            Text("Number of users", "Antal användare"),
+            Text(
+                "Decides the pilot split, which enrollment approach scales, and how many months the group "
+                "needs.",
+                "Avgör uppdelningen i pilottest, vilken registreringsmetod som skalar och hur många "
+                "månader gruppen behöver.",
+            ),
+            point=2,
+        ),
+        Fact(Text("number of users", "antal användare")),
+    ]
+    devices: Annotated[
+        int | None,
+        bounds(0, 100_000_000),
+        WHOLE,
+        Ask(
+            Text("Number of devices", "Antal enheter"),
+            Text(
+                "Every device is enrolled, so many devices per user means more support time. "
+                "Empty means one per user.",
+                "Varje enhet registreras, så många enheter per användare kräver mer supporttid. "
+                "Tomt betyder en per användare.",
+            ),
+            point=2,
+        ),
+        Fact(Text("number of devices", "antal enheter")),  # rules see `device_count`: never empty
+    ] = None
     platforms: Annotated[
         list[Platform],
         # Distinct values: the longest list holds each once (an unbounded list made 82 MB of errors).
         Field(min_length=1, max_length=len(PLATFORMS), json_schema_extra={"uniqueItems": True}),
+        Ask(
+            Text("Device platforms", "Enhetsplattformar"),
+            Text(
+                "Each platform enrolls differently; a platform that no pilot tests is a risk, and many "
+                "platforms can call for phases by platform.",
+                "Varje plattform registreras på sitt sätt; en plattform som inget pilottest prövar är en "
+                "risk, och många plattformar kan tala för faser efter plattform.",
+            ),
+            point=3,
+        ),
+        Fact(Text("device platforms", "enhetsplattformar")),
     ]
-    ownership: Literal["corporate", "personal", "mixed"] = "corporate"
+    ownership: Annotated[
+        Ownership,
+        Ask(
+            Text("Who owns the devices", "Vem äger enheterna"),
+            Text(
+                "Personal devices need the users' consent and different enrollment options.",
+                "Privata enheter kräver användarnas samtycke och andra registreringsalternativ.",
+            ),
+            point=3,
+        ),
+        Fact(Text("device ownership", "ägarskap för enheter")),
+    ] = "corporate"
     locations: Annotated[
         list[FreeText],
         Field(max_length=200, json_schema_extra={"uniqueItems": True}),
+        Ask(
+            Text("Sites or regions, one per line", "Platser eller regioner, en per rad"),
+            Text(
+                "Groups spread over many sites call for phases by geography; a group in one place can "
+                "be helped at an IT tech fair.",
+                "Grupper på många platser talar för faser efter geografi; en grupp på en plats kan få "
+                "hjälp på en IT-teknikmässa.",
+            ),
+            point=5,
+        ),
     ] = []
-    it_department: StrictBool = False
-    executives: StrictBool = False
-    change_readiness: Level = "medium"
-    feedback: StrictBool = False
-    needs_help: Level = "medium"
-    business_risk: Level = "medium"
+    it_department: Annotated[
+        StrictBool,
+        Ask(
+            Text("The group is part of the IT department", "Gruppen tillhör IT-avdelningen"),
+            Text(
+                "The guide starts the rollout with IT users in the pilots.",
+                "Guiden börjar distributionen med IT-användare i pilottesten.",
+            ),
+        ),
+        Fact(Text("part of the IT department", "del av IT-avdelningen")),
+    ] = False
+    executives: Annotated[
+        StrictBool,
+        Ask(
+            Text(
+                "The group consists of executives or VIP users",
+                "Gruppen består av chefer eller VIP-användare",
+            ),
+            Text(
+                "Executives are kept out of the limited pilot and get assisted enrollment.",
+                "Chefer hålls utanför det begränsade pilottestet och får assisterad registrering.",
+            ),
+        ),
+        Fact(Text("executives or VIP users", "chefer eller VIP-användare")),
+    ] = False
+    change_readiness: Annotated[
+        Level,
+        Ask(
+            Text("Willingness to change", "Förändringsvilja"),
+            Text(
+                "Eager groups can go early; reluctant ones go late, when the process is proven.",
+                "Positiva grupper kan gå tidigt; ovilliga går sent, när processen är beprövad.",
+            ),
+            point=1,
+        ),
+        Fact(Text("willingness to change", "förändringsvilja")),
+    ] = "medium"
+    feedback: Annotated[
+        StrictBool,
+        Ask(
+            Text("Willing to give feedback as pilot users", "Villiga att ge feedback som pilotanvändare"),
+            Text(
+                "Pilot users' feedback improves the configuration, documentation and notifications.",
+                "Pilotanvändarnas feedback förbättrar konfiguration, dokumentation och meddelanden.",
+            ),
+            point=1,
+        ),
+        Fact(Text("willing to give feedback", "villig att ge feedback")),
+    ] = False
+    needs_help: Annotated[
+        Level,
+        Ask(
+            Text("Help the users need to enroll", "Hjälp användarna behöver vid registrering"),
+            Text(
+                "Decides between self-service, assisted enrollment and an IT tech fair.",
+                "Avgör valet mellan självbetjäning, assisterad registrering och IT-teknikmässa.",
+            ),
+        ),
+        Fact(Text("help needed to enroll", "behov av hjälp vid registrering")),
+    ] = "medium"
+    business_risk: Annotated[
+        Level,
+        Ask(
+            Text("Business risk", "Affärsrisk"),
+            Text(
+                "What a disruption during enrollment would cost the group's work; risky groups go late.",
+                "Vad en störning under registreringen skulle kosta gruppens arbete; riskfyllda grupper går "
+                "sent.",
+            ),
+            point=6,
+        ),
+        Fact(Text("business risk", "affärsrisk")),
+    ] = "medium"
     requirements: Annotated[
-        list[Requirement], Field(max_length=len(REQUIREMENTS), json_schema_extra={"uniqueItems": True})
+        list[Requirement],
+        Field(max_length=len(REQUIREMENTS), json_schema_extra={"uniqueItems": True}),
+        Ask(
+            Text("What the group needs from Intune", "Vad gruppen behöver från Intune"),
+            Text(
+                "Groups that depend on certificate or Wi-Fi/VPN profiles wait until earlier phases have "
+                "proven them.",
+                "Grupper som är beroende av certifikat- eller Wi-Fi/VPN-profiler väntar tills tidigare "
+                "faser har bevisat dem.",
+            ),
+            point=4,
+        ),
+        Fact(Text("requirements", "krav")),
     ] = []
 
     @field_validator("platforms", "requirements", "locations")
@@ -146,8 +388,18 @@ class Group(_Frozen):
 
     @property
     def device_count(self) -> int:
-        count: int = self.users if self.devices is None else self.devices
-        return count
+        return self.users if self.devices is None else self.devices
+
+
+# Answers that are not facts of their own, and why (a test holds every other field to a Fact).
+NOT_FACTS = {
+    "id": "an identifier, made from the name",
+    "name": "a name, not a property rules weigh",
+    "department": "decides the department split, which the planner makes",
+    "locations": "rules see how many there are (site_count)",
+}
+# Answers the questionnaire does not ask, and why (a test holds every other field to an Ask).
+NOT_ASKED = {"id": "made from the group's name", "version": "the file format's version"}
 
 
 class Assessment(_Frozen):
@@ -246,21 +498,77 @@ def load_document(raw: bytes | str, source: str) -> dict[str, Any]:
 FactValue = int | bool | str | frozenset[str]
 
 
+@dataclass(frozen=True)
+class Derived:
+    """A group fact computed from the answers rather than given by one (placed after `after`)."""
+
+    spec: FactSpec
+    after: str
+    value: Callable[[Group], FactValue]
+
+
+DERIVED_GROUP_FACTS: tuple[Derived, ...] = (
+    Derived(
+        FactSpec("device_ratio_percent", "int", "devices per 100 users", "enheter per 100 användare"),
+        "devices",
+        lambda g: g.device_count * 100 // g.users,
+    ),
+    Derived(
+        FactSpec("platform_count", "int", "number of platforms", "antal plattformar"),
+        "platforms",
+        lambda g: len(g.platforms),
+    ),
+    Derived(
+        FactSpec("site_count", "int", "number of sites", "antal platser"),
+        "ownership",
+        lambda g: len(g.locations),
+    ),
+)
+# An answer whose fact is not its value as given: `devices` left empty means one per user.
+_FACT_VALUES: dict[str, Callable[[Group], FactValue]] = {"devices": lambda g: g.device_count}
+
+
+def _fact_kind(annotation: Any) -> tuple[FactKind, tuple[str, ...]]:
+    """What kind of fact a field's type makes, and the values it can take."""
+    if annotation is bool:
+        return "bool", ()
+    if get_origin(annotation) is Literal:
+        return "enum", get_args(annotation)
+    if get_origin(annotation) is list:
+        (item,) = get_args(annotation)
+        return "set", get_args(item)
+    return "int", ()  # whole numbers, possibly optional
+
+
+def facts_of(model: type[Group]) -> dict[str, FactSpec]:
+    """The group facts rules may name: every field with a `Fact`, and the derived facts."""
+    specs: dict[str, FactSpec] = {}
+    for name, field in model.model_fields.items():
+        fact = next((m for m in field.metadata if isinstance(m, Fact)), None)
+        if fact is not None:
+            kind, values = _fact_kind(field.annotation)
+            specs[name] = FactSpec(name, kind, fact.label.en, fact.label.sv, values)
+        for derived in DERIVED_GROUP_FACTS:
+            if derived.after == name:
+                specs[derived.spec.name] = derived.spec
+    return specs
+
+
+GROUP_FACTS = facts_of(Group)
+PLACEMENT_FACTS = GROUP_FACTS | PLACEMENT_ONLY_FACTS
+FACTS_BY_STAGE: dict[Stage, dict[str, FactSpec]] = {
+    "group": GROUP_FACTS,
+    "organisation": ORGANISATION_FACTS,
+    "placement": PLACEMENT_FACTS,
+}
+_DERIVED = {d.spec.name: d.value for d in DERIVED_GROUP_FACTS}
+
+
 def group_facts(group: Group) -> dict[str, FactValue]:
     """The facts the group and placement stages see for one group (derived counts included)."""
-    return {
-        "users": group.users,
-        "devices": group.device_count,
-        "device_ratio_percent": group.device_count * 100 // group.users,
-        "platforms": frozenset(group.platforms),
-        "platform_count": len(group.platforms),
-        "ownership": group.ownership,
-        "site_count": len(group.locations),
-        "it_department": group.it_department,
-        "executives": group.executives,
-        "change_readiness": group.change_readiness,
-        "feedback": group.feedback,
-        "needs_help": group.needs_help,
-        "business_risk": group.business_risk,
-        "requirements": frozenset(group.requirements),
-    }
+    facts: dict[str, FactValue] = {}
+    for name in GROUP_FACTS:
+        compute = _DERIVED.get(name) or _FACT_VALUES.get(name)
+        value = compute(group) if compute else getattr(group, name)
+        facts[name] = frozenset(value) if isinstance(value, list) else value
+    return facts

@@ -1,23 +1,72 @@
-"""The words rules may use: facts per stage, decisions and their values, in English and Swedish."""
+"""The words of the product: the values answers and decisions take, the facts the planner computes,
+how answers are asked and named, and the plan's terms, in English and Swedish."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
+# The values an answer or a decision may take: each Literal is the one place they are written; the
+# tuples beside them (for loops and checks) are derived from it.
 Language = Literal["en", "sv"]
-LANGUAGES: tuple[Language, ...] = ("en", "sv")
+LANGUAGES: tuple[Language, ...] = get_args(Language)
 Stage = Literal["group", "organisation", "placement"]
-STAGES: tuple[Stage, ...] = ("group", "organisation", "placement")
+STAGES: tuple[Stage, ...] = get_args(Stage)
 FactKind = Literal["int", "bool", "enum", "set"]
 
-PLATFORMS = ("windows", "macos", "ios", "android")
-REQUIREMENTS = ("email", "apps", "wifi_vpn", "certificates", "compliance", "shared_devices")
-LEVELS = ("low", "medium", "high")
-OWNERSHIP = ("corporate", "personal", "mixed")
-SPLITS = ("department", "geography", "platform")
-PHASE_KINDS = ("limited_pilot", "expanded_pilot", "production")
-APPROACHES = ("self_service", "assisted", "tech_fair")
+Platform = Literal["windows", "macos", "ios", "android"]
+PLATFORMS: tuple[Platform, ...] = get_args(Platform)
+Requirement = Literal["email", "apps", "wifi_vpn", "certificates", "compliance", "shared_devices"]
+REQUIREMENTS: tuple[Requirement, ...] = get_args(Requirement)
+Level = Literal["low", "medium", "high"]
+LEVELS: tuple[Level, ...] = get_args(Level)
+Ownership = Literal["corporate", "personal", "mixed"]
+OWNERSHIP: tuple[Ownership, ...] = get_args(Ownership)
+Split = Literal["department", "geography", "platform"]
+SPLITS: tuple[Split, ...] = get_args(Split)
+SplitChoice = Literal["auto", "department", "geography", "platform"]
+SPLIT_CHOICES: tuple[SplitChoice, ...] = get_args(SplitChoice)
+PhaseKind = Literal["limited_pilot", "expanded_pilot", "production"]
+PHASE_KINDS: tuple[PhaseKind, ...] = get_args(PhaseKind)
+Approach = Literal["self_service", "assisted", "tech_fair"]
+APPROACHES: tuple[Approach, ...] = get_args(Approach)
+Pilot = Literal["limited", "expanded", "production"]
+PILOTS: tuple[Pilot, ...] = get_args(Pilot)
+Wave = Literal["early", "middle", "late"]
+WAVES: tuple[Wave, ...] = get_args(Wave)
+
+
+@dataclass(frozen=True)
+class Text:
+    """Words in every language of the product."""
+
+    en: str
+    sv: str
+
+    def get(self, language: Language) -> str:
+        return self.en if language == "en" else self.sv
+
+
+QuestionKind = Literal["text", "month", "int", "bool", "choice", "multi", "lines"]
+
+
+@dataclass(frozen=True)
+class Ask:
+    """How the questionnaire asks for an answer. Kept on the answer's field in the assessment
+    model, so that a new answer is one entry: the questionnaire, its form and the strategies that
+    test it are derived from the field. `kind` only where the field's type does not tell."""
+
+    label: Text
+    help: Text
+    point: int | None = None  # which of the guide's six discussion points it serves
+    kind: QuestionKind | None = None
+
+
+@dataclass(frozen=True)
+class Fact:
+    """The answer is a fact rules may name, under the field's name; `label` names it in reasons."""
+
+    label: Text
 
 
 @dataclass(frozen=True)
@@ -38,24 +87,8 @@ def _facts(*specs: FactSpec) -> dict[str, FactSpec]:
     return {spec.name: spec for spec in specs}
 
 
-GROUP_FACTS = _facts(
-    FactSpec("users", "int", "number of users", "antal användare"),
-    FactSpec("devices", "int", "number of devices", "antal enheter"),
-    FactSpec("device_ratio_percent", "int", "devices per 100 users", "enheter per 100 användare"),
-    FactSpec("platforms", "set", "device platforms", "enhetsplattformar", PLATFORMS),
-    FactSpec("platform_count", "int", "number of platforms", "antal plattformar"),
-    FactSpec("ownership", "enum", "device ownership", "ägarskap för enheter", OWNERSHIP),
-    FactSpec("site_count", "int", "number of sites", "antal platser"),
-    FactSpec("it_department", "bool", "part of the IT department", "del av IT-avdelningen"),
-    FactSpec("executives", "bool", "executives or VIP users", "chefer eller VIP-användare"),
-    FactSpec("change_readiness", "enum", "willingness to change", "förändringsvilja", LEVELS),
-    FactSpec("feedback", "bool", "willing to give feedback", "villig att ge feedback"),
-    FactSpec("needs_help", "enum", "help needed to enroll", "behov av hjälp vid registrering", LEVELS),
-    FactSpec("business_risk", "enum", "business risk", "affärsrisk", LEVELS),
-    FactSpec("requirements", "set", "requirements", "krav", REQUIREMENTS),
-)
-
-PLACEMENT_FACTS = GROUP_FACTS | _facts(
+# Facts of a group in a phase, beside the group's own (the planner computes them).
+PLACEMENT_ONLY_FACTS = _facts(
     FactSpec("phase", "enum", "phase", "fas", PHASE_KINDS),
     FactSpec("phase_number", "int", "production phase number", "produktionsfasens nummer"),
     FactSpec("phase_users", "int", "users of the group in this phase", "gruppens användare i fasen"),
@@ -79,7 +112,7 @@ ORGANISATION_FACTS = _facts(
         "enum",
         "chosen split of production phases",
         "vald indelning av produktionsfaserna",
-        ("auto", *SPLITS),
+        SPLIT_CHOICES,
     ),
     FactSpec("groups", "int", "number of groups", "antal grupper"),
     FactSpec("total_users", "int", "users in the rollout", "användare i distributionen"),
@@ -120,12 +153,6 @@ ORGANISATION_FACTS = _facts(
     ),
 )
 
-FACTS_BY_STAGE: dict[Stage, dict[str, FactSpec]] = {
-    "group": GROUP_FACTS,
-    "organisation": ORGANISATION_FACTS,
-    "placement": PLACEMENT_FACTS,
-}
-
 
 @dataclass(frozen=True)
 class DecisionSpec:
@@ -137,8 +164,8 @@ class DecisionSpec:
 
 
 DECISIONS: dict[str, DecisionSpec] = {
-    "pilot": DecisionSpec("pilot", ("group",), ("limited", "expanded", "production")),
-    "wave": DecisionSpec("wave", ("group",), ("early", "middle", "late")),
+    "pilot": DecisionSpec("pilot", ("group",), PILOTS),
+    "wave": DecisionSpec("wave", ("group",), WAVES),
     "split_by": DecisionSpec("split_by", ("organisation",), SPLITS),
     "enrollment": DecisionSpec("enrollment", ("placement",), APPROACHES),
     "warning": DecisionSpec("warning", STAGES),

@@ -162,6 +162,3 @@ def to_csv(plan: Plan) -> str:
 
 def to_json(plan: Plan) -> str:
     return plan.model_dump_json(indent=2) + "\n"
-
-
-FORMATS = {"table": to_table, "markdown": to_markdown, "csv": to_csv, "json": to_json}

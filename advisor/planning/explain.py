@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from advisor.evaluate.oracle import Failure, first_failure, matched_facts
-from advisor.model.facts import FactValue
+from advisor.model.facts import FACTS_BY_STAGE, FactValue
 from advisor.model.guide import localized_source
 from advisor.model.plan import Reason
-from advisor.model.vocabulary import FACTS_BY_STAGE, Language, term
+from advisor.model.vocabulary import Language, term
 from advisor.rulebook.loader import Rulebook, RuleInfo
 from advisor.rulebook.schema import AllOf, Condition, Leaf, NotOf, leaves
 from advisor.rulebook.template import fill, names

@@ -11,6 +11,7 @@ otherwise); a refused step raises one of the errors below and changes nothing.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -21,6 +22,7 @@ from advisor.model.questionnaire import problems, valid
 from advisor.model.vocabulary import Language
 from advisor.quality.diff import AnswerChange, PlanDiff, answer_changes, plan_diff
 from advisor.services.assessments import commit, stored_plan, visible
+from advisor.services.logs import event
 from advisor.services.planning import build_plan
 from advisor.services.runtime import Services
 from advisor.store.assessments import StaleRevision, latest_version, lock_at_revision, version
@@ -37,11 +39,18 @@ from advisor.store.tables import (
     VersionKind,
 )
 
+log = logging.getLogger("advisor.review")
 MAX_COMMENT = 4000
 MAX_TARGET = 200  # the column's size: "group:<id>" or "group:<id>:<rule>"
 COMMENTS = (ReviewAction.COMMENTED, ReviewAction.REPLIED, ReviewAction.SENT_BACK, ReviewAction.SIGNED_OFF)
-# What a person asks to do on the review page (a reply is a comment that answers another).
-STEPS = (ReviewAction.SUBMITTED, ReviewAction.COMMENTED, ReviewAction.SENT_BACK, ReviewAction.SIGNED_OFF)
+# What a person asks to do on the review page (a reply is a comment that answers another), and
+# the event each one logs when done.
+STEPS = {
+    ReviewAction.SUBMITTED: "review.submit",
+    ReviewAction.COMMENTED: "review.comment",
+    ReviewAction.SENT_BACK: "review.send_back",
+    ReviewAction.SIGNED_OFF: "review.sign_off",
+}
 
 
 class Missing(StrEnum):
@@ -123,6 +132,8 @@ def act(
         raise CommentTooLong()
     if not comment and action in (ReviewAction.COMMENTED, ReviewAction.SENT_BACK):
         raise Incomplete(Missing.COMMENT)
+    if action != ReviewAction.COMMENTED:
+        target, reply_to = "", None  # only a comment is about something, or answers another
     with services.store.session() as db:
         if action == ReviewAction.COMMENTED:
             stored = db.get(AssessmentRecord, assessment_id)
@@ -139,15 +150,6 @@ def act(
                 parent = db.get(ReviewEvent, reply_to) if reply_to else None
                 if parent is None or parent.assessment_id != assessment_id or parent.action not in COMMENTS:
                     raise NotAComment()
-            return record_event(
-                db,
-                stored,
-                actor,
-                ReviewAction.REPLIED if reply_to else ReviewAction.COMMENTED,
-                text=comment,
-                target=target[:MAX_TARGET] or None,
-                reply_to=reply_to,
-            )
         elif action == ReviewAction.SENT_BACK:
             stored.status = ReviewStatus.CHANGES_REQUESTED
         else:
@@ -156,7 +158,17 @@ def act(
                 raise Incomplete(Missing.PLAN)
             stored.status = ReviewStatus.SIGNED_OFF
             stored.signed_version = newest.number
-        return record_event(db, stored, actor, action, text=comment or None)
+        done = record_event(
+            db,
+            stored,
+            actor,
+            ReviewAction.REPLIED if reply_to else action,
+            text=comment or None,
+            target=target[:MAX_TARGET] or None,
+            reply_to=reply_to,
+        )
+    event(log, STEPS[action], assessment_id=assessment_id, status=stored.status, user_id=actor.id)
+    return done
 
 
 def replan(

@@ -4,6 +4,7 @@ scenarios, the saved assessments it would change) and saved only when every chec
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,10 +18,13 @@ from advisor.quality.lint import exercised_by_scenarios, lint
 from advisor.quality.scenarios import Outcome, load_scenario, run_scenario, scenario_files
 from advisor.rulebook.files import RuleFileError, rule_path, write_atomically
 from advisor.rulebook.loader import Rulebook, build_rulebook, load_rulebook, read_folder
+from advisor.services.logs import event
 from advisor.services.runtime import Services
 from advisor.store.accounts import audit
 from advisor.store.rules import add_rule_file_version, rule_file_versions
 from advisor.store.tables import AuditAction, Role, User
+
+log = logging.getLogger("advisor.rule_admin")
 
 
 def candidate(folder: Path, name: str, text: str) -> tuple[Rulebook | None, list[Finding]]:
@@ -149,5 +153,6 @@ def save(
         if path.read_text(encoding="utf-8") == text != previous:  # ours, not committed: undo it
             write_atomically(path, previous)
         raise
+    event(log, "rules.saved", file=name, version=checked.rulebook.version, user_id=actor.id, message=message)
     services.watcher.adopt(checked.rulebook)  # checked above: no second load and lint
     return checked
