@@ -9,21 +9,40 @@ from dataclasses import dataclass
 from typing import Any
 
 from advisor.model.guide import section_title
+from advisor.model.i18n import N_, gettext
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language, month_name, term
 from advisor.output.escape import Cell, looks_like_formula, spreadsheet_rows
-from advisor.output.render import table_rows, to_csv, to_json, to_markdown, word
+from advisor.output.render import made_with, table_rows, to_csv, to_json, to_markdown, users, word
 
-_SHEETS: dict[str, dict[Language, str]] = {
-    "plan": {"en": "Plan", "sv": "Plan"},
-    "rationale": {"en": "Rationale", "sv": "Motivering"},
-    "columns": {
-        "en": "Group|Phase|Month|Users|Enrollment|Rule|Reason|Source",
-        "sv": "Grupp|Fas|Månad|Användare|Registrering|Regel|Motivering|Källa",
-    },
-    "page": {"en": "Page", "sv": "Sida"},
-    "of": {"en": "of", "sv": "av"},
+# The workbook's sheets and the rationale sheet's columns; the PDF's page footer.
+_SHEETS: dict[str, str] = {
+    "plan": N_("Plan"),
+    "rationale": N_("Rationale"),
+    "page": N_("Page %(page)s of %(pages)s"),
 }
+RATIONALE_COLUMNS = (
+    N_("Group"),
+    N_("Phase"),
+    N_("Month"),
+    N_("Users"),
+    N_("Enrollment"),
+    N_("Rule"),
+    N_("Reason"),
+    N_("Source"),
+)
+
+
+def page_footer(language: Language) -> str:
+    """The footer ("Page 2 of 5") as CSS content: the translated sentence around the counters."""
+    page, pages = "\0", "\1"  # stand-ins, replaced by the counters once translated
+    sentence = _sheet("page", language, page=page, pages=pages)
+    quoted = "'" + sentence.replace("'", "\\'") + "'"
+    return quoted.replace(page, "' counter(page) '").replace(pages, "' counter(pages) '")
+
+
+def _sheet(key: str, language: Language, **values: object) -> str:
+    return gettext(_SHEETS[key], language, **values)
 
 
 def _append(sheet: Any, rows: Iterable[Iterable[Cell]]) -> None:
@@ -49,14 +68,13 @@ def to_xlsx(plan: Plan) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None  # noqa: S101 - a new workbook has one sheet
-    sheet.title = _SHEETS["plan"][language]
+    sheet.title = _sheet("plan", language)
     header, rows = table_rows(plan)
     _append(sheet, [[word("plan_for", language, name=plan.organisation)], [], [*header]])
     sheet["A1"].font = Font(bold=True, size=14)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
-    made_with = word("rulebook", language, version=plan.rulebook.version, rules=plan.rulebook.rules)
-    _append(sheet, [*rows, [], [made_with]])
+    _append(sheet, [*rows, [], [made_with(plan)]])
     sheet.column_dimensions["A"].width = 46
     for index in range(2, len(header) + 1):
         sheet.column_dimensions[get_column_letter(index)].width = 34
@@ -65,8 +83,8 @@ def to_xlsx(plan: Plan) -> bytes:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "B4"
 
-    rationale = book.create_sheet(_SHEETS["rationale"][language])
-    _append(rationale, [list(_SHEETS["columns"][language].split("|"))])
+    rationale = book.create_sheet(_sheet("rationale", language))
+    _append(rationale, [[gettext(column, language) for column in RATIONALE_COLUMNS]])
     for cell in rationale[1]:
         cell.font = Font(bold=True)
     titles = {(p.kind, p.number, p.month): p.title for p in plan.phases}
@@ -101,8 +119,7 @@ def to_html(plan: Plan) -> str:
     header, rows = table_rows(plan)
     parts = [
         f"<!doctype html><html lang='{language}'><head><meta charset='utf-8'><style>{_CSS}"
-        f"@page {{ @bottom-right {{ content: '{_SHEETS['page'][language]} ' counter(page) "
-        f"' {_SHEETS['of'][language]} ' counter(pages); }} }}</style></head><body>",
+        f"@page {{ @bottom-right {{ content: {page_footer(language)}; }} }}</style></head><body>",
         f"<h1>{e(word('plan_for', language, name=plan.organisation))}</h1>",
         f"<p>{e(word('split', language, value=term(plan.split_by.value, language)))}.</p>",
         "<table class='plan'><thead><tr>"
@@ -130,7 +147,7 @@ def to_html(plan: Plan) -> str:
             )
             parts.append(
                 f"<li>{e(title)}, {e(month_name(p.month, language))}: "
-                f"{e(term('users', language, count=p.users))}, <b>{e(term(p.enrollment, language))}</b></li>"
+                f"{e(users(p.users, language))}, <b>{e(term(p.enrollment, language))}</b></li>"
             )
         parts.append(f"</ul><p><b>{e(word('why', language))}</b></p><ul>")
         parts += [
@@ -138,8 +155,7 @@ def to_html(plan: Plan) -> str:
             for r in group.reasons
         ]
         parts.append("</ul></section>")
-    made_with = word("rulebook", language, version=plan.rulebook.version, rules=plan.rulebook.rules)
-    parts.append(f"<p class='meta'>{e(made_with)}</p>")
+    parts.append(f"<p class='meta'>{e(made_with(plan))}</p>")
     parts.append("</body></html>")
     return "".join(parts)
 
