@@ -34,7 +34,7 @@ class AnswerChange:
             return gettext("Group removed", language)
         scope = "organisation" if self.group is None else "group"
         question = _LABELS.get((scope, self.field or ""))
-        return question.label[language] if question else (self.field or self.path)
+        return question.title(language) if question else (self.field or self.path)
 
 
 _UNORDERED = {"platforms", "requirements", "locations"}
