@@ -13,6 +13,7 @@ from pathlib import Path
 
 from advisor.model.errors import AdvisorError, EngineError
 from advisor.model.facts import load_assessment
+from advisor.model.vocabulary import LANGUAGES
 from advisor.output.formats import FORMATS, export, offered
 from advisor.rulebook import RuleFile, load_rulebook
 from advisor.services import logs
@@ -38,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         default="table",
         help=f"output format (table); {binary} need --output",
     )
-    plan.add_argument("--language", choices=["en", "sv"], help="language of the plan (the file's own)")
+    plan.add_argument("--language", choices=LANGUAGES, help="language of the plan (the file's own)")
     plan.add_argument("--output", type=Path, help="write here instead of standard output")
     plan.add_argument("--rules", type=Path, help="rule folder (the shipped rules)")
 

@@ -173,7 +173,7 @@ def test_the_pdf_html_shows_every_text_as_written(contoso: Assessment, engine: E
     assert "<script" not in page
     assert page.count("&lt;script&gt;alert(1)&lt;/script&gt; {{ 7 * 7 }} {% raw %}") > 20
     assert "Distributionsplan för &lt;script&gt;" in page
-    assert 'content: "Sida " counter(page) " av " counter(pages)' in page
+    assert "content: 'Sida ' counter(page) ' av ' counter(pages)" in page
 
 
 def _html_of(markdown: str) -> str:

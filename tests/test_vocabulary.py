@@ -20,8 +20,9 @@ from advisor.model.facts import (
     facts_of,
     group_facts,
 )
+from advisor.model.i18n import N_
 from advisor.model.questionnaire import GROUP, ORGANISATION, questions_of
-from advisor.model.vocabulary import Ask, Fact, Text
+from advisor.model.vocabulary import Ask, Fact
 from tests.strategies import groups
 
 
@@ -87,19 +88,19 @@ class _Extended(Group):
 
     shift_workers: Annotated[
         StrictBool,
-        Ask(Text("Shift workers", "Skiftarbetare"), Text("Why it matters.", "Varför det spelar roll.")),
-        Fact(Text("shift workers", "skiftarbetare")),
+        Ask(N_("Shift workers"), N_("Why it matters.")),
+        Fact(N_("shift workers")),
     ] = False
     connectivity: Annotated[
         Literal["office", "remote", "offline"],
-        Ask(Text("Connectivity", "Uppkoppling"), Text("Why it matters.", "Varför det spelar roll."), point=5),
-        Fact(Text("connectivity", "uppkoppling")),
+        Ask(N_("Connectivity"), N_("Why it matters."), point=5),
+        Fact(N_("connectivity")),
     ] = "office"
 
 
 def test_a_new_answer_is_one_field() -> None:
     specs = facts_of(_Extended)
-    assert (specs["shift_workers"].kind, specs["shift_workers"].label("sv")) == ("bool", "skiftarbetare")
+    assert (specs["shift_workers"].kind, specs["shift_workers"].label("en")) == ("bool", "shift workers")
     assert (specs["connectivity"].kind, specs["connectivity"].values) == (
         "enum",
         ("office", "remote", "offline"),

@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 
 from advisor.model.documents import DocumentProblem, load_json
 from advisor.model.errors import InputError, Problem
+from advisor.model.i18n import N_
 from advisor.model.messages import describe_errors, text
 from advisor.model.vocabulary import (
     ORGANISATION_FACTS,
@@ -39,7 +40,6 @@ from advisor.model.vocabulary import (
     Requirement,
     SplitChoice,
     Stage,
-    Text,
 )
 from advisor.model.yamlsource import load_yaml
 
@@ -120,30 +120,24 @@ class Organisation(_Frozen):
         FreeText,
         Field(examples=["Contoso"]),
         Ask(
-            Text("Organisation name", "Organisationens namn"),
-            Text("Shown on the plan and its exports.", "Visas på planen och dess exporter."),
+            N_("Organisation name"),
+            N_("Shown on the plan and its exports."),
         ),
     ]
     rollout_start: Annotated[
         str,
         Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2027-07"]),
         Ask(
-            Text("First month of the rollout", "Distributionens första månad"),
-            Text(
-                "The limited pilot starts this month; every later phase is counted from it.",
-                "Det begränsade pilottestet börjar denna månad; alla senare faser räknas från den.",
-            ),
+            N_("First month of the rollout"),
+            N_("The limited pilot starts this month; every later phase is counted from it."),
             kind="month",
         ),
     ]
     language: Annotated[
         Language,
         Ask(
-            Text("Language of the plan", "Planens språk"),
-            Text(
-                "Every text in the plan and its exports is written in this language.",
-                "Alla texter i planen och dess exporter skrivs på detta språk.",
-            ),
+            N_("Language of the plan"),
+            N_("Every text in the plan and its exports is written in this language."),
         ),
     ] = "en"
     support_capacity: Annotated[
@@ -151,14 +145,10 @@ class Organisation(_Frozen):
         bounds(1, 100_000_000),
         WHOLE,
         Ask(
-            Text(
-                "Users the helpdesk can onboard in a month", "Användare som supporten kan ta emot per månad"
-            ),
-            Text(
+            N_("Users the helpdesk can onboard in a month"),
+            N_(
                 "Limits how many users go in one month; a larger group is spread over several months. "
-                "Leave empty if unknown.",
-                "Begränsar hur många användare som går per månad; en större grupp sprids över flera "
-                "månader. Lämna tomt om det är okänt.",
+                "Leave empty if unknown."
             ),
             point=2,
         ),
@@ -166,12 +156,10 @@ class Organisation(_Frozen):
     split_by: Annotated[
         SplitChoice,
         Ask(
-            Text("How production phases are cut", "Hur produktionsfaserna delas in"),
-            Text(
+            N_("How production phases are cut"),
+            N_(
                 "The guide cuts production by department, by geography or by platform; the advisor "
-                "chooses from your groups unless you decide.",
-                "Guiden delar in produktionen efter avdelning, geografi eller plattform; rådgivaren väljer "
-                "utifrån grupperna om du inte bestämmer.",
+                "chooses from your groups unless you decide."
             ),
         ),
     ] = "auto"
@@ -190,22 +178,17 @@ class Group(_Frozen):
         FreeText,
         Field(examples=["Sales"]),
         Ask(
-            Text("Group name", "Gruppens namn"),
-            Text(
-                "A targeted group from your use-case scenarios, such as a department or a user type.",
-                "En målgrupp från era användningsscenarier, till exempel en avdelning eller en användartyp.",
-            ),
+            N_("Group name"),
+            N_("A targeted group from your use-case scenarios, such as a department or a user type."),
         ),
     ]
     department: Annotated[
         FreeText | None,
         Ask(
-            Text("Department", "Avdelning"),
-            Text(
+            N_("Department"),
+            N_(
                 "Groups of one department go in the same phase when phases are cut by department. "
-                "Empty means the group name.",
-                "Grupper på samma avdelning går i samma fas när faserna delas in efter avdelning. "
-                "Tomt betyder gruppens namn.",
+                "Empty means the group name."
             ),
         ),
     ] = None
@@ -214,71 +197,60 @@ class Group(_Frozen):
         bounds(1, 10_000_000),
         WHOLE,
         Ask(
-            Text("Number of users", "Antal användare"),
-            Text(
+            N_("Number of users"),
+            N_(
                 "Decides the pilot split, which enrollment approach scales, and how many months the group "
-                "needs.",
-                "Avgör uppdelningen i pilottest, vilken registreringsmetod som skalar och hur många "
-                "månader gruppen behöver.",
+                "needs."
             ),
             point=2,
         ),
-        Fact(Text("number of users", "antal användare")),
+        Fact(N_("number of users")),
     ]
     devices: Annotated[
         int | None,
         bounds(0, 100_000_000),
         WHOLE,
         Ask(
-            Text("Number of devices", "Antal enheter"),
-            Text(
+            N_("Number of devices"),
+            N_(
                 "Every device is enrolled, so many devices per user means more support time. "
-                "Empty means one per user.",
-                "Varje enhet registreras, så många enheter per användare kräver mer supporttid. "
-                "Tomt betyder en per användare.",
+                "Empty means one per user."
             ),
             point=2,
         ),
-        Fact(Text("number of devices", "antal enheter")),  # rules see `device_count`: never empty
+        Fact(N_("number of devices")),  # rules see `device_count`: never empty
     ] = None
     platforms: Annotated[
         list[Platform],
         # Distinct values: the longest list holds each once (an unbounded list made 82 MB of errors).
         Field(min_length=1, max_length=len(PLATFORMS), json_schema_extra={"uniqueItems": True}),
         Ask(
-            Text("Device platforms", "Enhetsplattformar"),
-            Text(
+            N_("Device platforms"),
+            N_(
                 "Each platform enrolls differently; a platform that no pilot tests is a risk, and many "
-                "platforms can call for phases by platform.",
-                "Varje plattform registreras på sitt sätt; en plattform som inget pilottest prövar är en "
-                "risk, och många plattformar kan tala för faser efter plattform.",
+                "platforms can call for phases by platform."
             ),
             point=3,
         ),
-        Fact(Text("device platforms", "enhetsplattformar")),
+        Fact(N_("device platforms")),
     ]
     ownership: Annotated[
         Ownership,
         Ask(
-            Text("Who owns the devices", "Vem äger enheterna"),
-            Text(
-                "Personal devices need the users' consent and different enrollment options.",
-                "Privata enheter kräver användarnas samtycke och andra registreringsalternativ.",
-            ),
+            N_("Who owns the devices"),
+            N_("Personal devices need the users' consent and different enrollment options."),
             point=3,
         ),
-        Fact(Text("device ownership", "ägarskap för enheter")),
+        Fact(N_("device ownership")),
     ] = "corporate"
     locations: Annotated[
         list[FreeText],
         Field(max_length=200, json_schema_extra={"uniqueItems": True}),
         Ask(
-            Text("Sites or regions, one per line", "Platser eller regioner, en per rad"),
-            Text(
+            N_("Sites or regions, one per line"),
+            N_(
                 "Groups spread over many sites call for phases by geography; a group in one place can "
-                "be helped at an IT tech fair.",
-                "Grupper på många platser talar för faser efter geografi; en grupp på en plats kan få "
-                "hjälp på en IT-teknikmässa.",
+                "be helped at an IT tech fair."
             ),
             point=5,
         ),
@@ -286,90 +258,66 @@ class Group(_Frozen):
     it_department: Annotated[
         StrictBool,
         Ask(
-            Text("The group is part of the IT department", "Gruppen tillhör IT-avdelningen"),
-            Text(
-                "The guide starts the rollout with IT users in the pilots.",
-                "Guiden börjar distributionen med IT-användare i pilottesten.",
-            ),
+            N_("The group is part of the IT department"),
+            N_("The guide starts the rollout with IT users in the pilots."),
         ),
-        Fact(Text("part of the IT department", "del av IT-avdelningen")),
+        Fact(N_("part of the IT department")),
     ] = False
     executives: Annotated[
         StrictBool,
         Ask(
-            Text(
-                "The group consists of executives or VIP users",
-                "Gruppen består av chefer eller VIP-användare",
-            ),
-            Text(
-                "Executives are kept out of the limited pilot and get assisted enrollment.",
-                "Chefer hålls utanför det begränsade pilottestet och får assisterad registrering.",
-            ),
+            N_("The group consists of executives or VIP users"),
+            N_("Executives are kept out of the limited pilot and get assisted enrollment."),
         ),
-        Fact(Text("executives or VIP users", "chefer eller VIP-användare")),
+        Fact(N_("executives or VIP users")),
     ] = False
     change_readiness: Annotated[
         Level,
         Ask(
-            Text("Willingness to change", "Förändringsvilja"),
-            Text(
-                "Eager groups can go early; reluctant ones go late, when the process is proven.",
-                "Positiva grupper kan gå tidigt; ovilliga går sent, när processen är beprövad.",
-            ),
+            N_("Willingness to change"),
+            N_("Eager groups can go early; reluctant ones go late, when the process is proven."),
             point=1,
         ),
-        Fact(Text("willingness to change", "förändringsvilja")),
+        Fact(N_("willingness to change")),
     ] = "medium"
     feedback: Annotated[
         StrictBool,
         Ask(
-            Text("Willing to give feedback as pilot users", "Villiga att ge feedback som pilotanvändare"),
-            Text(
-                "Pilot users' feedback improves the configuration, documentation and notifications.",
-                "Pilotanvändarnas feedback förbättrar konfiguration, dokumentation och meddelanden.",
-            ),
+            N_("Willing to give feedback as pilot users"),
+            N_("Pilot users' feedback improves the configuration, documentation and notifications."),
             point=1,
         ),
-        Fact(Text("willing to give feedback", "villig att ge feedback")),
+        Fact(N_("willing to give feedback")),
     ] = False
     needs_help: Annotated[
         Level,
         Ask(
-            Text("Help the users need to enroll", "Hjälp användarna behöver vid registrering"),
-            Text(
-                "Decides between self-service, assisted enrollment and an IT tech fair.",
-                "Avgör valet mellan självbetjäning, assisterad registrering och IT-teknikmässa.",
-            ),
+            N_("Help the users need to enroll"),
+            N_("Decides between self-service, assisted enrollment and an IT tech fair."),
         ),
-        Fact(Text("help needed to enroll", "behov av hjälp vid registrering")),
+        Fact(N_("help needed to enroll")),
     ] = "medium"
     business_risk: Annotated[
         Level,
         Ask(
-            Text("Business risk", "Affärsrisk"),
-            Text(
-                "What a disruption during enrollment would cost the group's work; risky groups go late.",
-                "Vad en störning under registreringen skulle kosta gruppens arbete; riskfyllda grupper går "
-                "sent.",
-            ),
+            N_("Business risk"),
+            N_("What a disruption during enrollment would cost the group's work; risky groups go late."),
             point=6,
         ),
-        Fact(Text("business risk", "affärsrisk")),
+        Fact(N_("business risk")),
     ] = "medium"
     requirements: Annotated[
         list[Requirement],
         Field(max_length=len(REQUIREMENTS), json_schema_extra={"uniqueItems": True}),
         Ask(
-            Text("What the group needs from Intune", "Vad gruppen behöver från Intune"),
-            Text(
+            N_("What the group needs from Intune"),
+            N_(
                 "Groups that depend on certificate or Wi-Fi/VPN profiles wait until earlier phases have "
-                "proven them.",
-                "Grupper som är beroende av certifikat- eller Wi-Fi/VPN-profiler väntar tills tidigare "
-                "faser har bevisat dem.",
+                "proven them."
             ),
             point=4,
         ),
-        Fact(Text("requirements", "krav")),
+        Fact(N_("requirements")),
     ] = []
 
     @field_validator("platforms", "requirements", "locations")
@@ -509,17 +457,17 @@ class Derived:
 
 DERIVED_GROUP_FACTS: tuple[Derived, ...] = (
     Derived(
-        FactSpec("device_ratio_percent", "int", "devices per 100 users", "enheter per 100 användare"),
+        FactSpec("device_ratio_percent", "int", N_("devices per 100 users")),
         "devices",
         lambda g: g.device_count * 100 // g.users,
     ),
     Derived(
-        FactSpec("platform_count", "int", "number of platforms", "antal plattformar"),
+        FactSpec("platform_count", "int", N_("number of platforms")),
         "platforms",
         lambda g: len(g.platforms),
     ),
     Derived(
-        FactSpec("site_count", "int", "number of sites", "antal platser"),
+        FactSpec("site_count", "int", N_("number of sites")),
         "ownership",
         lambda g: len(g.locations),
     ),
@@ -547,7 +495,7 @@ def facts_of(model: type[Group]) -> dict[str, FactSpec]:
         fact = next((m for m in field.metadata if isinstance(m, Fact)), None)
         if fact is not None:
             kind, values = _fact_kind(field.annotation)
-            specs[name] = FactSpec(name, kind, fact.label.en, fact.label.sv, values)
+            specs[name] = FactSpec(name, kind, fact.label, values)
         for derived in DERIVED_GROUP_FACTS:
             if derived.after == name:
                 specs[derived.spec.name] = derived.spec

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from advisor.model.errors import InputError
 from advisor.model.facts import KNOWN_FIELDS, Assessment, Group, Organisation, parse_assessment
+from advisor.model.i18n import N_, gettext
 from advisor.model.messages import describe_errors
 from advisor.model.vocabulary import Ask, Language, QuestionKind, term
 
@@ -27,45 +28,53 @@ Kind = QuestionKind
 class Question:
     name: str
     kind: Kind
-    label: Mapping[Language, str]
-    help: Mapping[Language, str]
+    label: str  # English; `title` and `hint` give them in a language
+    help: str
     choices: tuple[str, ...] = ()
     required: bool = False
     point: int | None = None  # which of the guide's six discussion points it serves
+
+    def title(self, language: Language) -> str:
+        return gettext(self.label, language)
+
+    def hint(self, language: Language) -> str:
+        return gettext(self.help, language)
 
     def point_label(self, language: Language) -> str:
         """`Discussion point 2 of 6: number of users and devices`, or '' for other questions."""
         if self.point is None:
             return ""
-        words = {"en": "Discussion point {n} of 6", "sv": "Diskussionspunkt {n} av 6"}[language]
-        return f"{words.format(n=self.point)}: {POINTS[self.point][language]}"
+        point = gettext(POINTS[self.point], language)
+        return gettext("Discussion point %(n)s of 6: %(point)s", language, n=self.point, point=point)
 
     def choice_label(self, value: str, language: Language) -> str:
-        return CHOICE_LABELS.get(value, {}).get(language) or term(value, language)
+        return gettext(CHOICE_LABELS[value], language) if value in CHOICE_LABELS else term(value, language)
 
 
-CHOICE_LABELS: dict[str, dict[Language, str]] = {
-    "en": {"en": "English", "sv": "engelska"},
-    "sv": {"en": "Swedish", "sv": "svenska"},
-    "email": {"en": "E-mail and access", "sv": "E-post och åtkomst"},
-    "apps": {"en": "Apps", "sv": "Appar"},
-    "wifi_vpn": {"en": "Wi-Fi or VPN profiles", "sv": "Wi-Fi- eller VPN-profiler"},
-    "certificates": {"en": "Certificate profiles", "sv": "Certifikatprofiler"},
-    "compliance": {"en": "Compliance policies", "sv": "Efterlevnadsprinciper"},
-    "shared_devices": {"en": "Shared devices", "sv": "Delade enheter"},
-    "auto": {"en": "Let the advisor choose", "sv": "Låt rådgivaren välja"},
-    "department": {"en": "By department", "sv": "Efter avdelning"},
-    "geography": {"en": "By geography", "sv": "Efter geografi"},
-    "platform": {"en": "By device platform", "sv": "Efter enhetsplattform"},
+# How a choice is offered, where it is not the plan's own word for the value (`term`).
+CHOICE_LABELS: dict[str, str] = {
+    "en": N_("English"),
+    "sv": N_("Swedish"),
+    "email": N_("E-mail and access"),
+    "apps": N_("Apps"),
+    "wifi_vpn": N_("Wi-Fi or VPN profiles"),
+    "certificates": N_("Certificate profiles"),
+    "compliance": N_("Compliance policies"),
+    "shared_devices": N_("Shared devices"),
+    "auto": N_("Let the advisor choose"),
+    "department": N_("By department"),
+    "geography": N_("By geography"),
+    "platform": N_("By device platform"),
 }
 
-POINTS: dict[int, dict[Language, str]] = {
-    1: {"en": "Willingness to change", "sv": "Gruppens förändringsvilja"},
-    2: {"en": "Number of users and devices", "sv": "Antal användare och enheter"},
-    3: {"en": "Device platform types", "sv": "Typer av enhetsplattformar"},
-    4: {"en": "Requirements", "sv": "Krav"},
-    5: {"en": "Geographic location", "sv": "Geografisk plats"},
-    6: {"en": "Business risk", "sv": "Affärsrisk"},
+# The guide's six discussion points for targeted groups and timeframes.
+POINTS: dict[int, str] = {
+    1: N_("The group's willingness to change"),
+    2: N_("Number of users and devices"),
+    3: N_("Device platform types"),
+    4: N_("Requirements"),
+    5: N_("Geographic location"),
+    6: N_("Business risk"),
 }
 
 
@@ -97,8 +106,8 @@ def questions_of(model: type[BaseModel]) -> tuple[Question, ...]:
             Question(
                 name,
                 ask.kind or kind,
-                {"en": ask.label.en, "sv": ask.label.sv},
-                {"en": ask.help.en, "sv": ask.help.sv},
+                ask.label,
+                ask.help,
                 choices,
                 field.is_required(),
                 ask.point,

@@ -9,21 +9,40 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from advisor.model.guide import section_title
+from advisor.model.i18n import N_, gettext
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language, month_name, term
 from advisor.output.escape import Cell, append_to_sheet
-from advisor.output.render import table_rows, word
+from advisor.output.render import made_with, table_rows, users, word
 
-_SHEETS: dict[str, dict[Language, str]] = {
-    "plan": {"en": "Plan", "sv": "Plan"},
-    "rationale": {"en": "Rationale", "sv": "Motivering"},
-    "columns": {
-        "en": "Group|Phase|Month|Users|Enrollment|Rule|Reason|Source",
-        "sv": "Grupp|Fas|Månad|Användare|Registrering|Regel|Motivering|Källa",
-    },
-    "page": {"en": "Page", "sv": "Sida"},
-    "of": {"en": "of", "sv": "av"},
+# The workbook's sheets and the rationale sheet's columns; the PDF's page footer.
+_SHEETS: dict[str, str] = {
+    "plan": N_("Plan"),
+    "rationale": N_("Rationale"),
+    "page": N_("Page %(page)s of %(pages)s"),
 }
+RATIONALE_COLUMNS = (
+    N_("Group"),
+    N_("Phase"),
+    N_("Month"),
+    N_("Users"),
+    N_("Enrollment"),
+    N_("Rule"),
+    N_("Reason"),
+    N_("Source"),
+)
+
+
+def page_footer(language: Language) -> str:
+    """The footer ("Page 2 of 5") as CSS content: the translated sentence around the counters."""
+    page, pages = "\0", "\1"  # stand-ins, replaced by the counters once translated
+    sentence = _sheet("page", language, page=page, pages=pages)
+    quoted = "'" + sentence.replace("'", "\\'") + "'"
+    return quoted.replace(page, "' counter(page) '").replace(pages, "' counter(pages) '")
+
+
+def _sheet(key: str, language: Language, **values: object) -> str:
+    return gettext(_SHEETS[key], language, **values)
 
 
 def to_xlsx(plan: Plan) -> bytes:
@@ -35,14 +54,13 @@ def to_xlsx(plan: Plan) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None  # noqa: S101 - a new workbook has one sheet
-    sheet.title = _SHEETS["plan"][language]
+    sheet.title = _sheet("plan", language)
     header, rows = table_rows(plan)
     append_to_sheet(sheet, [[word("plan_for", language, name=plan.organisation)], [], [*header]])
     sheet["A1"].font = Font(bold=True, size=14)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
-    made_with = word("rulebook", language, version=plan.rulebook.version, rules=plan.rulebook.rules)
-    append_to_sheet(sheet, [*rows, [], [made_with]])
+    append_to_sheet(sheet, [*rows, [], [made_with(plan)]])
     sheet.column_dimensions["A"].width = 46
     for index in range(2, len(header) + 1):
         sheet.column_dimensions[get_column_letter(index)].width = 34
@@ -51,8 +69,8 @@ def to_xlsx(plan: Plan) -> bytes:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "B4"
 
-    rationale = book.create_sheet(_SHEETS["rationale"][language])
-    append_to_sheet(rationale, [list(_SHEETS["columns"][language].split("|"))])
+    rationale = book.create_sheet(_sheet("rationale", language))
+    append_to_sheet(rationale, [[gettext(column, language) for column in RATIONALE_COLUMNS]])
     for cell in rationale[1]:
         cell.font = Font(bold=True)
     titles = {(p.kind, p.number, p.month): p.title for p in plan.phases}
@@ -102,9 +120,8 @@ def to_html(plan: Plan) -> str:
         "warnings": word("warnings", language),
         "groups": word("groups", language),
         "why": word("why", language),
-        "made_with": word("rulebook", language, version=plan.rulebook.version, rules=plan.rulebook.rules),
-        "page": _SHEETS["page"][language],
-        "of": _SHEETS["of"][language],
+        "made_with": made_with(plan),
+        "footer": page_footer(language),
         **{severity: word(severity, language) for severity in ("warning", "tension", "info")},
     }
     template = _templates().get_template("plan.html")
@@ -115,6 +132,7 @@ def to_html(plan: Plan) -> str:
         words=words,
         titles={(p.kind, p.number, p.month): p.title for p in plan.phases},
         term=term,
+        users=users,
         month_name=month_name,
         section_title=section_title,
     )
