@@ -336,3 +336,21 @@ def test_the_overview_shows_changes_since_a_send_back_and_comments_left_behind(
     assert seen.newest is not None
     assert seen.newest.number == 2
     assert seen.signed is None
+
+
+def test_a_step_that_would_repeat_where_the_review_is_is_refused(
+    instance: Services, anna: User, lead: User
+) -> None:
+    assessment_id = _new(instance, anna)
+    _step(instance, anna, assessment_id, ReviewAction.SUBMITTED)
+    with pytest.raises(review.NotNow):
+        _step(instance, anna, assessment_id, ReviewAction.SUBMITTED)  # already waiting for review
+    _step(instance, lead, assessment_id, ReviewAction.SENT_BACK, "Check HR.")
+    with pytest.raises(review.NotNow):
+        _step(instance, lead, assessment_id, ReviewAction.SENT_BACK, "Again.")
+    _step(instance, anna, assessment_id, ReviewAction.SUBMITTED)
+    _step(instance, lead, assessment_id, ReviewAction.SIGNED_OFF)
+    with pytest.raises(review.NotNow):
+        _step(instance, lead, assessment_id, ReviewAction.SIGNED_OFF)
+    assert _record(instance, assessment_id).status == ReviewStatus.SIGNED_OFF
+    assert _actions(instance, assessment_id).count(ReviewAction.SIGNED_OFF) == 1  # nothing recorded twice

@@ -220,6 +220,8 @@ def act(assessment_id: int, action: str) -> ResponseReturnValue:
         bad_request(_("The comment you answered is not a comment on this assessment."))
     except review.Incomplete as exc:
         _say_missing(exc.missing)
+    except review.NotNow:
+        flash(_("That step does not apply to the review as it stands now; nothing was changed."), "error")
     except StaleRevision:
         return stale_page(assessment_id, back=url_for(".show", assessment_id=assessment_id))
     return redirect(url_for(".show", assessment_id=assessment_id))

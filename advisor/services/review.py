@@ -53,6 +53,24 @@ STEPS = {
 }
 
 
+# The statuses each change of status starts from; a comment may come at any time. A step that
+# would repeat where the review already is (a second request for a review, a second sign-off of
+# the same version, a second send-back) is refused rather than recorded twice.
+STARTS_FROM: dict[ReviewAction, frozenset[ReviewStatus]] = {
+    ReviewAction.SUBMITTED: frozenset({ReviewStatus.DRAFT, ReviewStatus.CHANGES_REQUESTED}),
+    ReviewAction.SENT_BACK: frozenset(set(ReviewStatus) - {ReviewStatus.CHANGES_REQUESTED}),
+    ReviewAction.SIGNED_OFF: frozenset(set(ReviewStatus) - {ReviewStatus.SIGNED_OFF}),
+}
+
+
+class NotNow(AdvisorError):
+    """The step does not apply to the review's status (`status`)."""
+
+    def __init__(self, action: ReviewAction, status: ReviewStatus) -> None:
+        super().__init__(f"cannot {action.value} an assessment that is {status.value}")
+        self.action, self.status = action, status
+
+
 class Missing(StrEnum):
     """What a refused step lacked."""
 
@@ -120,7 +138,7 @@ def act(
     (StaleRevision otherwise), a comment at any time. `target`: what a comment is about
     (None or "" for the whole plan). `reply_to`: the comment a comment answers (0: one the
     request named but that cannot be one). AssessmentNotFound, NotAllowed, CommentTooLong,
-    NotAComment or Incomplete when the step is refused; nothing is changed then.
+    NotAComment, NotNow or Incomplete when the step is refused; nothing is changed then.
     """
     if action not in STEPS:
         raise ValueError(f"not a step of a review: {action}")
@@ -141,6 +159,8 @@ def act(
                 raise StaleRevision(assessment_id, expected_revision, None)
         else:  # a change of status only on the revision the person saw
             stored = lock_at_revision(db, assessment_id, expected_revision)
+            if stored.status not in STARTS_FROM[action]:
+                raise NotNow(action, stored.status)
         if action == ReviewAction.SUBMITTED:
             if valid(stored.answers) is None:
                 raise Incomplete(Missing.ANSWERS)
