@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 import pytest
@@ -234,7 +235,7 @@ def test_a_change_of_status_happens_only_on_the_revision_seen(
 
 
 def test_a_sign_off_is_of_the_newest_version_and_a_change_reopens_it(
-    instance: Services, anna: User, lead: User
+    instance: Services, anna: User, lead: User, caplog: pytest.LogCaptureFixture
 ) -> None:
     assessment_id = _new(instance, anna)
     _step(instance, anna, assessment_id, ReviewAction.SUBMITTED)
@@ -242,6 +243,7 @@ def test_a_sign_off_is_of_the_newest_version_and_a_change_reopens_it(
     with instance.store.session() as db:
         newest = versions(db, assessment_id)[-1].number
     assert _record(instance, assessment_id).signed_version == newest
+    caplog.set_level(logging.INFO, logger="advisor.review")
     kept = review.keep_whatif(
         instance, anna, assessment_id, copy.deepcopy(CONTOSO), _revision(instance, assessment_id)
     )
@@ -249,6 +251,8 @@ def test_a_sign_off_is_of_the_newest_version_and_a_change_reopens_it(
     assert (record.status, record.signed_version) == (ReviewStatus.IN_REVIEW, newest)
     assert kept.number == newest + 1
     assert _actions(instance, assessment_id)[-1] == ReviewAction.REOPENED
+    (reopened,) = [r for r in caplog.records if r.getMessage() == "review.reopened"]
+    assert reopened.fields == {"assessment_id": assessment_id, "version": newest + 1, "user_id": anna.id}  # type: ignore[attr-defined]  # set by logs.event's extra
 
 
 def test_replanning_keeps_the_answers_and_says_so(instance: Services, anna: User, lead: User) -> None:

@@ -5,19 +5,32 @@ line call these with the person acting and the instance's services; nothing here
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable
 from typing import Any
+
+from sqlalchemy import select
 
 from advisor.model.errors import AdvisorError, RolloutTooLong
 from advisor.model.facts import load_document, parse_assessment
 from advisor.model.plan import Plan
 from advisor.model.questionnaire import empty_draft, problems, valid
 from advisor.model.vocabulary import Language
+from advisor.services.logs import event as log_event
 from advisor.services.planning import build_plan
 from advisor.services.runtime import Services
 from advisor.store.assessments import add_version, assessment_for, check_revision
 from advisor.store.reviews import record_event
-from advisor.store.tables import AssessmentRecord, AssessmentVersion, ReviewAction, User, VersionKind
+from advisor.store.tables import (
+    AssessmentRecord,
+    AssessmentVersion,
+    ReviewAction,
+    ReviewEvent,
+    User,
+    VersionKind,
+)
+
+log = logging.getLogger("advisor.review")
 
 Planned = tuple[dict[str, Any] | None, str]
 
@@ -129,7 +142,18 @@ def commit(
             record = db.get(AssessmentRecord, assessment_id)  # claimed and locked by add_version
             assert record is not None  # noqa: S101 - add_version raised StaleRevision otherwise
             record_event(db, record, author, event, text=version.rulebook_version)
-        return version
+        reopened = db.scalar(  # a change after a sign-off reopens the review (add_version)
+            select(ReviewEvent.id).where(
+                ReviewEvent.assessment_id == assessment_id,
+                ReviewEvent.action == ReviewAction.REOPENED,
+                ReviewEvent.version_number == version.number,
+            )
+        )
+    if reopened is not None:
+        log_event(
+            log, "review.reopened", assessment_id=assessment_id, version=version.number, user_id=author.id
+        )
+    return version
 
 
 def create(
