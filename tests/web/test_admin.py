@@ -22,6 +22,8 @@ from tests.web.conftest import Browser, make_user, rules_app
 from tests.web.helpers import fill
 from web.extensions import services
 
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
 CONTOSO = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 LOWER = ("  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 20")
 # A change every scenario still passes: the file's description.
@@ -311,7 +313,6 @@ def _fingerprint(browser: Browser, name: str = "enrollment.yaml") -> str:
     return match.group(1)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_a_save_made_on_an_older_file_never_undoes_another(
     admin_app: Flask, root: Browser, rules: Path
 ) -> None:
@@ -339,7 +340,6 @@ def test_a_save_made_on_an_older_file_never_undoes_another(
         assert [v.message for v in rule_file_versions(db, "enrollment.yaml")] == ["as found on disk", "m"]
 
 
-@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_two_saves_at_once_have_one_winner_and_no_500(admin_app: Flask, root: Browser, rules: Path) -> None:
     """Before: the second save failed on the version number (500) and its clean-up put the old
     file back over the first, which had been reported saved."""

@@ -20,6 +20,8 @@ from tests.test_planner import GUIDE_TABLE_EN
 from tests.web.conftest import make_user
 from web.extensions import services
 
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
 CONTOSO: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 
 

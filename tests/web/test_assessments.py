@@ -13,6 +13,8 @@ from tests.conftest import ROOT
 from tests.web.conftest import Browser, make_user
 from tests.web.helpers import fill
 
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
 CONTOSO_TEXT = (ROOT / "examples" / "contoso.yaml").read_text()
 CONTOSO = yaml.safe_load(CONTOSO_TEXT)
 
