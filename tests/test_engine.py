@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import operator
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from typing import Any
 
 import durable_rules_engine
@@ -21,6 +23,7 @@ from advisor.model.plan import Plan
 from advisor.model.vocabulary import GROUP_FACTS, LEVELS, OWNERSHIP, PLATFORMS, REQUIREMENTS, Stage
 from advisor.planning.planner import make_plan
 from advisor.rulebook import Rulebook
+from advisor.rulebook.compiler import SESSION_KIND
 from advisor.rulebook.loader import RuleInfo
 from advisor.rulebook.schema import AllOf, AnyOf, Leaf, NotOf, Rule, Texts
 from tests.strategies import assessments, groups
@@ -213,11 +216,35 @@ def test_session_ids_never_share_a_hash() -> None:
     assert fnv1a_32("req-991307") == fnv1a_32("req-1971740")  # the collision the findings show
 
 
-def test_the_pool_bounds_live_sessions_far_below_the_cap() -> None:
-    assert POOL_SIZE <= 128
-    pool = SidPool(2)
-    with pool.session() as a, pool.session() as b:
-        assert a != b
+def test_every_session_the_pool_hands_out_at_once_lives_on_durable_and_one_more_waits(
+    rulebook: Rulebook,
+) -> None:
+    """durable_rules refuses a ruleset's 1,025th live session and leaks the half-made one; the
+    pool is what keeps evaluations below that. All the sessions it hands out at once are
+    accepted by a real ruleset, distinct, and the next evaluation is refused rather than given a
+    session beyond them."""
+    pool = SidPool(timeout=0.01)
+    compiled = CompiledRulebook(rulebook)
+    handle = compiled._handles["group"]
+    live: list[str] = []
+    try:
+        with ExitStack() as held:
+            while True:
+                try:
+                    live.append(held.enter_context(pool.session()))
+                except EngineError as refused:
+                    reason = str(refused)
+                    break
+                marker = [{"kind": SESSION_KIND, "sid": live[-1], "fid": -1}]
+                compiled._run_session(handle, json.dumps(marker), [])  # raises if refused; kept live
+            assert "no free session" in reason
+            assert len(set(live)) == len(live) > 1
+        with pool.session() as again:  # given back: handed out anew
+            assert again in live
+    finally:
+        for sid in live:
+            durable_rules_engine.delete_state(handle, sid)
+        compiled.close()
 
 
 def test_sessions_are_deleted_after_every_evaluation(engine: Engine, contoso: Any) -> None:

@@ -79,7 +79,8 @@ def make_sids(count: int) -> list[str]:
 class SidPool:
     """Session ids handed to one evaluation at a time: bounds live sessions, prevents collisions."""
 
-    def __init__(self, size: int = POOL_SIZE) -> None:
+    def __init__(self, size: int = POOL_SIZE, timeout: float = _SID_TIMEOUT_S) -> None:
+        self._timeout = timeout
         self._free: queue.LifoQueue[str] = queue.LifoQueue()
         for sid in make_sids(size):
             self._free.put(sid)
@@ -87,7 +88,7 @@ class SidPool:
     @contextmanager
     def session(self) -> Iterator[str]:
         try:
-            sid = self._free.get(timeout=_SID_TIMEOUT_S)
+            sid = self._free.get(timeout=self._timeout)
         except queue.Empty:
             raise EngineError("the rules engine is overloaded: no free session") from None
         try:
