@@ -49,7 +49,8 @@ def random_group(rng: random.Random, index: int) -> Group:
 class Straightforward:
     """durable_rules used the way its documentation suggests: one session per case (uuid sid),
     actions that record into the session state, read back with get_state, then deleted.
-    Only the dispatcher threads are switched off, since they lose results (findings §5)."""
+    Only the Host's dispatcher threads are switched off, since they take a request's actions
+    between its C calls, lose its results and crash (see QuietHost in advisor/evaluate/engine.py)."""
 
     def __init__(self, rulebook: Rulebook) -> None:
         definitions = compile_stage("group", rulebook.stage("group"), rulebook.parameters)

@@ -213,7 +213,7 @@ def test_every_comparison_plain_and_negated_at_its_boundary(op: str, negated: bo
 def test_session_ids_never_share_a_hash() -> None:
     sids = make_sids(1024)
     assert len({fnv1a_32(s) for s in sids}) == 1024
-    assert fnv1a_32("req-991307") == fnv1a_32("req-1971740")  # the collision the findings show
+    assert fnv1a_32("req-991307") == fnv1a_32("req-1971740")  # durable would key both as one session
 
 
 def test_every_session_the_pool_hands_out_at_once_lives_on_durable_and_one_more_waits(
