@@ -43,7 +43,7 @@ _SID_TIMEOUT_S = 30.0
 CACHE_LIMIT = 50_000
 
 
-class QuietHost(durable.engine.Host):  # type: ignore[misc] # durable ships no types
+class QuietHost(durable.engine.Host):  # type: ignore[misc]  # durable ships no types: its Host is Any
     """A Host without the dispatcher and timer threads.
 
     Host.__init__ starts two self-re-arming Timer threads that steal a request's actions between
@@ -270,10 +270,10 @@ class Engine:
         new = CompiledRulebook(rulebook)
         with self._lock:
             old, self._current = self._current, new
-            if id(old) in self._in_use:
+            in_use = id(old) in self._in_use
+            if in_use:  # freed by the last evaluation that uses it
                 self._retired[id(old)] = old
-                old = None  # type: ignore[assignment]
-        if old is not None:
+        if not in_use:
             old.close()
 
     @property

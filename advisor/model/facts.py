@@ -93,7 +93,7 @@ class Organisation(_Frozen):
     name: Annotated[FreeText, Field(examples=["Contoso"])]
     rollout_start: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2027-07"])]
     language: Language = "en"
-    support_capacity: count(1, 100_000_000) | None = None  # type: ignore[valid-type]
+    support_capacity: count(1, 100_000_000) | None = None  # type: ignore[valid-type]  # count() builds the Annotated type at run time; mypy reads only written types
     split_by: Literal["auto", "department", "geography", "platform"] = "auto"
 
     @field_validator("rollout_start", mode="before")
@@ -108,8 +108,8 @@ class Group(_Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,64}$")]
     name: Annotated[FreeText, Field(examples=["Sales"])]
     department: FreeText | None = None
-    users: count(1, 10_000_000)  # type: ignore[valid-type]
-    devices: count(0, 100_000_000) | None = None  # type: ignore[valid-type]
+    users: count(1, 10_000_000)  # type: ignore[valid-type]  # count() builds the Annotated type at run time; mypy reads only written types
+    devices: count(0, 100_000_000) | None = None  # type: ignore[valid-type]  # count() builds the Annotated type at run time; mypy reads only written types
     platforms: Annotated[
         list[Platform],
         # Distinct values: the longest list holds each once (an unbounded list made 82 MB of errors).

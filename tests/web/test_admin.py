@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -273,6 +274,10 @@ def test_reloading_happens_off_the_request_path(
     assert loads == ["rule-watcher"]
 
 
+def _runs_lowered_threshold(app: Flask) -> bool:
+    return services(app).engine.rulebook.parameters["assisted_max_users"] == 20
+
+
 def test_two_processes_converge_on_the_same_rulebook(tmp_path: Path, rules: Path, database_url: str) -> None:
     first, second = (
         rules_app(tmp_path / "a", rules, database_url),
@@ -283,7 +288,7 @@ def test_two_processes_converge_on_the_same_rulebook(tmp_path: Path, rules: Path
         second.test_client().get("/healthz")
         (rules / "enrollment.yaml").write_text(_text(rules).replace(*LOWER))
         for app in (first, second):
-            _until(lambda app=app: services(app).engine.rulebook.parameters["assisted_max_users"] == 20)  # type: ignore[misc]
+            _until(functools.partial(_runs_lowered_threshold, app))
         assert services(first).engine.rulebook.version == services(second).engine.rulebook.version
     finally:
         for app in (first, second):
