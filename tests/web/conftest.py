@@ -31,10 +31,11 @@ _numbers = itertools.count()
 PASSWORD = "correct horse battery"
 
 
-# Every test starts from a database the migrations built once per session: running them is
-# most of the time an app takes to start (each DDL statement a disk sync on SQLite), and the
-# per-test cost doubles with the storage tests on both databases. The migrations themselves are
-# still run from nothing, once per database and session, by the template's fixture.
+# Every test starts from a copy of a database the migrations built once per session, instead of
+# running them for each test (every DDL statement a disk sync on SQLite, a fresh database to fill
+# on PostgreSQL): with the storage tests on both databases, that was paid twice per test. The
+# migrations still run from nothing, once per database and session, in the templates' fixtures;
+# an app's own upgrade at start then finds nothing to do.
 _TEMPLATE = "advisor_template"
 
 
