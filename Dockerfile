@@ -18,7 +18,8 @@ COPY advisor advisor
 COPY web web
 COPY tools tools
 COPY rules rules
-# The Swedish catalogue is compiled first, so that the package includes it.
+# The Swedish catalogue (advisor/translations) is checked and compiled first, so that the package
+# includes it.
 RUN python -m tools.build_translations && pip install --no-deps .
 # A bad rulebook stops the build, never a request.
 RUN advisor rules check rules && advisor rules test rules

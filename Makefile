@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 
-.PHONY: translations run example system test lint typecheck unit bench lock schema clean
+.PHONY: translations messages run example system test lint typecheck unit bench lock schema clean
 
 $(STAMP): requirements/bootstrap.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +14,18 @@ $(STAMP): requirements/bootstrap.txt requirements/dev.txt
 	VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install -q --no-deps -e .
 	touch $@
 
-MO := web/translations/sv/LC_MESSAGES/messages.mo
+PO := advisor/translations/sv/LC_MESSAGES/messages.po
+MO := $(PO:.po=.mo)
 
-# The Swedish catalogue is compiled in the build, from tools/translations_sv.py.
-$(MO): $(STAMP) tools/translations_sv.py tools/build_translations.py babel.cfg $(wildcard web/*.py web/templates/*.html web/templates/*/*.html)
+# The Swedish catalogue (the .po is the source) is checked against the code's strings and compiled.
+$(MO): $(STAMP) $(PO) tools/build_translations.py babel.cfg $(shell find advisor web -name '*.py' -o -name '*.html')
 	$(BIN)/python -m tools.build_translations
 
 translations: $(MO)
+
+## messages: add the code's new strings to the .po (untranslated) and drop gone ones; then translate them
+messages: $(STAMP)
+	$(BIN)/python -m tools.build_translations --update
 
 ## run: the site on http://127.0.0.1:8000 (SQLite in instance/, the shipped rules)
 run: $(MO)

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from advisor.model.errors import AdvisorError
+from advisor.model.errors import AdvisorError, EngineError
 from advisor.model.facts import load_assessment
-from advisor.output.export import FORMATS as EXPORTS
-from advisor.output.export import export
-from advisor.output.render import FORMATS
+from advisor.model.vocabulary import LANGUAGES
+from advisor.output.formats import FORMATS, export, offered
 from advisor.rulebook import RuleFile, load_rulebook
+from advisor.services import logs
 from advisor.services.planning import build_plan
-from advisor.settings import Settings, default_rules_dir
+from advisor.settings import Settings, default_rules_dir, load_settings
+
+log = logging.getLogger("advisor.cli")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,13 +32,14 @@ def _parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser("plan", help="plan an assessment file (YAML or JSON, format 1)")
     plan.add_argument("file", type=Path, help="the assessment file")
+    binary = " and ".join(f.name for f in offered("cli") if f.binary)
     plan.add_argument(
         "--format",
-        choices=sorted({*FORMATS, *EXPORTS}),
+        choices=sorted(f.name for f in offered("cli")),
         default="table",
-        help="output format (table); xlsx and pdf need --output",
+        help=f"output format (table); {binary} need --output",
     )
-    plan.add_argument("--language", choices=["en", "sv"], help="language of the plan (the file's own)")
+    plan.add_argument("--language", choices=LANGUAGES, help="language of the plan (the file's own)")
     plan.add_argument("--output", type=Path, help="write here instead of standard output")
     plan.add_argument("--rules", type=Path, help="rule folder (the shipped rules)")
 
@@ -79,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)  # exits 2 on bad usage
     try:
+        logs.configure(load_settings())
         if args.command == "plan":
             return _plan(args)
         if args.command == "users":
@@ -91,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _diff(args.old, args.new, saved=not args.no_saved)
         return _schema(args.output)
     except AdvisorError as exc:
+        if isinstance(exc, EngineError):  # a defect, not the input: its traceback goes to the log
+            logs.event(log, "engine.error", level=logging.ERROR, exc_info=True, command=args.command)
         print(exc.format_message(), file=sys.stderr)
         return exc.exit_code
 
@@ -98,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _plan(args: argparse.Namespace) -> int:
     from advisor.evaluate.engine import Engine  # the engine (durable_rules) loads only when it plans
 
-    if args.format in ("xlsx", "pdf") and args.output is None:
+    if FORMATS[args.format].binary and args.output is None:
         print(
             f"advisor plan: --format {args.format} writes a binary file: give --output PATH", file=sys.stderr
         )
@@ -111,10 +118,7 @@ def _plan(args: argparse.Namespace) -> int:
             plan = build_plan(assessment, compiled, args.language, max_months=Settings().max_rollout_months)
     finally:
         engine.close()
-    if args.format in ("table",):
-        _write(FORMATS[args.format](plan).encode(), args.output)
-    else:
-        _write(export(plan, args.format), args.output)
+    _write(export(plan, args.format), args.output)
     return 0
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from advisor.model.errors import AdvisorError
 from advisor.model.plan import MAX_ROLLOUT_MONTHS
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -61,6 +63,30 @@ class Settings(BaseSettings):
     reload_interval_seconds: float = Field(
         default=1.0, description="how often each process looks for changed rule files"
     )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="the least severe log lines written (JSON, one per line, on stderr)"
+    )
+    # In the container the site must listen on all interfaces; anywhere else, set ADVISOR_BIND.
+    bind: str = Field(default="0.0.0.0:8000", description="HOST:PORT gunicorn listens on")
+    workers: int = Field(default=2, ge=1, le=64, description="gunicorn's worker processes")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("bind")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError("must be HOST:PORT with a port from 1 to 65535, e.g. 127.0.0.1:8000")
+        return value
+
+    @property
+    def port(self) -> int:
+        """The port of `bind`."""
+        return int(self.bind.rpartition(":")[2])
 
     @property
     def resolved_database_url(self) -> str:
@@ -71,6 +97,27 @@ class Settings(BaseSettings):
         url = f"sqlite:///{self.instance_dir / 'advisor.db'}"
         private_sqlite_file(url)
         return url
+
+
+class SettingsError(AdvisorError):
+    """An ADVISOR_* variable with a value the settings cannot take; every one is listed."""
+
+    exit_code = 2
+
+
+def load_settings() -> Settings:
+    """The settings from the environment, or a SettingsError naming each bad variable and why."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = "_".join(str(part) for part in error["loc"])
+            # Never echoed: the key, and a database URL (it may carry the database's password).
+            given = "" if field in ("secret_key", "database_url") else f"={error.get('input')!r}"
+            name = f"ADVISOR_{field.upper()}"
+            lines.append(f"{name}{given}: {error['msg'].removeprefix('Value error, ')}")
+        raise SettingsError("bad settings:\n" + "\n".join(lines)) from None
 
 
 def private_sqlite_file(url: str) -> None:

@@ -18,7 +18,7 @@ from advisor.evaluate.decisions import Facts
 from advisor.evaluate.engine import CompiledRulebook, QuietHost
 from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.facts import Assessment, Group, Organisation, group_facts
-from advisor.model.vocabulary import LEVELS, OWNERSHIP, PLATFORMS, REQUIREMENTS
+from advisor.model.questionnaire import GROUP
 from advisor.rulebook import Rulebook, load_rulebook
 from advisor.rulebook.compiler import compile_stage, flatten
 from advisor.services.planning import build_plan
@@ -28,23 +28,26 @@ RULES = Path(__file__).resolve().parent.parent / "rules"
 
 def random_group(rng: random.Random, index: int) -> Group:
     users = rng.choice([rng.randint(1, 120), rng.randint(1, 5000)])
-    return Group(
-        id=f"g{index}",
-        name=f"Group {index}",
-        department=rng.choice(["IT", "Sales", "HR", "Ops"]),
-        users=users,
-        devices=rng.randint(0, users * 3),
-        platforms=rng.sample(PLATFORMS, rng.randint(1, 4)),
-        ownership=rng.choice(OWNERSHIP),
-        locations=rng.sample(["Oslo", "Lund", "Umeå", "Bergen"], rng.randint(0, 2)),
-        it_department=rng.random() < 0.2,
-        executives=rng.random() < 0.1,
-        change_readiness=rng.choice(LEVELS),
-        feedback=rng.random() < 0.3,
-        needs_help=rng.choice(LEVELS),
-        business_risk=rng.choice(LEVELS),
-        requirements=rng.sample(REQUIREMENTS, rng.randint(0, 3)),
-    )
+    answers: dict[str, Any] = {
+        "id": f"g{index}",
+        "name": f"Group {index}",
+        "department": rng.choice(["IT", "Sales", "HR", "Ops"]),
+        "users": users,
+        "devices": rng.randint(0, users * 3),
+        "locations": rng.sample(["Oslo", "Lund", "Umeå", "Bergen"], rng.randint(0, 2)),
+    }
+    for question in GROUP:  # every other answer from its kind and choices
+        if question.name in answers:
+            continue
+        if question.kind == "bool":
+            answers[question.name] = rng.random() < 0.2
+        elif question.kind == "choice":
+            answers[question.name] = rng.choice(question.choices)
+        elif question.kind == "multi":
+            answers[question.name] = rng.sample(question.choices, rng.randint(int(question.required), 3))
+        elif question.kind == "int":
+            answers[question.name] = rng.randint(int(question.required), 1000)
+    return Group.model_validate(answers)
 
 
 class Straightforward:

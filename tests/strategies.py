@@ -6,31 +6,49 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from advisor.model.vocabulary import LEVELS, OWNERSHIP, PLATFORMS, REQUIREMENTS
+from advisor.model.questionnaire import GROUP, Question
+from advisor.model.vocabulary import SPLIT_CHOICES
 
 SITES = ["Stockholm", "Oslo", "Lund", "Umeå", "Bergen"]
+NAMES = ["IT", "Sales", "HR", "Retail", "Finance"]
+
+
+def _answer(question: Question) -> st.SearchStrategy[Any]:
+    """Any valid answer to a question, from its kind and choices: a new answer is drawn without a
+    change here."""
+    if question.kind == "bool":
+        return st.booleans()
+    if question.kind == "choice":
+        return st.sampled_from(question.choices)
+    if question.kind == "multi":
+        size = len(question.choices)
+        return st.lists(
+            st.sampled_from(question.choices), min_size=int(question.required), max_size=size, unique=True
+        )
+    if question.kind == "int":
+        return st.integers(0 if not question.required else 1, 10_000)
+    raise AssertionError(
+        f"no strategy for a {question.kind} question ({question.name}): add one to OVERRIDES"
+    )
 
 
 @st.composite
 def groups(draw: st.DrawFn, index: int) -> dict[str, Any]:
     users = draw(st.one_of(st.integers(1, 120), st.integers(1, 6000)))
-    return {
-        "id": f"g{index}",
-        "name": draw(st.sampled_from(["IT", "Sales", "HR", "Retail", "Finance"])) + f" {index}",
-        "department": draw(st.sampled_from(["IT", "Sales", "HR", "Retail", "Finance"])),
+    # The answers whose useful values depend on another answer, or that are free text.
+    overrides: dict[str, Any] = {
+        "name": draw(st.sampled_from(NAMES)) + f" {index}",
+        "department": draw(st.sampled_from(NAMES)),
         "users": users,
         "devices": draw(st.one_of(st.none(), st.integers(0, users * 4))),
-        "platforms": draw(st.lists(st.sampled_from(PLATFORMS), min_size=1, max_size=4, unique=True)),
-        "ownership": draw(st.sampled_from(OWNERSHIP)),
         "locations": draw(st.lists(st.sampled_from(SITES), max_size=3, unique=True)),
-        "it_department": draw(st.booleans()),
-        "executives": draw(st.booleans()),
-        "change_readiness": draw(st.sampled_from(LEVELS)),
-        "feedback": draw(st.booleans()),
-        "needs_help": draw(st.sampled_from(LEVELS)),
-        "business_risk": draw(st.sampled_from(LEVELS)),
-        "requirements": draw(st.lists(st.sampled_from(REQUIREMENTS), max_size=4, unique=True)),
     }
+    group: dict[str, Any] = {"id": f"g{index}"}
+    for question in GROUP:
+        group[question.name] = (
+            overrides[question.name] if question.name in overrides else draw(_answer(question))
+        )
+    return group
 
 
 @st.composite
@@ -39,7 +57,7 @@ def assessments(draw: st.DrawFn, max_groups: int = 8) -> dict[str, Any]:
     organisation: dict[str, Any] = {
         "name": "Random",
         "rollout_start": f"{draw(st.integers(2026, 2030))}-{draw(st.integers(1, 12)):02d}",
-        "split_by": draw(st.sampled_from(["auto", "auto", "department", "geography", "platform"])),
+        "split_by": draw(st.sampled_from(["auto", *SPLIT_CHOICES])),
     }
     if draw(st.booleans()):
         organisation["support_capacity"] = draw(st.integers(1, 5000))

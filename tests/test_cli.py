@@ -123,3 +123,36 @@ def test_rules_check_refuses_an_emptied_rule_file(tmp_path: Path, capsys: pytest
     assert main(["rules", "check", str(folder)]) == 1
     err = capsys.readouterr().err
     assert "enrollment.yaml:1: the file is empty" in err
+
+
+def test_a_bad_setting_stops_the_command_naming_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADVISOR_LOG_LEVEL", "chatty")
+    assert main(["rules", "schema"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "ADVISOR_LOG_LEVEL='CHATTY'" in captured.err
+
+
+def test_an_engine_error_exits_3_and_logs_its_traceback_as_json(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from advisor.evaluate.engine import Engine
+    from advisor.model.errors import EngineError
+
+    def broken(self: Engine) -> None:  # a defect in the engine, injected
+        raise EngineError("a fact matched no pattern (the consuming rule is missing)")
+
+    monkeypatch.setattr(Engine, "version", broken)
+    assert main(["plan", str(ROOT / "examples" / "contoso.yaml")]) == 3
+    err = capsys.readouterr().err.splitlines()
+    (line,) = [json.loads(text) for text in err if text.startswith("{")]
+    assert (line["event"], line["level"], line["error"], line["command"]) == (
+        "engine.error",
+        "error",
+        "EngineError",
+        "plan",
+    )
+    assert "consuming rule is missing" in line["traceback"]
+    assert err[-1] == "a fact matched no pattern (the consuming rule is missing)"

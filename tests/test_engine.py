@@ -17,9 +17,9 @@ from advisor.evaluate.decisions import Facts
 from advisor.evaluate.engine import POOL_SIZE, CompiledRulebook, Engine, SidPool, fnv1a_32, make_sids
 from advisor.evaluate.oracle import OracleEvaluator, fired
 from advisor.model.errors import EngineError, RolloutTooLong
-from advisor.model.facts import group_facts, parse_assessment
+from advisor.model.facts import GROUP_FACTS, group_facts, parse_assessment
 from advisor.model.plan import Plan
-from advisor.model.vocabulary import GROUP_FACTS, LEVELS, OWNERSHIP, PLATFORMS, REQUIREMENTS, Stage
+from advisor.model.vocabulary import Stage
 from advisor.planning.planner import make_plan
 from advisor.rulebook import Rulebook
 from advisor.rulebook.compiler import SESSION_KIND
@@ -69,7 +69,13 @@ def test_engine_and_oracle_fire_the_same_rules_for_random_assessments(
 
 # -- random rules: the compiler's `not`, `any` and nesting against the oracle ------------------
 
-_INT_FACTS = [n for n, s in GROUP_FACTS.items() if s.kind == "int"]
+
+def _facts_of_kind(kind: str) -> list[str]:
+    """The group facts of one kind: every fact, new ones included, is drawn by its kind."""
+    return [name for name, spec in GROUP_FACTS.items() if spec.kind == kind]
+
+
+_INT_FACTS = _facts_of_kind("int")
 
 
 def _leaf() -> st.SearchStrategy[Leaf]:
@@ -87,37 +93,37 @@ def _leaf() -> st.SearchStrategy[Leaf]:
     )
     booleans = st.builds(
         Leaf,
-        fact=st.sampled_from(["it_department", "executives", "feedback"]),
+        fact=st.sampled_from(_facts_of_kind("bool")),
         op=st.sampled_from(["eq", "ne"]),
         value=st.booleans(),
     )
-    levels = st.builds(
-        Leaf,
-        fact=st.sampled_from(["change_readiness", "needs_help", "business_risk"]),
-        op=st.sampled_from(["in", "not_in"]),
-        value=st.lists(st.sampled_from(LEVELS), min_size=1, max_size=3),
-    )
-    owners = st.builds(
-        Leaf,
-        fact=st.just("ownership"),
-        op=st.sampled_from(["eq", "ne"]),
-        value=st.sampled_from(OWNERSHIP),
-    )
-    sets = st.one_of(
-        st.builds(
+
+    def _enum(fact: str) -> st.SearchStrategy[Leaf]:
+        values = GROUP_FACTS[fact].values
+        return st.one_of(
+            st.builds(
+                Leaf, fact=st.just(fact), op=st.sampled_from(["eq", "ne"]), value=st.sampled_from(values)
+            ),
+            st.builds(
+                Leaf,
+                fact=st.just(fact),
+                op=st.sampled_from(["in", "not_in"]),
+                value=st.lists(st.sampled_from(values), min_size=1, max_size=len(values)),
+            ),
+        )
+
+    def _set(fact: str) -> st.SearchStrategy[Leaf]:
+        values = GROUP_FACTS[fact].values
+        return st.builds(
             Leaf,
-            fact=st.just("platforms"),
+            fact=st.just(fact),
             op=st.sampled_from(["contains", "not_contains"]),
-            value=st.sampled_from(PLATFORMS),
-        ),
-        st.builds(
-            Leaf,
-            fact=st.just("requirements"),
-            op=st.sampled_from(["contains", "not_contains"]),
-            value=st.sampled_from(REQUIREMENTS),
-        ),
-    )
-    return st.one_of(numbers, number_sets, booleans, levels, owners, sets)
+            value=st.sampled_from(values),
+        )
+
+    enums = st.sampled_from(_facts_of_kind("enum")).flatmap(_enum)
+    sets = st.sampled_from(_facts_of_kind("set")).flatmap(_set)
+    return st.one_of(numbers, number_sets, booleans, enums, sets)
 
 
 conditions = st.recursive(

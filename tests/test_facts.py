@@ -72,7 +72,7 @@ def test_defaults_follow_the_contract() -> None:
             5,
             "is not a known field (did you mean 'support_capacity'?)",
         ),
-        ("groups", [], "groups: must have at least 1 item(s)"),
+        ("groups", [], "groups: must have at least 1 item"),
         ("groups.0.users", 0, "groups[0].users: must be at least 1"),
         ("groups.0.users", "250", "groups[0].users: must be a whole number"),
         ("groups.0.users", 2.5, "groups[0].users: must be a whole number"),
@@ -83,7 +83,7 @@ def test_defaults_follow_the_contract() -> None:
             "groups[0].id: must be 1 to 64 lowercase letters, digits or hyphens",
         ),
         ("groups.0.name", _DELETE, "groups[0].name: is required"),
-        ("groups.0.platforms", [], "groups[0].platforms: must have at least 1 item(s)"),
+        ("groups.0.platforms", [], "groups[0].platforms: must have at least 1 item"),
         (
             "groups.0.platforms",
             ["iOS"],
@@ -113,7 +113,7 @@ def test_every_problem_is_reported_at_once_including_repeated_ids() -> None:
         parse_assessment(data)
     assert [str(p) for p in caught.value.problems] == [
         "groups[0].users: must be at least 1",
-        "groups[1].platforms: must have at least 1 item(s)",
+        "groups[1].platforms: must have at least 1 item",
         "groups[1].id: 'a' is already used by groups[0]",
     ]
 

@@ -14,14 +14,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from advisor.model.guide import section_title
 from advisor.model.vocabulary import month_name, term
 from advisor.planning.explain import fact_label, show_value
+from advisor.services import logs
 from advisor.services.runtime import open_services
-from advisor.settings import Settings
+from advisor.settings import Settings, load_settings
 from web.extensions import csrf
 
 
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
     """The application factory. A bad rulebook stops start-up here, never a request."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
+    logs.configure(settings)  # before the app exists: Flask's own logger then writes through it
     app = Flask(__name__, instance_path=str(settings.instance_dir))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(
@@ -38,8 +40,9 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     if settings.trusted_proxies:  # only then is X-Forwarded-For the client's address (login throttling)
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]  # Flask's documented way to add WSGI middleware
-    from web import ids
+    from web import ids, requestlog
 
+    requestlog.init_app(app)  # its hooks first: the request's time and id cover every other hook
     ids.init_app(app)  # the id converters, before any route that uses them is registered
 
     services = open_services(settings)

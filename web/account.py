@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from advisor.services.accounts import (
     MIN_PASSWORD,
@@ -51,7 +52,11 @@ def _password_problem(error: PasswordRejected) -> str:
     messages: dict[str, str] = {
         "wrong_current": _("The current password is wrong."),
         "mismatch": _("The new passwords are not the same."),
-        "too_short": _("The new password must be at least %(n)s characters.", n=MIN_PASSWORD),
+        "too_short": ngettext(
+            "The new password must be at least %(num)d character.",
+            "The new password must be at least %(num)d characters.",
+            MIN_PASSWORD,
+        ),
     }
     return messages[error.problem]
 

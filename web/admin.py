@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from advisor.rulebook.files import (
     write_atomically,
 )
 from advisor.rulebook.loader import Rulebook
+from advisor.services.logs import event
 from advisor.services.rule_admin import candidate
 from advisor.store.accounts import audit
 from advisor.store.rules import add_rule_file_version, rule_file_versions
@@ -40,6 +42,7 @@ from web.i18n import language
 from web.ids import version_argument
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+log = logging.getLogger("advisor.rule_admin")
 
 
 @dataclass
@@ -144,6 +147,7 @@ def _save(name: str, text: str, message: str, based_on: str | None = None) -> Ch
         if path.read_text(encoding="utf-8") == text != previous:  # ours, not committed: undo it
             write_atomically(path, previous)
         raise
+    event(log, "rules.saved", file=name, version=checked.rulebook.version, user_id=g.user.id, message=message)
     svc().watcher.adopt(checked.rulebook)  # checked above: no second load and lint
     return checked
 

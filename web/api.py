@@ -7,7 +7,7 @@ stable code, a message and the offending fields.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
@@ -16,11 +16,11 @@ from werkzeug.exceptions import HTTPException
 
 from advisor.model.documents import DocumentProblem, load_json
 from advisor.model.errors import RolloutTooLong
-from advisor.model.facts import KNOWN_FIELDS, Assessment, FreeText, count
+from advisor.model.facts import KNOWN_FIELDS, WHOLE, Assessment, FreeText, bounds
 from advisor.model.messages import describe_errors
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language
-from advisor.output.export import FORMATS
+from advisor.output.formats import offered, offered_format
 from advisor.services.planning import build_plan
 from advisor.store.accounts import user_by_token
 from advisor.store.assessments import StaleRevision, assessment_for, visible_assessments
@@ -71,7 +71,7 @@ class AssessmentCreate(_Model):
 
 
 class AssessmentUpdate(_Model):
-    revision: count(1, MAX_ID)  # type: ignore[valid-type]  # count() builds the Annotated type at run time; mypy reads only written types
+    revision: Annotated[int, bounds(1, MAX_ID), WHOLE]
     title: FreeText | None = None
     answers: Assessment
 
@@ -320,10 +320,12 @@ def assessment_plan(assessment_id: int) -> ResponseReturnValue:
 @bp.get("/assessments/<id:assessment_id>/export/<kind>")
 def assessment_export(assessment_id: int, kind: str) -> ResponseReturnValue:
     _authenticate()
-    if kind not in FORMATS:
-        raise Failure(404, "not_found", f"no export format '{kind}'; use one of {', '.join(FORMATS)}")
+    spec = offered_format("api", kind)
+    if spec is None:
+        names = ", ".join(f.name for f in offered("api"))
+        raise Failure(404, "not_found", f"no export format '{kind}'; use one of {names}")
     plan_ = _stored(assessment_id)
-    return plan_file(plan_, kind, assessment_id)
+    return plan_file(plan_, spec, assessment_id)
 
 
 @bp.errorhandler(Failure)

@@ -23,6 +23,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from advisor.services.accounts import LoginLimits, Throttled, authenticate, end_sessions
@@ -73,9 +74,10 @@ def client_address() -> str:
 def throttled_page(error: Throttled, template: str, **context: Any) -> ResponseReturnValue:
     """429 with Retry-After: the client is told when to come back; no worker sleeps meanwhile."""
     minutes = max(1, math.ceil(error.retry_after / 60))
-    message = _(
-        "Too many failed logins for this account or from this address. Try again in %(minutes)s minutes.",
-        minutes=minutes,
+    message = ngettext(
+        "Too many failed logins for this account or from this address. Try again in %(num)d minute.",
+        "Too many failed logins for this account or from this address. Try again in %(num)d minutes.",
+        minutes,
     )
     response = make_response(render_template(template, error=message, **context), 429)
     response.headers["Retry-After"] = str(error.retry_after)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, g
 
 from advisor.model.plan import Plan
-from advisor.output.export import FORMATS, export
+from advisor.output.formats import ExportFormat, export
 from advisor.store.assessments import assessment_for
 from advisor.store.tables import AssessmentRecord
 from web.extensions import svc
@@ -24,11 +24,10 @@ def load(assessment_id: int, *, write: bool = False) -> AssessmentRecord:
     return record
 
 
-def plan_file(plan: Plan, kind: str, assessment_id: int) -> Response:
+def plan_file(plan: Plan, spec: ExportFormat, assessment_id: int) -> Response:
     """The plan as a downloadable file in one of the export formats."""
-    spec = FORMATS[kind]
     return Response(
-        export(plan, kind),
+        export(plan, spec.name),
         content_type=spec.media_type,  # as it is: `mimetype=` would add a second charset
         headers={"Content-Disposition": f"attachment; filename=plan-{assessment_id}.{spec.extension}"},
     )

@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 
 from advisor.model.facts import Assessment
 from advisor.model.plan import Plan
+from advisor.output.formats import ExportFormat, offered
 from advisor.store.tables import MAX_ID
 from web.api import (
     ApiError,
@@ -33,6 +34,15 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
+
+
+def _export_schema(spec: ExportFormat) -> dict[str, str]:
+    """What an export's body is: bytes, a JSON document, or text."""
+    if spec.binary:
+        return {"type": "string", "format": "binary"}
+    if spec.essence == "application/json" or spec.essence.endswith("+json"):
+        return {"type": "object"}
+    return {"type": "string"}
 
 
 def _errors(*codes: int) -> dict[str, Any]:
@@ -84,15 +94,7 @@ def openapi() -> dict[str, Any]:
     exports = {
         "200": {
             "description": "The plan in the chosen format",
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-                    "schema": {"type": "string", "format": "binary"}
-                },
-                "text/markdown": {"schema": {"type": "string"}},
-                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
-                "application/json": {"schema": {"type": "object"}},
-            },
+            "content": {spec.essence: {"schema": _export_schema(spec)} for spec in offered("api")},
         }
     }
     return {
@@ -209,7 +211,7 @@ def openapi() -> dict[str, Any]:
                             "name": "kind",
                             "in": "path",
                             "required": True,
-                            "schema": {"type": "string", "enum": ["csv", "xlsx", "markdown", "pdf", "json"]},
+                            "schema": {"type": "string", "enum": [spec.name for spec in offered("api")]},
                         },
                     ],
                     "responses": {**exports, **_errors(401, 404, 422)},

@@ -1,17 +1,28 @@
-"""gunicorn settings for the image (and anyone running gunicorn): `gunicorn -c python:web.gunicorn_conf`."""
+"""gunicorn settings for the image (and anyone running gunicorn): `gunicorn -c python:web.gunicorn_conf`.
+
+Read from the one settings model (ADVISOR_BIND, ADVISOR_WORKERS, ADVISOR_LOG_LEVEL, ...): a bad
+value stops gunicorn here, saying which variable and why."""
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
-# In the container the site must listen on all interfaces; anywhere else, set ADVISOR_BIND.
-bind = os.environ.get("ADVISOR_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("ADVISOR_WORKERS", "2"))
+from advisor.services.logs import gunicorn_logging
+from advisor.settings import SettingsError, load_settings
+
+try:
+    settings = load_settings()
+except SettingsError as exc:
+    raise SystemExit(f"gunicorn (web.gunicorn_conf): {exc.format_message()}") from None
+
+bind = settings.bind
+workers = settings.workers
 worker_class = "sync"  # each worker process owns its rules engine (durable_rules is per process)
-accesslog = "-"
+accesslog = None  # the site logs each request itself, with its id and user (advisor.services.logs)
 errorlog = "-"
+loglevel = settings.log_level.lower()
+logconfig_dict = gunicorn_logging(settings)
 timeout = 60
 max_requests = 5000  # recycle workers now and then
 max_requests_jitter = 500
@@ -20,11 +31,9 @@ max_requests_jitter = 500
 def on_starting(server: Any) -> None:
     """Once, in the master, before any worker: migrate, and make sure someone can log in."""
     from advisor.services.accounts import ensure_first_admin
-    from advisor.settings import Settings
     from advisor.store.database import Store
     from advisor.store.migrate import upgrade
 
-    settings = Settings()
     url = settings.resolved_database_url
     upgrade(url)
     store = Store(url)

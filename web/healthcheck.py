@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import urllib.request
 
+from advisor.settings import SettingsError, load_settings
+
 
 def main() -> int:
-    bind = os.environ.get("ADVISOR_BIND", "0.0.0.0:8000")
-    port = bind.rsplit(":", 1)[-1]
+    try:
+        port = load_settings().port  # where gunicorn listens: the same ADVISOR_BIND
+    except SettingsError as exc:
+        print(f"unhealthy: {exc.format_message()}", file=sys.stderr)
+        return 1
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=3) as response:
             return 0 if response.status == 200 else 1

@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, g, redirect, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
 
+from advisor.model.i18n import CATALOGUE
 from advisor.model.vocabulary import LANGUAGES, Language
 
 bp = Blueprint("i18n", __name__)
@@ -58,6 +59,7 @@ def switch() -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
-    Babel(app, locale_selector=select_locale, default_translation_directories="translations")
+    # The core's catalogue (advisor/translations): one set of translations for the site and the core.
+    Babel(app, locale_selector=select_locale, default_translation_directories=str(CATALOGUE))
     app.register_blueprint(bp)
     app.jinja_env.globals["current_language"] = language

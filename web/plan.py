@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, abort, g, render_template
 from flask.typing import ResponseReturnValue
 
-from advisor.output.export import FORMATS
+from advisor.output.formats import offered, offered_format
 from advisor.output.render import table_rows
 from advisor.quality.diff import plan_diff
 from advisor.store.tables import AssessmentRecord
@@ -42,20 +42,30 @@ def show(assessment_id: int) -> ResponseReturnValue:
         proposed = stored_plan(plans, lang)
         newer = (running, plan_diff(plan, proposed))
     header, rows = table_rows(plan)
-    return render_template("plan.html", plan=plan, header=header, rows=rows, found={}, newer=newer, **common)
+    return render_template(
+        "plan.html",
+        plan=plan,
+        header=header,
+        rows=rows,
+        found={},
+        newer=newer,
+        downloads=offered("page"),
+        **common,
+    )
 
 
 @bp.get("/plan.<kind>")
 @login_required
 def download(assessment_id: int, kind: str) -> ResponseReturnValue:
     """The accepted plan as a file, in the language of the page."""
-    if kind not in FORMATS:
+    spec = offered_format("page", kind)
+    if spec is None:
         abort(404)
     record = load(assessment_id)
     plan = stored_plan(record.plan, language())
     if plan is None:
         abort(404)
-    return plan_file(plan, kind, assessment_id)
+    return plan_file(plan, spec, assessment_id)
 
 
 def init_app(app: Flask) -> None:

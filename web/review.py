@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
@@ -16,6 +17,7 @@ from advisor.model.facts import MAX_GROUPS
 from advisor.model.plan import Plan
 from advisor.model.questionnaire import GROUP, ORGANISATION, from_form, problems, valid
 from advisor.quality.diff import answer_changes, plan_diff
+from advisor.services.logs import event
 from advisor.services.planning import build_plan
 from advisor.store.assessments import StaleRevision, latest_version, lock_at_revision, version, versions
 from advisor.store.reviews import record_event, review_events
@@ -38,6 +40,7 @@ from web.stale import form_revision, stale_page, stale_since
 
 bp = Blueprint("review", __name__, url_prefix="/assessments/<id:assessment_id>")
 MAX_COMMENT = 4000
+log = logging.getLogger("advisor.review")
 COMMENTS = ("commented", "replied", "sent_back", "signed_off")  # the events shown as comments
 
 
@@ -316,6 +319,7 @@ def _act(db: Session, stored: AssessmentRecord, action: str, text: str | None, b
         stored.status = ReviewStatus.SIGNED_OFF
         stored.signed_version = newest.number
         record_event(db, stored, g.user, ReviewAction.SIGNED_OFF, text=text)
+    event(log, "review." + action, assessment_id=stored.id, status=stored.status, user_id=g.user.id)
     return back
 
 

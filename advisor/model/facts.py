@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -20,13 +22,26 @@ from pydantic_core import PydanticCustomError
 
 from advisor.model.documents import DocumentProblem, load_json
 from advisor.model.errors import InputError, Problem
+from advisor.model.i18n import N_
 from advisor.model.messages import describe_errors, text
-from advisor.model.vocabulary import PLATFORMS, REQUIREMENTS, Language
+from advisor.model.vocabulary import (
+    ORGANISATION_FACTS,
+    PLACEMENT_ONLY_FACTS,
+    PLATFORMS,
+    REQUIREMENTS,
+    Ask,
+    Fact,
+    FactKind,
+    FactSpec,
+    Language,
+    Level,
+    Ownership,
+    Platform,
+    Requirement,
+    SplitChoice,
+    Stage,
+)
 from advisor.model.yamlsource import load_yaml
-
-Level = Literal["low", "medium", "high"]
-Platform = Literal["windows", "macos", "ios", "android"]
-Requirement = Literal["email", "apps", "wifi_vpn", "certificates", "compliance", "shared_devices"]
 
 
 def _integral(value: Any) -> Any:
@@ -35,12 +50,6 @@ def _integral(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-def count(minimum: int, maximum: int) -> Any:
-    """A whole number in [minimum, maximum]. The Field comes before the validator: in the other
-    order pydantic writes `ge`/`le`, which JSON Schema does not know, instead of minimum/maximum."""
-    return Annotated[int, Field(strict=True, ge=minimum, le=maximum), BeforeValidator(_integral)]
 
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -82,19 +91,74 @@ FreeText = Annotated[
     BeforeValidator(_free_text),
 ]
 MAX_GROUPS = 1000
+# After the bounds, so that it runs first; in the other order pydantic writes `ge`/`le`, which JSON
+# Schema does not know, instead of minimum/maximum.
+WHOLE = BeforeValidator(_integral)
+
+
+def bounds(minimum: int, maximum: int) -> Any:
+    """The Field of a whole number in [minimum, maximum]; put WHOLE after it."""
+    return Field(strict=True, ge=minimum, le=maximum)
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# Every answer is one field below. Its type says what is valid (and so the JSON Schema, the API and
+# the questionnaire's kind of input and choices); `Ask` says how the questionnaire asks for it;
+# `Fact` makes it a fact rules may name. Adding an answer is adding a field here (and its rules).
+
+
 class Organisation(_Frozen):
     # The patterns put in the JSON Schema what the validators say in plain words.
-    name: Annotated[FreeText, Field(examples=["Contoso"])]
-    rollout_start: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2027-07"])]
-    language: Language = "en"
-    support_capacity: count(1, 100_000_000) | None = None  # type: ignore[valid-type]  # count() builds the Annotated type at run time; mypy reads only written types
-    split_by: Literal["auto", "department", "geography", "platform"] = "auto"
+    name: Annotated[
+        FreeText,
+        Field(examples=["Contoso"]),
+        Ask(
+            N_("Organisation name"),
+            N_("Shown on the plan and its exports."),
+        ),
+    ]
+    rollout_start: Annotated[
+        str,
+        Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2027-07"]),
+        Ask(
+            N_("First month of the rollout"),
+            N_("The limited pilot starts this month; every later phase is counted from it."),
+            kind="month",
+        ),
+    ]
+    language: Annotated[
+        Language,
+        Ask(
+            N_("Language of the plan"),
+            N_("Every text in the plan and its exports is written in this language."),
+        ),
+    ] = "en"
+    support_capacity: Annotated[
+        int | None,
+        bounds(1, 100_000_000),
+        WHOLE,
+        Ask(
+            N_("Users the helpdesk can onboard in a month"),
+            N_(
+                "Limits how many users go in one month; a larger group is spread over several months. "
+                "Leave empty if unknown."
+            ),
+            point=2,
+        ),
+    ] = None
+    split_by: Annotated[
+        SplitChoice,
+        Ask(
+            N_("How production phases are cut"),
+            N_(
+                "The guide cuts production by department, by geography or by platform; the advisor "
+                "chooses from your groups unless you decide."
+            ),
+        ),
+    ] = "auto"
 
     @field_validator("rollout_start", mode="before")
     @classmethod
@@ -106,28 +170,150 @@ class Organisation(_Frozen):
 
 class Group(_Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,64}$")]
-    name: Annotated[FreeText, Field(examples=["Sales"])]
-    department: FreeText | None = None
-    users: count(1, 10_000_000)  # type: ignore[valid-type]  # count() builds the Annotated type at run time; mypy reads only written types
-    devices: count(0, 100_000_000) | None = None  # type: ignore[valid-type]  # count() builds the Annotated type at run time; mypy reads only written types
+    name: Annotated[
+        FreeText,
+        Field(examples=["Sales"]),
+        Ask(
+            N_("Group name"),
+            N_("A targeted group from your use-case scenarios, such as a department or a user type."),
+        ),
+    ]
+    department: Annotated[
+        FreeText | None,
+        Ask(
+            N_("Department"),
+            N_(
+                "Groups of one department go in the same phase when phases are cut by department. "
+                "Empty means the group name."
+            ),
+        ),
+    ] = None
+    users: Annotated[
+        int,
+        bounds(1, 10_000_000),
+        WHOLE,
+        Ask(
+            N_("Number of users"),
+            N_(
+                "Decides the pilot split, which enrollment approach scales, and how many months the group "
+                "needs."
+            ),
+            point=2,
+        ),
+        Fact(N_("number of users")),
+    ]
+    devices: Annotated[
+        int | None,
+        bounds(0, 100_000_000),
+        WHOLE,
+        Ask(
+            N_("Number of devices"),
+            N_(
+                "Every device is enrolled, so many devices per user means more support time. "
+                "Empty means one per user."
+            ),
+            point=2,
+        ),
+        Fact(N_("number of devices")),  # rules see `device_count`: never empty
+    ] = None
     platforms: Annotated[
         list[Platform],
         # Distinct values: the longest list holds each once (an unbounded list made 82 MB of errors).
         Field(min_length=1, max_length=len(PLATFORMS), json_schema_extra={"uniqueItems": True}),
+        Ask(
+            N_("Device platforms"),
+            N_(
+                "Each platform enrolls differently; a platform that no pilot tests is a risk, and many "
+                "platforms can call for phases by platform."
+            ),
+            point=3,
+        ),
+        Fact(N_("device platforms")),
     ]
-    ownership: Literal["corporate", "personal", "mixed"] = "corporate"
+    ownership: Annotated[
+        Ownership,
+        Ask(
+            N_("Who owns the devices"),
+            N_("Personal devices need the users' consent and different enrollment options."),
+            point=3,
+        ),
+        Fact(N_("device ownership")),
+    ] = "corporate"
     locations: Annotated[
         list[FreeText],
         Field(max_length=200, json_schema_extra={"uniqueItems": True}),
+        Ask(
+            N_("Sites or regions, one per line"),
+            N_(
+                "Groups spread over many sites call for phases by geography; a group in one place can "
+                "be helped at an IT tech fair."
+            ),
+            point=5,
+        ),
     ] = []
-    it_department: StrictBool = False
-    executives: StrictBool = False
-    change_readiness: Level = "medium"
-    feedback: StrictBool = False
-    needs_help: Level = "medium"
-    business_risk: Level = "medium"
+    it_department: Annotated[
+        StrictBool,
+        Ask(
+            N_("The group is part of the IT department"),
+            N_("The guide starts the rollout with IT users in the pilots."),
+        ),
+        Fact(N_("part of the IT department")),
+    ] = False
+    executives: Annotated[
+        StrictBool,
+        Ask(
+            N_("The group consists of executives or VIP users"),
+            N_("Executives are kept out of the limited pilot and get assisted enrollment."),
+        ),
+        Fact(N_("executives or VIP users")),
+    ] = False
+    change_readiness: Annotated[
+        Level,
+        Ask(
+            N_("Willingness to change"),
+            N_("Eager groups can go early; reluctant ones go late, when the process is proven."),
+            point=1,
+        ),
+        Fact(N_("willingness to change")),
+    ] = "medium"
+    feedback: Annotated[
+        StrictBool,
+        Ask(
+            N_("Willing to give feedback as pilot users"),
+            N_("Pilot users' feedback improves the configuration, documentation and notifications."),
+            point=1,
+        ),
+        Fact(N_("willing to give feedback")),
+    ] = False
+    needs_help: Annotated[
+        Level,
+        Ask(
+            N_("Help the users need to enroll"),
+            N_("Decides between self-service, assisted enrollment and an IT tech fair."),
+        ),
+        Fact(N_("help needed to enroll")),
+    ] = "medium"
+    business_risk: Annotated[
+        Level,
+        Ask(
+            N_("Business risk"),
+            N_("What a disruption during enrollment would cost the group's work; risky groups go late."),
+            point=6,
+        ),
+        Fact(N_("business risk")),
+    ] = "medium"
     requirements: Annotated[
-        list[Requirement], Field(max_length=len(REQUIREMENTS), json_schema_extra={"uniqueItems": True})
+        list[Requirement],
+        Field(max_length=len(REQUIREMENTS), json_schema_extra={"uniqueItems": True}),
+        Ask(
+            N_("What the group needs from Intune"),
+            N_(
+                "Groups that depend on certificate or Wi-Fi/VPN profiles wait until earlier phases have "
+                "proven them."
+            ),
+            point=4,
+        ),
+        Fact(N_("requirements")),
     ] = []
 
     @field_validator("platforms", "requirements", "locations")
@@ -146,8 +332,18 @@ class Group(_Frozen):
 
     @property
     def device_count(self) -> int:
-        count: int = self.users if self.devices is None else self.devices
-        return count
+        return self.users if self.devices is None else self.devices
+
+
+# Answers that are not facts of their own, and why (a test holds every other field to a Fact).
+NOT_FACTS = {
+    "id": "an identifier, made from the name",
+    "name": "a name, not a property rules weigh",
+    "department": "decides the department split, which the planner makes",
+    "locations": "rules see how many there are (site_count)",
+}
+# Answers the questionnaire does not ask, and why (a test holds every other field to an Ask).
+NOT_ASKED = {"id": "made from the group's name", "version": "the file format's version"}
 
 
 class Assessment(_Frozen):
@@ -246,21 +442,77 @@ def load_document(raw: bytes | str, source: str) -> dict[str, Any]:
 FactValue = int | bool | str | frozenset[str]
 
 
+@dataclass(frozen=True)
+class Derived:
+    """A group fact computed from the answers rather than given by one (placed after `after`)."""
+
+    spec: FactSpec
+    after: str
+    value: Callable[[Group], FactValue]
+
+
+DERIVED_GROUP_FACTS: tuple[Derived, ...] = (
+    Derived(
+        FactSpec("device_ratio_percent", "int", N_("devices per 100 users")),
+        "devices",
+        lambda g: g.device_count * 100 // g.users,
+    ),
+    Derived(
+        FactSpec("platform_count", "int", N_("number of platforms")),
+        "platforms",
+        lambda g: len(g.platforms),
+    ),
+    Derived(
+        FactSpec("site_count", "int", N_("number of sites")),
+        "ownership",
+        lambda g: len(g.locations),
+    ),
+)
+# An answer whose fact is not its value as given: `devices` left empty means one per user.
+_FACT_VALUES: dict[str, Callable[[Group], FactValue]] = {"devices": lambda g: g.device_count}
+
+
+def _fact_kind(annotation: Any) -> tuple[FactKind, tuple[str, ...]]:
+    """What kind of fact a field's type makes, and the values it can take."""
+    if annotation is bool:
+        return "bool", ()
+    if get_origin(annotation) is Literal:
+        return "enum", get_args(annotation)
+    if get_origin(annotation) is list:
+        (item,) = get_args(annotation)
+        return "set", get_args(item)
+    return "int", ()  # whole numbers, possibly optional
+
+
+def facts_of(model: type[Group]) -> dict[str, FactSpec]:
+    """The group facts rules may name: every field with a `Fact`, and the derived facts."""
+    specs: dict[str, FactSpec] = {}
+    for name, field in model.model_fields.items():
+        fact = next((m for m in field.metadata if isinstance(m, Fact)), None)
+        if fact is not None:
+            kind, values = _fact_kind(field.annotation)
+            specs[name] = FactSpec(name, kind, fact.label, values)
+        for derived in DERIVED_GROUP_FACTS:
+            if derived.after == name:
+                specs[derived.spec.name] = derived.spec
+    return specs
+
+
+GROUP_FACTS = facts_of(Group)
+PLACEMENT_FACTS = GROUP_FACTS | PLACEMENT_ONLY_FACTS
+FACTS_BY_STAGE: dict[Stage, dict[str, FactSpec]] = {
+    "group": GROUP_FACTS,
+    "organisation": ORGANISATION_FACTS,
+    "placement": PLACEMENT_FACTS,
+}
+_DERIVED = {d.spec.name: d.value for d in DERIVED_GROUP_FACTS}
+
+
 def group_facts(group: Group) -> dict[str, FactValue]:
     """The facts the group and placement stages see for one group (derived counts included)."""
-    return {
-        "users": group.users,
-        "devices": group.device_count,
-        "device_ratio_percent": group.device_count * 100 // group.users,
-        "platforms": frozenset(group.platforms),
-        "platform_count": len(group.platforms),
-        "ownership": group.ownership,
-        "site_count": len(group.locations),
-        "it_department": group.it_department,
-        "executives": group.executives,
-        "change_readiness": group.change_readiness,
-        "feedback": group.feedback,
-        "needs_help": group.needs_help,
-        "business_risk": group.business_risk,
-        "requirements": frozenset(group.requirements),
-    }
+    facts: dict[str, FactValue] = {}
+    for name in GROUP_FACTS:
+        compute = _DERIVED.get(name) or _FACT_VALUES.get(name)
+        value = compute(group) if compute else getattr(group, name)
+        facts[name] = frozenset(value) if isinstance(value, list) else value
+    return facts

@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
+from advisor.model.i18n import N_, gettext
 from advisor.model.vocabulary import Language
 
 GUIDE_URL = "https://docs.microsoft.com/intune/planning-guide-rollout-plan"
 GUIDE_URL_SV = "https://docs.microsoft.com/sv-se/intune/planning-guide-rollout-plan"
 
-SECTIONS: dict[str, dict[Language, str]] = {
-    "develop-a-rollout-plan": {
-        "en": "Develop a rollout plan",
-        "sv": "Utveckla en distributionsplan",
-    },
-    "targeted-groups-and-timeframes": {
-        "en": "Targeted groups and timeframes",
-        "sv": "Målgrupper och tidsramar",
-    },
-    "rollout-phases": {"en": "Rollout phases", "sv": "Distributionsfaser"},
-    "pilot": {"en": "Pilot", "sv": "Pilottest"},
-    "production-rollout": {"en": "Production rollout", "sv": "Produktionsdistribution"},
-    "match-rollout-groups-to-enrollment-approaches": {
-        "en": "Match rollout groups to enrollment approaches",
-        "sv": "Matcha distributionsgrupper med registreringsmetoder",
-    },
-    "user-self-service": {"en": "User self-service", "sv": "Självbetjäning för användare"},
-    "user-assisted-enrollment": {
-        "en": "User-assisted enrollment",
-        "sv": "Användarstödd registrering",
-    },
-    "it-tech-fair": {"en": "IT tech fair", "sv": "IT-teknikmässa"},
+# The sections by anchor, with their titles (the catalogue has them in the guide's Swedish).
+SECTIONS: dict[str, str] = {
+    "develop-a-rollout-plan": N_("Develop a rollout plan"),
+    "targeted-groups-and-timeframes": N_("Targeted groups and timeframes"),
+    "rollout-phases": N_("Rollout phases"),
+    "pilot": N_("Pilot"),
+    "production-rollout": N_("Production rollout"),
+    "match-rollout-groups-to-enrollment-approaches": N_("Match rollout groups to enrollment approaches"),
+    "user-self-service": N_("User self-service"),
+    "user-assisted-enrollment": N_("User-assisted enrollment"),
+    "it-tech-fair": N_("IT tech fair"),
 }
 
 
@@ -48,4 +38,5 @@ def localized_source(source: str, language: Language) -> str:
 
 def section_title(source: str, language: Language) -> str:
     _, anchor = split_source(source)
-    return SECTIONS.get(anchor, {}).get(language, anchor)
+    title = SECTIONS.get(anchor)
+    return anchor if title is None else gettext(title, language)

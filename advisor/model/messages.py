@@ -8,72 +8,36 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from advisor.model.errors import Problem
+from advisor.model.i18n import N_, gettext, ngettext
 from advisor.model.vocabulary import Language
 
-_TEXTS: dict[str, dict[Language, str]] = {
-    "missing": {"en": "is required", "sv": "måste anges"},
-    "extra_forbidden": {"en": "is not a known field", "sv": "är inget känt fält"},
-    "whole_number": {"en": "must be a whole number", "sv": "måste vara ett heltal"},
-    "boolean": {"en": "must be true or false", "sv": "måste vara true eller false"},
-    "text": {"en": "must be text", "sv": "måste vara text"},
-    "not_empty": {"en": "must not be empty", "sv": "får inte vara tom"},
-    "min_chars": {"en": "must be at least {n} characters", "sv": "måste vara minst {n} tecken"},
-    "max_chars": {"en": "must be at most {n} characters", "sv": "får vara högst {n} tecken"},
-    "at_least": {"en": "must be at least {n}", "sv": "måste vara minst {n}"},
-    "more_than": {"en": "must be more than {n}", "sv": "måste vara större än {n}"},
-    "at_most": {"en": "must be at most {n}", "sv": "får vara högst {n}"},
-    "one_of": {"en": "must be one of: {values}", "sv": "måste vara något av: {values}"},
-    "min_items": {"en": "must have at least {n} item(s)", "sv": "måste ha minst {n} post(er)"},
-    "max_items": {"en": "must have at most {n} items", "sv": "får ha högst {n} poster"},
-    "list": {"en": "must be a list", "sv": "måste vara en lista"},
-    "mapping": {"en": "must be a mapping of fields", "sv": "måste vara en samling fält"},
-    "id_form": {
-        "en": "must be 1 to 64 lowercase letters, digits or hyphens",
-        "sv": "måste vara 1 till 64 gemena bokstäver, siffror eller bindestreck",
-    },
-    "form": {"en": "does not have the expected form", "sv": "har inte förväntad form"},
-    "did_you_mean": {"en": " (did you mean '{hint}'?)", "sv": " (menade du '{hint}'?)"},
-    "version": {
-        "en": "must be 1 (the only format version)",
-        "sv": "måste vara 1 (den enda formatversionen)",
-    },
-    "month_form": {
-        "en": "must be a month written YYYY-MM, for example 2027-07",
-        "sv": "måste vara en månad skriven ÅÅÅÅ-MM, till exempel 2027-07",
-    },
-    "blank": {"en": "must not be blank", "sv": "får inte vara tom"},
-    "control": {
-        "en": "must not contain control characters ({code})",
-        "sv": "får inte innehålla styrtecken ({code})",
-    },
-    "repeated": {"en": "lists {values} more than once", "sv": "anger {values} mer än en gång"},
-    "duplicate_id": {
-        "en": "'{id}' is already used by groups[{first}]",
-        "sv": "'{id}' används redan av groups[{first}]",
-    },
-    "rollout_too_long": {
-        "en": "the rollout would take at least {months} months; this service plans at most {ceiling}. "
-        "Raise the support capacity (to at least {capacity} users a month) or plan fewer users",
-        "sv": "utrullningen skulle ta minst {months} månader; tjänsten planerar högst {ceiling}. "
-        "Höj supportkapaciteten (till minst {capacity} användare i månaden) eller planera färre användare",
-    },
-    "too_many_phases": {
-        "en": "the rollout would take more than {ceiling} months, the most this service plans: "
-        "each site or platform starts a phase of its own. Plan fewer sites or groups in one assessment, "
-        "or raise the support capacity",
-        "sv": "utrullningen skulle ta mer än {ceiling} månader, det mesta tjänsten planerar: varje plats "
-        "eller plattform får en egen fas. Planera färre platser eller grupper i en bedömning, "
-        "eller höj supportkapaciteten",
-    },
-    "more_problems": {
-        "en": "and {n} more problems, not shown: fix these first",
-        "sv": "och {n} problem till, som inte visas: rätta de här först",
-    },
-    "rollout_past_calendar": {
-        "en": "the rollout would end after December 9999; start it earlier",
-        "sv": "utrullningen skulle sluta efter december 9999; börja den tidigare",
-    },
+# Texts by key: for pydantic's error types, and our own (PydanticCustomError, `_CUSTOM`). The
+# English is the catalogue's message id (advisor/model/i18n.py); texts with a count are ngettext
+# calls where they are made, so that the count picks the form ("1 item", "3 items").
+_TEXTS: dict[str, str] = {
+    "missing": N_("is required"),
+    "extra_forbidden": N_("is not a known field"),
+    "whole_number": N_("must be a whole number"),
+    "boolean": N_("must be true or false"),
+    "text": N_("must be text"),
+    "not_empty": N_("must not be empty"),
+    "at_least": N_("must be at least %(n)s"),
+    "more_than": N_("must be more than %(n)s"),
+    "at_most": N_("must be at most %(n)s"),
+    "one_of": N_("must be one of: %(values)s"),
+    "list": N_("must be a list"),
+    "mapping": N_("must be a mapping of fields"),
+    "id_form": N_("must be 1 to 64 lowercase letters, digits or hyphens"),
+    "form": N_("does not have the expected form"),
+    "did_you_mean": N_(" (did you mean '%(hint)s'?)"),
+    "version": N_("must be 1 (the only format version)"),
+    "month_form": N_("must be a month written YYYY-MM, for example 2027-07"),
+    "blank": N_("must not be blank"),
+    "control": N_("must not contain control characters (%(code)s)"),
+    "repeated": N_("lists %(values)s more than once"),
+    "duplicate_id": N_("'%(id)s' is already used by groups[%(first)s]"),
 }
+
 
 # Error types raised by our own validators (PydanticCustomError); their texts are above.
 _CUSTOM = frozenset({"month_form", "blank", "control", "repeated", "duplicate_id"})
@@ -82,7 +46,7 @@ _EMBEDDED_PATH = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.S)
 
 
 def text(key: str, language: Language, **values: object) -> str:
-    return _TEXTS[key][language].format(**values)
+    return gettext(_TEXTS[key], language, **values)
 
 
 def format_path(loc: Iterable[str | int]) -> str:
@@ -139,7 +103,14 @@ def describe_validation_error(
         return Problem(path, text(key, language))
     if kind == "string_too_short":
         n = ctx.get("min_length", 1)
-        return Problem(path, text("not_empty" if n == 1 else "min_chars", language, n=n))
+        if n == 1:
+            return Problem(path, text("not_empty", language))
+        return Problem(
+            path,
+            ngettext(
+                "must be at least %(num)d character", "must be at least %(num)d characters", n, language
+            ),
+        )
     return Problem(path, _simple(kind, ctx, language) or str(err.get("msg", "")))
 
 
@@ -164,11 +135,36 @@ def describe_errors(
         else:
             more += 1
     if more:
-        problems.append(Problem("", text("more_problems", language, n=more)))
+        problems.append(
+            Problem(
+                "",
+                ngettext(
+                    "and %(num)d more problem, not shown: fix these first",
+                    "and %(num)d more problems, not shown: fix these first",
+                    more,
+                    language,
+                ),
+            )
+        )
     return problems
 
 
 def _simple(kind: str, ctx: Mapping[str, Any], language: Language) -> str | None:
+    if kind == "string_too_long":
+        return ngettext(
+            "must be at most %(num)d character",
+            "must be at most %(num)d characters",
+            ctx["max_length"],
+            language,
+        )
+    if kind == "too_short":
+        return ngettext(
+            "must have at least %(num)d item", "must have at least %(num)d items", ctx["min_length"], language
+        )
+    if kind == "too_long":
+        return ngettext(
+            "must have at most %(num)d item", "must have at most %(num)d items", ctx["max_length"], language
+        )
     simple = {
         "missing": ("missing", {}),
         "int_type": ("whole_number", {}),
@@ -177,12 +173,9 @@ def _simple(kind: str, ctx: Mapping[str, Any], language: Language) -> str | None
         "bool_type": ("boolean", {}),
         "bool_parsing": ("boolean", {}),
         "string_type": ("text", {}),
-        "string_too_long": ("max_chars", {"n": ctx.get("max_length")}),
         "greater_than_equal": ("at_least", {"n": ctx.get("ge")}),
         "greater_than": ("more_than", {"n": ctx.get("gt")}),
         "less_than_equal": ("at_most", {"n": ctx.get("le")}),
-        "too_short": ("min_items", {"n": ctx.get("min_length")}),
-        "too_long": ("max_items", {"n": ctx.get("max_length")}),
         "list_type": ("list", {}),
         "dict_type": ("mapping", {}),
         "model_type": ("mapping", {}),

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from advisor.model.vocabulary import Language
+from advisor.model.vocabulary import Approach, Language, PhaseKind, Split
 
 # The most months one plan may span, unless the settings say otherwise (ADVISOR_MAX_ROLLOUT_MONTHS):
 # a bound on the work and the size of a plan, not advice (the advice warns far earlier).
@@ -18,10 +18,6 @@ def add_months(month: str, count: int) -> str:
     year, number = (int(part) for part in month.split("-"))
     total = year * 12 + number - 1 + count
     return f"{total // 12:04d}-{total % 12 + 1:02d}"
-
-
-PhaseKind = Literal["limited_pilot", "expanded_pilot", "production"]
-Approach = Literal["self_service", "assisted", "tech_fair"]
 
 
 class _Out(BaseModel):
@@ -36,7 +32,7 @@ class Reason(_Out):
 
 
 class SplitBy(_Out):
-    value: Literal["department", "geography", "platform"]
+    value: Split
     reasons: list[Reason]
 
 

@@ -1,7 +1,8 @@
 """The questionnaire: every question of the assessment, asked in plain words, in two languages.
 
-The questions are data: the site renders them, and the help of each says which of the guide's
-six discussion points (targeted groups and timeframes) it serves and why it matters.
+The questions are derived from the assessment model: each answer's field carries its `Ask` (label,
+help, and which of the guide's six discussion points, targeted groups and timeframes, it serves),
+and its type gives the kind of input and the choices. The site renders them.
 """
 
 from __future__ import annotations
@@ -9,274 +10,114 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from advisor.model.errors import InputError
-from advisor.model.facts import KNOWN_FIELDS, Assessment, parse_assessment
+from advisor.model.facts import KNOWN_FIELDS, Assessment, Group, Organisation, parse_assessment
+from advisor.model.i18n import N_, gettext
 from advisor.model.messages import describe_errors
-from advisor.model.vocabulary import Language, term
+from advisor.model.vocabulary import Ask, Language, QuestionKind, term
 
-Kind = Literal["text", "month", "int", "bool", "choice", "multi", "lines"]
+Kind = QuestionKind
 
 
 @dataclass(frozen=True)
 class Question:
     name: str
     kind: Kind
-    label: Mapping[Language, str]
-    help: Mapping[Language, str]
+    label: str  # English; `title` and `hint` give them in a language
+    help: str
     choices: tuple[str, ...] = ()
     required: bool = False
     point: int | None = None  # which of the guide's six discussion points it serves
+
+    def title(self, language: Language) -> str:
+        return gettext(self.label, language)
+
+    def hint(self, language: Language) -> str:
+        return gettext(self.help, language)
 
     def point_label(self, language: Language) -> str:
         """`Discussion point 2 of 6: number of users and devices`, or '' for other questions."""
         if self.point is None:
             return ""
-        words = {"en": "Discussion point {n} of 6", "sv": "Diskussionspunkt {n} av 6"}[language]
-        return f"{words.format(n=self.point)}: {POINTS[self.point][language]}"
+        point = gettext(POINTS[self.point], language)
+        return gettext("Discussion point %(n)s of 6: %(point)s", language, n=self.point, point=point)
 
     def choice_label(self, value: str, language: Language) -> str:
-        return CHOICE_LABELS.get(value, {}).get(language) or term(value, language)
+        return gettext(CHOICE_LABELS[value], language) if value in CHOICE_LABELS else term(value, language)
 
 
-CHOICE_LABELS: dict[str, dict[Language, str]] = {
-    "en": {"en": "English", "sv": "engelska"},
-    "sv": {"en": "Swedish", "sv": "svenska"},
-    "email": {"en": "E-mail and access", "sv": "E-post och åtkomst"},
-    "apps": {"en": "Apps", "sv": "Appar"},
-    "wifi_vpn": {"en": "Wi-Fi or VPN profiles", "sv": "Wi-Fi- eller VPN-profiler"},
-    "certificates": {"en": "Certificate profiles", "sv": "Certifikatprofiler"},
-    "compliance": {"en": "Compliance policies", "sv": "Efterlevnadsprinciper"},
-    "shared_devices": {"en": "Shared devices", "sv": "Delade enheter"},
-    "auto": {"en": "Let the advisor choose", "sv": "Låt rådgivaren välja"},
-    "department": {"en": "By department", "sv": "Efter avdelning"},
-    "geography": {"en": "By geography", "sv": "Efter geografi"},
-    "platform": {"en": "By device platform", "sv": "Efter enhetsplattform"},
+# How a choice is offered, where it is not the plan's own word for the value (`term`).
+CHOICE_LABELS: dict[str, str] = {
+    "en": N_("English"),
+    "sv": N_("Swedish"),
+    "email": N_("E-mail and access"),
+    "apps": N_("Apps"),
+    "wifi_vpn": N_("Wi-Fi or VPN profiles"),
+    "certificates": N_("Certificate profiles"),
+    "compliance": N_("Compliance policies"),
+    "shared_devices": N_("Shared devices"),
+    "auto": N_("Let the advisor choose"),
+    "department": N_("By department"),
+    "geography": N_("By geography"),
+    "platform": N_("By device platform"),
 }
 
-POINTS: dict[int, dict[Language, str]] = {
-    1: {"en": "Willingness to change", "sv": "Gruppens förändringsvilja"},
-    2: {"en": "Number of users and devices", "sv": "Antal användare och enheter"},
-    3: {"en": "Device platform types", "sv": "Typer av enhetsplattformar"},
-    4: {"en": "Requirements", "sv": "Krav"},
-    5: {"en": "Geographic location", "sv": "Geografisk plats"},
-    6: {"en": "Business risk", "sv": "Affärsrisk"},
+# The guide's six discussion points for targeted groups and timeframes.
+POINTS: dict[int, str] = {
+    1: N_("The group's willingness to change"),
+    2: N_("Number of users and devices"),
+    3: N_("Device platform types"),
+    4: N_("Requirements"),
+    5: N_("Geographic location"),
+    6: N_("Business risk"),
 }
 
 
-def _q(
-    name: str,
-    kind: Kind,
-    en: str,
-    sv: str,
-    help_en: str,
-    help_sv: str,
-    choices: tuple[str, ...] = (),
-    required: bool = False,
-    point: int | None = None,
-) -> Question:
-    return Question(
-        name, kind, {"en": en, "sv": sv}, {"en": help_en, "sv": help_sv}, choices, required, point
-    )
+def _kind(annotation: Any) -> tuple[Kind, tuple[str, ...]]:
+    """The input a field's type calls for, and its choices."""
+    if get_origin(annotation) in (Union, UnionType):  # optional: asked like the type it holds
+        (annotation,) = (a for a in get_args(annotation) if a is not type(None))
+    if annotation is bool:
+        return "bool", ()
+    if annotation is int:
+        return "int", ()
+    if get_origin(annotation) is Literal:
+        return "choice", get_args(annotation)
+    if get_origin(annotation) is list:
+        (item,) = get_args(annotation)
+        return ("multi", get_args(item)) if get_origin(item) is Literal else ("lines", ())
+    return "text", ()
 
 
-ORGANISATION: tuple[Question, ...] = (
-    _q(
-        "name",
-        "text",
-        "Organisation name",
-        "Organisationens namn",
-        "Shown on the plan and its exports.",
-        "Visas på planen och dess exporter.",
-        required=True,
-    ),
-    _q(
-        "rollout_start",
-        "month",
-        "First month of the rollout",
-        "Distributionens första månad",
-        "The limited pilot starts this month; every later phase is counted from it.",
-        "Det begränsade pilottestet börjar denna månad; alla senare faser räknas från den.",
-        required=True,
-    ),
-    _q(
-        "language",
-        "choice",
-        "Language of the plan",
-        "Planens språk",
-        "Every text in the plan and its exports is written in this language.",
-        "Alla texter i planen och dess exporter skrivs på detta språk.",
-        ("en", "sv"),
-    ),
-    _q(
-        "support_capacity",
-        "int",
-        "Users the helpdesk can onboard in a month",
-        "Användare som supporten kan ta emot per månad",
-        "Limits how many users go in one month; a larger group is spread over several months. "
-        "Leave empty if unknown.",
-        "Begränsar hur många användare som går per månad; en större grupp sprids över flera "
-        "månader. Lämna tomt om det är okänt.",
-        point=2,
-    ),
-    _q(
-        "split_by",
-        "choice",
-        "How production phases are cut",
-        "Hur produktionsfaserna delas in",
-        "The guide cuts production by department, by geography or by platform; the advisor "
-        "chooses from your groups unless you decide.",
-        "Guiden delar in produktionen efter avdelning, geografi eller plattform; rådgivaren väljer "
-        "utifrån grupperna om du inte bestämmer.",
-        ("auto", "department", "geography", "platform"),
-    ),
-)
+def questions_of(model: type[BaseModel]) -> tuple[Question, ...]:
+    """The model's questions, in the order of its fields, from each field's `Ask`."""
+    questions = []
+    for name, field in model.model_fields.items():
+        ask = next((m for m in field.metadata if isinstance(m, Ask)), None)
+        if ask is None:
+            continue
+        kind, choices = _kind(field.annotation)
+        questions.append(
+            Question(
+                name,
+                ask.kind or kind,
+                ask.label,
+                ask.help,
+                choices,
+                field.is_required(),
+                ask.point,
+            )
+        )
+    return tuple(questions)
 
-GROUP: tuple[Question, ...] = (
-    _q(
-        "name",
-        "text",
-        "Group name",
-        "Gruppens namn",
-        "A targeted group from your use-case scenarios, such as a department or a user type.",
-        "En målgrupp från era användningsscenarier, till exempel en avdelning eller en användartyp.",
-        required=True,
-    ),
-    _q(
-        "department",
-        "text",
-        "Department",
-        "Avdelning",
-        "Groups of one department go in the same phase when phases are cut by department. "
-        "Empty means the group name.",
-        "Grupper på samma avdelning går i samma fas när faserna delas in efter avdelning. "
-        "Tomt betyder gruppens namn.",
-    ),
-    _q(
-        "users",
-        "int",
-        "Number of users",
-        "Antal användare",
-        "Decides the pilot split, which enrollment approach scales, and how many months the group needs.",
-        "Avgör uppdelningen i pilottest, vilken registreringsmetod som skalar och hur många "
-        "månader gruppen behöver.",
-        required=True,
-        point=2,
-    ),
-    _q(
-        "devices",
-        "int",
-        "Number of devices",
-        "Antal enheter",
-        "Every device is enrolled, so many devices per user means more support time. "
-        "Empty means one per user.",
-        "Varje enhet registreras, så många enheter per användare kräver mer supporttid. "
-        "Tomt betyder en per användare.",
-        point=2,
-    ),
-    _q(
-        "platforms",
-        "multi",
-        "Device platforms",
-        "Enhetsplattformar",
-        "Each platform enrolls differently; a platform that no pilot tests is a risk, and many "
-        "platforms can call for phases by platform.",
-        "Varje plattform registreras på sitt sätt; en plattform som inget pilottest prövar är en "
-        "risk, och många plattformar kan tala för faser efter plattform.",
-        ("windows", "macos", "ios", "android"),
-        required=True,
-        point=3,
-    ),
-    _q(
-        "ownership",
-        "choice",
-        "Who owns the devices",
-        "Vem äger enheterna",
-        "Personal devices need the users' consent and different enrollment options.",
-        "Privata enheter kräver användarnas samtycke och andra registreringsalternativ.",
-        ("corporate", "personal", "mixed"),
-        point=3,
-    ),
-    _q(
-        "locations",
-        "lines",
-        "Sites or regions, one per line",
-        "Platser eller regioner, en per rad",
-        "Groups spread over many sites call for phases by geography; a group in one place can "
-        "be helped at an IT tech fair.",
-        "Grupper på många platser talar för faser efter geografi; en grupp på en plats kan få "
-        "hjälp på en IT-teknikmässa.",
-        point=5,
-    ),
-    _q(
-        "it_department",
-        "bool",
-        "The group is part of the IT department",
-        "Gruppen tillhör IT-avdelningen",
-        "The guide starts the rollout with IT users in the pilots.",
-        "Guiden börjar distributionen med IT-användare i pilottesten.",
-    ),
-    _q(
-        "executives",
-        "bool",
-        "The group consists of executives or VIP users",
-        "Gruppen består av chefer eller VIP-användare",
-        "Executives are kept out of the limited pilot and get assisted enrollment.",
-        "Chefer hålls utanför det begränsade pilottestet och får assisterad registrering.",
-    ),
-    _q(
-        "change_readiness",
-        "choice",
-        "Willingness to change",
-        "Förändringsvilja",
-        "Eager groups can go early; reluctant ones go late, when the process is proven.",
-        "Positiva grupper kan gå tidigt; ovilliga går sent, när processen är beprövad.",
-        ("low", "medium", "high"),
-        point=1,
-    ),
-    _q(
-        "feedback",
-        "bool",
-        "Willing to give feedback as pilot users",
-        "Villiga att ge feedback som pilotanvändare",
-        "Pilot users' feedback improves the configuration, documentation and notifications.",
-        "Pilotanvändarnas feedback förbättrar konfiguration, dokumentation och meddelanden.",
-        point=1,
-    ),
-    _q(
-        "needs_help",
-        "choice",
-        "Help the users need to enroll",
-        "Hjälp användarna behöver vid registrering",
-        "Decides between self-service, assisted enrollment and an IT tech fair.",
-        "Avgör valet mellan självbetjäning, assisterad registrering och IT-teknikmässa.",
-        ("low", "medium", "high"),
-    ),
-    _q(
-        "business_risk",
-        "choice",
-        "Business risk",
-        "Affärsrisk",
-        "What a disruption during enrollment would cost the group's work; risky groups go late.",
-        "Vad en störning under registreringen skulle kosta gruppens arbete; riskfyllda grupper går sent.",
-        ("low", "medium", "high"),
-        point=6,
-    ),
-    _q(
-        "requirements",
-        "multi",
-        "What the group needs from Intune",
-        "Vad gruppen behöver från Intune",
-        "Groups that depend on certificate or Wi-Fi/VPN profiles wait until earlier phases have proven them.",
-        "Grupper som är beroende av certifikat- eller Wi-Fi/VPN-profiler väntar tills tidigare "
-        "faser har bevisat dem.",
-        ("email", "apps", "wifi_vpn", "certificates", "compliance", "shared_devices"),
-        point=4,
-    ),
-)
+
+ORGANISATION = questions_of(Organisation)
+GROUP = questions_of(Group)
 
 
 def from_form(questions: Sequence[Question], form: Mapping[str, Sequence[str]]) -> dict[str, Any]:

@@ -1,23 +1,63 @@
-"""The words rules may use: facts per stage, decisions and their values, in English and Swedish."""
+"""The words of the product: the values answers and decisions take, the facts the planner computes,
+how answers are asked and named, and the plan's terms, in English and Swedish."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
+from advisor.model.i18n import N_, gettext
+
+# The values an answer or a decision may take: each Literal is the one place they are written; the
+# tuples beside them (for loops and checks) are derived from it.
 Language = Literal["en", "sv"]
-LANGUAGES: tuple[Language, ...] = ("en", "sv")
+LANGUAGES: tuple[Language, ...] = get_args(Language)
 Stage = Literal["group", "organisation", "placement"]
-STAGES: tuple[Stage, ...] = ("group", "organisation", "placement")
+STAGES: tuple[Stage, ...] = get_args(Stage)
 FactKind = Literal["int", "bool", "enum", "set"]
 
-PLATFORMS = ("windows", "macos", "ios", "android")
-REQUIREMENTS = ("email", "apps", "wifi_vpn", "certificates", "compliance", "shared_devices")
-LEVELS = ("low", "medium", "high")
-OWNERSHIP = ("corporate", "personal", "mixed")
-SPLITS = ("department", "geography", "platform")
-PHASE_KINDS = ("limited_pilot", "expanded_pilot", "production")
-APPROACHES = ("self_service", "assisted", "tech_fair")
+Platform = Literal["windows", "macos", "ios", "android"]
+PLATFORMS: tuple[Platform, ...] = get_args(Platform)
+Requirement = Literal["email", "apps", "wifi_vpn", "certificates", "compliance", "shared_devices"]
+REQUIREMENTS: tuple[Requirement, ...] = get_args(Requirement)
+Level = Literal["low", "medium", "high"]
+LEVELS: tuple[Level, ...] = get_args(Level)
+Ownership = Literal["corporate", "personal", "mixed"]
+OWNERSHIP: tuple[Ownership, ...] = get_args(Ownership)
+Split = Literal["department", "geography", "platform"]
+SPLITS: tuple[Split, ...] = get_args(Split)
+SplitChoice = Literal["auto", "department", "geography", "platform"]
+SPLIT_CHOICES: tuple[SplitChoice, ...] = get_args(SplitChoice)
+PhaseKind = Literal["limited_pilot", "expanded_pilot", "production"]
+PHASE_KINDS: tuple[PhaseKind, ...] = get_args(PhaseKind)
+Approach = Literal["self_service", "assisted", "tech_fair"]
+APPROACHES: tuple[Approach, ...] = get_args(Approach)
+Pilot = Literal["limited", "expanded", "production"]
+PILOTS: tuple[Pilot, ...] = get_args(Pilot)
+Wave = Literal["early", "middle", "late"]
+WAVES: tuple[Wave, ...] = get_args(Wave)
+
+
+QuestionKind = Literal["text", "month", "int", "bool", "choice", "multi", "lines"]
+
+
+@dataclass(frozen=True)
+class Ask:
+    """How the questionnaire asks for an answer. Kept on the answer's field in the assessment
+    model, so that a new answer is one entry: the questionnaire, its form and the strategies that
+    test it are derived from the field. `kind` only where the field's type does not tell."""
+
+    label: str  # English, marked with N_; translated where it is shown
+    help: str
+    point: int | None = None  # which of the guide's six discussion points it serves
+    kind: QuestionKind | None = None
+
+
+@dataclass(frozen=True)
+class Fact:
+    """The answer is a fact rules may name, under the field's name; `label` names it in reasons."""
+
+    label: str  # English, marked with N_
 
 
 @dataclass(frozen=True)
@@ -26,105 +66,43 @@ class FactSpec:
 
     name: str
     kind: FactKind
-    en: str
-    sv: str
+    text: str  # what people call it, in English (marked with N_)
     values: tuple[str, ...] = ()
 
     def label(self, language: Language) -> str:
-        return self.en if language == "en" else self.sv
+        return gettext(self.text, language)
 
 
 def _facts(*specs: FactSpec) -> dict[str, FactSpec]:
     return {spec.name: spec for spec in specs}
 
 
-GROUP_FACTS = _facts(
-    FactSpec("users", "int", "number of users", "antal användare"),
-    FactSpec("devices", "int", "number of devices", "antal enheter"),
-    FactSpec("device_ratio_percent", "int", "devices per 100 users", "enheter per 100 användare"),
-    FactSpec("platforms", "set", "device platforms", "enhetsplattformar", PLATFORMS),
-    FactSpec("platform_count", "int", "number of platforms", "antal plattformar"),
-    FactSpec("ownership", "enum", "device ownership", "ägarskap för enheter", OWNERSHIP),
-    FactSpec("site_count", "int", "number of sites", "antal platser"),
-    FactSpec("it_department", "bool", "part of the IT department", "del av IT-avdelningen"),
-    FactSpec("executives", "bool", "executives or VIP users", "chefer eller VIP-användare"),
-    FactSpec("change_readiness", "enum", "willingness to change", "förändringsvilja", LEVELS),
-    FactSpec("feedback", "bool", "willing to give feedback", "villig att ge feedback"),
-    FactSpec("needs_help", "enum", "help needed to enroll", "behov av hjälp vid registrering", LEVELS),
-    FactSpec("business_risk", "enum", "business risk", "affärsrisk", LEVELS),
-    FactSpec("requirements", "set", "requirements", "krav", REQUIREMENTS),
-)
-
-PLACEMENT_FACTS = GROUP_FACTS | _facts(
-    FactSpec("phase", "enum", "phase", "fas", PHASE_KINDS),
-    FactSpec("phase_number", "int", "production phase number", "produktionsfasens nummer"),
-    FactSpec("phase_users", "int", "users of the group in this phase", "gruppens användare i fasen"),
-    FactSpec(
-        "phase_load_percent",
-        "int",
-        "the month's load on the helpdesk (percent)",
-        "månadens belastning på supporten (procent)",
-    ),
-    FactSpec(
-        "production_phases",
-        "int",
-        "production phases the group is spread over",
-        "produktionsfaser som gruppen sprids över",
-    ),
+# Facts of a group in a phase, beside the group's own (the planner computes them).
+PLACEMENT_ONLY_FACTS = _facts(
+    FactSpec("phase", "enum", N_("phase"), PHASE_KINDS),
+    FactSpec("phase_number", "int", N_("production phase number")),
+    FactSpec("phase_users", "int", N_("users of the group in this phase")),
+    FactSpec("phase_load_percent", "int", N_("the month's load on the helpdesk (percent)")),
+    FactSpec("production_phases", "int", N_("production phases the group is spread over")),
 )
 
 ORGANISATION_FACTS = _facts(
+    FactSpec("split_by_choice", "enum", N_("chosen split of production phases"), SPLIT_CHOICES),
+    FactSpec("groups", "int", N_("number of groups")),
+    FactSpec("total_users", "int", N_("users in the rollout")),
+    FactSpec("sites", "int", N_("sites or regions across all groups")),
+    FactSpec("platform_count", "int", N_("device platforms across all groups")),
+    FactSpec("support_capacity_set", "bool", N_("helpdesk capacity given")),
     FactSpec(
-        "split_by_choice",
-        "enum",
-        "chosen split of production phases",
-        "vald indelning av produktionsfaserna",
-        ("auto", *SPLITS),
+        "support_share_percent", "int", N_("monthly helpdesk capacity as a share of all users (percent)")
     ),
-    FactSpec("groups", "int", "number of groups", "antal grupper"),
-    FactSpec("total_users", "int", "users in the rollout", "användare i distributionen"),
-    FactSpec("sites", "int", "sites or regions across all groups", "platser eller regioner totalt"),
-    FactSpec("platform_count", "int", "device platforms across all groups", "enhetsplattformar totalt"),
-    FactSpec("support_capacity_set", "bool", "helpdesk capacity given", "supportens kapacitet angiven"),
-    FactSpec(
-        "support_share_percent",
-        "int",
-        "monthly helpdesk capacity as a share of all users (percent)",
-        "supportens månadskapacitet som andel av alla användare (procent)",
-    ),
-    FactSpec("it_groups", "int", "IT groups", "IT-grupper"),
-    FactSpec(
-        "limited_pilot_groups",
-        "int",
-        "groups fit for the limited pilot",
-        "grupper lämpade för begränsat pilottest",
-    ),
-    FactSpec("pilot_groups", "int", "groups in a pilot", "grupper i ett pilottest"),
-    FactSpec(
-        "pilot_feedback_groups",
-        "int",
-        "pilot groups willing to give feedback",
-        "pilotgrupper villiga att ge feedback",
-    ),
-    FactSpec(
-        "pilot_business_groups",
-        "int",
-        "business (non-IT) groups in a pilot",
-        "verksamhetsgrupper (ej IT) i ett pilottest",
-    ),
-    FactSpec(
-        "platforms_not_piloted",
-        "int",
-        "platforms used later but not in a pilot",
-        "plattformar som används senare men inte i något pilottest",
-    ),
+    FactSpec("it_groups", "int", N_("IT groups")),
+    FactSpec("limited_pilot_groups", "int", N_("groups fit for the limited pilot")),
+    FactSpec("pilot_groups", "int", N_("groups in a pilot")),
+    FactSpec("pilot_feedback_groups", "int", N_("pilot groups willing to give feedback")),
+    FactSpec("pilot_business_groups", "int", N_("business (non-IT) groups in a pilot")),
+    FactSpec("platforms_not_piloted", "int", N_("platforms used later but not in a pilot")),
 )
-
-FACTS_BY_STAGE: dict[Stage, dict[str, FactSpec]] = {
-    "group": GROUP_FACTS,
-    "organisation": ORGANISATION_FACTS,
-    "placement": PLACEMENT_FACTS,
-}
 
 
 @dataclass(frozen=True)
@@ -137,88 +115,72 @@ class DecisionSpec:
 
 
 DECISIONS: dict[str, DecisionSpec] = {
-    "pilot": DecisionSpec("pilot", ("group",), ("limited", "expanded", "production")),
-    "wave": DecisionSpec("wave", ("group",), ("early", "middle", "late")),
+    "pilot": DecisionSpec("pilot", ("group",), PILOTS),
+    "wave": DecisionSpec("wave", ("group",), WAVES),
     "split_by": DecisionSpec("split_by", ("organisation",), SPLITS),
     "enrollment": DecisionSpec("enrollment", ("placement",), APPROACHES),
     "warning": DecisionSpec("warning", STAGES),
 }
 
 # Words of the plan, one term per concept (the Swedish follows the guide's translation).
-TERMS: dict[str, dict[Language, str]] = {
-    "limited_pilot": {"en": "Limited pilot", "sv": "Begränsat pilottest"},
-    "expanded_pilot": {"en": "Expanded pilot", "sv": "Utökat pilottest"},
-    "production": {"en": "Production phase {number}", "sv": "Produktionsdistributionsfas {number}"},
-    "self_service": {"en": "self-service", "sv": "självbetjäning"},
-    "assisted": {"en": "assisted", "sv": "assisterad"},
-    "tech_fair": {"en": "IT tech fair", "sv": "IT-teknikmässa"},
-    "department": {"en": "department", "sv": "avdelning"},
-    "geography": {"en": "geography", "sv": "geografi"},
-    "platform": {"en": "platform", "sv": "plattform"},
-    "early": {"en": "early", "sv": "tidig"},
-    "middle": {"en": "middle", "sv": "mellersta"},
-    "late": {"en": "late", "sv": "sen"},
-    "limited": {"en": "limited pilot", "sv": "begränsat pilottest"},
-    "expanded": {"en": "expanded pilot", "sv": "utökat pilottest"},
-    "phase": {"en": "Phase", "sv": "Fas"},
-    "users": {"en": "{count} users", "sv": "{count} användare"},
-    "yes": {"en": "yes", "sv": "ja"},
-    "no": {"en": "no", "sv": "nej"},
-    "windows": {"en": "Windows", "sv": "Windows"},
-    "macos": {"en": "macOS", "sv": "macOS"},
-    "ios": {"en": "iOS/iPadOS", "sv": "iOS/iPadOS"},
-    "android": {"en": "Android", "sv": "Android"},
-    "low": {"en": "low", "sv": "låg"},
-    "medium": {"en": "medium", "sv": "medel"},
-    "high": {"en": "high", "sv": "hög"},
-    "corporate": {"en": "corporate", "sv": "företagsägd"},
-    "personal": {"en": "personal", "sv": "privatägd"},
-    "mixed": {"en": "mixed", "sv": "blandad"},
-    "auto": {"en": "automatic", "sv": "automatisk"},
+TERMS: dict[str, str] = {
+    "limited_pilot": N_("Limited pilot"),
+    "expanded_pilot": N_("Expanded pilot"),
+    "production": N_("Production phase %(number)s"),
+    "self_service": N_("self-service"),
+    "assisted": N_("assisted"),
+    "tech_fair": N_("IT tech fair"),
+    "department": N_("department"),
+    "geography": N_("geography"),
+    "platform": N_("platform"),
+    "early": N_("early"),
+    "middle": N_("middle"),
+    "late": N_("late"),
+    "limited": N_("limited pilot"),
+    "expanded": N_("expanded pilot"),
+    "phase": N_("Phase"),
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "windows": N_("Windows"),
+    "macos": N_("macOS"),
+    "ios": N_("iOS/iPadOS"),
+    "android": N_("Android"),
+    "low": N_("low"),
+    "medium": N_("medium"),
+    "high": N_("high"),
+    "corporate": N_("corporate"),
+    "personal": N_("personal"),
+    "mixed": N_("mixed"),
+    "auto": N_("automatic"),
 }
 
-MONTHS: dict[Language, tuple[str, ...]] = {
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    "sv": (
-        "januari",
-        "februari",
-        "mars",
-        "april",
-        "maj",
-        "juni",
-        "juli",
-        "augusti",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ),
-}
+MONTHS: tuple[str, ...] = (
+    N_("January"),
+    N_("February"),
+    N_("March"),
+    N_("April"),
+    N_("May"),
+    N_("June"),
+    N_("July"),
+    N_("August"),
+    N_("September"),
+    N_("October"),
+    N_("November"),
+    N_("December"),
+)
 
 
 def term(key: str, language: Language, **values: object) -> str:
     """The localized word for a value or concept; unknown keys are shown as they are."""
-    text = TERMS.get(key, {}).get(language, key)
-    return text.format(**values) if values else text
+    if key not in TERMS:
+        return key
+    return gettext(TERMS[key], language, **values)
 
 
 def month_name(month: str, language: Language) -> str:
     """`2027-07` → `July 2027` / `juli 2027`."""
     year, number = month.split("-")
-    return f"{MONTHS[language][int(number) - 1]} {year}"
+    return f"{gettext(MONTHS[int(number) - 1], language)} {year}"
 
 
 # Parameters the planner reads by name; a rulebook without them does not load.

@@ -1,13 +1,16 @@
 """Text from the answers and the rule files, made inert for the format it is written into.
 
-Every tabular export (CSV, every XLSX sheet, any later one) passes its rows through
-`spreadsheet_rows`; the Markdown export passes every such text through `markdown_text`.
+Every cell of every tabular export goes through `spreadsheet_cell`: a CSV's rows through
+`spreadsheet_rows`, an XLSX sheet's through `append_to_sheet` (every sheet, the rationale's too),
+and any later tabular format through one of them. The Markdown export passes every such text
+through `markdown_text`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 Cell = str | int | float | None
 
@@ -37,6 +40,20 @@ def looks_like_formula(text: str) -> bool:
 def spreadsheet_rows(rows: Iterable[Iterable[Cell]], *, prefix: bool = True) -> list[list[Cell]]:
     """The rows of a table, every cell made inert (see spreadsheet_cell)."""
     return [[spreadsheet_cell(value, prefix=prefix) for value in row] for row in rows]
+
+
+def append_to_sheet(sheet: Any, rows: Iterable[Iterable[Cell]]) -> None:
+    """Rows appended to an openpyxl worksheet as values, never as formulas: every cell made inert
+    (spreadsheet_rows), every text cell typed as a string (openpyxl never reads one as a formula),
+    and one that looks like a formula marked quotePrefix, so that a spreadsheet keeps it text even
+    when the cell is edited, without showing an apostrophe that is not in the name."""
+    for row in spreadsheet_rows(rows, prefix=False):
+        sheet.append(row)
+        for cell in sheet[sheet.max_row] if row else ():
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+                if looks_like_formula(cell.value):
+                    cell.quotePrefix = True
 
 
 # CommonMark's inline syntax that text could start: raw HTML and autolinks (<), links and images

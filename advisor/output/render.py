@@ -5,36 +5,54 @@ from __future__ import annotations
 import csv
 import io
 
+from advisor.model.i18n import N_, gettext, ngettext
 from advisor.model.plan import Plan, add_months
 from advisor.model.vocabulary import APPROACHES, Language, month_name, term
 from advisor.output.escape import markdown_text, spreadsheet_rows
 
-_WORDS: dict[str, dict[Language, str]] = {
-    "plan_for": {"en": "Rollout plan for {name}", "sv": "Distributionsplan för {name}"},
-    "split": {
-        "en": "Production phases split by {value}",
-        "sv": "Produktionsfaserna delas in efter {value}",
-    },
-    "rulebook": {
-        "en": "Rulebook version {version} ({rules} rules)",
-        "sv": "Regelboksversion {version} ({rules} regler)",
-    },
-    "warnings": {"en": "Warnings", "sv": "Varningar"},
-    "groups": {"en": "Groups", "sv": "Grupper"},
-    "why": {"en": "Why", "sv": "Varför"},
-    "not": {"en": "Why not {approach}", "sv": "Varför inte {approach}"},
-    "tension": {"en": "tension in the guide", "sv": "spänning i guiden"},
-    "info": {"en": "note", "sv": "notering"},
-    "warning": {"en": "warning", "sv": "varning"},
-    "csv": {
-        "en": "phase,number,month,group,name,users,enrollment,rules",
-        "sv": "fas,nummer,månad,grupp,namn,användare,registrering,regler",
-    },
+# Words of the plan by key (the English is the catalogue's message id, advisor/model/i18n.py).
+_WORDS: dict[str, str] = {
+    "plan_for": N_("Rollout plan for %(name)s"),
+    "split": N_("Production phases split by %(value)s"),
+    "warnings": N_("Warnings"),
+    "groups": N_("Groups"),
+    "why": N_("Why"),
+    "not": N_("Why not %(approach)s"),
+    "tension": N_("tension in the guide"),
+    "info": N_("note"),
+    "warning": N_("warning"),
 }
+# The CSV's header, a column at a time.
+CSV_COLUMNS = (
+    N_("phase"),
+    N_("number"),
+    N_("month"),
+    N_("group"),
+    N_("name"),
+    N_("users"),
+    N_("enrollment"),
+    N_("rules"),
+)
 
 
 def word(key: str, language: Language, **values: object) -> str:
-    return _WORDS[key][language].format(**values)
+    return gettext(_WORDS[key], language, **values)
+
+
+def made_with(plan: Plan) -> str:
+    """The plan's last line: which rulebook made it, and how many rules it has."""
+    return ngettext(
+        "Rulebook version %(version)s (%(num)d rule)",
+        "Rulebook version %(version)s (%(num)d rules)",
+        plan.rulebook.rules,
+        plan.language,
+        version=plan.rulebook.version,
+    )
+
+
+def users(count: int, language: Language) -> str:
+    """A count of users in words: "1 user", "3 users"."""
+    return ngettext("%(num)d user", "%(num)d users", count, language)
 
 
 def months(plan: Plan) -> list[str]:
@@ -62,7 +80,7 @@ def table_rows(plan: Plan) -> tuple[list[str], list[list[str]]]:
                 continue
             cells = [""] * len(columns)
             cells[columns.index(phase.month)] = ", ".join(
-                f"{names[e.group]} ({term('users', language, count=e.users)})" for e in entries
+                f"{names[e.group]} ({users(e.users, language)})" for e in entries
             )
             rows.append([f"{phase.title} — {term(approach, language)}", *cells])
     return header, rows
@@ -115,7 +133,7 @@ def to_markdown(plan: Plan) -> str:
             )
             out.append(
                 f"- {_md(phase.title)}, {month_name(p.month, language)}: "
-                f"{term('users', language, count=p.users)}, {term(p.enrollment, language)}"
+                f"{users(p.users, language)}, {term(p.enrollment, language)}"
             )
         out += ["", f"**{word('why', language)}**", ""]
         out += [f"- {_md(r.text)} ([{_md(r.rule)}]({r.source}))" for r in group.reasons]
@@ -130,7 +148,7 @@ def to_markdown(plan: Plan) -> str:
     out += [
         "",
         "---",
-        _md(word("rulebook", language, version=plan.rulebook.version, rules=plan.rulebook.rules)),
+        _md(made_with(plan)),
     ]
     return "\n".join(out) + "\n"
 
@@ -140,7 +158,7 @@ def to_csv(plan: Plan) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     titles = {(ph.kind, ph.number, ph.month): ph.title for ph in plan.phases}
-    rows: list[list[str | int]] = [list(word("csv", plan.language).split(","))]
+    rows: list[list[str | int]] = [[gettext(column, plan.language) for column in CSV_COLUMNS]]
     for phase in plan.phases:
         for entry in phase.entries:
             group = plan.group(entry.group)
@@ -162,6 +180,3 @@ def to_csv(plan: Plan) -> str:
 
 def to_json(plan: Plan) -> str:
     return plan.model_dump_json(indent=2) + "\n"
-
-
-FORMATS = {"table": to_table, "markdown": to_markdown, "csv": to_csv, "json": to_json}

@@ -7,46 +7,38 @@ from collections.abc import Mapping
 from typing import Any
 
 from advisor.evaluate.oracle import Failure, first_failure, matched_facts
-from advisor.model.facts import FactValue
+from advisor.model.facts import FACTS_BY_STAGE, FactValue
 from advisor.model.guide import localized_source
+from advisor.model.i18n import N_, gettext
 from advisor.model.plan import Reason
-from advisor.model.vocabulary import FACTS_BY_STAGE, Language, Stage, term
+from advisor.model.vocabulary import Language, Stage, term
 from advisor.rulebook.loader import Rulebook, RuleInfo
 from advisor.rulebook.schema import AllOf, Condition, Leaf, NotOf, leaves
 from advisor.rulebook.template import fill, names
 
-_OPS: dict[str, dict[Language, str]] = {
-    "eq": {"en": "{label}: {value}", "sv": "{label}: {value}"},
-    "ne": {"en": "{label}: not {value}", "sv": "{label}: inte {value}"},
-    "lt": {"en": "{label}: less than {value}", "sv": "{label}: mindre än {value}"},
-    "lte": {"en": "{label}: at most {value}", "sv": "{label}: högst {value}"},
-    "gt": {"en": "{label}: more than {value}", "sv": "{label}: mer än {value}"},
-    "gte": {"en": "{label}: at least {value}", "sv": "{label}: minst {value}"},
-    "in": {"en": "{label}: {value}", "sv": "{label}: {value}"},
-    "not_in": {"en": "{label}: neither {value}", "sv": "{label}: varken {value}"},
-    "contains": {"en": "{label} include {value}", "sv": "{label} omfattar {value}"},
-    "not_contains": {"en": "{label} do not include {value}", "sv": "{label} omfattar inte {value}"},
+# A condition's comparison in words, by operator; the fact's label and the value are filled in.
+_OPS: dict[str, str] = {
+    "eq": N_("%(label)s: %(value)s"),
+    "ne": N_("%(label)s: not %(value)s"),
+    "lt": N_("%(label)s: less than %(value)s"),
+    "lte": N_("%(label)s: at most %(value)s"),
+    "gt": N_("%(label)s: more than %(value)s"),
+    "gte": N_("%(label)s: at least %(value)s"),
+    "in": N_("%(label)s: %(value)s"),
+    "not_in": N_("%(label)s: neither %(value)s"),
+    "contains": N_("%(label)s include %(value)s"),
+    "not_contains": N_("%(label)s do not include %(value)s"),
 }
+# How the values of a list, or the parts of a condition, are joined.
 _JOIN = {
-    "or": {"en": " or ", "sv": " eller "},
-    "and": {"en": " and ", "sv": " och "},
-    "nor": {"en": " nor ", "sv": " eller "},
+    "or": N_(" or "),
+    "and": N_(" and "),
+    "nor": N_(" nor "),
 }
-_TEXTS: dict[str, dict[Language, str]] = {
-    "needs": {
-        "en": "Needs {condition} (here: {actual}).",
-        "sv": "Kräver {condition} (här: {actual}).",
-    },
-    "excluded": {
-        "en": "Does not apply when {condition} (here: {actual}).",
-        "sv": "Gäller inte när {condition} (här: {actual}).",
-    },
-    "outranked": {
-        "en": "Also applies, but rule {winner} has higher priority ({high} over {low}).",
-        "sv": "Gäller också, men regeln {winner} har högre prioritet ({high} mot {low}).",
-    },
-    "not_in_plan": {"en": "not used here", "sv": "används inte här"},
-}
+
+
+def _joiner(kind: str, language: Language) -> str:
+    return gettext(_JOIN[kind], language)
 
 
 def show_value(value: object, language: Language) -> str:
@@ -81,16 +73,16 @@ def describe(node: Condition, language: Language, parameters: Mapping[str, int],
         spec = specs[node.fact]
         raw = parameters[node.param] if node.param is not None else node.value
         if isinstance(raw, list):
-            joiner = _JOIN["nor" if node.op == "not_in" else "or"][language]
+            joiner = _joiner("nor" if node.op == "not_in" else "or", language)
             value = joiner.join(show_value(v, language) for v in raw)
         else:
             value = show_value(raw, language)
-        return _OPS[node.op][language].format(label=spec.label(language), value=value)
+        return gettext(_OPS[node.op], language, label=spec.label(language), value=value)
     if isinstance(node, NotOf):
         inner = describe(node.not_, language, parameters, stage_facts)
-        return f"{'not' if language == 'en' else 'inte'} ({inner})"
+        return gettext("not (%(condition)s)", language, condition=inner)
     children = node.all if isinstance(node, AllOf) else node.any
-    joiner = _JOIN["and" if isinstance(node, AllOf) else "or"][language]
+    joiner = _joiner("and" if isinstance(node, AllOf) else "or", language)
     return joiner.join(describe(c, language, parameters, stage_facts) for c in children)
 
 
@@ -217,8 +209,12 @@ def why_not(
     failure: Failure | None = first_failure(info.rule.when, facts, parameters)
     if failure is None:
         assert winner is not None  # noqa: S101 - a rule that held lost only to a winner
-        text = _TEXTS["outranked"][language].format(
-            winner=winner.id, high=winner.rule.priority, low=info.rule.priority
+        text = gettext(
+            "Also applies, but rule %(winner)s has higher priority (%(high)s over %(low)s).",
+            language,
+            winner=winner.id,
+            high=winner.rule.priority,
+            low=info.rule.priority,
         )
         shown = matched_facts(info.rule.when, facts, parameters)
     else:
@@ -231,8 +227,17 @@ def why_not(
                 for k, v in shown.items()
             )
         condition = describe(failure.node, language, parameters, info.stage)
-        key = "excluded" if failure.excluded else "needs"
-        text = _TEXTS[key][language].format(condition=condition, actual=actual)
+        if failure.excluded:
+            text = gettext(
+                "Does not apply when %(condition)s (here: %(actual)s).",
+                language,
+                condition=condition,
+                actual=actual,
+            )
+        else:
+            text = gettext(
+                "Needs %(condition)s (here: %(actual)s).", language, condition=condition, actual=actual
+            )
     return Reason(
         rule=info.id,
         text=text,

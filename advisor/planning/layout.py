@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from advisor.model.facts import Group
+from advisor.model.vocabulary import WAVES
 
-WAVES = ("early", "middle", "late")
 # The guide's example of a platform split starts with iOS, then Android, then Windows.
 PLATFORM_ORDER = ("ios", "android", "windows", "macos")
 

@@ -9,7 +9,7 @@ from advisor.evaluate.decisions import Decision, Evaluator, Facts, decide, fired
 from advisor.model.errors import Problem, RolloutTooLong
 from advisor.model.facts import Assessment, Group, group_facts
 from advisor.model.guide import localized_source
-from advisor.model.messages import text
+from advisor.model.i18n import gettext, ngettext
 from advisor.model.plan import (
     MAX_ROLLOUT_MONTHS,
     Alternative,
@@ -35,12 +35,6 @@ FALLBACK = {
     "wave": "middle",
     "split_by": "department",
     "enrollment": "self_service",
-}
-_UNDECIDED: dict[Language, str] = {
-    "en": "No rule decided the {decision} for this case; the planner assumed '{value}'. "
-    "The rulebook has a gap.",
-    "sv": "Ingen regel avgjorde {decision} i det här fallet; planeraren antog '{value}'. "
-    "Regelboken har en lucka.",
 }
 
 
@@ -145,7 +139,13 @@ class Planner:
                 Warning(
                     code="rule-gap",
                     group=None if group is None else self.groups[group].id,
-                    text=_UNDECIDED[self.language].format(decision=name, value=value),
+                    text=gettext(
+                        "No rule decided the %(decision)s for this case; the planner assumed "
+                        "'%(value)s'. The rulebook has a gap.",
+                        self.language,
+                        decision=name,
+                        value=value,
+                    ),
                 )
             )
             return Decision(name, value, None)
@@ -246,7 +246,17 @@ class Planner:
         room = self.max_months - offset
         bins = units_for(split, self.groups, production, wave)
         if offset > self.max_months or len(bins) > room:  # every bin starts a phase of its own
-            raise self._too_long("too_many_phases", offset + len(bins), path="")
+            message = ngettext(
+                "the rollout would take more than %(num)d month, the most this service plans: each "
+                "site or platform starts a phase of its own. Plan fewer sites or groups in one "
+                "assessment, or raise the support capacity",
+                "the rollout would take more than %(num)d months, the most this service plans: each "
+                "site or platform starts a phase of its own. Plan fewer sites or groups in one "
+                "assessment, or raise the support capacity",
+                self.max_months,
+                self.language,
+            )
+            raise self._too_long(message, offset + len(bins), path="")
         users = sum(self.groups[i].users for i in production)
         try:
             if capacity and offset + -(-users // capacity) > self.max_months:
@@ -254,16 +264,24 @@ class Planner:
             slots = pack(bins, self.groups, capacity, max_slots=room)
         except TooManyPhases:
             enough = self._capacity_that_fits(bins, room, users)
-            at_least = offset + -(-users // capacity) if capacity else 0
-            raise self._too_long(
-                "rollout_too_long",
-                max(at_least, self.max_months + 1),
+            at_least = max(offset + -(-users // capacity) if capacity else 0, self.max_months + 1)
+            message = ngettext(
+                "the rollout would take at least %(num)d month; this service plans at most "
+                "%(ceiling)s. Raise the support capacity (to at least %(capacity)s users a month) "
+                "or plan fewer users",
+                "the rollout would take at least %(num)d months; this service plans at most "
+                "%(ceiling)s. Raise the support capacity (to at least %(capacity)s users a month) "
+                "or plan fewer users",
+                at_least,
+                self.language,
+                ceiling=self.max_months,
                 capacity=enough,
-                path="support_capacity",
-            ) from None
+            )
+            raise self._too_long(message, at_least, path="support_capacity") from None
         last = offset + len(slots) - 1
         if int(add_months(self.assessment.organisation.rollout_start, last).split("-")[0]) > 9999:
-            raise self._too_long("rollout_past_calendar", last + 1, path="rollout_start")
+            message = gettext("the rollout would end after December 9999; start it earlier", self.language)
+            raise self._too_long(message, last + 1, path="rollout_start")
         return slots
 
     def _capacity_that_fits(self, bins: Sequence[Sequence[Unit]], room: int, users: int) -> int:
@@ -279,8 +297,7 @@ class Planner:
                 low = middle + 1
         return low
 
-    def _too_long(self, key: str, months: int, *, path: str, capacity: int = 0) -> RolloutTooLong:
-        message = text(key, self.language, months=months, ceiling=self.max_months, capacity=capacity)
+    def _too_long(self, message: str, months: int, *, path: str) -> RolloutTooLong:
         where = f"organisation.{path}" if path else "organisation"
         return RolloutTooLong(Problem(where, message), months, self.max_months)
 

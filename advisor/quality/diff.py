@@ -9,6 +9,7 @@ from typing import Any
 from pydantic_core import PydanticUndefined
 
 from advisor.model.facts import Group, Organisation
+from advisor.model.i18n import gettext
 from advisor.model.plan import Placement, Plan
 from advisor.model.questionnaire import GROUP, ORGANISATION
 from advisor.model.vocabulary import Language
@@ -28,16 +29,12 @@ class AnswerChange:
 
     def label(self, language: Language) -> str:
         if self.field is None:
-            added = self.old is None
-            return {
-                ("en", True): "Group added",
-                ("en", False): "Group removed",
-                ("sv", True): "Grupp tillagd",
-                ("sv", False): "Grupp borttagen",
-            }[(language, added)]
+            if self.old is None:
+                return gettext("Group added", language)
+            return gettext("Group removed", language)
         scope = "organisation" if self.group is None else "group"
         question = _LABELS.get((scope, self.field or ""))
-        return question.label[language] if question else (self.field or self.path)
+        return question.title(language) if question else (self.field or self.path)
 
 
 _UNORDERED = {"platforms", "requirements", "locations"}

@@ -17,8 +17,8 @@ from typing import Any
 from advisor.evaluate.decisions import decide
 from advisor.evaluate.oracle import fired
 from advisor.model.errors import Finding
-from advisor.model.facts import FactValue
-from advisor.model.vocabulary import DECISIONS, FACTS_BY_STAGE, STAGES, Stage
+from advisor.model.facts import FACTS_BY_STAGE, FactValue
+from advisor.model.vocabulary import DECISIONS, STAGES, Stage
 from advisor.rulebook.loader import Rulebook, RuleInfo
 from advisor.rulebook.schema import leaves
 

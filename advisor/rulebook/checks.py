@@ -7,9 +7,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from advisor.model.errors import Finding, Severity
+from advisor.model.facts import FACTS_BY_STAGE
 from advisor.model.guide import GUIDE_URL, GUIDE_URL_SV, SECTIONS, split_source
 from advisor.model.messages import did_you_mean
-from advisor.model.vocabulary import DECISIONS, FACTS_BY_STAGE, FactSpec, Stage
+from advisor.model.vocabulary import DECISIONS, FactSpec, Stage
 from advisor.model.yamlsource import LineMap, Path
 from advisor.rulebook.schema import AllOf, AnyOf, Condition, Leaf, NotOf, Rule, RuleFile
 from advisor.rulebook.template import TemplateError, names

@@ -6,8 +6,8 @@ import bisect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from advisor.model.facts import FactValue
-from advisor.model.vocabulary import FACTS_BY_STAGE, Stage
+from advisor.model.facts import FACTS_BY_STAGE, FactValue
+from advisor.model.vocabulary import Stage
 from advisor.rulebook.loader import RuleInfo
 from advisor.rulebook.schema import AllOf, Condition, Leaf, NotOf, leaves
 

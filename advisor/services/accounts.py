@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from advisor.model.errors import AdvisorError
+from advisor.services.logs import event
 from advisor.store.accounts import (
     audit,
     count_attempt,
@@ -137,10 +138,15 @@ def authenticate(
         user = user_by_name(db, name)
     ok = check_password(user.password_hash if user else _DUMMY, password)  # outside any transaction
     if user is None or not ok or user.disabled:
+        reason = "no such user" if user is None else "disabled" if ok else "wrong password"
+        event(
+            log, "login.failed", level=logging.WARNING, username=name[:64], client=client[:100], reason=reason
+        )
         return None
     with store.session() as db:
         uncount_attempt(db, account_key, started)
         uncount_attempt(db, address_key, address_started)
+    event(log, "login.succeeded", user_id=user.id, client=client[:100])
     return user
 
 
@@ -149,12 +155,16 @@ def _over(key: str, attempts: int, started: int, limit: int, window: int, at: in
         return None
     retry_after = max(1, started + window - at)
     if attempts == limit + 1:  # once per window, not once per refused attempt of a flood
-        log.warning(
-            "login throttled for %r: more than %d failed logins in %d s; refused for %d s",
-            key,
-            limit,
-            window,
-            retry_after,
+        kind, _, who = key.partition(":")
+        event(
+            log,
+            "login.throttled",
+            level=logging.WARNING,
+            by=kind,  # "account" (a user name) or "address" (a client address)
+            key=who,
+            limit=limit,
+            window_seconds=window,
+            retry_after_seconds=retry_after,
         )
     return Throttled(retry_after)
 

@@ -22,6 +22,7 @@ from advisor.quality.lint import lint
 from advisor.rulebook import Rulebook, load_rulebook
 from advisor.rulebook.files import fingerprint, remember
 from advisor.rulebook.loader import read_folder, version_of
+from advisor.services.logs import event
 from advisor.settings import Settings
 
 log = logging.getLogger("advisor.reload")
@@ -67,7 +68,13 @@ class RuleWatcher:
             try:
                 self.poll()
             except Exception:  # a watcher that dies would leave the process on old rules silently
-                log.exception("rule watcher: looking at %s failed", self.settings.rules_dir)
+                event(
+                    log,
+                    "rules.watch_failed",
+                    level=logging.ERROR,
+                    exc_info=True,
+                    folder=self.settings.rules_dir,
+                )
 
     def poll(self) -> bool:
         """One look at the folder; a change is reloaded once two looks in a row agree on it."""
@@ -98,26 +105,30 @@ class RuleWatcher:
     def _run(self, rulebook: Rulebook) -> None:
         """Swap the rulebook in; if the engine cannot build it, keep the old one and say why."""
         if rulebook.version != self.engine.rulebook.version:
+            previous = self.engine.rulebook.version
             try:
                 self.engine.reload(rulebook)
             except EngineError as exc:
+                event(log, "engine.error", level=logging.ERROR, exc_info=True, rulebook=rulebook.version)
                 self._refuse([Finding(rulebook.label, None, None, f"the engine cannot run it: {exc}")])
                 return
-            log.info("rules reloaded: rulebook %s is running", rulebook.version)
+            event(log, "rules.reloaded", version=rulebook.version, previous=previous)
             try:  # what a process starting while the folder is broken will run
                 sources = read_folder(self.settings.rules_dir)
                 if version_of(sources) == rulebook.version:  # not changed again meanwhile
                     remember(self.settings.instance_dir, sources)
             except (OSError, RulebookError):
-                log.exception("rule watcher: rulebook %s not kept as the last good one", rulebook.version)
+                event(log, "rules.not_kept", level=logging.ERROR, exc_info=True, version=rulebook.version)
         self.error = []
 
     def _refuse(self, findings: list[Finding]) -> None:
         self.error = findings
-        log.warning(
-            "rule files refused, rulebook %s stays in use: %s",
-            self.engine.rulebook.version,
-            "; ".join(str(f) for f in findings),
+        event(
+            log,
+            "rules.refused",
+            level=logging.WARNING,
+            running=self.engine.rulebook.version,
+            findings=[str(f) for f in findings],
         )
 
     def adopt(self, rulebook: Rulebook) -> None:

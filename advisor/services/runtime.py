@@ -12,6 +12,7 @@ from advisor.rulebook import Rulebook
 from advisor.rulebook.files import last_good, remember
 from advisor.rulebook.loader import build_rulebook, read_folder
 from advisor.services.live_rules import RuleWatcher
+from advisor.services.logs import event
 from advisor.settings import Settings
 from advisor.store.database import Store
 from advisor.store.migrate import upgrade
@@ -58,7 +59,15 @@ def startup_rulebook(settings: Settings) -> tuple[Rulebook, list[Finding]]:
         kept = last_good(settings.instance_dir)
         if kept is None:
             raise
-        log.warning("rule files refused at start-up; the last good rulebook runs: %s", exc.format_message())
-        return build_rulebook(kept, label=label), exc.errors
+        running = build_rulebook(kept, label=label)
+        event(
+            log,
+            "rules.refused",
+            level=logging.WARNING,
+            running=running.version,
+            findings=[str(f) for f in exc.errors],
+            at_start=True,
+        )
+        return running, exc.errors
     remember(settings.instance_dir, sources)
     return rulebook, []

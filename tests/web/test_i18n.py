@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 import yaml
 from flask import Flask
 
+from advisor.services.accounts import Throttled
 from tests.conftest import ROOT
 from tests.web.conftest import Browser
 from tests.web.helpers import fill
+from web.auth import throttled_page
 
 SWEDISH = {"Accept-Language": "sv-SE,sv;q=0.9,en;q=0.5"}
 CONTOSO = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
-
-
-def test_every_string_of_the_site_has_a_swedish_translation() -> None:
-    from tools.build_translations import main
-
-    assert main() == 0
 
 
 def test_the_language_follows_the_browser(site: Browser) -> None:
@@ -59,3 +58,36 @@ def test_the_plan_in_swedish_uses_the_guides_terms(anna: Browser) -> None:
         "Gjord med regelboksversion",
     ):
         assert text in page, text
+
+
+@pytest.mark.parametrize(
+    ("headers", "one", "three"),
+    [({}, "(1 user)", "(3 users)"), (SWEDISH, "(1 användare)", "(3 användare)")],
+)
+def test_the_plan_page_counts_users_in_words(
+    anna: Browser, headers: dict[str, str], one: str, three: str
+) -> None:
+    answers: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
+    answers["groups"] = answers["groups"][:2]
+    for group, count in zip(answers["groups"], (3, 1), strict=True):
+        group["users"] = group["devices"] = count
+    assessment_id = fill(anna, answers)
+    page = anna.get(f"/assessments/{assessment_id}/plan", headers=headers).get_data(as_text=True)
+    assert f"IT {three}" in page
+    assert f"IT executives {one}" in page
+
+
+@pytest.mark.parametrize(
+    ("headers", "one", "three"),
+    [({}, "in 1 minute.", "in 3 minutes."), (SWEDISH, "om 1 minut.", "om 3 minuter.")],
+)
+def test_the_login_page_counts_minutes_in_words(
+    app: Flask, headers: dict[str, str], one: str, three: str
+) -> None:
+    pages = []
+    for seconds in (60, 180):
+        with app.test_request_context("/login", headers=headers):
+            response = app.make_response(throttled_page(Throttled(seconds), "login.html"))
+            pages.append(response.get_data(as_text=True))
+    assert one in pages[0]
+    assert three in pages[1]
