@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import operator
+import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from contextlib import ExitStack
+from typing import Any, get_args
 
 import durable_rules_engine
 import pytest
@@ -21,8 +22,9 @@ from advisor.model.plan import Plan
 from advisor.model.vocabulary import Stage
 from advisor.planning.planner import make_plan
 from advisor.rulebook import Rulebook
+from advisor.rulebook.compiler import SESSION_KIND
 from advisor.rulebook.loader import RuleInfo
-from advisor.rulebook.schema import AllOf, AnyOf, Leaf, NotOf, Rule, Texts
+from advisor.rulebook.schema import AllOf, AnyOf, Leaf, NotOf, Op, Rule, Texts
 from tests.strategies import assessments, groups
 
 
@@ -177,14 +179,40 @@ def test_compiled_random_conditions_agree_with_the_oracle(
     assert got == [fired(rulebook.rules, f, {}) for f in facts]
 
 
-_OPERATORS: dict[str, Callable[[int, int], bool]] = {
-    "eq": operator.eq,
-    "ne": operator.ne,
-    "lt": operator.lt,
-    "lte": operator.le,
-    "gt": operator.gt,
-    "gte": operator.ge,
+_VALUE = 50
+# Each operator with the value it compares a whole-number fact to, and Python's own answer.
+_OPERATORS: dict[str, tuple[int | list[int], Callable[[int], bool]]] = {
+    "eq": (_VALUE, lambda users: users == _VALUE),
+    "ne": (_VALUE, lambda users: users != _VALUE),
+    "lt": (_VALUE, lambda users: users < _VALUE),
+    "lte": (_VALUE, lambda users: users <= _VALUE),
+    "gt": (_VALUE, lambda users: users > _VALUE),
+    "gte": (_VALUE, lambda users: users >= _VALUE),
+    "in": ([_VALUE], lambda users: users in [_VALUE]),
+    "not_in": ([_VALUE], lambda users: users not in [_VALUE]),
 }
+# The set operators, on a set fact: the member asked about is absent, present, present with others.
+_MEMBERSHIP: dict[str, Callable[[list[str]], bool]] = {
+    "contains": lambda platforms: "windows" in platforms,
+    "not_contains": lambda platforms: "windows" not in platforms,
+}
+
+
+def test_the_boundary_tables_cover_every_operator_the_rules_may_use() -> None:
+    assert set(_OPERATORS) | set(_MEMBERSHIP) == set(get_args(Op))
+
+
+def _fired_both_ways(when: Any, samples: list[dict[str, Any]]) -> tuple[list[frozenset[str]], ...]:
+    """What the engine (every fact through durable_rules) and the oracle fire for each sample."""
+    rulebook = _rulebook([when])
+    base = {"version": 1, "organisation": {"name": "R", "rollout_start": "2027-01"}}
+    facts = [group_facts(parse_assessment({**base, "groups": [g]}).groups[0]) for g in samples]
+    compiled = CompiledRulebook(rulebook)
+    try:
+        engine = compiled.evaluate_uncached("group", facts)
+    finally:
+        compiled.close()
+    return engine, [fired(rulebook.rules, f, {}) for f in facts]
 
 
 @pytest.mark.parametrize("negated", [False, True], ids=["plain", "negated"])
@@ -192,22 +220,23 @@ _OPERATORS: dict[str, Callable[[int, int], bool]] = {
 def test_every_comparison_plain_and_negated_at_its_boundary(op: str, negated: bool) -> None:
     """Each operator, negated or not, at value - 1, value and value + 1: the engine, the oracle
     and Python's own comparison agree. (A compiler that negated lt to gt passed every other test.)"""
-    value = 50
+    value, holds = _OPERATORS[op]
     leaf = Leaf(fact="users", op=op, value=value)
-    rulebook = _rulebook([NotOf(not_=leaf) if negated else leaf])
-    base = {"version": 1, "organisation": {"name": "R", "rollout_start": "2027-01"}}
-    samples = [{"id": "g", "name": "G", "users": users, "platforms": ["ios"]} for users in (49, 50, 51)]
-    facts = [group_facts(parse_assessment({**base, "groups": [g]}).groups[0]) for g in samples]
-    expected = [
-        frozenset({"r0"}) if _OPERATORS[op](users, value) != negated else frozenset()
-        for users in (49, 50, 51)
-    ]
-    compiled = CompiledRulebook(rulebook)
-    try:
-        assert compiled.evaluate_uncached("group", facts) == expected
-    finally:
-        compiled.close()
-    assert [fired(rulebook.rules, f, {}) for f in facts] == expected
+    numbers = (_VALUE - 1, _VALUE, _VALUE + 1)
+    samples = [{"id": "g", "name": "G", "users": users, "platforms": ["ios"]} for users in numbers]
+    expected = [frozenset({"r0"}) if holds(users) != negated else frozenset() for users in numbers]
+    assert _fired_both_ways(NotOf(not_=leaf) if negated else leaf, samples) == (expected, expected)
+
+
+@pytest.mark.parametrize("negated", [False, True], ids=["plain", "negated"])
+@pytest.mark.parametrize("op", sorted(_MEMBERSHIP))
+def test_every_membership_test_plain_and_negated(op: str, negated: bool) -> None:
+    leaf = Leaf(fact="platforms", op=op, value="windows")
+    sets = [["ios"], ["windows"], ["ios", "windows"]]
+    samples = [{"id": "g", "name": "G", "users": 10, "platforms": platforms} for platforms in sets]
+    holds = _MEMBERSHIP[op]
+    expected = [frozenset({"r0"}) if holds(platforms) != negated else frozenset() for platforms in sets]
+    assert _fired_both_ways(NotOf(not_=leaf) if negated else leaf, samples) == (expected, expected)
 
 
 # -- safety rules -------------------------------------------------------------------------------
@@ -216,14 +245,38 @@ def test_every_comparison_plain_and_negated_at_its_boundary(op: str, negated: bo
 def test_session_ids_never_share_a_hash() -> None:
     sids = make_sids(1024)
     assert len({fnv1a_32(s) for s in sids}) == 1024
-    assert fnv1a_32("req-991307") == fnv1a_32("req-1971740")  # the collision the findings show
+    assert fnv1a_32("req-991307") == fnv1a_32("req-1971740")  # durable would key both as one session
 
 
-def test_the_pool_bounds_live_sessions_far_below_the_cap() -> None:
-    assert POOL_SIZE <= 128
-    pool = SidPool(2)
-    with pool.session() as a, pool.session() as b:
-        assert a != b
+def test_every_session_the_pool_hands_out_at_once_lives_on_durable_and_one_more_waits(
+    rulebook: Rulebook,
+) -> None:
+    """durable_rules refuses a ruleset's 1,025th live session and leaks the half-made one; the
+    pool is what keeps evaluations below that. All the sessions it hands out at once are
+    accepted by a real ruleset, distinct, and the next evaluation is refused rather than given a
+    session beyond them."""
+    pool = SidPool(timeout=0.01)
+    compiled = CompiledRulebook(rulebook)
+    handle = compiled._handles["group"]
+    live: list[str] = []
+    try:
+        with ExitStack() as held:
+            while True:
+                try:
+                    live.append(held.enter_context(pool.session()))
+                except EngineError as refused:
+                    reason = str(refused)
+                    break
+                marker = [{"kind": SESSION_KIND, "sid": live[-1], "fid": -1}]
+                compiled._run_session(handle, json.dumps(marker), [])  # raises if refused; kept live
+            assert "no free session" in reason
+            assert len(set(live)) == len(live) > 1
+        with pool.session() as again:  # given back: handed out anew
+            assert again in live
+    finally:
+        for sid in live:
+            durable_rules_engine.delete_state(handle, sid)
+        compiled.close()
 
 
 def test_sessions_are_deleted_after_every_evaluation(engine: Engine, contoso: Any) -> None:

@@ -18,6 +18,7 @@ from advisor.evaluate.engine import Engine
 from advisor.model.errors import InputError
 from advisor.model.facts import TEXT, Assessment, parse_assessment
 from advisor.model.plan import Plan
+from advisor.model.vocabulary import Language
 from advisor.output.export import to_html
 from advisor.output.formats import FORMATS, ExportFormat, export
 from advisor.planning.planner import make_plan
@@ -40,9 +41,9 @@ def _rewrite(value: Any, change: Any) -> Any:
     return value
 
 
-def _plan(contoso: Assessment, engine: Engine, change: Any, language: str = "en") -> Plan:
+def _plan(contoso: Assessment, engine: Engine, change: Any, language: Language = "en") -> Plan:
     with engine.version() as compiled:
-        plan = make_plan(contoso, compiled, language)  # type: ignore[arg-type]
+        plan = make_plan(contoso, compiled, language)
     return Plan.model_validate(_rewrite(plan.model_dump(mode="json"), change))
 
 

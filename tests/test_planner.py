@@ -10,6 +10,7 @@ from advisor.evaluate.engine import Engine
 from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.facts import Assessment, parse_assessment
 from advisor.model.plan import add_months
+from advisor.model.vocabulary import Language
 from advisor.output.render import table_rows, to_table
 from advisor.planning.planner import make_plan
 from advisor.rulebook import Rulebook
@@ -157,8 +158,8 @@ def test_a_rulebook_with_a_gap_still_plans_and_says_so() -> None:
 
 
 @pytest.mark.parametrize("language", ["en", "sv"])
-def test_every_reason_text_is_filled_in(contoso: Assessment, rulebook: Rulebook, language: str) -> None:
-    plan = make_plan(contoso, OracleEvaluator(rulebook), language)  # type: ignore[arg-type]
+def test_every_reason_text_is_filled_in(contoso: Assessment, rulebook: Rulebook, language: Language) -> None:
+    plan = make_plan(contoso, OracleEvaluator(rulebook), language)
     texts = [r.text for g in plan.groups for r in g.reasons] + [w.text for w in plan.warnings]
     assert texts
     assert not any("{" in t for t in texts)

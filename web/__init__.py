@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         app.config.update(test_config)
     if settings.trusted_proxies:  # only then is X-Forwarded-For the client's address (login throttling)
         hops = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]  # Flask's documented way to add WSGI middleware
     from web import ids, requestlog
 
     requestlog.init_app(app)  # its hooks first: the request's time and id cover every other hook

@@ -7,7 +7,7 @@ stable code, a message and the offending fields.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from advisor.model.documents import DocumentProblem, load_json
 from advisor.model.errors import RolloutTooLong
-from advisor.model.facts import KNOWN_FIELDS, Assessment, FreeText, count
+from advisor.model.facts import KNOWN_FIELDS, WHOLE, Assessment, FreeText, bounds
 from advisor.model.messages import describe_errors
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language
@@ -71,7 +71,7 @@ class AssessmentCreate(_Model):
 
 
 class AssessmentUpdate(_Model):
-    revision: count(1, MAX_ID)  # type: ignore[valid-type]
+    revision: Annotated[int, bounds(1, MAX_ID), WHOLE]
     title: FreeText | None = None
     answers: Assessment
 
@@ -132,14 +132,15 @@ def _language() -> Language | None:
     value = request.args.get("language")
     if value is None:
         return None
-    if value not in ("en", "sv"):
-        raise Failure(
-            422,
-            "invalid_query",
-            "language must be en or sv",
-            [FieldProblem(loc="language", msg="must be one of: en, sv")],
-        )
-    return value  # type: ignore[return-value]
+    match value:
+        case "en" | "sv":
+            return value
+    raise Failure(
+        422,
+        "invalid_query",
+        "language must be en or sv",
+        [FieldProblem(loc="language", msg="must be one of: en, sv")],
+    )
 
 
 def _authenticate() -> None:

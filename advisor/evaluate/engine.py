@@ -1,7 +1,8 @@
-"""The rules engine: durable_rules behind a wrapper that keeps to DESIGN.md's safety rules.
+"""The rules engine: durable_rules 2.0.28 behind a wrapper that works around its measured defects.
 
-This is the only module that imports durable_rules. What it guards against is measured in
-`notes/durable-rules-findings.md`; each workaround below names the behaviour it avoids.
+This is the only module that imports durable_rules. Each workaround below says, where it is made,
+the engine behaviour it avoids: sessions capped per ruleset and keyed by a 32-bit hash, results
+stolen by the Host's background threads, rulesets never freed by the Python layer.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from advisor.rulebook.compiler import (
 )
 from advisor.rulebook.loader import Rulebook
 
-# durable_rules refuses the 1,025th live session of a ruleset and then leaks the half-made one
-# (findings §3). Every evaluation holds one session id from a pool far smaller than that.
+# durable_rules refuses the 1,025th live session of a ruleset with a MemoryError, leaks the
+# half-made one for good, and segfaults if that session is touched or deleted. Every evaluation
+# holds one session id from a pool far smaller than that.
 POOL_SIZE = 64
 # Facts asserted into one session at a time: batching saves the per-call overhead, and a small
 # batch keeps the engine's 32-bit fact-id index far from collisions (upstream #376).
@@ -41,12 +43,14 @@ _SID_TIMEOUT_S = 30.0
 CACHE_LIMIT = 50_000
 
 
-class QuietHost(durable.engine.Host):  # type: ignore[misc] # durable ships no types
+class QuietHost(durable.engine.Host):  # type: ignore[misc]  # durable ships no types: its Host is Any
     """A Host without the dispatcher and timer threads.
 
     Host.__init__ starts two self-re-arming Timer threads that steal a request's actions between
-    assert_fact and start_action_for_state; with request threads that lost results and segfaulted
-    (findings §5). We never use timers or events, so the threads have nothing to do.
+    assert_fact and start_action_for_state (the C calls never release the GIL, but one assertion
+    is several calls); with request threads that lost results, then used a session the request
+    had deleted (error 307) and segfaulted. We never use timers or events, so the threads have
+    nothing to do.
     """
 
     def _run(self) -> None:
@@ -79,7 +83,8 @@ def make_sids(count: int) -> list[str]:
 class SidPool:
     """Session ids handed to one evaluation at a time: bounds live sessions, prevents collisions."""
 
-    def __init__(self, size: int = POOL_SIZE) -> None:
+    def __init__(self, size: int = POOL_SIZE, timeout: float = _SID_TIMEOUT_S) -> None:
+        self._timeout = timeout
         self._free: queue.LifoQueue[str] = queue.LifoQueue()
         for sid in make_sids(size):
             self._free.put(sid)
@@ -87,7 +92,7 @@ class SidPool:
     @contextmanager
     def session(self) -> Iterator[str]:
         try:
-            sid = self._free.get(timeout=_SID_TIMEOUT_S)
+            sid = self._free.get(timeout=self._timeout)
         except queue.Empty:
             raise EngineError("the rules engine is overloaded: no free session") from None
         try:
@@ -182,7 +187,8 @@ class CompiledRulebook:
                 except Exception as exc:  # durable reports numeric codes as its own error type
                     raise EngineError(f"the rules engine failed: {exc}") from exc
                 finally:
-                    # A reused sid would keep this request's facts (findings §3): always delete.
+                    # A reused sid would keep this request's facts, and the next request's equal
+                    # facts would be refused as already observed: always delete.
                     durable_rules_engine.delete_state(handle, sid)
         return [frozenset(ids) for ids in fired]
 
@@ -194,7 +200,8 @@ class CompiledRulebook:
         Closure and a Promise per action and re-encodes the whole session state as JSON after
         every one (engine.py `_flush_actions`), which was most of the cost. Our actions only
         record which rule fired for which fact, so the loop records that and hands the state back
-        unchanged. A set absorbs the repeat activations of `$or` (findings trap 3).
+        unchanged. A set absorbs the repeat activations of `$or`, which fires once per branch
+        that holds.
         """
         code, state_handle = durable_rules_engine.assert_facts(handle, payload)
         if code == 1:
@@ -214,7 +221,8 @@ class CompiledRulebook:
             message = durable_rules_engine.complete_and_start_action(handle, state_handle)
 
     def close(self) -> None:
-        """Free the C rulesets; durable_rules has no Python API for it and leaks without (§4)."""
+        """Free the C rulesets. durable_rules' Python layer never frees one (about half a MiB
+        each, and a process-wide limit of 131,071 handles): every reload would leak without."""
         if self._closed:
             return
         self._closed = True
@@ -262,10 +270,10 @@ class Engine:
         new = CompiledRulebook(rulebook)
         with self._lock:
             old, self._current = self._current, new
-            if id(old) in self._in_use:
+            in_use = id(old) in self._in_use
+            if in_use:  # freed by the last evaluation that uses it
                 self._retired[id(old)] = old
-                old = None  # type: ignore[assignment]
-        if old is not None:
+        if not in_use:
             old.close()
 
     @property

@@ -13,6 +13,27 @@ from advisor.rulebook.schema import AllOf, AnyOf, Condition, Leaf, NotOf, leaves
 Facts = Mapping[str, FactValue]
 
 
+# The rulebook's checks allow an order only on a whole-number fact, a list only after in/not_in
+# and a member test only on a set fact; these say so to the type checker, and fail loudly if a
+# rule ever reached the oracle without those checks.
+def _number(value: object) -> int:
+    if not isinstance(value, int):
+        raise TypeError(f"an order needs whole numbers, not {value!r}")
+    return value
+
+
+def _choices(value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise TypeError(f"in and not_in need a list, not {value!r}")
+    return value
+
+
+def _members(value: object) -> frozenset[str]:
+    if not isinstance(value, frozenset):
+        raise TypeError(f"contains needs a set fact, not {value!r}")
+    return value
+
+
 def leaf_holds(leaf: Leaf, facts: Facts, parameters: Mapping[str, int]) -> bool:
     actual = facts[leaf.fact]
     expected = parameters[leaf.param] if leaf.param is not None else leaf.value
@@ -22,21 +43,21 @@ def leaf_holds(leaf: Leaf, facts: Facts, parameters: Mapping[str, int]) -> bool:
         case "ne":
             return actual != expected
         case "lt":
-            return actual < expected  # type: ignore[operator]
+            return _number(actual) < _number(expected)
         case "lte":
-            return actual <= expected  # type: ignore[operator]
+            return _number(actual) <= _number(expected)
         case "gt":
-            return actual > expected  # type: ignore[operator]
+            return _number(actual) > _number(expected)
         case "gte":
-            return actual >= expected  # type: ignore[operator]
+            return _number(actual) >= _number(expected)
         case "in":
-            return actual in expected  # type: ignore[operator]
+            return actual in _choices(expected)
         case "not_in":
-            return actual not in expected  # type: ignore[operator]
+            return actual not in _choices(expected)
         case "contains":
-            return expected in actual  # type: ignore[operator]
+            return expected in _members(actual)
         case "not_contains":
-            return expected not in actual  # type: ignore[operator]
+            return expected not in _members(actual)
     raise AssertionError(f"unknown op {leaf.op}")  # pragma: no cover - the schema forbids it
 
 

@@ -52,12 +52,6 @@ def _integral(value: Any) -> Any:
     return value
 
 
-def count(minimum: int, maximum: int) -> Any:
-    """A whole number in [minimum, maximum]. The Field comes before the validator: in the other
-    order pydantic writes `ge`/`le`, which JSON Schema does not know, instead of minimum/maximum."""
-    return Annotated[int, Field(strict=True, ge=minimum, le=maximum), BeforeValidator(_integral)]
-
-
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # Free text (names, departments, locations, titles) holds no control character (C0, DEL, C1:
 # they break XLSX files and terminals) and one character that is whitespace neither to Python nor
@@ -97,7 +91,9 @@ FreeText = Annotated[
     BeforeValidator(_free_text),
 ]
 MAX_GROUPS = 1000
-WHOLE = BeforeValidator(_integral)  # after the bounds (see `count`): it runs first
+# After the bounds, so that it runs first; in the other order pydantic writes `ge`/`le`, which JSON
+# Schema does not know, instead of minimum/maximum.
+WHOLE = BeforeValidator(_integral)
 
 
 def bounds(minimum: int, maximum: int) -> Any:

@@ -11,7 +11,7 @@ from advisor.model.facts import FACTS_BY_STAGE, FactValue
 from advisor.model.guide import localized_source
 from advisor.model.i18n import N_, gettext
 from advisor.model.plan import Reason
-from advisor.model.vocabulary import Language, term
+from advisor.model.vocabulary import Language, Stage, term
 from advisor.rulebook.loader import Rulebook, RuleInfo
 from advisor.rulebook.schema import AllOf, Condition, Leaf, NotOf, leaves
 from advisor.rulebook.template import fill, names
@@ -66,9 +66,9 @@ def json_value(value: FactValue) -> Any:
     return sorted(value) if isinstance(value, frozenset) else value
 
 
-def describe(node: Condition, language: Language, parameters: Mapping[str, int], stage_facts: str) -> str:
+def describe(node: Condition, language: Language, parameters: Mapping[str, int], stage_facts: Stage) -> str:
     """A condition in words, such as `help needed to enroll: high`."""
-    specs = FACTS_BY_STAGE[stage_facts]  # type: ignore[index]
+    specs = FACTS_BY_STAGE[stage_facts]
     if isinstance(node, Leaf):
         spec = specs[node.fact]
         raw = parameters[node.param] if node.param is not None else node.value

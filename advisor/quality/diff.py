@@ -135,7 +135,7 @@ def plan_diff(old: Plan | None, new: Plan | None, answers: list[AnswerChange] | 
         changes.append(
             GroupChange(
                 group=group_id,
-                name=(after or before).name,  # type: ignore[union-attr]
+                name=next(g.name for g in (after, before) if g is not None),
                 old=old_placements,
                 new=new_placements,
                 rules_now=tuple(r for r in new_rules if r not in old_rules),

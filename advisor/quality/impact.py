@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.errors import AdvisorError, InputError, RolloutTooLong
 from advisor.model.facts import Assessment, parse_assessment
-from advisor.model.plan import MAX_ROLLOUT_MONTHS, Plan
+from advisor.model.plan import MAX_ROLLOUT_MONTHS, Placement, Plan
 from advisor.planning.planner import make_plan
 from advisor.quality.diff import plan_diff
 from advisor.quality.scenarios import load_scenario, scenario_files
@@ -113,9 +113,9 @@ def _refusal(plan: Plan | str, when: str) -> str:
     return f"{when}: not planned ({plan})" if isinstance(plan, str) else f"{when}: planned"
 
 
-def _placements(placements: Sequence[object]) -> str:
+def _placements(placements: Sequence[Placement]) -> str:
     parts = []
     for p in placements:
-        phase = p.phase if p.number is None else f"production/{p.number}"  # type: ignore[attr-defined]
-        parts.append(f"{phase} {p.month} {p.users} {p.enrollment}")  # type: ignore[attr-defined]
+        phase = p.phase if p.number is None else f"production/{p.number}"
+        parts.append(f"{phase} {p.month} {p.users} {p.enrollment}")
     return "; ".join(parts) or "-"

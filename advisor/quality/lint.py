@@ -139,8 +139,8 @@ def _lint_stage(rulebook: Rulebook, stage: Stage) -> list[Finding]:
                 and i.rule.value != decision.winner.rule.value
             ]
             for other in top:
-                key = tuple(sorted((decision.winner.id, other.id)))
-                conflicts.setdefault(key, facts)  # type: ignore[arg-type]
+                first, second = sorted((decision.winner.id, other.id))
+                conflicts.setdefault((first, second), facts)
     findings = []
     for info in rules:
         if info.id not in ever:

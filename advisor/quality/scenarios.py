@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from advisor.evaluate.decisions import Evaluator
+from advisor.evaluate.decisions import Evaluator, Facts
 from advisor.model.errors import InputError, Problem
 from advisor.model.facts import parse_assessment
 from advisor.model.messages import describe_validation_error
 from advisor.model.plan import Placement, Plan
+from advisor.model.vocabulary import Stage
 from advisor.model.yamlsource import YamlProblem, load_yaml
 from advisor.planning.planner import make_plan
 
@@ -93,8 +94,8 @@ class _Recording:
         self.rulebook = inner.rulebook
         self.fired: set[str] = set()
 
-    def evaluate(self, stage: str, facts: list[Mapping[str, object]]) -> list[frozenset[str]]:
-        result = self.inner.evaluate(stage, facts)  # type: ignore[arg-type]
+    def evaluate(self, stage: Stage, facts: Sequence[Facts]) -> list[frozenset[str]]:
+        result = self.inner.evaluate(stage, facts)
         for ids in result:
             self.fired.update(ids)
         return result
@@ -103,7 +104,7 @@ class _Recording:
 def run_scenario(scenario: Scenario, evaluator: Evaluator, source: str = "scenario") -> Outcome:
     recording = _Recording(evaluator)
     assessment = parse_assessment(scenario.assessment, source)
-    plan = make_plan(assessment, recording)  # type: ignore[arg-type]
+    plan = make_plan(assessment, recording)
     return Outcome(scenario.name, tuple(check(plan, scenario.expect)), frozenset(recording.fired))
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from advisor.model.errors import Finding
+from advisor.model.errors import Finding, Severity
 from advisor.model.facts import FACTS_BY_STAGE
 from advisor.model.guide import GUIDE_URL, GUIDE_URL_SV, SECTIONS, split_source
 from advisor.model.messages import did_you_mean
@@ -35,9 +35,9 @@ class FileChecker:
     def __post_init__(self) -> None:
         self.findings: list[Finding] = []
 
-    def add(self, path: Path, rule: str | None, message: str, severity: str = "error") -> None:
+    def add(self, path: Path, rule: str | None, message: str, severity: Severity = "error") -> None:
         line = self.lines.line_of(path)
-        self.findings.append(Finding(self.file, line, rule, message, severity))  # type: ignore[arg-type]
+        self.findings.append(Finding(self.file, line, rule, message, severity))
 
     def check(self, rule_file: RuleFile, indexes: list[int] | None = None) -> list[Finding]:
         """Check the file's rules; `indexes` are their positions in the file (all, by default)."""

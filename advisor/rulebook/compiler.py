@@ -16,7 +16,7 @@ SINK_RULE = "__consume"
 SESSION_RULE = "__session"
 SESSION_KIND = "__session"
 # A session in which no action ran is left half made: delete_state on it segfaults or aborts
-# (found by the random-rules property test; not in the findings notes). Each batch therefore
+# (found by the random-rules property test in tests/test_engine.py). Each batch therefore
 # starts with a marker fact that this rule always fires on, once.
 # Every fact must be consumed by some pattern: a batch holding a fact no rule matches raises
 # MessageNotHandledException for the whole batch, runs no action, and leaves a session that later
@@ -70,7 +70,7 @@ def compile_stage(
         expr = None if info.rule.when is None else compile_condition(info.rule.when, parameters)
         pattern: Expr = {"kind": stage} if expr is None else {"$and": [{"kind": stage}, expr]}
         # Every pattern starts with a positive type test: a purely negative pattern also matches
-        # the session-state object and loops forever (durable-rules-findings, trap 1).
+        # the session-state object durable re-asserts after every action, and loops forever.
         definitions[info.id] = {"all": [{"m": pattern}]}
     return definitions
 

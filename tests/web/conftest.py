@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from sqlalchemy import create_engine, text
 from advisor.services.accounts import create_user
 from advisor.settings import Settings
 from advisor.store.assessments import latest_version
+from advisor.store.migrate import upgrade
 from advisor.store.tables import MAX_ID, AssessmentRecord
 from tests.conftest import RULES
 from tests.live import LiveSite, gunicorn_site
@@ -28,27 +31,77 @@ _numbers = itertools.count()
 PASSWORD = "correct horse battery"
 
 
+# Every test starts from a copy of a database the migrations built once per session, instead of
+# running them for each test (every DDL statement a disk sync on SQLite, a fresh database to fill
+# on PostgreSQL): with the storage tests on both databases, that was paid twice per test. The
+# migrations still run from nothing, once per database and session, in the templates' fixtures;
+# an app's own upgrade at start then finds nothing to do.
+_TEMPLATE = "advisor_template"
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[str]:
-    with postgres_server() as template:
-        yield template
+    """A throwaway PostgreSQL server (URL template with `{db}`) holding the migrated template."""
+    with postgres_server() as server:
+        _create_database(server, _TEMPLATE)
+        upgrade(server.format(db=_TEMPLATE))
+        yield server
 
 
-def _fresh_postgres(template: str) -> str:
+def _create_database(server: str, name: str, template: str = "template1") -> None:
+    admin = create_engine(server.format(db="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    finally:
+        admin.dispose()
+
+
+def _drop_database(server: str, name: str) -> None:
+    admin = create_engine(server.format(db="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:  # FORCE: a connection a test left open ends here
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def _fresh_postgres(server: str) -> str:
+    """A new database, a copy of the migrated template, for one test (or one module)."""
     name = f"advisor_test_{next(_numbers)}"
-    admin = create_engine(template.format(db="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return template.format(db=name)
+    _create_database(server, name, _TEMPLATE)
+    return server.format(db=name)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "advisor.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _fresh_sqlite(template: Path, path: Path) -> str:
+    """A copy of the migrated template, created readable by its owner only like the real one."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    source, target = sqlite3.connect(template), sqlite3.connect(path)
+    try:
+        source.backup(target)  # page by page, whatever the template's journal holds
+    finally:
+        source.close()
+        target.close()
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(params=["sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """SQLite by default; storage tests parametrize this with "postgresql" too."""
     if request.param == "postgresql":
-        return _fresh_postgres(request.getfixturevalue("postgres"))
-    return f"sqlite:///{tmp_path / 'advisor.db'}"
+        server = request.getfixturevalue("postgres")
+        url = _fresh_postgres(server)
+        yield url
+        _drop_database(server, url.rsplit("/", 1)[1])
+    else:
+        yield _fresh_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "advisor.db")
 
 
 @pytest.fixture

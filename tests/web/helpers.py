@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
+from werkzeug.test import TestResponse
 
 from tests.web.conftest import Browser
 from web.api import ApiError
+
+
+def json_of(response: TestResponse) -> Any:
+    """The JSON a response carries; a test that expected JSON fails here if there is none."""
+    data = response.get_json(silent=True)
+    assert data is not None, response.get_data(as_text=True)[:300]
+    return data
 
 
 def form_values(answers: dict[str, Any]) -> dict[str, Any]:

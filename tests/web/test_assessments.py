@@ -8,25 +8,29 @@ import json
 import pytest
 import yaml
 from flask import Flask
+from werkzeug.test import TestResponse
 
 from tests.conftest import ROOT
 from tests.web.conftest import Browser, make_user
 from tests.web.helpers import fill
 
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
 CONTOSO_TEXT = (ROOT / "examples" / "contoso.yaml").read_text()
 CONTOSO = yaml.safe_load(CONTOSO_TEXT)
 
 
-def _import(site: Browser, text: str, name: str = "a.yaml") -> object:
-    return site.post(
+def _import(site: Browser, text: str, name: str = "a.yaml") -> TestResponse:
+    response: TestResponse = site.post(
         "/assessments/import",
         {"file": (io.BytesIO(text.encode()), name)},
         content_type="multipart/form-data",
     )
+    return response
 
 
-def _id(response: object) -> int:
-    return int(response.headers["Location"].split("/")[2])  # type: ignore[attr-defined]
+def _id(response: TestResponse) -> int:
+    return int(response.headers["Location"].split("/")[2])
 
 
 @pytest.mark.parametrize("kind", ["yaml", "json"])
@@ -45,8 +49,8 @@ def test_an_invalid_file_is_refused_whole_with_every_problem(anna: Browser) -> N
         "rollout_start: 2027-07", "rollout_start: July"
     )
     response = _import(anna, bad)
-    assert response.status_code == 422  # type: ignore[attr-defined]
-    page = response.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
     assert "groups[0].users: must be at least 1" in page
     assert "organisation.rollout_start: must be a month" in page
     assert "Contoso" not in anna.get("/").get_data(as_text=True)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask import Flask
 
 from advisor.services.accounts import ensure_first_admin
+from advisor.settings import Settings
 from advisor.store.accounts import user_by_name
 from tests.web.conftest import PASSWORD, Browser, make_user
+from web import create_app
 from web.extensions import services
 
 
@@ -59,18 +63,37 @@ def test_forms_without_a_csrf_token_are_refused(app: Flask, anna: Browser) -> No
     assert "go back and send it again" in response.get_data(as_text=True)
 
 
-def test_session_cookie_is_http_only_and_same_site(app: Flask, site: Browser) -> None:
-    make_user(app, "anna")
-    cookie = site.login("anna").headers["Set-Cookie"]
-    assert "HttpOnly" in cookie
-    assert "SameSite=Lax" in cookie
+def _session_cookie(settings: Settings) -> list[str]:
+    """The attributes of the session cookie a login sets on a site with these settings."""
+    app = create_app(settings, {"TESTING": True})
+    try:
+        make_user(app, "anna")
+        browser = Browser(app.test_client())
+        response = browser.login("anna")
+        assert response.status_code == 302
+        (cookie,) = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+        return [part.strip() for part in cookie.split(";")[1:]]
+    finally:
+        services(app).close()
 
 
-def test_cookies_are_secure_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    from advisor.settings import Settings
-
+@pytest.mark.parametrize(
+    ("configured", "secure"), [(None, True), ("true", True), ("false", False)], ids=["default", "on", "off"]
+)
+def test_the_session_cookie_is_secure_unless_switched_off_and_always_http_only_and_same_site(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, configured: str | None, secure: bool
+) -> None:
+    """Set by a real login, read from the response: the setting reaches the cookie. The default
+    is the one an installation gets with nothing in its environment."""
     monkeypatch.delenv("ADVISOR_SECURE_COOKIES", raising=False)
-    assert Settings().secure_cookies is True
+    if configured is not None:
+        monkeypatch.setenv("ADVISOR_SECURE_COOKIES", configured)
+    attributes = _session_cookie(
+        Settings(instance_dir=tmp_path / "instance", database_url=database_url, secret_key="k")
+    )
+    assert "HttpOnly" in attributes
+    assert "SameSite=Lax" in attributes
+    assert ("Secure" in attributes) is secure
 
 
 def test_next_never_leaves_the_site(app: Flask, site: Browser) -> None:

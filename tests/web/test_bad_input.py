@@ -24,6 +24,7 @@ from advisor.store.reviews import review_events
 from advisor.store.tables import AssessmentRecord, ReviewEvent
 from tests.conftest import ROOT
 from tests.web.conftest import Browser
+from tests.web.helpers import json_of
 from web.extensions import services
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -94,7 +95,7 @@ def test_api_bodies_nested_too_deep_or_with_huge_numbers_get_422(
                 path, method=method, data=body, content_type="application/json", headers=token
             )
             assert response.status_code == 422, (method, path, response.status_code)
-            error = response.json["error"]  # type: ignore[index]
+            error = json_of(response)["error"]
             assert error["code"] == "malformed_json"
             assert message in error["message"]
     assert _assessments(app) == before

@@ -18,6 +18,7 @@ from advisor.output.formats import FORMATS, ExportFormat
 from advisor.store.accounts import create_token, user_by_name
 from tests.conftest import ROOT
 from tests.web.conftest import Browser
+from tests.web.helpers import json_of
 from web.extensions import services
 
 CONTOSO = ROOT / "examples" / "contoso.yaml"
@@ -32,7 +33,7 @@ def _assessment(app: Flask, anna: Browser) -> tuple[int, dict[str, str]]:
     answers = yaml.safe_load(CONTOSO.read_text())
     response = anna.client.post("/api/v1/assessments", json={"answers": answers}, headers=token)
     assert response.status_code == 201, response.get_data(as_text=True)
-    return int(response.json["id"]), token  # type: ignore[index]
+    return int(json_of(response)["id"]), token
 
 
 def _check_file(response: Any, spec: ExportFormat, assessment_id: int) -> None:
@@ -80,7 +81,7 @@ def test_every_surface_offers_the_formats_the_registry_names(
         _check_file(answer, spec, assessment_id)
     else:
         assert answer.status_code == 404
-        assert answer.json["error"]["code"] == "not_found"  # type: ignore[index]
+        assert json_of(answer)["error"]["code"] == "not_found"
 
     # The OpenAPI document: the route's enum and the response's media types.
     document = anna.client.get("/api/v1/openapi.json").json

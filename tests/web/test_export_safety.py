@@ -18,6 +18,7 @@ from advisor.store.accounts import create_token, user_by_name
 from advisor.store.tables import AssessmentRecord
 from tests.conftest import ROOT
 from tests.web.conftest import Browser
+from tests.web.helpers import json_of
 from web.extensions import services
 
 CONTOSO: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
@@ -50,7 +51,7 @@ def _answers(**changes: Any) -> dict[str, Any]:
 def _create(client: FlaskClient, token: dict[str, str], answers: dict[str, Any]) -> int:
     response = client.post("/api/v1/assessments", json={"answers": answers}, headers=token)
     assert response.status_code == 201, response.get_data(as_text=True)
-    return int(response.json["id"])  # type: ignore[index]
+    return int(json_of(response)["id"])
 
 
 def _downloads(anna: Browser, token: dict[str, str], assessment_id: int, kind: str) -> list[Any]:
@@ -129,7 +130,7 @@ def test_the_api_refuses_control_characters_by_path(app: Flask, anna: Browser, c
     bad = _answers(name=f"Sales{char}", department=f"D{char}", locations=[f"Oslo{char}"])
     response = client.post("/api/v1/plans", json=bad)
     assert response.status_code == 422
-    fields = {f["loc"]: f["msg"] for f in response.json["error"]["fields"]}  # type: ignore[index]
+    fields = {f["loc"]: f["msg"] for f in json_of(response)["error"]["fields"]}
     assert fields == {
         "groups[0].name": f"must not contain control characters ({code})",
         "groups[0].department": f"must not contain control characters ({code})",
@@ -141,7 +142,7 @@ def test_the_api_refuses_control_characters_by_path(app: Flask, anna: Browser, c
         "/api/v1/assessments", json={"title": f"T{char}", "answers": CONTOSO}, headers=token
     )
     assert response.status_code == 422
-    assert response.json["error"]["fields"] == [  # type: ignore[index]
+    assert json_of(response)["error"]["fields"] == [
         {"loc": "title", "msg": f"must not contain control characters ({code})"}
     ]
     created = _create(client, token, CONTOSO)
@@ -151,7 +152,7 @@ def test_the_api_refuses_control_characters_by_path(app: Flask, anna: Browser, c
         headers=token,
     )
     assert response.status_code == 422
-    assert client.get("/api/v1/assessments", headers=token).json["items"][0]["title"] == "Contoso"  # type: ignore[index]
+    assert json_of(client.get("/api/v1/assessments", headers=token))["items"][0]["title"] == "Contoso"
 
 
 def test_the_openapi_document_states_the_pattern(anna: Browser) -> None:

@@ -248,13 +248,13 @@ def make_app(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Flask]
     apps: list[Flask] = []
 
     def make(**overrides: Any) -> Flask:
-        settings = Settings(
-            instance_dir=tmp_path / "instance",
-            database_url=database_url,
-            secure_cookies=False,
-            secret_key="test-secret-key",
-            **overrides,
-        )
+        fields: dict[str, Any] = {
+            "instance_dir": tmp_path / "instance",
+            "database_url": database_url,
+            "secure_cookies": False,
+            "secret_key": "test-secret-key",
+        }
+        settings = Settings(**(fields | overrides))
         apps.append(create_app(settings, {"TESTING": True}))
         return apps[-1]
 
@@ -278,9 +278,10 @@ def test_the_level_setting_filters(
 
 
 def test_debug_lets_the_info_lines_through(
-    make_app: Callable[..., Flask], capsys: pytest.CaptureFixture[str]
+    make_app: Callable[..., Flask], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    app = make_app(log_level="DEBUG")
+    # An empty database (the test's own starts migrated): the migrations run and say so.
+    app = make_app(log_level="DEBUG", database_url=f"sqlite:///{tmp_path / 'empty.db'}")
     assert any(line["level"] == "debug" for line in _events(capsys))  # the migrations' details
     Browser(app.test_client()).get("/healthz")
     assert [line["event"] for line in _events(capsys)] == ["request"]

@@ -19,6 +19,8 @@ from tests.conftest import ROOT
 from tests.web.conftest import PASSWORD, Browser, make_user
 from web.extensions import services
 
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
 NEW = "a much better passphrase"
 
 
@@ -163,9 +165,14 @@ def test_resetting_an_unknown_user_is_404(app: Flask, site: Browser) -> None:
     assert site.post(f"/admin/users/{2**63}/password").status_code == 404
 
 
-def _cli(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ADVISOR_INSTANCE_DIR": str(tmp_path / "instance")}
-    env.pop("ADVISOR_DATABASE_URL", None)
+def _cli(
+    tmp_path: Path, database_url: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "ADVISOR_INSTANCE_DIR": str(tmp_path / "instance"),
+        "ADVISOR_DATABASE_URL": database_url,
+    }
     return subprocess.run(
         [sys.executable, "-m", "advisor.cli", "users", *args],
         env=env,
@@ -177,8 +184,8 @@ def _cli(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.Com
     )
 
 
-def _stored_hash(tmp_path: Path, username: str) -> tuple[str, int]:
-    store = Store(f"sqlite:///{tmp_path / 'instance' / 'advisor.db'}")
+def _stored_hash(database_url: str, username: str) -> tuple[str, int]:
+    store = Store(database_url)
     try:
         with store.session() as db:
             user = user_by_name(db, username)
@@ -188,28 +195,28 @@ def _stored_hash(tmp_path: Path, username: str) -> tuple[str, int]:
         store.engine.dispose()
 
 
-def test_advisor_users_password_generates_or_reads_a_new_one(tmp_path: Path) -> None:
-    assert _cli(tmp_path, "create", "admin2", "--role", "admin").returncode == 0
-    _, generation = _stored_hash(tmp_path, "admin2")
-    generated = _cli(tmp_path, "password", "admin2")
+def test_advisor_users_password_generates_or_reads_a_new_one(tmp_path: Path, database_url: str) -> None:
+    assert _cli(tmp_path, database_url, "create", "admin2", "--role", "admin").returncode == 0
+    _, generation = _stored_hash(database_url, "admin2")
+    generated = _cli(tmp_path, database_url, "password", "admin2")
     assert generated.returncode == 0, generated.stderr
     assert "new password for admin2: " in generated.stdout
     password = generated.stdout.rsplit(": ", 1)[1].strip()
-    stored, after = _stored_hash(tmp_path, "admin2")
+    stored, after = _stored_hash(database_url, "admin2")
     assert check_password(stored, password)
     assert after > generation  # every session of admin2 ended
-    read = _cli(tmp_path, "password", "admin2", "--stdin", stdin=NEW + "\n")
+    read = _cli(tmp_path, database_url, "password", "admin2", "--stdin", stdin=NEW + "\n")
     assert read.returncode == 0, read.stderr
     assert NEW not in read.stdout
-    assert check_password(_stored_hash(tmp_path, "admin2")[0], NEW)
+    assert check_password(_stored_hash(database_url, "admin2")[0], NEW)
 
 
-def test_advisor_users_password_says_what_is_wrong(tmp_path: Path) -> None:
-    assert _cli(tmp_path, "create", "lead").returncode == 0
-    unknown = _cli(tmp_path, "password", "nobody")
+def test_advisor_users_password_says_what_is_wrong(tmp_path: Path, database_url: str) -> None:
+    assert _cli(tmp_path, database_url, "create", "lead").returncode == 0
+    unknown = _cli(tmp_path, database_url, "password", "nobody")
     assert unknown.returncode == 1
     assert "there is no user 'nobody'" in unknown.stderr
-    short = _cli(tmp_path, "password", "lead", "--stdin", stdin="short\n")
+    short = _cli(tmp_path, database_url, "password", "lead", "--stdin", stdin="short\n")
     assert short.returncode == 1
     assert f"at least {MIN_PASSWORD} characters" in short.stderr
 

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 from flask import Flask
 
-from advisor.settings import Settings
 from advisor.store.assessments import versions
 from advisor.store.reviews import review_events
 from advisor.store.tables import AssessmentRecord
-from tests.conftest import ROOT, RULES
-from tests.web.conftest import Browser, make_user
+from tests.conftest import ROOT
+from tests.web.conftest import Browser, make_user, rules_app
 from tests.web.helpers import fill, form_values
-from web import create_app
 from web.extensions import services
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 CONTOSO = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 
@@ -68,23 +67,16 @@ def test_two_versions_side_by_side_with_changes_marked(app: Flask, anna: Browser
     assert "Help the users need to enroll" in page
 
 
-def test_a_rulebook_change_is_shown_and_applied_only_when_accepted(tmp_path: Path, database_url: str) -> None:
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules, ignore=shutil.ignore_patterns("scenarios"))
-    settings = Settings(
-        instance_dir=tmp_path / "i",
-        database_url=database_url,
-        rules_dir=rules,
-        secure_cookies=False,
-        secret_key="k",
-    )
-    first = create_app(settings, {"TESTING": True})
+def test_a_rulebook_change_is_shown_and_applied_only_when_accepted(
+    tmp_path: Path, rules: Path, database_url: str
+) -> None:
+    first = rules_app(tmp_path, rules, database_url)
     make_user(first, "anna")
     anna = Browser(first.test_client())
     anna.login("anna")
     assessment_id = fill(anna, CONTOSO)
     old_version = _record(first, assessment_id).rulebook_version
-    services(first).engine.close()
+    services(first).close()
     # An admin lowers the assisted threshold, so Executives (30) no longer count as a small group.
     path = rules / "enrollment.yaml"
     path.write_text(
@@ -92,7 +84,7 @@ def test_a_rulebook_change_is_shown_and_applied_only_when_accepted(tmp_path: Pat
             "  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 20"
         )
     )
-    second = create_app(settings, {"TESTING": True})
+    second = rules_app(tmp_path, rules, database_url)
     anna = Browser(second.test_client())
     anna.login("anna")
     page = anna.get(f"/assessments/{assessment_id}/plan").get_data(as_text=True)
@@ -105,7 +97,7 @@ def test_a_rulebook_change_is_shown_and_applied_only_when_accepted(tmp_path: Pat
     assert "The rulebook has changed" not in anna.get(f"/assessments/{assessment_id}/plan").get_data(
         as_text=True
     )
-    services(second).engine.close()
+    services(second).close()
 
 
 def _whatif_form(assessment_id: int, changes: dict[int, dict[str, str]]) -> dict[str, object]:
@@ -224,11 +216,3 @@ def test_who_may_do_what_in_a_review(app: Flask, anna: Browser) -> None:
     bo.login("bo")
     for path in ("/review", "/history", "/compare", "/whatif"):
         assert bo.get(f"/assessments/{assessment_id}{path}").status_code == 404
-
-
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_the_review_log_on_postgresql(app: Flask, anna: Browser) -> None:
-    assessment_id = fill(anna, CONTOSO)
-    anna.post(f"/assessments/{assessment_id}/review/submit")
-    _reviewer(app).post(f"/assessments/{assessment_id}/review/sign_off")
-    assert _record(app, assessment_id).status == "signed_off"

@@ -12,6 +12,7 @@ from flask import Flask
 from advisor.store.accounts import create_token, user_by_name
 from tests.conftest import ROOT
 from tests.web.conftest import Browser
+from tests.web.helpers import json_of
 from web.extensions import services
 
 CONTOSO: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
@@ -62,7 +63,7 @@ def test_every_kind_of_response_carries_the_headers(app: Flask, site: Browser) -
     site.login("anna")
     token = _token(app)
     created = client.post("/api/v1/assessments", json={"answers": CONTOSO}, headers=token)
-    assessment_id = created.json["id"]  # type: ignore[index]
+    assessment_id = json_of(created)["id"]
     responses |= {
         "list page": client.get("/"),
         "plan page": client.get(f"/assessments/{assessment_id}/plan"),

@@ -7,6 +7,7 @@ import html
 import re
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from advisor.store.assessments import versions
@@ -15,6 +16,8 @@ from tests.web.conftest import Browser, current_revision, make_user
 from tests.web.helpers import fill, form_values
 from tests.web.test_questionnaire import CONTOSO
 from web.extensions import services
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 _FORM = re.compile(r'<form method="post"(?: action="([^"]*)")?[^>]*>(.*?)</form>', re.S)
 _HIDDEN = re.compile(r'<input type="hidden" name="(revision|version|group)" value="([^"]*)"')

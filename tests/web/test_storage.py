@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from flask import Flask
@@ -21,7 +22,7 @@ from advisor.store.assessments import (
 )
 from advisor.store.database import Store
 from advisor.store.migrate import upgrade
-from advisor.store.tables import AssessmentRecord, VersionKind
+from advisor.store.tables import AssessmentRecord, User, VersionKind
 from tests.web.conftest import make_user
 from web.extensions import services
 
@@ -35,6 +36,28 @@ ANSWERS = {
         {"id": "a", "name": "Ägare", "users": 1, "platforms": ["windows"]},
     ],
 }
+
+
+@dataclass
+class Saved:
+    """An assessment of anna's, saved through the store at revision 1 with no version yet."""
+
+    store: Store
+    owner: User
+    id: int
+
+
+@pytest.fixture
+def saved(app: Flask) -> Saved:
+    make_user(app, "anna")
+    store = services(app).store
+    with store.session() as db:
+        owner = user_by_name(db, "anna")
+        assert owner is not None
+        record = AssessmentRecord(owner_id=owner.id, title="T", answers=ANSWERS)
+        db.add(record)
+        db.flush()
+        return Saved(store, owner, record.id)
 
 
 def test_migrations_create_the_schema_and_rerun_cleanly(app: Flask, database_url: str) -> None:
@@ -88,16 +111,9 @@ def test_the_store_reaches_the_database(app: Flask) -> None:
         second.engine.dispose()
 
 
-def test_a_stale_revision_writes_nothing_and_says_where_the_assessment_is(app: Flask) -> None:
-    make_user(app, "anna")
-    store = services(app).store
+def test_a_stale_revision_writes_nothing_and_says_where_the_assessment_is(saved: Saved) -> None:
+    store, owner, assessment_id = saved.store, saved.owner, saved.id
     with store.session() as db:
-        owner = user_by_name(db, "anna")
-        assert owner is not None
-        record = AssessmentRecord(owner_id=owner.id, title="T", answers=ANSWERS)
-        db.add(record)
-        db.flush()
-        assessment_id = record.id
         add_version(db, assessment_id, owner, ANSWERS, VersionKind.EDIT, None, None, expected_revision=1)
     stale_writes: list[Callable[[Session], object]] = [
         lambda db: add_version(
@@ -119,17 +135,9 @@ def test_a_stale_revision_writes_nothing_and_says_where_the_assessment_is(app: F
         assert [v.number for v in versions(db, assessment_id)] == [1]
 
 
-def test_of_writers_racing_from_one_revision_exactly_one_wins(app: Flask) -> None:
+def test_of_writers_racing_from_one_revision_exactly_one_wins(saved: Saved) -> None:
     """Real threads, each with its own connection, released together against the database."""
-    make_user(app, "anna")
-    store = services(app).store
-    with store.session() as db:
-        owner = user_by_name(db, "anna")
-        assert owner is not None
-        record = AssessmentRecord(owner_id=owner.id, title="T", answers=ANSWERS)
-        db.add(record)
-        db.flush()
-        assessment_id = record.id
+    store, owner, assessment_id = saved.store, saved.owner, saved.id
     writers, rounds = 4, 8
     outcomes: list[str] = []
     for round_ in range(rounds):
