@@ -252,7 +252,8 @@ def test_a_sign_off_is_of_the_newest_version_and_a_change_reopens_it(
     assert kept.number == newest + 1
     assert _actions(instance, assessment_id)[-1] == ReviewAction.REOPENED
     (reopened,) = [r for r in caplog.records if r.getMessage() == "review.reopened"]
-    assert reopened.fields == {"assessment_id": assessment_id, "version": newest + 1, "user_id": anna.id}  # type: ignore[attr-defined]  # set by logs.event's extra
+    fields = reopened.__dict__["fields"]  # set by logs.event, through the record's `extra`
+    assert fields == {"assessment_id": assessment_id, "version": newest + 1, "user_id": anna.id}
 
 
 def test_replanning_keeps_the_answers_and_says_so(instance: Services, anna: User, lead: User) -> None:
