@@ -6,7 +6,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -37,6 +38,7 @@ from advisor.model.vocabulary import (
     Level,
     Ownership,
     Platform,
+    QuestionKind,
     Requirement,
     SplitChoice,
     Stage,
@@ -472,16 +474,24 @@ DERIVED_GROUP_FACTS: tuple[Derived, ...] = (
 _FACT_VALUES: dict[str, Callable[[Group], FactValue]] = {"devices": lambda g: g.device_count}
 
 
-def _fact_kind(annotation: Any) -> tuple[FactKind, tuple[str, ...]]:
-    """What kind of fact a field's type makes, and the values it can take."""
+def answer_kind(annotation: Any) -> tuple[QuestionKind, tuple[str, ...]]:
+    """What a field's type asks for (the input, and so the kind of fact), and its choices."""
+    if get_origin(annotation) in (Union, UnionType):  # optional: the type it holds
+        (annotation,) = (a for a in get_args(annotation) if a is not type(None))
     if annotation is bool:
         return "bool", ()
+    if annotation is int:
+        return "int", ()
     if get_origin(annotation) is Literal:
-        return "enum", get_args(annotation)
+        return "choice", get_args(annotation)
     if get_origin(annotation) is list:
         (item,) = get_args(annotation)
-        return "set", get_args(item)
-    return "int", ()  # whole numbers, possibly optional
+        return ("multi", get_args(item)) if get_origin(item) is Literal else ("lines", ())
+    return "text", ()
+
+
+# The kind of fact each kind of answer makes; free text is no fact (rules compare values).
+_FACT_KINDS: dict[QuestionKind, FactKind] = {"bool": "bool", "int": "int", "choice": "enum", "multi": "set"}
 
 
 def facts_of(model: type[Group]) -> dict[str, FactSpec]:
@@ -490,8 +500,8 @@ def facts_of(model: type[Group]) -> dict[str, FactSpec]:
     for name, field in model.model_fields.items():
         fact = next((m for m in field.metadata if isinstance(m, Fact)), None)
         if fact is not None:
-            kind, values = _fact_kind(field.annotation)
-            specs[name] = FactSpec(name, kind, fact.label, values)
+            kind, values = answer_kind(field.annotation)
+            specs[name] = FactSpec(name, _FACT_KINDS[kind], fact.label, values)
         for derived in DERIVED_GROUP_FACTS:
             if derived.after == name:
                 specs[derived.spec.name] = derived.spec

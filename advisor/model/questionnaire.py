@@ -10,13 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import UnionType
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from advisor.model.errors import InputError
-from advisor.model.facts import KNOWN_FIELDS, Assessment, Group, Organisation, parse_assessment
+from advisor.model.facts import KNOWN_FIELDS, Assessment, Group, Organisation, answer_kind, parse_assessment
 from advisor.model.i18n import N_, gettext
 from advisor.model.messages import describe_errors
 from advisor.model.vocabulary import Ask, Language, QuestionKind, term
@@ -78,22 +77,6 @@ POINTS: dict[int, str] = {
 }
 
 
-def _kind(annotation: Any) -> tuple[Kind, tuple[str, ...]]:
-    """The input a field's type calls for, and its choices."""
-    if get_origin(annotation) in (Union, UnionType):  # optional: asked like the type it holds
-        (annotation,) = (a for a in get_args(annotation) if a is not type(None))
-    if annotation is bool:
-        return "bool", ()
-    if annotation is int:
-        return "int", ()
-    if get_origin(annotation) is Literal:
-        return "choice", get_args(annotation)
-    if get_origin(annotation) is list:
-        (item,) = get_args(annotation)
-        return ("multi", get_args(item)) if get_origin(item) is Literal else ("lines", ())
-    return "text", ()
-
-
 def questions_of(model: type[BaseModel]) -> tuple[Question, ...]:
     """The model's questions, in the order of its fields, from each field's `Ask`."""
     questions = []
@@ -101,7 +84,7 @@ def questions_of(model: type[BaseModel]) -> tuple[Question, ...]:
         ask = next((m for m in field.metadata if isinstance(m, Ask)), None)
         if ask is None:
             continue
-        kind, choices = _kind(field.annotation)
+        kind, choices = answer_kind(field.annotation)
         questions.append(
             Question(
                 name,
