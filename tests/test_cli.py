@@ -104,6 +104,14 @@ def test_the_installed_command_runs() -> None:
     )
     assert result.returncode == 0
     assert json.loads(result.stdout)["organisation"] == "Contoso"
+    assert result.stderr == ""  # a command that succeeds says nothing more (no library chatter)
+    checked = subprocess.run(
+        [sys.executable, "-m", "advisor.cli", "rules", "check", str(ROOT / "rules")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (checked.returncode, checked.stderr) == (0, "")
 
 
 def test_binary_formats_need_an_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -75,6 +75,17 @@ def configure(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     # The development server's own line per request repeats the site's, query string and all.
     logging.getLogger("werkzeug").setLevel(max(logging.WARNING, root.level))
+    # Alembic describes its plugins and dialect at INFO on every start and CLI command: only
+    # when DEBUG is asked for.
+    logging.getLogger("alembic").setLevel(_alembic_level(settings))
+
+
+def _alembic_level(settings: Settings) -> int:
+    return (
+        logging.DEBUG
+        if settings.log_level == "DEBUG"
+        else max(logging.WARNING, logging.getLevelName(settings.log_level))
+    )
 
 
 def gunicorn_logging(settings: Settings) -> dict[str, Any]:
@@ -88,6 +99,7 @@ def gunicorn_logging(settings: Settings) -> dict[str, Any]:
         "loggers": {
             "gunicorn.error": {"level": settings.log_level, "handlers": [], "propagate": True},
             "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+            "alembic": {"level": _alembic_level(settings)},
         },
     }
 
