@@ -61,24 +61,6 @@ def _step(
     )
 
 
-def test_who_may_do_what() -> None:
-    author = review.Rights(author=True, reviewer=False)
-    reviewer = review.Rights(author=False, reviewer=True)
-    assert [a for a in ReviewAction if author.may(a)] == [
-        ReviewAction.SUBMITTED,
-        ReviewAction.COMMENTED,
-        ReviewAction.REPLIED,
-        ReviewAction.REPLANNED,
-    ]
-    assert [a for a in ReviewAction if reviewer.may(a)] == [
-        ReviewAction.COMMENTED,
-        ReviewAction.REPLIED,
-        ReviewAction.SENT_BACK,
-        ReviewAction.SIGNED_OFF,
-        ReviewAction.REPLANNED,
-    ]
-
-
 def test_an_admin_reviews_others_but_not_their_own(instance: Services, anna: User) -> None:
     admin = account(instance, "root", "admin")
     theirs, own = _new(instance, anna), _new(instance, admin)
@@ -356,6 +338,19 @@ def test_a_step_that_would_repeat_where_the_review_is_is_refused(
     _step(instance, anna, assessment_id, ReviewAction.SUBMITTED)
     _step(instance, lead, assessment_id, ReviewAction.SIGNED_OFF)
     with pytest.raises(review.NotNow):
-        _step(instance, lead, assessment_id, ReviewAction.SIGNED_OFF)
+        _step(instance, lead, assessment_id, ReviewAction.SIGNED_OFF)  # the same version again
     assert _record(instance, assessment_id).status == ReviewStatus.SIGNED_OFF
     assert _actions(instance, assessment_id).count(ReviewAction.SIGNED_OFF) == 1  # nothing recorded twice
+
+
+def test_a_plan_made_again_after_a_sign_off_can_be_signed_off(
+    instance: Services, anna: User, lead: User
+) -> None:
+    assessment_id = _new(instance, anna)
+    _step(instance, anna, assessment_id, ReviewAction.SUBMITTED)
+    first = _step(instance, lead, assessment_id, ReviewAction.SIGNED_OFF)
+    made = review.replan(instance, lead, assessment_id, _revision(instance, assessment_id))
+    signed = _step(instance, lead, assessment_id, ReviewAction.SIGNED_OFF)
+    record = _record(instance, assessment_id)
+    assert (record.status, record.signed_version) == (ReviewStatus.SIGNED_OFF, made.number)
+    assert signed.version_number == made.number != first.version_number

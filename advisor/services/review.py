@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from advisor.model.errors import AdvisorError, NotAllowed, RolloutTooLong
 from advisor.model.plan import Plan
 from advisor.model.questionnaire import problems, valid
@@ -53,13 +55,13 @@ STEPS = {
 }
 
 
-# The statuses each change of status starts from; a comment may come at any time. A step that
-# would repeat where the review already is (a second request for a review, a second sign-off of
-# the same version, a second send-back) is refused rather than recorded twice.
-STARTS_FROM: dict[ReviewAction, frozenset[ReviewStatus]] = {
-    ReviewAction.SUBMITTED: frozenset({ReviewStatus.DRAFT, ReviewStatus.CHANGES_REQUESTED}),
-    ReviewAction.SENT_BACK: frozenset(set(ReviewStatus) - {ReviewStatus.CHANGES_REQUESTED}),
-    ReviewAction.SIGNED_OFF: frozenset(set(ReviewStatus) - {ReviewStatus.SIGNED_OFF}),
+# Where a change of status may not start: a step that would repeat where the review already is
+# (a second request for a review, a second send-back) is refused rather than recorded twice; so is
+# a second sign-off of the version already signed off (`_signs_off_again`). A comment may come at
+# any time.
+NOT_FROM: dict[ReviewAction, ReviewStatus] = {
+    ReviewAction.SUBMITTED: ReviewStatus.IN_REVIEW,
+    ReviewAction.SENT_BACK: ReviewStatus.CHANGES_REQUESTED,
 }
 
 
@@ -159,7 +161,9 @@ def act(
                 raise StaleRevision(assessment_id, expected_revision, None)
         else:  # a change of status only on the revision the person saw
             stored = lock_at_revision(db, assessment_id, expected_revision)
-            if stored.status not in STARTS_FROM[action]:
+            if NOT_FROM.get(action) == stored.status or (
+                action == ReviewAction.SIGNED_OFF and _signs_off_again(db, stored)
+            ):
                 raise NotNow(action, stored.status)
         if action == ReviewAction.SUBMITTED:
             if valid(stored.answers) is None:
@@ -189,6 +193,17 @@ def act(
         )
     event(log, STEPS[action], assessment_id=assessment_id, status=stored.status, user_id=actor.id)
     return done
+
+
+def _signs_off_again(db: Session, stored: AssessmentRecord) -> bool:
+    """A sign-off of the version already signed off (a re-plan after a sign-off makes a newer one,
+    which may be signed off in turn)."""
+    newest = latest_version(db, stored.id)
+    return (
+        stored.status == ReviewStatus.SIGNED_OFF
+        and newest is not None
+        and newest.number == stored.signed_version
+    )
 
 
 def replan(
