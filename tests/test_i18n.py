@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import ast
+import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 
 from advisor.evaluate.oracle import OracleEvaluator
+from advisor.model import i18n
 from advisor.model.errors import InputError
 from advisor.model.facts import Assessment, parse_assessment
 from advisor.model.i18n import N_, gettext, ngettext
@@ -152,3 +158,41 @@ def test_a_refused_answer_counts_in_words(language: Language, expected: str) -> 
     with pytest.raises(InputError) as refused:
         parse_assessment(data, language=language)
     assert expected in str(refused.value)
+
+
+@pytest.fixture
+def source_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The catalogue as an install that skipped `make translations` has it: the `.po` alone."""
+    folder = tmp_path / "translations" / "sv" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    shutil.copy(i18n.source_path("sv"), folder / "messages.po")
+    monkeypatch.setattr(i18n, "CATALOGUE", tmp_path / "translations")
+    i18n.translations.cache_clear()
+    yield folder
+    i18n.translations.cache_clear()
+
+
+def test_the_core_reads_the_source_when_nothing_is_compiled(source_only: Path) -> None:
+    assert not (source_only / "messages.mo").exists()
+    assert i18n.gettext("Limited pilot", "sv") == "Begränsat pilottest"
+    assert i18n.ngettext("%(num)d user", "%(num)d users", 3, "sv") == "3 användare"
+
+
+def test_a_source_newer_than_its_compiled_catalogue_wins(source_only: Path) -> None:
+    compiled = source_only / "messages.mo"
+    with (source_only / "messages.po").open("rb") as source_stream, compiled.open("wb") as stream:
+        write_mo(stream, read_po(source_stream, locale="sv"))
+    source = source_only / "messages.po"
+    source.write_text(source.read_text().replace('"Begränsat pilottest"', '"Begränsat pilottest (ny)"'))
+    os.utime(compiled, (1, 1))  # compiled long before the edit
+    assert i18n.gettext("Limited pilot", "sv") == "Begränsat pilottest (ny)"
+
+
+def test_the_site_does_not_start_without_its_compiled_catalogue(source_only: Path) -> None:
+    """Flask-Babel reads compiled catalogues only and would quietly show English."""
+    from flask import Flask
+
+    from web.i18n import init_app
+
+    with pytest.raises(i18n.CatalogueMissing, match="make translations"):
+        init_app(Flask(__name__))

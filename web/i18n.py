@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, g, redirect, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
 
-from advisor.model.i18n import CATALOGUE
+from advisor.model.i18n import CATALOGUE, SOURCE_LANGUAGE, CatalogueMissing, compiled_path
 from advisor.model.vocabulary import LANGUAGES, Language
 
 bp = Blueprint("i18n", __name__)
@@ -60,6 +60,11 @@ def switch() -> ResponseReturnValue:
 
 def init_app(app: Flask) -> None:
     # The core's catalogue (advisor/translations): one set of translations for the site and the core.
+    # Flask-Babel reads only compiled catalogues and falls back to English without a word: a site
+    # started without them would mix English pages with Swedish plans, so it does not start.
+    for code in LANGUAGES:
+        if code != SOURCE_LANGUAGE and not compiled_path(code).is_file():
+            raise CatalogueMissing(f"no compiled catalogue at {compiled_path(code)}: run `make translations`")
     Babel(app, locale_selector=select_locale, default_translation_directories=str(CATALOGUE))
     app.register_blueprint(bp)
     app.jinja_env.globals["current_language"] = language

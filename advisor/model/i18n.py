@@ -20,17 +20,22 @@ Placeholders are `%(name)s`, as on the site, so that one message can serve both.
 from __future__ import annotations
 
 import functools
+import io
 from pathlib import Path
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+
+from advisor.model.errors import AdvisorError
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "translations"
 DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"  # the message ids are English: English needs no catalogue
 
 
-class CatalogueMissing(RuntimeError):
-    """A language's compiled catalogue is not there: `make translations` has not run."""
+class CatalogueMissing(AdvisorError):
+    """A language has no catalogue at all (neither compiled nor its source)."""
 
 
 def N_(message: str) -> str:
@@ -38,15 +43,32 @@ def N_(message: str) -> str:
     return message
 
 
+def compiled_path(language: str) -> Path:
+    return CATALOGUE / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+
+
+def source_path(language: str) -> Path:
+    return CATALOGUE / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
 @functools.cache
 def translations(language: str) -> NullTranslations:
-    """The compiled catalogue of `language`; loaded once per process."""
+    """The catalogue of `language`, loaded once per process: the compiled one, or, where it is
+    missing or older than its source (an install that skipped `make translations`, a `.po` just
+    edited), the source compiled in memory, so a plan is never in the wrong language."""
     if language == SOURCE_LANGUAGE:
         return NullTranslations()
-    compiled = CATALOGUE / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
-    if not compiled.is_file():
-        raise CatalogueMissing(f"no compiled catalogue at {compiled}: run `make translations`")
-    return Translations.load(str(CATALOGUE), [language], DOMAIN)
+    compiled, source = compiled_path(language), source_path(language)
+    if compiled.is_file() and (not source.is_file() or compiled.stat().st_mtime >= source.stat().st_mtime):
+        return Translations.load(str(CATALOGUE), [language], DOMAIN)
+    if not source.is_file():
+        raise CatalogueMissing(f"no catalogue for '{language}' at {source}")
+    with source.open("rb") as stream:
+        catalog = read_po(stream, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer, domain=DOMAIN)
 
 
 def gettext(message: str, language: str, **values: object) -> str:
