@@ -67,8 +67,10 @@ class Settings(BaseSettings):
         default="INFO", description="the least severe log lines written (JSON, one per line, on stderr)"
     )
     # In the container the site must listen on all interfaces; anywhere else, set ADVISOR_BIND.
-    bind: str = Field(default="0.0.0.0:8000", description="HOST:PORT gunicorn listens on")
-    workers: int = Field(default=2, ge=1, le=64, description="gunicorn's worker processes")
+    bind: str = Field(
+        default="0.0.0.0:8000", description="HOST:PORT, or unix:PATH for a socket, gunicorn listens on"
+    )
+    workers: int = Field(default=2, ge=1, le=256, description="gunicorn's worker processes")
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -78,15 +80,26 @@ class Settings(BaseSettings):
     @field_validator("bind")
     @classmethod
     def _host_and_port(cls, value: str) -> str:
+        if value.startswith("unix:"):
+            if not value.removeprefix("unix:").startswith("/"):
+                raise ValueError("a socket must be unix: and an absolute path, e.g. unix:/run/advisor.sock")
+            return value
         host, _, port = value.rpartition(":")
         if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-            raise ValueError("must be HOST:PORT with a port from 1 to 65535, e.g. 127.0.0.1:8000")
+            raise ValueError(
+                "must be HOST:PORT with a port from 1 to 65535 (e.g. 127.0.0.1:8000) or unix:PATH"
+            )
         return value
 
     @property
-    def port(self) -> int:
-        """The port of `bind`."""
-        return int(self.bind.rpartition(":")[2])
+    def socket_path(self) -> str | None:
+        """The socket gunicorn listens on, when `bind` is unix:PATH."""
+        return self.bind.removeprefix("unix:") if self.bind.startswith("unix:") else None
+
+    @property
+    def port(self) -> int | None:
+        """The port of `bind` (None for a socket)."""
+        return None if self.socket_path else int(self.bind.rpartition(":")[2])
 
     @property
     def resolved_database_url(self) -> str:

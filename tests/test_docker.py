@@ -5,6 +5,7 @@ serves the site from the runtime stage's environment, its health check follows t
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shlex
@@ -14,12 +15,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.conftest import ROOT, RULES
+from web.healthcheck import SocketConnection
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
@@ -99,9 +101,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_the_start_command_serves_the_site_and_the_health_check_follows_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("listen", ["port", "socket"])
+def test_the_start_command_serves_the_site_and_the_health_check_follows_it(
+    tmp_path: Path, listen: str
+) -> None:
     """CMD and HEALTHCHECK as the image runs them: the runtime stage's environment, the working
-    folder its data volume, the rules elsewhere (root's in the image, so never written to)."""
+    folder its data volume, the rules elsewhere (root's in the image, so never written to); on a
+    port, or on a Unix socket behind a proxy (ADVISOR_BIND=unix:PATH)."""
     stage = _runtime_stage()
     image_env = _runtime_environment()
     workdir = Path(next(rest for name, rest in stage if name == "WORKDIR"))
@@ -114,7 +120,8 @@ def test_the_start_command_serves_the_site_and_the_health_check_follows_it(tmp_p
         **os.environ,
         **image_env,
         "PATH": _path(),
-        "ADVISOR_BIND": f"127.0.0.1:{port}",  # the image binds 0.0.0.0; tests stay on loopback
+        # The image binds 0.0.0.0; tests stay on loopback, or on a socket in the test's folder.
+        "ADVISOR_BIND": f"127.0.0.1:{port}" if listen == "port" else f"unix:{tmp_path / 'advisor.sock'}",
         "ADVISOR_INSTANCE_DIR": str(data),
         "ADVISOR_RULES_DIR": str(rules),
         "ADVISOR_WORKERS": "2",
@@ -133,14 +140,15 @@ def test_the_start_command_serves_the_site_and_the_health_check_follows_it(tmp_p
             time.sleep(0.3)
         else:
             raise AssertionError("the site did not become healthy")
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/v1/plans",
-            method="POST",
-            data=json.dumps(yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())).encode(),
-            headers={"Content-Type": "application/json"},
+        connection = (
+            http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            if listen == "port"
+            else SocketConnection(str(tmp_path / "advisor.sock"))
         )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert json.loads(response.read())["phases"][0]["kind"] == "limited_pilot"
+        body = json.dumps(yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text()))
+        connection.request("POST", "/api/v1/plans", body, {"Content-Type": "application/json"})
+        assert json.loads(connection.getresponse().read())["phases"][0]["kind"] == "limited_pilot"
+        connection.close()
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
