@@ -126,10 +126,14 @@ def authenticate(
         forget_attempts_before(db, at - limits.window)
     with store.session() as db:  # one account row, then one address row: always in that order
         attempts, started = count_attempt(db, account_key, at, limits.window)
-        refused = _over(account_key, attempts, started, limits.account, limits.window, at)
+        refused = _over(attempts, started, limits.account, limits.window, at)
+        if refused is not None and attempts == limits.account + 1:
+            _log_throttled("account", _shown(db, name), refused, limits.account, limits.window)
         if refused is None:
             address_attempts, address_started = count_attempt(db, address_key, at, limits.window)
-            refused = _over(address_key, address_attempts, address_started, limits.address, limits.window, at)
+            refused = _over(address_attempts, address_started, limits.address, limits.window, at)
+            if refused is not None and address_attempts == limits.address + 1:
+                _log_throttled("address", client[:100], refused, limits.address, limits.window)
             if refused is not None:
                 uncount_attempt(db, account_key, started)  # no password was checked for it
     if refused is not None:
@@ -139,9 +143,8 @@ def authenticate(
     ok = check_password(user.password_hash if user else _DUMMY, password)  # outside any transaction
     if user is None or not ok or user.disabled:
         reason = "no such user" if user is None else "disabled" if ok else "wrong password"
-        event(
-            log, "login.failed", level=logging.WARNING, username=name[:64], client=client[:100], reason=reason
-        )
+        who = {"account": _unknown(name)} if user is None else {"account": user.username, "user_id": user.id}
+        event(log, "login.failed", level=logging.WARNING, client=client[:100], reason=reason, **who)
         return None
     with store.session() as db:
         uncount_attempt(db, account_key, started)
@@ -150,23 +153,35 @@ def authenticate(
     return user
 
 
-def _over(key: str, attempts: int, started: int, limit: int, window: int, at: int) -> Throttled | None:
+def _over(attempts: int, started: int, limit: int, window: int, at: int) -> Throttled | None:
     if attempts <= limit:
         return None
-    retry_after = max(1, started + window - at)
-    if attempts == limit + 1:  # once per window, not once per refused attempt of a flood
-        kind, _, who = key.partition(":")
-        event(
-            log,
-            "login.throttled",
-            level=logging.WARNING,
-            by=kind,  # "account" (a user name) or "address" (a client address)
-            key=who,
-            limit=limit,
-            window_seconds=window,
-            retry_after_seconds=retry_after,
-        )
-    return Throttled(retry_after)
+    return Throttled(max(1, started + window - at))
+
+
+def _log_throttled(by: str, who: str, refused: Throttled, limit: int, window: int) -> None:
+    """Once per window, not once per refused attempt of a flood."""
+    event(
+        log,
+        "login.throttled",
+        level=logging.WARNING,
+        by=by,  # "account" (a user name) or "address" (a client address)
+        key=who,
+        limit=limit,
+        window_seconds=window,
+        retry_after_seconds=refused.retry_after,
+    )
+
+
+def _unknown(name: str) -> str:
+    """A typed name that is no account, as the log shows it: a digest, never the text (people type
+    their password into the wrong field), the same for the same text so attempts can be matched."""
+    return "unknown:" + hashlib.sha256(name.lower().encode()).hexdigest()[:12]
+
+
+def _shown(db: Session, name: str) -> str:
+    user = user_by_name(db, name)
+    return user.username if user is not None else _unknown(name)
 
 
 # -- sessions and passwords ------------------------------------------------------------------------

@@ -120,7 +120,7 @@ def test_every_line_of_a_request_carries_its_id(
     )
     lines = [line for line in _events(capsys) if line.get("request_id") == "login-1"]
     assert [line["event"] for line in lines] == ["login.failed", "request"]
-    assert lines[0]["username"] == "anna"
+    assert (lines[0]["account"], lines[0]["user_id"]) == ("anna", _user_id(app, "anna"))
     assert lines[0]["reason"] == "wrong password"
     assert lines[0]["level"] == "warning"
 
@@ -298,6 +298,9 @@ def test_no_password_token_or_cookie_ever_reaches_the_log(
     make_user(app, "anna")
     wrong = "Wrong-Pa55word-never-logged"
     site.login("anna", wrong)
+    typed_as_name = "Typed-into-the-name-field-1"  # a password in the wrong field: no such account
+    for _ in range(6):  # failed, then throttled: neither line shows the text
+        site.login(typed_as_name, "whatever")
     assert site.login("anna").status_code == 302
     cookie = site.client.get_cookie("session")
     assert cookie is not None
@@ -313,8 +316,12 @@ def test_no_password_token_or_cookie_ever_reaches_the_log(
     lines = _lines(text)
     assert any(line.get("request_id") == "api-1" and line["path"] == "/api/v1/assessments" for line in lines)
     assert any(line["event"] == "login.failed" for line in lines)
-    for secret in (PASSWORD, wrong, token, token[3:], cookie.value):
+    for secret in (PASSWORD, wrong, typed_as_name, typed_as_name.lower(), token, token[3:], cookie.value):
         assert secret not in text
+    unknown = {line["account"] for line in lines if line["event"] == "login.failed" and "user_id" not in line}
+    throttled = {line["key"] for line in lines if line["event"] == "login.throttled"}
+    assert len(unknown) == 1  # one digest for the same text: attempts can still be matched
+    assert throttled == unknown
 
 
 def test_fields_named_like_secrets_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
