@@ -83,17 +83,18 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)  # exits 2 on bad usage
     try:
-        logs.configure(load_settings())
+        settings = load_settings()
+        logs.configure(settings)
         if args.command == "plan":
-            return _plan(args)
+            return _plan(args, settings)
         if args.command == "users":
-            return _users(args)
+            return _users(args, settings)
         if args.rules_command == "check":
             return _check(args.dir or default_rules_dir())
         if args.rules_command == "test":
             return _test(args.dir or default_rules_dir())
         if args.rules_command == "diff":
-            return _diff(args.old, args.new, saved=not args.no_saved)
+            return _diff(args.old, args.new, settings, saved=not args.no_saved)
         return _schema(args.output)
     except AdvisorError as exc:
         if isinstance(exc, EngineError):  # a defect, not the input: its traceback goes to the log
@@ -102,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
 
 
-def _plan(args: argparse.Namespace) -> int:
+def _plan(args: argparse.Namespace, settings: Settings) -> int:
     from advisor.evaluate.engine import Engine  # the engine (durable_rules) loads only when it plans
 
     if FORMATS[args.format].binary and args.output is None:
@@ -115,22 +116,21 @@ def _plan(args: argparse.Namespace) -> int:
     engine = Engine(load_rulebook(args.rules or default_rules_dir()))
     try:
         with engine.version() as compiled:
-            plan = build_plan(assessment, compiled, args.language, max_months=Settings().max_rollout_months)
+            plan = build_plan(assessment, compiled, args.language, max_months=settings.max_rollout_months)
     finally:
         engine.close()
     _write(export(plan, args.format), args.output)
     return 0
 
 
-def _users(args: argparse.Namespace) -> int:
+def _users(args: argparse.Namespace, settings: Settings) -> int:
     from advisor.services.accounts import AccountError, create_user, generate_password, reset_password
-    from advisor.settings import Settings
     from advisor.store.accounts import create_token, user_by_name
     from advisor.store.database import Store
     from advisor.store.migrate import upgrade
     from advisor.store.tables import User
 
-    url = Settings().resolved_database_url
+    url = settings.resolved_database_url
     upgrade(url)
     store = Store(url)
     with store.session() as session:
@@ -208,12 +208,11 @@ def _test(folder: Path) -> int:
     return 1 if failed or not paths else 0
 
 
-def _diff(old: Path, new: Path, *, saved: bool) -> int:
+def _diff(old: Path, new: Path, settings: Settings, *, saved: bool) -> int:
     from advisor.quality.impact import impact_of, saved_assessments, scenario_assessments
 
     before, after = load_rulebook(old), load_rulebook(new)
     cases = scenario_assessments(new / "scenarios") or scenario_assessments(old / "scenarios")
-    settings = Settings()
     if saved:
         cases += saved_assessments(settings.resolved_database_url)
     changed = impact_of(before, after, cases, max_months=settings.max_rollout_months)

@@ -167,3 +167,24 @@ def test_account_names_by_id(instance: Services, anna: User) -> None:
     lead = account(instance, "lead", "reviewer")
     with instance.store.session() as db:
         assert usernames(db) == {anna.id: "anna", lead.id: "lead"}
+
+
+def test_only_the_author_renames_deletes_or_moves_an_assessment(instance: Services, anna: User) -> None:
+    new_id = assessments.new_draft(instance, anna, "Draft", "en")
+    lead = account(instance, "lead", "reviewer")  # sees every assessment, changes none
+    revision = _record(instance, new_id).revision
+    with pytest.raises(assessments.AssessmentNotFound):
+        assessments.rename(instance, lead, new_id, "Taken", revision)
+    with pytest.raises(assessments.AssessmentNotFound):
+        assessments.delete(instance, lead, new_id, revision)
+    assessments.resume_at(instance, lead, new_id, "plan")
+    assert (_record(instance, new_id).title, _record(instance, new_id).step) == ("Draft", "organisation")
+
+    assessments.resume_at(instance, anna, new_id, "groups")  # a place: no new revision
+    assert (_record(instance, new_id).step, _record(instance, new_id).revision) == ("groups", revision)
+    assessments.rename(instance, anna, new_id, "Contoso", revision)
+    with pytest.raises(StaleRevision):
+        assessments.delete(instance, anna, new_id, revision)  # renamed since that revision
+    assessments.delete(instance, anna, new_id, revision + 1)
+    with pytest.raises(assessments.AssessmentNotFound):
+        assessments.visible(instance, anna, new_id)

@@ -21,11 +21,10 @@ from advisor.model.messages import describe_errors
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language
 from advisor.output.formats import offered, offered_format
-from advisor.services.assessments import AssessmentNotFound, commit, create, stored_plan, visible
+from advisor.services.assessments import AssessmentNotFound, commit, create, delete, stored_plan, visible
 from advisor.services.planning import build_plan
 from advisor.store.accounts import user_by_token
 from advisor.store.assessments import StaleRevision, visible_assessments
-from advisor.store.assessments import delete_assessment as delete_record
 from advisor.store.tables import MAX_ID, AssessmentRecord, VersionKind
 from web.common import plan_file
 from web.extensions import csrf, svc
@@ -299,11 +298,9 @@ def update_assessment(assessment_id: int) -> ResponseReturnValue:
 @bp.delete("/assessments/<id:assessment_id>")
 def delete_assessment(assessment_id: int) -> ResponseReturnValue:
     _authenticate()
-    _record(assessment_id, write=True)
     try:
-        with svc().store.session() as db:
-            delete_record(db, assessment_id, None)
-    except StaleRevision:  # deleted by someone else meanwhile: it is gone all the same
+        delete(svc(), g.user, assessment_id, None)
+    except (AssessmentNotFound, StaleRevision):  # not theirs, or deleted meanwhile: gone all the same
         raise Failure(404, "not_found", f"there is no assessment {assessment_id} that you can see") from None
     return "", 204
 

@@ -13,7 +13,7 @@ from advisor.model.errors import InputError
 from advisor.model.facts import control_character
 from advisor.services import assessments as service
 from advisor.store.accounts import usernames
-from advisor.store.assessments import StaleRevision, delete_assessment, rename_assessment, visible_assessments
+from advisor.store.assessments import StaleRevision, visible_assessments
 from web.auth import login_required
 from web.common import load
 from web.extensions import svc
@@ -77,8 +77,7 @@ def rename(assessment_id: int) -> ResponseReturnValue:
         flash(_("A title cannot contain control characters (%(code)s).", code=code), "error")
     else:
         try:
-            with svc().store.session() as db:
-                rename_assessment(db, assessment_id, title, form_revision())
+            service.rename(svc(), g.user, assessment_id, title, form_revision())
         except StaleRevision:
             return stale_page(assessment_id, back=url_for("assessments.index"), entered_title=title)
     return redirect(url_for("assessments.index"))
@@ -103,8 +102,7 @@ def delete(assessment_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("assessments/delete.html", record=record)
     try:
-        with svc().store.session() as db:
-            delete_assessment(db, assessment_id, form_revision())
+        service.delete(svc(), g.user, assessment_id, form_revision())
     except StaleRevision:
         return stale_page(assessment_id, back=url_for("assessments.delete", assessment_id=assessment_id))
     flash(_("Deleted %(title)s.", title=record.title))

@@ -8,8 +8,7 @@ from flask.typing import ResponseReturnValue
 from advisor.output.formats import offered, offered_format
 from advisor.output.render import table_rows
 from advisor.quality.diff import plan_diff
-from advisor.services.assessments import plan_problems, plans_for, stored_plan
-from advisor.store.tables import AssessmentRecord
+from advisor.services.assessments import plan_problems, plans_for, resume_at, stored_plan
 from web.auth import login_required
 from web.common import load, plan_file
 from web.extensions import svc
@@ -29,11 +28,8 @@ def show(assessment_id: int) -> ResponseReturnValue:
     common = {"record": record, "step": "plan", "progress": progress_of(record.answers, found)}
     if plan is None:
         return render_template("plan.html", plan=None, found=found, **common)
-    if record.owner_id == g.user.id and record.step != "plan":
-        with svc().store.session() as db:
-            stored = db.get(AssessmentRecord, assessment_id)
-            if stored is not None:
-                stored.step = "plan"
+    if record.step != "plan":
+        resume_at(svc(), g.user, assessment_id, "plan")
     # The plan shown is the one accepted with this version; newer rules only propose a change.
     newer = None
     running = svc().engine.rulebook.version

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from advisor.model.facts import control_character
 from advisor.model.questionnaire import GROUP, ORGANISATION, POINTS, from_form, out_of_bounds, problems, slug
 from advisor.quality.diff import answer_changes
-from advisor.services.assessments import commit
+from advisor.services.assessments import commit, resume_at
 from advisor.store.assessments import StaleRevision
 from advisor.store.tables import AssessmentRecord, VersionKind
 from web import stale as stale_forms
@@ -48,10 +48,7 @@ def _save(
         title = name.strip()[:200] if usable and record.title == _("New assessment") else None
         commit(svc(), g.user, record.id, answers, VersionKind.EDIT, revision, title=title)
     if step is not None and step != record.step:
-        with svc().store.session() as db:
-            stored = db.get(AssessmentRecord, record.id)
-            if stored is not None:
-                stored.step = step
+        resume_at(svc(), g.user, record.id, step)
 
 
 def progress_of(answers: dict[str, Any], found: dict[str, str] | None = None) -> dict[str, Any]:

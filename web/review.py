@@ -26,7 +26,7 @@ from web.ids import bad_request, parse_id, version_argument
 from web.stale import form_revision, stale_page, stale_since
 
 bp = Blueprint("review", __name__, url_prefix="/assessments/<id:assessment_id>")
-STEPS = {
+ACTION_OF_SLUG = {
     "submit": ReviewAction.SUBMITTED,
     "comment": ReviewAction.COMMENTED,
     "send_back": ReviewAction.SENT_BACK,
@@ -204,7 +204,7 @@ def act(assessment_id: int, action: str) -> ResponseReturnValue:
             svc(),
             g.user,
             assessment_id,
-            STEPS[action],
+            ACTION_OF_SLUG[action],
             form_revision(),
             text=request.form.get("text", ""),
             target=request.form.get("target", ""),

@@ -20,13 +20,11 @@ from advisor.model.i18n import N_, gettext
 from advisor.model.messages import describe_errors
 from advisor.model.vocabulary import Ask, Language, QuestionKind, term
 
-Kind = QuestionKind
-
 
 @dataclass(frozen=True)
 class Question:
     name: str
-    kind: Kind
+    kind: QuestionKind
     label: str  # English; `title` and `hint` give them in a language
     help: str
     choices: tuple[str, ...] = ()

@@ -261,7 +261,7 @@ def reset_password(session: Session, actor: User | None, user: User, password: s
     password = generate_password() if password is None else password
     set_password(session, user, password)
     revoked = session.connection().execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
-    detail = f"a new password was set; every session ended; {revoked} API token(s) revoked"
+    detail = f"a new password was set; every session ended; API tokens revoked: {revoked}"
     audit(session, actor, AuditAction.PASSWORD_RESET, user.username, detail)
     return password
 

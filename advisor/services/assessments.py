@@ -19,7 +19,13 @@ from advisor.model.vocabulary import Language
 from advisor.services.logs import event as log_event
 from advisor.services.planning import build_plan
 from advisor.services.runtime import Services
-from advisor.store.assessments import add_version, assessment_for, check_revision
+from advisor.store.assessments import (
+    add_version,
+    assessment_for,
+    check_revision,
+    delete_assessment,
+    rename_assessment,
+)
 from advisor.store.reviews import record_event
 from advisor.store.tables import (
     AssessmentRecord,
@@ -30,7 +36,7 @@ from advisor.store.tables import (
     VersionKind,
 )
 
-log = logging.getLogger("advisor.review")
+log = logging.getLogger("advisor.review")  # the one event here is the review reopened by a change
 
 Planned = tuple[dict[str, Any] | None, str]
 
@@ -203,3 +209,31 @@ def duplicate(services: Services, actor: User, assessment_id: int, title_of: Cal
     original = visible(services, actor, assessment_id)
     title = title_of(original.title)[:200]
     return create(services, actor, title, copy.deepcopy(original.answers), VersionKind.COPY, original.step)
+
+
+def rename(
+    services: Services, actor: User, assessment_id: int, title: str, expected_revision: int | None
+) -> None:
+    """A new title by its author, on the revision they saw (StaleRevision otherwise);
+    AssessmentNotFound for anyone else. The caller has checked the title (not blank, no control
+    characters, at most 200 characters)."""
+    visible(services, actor, assessment_id, write=True)
+    with services.store.session() as db:
+        rename_assessment(db, assessment_id, title, expected_revision)
+
+
+def delete(services: Services, actor: User, assessment_id: int, expected_revision: int | None) -> None:
+    """The assessment deleted by its author, on the revision they saw (None: whatever is current);
+    StaleRevision if it changed or went meanwhile, AssessmentNotFound for anyone else."""
+    visible(services, actor, assessment_id, write=True)
+    with services.store.session() as db:
+        delete_assessment(db, assessment_id, expected_revision)
+
+
+def resume_at(services: Services, actor: User, assessment_id: int, step: str) -> None:
+    """Where the author was (organisation, groups, group:N, plan), so that they resume there; a
+    place, not a change: no revision, no version, and nothing for anyone but the author."""
+    with services.store.session() as db:
+        stored = db.get(AssessmentRecord, assessment_id)
+        if stored is not None and stored.owner_id == actor.id and stored.step != step:
+            stored.step = step[:32]
