@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -66,3 +67,11 @@ def instance(tmp_path: Path) -> Iterator[Services]:
 def account(services: Services, username: str, role: str = "respondent") -> User:
     with services.store.session() as db:
         return create_user(services.store, db, username, "correct horse battery", role)
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    """A copy of the shipped rules that a test (or its admin) may change."""
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder)
+    return folder

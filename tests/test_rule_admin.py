@@ -4,7 +4,6 @@ their history, refuse a stale edit and run at once."""
 from __future__ import annotations
 
 import copy
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,18 +18,11 @@ from advisor.services.runtime import Services, open_services
 from advisor.settings import Settings
 from advisor.store.rules import rule_file_versions
 from advisor.store.tables import AuditAction, AuditEntry, User, VersionKind
-from tests.conftest import ROOT, RULES, account
+from tests.conftest import ROOT, account
 
 NAME = "enrollment.yaml"
 LOWER = ("  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 20")
 RETITLE = ("  en: Matching each group in each phase", "  en: Choosing, for each group in each phase,")
-
-
-@pytest.fixture
-def rules(tmp_path: Path) -> Path:
-    folder = tmp_path / "rules"
-    shutil.copytree(RULES, folder)
-    return folder
 
 
 @pytest.fixture

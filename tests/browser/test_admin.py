@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from playwright.sync_api import FilePayload, Page, expect
 from advisor.quality.scenarios import scenario_files
 from advisor.settings import Settings
 from tests.browser.conftest import add_users, login, screenshot, serve
-from tests.conftest import RULES
 from web import create_app
 
 pytestmark = pytest.mark.browser
@@ -40,13 +38,6 @@ SPREAD = {
         {"id": "service", "name": "Service", "users": 150, "platforms": ["windows"], "locations": ["Lund"]},
     ],
 }
-
-
-@pytest.fixture
-def rules(tmp_path: Path) -> Path:
-    folder = tmp_path / "rules"
-    shutil.copytree(RULES, folder)
-    return folder
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,6 @@ from advisor.settings import Settings
 from advisor.store.assessments import latest_version
 from advisor.store.migrate import upgrade
 from advisor.store.tables import MAX_ID, AssessmentRecord
-from tests.conftest import RULES
 from tests.live import LiveSite, gunicorn_site
 from tests.postgres import postgres_server
 from web import create_app
@@ -183,14 +181,6 @@ def gunicorn(database_url: str, tmp_path: Path) -> Iterator[LiveSite]:
     """The site under a real gunicorn (2 sync workers) on 127.0.0.1, on the test's database."""
     with gunicorn_site(database_url, tmp_path / "live") as live:
         yield live
-
-
-@pytest.fixture
-def rules(tmp_path: Path) -> Path:
-    """A copy of the shipped rules that a test (or its admin) may change."""
-    folder = tmp_path / "rules"
-    shutil.copytree(RULES, folder)
-    return folder
 
 
 def rules_app(tmp_path: Path, rules: Path, database_url: str) -> Flask:
