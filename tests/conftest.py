@@ -29,6 +29,7 @@ def without_rules(rulebook: Rulebook, dropped: Callable[[RuleInfo], bool]) -> Ru
         rules=tuple(info for info in rulebook.rules if not dropped(info)),
         parameters=rulebook.parameters,
         parameter_texts=rulebook.parameter_texts,
+        parameter_provenance=rulebook.parameter_provenance,
         version=f"{rulebook.version}-less",
     )
 

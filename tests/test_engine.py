@@ -150,6 +150,7 @@ def _rulebook(whens: list[Any]) -> Rulebook:
                 reason=texts,
                 when=when,
                 source="https://docs.microsoft.com/intune/planning-guide-rollout-plan#pilot",
+                provenance="guide",
             ),
             "group",
             "random.yaml",

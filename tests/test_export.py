@@ -18,9 +18,10 @@ from advisor.evaluate.engine import Engine
 from advisor.model.errors import InputError
 from advisor.model.facts import TEXT, Assessment, parse_assessment
 from advisor.model.plan import Plan
-from advisor.model.vocabulary import Language
-from advisor.output.export import to_html
+from advisor.model.vocabulary import Language, term
+from advisor.output.export import to_html, to_xlsx
 from advisor.output.formats import FORMATS, ExportFormat, export
+from advisor.output.render import to_markdown
 from advisor.planning.planner import make_plan
 
 # OWASP's list of characters that make a spreadsheet read a cell as a formula.
@@ -290,3 +291,26 @@ def test_the_pattern_means_the_same_in_ecma_262() -> None:
     by_python = [re.search(TEXT, v) is not None for v in values]
     assert [v for v, a, b in zip(values, by_ecma, by_python, strict=True) if a != b] == []
     assert sum(by_python) > 300
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_every_export_says_where_each_reason_comes_from(
+    contoso: Assessment, engine: Engine, language: Language
+) -> None:
+    from openpyxl import load_workbook
+
+    plan = _plan(contoso, engine, lambda text: text, language=language)
+    ours, guide = term("beyond_guide", language), term("guide", language)
+    rationale = load_workbook(io.BytesIO(to_xlsx(plan))).worksheets[1]
+    header, *rows = [[cell.value for cell in row] for row in rationale.iter_rows()]
+    assert header[-1] == ("Provenance" if language == "en" else "Ursprung")
+    assert {row[-1] for row in rows} >= {ours, guide}
+    by_rule = {row[5]: row[-1] for row in rows}
+    for group in plan.groups:
+        for reason in group.reasons:
+            assert by_rule[reason.rule] == term(reason.provenance, language)
+    markdown = to_markdown(plan)
+    assert f"; {ours})" in markdown
+    assert f"; {guide})" in markdown
+    page = to_html(plan)
+    assert f"; {ours})</i>" in page

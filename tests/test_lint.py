@@ -22,7 +22,7 @@ def _rule(
     return (
         f"stage: {stage}\nrules:\n  - id: {rule_id}\n    decides: {decides}\n    value: {value}\n"
         f"    priority: {priority}\n    when: {when}\n    reason: {{en: Because., sv: Därför.}}\n"
-        f"    source: {SOURCE}\n"
+        f"    source: {SOURCE}\n    provenance: beyond_guide\n"
     )
 
 

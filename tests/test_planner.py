@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from advisor.evaluate.engine import Engine
 from advisor.evaluate.oracle import OracleEvaluator
+from advisor.model.errors import RolloutTooLong
 from advisor.model.facts import Assessment, parse_assessment
 from advisor.model.plan import add_months
 from advisor.model.vocabulary import Language
@@ -16,6 +18,7 @@ from advisor.planning.planner import make_plan
 from advisor.rulebook import Rulebook
 from advisor.rulebook.loader import load_rulebook
 from tests.conftest import RULES, without_rules
+from tests.strategies import assessments
 
 GUIDE_TABLE_EN = [
     ["Phase", "July 2027", "August 2027", "September 2027", "October 2027"],
@@ -77,15 +80,16 @@ def test_the_plan_follows_the_json_contract(contoso: Assessment, engine: Engine,
     for group in data["groups"]:
         assert group["reasons"], group["id"]
         for reason in group["reasons"]:
-            assert set(reason) == {"rule", "text", "source", "facts"}
+            assert set(reason) == {"rule", "text", "source", "facts", "provenance"}
             assert "#" in reason["source"]
             assert reason["text"]
+            assert reason["provenance"] == rulebook.rule(reason["rule"]).rule.provenance
         assert {a["enrollment"] for a in group["alternatives"]} | {
             p["enrollment"] for p in group["placements"]
         } == {"self_service", "assisted", "tech_fair"}
-    assert {(w["code"], w["group"]) for w in data["warnings"]} >= {
-        ("executives-in-pilot", "it-executives"),
-        ("pilot-only-it", None),
+    assert {(w["code"], w["group"], w["provenance"]) for w in data["warnings"]} >= {
+        ("executives-in-pilot", "it-executives", "guide"),
+        ("pilot-only-it", None, "beyond_guide"),  # "IT users are not typical": ours, not the guide's
     }
 
 
@@ -186,3 +190,23 @@ def test_every_decision_has_a_fallback_for_a_rulebook_with_a_gap() -> None:
     from advisor.planning.planner import FALLBACK
 
     assert set(FALLBACK) == set(DECISIONS) - {"warning"}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=assessments())
+def test_every_reason_and_warning_says_where_it_comes_from(data: dict[str, Any], rulebook: Rulebook) -> None:
+    """Our judgement never reads as Microsoft's: each reason, why-not and warning of any plan
+    carries its rule's provenance, and what the planner assumes without a rule is ours."""
+    try:
+        plan = make_plan(parse_assessment(data), OracleEvaluator(rulebook))
+    except RolloutTooLong:
+        return
+    reasons = [*plan.split_by.reasons]
+    for group in plan.groups:
+        reasons += group.reasons
+        reasons += [r for alternative in group.alternatives for r in alternative.why_not]
+    for reason in reasons:
+        assert reason.provenance == rulebook.rule(reason.rule).rule.provenance
+    for warning in plan.warnings:
+        expected = rulebook.rule(warning.rule).rule.provenance if warning.rule else "beyond_guide"
+        assert warning.provenance == expected

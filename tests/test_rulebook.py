@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from advisor.model.errors import RulebookError
-from advisor.rulebook import RuleFile, load_rulebook, template
+from advisor.rulebook import Rulebook, RuleFile, load_rulebook, template
 from advisor.rulebook.loader import build_rulebook
 from tests.conftest import FILES, RULES
 
@@ -33,20 +33,20 @@ def test_every_problem_of_a_folder_is_reported_at_once() -> None:
     where = str(FILES / "rules_with_errors" / "broken.yaml")
     expected = [
         f"{where}:8 [typo-in-fact]: unknown fact 'exectives' (did you mean 'executives'?)",
-        f"{where}:17 [wrong-comparison]: 'gt' does not fit 'ownership' (one of corporate, personal, mixed); use eq, ne, in, not_in",
-        f"{where}:23 [impossible-value]: 'enrollment' cannot be 'self_servce'; it is one of self_service, assisted, tech_fair (did you mean 'self_service'?)",
-        f"{where}:26 [impossible-value]: 'needs_help' cannot be 'hihg'; it is one of low, medium, high (did you mean 'high'?)",
-        f"{where}:27 [impossible-value]: 'users' is a number; 'many' is not",
-        f"{where}:28 [impossible-value]: unknown parameter 'asisted_max_users' (did you mean 'assisted_max_users'?)",
-        f"{where}:30 [impossible-value]: unknown section anchor '#user-self-servce' (did you mean 'user-self-service'?)",
-        f"{where}:35 [no-swedish]: missing Swedish reason text (reason.sv)",
-        f"{where}:38 [no-source]: missing source: every rule cites the guide section behind it (URL#anchor)",
+        f"{where}:18 [wrong-comparison]: 'gt' does not fit 'ownership' (one of corporate, personal, mixed); use eq, ne, in, not_in",
+        f"{where}:25 [impossible-value]: 'enrollment' cannot be 'self_servce'; it is one of self_service, assisted, tech_fair (did you mean 'self_service'?)",
+        f"{where}:28 [impossible-value]: 'needs_help' cannot be 'hihg'; it is one of low, medium, high (did you mean 'high'?)",
+        f"{where}:29 [impossible-value]: 'users' is a number; 'many' is not",
+        f"{where}:30 [impossible-value]: unknown parameter 'asisted_max_users' (did you mean 'assisted_max_users'?)",
+        f"{where}:32 [impossible-value]: unknown section anchor '#user-self-servce' (did you mean 'user-self-service'?)",
+        f"{where}:38 [no-swedish]: missing Swedish reason text (reason.sv)",
+        f"{where}:42 [no-source]: missing source: every rule cites the guide section behind it (URL#anchor)",
     ]
     for line in expected:
         assert line in lines, "\n".join(lines)
     # The last rule repeats an id, decides at the wrong stage, names an unknown placeholder and
     # cites a non-guide URL: all four are reported.
-    last = [line for line in lines if f"{where}:44" in line or f"{where}:47" in line or f"{where}:48" in line]
+    last = [line for line in lines if f"{where}:47" in line or f"{where}:48" in line or f"{where}:51" in line]
     assert any("duplicate rule id (first defined at" in line for line in lines)
     assert any(
         "'split_by' is decided at the organisation stage, not at the placement stage" in line for line in last
@@ -67,32 +67,32 @@ def test_broken_yaml_names_its_line() -> None:
     ("text", "message"),
     [
         (
-            "rules: [{id: a, decides: pilot, value: limited, reason: {en: a, sv: b}, source: x}]",
+            "rules: [{id: a, decides: pilot, value: limited, reason: {en: a, sv: b}, source: x, provenance: guide}]",
             "a file with rules must name its stage",
         ),
         (
             "stage: group\nrules:\n  - id: Bad_Id\n    decides: pilot\n    value: limited\n"
-            "    reason: {en: a, sv: b}\n    source: x\n",
+            "    reason: {en: a, sv: b}\n    source: x\n    provenance: guide\n",
             "[Bad_Id]: id: must be 1 to 64 lowercase letters, digits or hyphens",
         ),
         (
             "stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, priority: 5000,"
-            " reason: {en: a, sv: b}, source: x}\n",
+            " reason: {en: a, sv: b}, source: x, provenance: guide}\n",
             "[a]: priority: must be at most 1000",
         ),
         (
             "stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, when: {al: []},"
-            " reason: {en: a, sv: b}, source: x}\n",
+            " reason: {en: a, sv: b}, source: x, provenance: guide}\n",
             "a condition is one of all, any, not, or a fact with op",
         ),
         (
             "stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, prio: 1,"
-            " reason: {en: a, sv: b}, source: x}\n",
+            " reason: {en: a, sv: b}, source: x, provenance: guide}\n",
             "[a]: prio: is not a known field (did you mean 'priority'?)",
         ),
         (
             "stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, severity: tension,"
-            " reason: {en: a, sv: b}, source: https://docs.microsoft.com/intune/planning-guide-rollout-plan#pilot}\n",
+            " reason: {en: a, sv: b}, source: https://docs.microsoft.com/intune/planning-guide-rollout-plan#pilot, provenance: guide}\n",
             "severity is only for warnings",
         ),
         (
@@ -112,7 +112,7 @@ def test_rule_file_mistakes(text: str, message: str) -> None:
 def test_untranslated_reason_is_a_warning_not_an_error() -> None:
     text = (
         b"stage: group\nrules:\n  - {id: a, decides: pilot, value: limited, reason: {en: Same, sv: Same},"
-        b" source: 'https://docs.microsoft.com/intune/planning-guide-rollout-plan#pilot'}\n"
+        b" source: 'https://docs.microsoft.com/intune/planning-guide-rollout-plan#pilot', provenance: guide}\n"
     )
     rulebook = build_rulebook({**_shipped(), "rules/x.yaml": text})
     assert [f.severity for f in rulebook.findings] == ["warning"]
@@ -120,7 +120,7 @@ def test_untranslated_reason_is_a_warning_not_an_error() -> None:
 
 
 def test_a_missing_planner_parameter_blocks_loading() -> None:
-    text = b"parameters: {other: {value: 1, description: {en: a, sv: b}}}\n"
+    text = b"parameters: {other: {value: 1, description: {en: a, sv: b}, provenance: beyond_guide}}\n"
     with pytest.raises(RulebookError, match="the planner needs parameter 'limited_pilot_size'"):
         build_rulebook({"rules/x.yaml": text})
 
@@ -302,3 +302,74 @@ def test_a_rule_text_with_a_control_character_is_refused_at_load(character: str)
     assert any("must not contain control characters" in f.message for f in caught.value.errors), (
         caught.value.format_message()
     )
+
+
+GUIDE = "https://docs.microsoft.com/intune/planning-guide-rollout-plan"
+
+
+def _one_rule(provenance: str, source: str, when: str = "") -> bytes:
+    return (
+        "stage: placement\nrules:\n  - id: extra\n    decides: enrollment\n    value: assisted\n"
+        f"    priority: 1\n{when}    reason: {{en: Because., sv: Därför.}}\n"
+        f"    source: {source}\n    provenance: {provenance}\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("provenance", "source", "when", "message"),
+    [
+        # our threshold makes the rule ours: it may not read as the guide's
+        (
+            "guide",
+            f"{GUIDE}#user-assisted-enrollment",
+            "    when: {all: [{fact: phase_users, op: lte, param: assisted_max_users}]}\n",
+            "rests on 'assisted_max_users', our own threshold (beyond_guide): the rule is beyond_guide too",
+        ),
+        (
+            "guide_example",
+            f"{GUIDE}#user-assisted-enrollment",
+            "    when: {all: [{fact: phase_users, op: lte, param: assisted_max_users}]}\n",
+            "the rule is beyond_guide too",
+        ),
+        # current practice cites the current page it follows, never the 2016 article
+        (
+            "current_practice",
+            f"{GUIDE}#pilot",
+            "",
+            "a current_practice rule cites the Microsoft page it follows",
+        ),
+        # the guide's rules and our own cite the article's section
+        (
+            "guide",
+            "https://learn.microsoft.com/mem/intune/enrollment/device-enrollment",
+            "",
+            "planning guide",
+        ),
+        ("unsure", f"{GUIDE}#pilot", "", "provenance: must be one of"),
+    ],
+)
+def test_a_rule_says_honestly_where_it_comes_from(
+    provenance: str, source: str, when: str, message: str
+) -> None:
+    with pytest.raises(RulebookError) as caught:
+        build_rulebook({**_shipped(), "rules/zz.yaml": _one_rule(provenance, source, when)})
+    assert any(message in str(f) for f in caught.value.findings), caught.value.format_message()
+
+
+def test_our_own_threshold_may_carry_our_own_rule_and_current_practice_its_page() -> None:
+    when = "    when: {all: [{fact: phase_users, op: lte, param: assisted_max_users}]}\n"
+    ours = build_rulebook({**_shipped(), "rules/zz.yaml": _one_rule("beyond_guide", f"{GUIDE}#pilot", when)})
+    assert ours.rule("extra").rule.provenance == "beyond_guide"
+    page = "https://learn.microsoft.com/mem/intune/fundamentals/intune-planning-guide"
+    current = build_rulebook({**_shipped(), "rules/zz.yaml": _one_rule("current_practice", page)})
+    assert current.rule("extra").rule.source == page
+
+
+def test_every_threshold_of_our_own_says_so_and_why(rulebook: Rulebook) -> None:
+    ours = [key for key, where in rulebook.parameter_provenance.items() if where == "beyond_guide"]
+    assert ours  # the shipped rulebook has some, each defended in its description
+    for key in ours:
+        texts = rulebook.parameter_texts[key]
+        assert "Our judgement, not the guide's:" in texts.en, key
+        assert "Vår bedömning, inte guidens:" in texts.sv, key
+    assert set(rulebook.parameter_provenance) == set(rulebook.parameters)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from advisor.model.documents import too_many_digits
 from advisor.model.errors import Finding
+from advisor.model.vocabulary import PROVENANCES
 from advisor.model.yamlsource import YamlProblem, load_yaml
 from advisor.planning.explain import describe
 from advisor.rulebook.files import RuleFileError, rule_files, set_fields
@@ -61,13 +62,21 @@ def _save(name: str, text: str, message: str, based_on: str | None = None) -> Ch
 @role_required("admin")
 def index() -> ResponseReturnValue:
     rulebook = svc().engine.rulebook
+    shown = request.args.get("provenance")  # only the rules of one provenance; anything else: all
+    chosen = shown if shown in PROVENANCES else None
     files = {}
     for name in rule_files(_folder()):
-        files[name] = [info for info in rulebook.rules if Path(info.file).name == name]
+        files[name] = [
+            info
+            for info in rulebook.rules
+            if Path(info.file).name == name and chosen in (None, info.rule.provenance)
+        ]
     return render_template(
         "admin/index.html",
         rulebook=rulebook,
         files=files,
+        provenances=PROVENANCES,
+        chosen=chosen,
         describe=describe,
         reload_error=svc().watcher.error,
         lang=language(),

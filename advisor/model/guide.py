@@ -7,6 +7,8 @@ from advisor.model.vocabulary import Language
 
 GUIDE_URL = "https://docs.microsoft.com/intune/planning-guide-rollout-plan"
 GUIDE_URL_SV = "https://docs.microsoft.com/sv-se/intune/planning-guide-rollout-plan"
+# Microsoft's current documentation, which current_practice rules cite page by page.
+CURRENT_DOCS = "https://learn.microsoft.com/"
 
 # The sections by anchor, with their titles (the catalogue has them in the guide's Swedish).
 SECTIONS: dict[str, str] = {

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from advisor.model.vocabulary import Approach, Language, PhaseKind, Split
+from advisor.model.vocabulary import Approach, Language, PhaseKind, Provenance, Split
 
 # The most months one plan may span, unless the settings say otherwise (ADVISOR_MAX_ROLLOUT_MONTHS):
 # a bound on the work and the size of a plan, not advice (the advice warns far earlier).
@@ -29,6 +29,7 @@ class Reason(_Out):
     text: str
     source: str
     facts: dict[str, Any]
+    provenance: Provenance  # the rule's: never our judgement presented as Microsoft's
 
 
 class SplitBy(_Out):
@@ -78,6 +79,7 @@ class Warning(_Out):
     severity: Literal["warning", "tension", "info"] = "warning"
     rule: str | None = None
     source: str | None = None
+    provenance: Provenance
 
 
 class RulebookRef(_Out):

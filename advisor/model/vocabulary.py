@@ -34,6 +34,10 @@ Approach = Literal["self_service", "assisted", "tech_fair"]
 APPROACHES: tuple[Approach, ...] = get_args(Approach)
 Pilot = Literal["limited", "expanded", "production"]
 PILOTS: tuple[Pilot, ...] = get_args(Pilot)
+# Where a rule (and so each reason and warning) comes from: the 2016 guide's text, a reading of the
+# guide's example plan, our own judgement beyond the guide, or Microsoft's current documentation.
+Provenance = Literal["guide", "guide_example", "beyond_guide", "current_practice"]
+PROVENANCES: tuple[Provenance, ...] = get_args(Provenance)
 Wave = Literal["early", "middle", "late"]
 WAVES: tuple[Wave, ...] = get_args(Wave)
 
@@ -152,6 +156,10 @@ TERMS: dict[str, str] = {
     "personal": N_("personal"),
     "mixed": N_("mixed"),
     "auto": N_("automatic"),
+    "guide": N_("The guide"),
+    "guide_example": N_("The guide's example"),
+    "beyond_guide": N_("Our judgement"),
+    "current_practice": N_("Current Microsoft docs"),
 }
 
 MONTHS: tuple[str, ...] = (

@@ -30,6 +30,7 @@ RATIONALE_COLUMNS = (
     N_("Rule"),
     N_("Reason"),
     N_("Source"),
+    N_("Provenance"),
 )
 
 
@@ -88,10 +89,11 @@ def to_xlsx(plan: Plan) -> bytes:
                         reason.rule,
                         reason.text,
                         reason.source,
+                        term(reason.provenance, language),
                     ]
                 )
     append_to_sheet(rationale, lines)
-    for letter, width in zip("ABCDEFGH", (24, 30, 10, 10, 16, 34, 90, 60), strict=True):
+    for letter, width in zip("ABCDEFGHI", (24, 30, 10, 10, 16, 34, 90, 60, 22), strict=True):
         rationale.column_dimensions[letter].width = width
     out = io.BytesIO()
     book.save(out)

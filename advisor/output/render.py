@@ -6,7 +6,7 @@ import csv
 import io
 
 from advisor.model.i18n import N_, gettext, ngettext
-from advisor.model.plan import Plan, add_months
+from advisor.model.plan import Plan, Reason, add_months
 from advisor.model.vocabulary import APPROACHES, Language, month_name, term
 from advisor.output.escape import markdown_text, spreadsheet_rows
 
@@ -18,7 +18,7 @@ _WORDS: dict[str, str] = {
     "groups": N_("Groups"),
     "why": N_("Why"),
     "not": N_("Why not %(approach)s"),
-    "tension": N_("tension in the guide"),
+    "tension": N_("tension"),
     "info": N_("note"),
     "warning": N_("warning"),
 }
@@ -107,6 +107,13 @@ def _who(plan: Plan, group: str | None) -> str:
 _md = markdown_text  # names, reasons, titles and warnings: shown as written, never as HTML or links
 
 
+def _cited(reason: Reason, language: Language) -> str:
+    """A reason with its rule, the page it follows and where it comes from (our judgement never
+    reads as the guide's)."""
+    provenance = _md(term(reason.provenance, language))
+    return f"{_md(reason.text)} ([{_md(reason.rule)}]({reason.source}); {provenance})"
+
+
 def to_markdown(plan: Plan) -> str:
     language = plan.language
     header, rows = table_rows(plan)
@@ -116,13 +123,15 @@ def to_markdown(plan: Plan) -> str:
         word("split", language, value=term(plan.split_by.value, language)) + ".",
         "",
     ]
-    out += [f"> {_md(r.text)} ([{_md(r.rule)}]({r.source}))" for r in plan.split_by.reasons]
+    out += [f"> {_cited(r, language)}" for r in plan.split_by.reasons]
     out += ["", "| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
     if plan.warnings:
         out += ["", f"## {word('warnings', language)}", ""]
         out += [
-            f"- **{word(w.severity, language)}** {_md(_who(plan, w.group) + w.text)}" for w in plan.warnings
+            f"- **{word(w.severity, language)}** {_md(_who(plan, w.group) + w.text)} "
+            f"({_md(term(w.provenance, language))})"
+            for w in plan.warnings
         ]
     out += ["", f"## {word('groups', language)}"]
     for group in plan.groups:
@@ -136,7 +145,7 @@ def to_markdown(plan: Plan) -> str:
                 f"{users(p.users, language)}, {term(p.enrollment, language)}"
             )
         out += ["", f"**{word('why', language)}**", ""]
-        out += [f"- {_md(r.text)} ([{_md(r.rule)}]({r.source}))" for r in group.reasons]
+        out += [f"- {_cited(r, language)}" for r in group.reasons]
         for alternative in group.alternatives:
             if alternative.why_not:
                 out += [
@@ -144,7 +153,7 @@ def to_markdown(plan: Plan) -> str:
                     f"**{word('not', language, approach=term(alternative.enrollment, language))}**",
                     "",
                 ]
-                out += [f"- {_md(r.text)} ([{_md(r.rule)}]({r.source}))" for r in alternative.why_not]
+                out += [f"- {_cited(r, language)}" for r in alternative.why_not]
     out += [
         "",
         "---",

@@ -195,6 +195,7 @@ def reason(
         text=reason_text(info, language, facts, parameters),
         source=localized_source(info.rule.source, language),
         facts={k: json_value(v) for k, v in matched.items()},
+        provenance=info.rule.provenance,
     )
 
 
@@ -243,6 +244,7 @@ def why_not(
         text=text,
         source=localized_source(info.rule.source, language),
         facts={k: json_value(v) for k, v in shown.items()},
+        provenance=info.rule.provenance,
     )
 
 

@@ -146,6 +146,7 @@ class Planner:
                         decision=name,
                         value=value,
                     ),
+                    provenance="beyond_guide",  # the planner's own assumption, not the guide's
                 )
             )
             return Decision(name, value, None)
@@ -161,6 +162,7 @@ class Planner:
                     text=reason_text(info, self.language, facts, self.params),
                     rule=info.id,
                     source=localized_source(info.rule.source, self.language),
+                    provenance=info.rule.provenance,
                 )
             )
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from advisor.model.errors import Finding, Severity
 from advisor.model.facts import FACTS_BY_STAGE
-from advisor.model.guide import GUIDE_URL, GUIDE_URL_SV, SECTIONS, split_source
+from advisor.model.guide import CURRENT_DOCS, GUIDE_URL, GUIDE_URL_SV, SECTIONS, split_source
 from advisor.model.messages import did_you_mean
-from advisor.model.vocabulary import DECISIONS, FactSpec, Stage
+from advisor.model.vocabulary import DECISIONS, FactSpec, Provenance, Stage
 from advisor.model.yamlsource import LineMap, Path
 from advisor.rulebook.schema import AllOf, AnyOf, Condition, Leaf, NotOf, Rule, RuleFile
 from advisor.rulebook.template import TemplateError, names
@@ -31,6 +31,7 @@ class FileChecker:
     file: str
     lines: LineMap
     parameters: Mapping[str, int]
+    parameter_provenance: Mapping[str, Provenance]
 
     def __post_init__(self) -> None:
         self.findings: list[Finding] = []
@@ -78,7 +79,8 @@ class FileChecker:
             for leaf_path, leaf in _leaves((*path, "when"), rule.when):
                 self._leaf(leaf_path, rule.id, leaf, facts, stage)
         self._placeholders(path, rule, facts)
-        self._source((*path, "source"), rule.id, rule.source)
+        self._source((*path, "source"), rule)
+        self._provenance(path, rule)
         if rule.reason.en.strip() == rule.reason.sv.strip():
             self.add(
                 (*path, "reason", "sv"),
@@ -86,6 +88,25 @@ class FileChecker:
                 "the Swedish reason is the same as the English one: is it translated?",
                 "warning",
             )
+
+    def _provenance(self, path: Path, rule: Rule) -> None:
+        """Our judgement never reads as Microsoft's: a rule resting on a threshold of our own is
+        beyond_guide too."""
+        if rule.provenance in ("guide", "guide_example"):
+            ours = sorted(
+                {
+                    leaf.param
+                    for _, leaf in (_leaves((*path, "when"), rule.when) if rule.when else [])
+                    if leaf.param is not None and self.parameter_provenance.get(leaf.param) == "beyond_guide"
+                }
+            )
+            if ours:
+                self.add(
+                    (*path, "provenance"),
+                    rule.id,
+                    f"rests on {', '.join(repr(p) for p in ours)}, our own threshold (beyond_guide): "
+                    "the rule is beyond_guide too",
+                )
 
     def _leaf(self, path: Path, rule: str, leaf: Leaf, facts: Mapping[str, FactSpec], stage: Stage) -> None:
         spec = facts.get(leaf.fact)
@@ -170,14 +191,24 @@ class FileChecker:
                         f"the reason names '{{{name}}}', which is no fact or parameter{hint}",
                     )
 
-    def _source(self, path: Path, rule: str, source: str) -> None:
-        url, anchor = split_source(source)
+    def _source(self, path: Path, rule: Rule) -> None:
+        """The guide's section for the guide's rules and our own (the section a judgement extends);
+        the current Microsoft page for current practice."""
+        url, anchor = split_source(rule.source)
+        if rule.provenance == "current_practice":
+            if not url.startswith(CURRENT_DOCS):
+                self.add(
+                    path,
+                    rule.id,
+                    f"a current_practice rule cites the Microsoft page it follows ({CURRENT_DOCS}…)",
+                )
+            return
         if url not in (GUIDE_URL, GUIDE_URL_SV):
-            self.add(path, rule, f"source must be the planning guide ({GUIDE_URL}) with a section anchor")
+            self.add(path, rule.id, f"source must be the planning guide ({GUIDE_URL}) with a section anchor")
         elif anchor not in SECTIONS:
             hint = did_you_mean(anchor, SECTIONS, "en")
             what = f"unknown section anchor '#{anchor}'" if anchor else "the source has no #anchor"
-            self.add(path, rule, f"{what}{hint}")
+            self.add(path, rule.id, f"{what}{hint}")
 
 
 def _leaves(path: Path, node: Condition) -> Iterator[tuple[Path, Leaf]]:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from advisor.model.errors import Finding, RulebookError
 from advisor.model.messages import describe_validation_error, format_path
-from advisor.model.vocabulary import DECISIONS, PLANNER_PARAMETERS, Stage
+from advisor.model.vocabulary import DECISIONS, PLANNER_PARAMETERS, Provenance, Stage
 from advisor.model.yamlsource import MAX_DOCUMENT_BYTES, LineMap, YamlProblem, load_yaml
 from advisor.rulebook.checks import FileChecker, used_parameters
 from advisor.rulebook.schema import Leaf, Parameter, Rule, RuleFile, Texts
@@ -57,6 +57,7 @@ class Rulebook:
     parameters: Mapping[str, int]
     parameter_texts: Mapping[str, Texts]
     version: str
+    parameter_provenance: Mapping[str, Provenance] = field(default_factory=dict)
     files: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()
     _by_id: dict[str, RuleInfo] = field(default_factory=dict, repr=False, compare=False)
@@ -151,6 +152,7 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
 
     parameters: dict[str, int] = {}
     parameter_texts: dict[str, Texts] = {}
+    parameter_provenance: dict[str, Provenance] = {}
     parameter_where: dict[str, str] = {}
     for name, rule_file, lines, _ in parsed:
         for key, parameter in rule_file.parameters.items():
@@ -168,11 +170,12 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
             parameter_where[key] = f"{name}:{line}"
             parameters[key] = parameter.value
             parameter_texts[key] = parameter.description
+            parameter_provenance[key] = parameter.provenance
 
     rules: list[RuleInfo] = []
     first_seen: dict[str, RuleInfo] = {}
     for name, rule_file, lines, indexes in parsed:
-        findings.extend(FileChecker(name, lines, parameters).check(rule_file, indexes))
+        findings.extend(FileChecker(name, lines, parameters, parameter_provenance).check(rule_file, indexes))
         for index, rule in zip(indexes, rule_file.rules, strict=True):
             line = lines.line_of(("rules", index)) or 1
             if rule.id in first_seen:
@@ -201,6 +204,7 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
         rules=tuple(rules),
         parameters=parameters,
         parameter_texts=parameter_texts,
+        parameter_provenance=parameter_provenance,
         version=version_of(sources),
         files=tuple(sorted(sources)),
         findings=tuple(findings),

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictInt, Tag
 from pydantic_core import PydanticCustomError
 
-from advisor.model.vocabulary import Stage
+from advisor.model.vocabulary import Provenance, Stage
 
 Op = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "not_contains"]
 # A number in a condition: far beyond any fact's range, yet always a small integer to convert.
@@ -50,6 +50,7 @@ class Parameter(_Strict):
 
     value: Annotated[StrictInt, Field(ge=0, le=10_000_000)]
     description: Texts
+    provenance: Provenance  # a threshold of our own is beyond_guide, and so is every rule using it
 
 
 class Leaf(_Strict):
@@ -122,6 +123,7 @@ class Rule(_Strict):
     when: Condition | None = None
     reason: Texts
     source: Annotated[str, Field(min_length=1, max_length=500)]
+    provenance: Provenance
 
 
 class RuleFile(_Strict):

@@ -398,3 +398,18 @@ def test_a_rulebook_the_engine_cannot_run_is_refused_and_shown(
     _until(lambda: bool(services(admin_app).watcher.error))
     assert engine.rulebook.version == start
     assert "the engine cannot run it" in root.get("/admin").get_data(as_text=True)
+
+
+def test_the_rulebook_can_be_read_one_provenance_at_a_time(root: Browser, admin_app: Flask) -> None:
+    rulebook = services(admin_app).engine.rulebook
+    everything = root.get("/admin").get_data(as_text=True)
+    assert everything.count('class="rule-card"') == len(rulebook.rules)
+    for provenance in ("guide", "guide_example", "beyond_guide", "current_practice"):
+        page = root.get(f"/admin?provenance={provenance}").get_data(as_text=True)
+        shown = set(re.findall(r'id="rule-([a-z0-9-]+)"', page))
+        assert shown == {info.id for info in rulebook.rules if info.rule.provenance == provenance}
+    ours = root.get("/admin?provenance=beyond_guide").get_data(as_text=True)
+    assert "provenance-beyond_guide" in ours
+    assert "Our judgement, not the guide&#39;s:" in ours  # each threshold of ours says why
+    unknown = root.get("/admin?provenance=<x>").get_data(as_text=True)
+    assert unknown.count('class="rule-card"') == len(rulebook.rules)  # an unknown filter shows all

@@ -141,7 +141,7 @@ def test_the_review_round_trip(app: Flask, anna: Browser) -> None:
     anna.post(f"/assessments/{assessment_id}/review/submit")
     assert "Waiting for your review" in lead.get("/").get_data(as_text=True)
     page = lead.get(f"/assessments/{assessment_id}/review").get_data(as_text=True)
-    assert "Tensions the guide leaves open" in page
+    assert "Tensions to settle" in page
     assert "Why not IT tech fair?" in page
     lead.post(
         f"/assessments/{assessment_id}/review/comment",
