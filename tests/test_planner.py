@@ -11,7 +11,7 @@ from advisor.evaluate.engine import Engine
 from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.errors import RolloutTooLong
 from advisor.model.facts import Assessment, parse_assessment
-from advisor.model.plan import add_months
+from advisor.model.plan import Plan, add_months
 from advisor.model.vocabulary import Language
 from advisor.output.render import table_rows, to_table
 from advisor.planning.planner import make_plan
@@ -210,3 +210,59 @@ def test_every_reason_and_warning_says_where_it_comes_from(data: dict[str, Any],
     for warning in plan.warnings:
         expected = rulebook.rule(warning.rule).rule.provenance if warning.rule else "beyond_guide"
         assert warning.provenance == expected
+
+
+def _months(plan: Plan) -> int:
+    first, last = plan.phases[0].month, plan.phases[-1].month
+    return (int(last[:4]) - int(first[:4])) * 12 + int(last[5:]) - int(first[5:]) + 1
+
+
+def _long(capacity: int, split: str = "department") -> Assessment:
+    return parse_assessment(
+        {
+            "version": 1,
+            "organisation": {
+                "name": "Long",
+                "rollout_start": "2027-01",
+                "support_capacity": capacity,
+                "split_by": split,
+            },
+            "groups": [
+                {
+                    "id": "it",
+                    "name": "IT",
+                    "users": 40,
+                    "platforms": ["windows"],
+                    "it_department": True,
+                    "feedback": True,
+                },
+                {"id": "ops", "name": "Operations", "users": 2400, "platforms": ["windows"]},
+            ],
+        }
+    )
+
+
+def test_a_rollout_past_the_limit_warns_and_names_the_capacity_that_fits_it(rulebook: Rulebook) -> None:
+    limit = rulebook.parameters["long_rollout_months"]
+    plan = make_plan(_long(capacity=100), OracleEvaluator(rulebook))
+    (warning,) = [w for w in plan.warnings if w.code == "long-rollout"]
+    assert _months(plan) > limit
+    assert warning.provenance == rulebook.parameter_provenance["long_rollout_months"] == "beyond_guide"
+    capacity = int(warning.text.split("at least ")[1].split(" users")[0])
+    fitted = make_plan(_long(capacity), OracleEvaluator(rulebook))
+    assert _months(fitted) <= limit  # the capacity it names is enough...
+    assert "long-rollout" not in {w.code for w in fitted.warnings}
+    assert _months(make_plan(_long(capacity - 1), OracleEvaluator(rulebook))) > limit  # ...and the least
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=assessments())
+def test_long_rollout_is_warned_exactly_when_the_plan_is_long(
+    data: dict[str, Any], rulebook: Rulebook
+) -> None:
+    try:
+        plan = make_plan(parse_assessment(data), OracleEvaluator(rulebook))
+    except RolloutTooLong:
+        return
+    warned = "long-rollout" in {w.code for w in plan.warnings}
+    assert warned == (_months(plan) > rulebook.parameters["long_rollout_months"])

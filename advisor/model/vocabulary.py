@@ -195,4 +195,5 @@ def month_name(month: str, language: Language) -> str:
 PLANNER_PARAMETERS = (
     "limited_pilot_size",
     "expanded_pilot_month_offset",
+    "long_rollout_months",
 )

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from advisor.evaluate.decisions import Decision, Evaluator, Facts, decide, fired_warnings
 from advisor.model.errors import Problem, RolloutTooLong
 from advisor.model.facts import Assessment, Group, group_facts
-from advisor.model.guide import localized_source
+from advisor.model.guide import GUIDE_URL, localized_source
 from advisor.model.i18n import gettext, ngettext
 from advisor.model.plan import (
     MAX_ROLLOUT_MONTHS,
@@ -284,7 +284,47 @@ class Planner:
         if int(add_months(self.assessment.organisation.rollout_start, last).split("-")[0]) > 9999:
             message = gettext("the rollout would end after December 9999; start it earlier", self.language)
             raise self._too_long(message, last + 1, path="rollout_start")
+        self._warn_if_long(offset + len(slots), offset, bins, users, split)
         return slots
+
+    def _warn_if_long(
+        self, months: int, offset: int, bins: Sequence[Sequence[Unit]], users: int, split: str
+    ) -> None:
+        """`long-rollout` past the rulebook's limit, with what would fit the plan in that time: a
+        support capacity, or, when every unit of the split already has a month of its own, fewer
+        production phases."""
+        limit = self.params["long_rollout_months"]
+        if months <= limit:
+            return
+        room = limit - offset
+        if room >= len(bins):  # the capacity spreads it: name the capacity that fits `limit` months
+            text = gettext(
+                "The rollout takes %(months)s months, more than %(limit)s. A helpdesk that onboards at "
+                "least %(capacity)s users a month would finish it in %(limit)s months.",
+                self.language,
+                months=months,
+                limit=limit,
+                capacity=self._capacity_that_fits(bins, room, users),
+            )
+        else:
+            text = gettext(
+                "The rollout takes %(months)s months, more than %(limit)s: production is cut by %(split)s "
+                "into %(phases)s phases, one a month. Fewer, larger phases would finish it sooner.",
+                self.language,
+                months=months,
+                limit=limit,
+                split=term(split, self.language),
+                phases=len(bins),
+            )
+        self.warnings.append(
+            Warning(
+                code="long-rollout",
+                group=None,
+                text=text,
+                source=localized_source(f"{GUIDE_URL}#targeted-groups-and-timeframes", self.language),
+                provenance=self.rulebook.parameter_provenance.get("long_rollout_months", "beyond_guide"),
+            )
+        )
 
     def _capacity_that_fits(self, bins: Sequence[Sequence[Unit]], room: int, users: int) -> int:
         """The smallest support capacity whose phases fit `room` months (bisection over packings,
