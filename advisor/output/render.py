@@ -96,7 +96,11 @@ def to_table(plan: Plan) -> str:
     out = [line(header), "-+-".join("-" * w for w in widths), *(line(r) for r in rows)]
     if plan.warnings:
         out += ["", word("warnings", plan.language) + ":"]
-        out += [f"- [{word(w.severity, plan.language)}] {_who(plan, w.group)}{w.text}" for w in plan.warnings]
+        language = plan.language
+        out += [
+            f"- [{word(w.severity, language)}] {_who(plan, w.group)}{w.text} ({term(w.provenance, language)})"
+            for w in plan.warnings
+        ]
     return "\n".join(out) + "\n"
 
 
