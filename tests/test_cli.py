@@ -23,10 +23,7 @@ def test_plan_prints_the_guide_table(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert "Limited pilot — self-service      | IT (50 users)" in out
     assert "HR (50 users), Finance (40 users)" in out
-    assert (
-        "not typical of the business: consider adding a small group of business users to the expanded pilot. (Our judgement)"
-        in out
-    )
+    assert "users to the expanded pilot. (Current Microsoft docs)" in out  # not the 2016 article's
     assert "confirm that they accept the pilot's risk. (The guide)" in out
 
 

@@ -18,10 +18,10 @@ from advisor.evaluate.engine import Engine
 from advisor.model.errors import InputError
 from advisor.model.facts import TEXT, Assessment, parse_assessment
 from advisor.model.plan import Plan
-from advisor.model.vocabulary import Language, term
+from advisor.model.vocabulary import Language, origin, term
 from advisor.output.export import to_html, to_xlsx
 from advisor.output.formats import FORMATS, ExportFormat, export
-from advisor.output.render import to_markdown
+from advisor.output.render import to_markdown, to_table
 from advisor.planning.planner import make_plan
 
 # OWASP's list of characters that make a spreadsheet read a cell as a formula.
@@ -308,9 +308,25 @@ def test_every_export_says_where_each_reason_comes_from(
     by_rule = {row[5]: row[-1] for row in rows}
     for group in plan.groups:
         for reason in group.reasons:
-            assert by_rule[reason.rule] == term(reason.provenance, language)
+            assert by_rule[reason.rule] == origin(reason.provenance, language)
     markdown = to_markdown(plan)
     assert f"; {ours})" in markdown
     assert f"; {guide})" in markdown
     page = to_html(plan)
     assert f"; {ours})</i>" in page
+
+
+def test_a_plan_saved_before_reasons_had_provenance_still_loads_and_shows(
+    contoso: Assessment, engine: Engine
+) -> None:
+    def without(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: without(v) for k, v in node.items() if k != "provenance"}
+        return [without(v) for v in node] if isinstance(node, list) else node
+
+    saved = without(_plan(contoso, engine, lambda text: text).model_dump(mode="json"))
+    old = Plan.model_validate(saved)  # as stored by the site and the API before this change
+    assert all(r.provenance is None for g in old.groups for r in g.reasons)
+    for shown in (to_markdown(old), to_table(old), to_html(old)):
+        assert "None" not in shown
+    assert to_xlsx(old).startswith(b"PK")

@@ -89,7 +89,8 @@ def test_the_plan_follows_the_json_contract(contoso: Assessment, engine: Engine,
         } == {"self_service", "assisted", "tech_fair"}
     assert {(w["code"], w["group"], w["provenance"]) for w in data["warnings"]} >= {
         ("executives-in-pilot", "it-executives", "guide"),
-        ("pilot-only-it", None, "beyond_guide"),  # "IT users are not typical": ours, not the guide's
+        # "IT users are not typical": Microsoft's deployment-ring guidance, not the 2016 article
+        ("pilot-only-it", None, "current_practice"),
     }
 
 
@@ -217,42 +218,58 @@ def _months(plan: Plan) -> int:
     return (int(last[:4]) - int(first[:4])) * 12 + int(last[5:]) - int(first[5:]) + 1
 
 
-def _long(capacity: int, split: str = "department") -> Assessment:
-    return parse_assessment(
+def _long(capacity: int | None, language: str = "en") -> Assessment:
+    groups: list[dict[str, Any]] = [
         {
-            "version": 1,
-            "organisation": {
-                "name": "Long",
-                "rollout_start": "2027-01",
-                "support_capacity": capacity,
-                "split_by": split,
-            },
-            "groups": [
-                {
-                    "id": "it",
-                    "name": "IT",
-                    "users": 40,
-                    "platforms": ["windows"],
-                    "it_department": True,
-                    "feedback": True,
-                },
-                {"id": "ops", "name": "Operations", "users": 2400, "platforms": ["windows"]},
-            ],
+            "id": "it",
+            "name": "IT",
+            "users": 40,
+            "platforms": ["windows"],
+            "it_department": True,
+            "feedback": True,
         }
-    )
+    ]
+    groups += [
+        {"id": f"d{i}", "name": f"Dept {i}", "users": users, "platforms": ["windows"]}
+        for i, users in enumerate((350, 440, 250, 340, 170, 460, 90, 600))
+    ]
+    organisation: dict[str, Any] = {"name": "Long", "rollout_start": "2027-01", "language": language}
+    if capacity:
+        organisation["support_capacity"] = capacity
+    return parse_assessment({"version": 1, "organisation": organisation, "groups": groups})
 
 
-def test_a_rollout_past_the_limit_warns_and_names_the_capacity_that_fits_it(rulebook: Rulebook) -> None:
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_a_rollout_past_the_limit_warns_and_names_a_capacity_that_fits_it(
+    rulebook: Rulebook, language: str
+) -> None:
     limit = rulebook.parameters["long_rollout_months"]
-    plan = make_plan(_long(capacity=100), OracleEvaluator(rulebook))
-    (warning,) = [w for w in plan.warnings if w.code == "long-rollout"]
+    plan = make_plan(_long(capacity=150, language=language), OracleEvaluator(rulebook))
     assert _months(plan) > limit
+    (warning,) = [w for w in plan.warnings if w.code == "long-rollout"]
     assert warning.provenance == rulebook.parameter_provenance["long_rollout_months"] == "beyond_guide"
-    capacity = int(warning.text.split("at least ")[1].split(" users")[0])
-    fitted = make_plan(_long(capacity), OracleEvaluator(rulebook))
-    assert _months(fitted) <= limit  # the capacity it names is enough...
+    said = warning.text.split("onboards " if language == "en" else "emot ")[1]
+    capacity = int(said.split(" ")[0])
+    fitted = make_plan(_long(capacity, language=language), OracleEvaluator(rulebook))
+    assert _months(fitted) <= limit  # the capacity it names does fit the plan in the limit
     assert "long-rollout" not in {w.code for w in fitted.warnings}
-    assert _months(make_plan(_long(capacity - 1), OracleEvaluator(rulebook))) > limit  # ...and the least
+
+
+def test_when_every_site_has_its_month_no_capacity_is_offered(rulebook: Rulebook) -> None:
+    limit = rulebook.parameters["long_rollout_months"]
+    stores = [
+        {"id": f"s{i}", "name": f"Store {i}", "users": 20, "platforms": ["ios"], "locations": [f"Store {i}"]}
+        for i in range(limit + 3)
+    ]
+    organisation = {"name": "Stores", "rollout_start": "2027-01", "split_by": "geography"}
+    plan = make_plan(
+        parse_assessment({"version": 1, "organisation": organisation, "groups": stores}),
+        OracleEvaluator(rulebook),
+    )
+    assert _months(plan) > limit
+    (warning,) = [w.text for w in plan.warnings if w.code == "long-rollout"]
+    assert "no support capacity shortens that" in warning
+    assert f"into {limit + 3} phases" in warning
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -373,3 +373,13 @@ def test_every_threshold_of_our_own_says_so_and_why(rulebook: Rulebook) -> None:
         assert "Our judgement, not the guide's:" in texts.en, key
         assert "Vår bedömning, inte guidens:" in texts.sv, key
     assert set(rulebook.parameter_provenance) == set(rulebook.parameters)
+
+
+def test_a_reason_quoting_our_threshold_rests_on_it() -> None:
+    text = (
+        "stage: placement\nrules:\n  - id: extra\n    decides: enrollment\n    value: assisted\n"
+        "    priority: 1\n    reason:\n      en: 'At most {assisted_max_users}.'\n      sv: 'Högst {assisted_max_users}.'\n"
+        f"    source: {GUIDE}#user-assisted-enrollment\n    provenance: guide\n"
+    ).encode()
+    with pytest.raises(RulebookError, match="rests on 'assisted_max_users'"):
+        build_rulebook({**_shipped(), "rules/zz.yaml": text})

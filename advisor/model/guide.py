@@ -39,6 +39,8 @@ def localized_source(source: str, language: Language) -> str:
 
 
 def section_title(source: str, language: Language) -> str:
-    _, anchor = split_source(source)
+    url, anchor = split_source(source)
+    if url not in (GUIDE_URL, GUIDE_URL_SV):  # a current_practice rule's page
+        return gettext("Microsoft's current documentation", language)
     title = SECTIONS.get(anchor)
     return anchor if title is None else gettext(title, language)

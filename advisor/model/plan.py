@@ -29,7 +29,9 @@ class Reason(_Out):
     text: str
     source: str
     facts: dict[str, Any]
-    provenance: Provenance  # the rule's: never our judgement presented as Microsoft's
+    # The rule's: never our judgement presented as Microsoft's. Every plan made now has it; None
+    # only in plans saved before reasons carried it, which still load and show without it.
+    provenance: Provenance | None = None
 
 
 class SplitBy(_Out):
@@ -79,7 +81,7 @@ class Warning(_Out):
     severity: Literal["warning", "tension", "info"] = "warning"
     rule: str | None = None
     source: str | None = None
-    provenance: Provenance
+    provenance: Provenance | None = None  # as on Reason
 
 
 class RulebookRef(_Out):

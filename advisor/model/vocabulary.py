@@ -185,6 +185,11 @@ def term(key: str, language: Language, **values: object) -> str:
     return gettext(TERMS[key], language, **values)
 
 
+def origin(provenance: Provenance | None, language: Language) -> str:
+    """Where a reason comes from, in words; '' for a plan saved before reasons said so."""
+    return term(provenance, language) if provenance else ""
+
+
 def month_name(month: str, language: Language) -> str:
     """`2027-07` → `July 2027` / `juli 2027`."""
     year, number = month.split("-")

@@ -11,7 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from advisor.model.guide import section_title
 from advisor.model.i18n import N_, gettext
 from advisor.model.plan import Plan
-from advisor.model.vocabulary import Language, month_name, term
+from advisor.model.vocabulary import Language, month_name, origin, term
 from advisor.output.escape import Cell, append_to_sheet
 from advisor.output.render import made_with, table_rows, users, word
 
@@ -89,7 +89,7 @@ def to_xlsx(plan: Plan) -> bytes:
                         reason.rule,
                         reason.text,
                         reason.source,
-                        term(reason.provenance, language),
+                        origin(reason.provenance, language),
                     ]
                 )
     append_to_sheet(rationale, lines)
@@ -134,6 +134,7 @@ def to_html(plan: Plan) -> str:
         words=words,
         titles={(p.kind, p.number, p.month): p.title for p in plan.phases},
         term=term,
+        origin=origin,
         users=users,
         month_name=month_name,
         section_title=section_title,

@@ -7,7 +7,7 @@ import io
 
 from advisor.model.i18n import N_, gettext, ngettext
 from advisor.model.plan import Plan, Reason, add_months
-from advisor.model.vocabulary import APPROACHES, Language, month_name, term
+from advisor.model.vocabulary import APPROACHES, Language, Provenance, month_name, origin, term
 from advisor.output.escape import markdown_text, spreadsheet_rows
 
 # Words of the plan by key (the English is the catalogue's message id, advisor/model/i18n.py).
@@ -98,7 +98,7 @@ def to_table(plan: Plan) -> str:
         out += ["", word("warnings", plan.language) + ":"]
         language = plan.language
         out += [
-            f"- [{word(w.severity, language)}] {_who(plan, w.group)}{w.text} ({term(w.provenance, language)})"
+            f"- [{word(w.severity, language)}] {_who(plan, w.group)}{w.text}{_noted(w.provenance, language)}"
             for w in plan.warnings
         ]
     return "\n".join(out) + "\n"
@@ -114,8 +114,15 @@ _md = markdown_text  # names, reasons, titles and warnings: shown as written, ne
 def _cited(reason: Reason, language: Language) -> str:
     """A reason with its rule, the page it follows and where it comes from (our judgement never
     reads as the guide's)."""
-    provenance = _md(term(reason.provenance, language))
-    return f"{_md(reason.text)} ([{_md(reason.rule)}]({reason.source}); {provenance})"
+    said = origin(reason.provenance, language)
+    provenance = f"; {_md(said)}" if said else ""
+    return f"{_md(reason.text)} ([{_md(reason.rule)}]({reason.source}){provenance})"
+
+
+def _noted(provenance: Provenance | None, language: Language) -> str:
+    """' (Our judgement)' after a warning; nothing for a plan saved before warnings said so."""
+    said = origin(provenance, language)
+    return f" ({said})" if said else ""
 
 
 def to_markdown(plan: Plan) -> str:
@@ -134,7 +141,7 @@ def to_markdown(plan: Plan) -> str:
         out += ["", f"## {word('warnings', language)}", ""]
         out += [
             f"- **{word(w.severity, language)}** {_md(_who(plan, w.group) + w.text)} "
-            f"({_md(term(w.provenance, language))})"
+            f"{_md(_noted(w.provenance, language))}"
             for w in plan.warnings
         ]
     out += ["", f"## {word('groups', language)}"]

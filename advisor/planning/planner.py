@@ -291,25 +291,34 @@ class Planner:
         self, months: int, offset: int, bins: Sequence[Sequence[Unit]], users: int, split: str
     ) -> None:
         """`long-rollout` past the rulebook's limit, with what would fit the plan in that time: a
-        support capacity, or, when every unit of the split already has a month of its own, fewer
-        production phases."""
+        support capacity that does (found as the refusal past the ceiling finds one), or, when
+        every unit of the split already has a month of its own, another cut of production."""
         limit = self.params["long_rollout_months"]
         if months <= limit:
             return
         room = limit - offset
-        if room >= len(bins):  # the capacity spreads it: name the capacity that fits `limit` months
+        if room <= 0:  # the pilots alone reach the limit
             text = gettext(
-                "The rollout takes %(months)s months, more than %(limit)s. A helpdesk that onboards at "
-                "least %(capacity)s users a month would finish it in %(limit)s months.",
+                "The rollout takes %(months)s months, more than %(limit)s: the pilots alone take %(pilots)s.",
+                self.language,
+                months=months,
+                limit=limit,
+                pilots=offset,
+            )
+        elif room >= len(bins):  # the capacity spreads it: name a capacity that fits `limit` months
+            text = gettext(
+                "The rollout takes %(months)s months, more than %(limit)s. With a helpdesk that onboards "
+                "%(capacity)s users a month, it would be done in %(limit)s months.",
                 self.language,
                 months=months,
                 limit=limit,
                 capacity=self._capacity_that_fits(bins, room, users),
             )
-        else:
+        else:  # one phase a month for each unit of the split: no capacity shortens it
             text = gettext(
                 "The rollout takes %(months)s months, more than %(limit)s: production is cut by %(split)s "
-                "into %(phases)s phases, one a month. Fewer, larger phases would finish it sooner.",
+                "into %(phases)s phases of their own, one a month, and no support capacity shortens that. "
+                "Cut production another way, or group sites into regions.",
                 self.language,
                 months=months,
                 limit=limit,

@@ -93,12 +93,11 @@ class FileChecker:
         """Our judgement never reads as Microsoft's: a rule resting on a threshold of our own is
         beyond_guide too."""
         if rule.provenance in ("guide", "guide_example"):
+            named = {leaf.param for _, leaf in (_leaves((*path, "when"), rule.when) if rule.when else [])}
+            # a reason that quotes our threshold rests on it too
+            named |= {name for text in (rule.reason.en, rule.reason.sv) for name in _names_in(text)}
             ours = sorted(
-                {
-                    leaf.param
-                    for _, leaf in (_leaves((*path, "when"), rule.when) if rule.when else [])
-                    if leaf.param is not None and self.parameter_provenance.get(leaf.param) == "beyond_guide"
-                }
+                p for p in named if p is not None and self.parameter_provenance.get(p) == "beyond_guide"
             )
             if ours:
                 self.add(
@@ -228,6 +227,13 @@ def _describe(spec: FactSpec) -> str:
     if spec.kind in ("enum", "set"):
         return ("one of " if spec.kind == "enum" else "a set of ") + ", ".join(spec.values)
     return {"int": "a number", "bool": "true or false"}[spec.kind]
+
+
+def _names_in(text: str) -> list[str]:
+    try:
+        return names(text)
+    except TemplateError:
+        return []  # reported by the placeholder check
 
 
 def used_parameters(rule: Rule) -> set[str]:
