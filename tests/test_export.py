@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from markdown_it import MarkdownIt
+from markupsafe import escape
 
 from advisor.evaluate.engine import Engine
 from advisor.model.errors import InputError
@@ -309,11 +310,31 @@ def test_every_export_says_where_each_reason_comes_from(
     for group in plan.groups:
         for reason in group.reasons:
             assert by_rule[reason.rule] == origin(reason.provenance, language)
+    split = plan.split_by.reasons[0]
+    assert [split.rule, split.text, origin(split.provenance, language)] == [
+        rows[0][5],
+        rows[0][6],
+        rows[0][8],
+    ]
+    warnings = load_workbook(io.BytesIO(to_xlsx(plan))).worksheets[2]
+    _, *noted = [[cell.value for cell in row] for row in warnings.iter_rows()]
+    assert [(row[2], row[4]) for row in noted] == [
+        (w.text, origin(w.provenance, language)) for w in plan.warnings
+    ]
     markdown = to_markdown(plan)
-    assert f"; {ours})" in markdown
-    assert f"; {guide})" in markdown
     page = to_html(plan)
-    assert f"; {ours})</i>" in page
+    for shown in (markdown, page):
+        assert f"; {ours})" in shown  # reasons
+        assert f"; {guide})" in shown
+    warned = [line for line in markdown.splitlines() if line.startswith("- **")]
+    assert [line.rsplit(" (", 1)[1] for line in warned] == [
+        f"{origin(w.provenance, language)})" for w in plan.warnings
+    ]
+    for label in {origin(w.provenance, language) for w in plan.warnings}:  # and each warning in the PDF
+        assert page.count(f"<i>({label})</i></li>") == [
+            origin(w.provenance, language) for w in plan.warnings
+        ].count(label)
+    assert str(escape(f"{split.rule}; {origin(split.provenance, language)})")) in page  # the split's reason
 
 
 def test_a_plan_saved_before_reasons_had_provenance_still_loads_and_shows(

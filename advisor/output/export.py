@@ -19,6 +19,7 @@ from advisor.output.render import made_with, table_rows, users, word
 _SHEETS: dict[str, str] = {
     "plan": N_("Plan"),
     "rationale": N_("Rationale"),
+    "warnings": N_("Warnings"),
     "page": N_("Page %(page)s of %(pages)s"),
 }
 RATIONALE_COLUMNS = (
@@ -32,6 +33,7 @@ RATIONALE_COLUMNS = (
     N_("Source"),
     N_("Provenance"),
 )
+WARNING_COLUMNS = (N_("Kind"), N_("Group"), N_("Warning"), N_("Source"), N_("Provenance"))
 
 
 def page_footer(language: Language) -> str:
@@ -75,7 +77,11 @@ def to_xlsx(plan: Plan) -> bytes:
     for cell in rationale[1]:
         cell.font = Font(bold=True)
     titles = {(p.kind, p.number, p.month): p.title for p in plan.phases}
-    lines: list[list[Cell]] = []
+    # The plan-wide reasons (how production is cut) first, then each group's in each phase.
+    lines: list[list[Cell]] = [
+        ["", "", "", "", "", r.rule, r.text, r.source, origin(r.provenance, language)]
+        for r in plan.split_by.reasons
+    ]
     for group in plan.groups:
         for placement in group.placements:
             for reason in group.reasons:
@@ -95,6 +101,26 @@ def to_xlsx(plan: Plan) -> bytes:
     append_to_sheet(rationale, lines)
     for letter, width in zip("ABCDEFGHI", (24, 30, 10, 10, 16, 34, 90, 60, 22), strict=True):
         rationale.column_dimensions[letter].width = width
+
+    warnings = book.create_sheet(_sheet("warnings", language))
+    append_to_sheet(warnings, [[gettext(column, language) for column in WARNING_COLUMNS]])
+    for cell in warnings[1]:
+        cell.font = Font(bold=True)
+    append_to_sheet(
+        warnings,
+        [
+            [
+                word(w.severity, language),
+                plan.group(w.group).name if w.group else "",
+                w.text,
+                w.source or "",
+                origin(w.provenance, language),
+            ]
+            for w in plan.warnings
+        ],
+    )
+    for letter, width in zip("ABCDE", (16, 24, 90, 60, 22), strict=True):
+        warnings.column_dimensions[letter].width = width
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
