@@ -66,18 +66,9 @@ def test_migrations_create_the_schema_and_rerun_cleanly(app: Flask, database_url
     assert {"users", "assessments", "login_counters", "alembic_version"} <= tables
 
 
-def test_answers_come_back_exactly_as_saved(app: Flask) -> None:
-    make_user(app, "anna")
-    store = services(app).store
-    with store.session() as db:
-        owner = user_by_name(db, "anna")
-        assert owner is not None
-        record = AssessmentRecord(owner_id=owner.id, title="Å", answers=ANSWERS)
-        db.add(record)
-        db.flush()
-        record_id = record.id
-    with store.session() as db:
-        loaded = db.get(AssessmentRecord, record_id)
+def test_answers_come_back_exactly_as_saved(saved: Saved) -> None:
+    with saved.store.session() as db:
+        loaded = db.get(AssessmentRecord, saved.id)
         assert loaded is not None
         assert loaded.answers == ANSWERS
         assert loaded.updated_at.tzinfo is not None  # aware on SQLite too (UTCDateTime)
