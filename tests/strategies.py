@@ -48,7 +48,28 @@ def groups(draw: st.DrawFn, index: int) -> dict[str, Any]:
         group[question.name] = (
             overrides[question.name] if question.name in overrides else draw(_answer(question))
         )
+    # The answers that refine others: how the devices divide over the platforms and the users over
+    # the sites (else evenly), and the group's own months to avoid.
+    devices = users if group["devices"] is None else group["devices"]
+    group["devices_by_platform"] = (
+        draw(_divided(devices, group["platforms"])) if draw(st.booleans()) else None
+    )
+    group["users_by_location"] = (
+        draw(_divided(users, group["locations"])) if group["locations"] and draw(st.booleans()) else None
+    )
+    group["avoid_months"] = draw(st.lists(st.sampled_from(MONTHS), max_size=2, unique=True))
     return group
+
+
+MONTHS = [f"{m:02d}" for m in range(1, 13)]
+
+
+@st.composite
+def _divided(draw: st.DrawFn, total: int, keys: list[str]) -> dict[str, int]:
+    """`total` divided over `keys` at random, adding up."""
+    cuts = sorted(draw(st.lists(st.integers(0, total), min_size=len(keys) - 1, max_size=len(keys) - 1)))
+    bounds = [0, *cuts, total]
+    return {key: bounds[i + 1] - bounds[i] for i, key in enumerate(keys)}
 
 
 @st.composite
@@ -61,6 +82,11 @@ def assessments(draw: st.DrawFn, max_groups: int = 8) -> dict[str, Any]:
     }
     if draw(st.booleans()):
         organisation["support_capacity"] = draw(st.integers(1, 5000))
+    organisation["language"] = draw(st.sampled_from(["en", "sv"]))
+    if draw(st.booleans()):
+        organisation["country"] = draw(st.sampled_from(["SE", "NO", "US", "DE"]))
+    if draw(st.booleans()):
+        organisation["quiet_months"] = draw(st.lists(st.sampled_from(MONTHS), max_size=3, unique=True))
     return {
         "version": 1,
         "organisation": organisation,

@@ -161,6 +161,8 @@ class Organisation(_Frozen):
             ),
         ),
     ] = "auto"
+    country: Annotated[str | None, Field(pattern=r"^[A-Z]{2}$", examples=["SE"])] = None
+    quiet_months: Annotated[list[str] | None, Field(max_length=24)] = None
 
     @field_validator("rollout_start", mode="before")
     @classmethod
@@ -317,6 +319,11 @@ class Group(_Frozen):
         ),
         Fact(N_("requirements")),
     ] = []
+    devices_by_platform: dict[Platform, Annotated[int, bounds(0, 100_000_000), WHOLE]] | None = None
+    users_by_location: Annotated[
+        dict[str, Annotated[int, bounds(0, 10_000_000), WHOLE]] | None, Field(max_length=200)
+    ] = None
+    avoid_months: Annotated[list[str], Field(max_length=24)] = []
 
     @field_validator("platforms", "requirements", "locations")
     @classmethod
@@ -343,9 +350,20 @@ NOT_FACTS = {
     "name": "a name, not a property rules weigh",
     "department": "decides the department split, which the planner makes",
     "locations": "rules see how many there are (site_count)",
+    "devices_by_platform": "the planner divides a group's devices by platform with it",
+    "users_by_location": "the planner divides a group's users by site with it",
+    "avoid_months": "the planner moves the group's phases out of these months",
 }
 # Answers the questionnaire does not ask, and why (a test holds every other field to an Ask).
-NOT_ASKED = {"id": "made from the group's name", "version": "the file format's version"}
+NOT_ASKED = {
+    "id": "made from the group's name",
+    "version": "the file format's version",
+    "country": "to be asked (issue 11)",
+    "quiet_months": "to be asked (issue 11)",
+    "devices_by_platform": "to be asked (issue 11)",
+    "users_by_location": "to be asked (issue 11)",
+    "avoid_months": "to be asked (issue 11)",
+}
 
 
 class Assessment(_Frozen):

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from advisor.model.vocabulary import Approach, Language, PhaseKind, Provenance, Split
+from advisor.model.vocabulary import Approach, Language, PhaseKind, Platform, Provenance, Split
 
 # The most months one plan may span, unless the settings say otherwise (ADVISOR_MAX_ROLLOUT_MONTHS):
 # a bound on the work and the size of a plan, not advice (the advice warns far earlier).
@@ -39,10 +39,15 @@ class SplitBy(_Out):
     reasons: list[Reason]
 
 
+# What a placement enrolls: its platforms, sites and devices. Every plan made now has them; plans
+# saved before placements said so load with them empty.
 class Entry(_Out):
     group: str
     users: int
     enrollment: Approach
+    platforms: list[Platform] = []
+    locations: list[str] = []
+    devices: int | None = None
 
 
 class Phase(_Out):
@@ -59,6 +64,9 @@ class Placement(_Out):
     month: str
     users: int
     enrollment: Approach
+    platforms: list[Platform] = []
+    locations: list[str] = []
+    devices: int | None = None
 
 
 class Alternative(_Out):
