@@ -13,7 +13,7 @@ from advisor.model.i18n import N_, gettext
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language, month_name, origin, term
 from advisor.output.escape import Cell, append_to_sheet
-from advisor.output.render import enrolls, made_with, platforms, table_rows, users, word
+from advisor.output.render import enrolls, made_with, platforms, table_cells, table_rows, users, word
 
 # The workbook's sheets and the rationale sheet's columns; the PDF's page footer.
 _SHEETS: dict[str, str] = {
@@ -147,7 +147,7 @@ def _templates() -> Environment:
 def to_html(plan: Plan) -> str:
     """The plan as one printable HTML document (the PDF is made from it)."""
     language = plan.language
-    header, rows = table_rows(plan)
+    header, rows = table_cells(plan)
     words = {
         "title": word("plan_for", language, name=plan.organisation),
         "split": word("split", language, value=term(plan.split_by.value, language)),
