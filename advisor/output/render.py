@@ -110,6 +110,10 @@ def table_cells(plan: Plan) -> tuple[list[str], list[tuple[str, list[list[Shown]
     names = {g.id: g.name for g in plan.groups}
     columns = months(plan)
     header = [term("phase", language), *(month_name(m, language) for m in columns)]
+    held = {
+        g.id: ({x for p in g.placements for x in p.platforms}, {x for p in g.placements for x in p.locations})
+        for g in plan.groups
+    }
     rows = []
     for phase in plan.phases:
         for approach in APPROACHES:
@@ -118,10 +122,25 @@ def table_cells(plan: Plan) -> tuple[list[str], list[tuple[str, list[list[Shown]
                 continue
             cells: list[list[Shown]] = [[] for _ in columns]
             cells[columns.index(phase.month)] = [
-                Shown(names[e.group], users(e.users, language), enrolls(e, language)) for e in entries
+                Shown(names[e.group], users(e.users, language), _cut(e, plan, held, language))
+                for e in entries
             ]
             rows.append((f"{phase.title} — {term(approach, language)}", cells))
     return header, rows
+
+
+def _cut(entry: Entry, plan: Plan, held: dict[str, tuple[set[str], set[str]]], language: Language) -> str:
+    """What the table says an entry enrolls: its platforms when production is cut by platform or
+    it holds some of the group's only, its sites likewise for geography; the rest (devices, a
+    group's every platform) is in the group's own list, so the guide's table stays the guide's."""
+    platforms_, sites = held.get(entry.group, (set(), set()))
+    split = plan.split_by.value
+    parts = []
+    if entry.platforms and (split == "platform" or len(entry.platforms) < len(platforms_)):
+        parts.append(platforms(entry, language))
+    if entry.locations and (split == "geography" or len(entry.locations) < len(sites)):
+        parts.append(", ".join(entry.locations))
+    return " · ".join(parts)
 
 
 def table_rows(plan: Plan) -> tuple[list[str], list[list[str]]]:

@@ -36,21 +36,21 @@ def test_the_plan_page_shows_platforms_sites_and_devices(app: Flask, anna: Brows
     page = anna.get(f"/assessments/{assessment_id}/plan").get_data(as_text=True)
     # the table: one line per group, what it enrolls below, the month it is in named for phones
     assert '<td data-month="April 2027"><ul class="entries"><li>Stores (120 users)' in page
-    assert '<small class="what">Windows, iOS/iPadOS · Umeå · 130 devices</small>' in page
-    assert '<small class="what">Windows, iOS/iPadOS · Luleå · 90 devices</small>' in page
+    assert '<small class="what">Umeå</small>' in page
+    assert '<small class="what">Luleå</small>' in page
     # the group's placements
     assert "<strong>self-service</strong>; Windows, iOS/iPadOS · Umeå, Luleå · 35 devices</li>" in page
     anna.post("/language", {"language": "sv"})
     page = anna.get(f"/assessments/{assessment_id}/plan").get_data(as_text=True)
-    assert '<small class="what">Windows, iOS/iPadOS · Umeå · 130 enheter</small>' in page
+    assert '<small class="what">Umeå</small>' in page
     assert '<td data-month="april 2027"><ul class="entries"><li>Butiker (120 användare)' in page
 
 
 def test_a_platform_split_shows_one_platform_a_month(app: Flask, anna: Browser) -> None:
     assessment_id = _with_plan(app, anna, {"en": platforms_plan()})
     page = anna.get(f"/assessments/{assessment_id}/plan").get_data(as_text=True)
-    assert '<small class="what">Windows · Umeå · 300 devices</small>' in page
-    assert '<small class="what">iOS/iPadOS · Umeå · 250 devices</small>' in page
+    assert '<small class="what">Windows</small>' in page
+    assert '<small class="what">iOS/iPadOS</small>' in page
 
 
 def test_the_review_page_shows_what_each_placement_enrolls(app: Flask, anna: Browser) -> None:
