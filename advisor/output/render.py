@@ -110,8 +110,11 @@ def table_cells(plan: Plan) -> tuple[list[str], list[tuple[str, list[list[Shown]
     names = {g.id: g.name for g in plan.groups}
     columns = months(plan)
     header = [term("phase", language), *(month_name(m, language) for m in columns)]
-    held = {
-        g.id: ({x for p in g.placements for x in p.platforms}, {x for p in g.placements for x in p.locations})
+    held: dict[str, tuple[set[str], set[str]]] = {
+        g.id: (
+            {str(x) for p in g.placements for x in p.platforms},
+            {x for p in g.placements for x in p.locations},
+        )
         for g in plan.groups
     }
     rows = []
