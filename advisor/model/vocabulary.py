@@ -159,6 +159,17 @@ TERMS: dict[str, str] = {
     "early": N_("early"),
     "middle": N_("middle"),
     "late": N_("late"),
+    # requirements, as a sentence names them
+    "email": N_("e-mail and access"),
+    "apps": N_("apps"),
+    "wifi_vpn": N_("Wi-Fi or VPN profiles"),
+    "certificates": N_("certificate profiles"),
+    "compliance": N_("compliance policies"),
+    "shared_devices": N_("shared devices"),
+    # where the limited pilot's users come from
+    "it": N_("IT"),
+    "business": N_("an eager business group"),
+    "none": N_("no one"),
     "limited": N_("limited pilot"),
     "expanded": N_("expanded pilot"),
     "phase": N_("Phase"),
