@@ -514,14 +514,29 @@ class Planner:
                 if not _hits(month, quiet) and not any(_hits(month, a) for a in avoided.values()):
                     break
                 month = add_months(month, 1)
-            else:
-                month = cursor  # every month is quiet for this phase: keep it, and say so below
-            if month != cursor:
-                if _hits(cursor, quiet):
-                    moves.append((phase, cursor, month))
-                for g, avoid in avoided.items():
-                    if _hits(cursor, avoid) and not _hits(cursor, quiet):
-                        group_moves.setdefault(g, []).append((phase, cursor, month))
+            else:  # every month is quiet or avoided for this phase: it keeps its month, and says so
+                month = cursor
+                self._assume(
+                    "no-free-month",
+                    None,
+                    gettext(
+                        "Every month of the year is quiet or avoided for %(phase)s, so it starts in "
+                        "%(month)s all the same. Give fewer quiet months or months to avoid.",
+                        self.language,
+                        phase=self._title(phase),
+                        month=month_name(month, self.language),
+                    ),
+                    severity="warning",
+                )
+            skipped = []  # each month passed over, and why
+            while cursor != month:
+                skipped.append(cursor)
+                cursor = add_months(cursor, 1)
+            if any(_hits(m, quiet) for m in skipped):
+                moves.append((phase, skipped[0], month))
+            for g, avoid in avoided.items():
+                if any(_hits(m, avoid) for m in skipped):
+                    group_moves.setdefault(g, []).append((phase, skipped[0], month))
             phase.month = month
             previous = phase
         if moves:
