@@ -596,16 +596,16 @@ class Planner:
                 part.devices = devices
         return placed
 
+    def _title(self, phase: _Phase) -> str:
+        if phase.number:
+            return term(phase.kind, self.language, number=phase.number)
+        return term(phase.kind, self.language)
+
     def _moved(self, phase: _Phase, was: str, now: str) -> str:
-        title = (
-            term(phase.kind, self.language, number=phase.number)
-            if phase.number
-            else term(phase.kind, self.language)
-        )
         return gettext(
             "%(phase)s starts in %(now)s instead of %(was)s",
             self.language,
-            phase=title,
+            phase=self._title(phase),
             now=month_name(now, self.language),
             was=month_name(was, self.language),
         )
