@@ -19,16 +19,23 @@ def json_of(response: TestResponse) -> Any:
 
 
 def form_values(answers: dict[str, Any]) -> dict[str, Any]:
-    """Answers as a browser would send them: lists as repeated fields, booleans as checkboxes."""
+    """Answers as a browser would send them: lists as repeated fields, booleans as checkboxes,
+    months separated by commas, a number for each name as `name: number` lines."""
     data: dict[str, Any] = {}
     for key, value in answers.items():
-        if key == "id":
+        if key == "id" or value is None:
             continue
         if isinstance(value, bool):
             if value:
                 data[key] = "on"
         elif key == "locations":
             data[key] = "\n".join(value)
+        elif key in ("quiet_months", "avoid_months"):
+            data[key] = ", ".join(value)
+            if not value:
+                data[f"{key}-none"] = "on"
+        elif isinstance(value, dict):
+            data[key] = "\n".join(f"{name}: {number}" for name, number in value.items())
         elif isinstance(value, list):
             data[key] = value
         else:
