@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -57,15 +58,25 @@ def fill(site: Browser, assessment: dict[str, Any]) -> int:
     return assessment_id
 
 
+# What a group's answers must agree on, which JSON Schema cannot state: the divisions of its
+# devices and users name its platforms and sites and add up, and a site is named once whatever its
+# case and surrounding spaces.
+_DISAGREEING = re.compile(r"^(must name exactly the group's (platforms|sites)|adds up to |lists the site )")
+
+
 def documented_refusal(status: int, body: bytes) -> bool:
     """The refusals JSON Schema cannot state, which the OpenAPI description documents: a group id
-    used twice, and a rollout longer than the ceiling on months (an ApiError all the same)."""
+    used twice, answers of a group that disagree, and a rollout longer than the ceiling on months
+    (an ApiError all the same)."""
     if status != 422:
         return False
     text = body.decode("utf-8", errors="replace")
     if "is already used by groups[" in text:
         return True
     try:
-        return ApiError.model_validate_json(text).error.code == "rollout_too_long"
+        error = ApiError.model_validate_json(text).error
     except ValidationError:
         return False
+    if error.code == "invalid_content" and error.fields:
+        return all(_DISAGREEING.match(problem.msg) for problem in error.fields)
+    return error.code == "rollout_too_long"
