@@ -220,6 +220,7 @@ def test_the_calendar_and_the_divisions_typed_in(page: Page, live: str) -> None:
         "adds up to 220, but the group has 250 devices"
     )
     expect(page.locator("#f-users_by_location")).to_have_value("Umeå: 80\nLuleå: 40")
+    screenshot(page, "10-group-divisions")
     page.get_by_label("Devices per platform, one platform per line").fill("Windows: 120\niOS/iPadOS: 130")
     page.get_by_role("button", name="Save group").click()
     expect(page.get_by_role("heading", name="Targeted groups")).to_be_visible()
@@ -230,3 +231,4 @@ def test_the_calendar_and_the_divisions_typed_in(page: Page, live: str) -> None:
     expect(page.get_by_label("Country")).to_have_value("se")
     expect(page.get_by_label("Months in which no phase starts")).to_have_value("07, 2027-12")
     expect(page.get_by_label("None at all (not even the usual ones)")).not_to_be_checked()
+    screenshot(page, "11-organisation-calendar")
