@@ -6,11 +6,15 @@ from typing import Any
 
 import pytest
 import yaml
+from flask import Flask
 from playwright.sync_api import Dialog, Page, expect
 
+from advisor.store.tables import AssessmentRecord
 from tests.browser.conftest import import_contoso, login, screenshot
 from tests.conftest import ROOT
+from tests.placed import sites_plan
 from tests.test_planner import GUIDE_TABLE_EN
+from web.extensions import services
 
 pytestmark = pytest.mark.browser
 CONTOSO = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
@@ -220,7 +224,7 @@ def test_the_calendar_and_the_divisions_typed_in(page: Page, live: str) -> None:
         "adds up to 220, but the group has 250 devices"
     )
     expect(page.locator("#f-users_by_location")).to_have_value("Umeå: 80\nLuleå: 40")
-    screenshot(page, "10-group-divisions")
+    screenshot(page, "13-group-divisions")
     page.get_by_label("Devices per platform, one platform per line").fill("Windows: 120\niOS/iPadOS: 130")
     page.get_by_role("button", name="Save group").click()
     expect(page.get_by_role("heading", name="Targeted groups")).to_be_visible()
@@ -231,4 +235,38 @@ def test_the_calendar_and_the_divisions_typed_in(page: Page, live: str) -> None:
     expect(page.get_by_label("Country")).to_have_value("se")
     expect(page.get_by_label("Months in which no phase starts")).to_have_value("07, 2027-12")
     expect(page.get_by_label("None at all (not even the usual ones)")).not_to_be_checked()
-    screenshot(page, "11-organisation-calendar")
+    screenshot(page, "14-organisation-calendar")
+
+
+def _fits(page: Page) -> bool:
+    """Nothing on the page is wider than the window: no sideways scrolling, the table's included."""
+    widest: bool = page.evaluate(
+        "() => document.documentElement.scrollWidth <= window.innerWidth"
+        " && [...document.querySelectorAll('.table-scroll')].every(e => e.scrollWidth <= e.clientWidth)"
+    )
+    return widest
+
+
+def test_the_plan_shows_platforms_sites_and_devices_at_every_width(
+    page: Page, live_app: tuple[str, Flask]
+) -> None:
+    live, app = live_app
+    login(page, live, "anna")
+    assessment = import_contoso(page, live)
+    assessment_id = int(assessment.rsplit("/", 1)[1])
+    with services(app).store.session() as db:
+        record = db.get(AssessmentRecord, assessment_id)
+        assert record is not None
+        record.plan = {language: sites_plan(language).model_dump(mode="json") for language in ("en", "sv")}
+    for language, devices, name in (("en", "130 devices", "Svenska"), ("sv", "130 enheter", "English")):
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"{assessment}/plan")
+        table = page.locator("table.plan-table")
+        expect(table).to_contain_text(f"Windows, iOS/iPadOS · Umeå · {devices}")
+        expect(table).to_contain_text("Kiruna")
+        screenshot(page, f"11-plan-sites-{language}")
+        page.set_viewport_size({"width": 390, "height": 844})
+        expect(table.locator("td[data-month]", has_text="Kiruna")).to_be_visible()
+        assert _fits(page)
+        screenshot(page, f"12-plan-sites-{language}-phone")
+        page.get_by_role("button", name=name).click()

@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
+from advisor.output.export import RATIONALE_COLUMNS
 from advisor.store.accounts import create_token, user_by_name
 from tests.conftest import ROOT
 from tests.test_planner import GUIDE_TABLE_EN
@@ -208,7 +209,8 @@ def test_exports_from_the_api(app: Flask, client: FlaskClient) -> None:
     assert table == GUIDE_TABLE_EN
     rationale = book["Rationale"]
     assert rationale["A1"].value == "Group"
-    assert any(row[5] == "assisted-for-executives" for row in rationale.iter_rows(values_only=True))
+    rule = RATIONALE_COLUMNS.index("Rule")
+    assert any(row[rule] == "assisted-for-executives" for row in rationale.iter_rows(values_only=True))
     swedish = load_workbook(io.BytesIO(client.get(f"{base}/xlsx?language=sv", headers=anna).data))
     assert swedish["Motivering"]["A1"].value == "Grupp"
     assert swedish["Plan"]["B3"].value == "juli 2027"
