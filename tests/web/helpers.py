@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 from pydantic import ValidationError
@@ -80,3 +81,47 @@ def documented_refusal(status: int, body: bytes) -> bool:
     if error.code == "invalid_content" and error.fields:
         return all(_DISAGREEING.match(problem.msg) for problem in error.fields)
     return error.code == "rollout_too_long"
+
+
+class _Form(HTMLParser):
+    """The fields a browser would send from the page's forms, as rendered (what round trips)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, list[str]] = {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        name = a.get("name")
+        if tag == "input" and name and a.get("type") not in ("submit", "button"):
+            if a.get("type") in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.fields.setdefault(name, []).append(a.get("value") or "on")
+            else:
+                self.fields.setdefault(name, []).append(a.get("value") or "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.fields.setdefault(name, []).append("")
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and "selected" in a:
+            self.fields.setdefault(self._select, []).append(a.get("value") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.fields[self._textarea][-1] += data
+
+
+def rendered_form(page: str) -> dict[str, list[str]]:
+    """The page's form fields with the values it shows, as a browser would send them unchanged."""
+    parser = _Form()
+    parser.feed(page)
+    return parser.fields

@@ -11,7 +11,7 @@ from advisor.model.facts import parse_assessment
 from tests.conftest import ROOT
 from tests.test_planner import GUIDE_TABLE_EN
 from tests.web.conftest import Browser
-from tests.web.helpers import fill, form_values
+from tests.web.helpers import fill, form_values, rendered_form
 
 CONTOSO = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 
@@ -166,20 +166,29 @@ def test_the_new_answers_round_trip_through_their_forms(anna: Browser) -> None:
     assert ">Windows: 120\niOS/iPadOS: 130</textarea>" in page
     assert ">umeå: 80\nLuleå: 40</textarea>" in page
     assert 'value="01, 2027-12"' in page
-    shown = {
-        **FIELD_STAFF,
-        "devices_by_platform": "Windows: 120\niOS/iPadOS: 130",
-        "users_by_location": "umeå: 80\nLuleå: 40",
-        "avoid_months": "01, 2027-12",
-    }
-    assert anna.post(f"/assessments/{assessment_id}/groups/0", shown).status_code == 302
+    assert anna.post(f"/assessments/{assessment_id}/groups/0", rendered_form(page)).status_code == 302
+    organisation = anna.get(f"/assessments/{assessment_id}/organisation").get_data(as_text=True)
     assert (
-        anna.post(
-            f"/assessments/{assessment_id}/organisation", form_values(saved["organisation"])
-        ).status_code
+        anna.post(f"/assessments/{assessment_id}/organisation", rendered_form(organisation)).status_code
         == 302
     )
     assert _exported(anna, assessment_id) == saved
+
+
+def test_the_what_if_form_sends_the_new_answers_back_unchanged(anna: Browser) -> None:
+    organisation = {"name": "T", "rollout_start": "2027-07", "quiet_months-none": "on", "country": "SE"}
+    assessment_id = _new(anna, organisation)
+    anna.post(f"/assessments/{assessment_id}/groups/new", FIELD_STAFF)
+    saved = _exported(anna, assessment_id)
+    shown = rendered_form(anna.get(f"/assessments/{assessment_id}/whatif").get_data(as_text=True))
+    assert shown["o-quiet_months-none"] == ["on"]
+    assert shown["g0-users_by_location"] == ["umeå: 80\nLuleå: 40"]
+    assert anna.post(f"/assessments/{assessment_id}/whatif", {**shown, "keep": "1"}).status_code == 302
+    assert _exported(anna, assessment_id) == saved
+    shown = rendered_form(anna.get(f"/assessments/{assessment_id}/whatif").get_data(as_text=True))
+    changed = {**shown, "g0-users_by_location": ["Umeå: 70\nLuleå: 50"], "keep": "1"}
+    assert anna.post(f"/assessments/{assessment_id}/whatif", changed).status_code == 302
+    assert _exported(anna, assessment_id)["groups"][0]["users_by_location"] == {"Umeå": 70, "Luleå": 50}
 
 
 def test_no_quiet_months_at_all_is_not_the_usual_ones(anna: Browser) -> None:
