@@ -45,7 +45,9 @@ Wave = Literal["early", "middle", "late"]
 WAVES: tuple[Wave, ...] = get_args(Wave)
 
 
-QuestionKind = Literal["text", "month", "int", "bool", "choice", "multi", "lines"]
+# `months`: months written MM or YYYY-MM, separated by commas; `counts`: one `name: number` per line
+# (how many of a group's devices or users each of its platforms or sites holds).
+QuestionKind = Literal["text", "month", "int", "bool", "choice", "multi", "lines", "months", "counts"]
 
 
 @dataclass(frozen=True)

@@ -203,6 +203,41 @@ def test_two_tabs_editing_one_group_lose_nothing(page: Page, live: str) -> None:
     expect(page.locator("#f-devices")).to_have_value("999")
 
 
+def test_the_calendar_and_the_divisions_typed_in(page: Page, live: str) -> None:
+    """The months and `name: number` inputs by their labels: a wrong sum is named next to its
+    field, the rest stays as typed, and the saved answers come back as entered."""
+    login(page, live, "anna")
+    base = start_assessment(page, "Calendar")
+    page.locator("#f-name").fill("Calendar")
+    page.locator("#f-rollout_start").fill("2027-07")
+    page.get_by_label("Country").fill("se")
+    page.get_by_label("Months in which no phase starts").fill("07, 2027-12")
+    page.get_by_role("button", name="Save and continue to the groups").click()
+    page.get_by_role("button", name="Add a group").click()
+    fill_group(page, {"name": "Field staff", "users": 120, "devices": 250, "platforms": ["windows", "ios"]})
+    page.locator("#f-locations").fill("Umeå\nLuleå")
+    page.get_by_label("Devices per platform, one platform per line").fill("Windows: 120\niOS/iPadOS: 100")
+    page.get_by_label("Users per site, one site per line").fill("Umeå: 80\nLuleå: 40")
+    page.get_by_label("Months to avoid for this group").fill("01")
+    page.get_by_role("button", name="Save group").click()
+    expect(page.locator("#error-devices_by_platform")).to_have_text(
+        "adds up to 220, but the group has 250 devices"
+    )
+    expect(page.locator("#f-users_by_location")).to_have_value("Umeå: 80\nLuleå: 40")
+    screenshot(page, "13-group-divisions")
+    page.get_by_label("Devices per platform, one platform per line").fill("Windows: 120\niOS/iPadOS: 130")
+    page.get_by_role("button", name="Save group").click()
+    expect(page.get_by_role("heading", name="Targeted groups")).to_be_visible()
+    page.goto(f"{base}/groups/0")
+    expect(page.locator("#f-devices_by_platform")).to_have_value("Windows: 120\niOS/iPadOS: 130")
+    expect(page.locator("#f-avoid_months")).to_have_value("01")
+    page.goto(f"{base}/organisation")
+    expect(page.get_by_label("Country")).to_have_value("se")
+    expect(page.get_by_label("Months in which no phase starts")).to_have_value("07, 2027-12")
+    expect(page.get_by_label("None at all (not even the usual ones)")).not_to_be_checked()
+    screenshot(page, "14-organisation-calendar")
+
+
 def _fits(page: Page) -> bool:
     """Nothing on the page is wider than the window: no sideways scrolling, the table's included."""
     widest: bool = page.evaluate(
