@@ -316,3 +316,29 @@ def test_a_division_is_not_checked_against_an_answer_that_is_wrong_itself() -> N
     # The wrong answer is named; the division is not refused for disagreeing with it.
     assert _problems(_divided("groups.users", 0)) == ["groups[0].users: must be at least 1"]
     assert _problems(_divided("groups.platforms", [])) == ["groups[0].platforms: must have at least 1 item"]
+
+
+def test_twelve_quiet_months_leave_no_month_to_start_in() -> None:
+    data = {
+        "version": 1,
+        "organisation": {
+            "name": "T",
+            "rollout_start": "2027-01",
+            "quiet_months": [f"{m:02d}" for m in range(1, 13)],
+        },
+        "groups": [
+            {
+                "id": "a",
+                "name": "A",
+                "users": 5,
+                "platforms": ["ios"],
+                "avoid_months": [f"{m:02d}" for m in range(1, 13)],
+            }
+        ],
+    }
+    with pytest.raises(InputError) as refused:
+        parse_assessment(data)
+    assert [(p.path, p.message) for p in refused.value.problems] == [
+        ("organisation.quiet_months", "names every month of the year: no phase could start"),
+        ("groups[0].avoid_months", "names every month of the year: no phase could start"),
+    ]

@@ -47,8 +47,13 @@ def value(schema: dict[str, Any], index: int, tag: str, *, sites: int | None, te
             return f"{tag}-{index}".replace("_", "-").lower().ljust(64, "x")[:64]
         if pattern.startswith("^\\d{4}-"):  # a month
             return "2027-01"
-        if pattern.startswith("^(0[1-9]"):  # a month to keep free: each month, then each of 2027
-            return f"{index % 12 + 1:02d}" if index < 12 else f"2027-{index % 12 + 1:02d}"
+        if pattern.startswith("^(0[1-9]"):  # a month to keep free: eleven months (all twelve are
+            # refused), then single months of 2027 and 2028
+            return (
+                f"{index + 1:02d}"
+                if index < 11
+                else f"{2027 + (index - 11) // 12}-{(index - 11) % 12 + 1:02d}"
+            )
         if "[A-Za-z]{2}" in pattern:  # a country
             return "SE"
         length = min(schema.get("maxLength", 200), text or 10**9)
@@ -76,19 +81,28 @@ def worst_assessment(
     groups: int | None = None,
     sites: int | None = None,
     text: int | None = None,
+    users: int | None = None,
+    calendar: bool = True,
 ) -> dict[str, Any]:
-    """The worst assessment; `groups`, `sites` and `text` only ever shrink it (to fit a request)."""
+    """The worst assessment; `groups`, `sites`, `text` and `users` only ever shrink it (to fit a
+    request, or a plan under the ceiling on months). Without `calendar`, no month is quiet or
+    avoided: the most phases a plan can start, which is the worst for the plan's size (quiet months
+    only ever leave fewer months to start phases in)."""
     group_schema = SCHEMA["properties"]["groups"]
     count = min(group_schema["maxItems"], groups or 10**9)
     organisation = value(SCHEMA["properties"]["organisation"], 0, "org", sites=sites, text=text)
     organisation.update(support_capacity=capacity, split_by=split_by, language="en")
-    return {
-        "version": 1,
-        "organisation": organisation,
-        "groups": [
-            _agreeing(value(group_schema["items"], i, "g", sites=sites, text=text)) for i in range(count)
-        ],
-    }
+    if not calendar:
+        organisation["quiet_months"] = []
+    out = []
+    for i in range(count):
+        group = value(group_schema["items"], i, "g", sites=sites, text=text)
+        if users is not None:
+            group.update(users=min(group["users"], users), devices=min(group["devices"], users))
+        if not calendar:
+            group["avoid_months"] = []
+        out.append(_agreeing(group))
+    return {"version": 1, "organisation": organisation, "groups": out}
 
 
 def _agreeing(group: dict[str, Any]) -> dict[str, Any]:

@@ -135,6 +135,8 @@ def _month_entry(value: Any) -> Any:
 def _distinct_months(values: list[str] | None) -> list[str] | None:
     if values is not None:
         _refuse_repeats(values)
+        if len({v for v in values if len(v) == 2}) == 12:
+            raise PydanticCustomError("every_month", "names every month of the year: no phase could start")
     return values
 
 
@@ -487,8 +489,10 @@ class Group(_Frozen):
         Ask(
             N_("What the group needs from Intune"),
             N_(
-                "Groups that depend on certificate or Wi-Fi/VPN profiles wait until earlier phases have "
-                "proven them."
+                "The pilots should test every requirement later groups have. Groups that depend on "
+                "certificate or Wi-Fi/VPN profiles wait until earlier phases have proven them; with "
+                "compliance policies, Conditional Access stays in report-only mode until the group is "
+                "enrolled."
             ),
             point=4,
         ),

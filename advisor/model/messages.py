@@ -43,6 +43,7 @@ _TEXTS: dict[str, str] = {
     "month_entry": N_(
         "must be a month written MM (every year, such as 07) or YYYY-MM (that month only, such as 2027-12)"
     ),
+    "every_month": N_("names every month of the year: no phase could start"),
     "division_platforms": N_("must name exactly the group's platforms"),
     "division_locations": N_("must name exactly the group's sites"),
     "division_missing": N_("%(names)s missing"),
@@ -61,6 +62,7 @@ _CUSTOM = frozenset(
         "country_form",
         "month_entry",
         "repeated_site",
+        "every_month",
     }
 )
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from advisor.evaluate.decisions import Decision, Evaluator, Facts, decide, fired_warnings
 from advisor.model.errors import Problem, RolloutTooLong
-from advisor.model.facts import Assessment, Group, group_facts
+from advisor.model.facts import Assessment, Group, group_facts, site_key
 from advisor.model.guide import GUIDE_URL, localized_source
 from advisor.model.i18n import gettext, ngettext
 from advisor.model.plan import (
@@ -44,11 +44,6 @@ _PLANNING = f"{GUIDE_URL}#targeted-groups-and-timeframes"
 def _months_between(first: str, later: str) -> int:
     (y1, m1), (y2, m2) = ((int(p) for p in month.split("-")) for month in (first, later))
     return (y2 - y1) * 12 + m2 - m1
-
-
-def site_of(name: str) -> str:
-    """A site as the planner compares it: case and surrounding spaces do not matter."""
-    return name.strip().casefold()
 
 
 @dataclass
@@ -233,7 +228,7 @@ class Planner:
             "split_by_choice": org.split_by,
             "groups": len(self.groups),
             "total_users": total,
-            "sites": len({site_of(loc) for g in self.groups for loc in g.locations}),
+            "sites": len({site_key(loc) for g in self.groups for loc in g.locations}),
             "platform_count": len({p for g in self.groups for p in g.platforms}),
             "support_capacity_set": org.support_capacity is not None,
             "support_share_percent": (
@@ -355,9 +350,9 @@ class Planner:
     def _users_by_site(self, i: int, users: int) -> dict[str, int]:
         """The group's `users` (its production share) over its sites, as given or evenly."""
         group = self.groups[i]
-        given = {site_of(k): v for k, v in (group.users_by_location or {}).items()}
+        given = {site_key(k): v for k, v in (group.users_by_location or {}).items()}
         weights = (
-            [given.get(site_of(loc), 0) for loc in group.locations] if given else [1] * len(group.locations)
+            [given.get(site_key(loc), 0) for loc in group.locations] if given else [1] * len(group.locations)
         )
         return dict(zip(group.locations, divide(users, weights), strict=True))
 
@@ -402,13 +397,13 @@ class Planner:
                     ),
                 )
             by_site = self._users_by_site(i, users)
-            department = site_of(group.department_name)
+            department = group.department_name.strip().casefold()
             return [
-                Piece(i, n, d, platforms, (loc,), site_of(loc) if split == "geography" else department, wave)
+                Piece(i, n, d, platforms, (loc,), site_key(loc) if split == "geography" else department, wave)
                 for (loc, n), d in zip(by_site.items(), devices, strict=True)
                 if n > 0
             ]
-        key = site_of(group.department_name) if split == "department" else ""
+        key = group.department_name.strip().casefold() if split == "department" else ""
         return [Piece(i, users, devices[0], platforms, locations, key, wave)]
 
     def _production_slots(self, pieces: Sequence[Piece], split: str, offset: int) -> list[Slot]:
@@ -510,7 +505,7 @@ class Planner:
                 g: set(self.groups[g].avoid_months) for g in {pieces[p].group for p, _ in phase.entries}
             }
             month = cursor
-            for _ in range(24):  # a year and more: some month is free unless every month is quiet
+            for _ in range(48):  # some month of the next four years is free: twelve quiet are refused
                 if not _hits(month, quiet) and not any(_hits(month, a) for a in avoided.values()):
                     break
                 month = add_months(month, 1)

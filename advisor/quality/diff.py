@@ -37,7 +37,7 @@ class AnswerChange:
         return question.title(language) if question else (self.field or self.path)
 
 
-_UNORDERED = {"platforms", "requirements", "locations"}
+_UNORDERED = {"platforms", "requirements", "locations", "quiet_months", "avoid_months"}
 
 
 def _meaning(model: type[Organisation] | type[Group], key: str, value: Any) -> Any:
