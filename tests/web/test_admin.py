@@ -449,6 +449,16 @@ def test_lists_and_tables_are_edited_field_by_field(admin_app: Flask, root: Brow
     assert 'name="param-platform_order" value="ios, android, windows, macos"' in form
     assert "default: 12\nSE: 07, 12</textarea>" in form
     before = _planning(rules)
+    checked = root.post(
+        "/admin/rules/planning.yaml",
+        {"action": "fields-check", "param-platform_order": "macos, ios, android, windows"},
+    ).get_data(as_text=True)
+    assert "Parameters whose value would change: 1" in checked
+    assert (
+        "parameter platform_order: [ios, android, windows, macos] -&gt; [macos, ios, android, windows]"
+        in checked
+    )
+    assert _planning(rules) == before  # checking saves nothing
     response = root.post(
         "/admin/rules/planning.yaml",
         {
