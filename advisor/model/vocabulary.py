@@ -38,11 +38,16 @@ PILOTS: tuple[Pilot, ...] = get_args(Pilot)
 # guide's example plan, our own judgement beyond the guide, or Microsoft's current documentation.
 Provenance = Literal["guide", "guide_example", "beyond_guide", "current_practice"]
 PROVENANCES: tuple[Provenance, ...] = get_args(Provenance)
+# Where the limited pilot's users come from: IT, a slice of an eager business group, or no one.
+LimitedPilotSource = Literal["it", "business", "none"]
+LIMITED_PILOT_SOURCES: tuple[LimitedPilotSource, ...] = get_args(LimitedPilotSource)
 Wave = Literal["early", "middle", "late"]
 WAVES: tuple[Wave, ...] = get_args(Wave)
 
 
-QuestionKind = Literal["text", "month", "int", "bool", "choice", "multi", "lines"]
+# `months`: months written MM or YYYY-MM, separated by commas; `counts`: one `name: number` per line
+# (how many of a group's devices or users each of its platforms or sites holds).
+QuestionKind = Literal["text", "month", "int", "bool", "choice", "multi", "lines", "months", "counts"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,9 @@ PLACEMENT_ONLY_FACTS = _facts(
     FactSpec("phase_users", "int", N_("users of the group in this phase")),
     FactSpec("phase_load_percent", "int", N_("the month's load on the helpdesk (percent)")),
     FactSpec("production_phases", "int", N_("production phases the group is spread over")),
+    FactSpec("pilot", "enum", N_("the group's part in the pilots"), PILOTS),
+    FactSpec("wave", "enum", N_("the group's place in production"), WAVES),
+    FactSpec("limited_pilot_exists", "bool", N_("the plan has a limited pilot")),
 )
 
 ORGANISATION_FACTS = _facts(
@@ -101,11 +109,23 @@ ORGANISATION_FACTS = _facts(
         "support_share_percent", "int", N_("monthly helpdesk capacity as a share of all users (percent)")
     ),
     FactSpec("it_groups", "int", N_("IT groups")),
-    FactSpec("limited_pilot_groups", "int", N_("groups fit for the limited pilot")),
+    FactSpec("limited_pilot_groups", "int", N_("IT groups fit for the limited pilot")),
+    FactSpec("eager_business_groups", "int", N_("eager business groups willing to pilot")),
     FactSpec("pilot_groups", "int", N_("groups in a pilot")),
     FactSpec("pilot_feedback_groups", "int", N_("pilot groups willing to give feedback")),
     FactSpec("pilot_business_groups", "int", N_("business (non-IT) groups in a pilot")),
     FactSpec("platforms_not_piloted", "int", N_("platforms used later but not in a pilot")),
+    FactSpec(
+        "requirements_not_piloted",
+        "set",
+        N_("requirements of later groups that no pilot group has"),
+        REQUIREMENTS,
+    ),
+    FactSpec(
+        "requirements_not_piloted_count",
+        "int",
+        N_("requirements of later groups that no pilot group has (count)"),
+    ),
 )
 
 
@@ -122,6 +142,7 @@ DECISIONS: dict[str, DecisionSpec] = {
     "pilot": DecisionSpec("pilot", ("group",), PILOTS),
     "wave": DecisionSpec("wave", ("group",), WAVES),
     "split_by": DecisionSpec("split_by", ("organisation",), SPLITS),
+    "limited_pilot": DecisionSpec("limited_pilot", ("organisation",), LIMITED_PILOT_SOURCES),
     "enrollment": DecisionSpec("enrollment", ("placement",), APPROACHES),
     "warning": DecisionSpec("warning", STAGES),
 }
@@ -140,6 +161,17 @@ TERMS: dict[str, str] = {
     "early": N_("early"),
     "middle": N_("middle"),
     "late": N_("late"),
+    # requirements, as a sentence names them
+    "email": N_("e-mail and access"),
+    "apps": N_("apps"),
+    "wifi_vpn": N_("Wi-Fi or VPN profiles"),
+    "certificates": N_("certificate profiles"),
+    "compliance": N_("compliance policies"),
+    "shared_devices": N_("shared devices"),
+    # where the limited pilot's users come from
+    "it": N_("IT"),
+    "business": N_("an eager business group"),
+    "none": N_("no one"),
     "limited": N_("limited pilot"),
     "expanded": N_("expanded pilot"),
     "phase": N_("Phase"),
@@ -207,6 +239,8 @@ PLANNER_PARAMETERS: dict[str, ParameterKind] = {
     "limited_pilot_size": "number",
     "expanded_pilot_month_offset": "number",
     "long_rollout_months": "number",
+    "business_pilot_slice_percent": "number",
+    "business_pilot_slice_max_users": "number",
     "platform_order": "list",  # each platform once, in the order a platform split enrolls them
     "quiet_months": "table",  # country code (or default) -> months "MM" in which no phase starts
 }
