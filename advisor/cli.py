@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("dir", type=Path, nargs="?", help="rule folder (the shipped rules)")
     test = rule_commands.add_parser("test", help="run the scenario suite of a rule folder")
     test.add_argument("dir", type=Path, nargs="?", help="rule folder; its scenarios/ are run")
-    diff = rule_commands.add_parser("diff", help="plans that change between two rule folders")
+    diff = rule_commands.add_parser("diff", help="parameters and plans that change between two rule folders")
     diff.add_argument("old", type=Path)
     diff.add_argument("new", type=Path)
     diff.add_argument("--no-saved", action="store_true", help="only the scenarios, not saved assessments")
@@ -209,6 +209,7 @@ def _test(folder: Path) -> int:
 
 
 def _diff(old: Path, new: Path, settings: Settings, *, saved: bool) -> int:
+    from advisor.quality.diff import parameter_changes
     from advisor.quality.impact import impact_of, saved_assessments, scenario_assessments
 
     before, after = load_rulebook(old), load_rulebook(new)
@@ -216,6 +217,8 @@ def _diff(old: Path, new: Path, settings: Settings, *, saved: bool) -> int:
     if saved:
         cases += saved_assessments(settings.resolved_database_url)
     changed = impact_of(before, after, cases, max_months=settings.max_rollout_months)
+    for change in parameter_changes(before, after):
+        print(change)
     for name, lines in changed:
         print(name)
         for line in lines:

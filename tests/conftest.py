@@ -30,6 +30,8 @@ def without_rules(rulebook: Rulebook, dropped: Callable[[RuleInfo], bool]) -> Ru
         parameters=rulebook.parameters,
         parameter_texts=rulebook.parameter_texts,
         parameter_provenance=rulebook.parameter_provenance,
+        lists=rulebook.lists,
+        tables=rulebook.tables,
         version=f"{rulebook.version}-less",
     )
 

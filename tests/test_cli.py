@@ -166,3 +166,17 @@ def test_an_engine_error_exits_3_and_logs_its_traceback_as_json(
     )
     assert "consuming rule is missing" in line["traceback"]
     assert err[-1] == "a fact matched no pattern (the consuming rule is missing)"
+
+
+def test_rules_diff_names_a_changed_list_parameter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    changed = tmp_path / "rules"
+    shutil.copytree(RULES, changed)
+    planning = changed / "planning.yaml"
+    planning.write_text(
+        planning.read_text().replace("[ios, android, windows, macos]", "[macos, ios, android, windows]")
+    )
+    assert main(["rules", "diff", str(RULES), str(changed), "--no-saved"]) == 0
+    out = capsys.readouterr().out
+    assert "parameter platform_order: [ios, android, windows, macos] -> [macos, ios, android, windows]" in out

@@ -10,8 +10,9 @@ import yaml
 from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.facts import parse_assessment
 from advisor.planning.planner import make_plan
-from advisor.quality.diff import answer_changes, plan_diff
+from advisor.quality.diff import answer_changes, parameter_changes, plan_diff
 from advisor.rulebook import Rulebook
+from advisor.rulebook.loader import build_rulebook
 from tests.conftest import ROOT
 
 CONTOSO: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
@@ -66,3 +67,32 @@ def test_written_out_defaults_and_reordered_sets_are_no_change() -> None:
     new["groups"][2]["it_department"] = False  # the file leaves it out: false is the default
     new["organisation"]["split_by"] = "auto"
     assert answer_changes(CONTOSO, new) == []
+
+
+def _with_planning(rulebook: Rulebook, old: str, new: str) -> Rulebook:
+    sources = {f"rules/{path.name}": path.read_bytes() for path in sorted((ROOT / "rules").glob("*.yaml"))}
+    planning = sources["rules/planning.yaml"].decode()
+    assert old in planning
+    sources["rules/planning.yaml"] = planning.replace(old, new, 1).encode()
+    return build_rulebook(sources)
+
+
+def test_a_changed_list_or_table_parameter_shows_as_changed(rulebook: Rulebook) -> None:
+    assert parameter_changes(rulebook, rulebook) == []
+    reordered = _with_planning(rulebook, "[ios, android, windows, macos]", "[windows, ios, android, macos]")
+    assert [str(c) for c in parameter_changes(rulebook, reordered)] == [
+        "parameter platform_order: [ios, android, windows, macos] -> [windows, ios, android, macos]"
+    ]
+    norway = _with_planning(
+        rulebook, '      SE: ["07", "12"]\n', '      SE: ["07", "12"]\n      "NO": ["07"]\n'
+    )
+    assert [str(c) for c in parameter_changes(rulebook, norway)] == [
+        "parameter quiet_months: {default: [12], SE: [07, 12]} -> {default: [12], SE: [07, 12], NO: [07]}"
+    ]
+    # the keys of a table in another order are the same table
+    swapped = _with_planning(
+        rulebook,
+        '      default: ["12"]\n      SE: ["07", "12"]\n',
+        '      SE: ["07", "12"]\n      default: ["12"]\n',
+    )
+    assert parameter_changes(rulebook, swapped) == []

@@ -372,7 +372,7 @@ def test_every_threshold_of_our_own_says_so_and_why(rulebook: Rulebook) -> None:
         texts = rulebook.parameter_texts[key]
         assert "Our judgement, not the guide's:" in texts.en, key
         assert "Vår bedömning, inte guidens:" in texts.sv, key
-    assert set(rulebook.parameter_provenance) == set(rulebook.parameters)
+    assert set(rulebook.parameter_provenance) == {*rulebook.parameters, *rulebook.lists, *rulebook.tables}
 
 
 def test_a_reason_quoting_our_threshold_rests_on_it() -> None:
@@ -383,3 +383,156 @@ def test_a_reason_quoting_our_threshold_rests_on_it() -> None:
     ).encode()
     with pytest.raises(RulebookError, match="rests on 'assisted_max_users'"):
         build_rulebook({**_shipped(), "rules/zz.yaml": text})
+
+
+def test_the_shipped_rulebook_holds_the_planners_lists(rulebook: Rulebook) -> None:
+    assert rulebook.lists["platform_order"] == ("ios", "android", "windows", "macos")
+    assert rulebook.tables["quiet_months"] == {"default": ("12",), "SE": ("07", "12")}
+    assert "platform_order" not in rulebook.parameters  # numbers only: conditions and the engine
+    assert rulebook.kind("platform_order") == "list"
+    assert rulebook.kind("quiet_months") == "table"
+    assert rulebook.kind("limited_pilot_size") == "number"
+    assert rulebook.kind("nothing") is None
+    assert rulebook.parameter_provenance["platform_order"] == "guide_example"
+    assert rulebook.parameter_provenance["quiet_months"] == "beyond_guide"
+    assert "macOS last is our judgement" in rulebook.parameter_texts["platform_order"].en
+    assert "quiet_months" in rulebook.parameter_texts["quiet_months"].sv
+
+
+def _planning_with(old: str, new: str) -> dict[str, bytes]:
+    """The shipped folder with one text of planning.yaml replaced."""
+    planning = (RULES / "planning.yaml").read_text(encoding="utf-8")
+    assert old in planning
+    return {**_shipped(), "rules/planning.yaml": planning.replace(old, new, 1).encode()}
+
+
+def _line_of(sources: dict[str, bytes], text: str) -> int:
+    lines = sources["rules/planning.yaml"].decode().splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "marker", "message"),
+    [
+        (
+            "[ios, android, windows, macos]",
+            "[ios, android, windows]",
+            "[ios, android, windows]",
+            "platform_order misses macos: it names each platform once",
+        ),
+        (
+            "[ios, android, windows, macos]",
+            "[ios, android, windows, macos, linux]",
+            "linux",
+            "platform_order: 'linux' is not a platform (one of windows, macos, ios, android)",
+        ),
+        (
+            "[ios, android, windows, macos]",
+            "[ios, android, windows, macos, ios]",
+            "macos, ios]",
+            "platform_order: 'ios' is listed twice",
+        ),
+        (
+            "[ios, android, windows, macos]",
+            "7",
+            "value: 7",
+            "the planner reads 'platform_order' as a list of values; here it is a whole number",
+        ),
+        (
+            '    value:\n      default: ["12"]\n',
+            "    value: # no default\n",
+            "no default",
+            "quiet_months needs a 'default' entry",
+        ),
+        (
+            'SE: ["07", "12"]',
+            'se: ["07", "12"]',
+            "se:",
+            "quiet_months: 'se' is neither 'default' nor a country code (ISO 3166-1 alpha-2",
+        ),
+        (
+            'SE: ["07", "12"]',
+            'SE: ["7", "12"]',
+            "SE:",
+            "quiet_months.SE: '7' is not a month: two digits, 01 to 12",
+        ),
+        (
+            'SE: ["07", "12"]',
+            'SE: ["07", "12", "07"]',
+            "SE:",
+            "quiet_months.SE: '07' is listed twice",
+        ),
+        (
+            '    value:\n      default: ["12"]\n      SE: ["07", "12"]\n',
+            '    value: ["12"]\n',
+            'value: ["12"]',
+            "the planner reads 'quiet_months' as a table of lists (key: [values]); here it is a list of values",
+        ),
+    ],
+)
+def test_the_planners_lists_are_checked_by_line(old: str, new: str, marker: str, message: str) -> None:
+    sources = _planning_with(old, new)
+    with pytest.raises(RulebookError) as caught:
+        build_rulebook(sources)
+    line = _line_of(sources, marker)
+    assert any(
+        message in f.message and f.file == "rules/planning.yaml" and f.line == line
+        for f in caught.value.findings
+    ), caught.value.format_message()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('["a\\x01"]', "must not contain control characters (U+0001)"),
+        ("[" + "x" * 65 + "]", "at most 64"),
+        ("{SE: 7}", "parameters.extra.value.SE: must be a list"),
+        ("2.5", "a whole number, a list of texts, or a table of such lists"),
+    ],
+)
+def test_a_parameter_value_is_a_number_a_list_or_a_table(value: str, message: str) -> None:
+    text = f"parameters:\n  extra:\n    value: {value}\n    description: {{en: a, sv: b}}\n    provenance: beyond_guide\n"
+    with pytest.raises(RulebookError) as caught:
+        build_rulebook({**_shipped(), "rules/x.yaml": text.encode()})
+    found = [f for f in caught.value.findings if f.file == "rules/x.yaml"]
+    assert any(message in f.message and f.line == 3 for f in found), caught.value.format_message()
+
+
+@pytest.mark.parametrize(
+    ("where", "name"),
+    [
+        ("    when: {all: [{fact: phase_users, op: lte, param: platform_order}]}\n", "platform_order"),
+        ("    when: {all: [{fact: platforms, op: contains, param: platform_order}]}\n", "platform_order"),
+        ("", "quiet_months"),
+    ],
+)
+def test_conditions_and_reasons_use_number_parameters_only(where: str, name: str) -> None:
+    reason = "Quiet in {quiet_months}." if name == "quiet_months" else "Text."
+    text = (
+        "stage: placement\nrules:\n  - id: extra\n    decides: enrollment\n    value: assisted\n"
+        f"    priority: 1\n{where}    reason:\n      en: '{reason}'\n      sv: 'Svensk {reason}'\n"
+        "    source: https://docs.microsoft.com/intune/planning-guide-rollout-plan#user-assisted-enrollment\n"
+        "    provenance: beyond_guide\n"
+    ).encode()
+    with pytest.raises(RulebookError) as caught:
+        build_rulebook({**_shipped(), "rules/zz.yaml": text})
+    what = "a list" if name == "platform_order" else "a table of lists"
+    expected = f"'{name}' is {what}; conditions and reasons use number parameters"
+    line = 7 if where else 8  # the condition's line, or the reason's English text
+    assert any(
+        f.file == "rules/zz.yaml" and f.line == line and f.rule == "extra" and expected in f.message
+        for f in caught.value.findings
+    ), caught.value.format_message()
+
+
+def test_a_list_parameter_is_unique_across_files() -> None:
+    text = (
+        b"parameters:\n  platform_order:\n    value: [ios, android, windows, macos]\n"
+        b"    description: {en: a, sv: b}\n    provenance: beyond_guide\n"
+    )
+    with pytest.raises(RulebookError) as caught:
+        build_rulebook({**_shipped(), "rules/zz.yaml": text})
+    line = _line_of(_shipped(), "platform_order:")
+    assert [str(f) for f in caught.value.findings] == [
+        f"rules/zz.yaml:2: parameter 'platform_order' is already defined at rules/planning.yaml:{line}"
+    ]

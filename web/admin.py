@@ -17,7 +17,8 @@ from advisor.model.errors import Finding
 from advisor.model.vocabulary import PROVENANCES
 from advisor.model.yamlsource import YamlProblem, load_yaml
 from advisor.planning.explain import describe
-from advisor.rulebook.files import RuleFileError, rule_files, set_fields
+from advisor.rulebook.files import FieldValue, RuleFileError, rule_files, set_fields
+from advisor.rulebook.loader import Rulebook
 from advisor.services import rule_admin
 from advisor.services.rule_admin import Checked, fingerprint_of
 from advisor.store.rules import rule_file_versions
@@ -97,7 +98,7 @@ def edit(name: str) -> ResponseReturnValue:
         message = request.form.get("message", "").strip()[:500]
         try:
             if action in ("fields", "fields-check"):
-                text = set_fields(text, _numbers("param-"), _numbers("priority-"))
+                text = set_fields(text, _parameters(svc().engine.rulebook), _numbers("priority-"))
                 action = "check" if action == "fields-check" else "save"
             else:
                 text = request.form.get("text", "")
@@ -133,21 +134,74 @@ def edit(name: str) -> ResponseReturnValue:
 
 
 def _numbers(prefix: str) -> dict[str, int]:
-    out = {}
-    for key, value in request.form.items():
-        if key.startswith(prefix) and value.strip():
-            try:
-                if too_many_digits(value) is not None:  # past int()'s limit, or just absurd
-                    raise ValueError(value)
-                out[key[len(prefix) :]] = int(value)
-            except ValueError:
-                shown = value if len(value) <= 20 else value[:20] + "…"  # the flash rides in a cookie
-                raise RuleFileError(_("'%(value)s' is not a whole number", value=shown)) from None
+    return {
+        key[len(prefix) :]: _number(value)
+        for key, value in request.form.items()
+        if key.startswith(prefix) and value.strip()
+    }
+
+
+def _shorten(value: str) -> str:
+    return value if len(value) <= 20 else value[:20] + "…"  # a flash rides in a cookie
+
+
+def _number(value: str) -> int:
+    try:
+        if too_many_digits(value) is not None:  # past int()'s limit, or just absurd
+            raise ValueError(value)
+        return int(value)
+    except ValueError:
+        raise RuleFileError(_("'%(value)s' is not a whole number", value=_shorten(value))) from None
+
+
+def _parameters(rulebook: Rulebook) -> dict[str, FieldValue]:
+    """The parameter fields of the form, each read as the kind of value the parameter holds: a
+    number, a list written as values separated by commas, a table as one `key: values` per line."""
+    out: dict[str, FieldValue] = {}
+    for field, value in request.form.items():
+        if not field.startswith("param-"):
+            continue
+        key = field[len("param-") :]
+        kind = rulebook.kind(key)
+        if kind == "list":
+            out[key] = _items(value)
+        elif kind == "table":
+            out[key] = _table(value)
+        elif value.strip():
+            out[key] = _number(value)
     return out
 
 
+def _items(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _table(text: str) -> dict[str, list[str]]:
+    table: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        key, colon, values = line.partition(":")
+        if not colon or not key.strip():
+            raise RuleFileError(_("'%(line)s' is not a line of the form key: values", line=_shorten(line)))
+        if key.strip() in table:
+            raise RuleFileError(_("'%(key)s' is written twice", key=_shorten(key.strip())))
+        table[key.strip()] = _items(values)
+    return table
+
+
+def _shown(kind: str | None, value: object) -> str:
+    """A parameter's value as its form field shows it (and `_parameters` reads it back)."""
+    if kind == "list" and isinstance(value, tuple):
+        return ", ".join(value)
+    if kind == "table" and isinstance(value, dict):
+        return "\n".join(f"{key}: {', '.join(items)}" for key, items in value.items())
+    return str(value)
+
+
 def _fields(name: str) -> tuple[dict[str, Any], dict[str, int]]:
-    """The parameters this file defines and the priorities of its rules, as now in force."""
+    """The parameters this file defines (kind, value as its field shows it, texts) and the
+    priorities of its rules, as now in force."""
     rulebook = svc().engine.rulebook
     try:
         data, _lines = load_yaml((_folder() / name).read_text(encoding="utf-8"))
@@ -155,9 +209,9 @@ def _fields(name: str) -> tuple[dict[str, Any], dict[str, int]]:
         data = {}
     names = list((data or {}).get("parameters") or {}) if isinstance(data, dict) else []
     parameters = {
-        key: (rulebook.parameters[key], rulebook.parameter_texts[key])
+        key: (kind, _shown(kind, rulebook.value(key)), rulebook.parameter_texts[key])
         for key in names
-        if key in rulebook.parameters
+        if (kind := rulebook.kind(key)) is not None
     }
     priorities = {info.id: info.rule.priority for info in rulebook.rules if Path(info.file).name == name}
     return parameters, priorities

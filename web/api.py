@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from advisor.model.documents import DocumentProblem, load_json
@@ -88,7 +88,17 @@ class RuleSummary(_Model):
 class RulesInfo(_Model):
     version: str
     rules: list[RuleSummary]
-    parameters: dict[str, int]
+    parameters: dict[str, int] = Field(
+        description="The number parameters by name: thresholds that rule conditions and reasons use."
+    )
+    lists: dict[str, list[str]] = Field(
+        description="The list parameters by name, their values in order (platform_order: the order "
+        "in which a platform split enrolls the platforms)."
+    )
+    tables: dict[str, dict[str, list[str]]] = Field(
+        description="The table parameters by name: a list of values for each key (quiet_months: the "
+        "months, MM, in which no phase starts, by ISO country code, and `default` for every other)."
+    )
 
 
 class Failure(Exception):
@@ -222,6 +232,11 @@ def rules() -> ResponseReturnValue:
     info = RulesInfo(
         version=rulebook.version,
         parameters=dict(rulebook.parameters),
+        lists={name: list(values) for name, values in rulebook.lists.items()},
+        tables={
+            name: {key: list(values) for key, values in table.items()}
+            for name, table in rulebook.tables.items()
+        },
         rules=[
             RuleSummary(
                 id=i.id,

@@ -228,11 +228,19 @@ def month_name(month: str, language: Language) -> str:
     return f"{gettext(MONTHS[int(number) - 1], language)} {year}"
 
 
-# Parameters the planner reads by name; a rulebook without them does not load.
-PLANNER_PARAMETERS = (
-    "limited_pilot_size",
-    "expanded_pilot_month_offset",
-    "long_rollout_months",
-    "business_pilot_slice_percent",
-    "business_pilot_slice_max_users",
-)
+# What a rulebook parameter holds: a whole number (rules compare facts with it), a list of short
+# texts, or a table from a short key to such a list.
+ParameterKind = Literal["number", "list", "table"]
+PARAMETER_KINDS: tuple[ParameterKind, ...] = get_args(ParameterKind)
+
+# Parameters the planner reads by name, with the kind each must have; a rulebook without them, or
+# with one of another kind, does not load.
+PLANNER_PARAMETERS: dict[str, ParameterKind] = {
+    "limited_pilot_size": "number",
+    "expanded_pilot_month_offset": "number",
+    "long_rollout_months": "number",
+    "business_pilot_slice_percent": "number",
+    "business_pilot_slice_max_users": "number",
+    "platform_order": "list",  # each platform once, in the order a platform split enrolls them
+    "quiet_months": "table",  # country code (or default) -> months "MM" in which no phase starts
+}

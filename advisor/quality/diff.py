@@ -1,4 +1,5 @@
-"""Differences between two sets of answers and between two plans, with what caused each change."""
+"""Differences between two sets of answers, between two plans (with what caused each change) and
+between the parameters of two rulebooks."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from advisor.model.i18n import gettext
 from advisor.model.plan import Placement, Plan
 from advisor.model.questionnaire import GROUP, ORGANISATION
 from advisor.model.vocabulary import Language
+from advisor.rulebook.loader import Rulebook
 
 _LABELS = {("organisation", q.name): q for q in ORGANISATION} | {("group", q.name): q for q in GROUP}
 
@@ -155,3 +157,45 @@ def plan_diff(old: Plan | None, new: Plan | None, answers: list[AnswerChange] | 
         warnings_removed=tuple(sorted(old_warnings - new_warnings)),
         organisation_answers=tuple(a for a in answers if a.group is None),
     )
+
+
+ParameterValue = int | tuple[str, ...] | Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class ParameterChange:
+    """A parameter whose value differs between two rulebooks (None: not defined in one of them)."""
+
+    name: str
+    old: ParameterValue | None
+    new: ParameterValue | None
+
+    def __str__(self) -> str:
+        return f"parameter {self.name}: {_shown(self.old)} -> {_shown(self.new)}"
+
+
+def parameter_changes(old: Rulebook, new: Rulebook) -> list[ParameterChange]:
+    """Every parameter, of any kind, whose value differs: a number, a list (its order counts: the
+    platform order is an order) or a table (its keys' order does not count)."""
+    names = _keys(dict.fromkeys(old.parameter_texts), dict.fromkeys(new.parameter_texts))
+    changes = []
+    for name in names:
+        before = old.value(name) if old.kind(name) else None
+        after = new.value(name) if new.kind(name) else None
+        if _comparable(before) != _comparable(after):
+            changes.append(ParameterChange(name, before, after))
+    return changes
+
+
+def _comparable(value: ParameterValue | None) -> object:
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _shown(value: ParameterValue | None) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, tuple):
+        return f"[{', '.join(value)}]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{key}: {_shown(items)}" for key, items in value.items()) + "}"
+    return str(value)

@@ -10,7 +10,15 @@ from advisor.model.errors import Finding, Severity
 from advisor.model.facts import FACTS_BY_STAGE
 from advisor.model.guide import CURRENT_DOCS, GUIDE_URL, GUIDE_URL_SV, SECTIONS, split_source
 from advisor.model.messages import did_you_mean
-from advisor.model.vocabulary import DECISIONS, FactSpec, Provenance, Stage
+from advisor.model.vocabulary import (
+    DECISIONS,
+    PLANNER_PARAMETERS,
+    PLATFORMS,
+    FactSpec,
+    ParameterKind,
+    Provenance,
+    Stage,
+)
 from advisor.model.yamlsource import LineMap, Path
 from advisor.rulebook.schema import AllOf, AnyOf, Condition, Leaf, NotOf, Rule, RuleFile
 from advisor.rulebook.template import TemplateError, names
@@ -26,11 +34,11 @@ WARNING_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 @dataclass
 class FileChecker:
-    """Collects the findings of one file; `parameters` are the whole folder's."""
+    """Collects the findings of one file; `kinds` are the whole folder's parameters, by name."""
 
     file: str
     lines: LineMap
-    parameters: Mapping[str, int]
+    kinds: Mapping[str, ParameterKind]
     parameter_provenance: Mapping[str, Provenance]
 
     def __post_init__(self) -> None:
@@ -148,15 +156,21 @@ class FileChecker:
             self._value((*path, "value"), rule, leaf.value, spec)
 
     def _param(self, path: Path, rule: str, leaf: Leaf, spec: FactSpec) -> None:
-        if spec.kind != "int" or leaf.op in ("in", "not_in"):
+        kind = self.kinds.get(leaf.param or "")
+        if leaf.param is not None and kind not in (None, "number"):
+            self.add((*path, "param"), rule, _not_a_number(leaf.param, self.kinds[leaf.param]))
+        elif spec.kind != "int" or leaf.op in ("in", "not_in"):
             self.add(
                 (*path, "param"),
                 rule,
                 "a param can only be compared with a number fact, one at a time",
             )
-        elif leaf.param not in self.parameters:
-            hint = did_you_mean(leaf.param, self.parameters, "en")
+        elif kind is None:
+            hint = did_you_mean(leaf.param, self._numbers(), "en")
             self.add((*path, "param"), rule, f"unknown parameter '{leaf.param}'{hint}")
+
+    def _numbers(self) -> list[str]:
+        return [name for name, kind in self.kinds.items() if kind == "number"]
 
     def _value(self, path: Path, rule: str, value: object, spec: FactSpec) -> None:
         if spec.kind == "int":
@@ -182,8 +196,12 @@ class FileChecker:
                 self.add((*path, "reason", language), rule.id, f"reason text: {exc}")
                 continue
             for name in named:
-                if name not in facts and name not in self.parameters:
-                    hint = did_you_mean(name, [*facts, *self.parameters], "en")
+                if name in facts:
+                    continue
+                if name in self.kinds and self.kinds[name] != "number":
+                    self.add((*path, "reason", language), rule.id, _not_a_number(name, self.kinds[name]))
+                elif name not in self.kinds:
+                    hint = did_you_mean(name, [*facts, *self._numbers()], "en")
                     self.add(
                         (*path, "reason", language),
                         rule.id,
@@ -208,6 +226,100 @@ class FileChecker:
             hint = did_you_mean(anchor, SECTIONS, "en")
             what = f"unknown section anchor '#{anchor}'" if anchor else "the source has no #anchor"
             self.add(path, rule.id, f"{what}{hint}")
+
+
+def _not_a_number(name: str, kind: ParameterKind) -> str:
+    what = {"list": "a list", "table": "a table of lists"}.get(kind, kind)
+    return f"'{name}' is {what}; conditions and reasons use number parameters"
+
+
+_KIND_WORDS: dict[ParameterKind, str] = {
+    "number": "a whole number",
+    "list": "a list of values",
+    "table": "a table of lists (key: [values])",
+}
+COUNTRY = re.compile(r"^[A-Z]{2}$")  # ISO 3166-1 alpha-2, as the assessment writes a country
+MONTH = re.compile(r"^(0[1-9]|1[0-2])$")
+
+
+def planner_parameter(file: str, lines: LineMap, name: str, value: object) -> list[Finding]:
+    """A parameter the planner reads: the kind it needs and, for lists and tables, their values
+    (each finding at the line of the value it is about)."""
+    kind = PLANNER_PARAMETERS.get(name)
+    if kind is None:
+        return []
+    at: Path = ("parameters", name, "value")
+    if kind != kind_of(value):
+        message = (
+            f"the planner reads '{name}' as {_KIND_WORDS[kind]}; here it is {_KIND_WORDS[kind_of(value)]}"
+        )
+        return [Finding(file, lines.line_of(at), None, message)]
+    problems: list[tuple[Path, str]] = []
+    if name == "platform_order" and isinstance(value, list):
+        problems = _platform_order(at, value)
+    elif name == "quiet_months" and isinstance(value, dict):
+        problems = _quiet_months(at, value)
+    return [Finding(file, lines.line_of(path), None, message) for path, message in problems]
+
+
+def kind_of(value: object) -> ParameterKind:
+    """The kind of a validated parameter value."""
+    if isinstance(value, list | tuple):
+        return "list"
+    if isinstance(value, dict):
+        return "table"
+    return "number"
+
+
+def _platform_order(at: Path, value: list[str]) -> list[tuple[Path, str]]:
+    problems: list[tuple[Path, str]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        if item not in PLATFORMS:
+            hint = did_you_mean(item, PLATFORMS, "en")
+            message = f"platform_order: '{item}' is not a platform (one of {', '.join(PLATFORMS)}){hint}"
+            problems.append(((*at, index), message))
+        elif item in seen:
+            problems.append(
+                ((*at, index), f"platform_order: '{item}' is listed twice; name each platform once")
+            )
+        seen.add(item)
+    missing = [platform for platform in PLATFORMS if platform not in seen]
+    if missing:
+        problems.append(
+            (
+                at,
+                f"platform_order misses {', '.join(missing)}: "
+                "it names each platform once, in the order they enroll",
+            )
+        )
+    return problems
+
+
+def _quiet_months(at: Path, value: dict[str, list[str]]) -> list[tuple[Path, str]]:
+    problems: list[tuple[Path, str]] = []
+    if "default" not in value:
+        problems.append(
+            (at, "quiet_months needs a 'default' entry: the quiet months of every country it does not name")
+        )
+    for key, months in value.items():
+        if key != "default" and not COUNTRY.match(key):
+            problems.append(
+                (
+                    (*at, key),
+                    f"quiet_months: '{key}' is neither 'default' nor a country code "
+                    "(ISO 3166-1 alpha-2 in capitals, such as SE)",
+                )
+            )
+        seen: set[str] = set()
+        for index, month in enumerate(months):
+            if not MONTH.match(month):
+                message = f"quiet_months.{key}: '{month}' is not a month: two digits, 01 to 12"
+                problems.append(((*at, key, index), message))
+            elif month in seen:
+                problems.append(((*at, key, index), f"quiet_months.{key}: '{month}' is listed twice"))
+            seen.add(month)
+    return problems
 
 
 def _leaves(path: Path, node: Condition) -> Iterator[tuple[Path, Leaf]]:

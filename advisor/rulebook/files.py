@@ -11,8 +11,11 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+import yaml as pyyaml
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from advisor.model.errors import AdvisorError
 
@@ -91,8 +94,46 @@ def _yaml() -> YAML:
     return yaml
 
 
-def set_fields(text: str, parameters: dict[str, int], priorities: dict[str, int]) -> str:
-    """Change parameter values and rule priorities in place, keeping everything else as written."""
+# A parameter's value as a field-by-field edit sets it: a number, a list, or a table of lists.
+FieldValue = int | list[str] | dict[str, list[str]]
+
+
+def _plain(value: object) -> object:
+    """A value as read by ruamel, as plain Python, to compare with an edit."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _text_item(item: str) -> str:
+    """A text written so that the rule loader reads it back as this very text (quoted when it
+    would otherwise read as a number, a date, true or false, or break the list)."""
+    try:
+        same = pyyaml.safe_load(item) == item and "," not in item
+    except pyyaml.YAMLError:
+        same = False
+    return item if same else DoubleQuotedScalarString(item)
+
+
+def _written(value: FieldValue) -> object:
+    """A value in the shipped files' layout: lists on one line, a table one key per line."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, list):
+        items = CommentedSeq(_text_item(item) for item in value)
+        items.fa.set_flow_style()
+        return items
+    table = CommentedMap()
+    for key, values in value.items():
+        table[_text_item(key)] = _written(values)  # "NO" would read as false
+    return table
+
+
+def set_fields(text: str, parameters: Mapping[str, FieldValue], priorities: dict[str, int]) -> str:
+    """Change parameter values and rule priorities in place, keeping everything else as written
+    (a value that does not change keeps its layout and quotes)."""
     yaml = _yaml()
     try:
         document = yaml.load(text)
@@ -108,7 +149,8 @@ def set_fields(text: str, parameters: dict[str, int], priorities: dict[str, int]
         parameter = (document.get("parameters") or {}).get(name)
         if parameter is None:
             raise RuleFileError(f"no parameter '{name}' in this file")
-        parameter["value"] = value
+        if _plain(parameter.get("value")) != value:
+            parameter["value"] = _written(value)
     rules = {rule.get("id"): rule for rule in document.get("rules") or [] if isinstance(rule, dict)}
     for rule_id, value in priorities.items():
         if rule_id not in rules:

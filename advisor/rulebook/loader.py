@@ -14,9 +14,9 @@ from pydantic import ValidationError
 
 from advisor.model.errors import Finding, RulebookError
 from advisor.model.messages import describe_validation_error, format_path
-from advisor.model.vocabulary import DECISIONS, PLANNER_PARAMETERS, Provenance, Stage
+from advisor.model.vocabulary import DECISIONS, PLANNER_PARAMETERS, ParameterKind, Provenance, Stage
 from advisor.model.yamlsource import MAX_DOCUMENT_BYTES, LineMap, YamlProblem, load_yaml
-from advisor.rulebook.checks import FileChecker, used_parameters
+from advisor.rulebook.checks import FileChecker, kind_of, planner_parameter, used_parameters
 from advisor.rulebook.schema import Leaf, Parameter, Rule, RuleFile, Texts
 
 MAX_RULE_FILES = 100
@@ -50,7 +50,12 @@ class RuleInfo:
 
 @dataclass(frozen=True)
 class Rulebook:
-    """A loaded, checked rulebook. `version` changes whenever any rule file changes."""
+    """A loaded, checked rulebook. `version` changes whenever any rule file changes.
+
+    Parameters by kind: `parameters` the numbers (conditions, reasons and the planner use them),
+    `lists` and `tables` the planner's lists of values; the texts and provenance of every
+    parameter, whatever its kind, in the order the files define them.
+    """
 
     label: str
     rules: tuple[RuleInfo, ...]
@@ -58,6 +63,8 @@ class Rulebook:
     parameter_texts: Mapping[str, Texts]
     version: str
     parameter_provenance: Mapping[str, Provenance] = field(default_factory=dict)
+    lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    tables: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     files: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()
     _by_id: dict[str, RuleInfo] = field(default_factory=dict, repr=False, compare=False)
@@ -86,6 +93,22 @@ class Rulebook:
 
     def rule(self, rule_id: str) -> RuleInfo:
         return self._by_id[rule_id]
+
+    def kind(self, name: str) -> ParameterKind | None:
+        """What parameter `name` holds; None if there is no such parameter."""
+        if name in self.parameters:
+            return "number"
+        if name in self.lists:
+            return "list"
+        return "table" if name in self.tables else None
+
+    def value(self, name: str) -> int | tuple[str, ...] | Mapping[str, tuple[str, ...]]:
+        """Parameter `name`'s value, whatever its kind (KeyError if there is none)."""
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.lists:
+            return self.lists[name]
+        return self.tables[name]
 
 
 def load_rulebook(folder: Path | str) -> Rulebook:
@@ -151,6 +174,9 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
             parsed.append((name, *result))
 
     parameters: dict[str, int] = {}
+    lists: dict[str, tuple[str, ...]] = {}
+    tables: dict[str, dict[str, tuple[str, ...]]] = {}
+    kinds: dict[str, ParameterKind] = {}
     parameter_texts: dict[str, Texts] = {}
     parameter_provenance: dict[str, Provenance] = {}
     parameter_where: dict[str, str] = {}
@@ -168,14 +194,21 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
                 )
                 continue
             parameter_where[key] = f"{name}:{line}"
-            parameters[key] = parameter.value
+            findings.extend(planner_parameter(name, lines, key, parameter.value))
+            kinds[key] = kind_of(parameter.value)
+            if isinstance(parameter.value, list):
+                lists[key] = tuple(parameter.value)
+            elif isinstance(parameter.value, dict):
+                tables[key] = {k: tuple(v) for k, v in parameter.value.items()}
+            else:
+                parameters[key] = parameter.value
             parameter_texts[key] = parameter.description
             parameter_provenance[key] = parameter.provenance
 
     rules: list[RuleInfo] = []
     first_seen: dict[str, RuleInfo] = {}
     for name, rule_file, lines, indexes in parsed:
-        findings.extend(FileChecker(name, lines, parameters, parameter_provenance).check(rule_file, indexes))
+        findings.extend(FileChecker(name, lines, kinds, parameter_provenance).check(rule_file, indexes))
         for index, rule in zip(indexes, rule_file.rules, strict=True):
             line = lines.line_of(("rules", index)) or 1
             if rule.id in first_seen:
@@ -196,7 +229,7 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
             rules.append(info)
 
     if parsed and len(parsed) == len(sources) and not any(f.severity == "error" for f in findings):
-        findings.extend(_folder_findings(label, rules, parameters, parameter_where))
+        findings.extend(_folder_findings(label, rules, kinds, parameter_where))
     if any(f.severity == "error" for f in findings):
         raise RulebookError(findings)
     return Rulebook(
@@ -205,6 +238,8 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
         parameters=parameters,
         parameter_texts=parameter_texts,
         parameter_provenance=parameter_provenance,
+        lists=lists,
+        tables=tables,
         version=version_of(sources),
         files=tuple(sorted(sources)),
         findings=tuple(findings),
@@ -280,6 +315,8 @@ def _schema_finding(name: str, data: Any, lines: LineMap, err: Mapping[str, Any]
         message = "missing source: every rule cites the guide section behind it (URL#anchor)"
     elif err["type"] == "condition_form":
         message = f"{format_path(inside)}: a condition is one of all, any, not, or a fact with op"
+    elif err["type"] == "parameter_value":
+        message = f"{format_path(inside)}: a whole number, a list of texts, or a table of such lists"
     else:
         problem = describe_validation_error({**err, "loc": loc}, "en", _KNOWN_FIELDS)
         message = f"{format_path(inside)}: {problem.message}" if inside else problem.message
@@ -296,7 +333,7 @@ def _rule_id_at(data: Any, loc: Sequence[object]) -> str | None:
 
 
 def _folder_findings(
-    label: str, rules: list[RuleInfo], parameters: Mapping[str, int], where: Mapping[str, str]
+    label: str, rules: list[RuleInfo], parameters: Mapping[str, ParameterKind], where: Mapping[str, str]
 ) -> list[Finding]:
     findings = [
         Finding(label, None, None, f"the planner needs parameter '{name}', which no rule file defines")

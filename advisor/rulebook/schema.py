@@ -45,10 +45,43 @@ class Texts(_Strict):
     sv: RuleText
 
 
-class Parameter(_Strict):
-    """A named threshold: rules and the planner refer to it by name."""
+# A parameter's value: a whole number (a threshold rules compare facts with), a list of short texts
+# (an order, say) or a table from a short key to such a list (values by country, say). Lists and
+# tables are for the planner; conditions and reasons use numbers.
+ShortText = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_no_control_characters)]
+NumberValue = Annotated[StrictInt, Field(ge=0, le=10_000_000)]
+ListValue = Annotated[list[ShortText], Field(max_length=100)]
+TableValue = Annotated[dict[ShortText, ListValue], Field(max_length=300)]
 
-    value: Annotated[StrictInt, Field(ge=0, le=10_000_000)]
+
+def _value_kind(data: Any) -> str | None:
+    if isinstance(data, int):
+        return "<number>"  # a bool too: StrictInt refuses it with its own message
+    if isinstance(data, list):
+        return "<list>"
+    if isinstance(data, dict):
+        return "<table>"
+    return None
+
+
+ParameterValue = Annotated[
+    Union[  # noqa: UP007 - pydantic's Tag needs the Union spelled out
+        Annotated[NumberValue, Tag("<number>")],
+        Annotated[ListValue, Tag("<list>")],
+        Annotated[TableValue, Tag("<table>")],
+    ],
+    Discriminator(
+        _value_kind,
+        custom_error_type="parameter_value",
+        custom_error_message="a parameter's value is a whole number, a list of texts or a table of lists",
+    ),
+]
+
+
+class Parameter(_Strict):
+    """A named value: rules and the planner refer to it by name."""
+
+    value: ParameterValue
     description: Texts
     provenance: Provenance  # a threshold of our own is beyond_guide, and so is every rule using it
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.errors import Finding, NotAllowed, RulebookError
 from advisor.model.yamlsource import MAX_DOCUMENT_BYTES
+from advisor.quality.diff import ParameterChange, parameter_changes
 from advisor.quality.impact import impact_of, saved_cases
 from advisor.quality.lint import exercised_by_scenarios, lint
 from advisor.quality.scenarios import Outcome, load_scenario, run_scenario, scenario_files
@@ -73,12 +74,14 @@ def fingerprint_of(text: str) -> str:
 
 @dataclass
 class Checked:
-    """Everything an admin sees before a save: findings, scenario results, impact."""
+    """Everything an admin sees before a save: findings, scenario results, impact, and the
+    parameters whose values the edit changes."""
 
     findings: list[Finding]
     scenarios: list[Outcome]
     impact: list[tuple[str, list[str]]]
     rulebook: Rulebook | None
+    parameters: list[ParameterChange] = field(default_factory=list)
     # Not saved because the file changed since the edit began (by someone else, or on disk).
     stale: bool = False
 
@@ -108,7 +111,8 @@ def check(services: Services, name: str, text: str) -> Checked:
     impact = impact_of(
         services.engine.rulebook, rulebook, cases, max_months=services.settings.max_rollout_months
     )
-    return Checked(findings, scenarios, impact, rulebook)
+    changes = parameter_changes(services.engine.rulebook, rulebook)
+    return Checked(findings, scenarios, impact, rulebook, changes)
 
 
 def _stale(checked: Checked) -> Checked:

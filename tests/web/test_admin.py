@@ -416,3 +416,73 @@ def test_the_rulebook_can_be_read_one_provenance_at_a_time(root: Browser, admin_
     assert "Our judgement, not the guide&#39;s:" in ours  # each threshold of ours says why
     unknown = root.get("/admin?provenance=<x>").get_data(as_text=True)
     assert unknown.count('class="rule-card"') == len(rulebook.rules)  # an unknown filter shows all
+
+
+def _planning(rules: Path) -> str:
+    return (rules / "planning.yaml").read_text()
+
+
+def test_the_rulebook_view_shows_list_and_table_parameters(root: Browser) -> None:
+    page = root.get("/admin").get_data(as_text=True)
+    row = page[page.index('id="parameter-platform_order"') :]
+    row = row[: row.index("</tr>")]
+    assert "<code>ios</code>, <code>android</code>, <code>windows</code>, <code>macos</code>" in row
+    assert "macOS last is our judgement" in row
+    table = page[page.index('id="parameter-quiet_months"') :]
+    table = table[: table.index("</tr>")]
+    assert "<dt><code>SE</code></dt><dd><code>07</code>, <code>12</code></dd>" in table
+    assert "provenance-beyond_guide" in table
+
+
+def test_a_broken_platform_order_is_refused_with_its_line(root: Browser, rules: Path) -> None:
+    before = _planning(rules)
+    broken = before.replace("[ios, android, windows, macos]", "[ios, android, windows, ios]", 1)
+    response = root.post("/admin/rules/planning.yaml", {"action": "save", "text": broken})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    line = broken.splitlines().index("    value: [ios, android, windows, ios]") + 1
+    assert f"planning.yaml:{line}: platform_order: &#39;ios&#39; is listed twice" in page
+    assert f"planning.yaml:{line}: platform_order misses macos" in page
+    assert "The file is unchanged." in page
+    assert _planning(rules) == before
+
+
+def test_lists_and_tables_are_edited_field_by_field(admin_app: Flask, root: Browser, rules: Path) -> None:
+    form = root.get("/admin/rules/planning.yaml").get_data(as_text=True)
+    assert 'name="param-platform_order" value="ios, android, windows, macos"' in form
+    assert "default: 12\nSE: 07, 12</textarea>" in form
+    before = _planning(rules)
+    checked = root.post(
+        "/admin/rules/planning.yaml",
+        {"action": "fields-check", "param-platform_order": "macos, ios, android, windows"},
+    ).get_data(as_text=True)
+    assert "Parameters whose value would change: 1" in checked
+    assert (
+        "parameter platform_order: [ios, android, windows, macos] -&gt; [macos, ios, android, windows]"
+        in checked
+    )
+    # the planner splits by platform in this order: the scenarios that document it fail
+    assert "<strong>platform-split</strong>" in checked
+    assert _planning(rules) == before  # checking saves nothing
+    response = root.post(
+        "/admin/rules/planning.yaml",
+        {
+            "action": "fields",
+            "param-platform_order": "ios, android, windows, macos",  # as it is: the line is kept
+            "param-quiet_months": "default: 12\nSE: 07, 12\nNO: 07",
+            "message": "Norway's July",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    after = _planning(rules)
+    assert "    value: [ios, android, windows, macos]\n" in after
+    assert '      SE: ["07", "12"]\n      "NO": ["07"]\n    provenance: beyond_guide' in after
+    rulebook = services(admin_app).engine.rulebook
+    assert rulebook.tables["quiet_months"]["NO"] == ("07",)
+
+    refused = root.post(
+        "/admin/rules/planning.yaml", {"action": "fields", "param-platform_order": "windows, macos, ios"}
+    )
+    assert refused.status_code == 422
+    assert "platform_order misses android" in refused.get_data(as_text=True)
+    assert _planning(rules) == after

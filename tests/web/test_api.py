@@ -250,6 +250,17 @@ def test_get_rules_describes_the_loaded_rulebook(client: FlaskClient, app: Flask
     assert rules is not None
     assert rules["version"] == services(app).engine.rulebook.version
     assert rules["parameters"]["limited_pilot_size"] == 50
+    assert "platform_order" not in rules["parameters"]  # numbers stay numbers; lists beside them
+    assert rules["lists"]["platform_order"] == ["ios", "android", "windows", "macos"]
+    assert rules["tables"]["quiet_months"] == {"default": ["12"], "SE": ["07", "12"]}
+    document = client.get("/api/v1/openapi.json").json
+    assert document is not None
+    schema = document["components"]["schemas"]["RulesInfo"]
+    assert schema["properties"]["lists"]["additionalProperties"] == {
+        "items": {"type": "string"},
+        "type": "array",
+    }
+    assert "quiet_months" in schema["properties"]["tables"]["description"]
     assert {r["id"] for r in rules["rules"]} >= {"assisted-for-executives", "limited-pilot-from-it"}
 
 
