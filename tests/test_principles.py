@@ -39,9 +39,7 @@ def _quiet(assessment: Assessment, rulebook: Rulebook) -> set[str]:
     if org.quiet_months is not None:
         return set(org.quiet_months)
     country = org.country or ("SE" if org.language == "sv" else None)
-    table = getattr(rulebook, "tables", {"quiet_months": {"default": ("12",), "SE": ("07", "12")}})[
-        "quiet_months"
-    ]  # TODO merge
+    table = rulebook.tables["quiet_months"]
     return set(table.get(country or "", table["default"]))
 
 

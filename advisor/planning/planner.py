@@ -449,9 +449,7 @@ class Planner:
         return slots
 
     def _platform_order(self) -> Sequence[str]:
-        # TODO(i11-params merge): read rulebook.lists["platform_order"]
-        lists = getattr(self.rulebook, "lists", {"platform_order": ("ios", "android", "windows", "macos")})
-        return tuple(lists["platform_order"])
+        return self.rulebook.lists["platform_order"]
 
     # -- months -----------------------------------------------------------------------------
     def _free_months(self, first: int, end: int) -> int:
@@ -480,9 +478,7 @@ class Planner:
                     self.language,
                 ),
             )
-        # TODO(i11-params merge): read rulebook.tables["quiet_months"]
-        tables = getattr(self.rulebook, "tables", {"quiet_months": {"default": ("12",), "SE": ("07", "12")}})
-        table = tables["quiet_months"]
+        table = self.rulebook.tables["quiet_months"]
         return set(table.get(country or "", table["default"]))
 
     def _date(self, pieces: Sequence[Piece], phases: list[_Phase]) -> list[_Placed]:
