@@ -40,6 +40,16 @@ Provenance = Literal["guide", "guide_example", "beyond_guide", "current_practice
 PROVENANCES: tuple[Provenance, ...] = get_args(Provenance)
 Wave = Literal["early", "middle", "late"]
 WAVES: tuple[Wave, ...] = get_args(Wave)
+# What a rule's reason says about the group, so that the lint can find two reasons in one group's
+# rationale that contradict each other ("goes late" beside "enrolls early").
+Verdict = Literal["early", "late", "in_pilot", "out_of_pilot"]
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+OPPOSITE: dict[Verdict, Verdict] = {
+    "early": "late",
+    "late": "early",
+    "in_pilot": "out_of_pilot",
+    "out_of_pilot": "in_pilot",
+}
 
 
 QuestionKind = Literal["text", "month", "int", "bool", "choice", "multi", "lines"]
@@ -88,6 +98,9 @@ PLACEMENT_ONLY_FACTS = _facts(
     FactSpec("phase_users", "int", N_("users of the group in this phase")),
     FactSpec("phase_load_percent", "int", N_("the month's load on the helpdesk (percent)")),
     FactSpec("production_phases", "int", N_("production phases the group is spread over")),
+    # The group's own decisions, so that a placement's reason can rely on them (or avoid them).
+    FactSpec("pilot", "enum", N_("the group's pilot"), PILOTS),
+    FactSpec("wave", "enum", N_("the group's production wave"), WAVES),
 )
 
 ORGANISATION_FACTS = _facts(

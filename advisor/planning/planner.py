@@ -106,6 +106,8 @@ class Planner:
             p.facts = {
                 **group_facts_[p.group],
                 **self._placement_facts(p, month_users[p.month], production_phases[p.group]),
+                "pilot": pilot[p.group].value or FALLBACK["pilot"],
+                "wave": wave[p.group].value or FALLBACK["wave"],
             }
         placement_fired = self.evaluator.evaluate("placement", [p.facts for p in placed])
         for p, fired in zip(placed, placement_fired, strict=True):
