@@ -27,6 +27,10 @@ def _answer(question: Question) -> st.SearchStrategy[Any]:
         )
     if question.kind == "int":
         return st.integers(0 if not question.required else 1, 10_000)
+    if question.kind == "months":
+        return st.lists(st.sampled_from([*MONTHS, "2027-12"]), max_size=2, unique=True)
+    if question.kind == "counts":  # depends on other answers: drawn in `groups` below
+        return st.none()
     raise AssertionError(
         f"no strategy for a {question.kind} question ({question.name}): add one to OVERRIDES"
     )

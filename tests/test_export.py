@@ -20,7 +20,7 @@ from advisor.model.errors import InputError
 from advisor.model.facts import TEXT, Assessment, parse_assessment
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language, origin, term
-from advisor.output.export import to_html, to_xlsx
+from advisor.output.export import RATIONALE_COLUMNS, to_html, to_xlsx
 from advisor.output.formats import FORMATS, ExportFormat, export
 from advisor.output.render import to_markdown, to_table
 from advisor.planning.planner import make_plan
@@ -306,15 +306,16 @@ def test_every_export_says_where_each_reason_comes_from(
     header, *rows = [[cell.value for cell in row] for row in rationale.iter_rows()]
     assert header[-1] == ("Provenance" if language == "en" else "Ursprung")
     assert {row[-1] for row in rows} >= {ours, guide}
-    by_rule = {row[5]: row[-1] for row in rows}
+    rule, text = RATIONALE_COLUMNS.index("Rule"), RATIONALE_COLUMNS.index("Reason")
+    by_rule = {row[rule]: row[-1] for row in rows}
     for group in plan.groups:
         for reason in group.reasons:
             assert by_rule[reason.rule] == origin(reason.provenance, language)
     split = plan.split_by.reasons[0]
     assert [split.rule, split.text, origin(split.provenance, language)] == [
-        rows[0][5],
-        rows[0][6],
-        rows[0][8],
+        rows[0][rule],
+        rows[0][text],
+        rows[0][-1],
     ]
     warnings = load_workbook(io.BytesIO(to_xlsx(plan))).worksheets[2]
     _, *noted = [[cell.value for cell in row] for row in warnings.iter_rows()]

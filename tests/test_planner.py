@@ -128,7 +128,8 @@ def test_months_roll_over_the_year() -> None:
         [
             {"id": "a", "name": "A", "users": 5, "platforms": ["ios"]},
             {"id": "b", "name": "B", "users": 5, "platforms": ["ios"], "change_readiness": "low"},
-        ]
+        ],
+        quiet_months=[],  # none: December is quiet by default
     )
     assert [p.month for p in plan.phases] == ["2027-11", "2027-12"]
 

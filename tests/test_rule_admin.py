@@ -54,9 +54,12 @@ def test_a_check_runs_the_scenarios_and_shows_the_saved_plans_it_changes(
     )
     new_id = create(editable, root, "Contoso", copy.deepcopy(answers), VersionKind.EDIT, "plan")
     checked = rule_admin.check(editable, NAME, _text(rules).replace(*LOWER))
-    assert checked.blocked  # the scenario that documents the old threshold fails
+    assert checked.blocked  # the scenarios that document the old threshold fail
     assert checked.errors == []
-    assert [o.scenario for o in checked.scenarios if not o.passed] == ["assisted-small-group-needing-help"]
+    assert [o.scenario for o in checked.scenarios if not o.passed] == [
+        "assisted-small-group-needing-help",
+        "drivers-tech-fair-per-site",
+    ]
     ((case, lines),) = checked.impact
     assert case == f"assessment {new_id} (Contoso)"
     assert [line.split(" (now ")[0] for line in lines] == [

@@ -47,6 +47,10 @@ def value(schema: dict[str, Any], index: int, tag: str, *, sites: int | None, te
             return f"{tag}-{index}".replace("_", "-").lower().ljust(64, "x")[:64]
         if pattern.startswith("^\\d{4}-"):  # a month
             return "2027-01"
+        if pattern.startswith("^(0[1-9]"):  # a month to keep free: each month, then each of 2027
+            return f"{index % 12 + 1:02d}" if index < 12 else f"2027-{index % 12 + 1:02d}"
+        if "[A-Za-z]{2}" in pattern:  # a country
+            return "SE"
         length = min(schema.get("maxLength", 200), text or 10**9)
         return _text(length, f"{tag}{index}-")
     if kind == "array":
@@ -55,6 +59,8 @@ def value(schema: dict[str, Any], index: int, tag: str, *, sites: int | None, te
             return list(items["enum"])
         count = min(schema.get("maxItems", 10), sites if sites is not None else 10**9)
         return [value(items, i, f"{tag}{i}", sites=sites, text=text) for i in range(count)]
+    if kind == "object" and "properties" not in schema:  # a number for each name: see _agreeing
+        return {}
     if kind == "object":
         return {
             name: value(field, index, name[:4], sites=sites, text=text)
@@ -79,8 +85,27 @@ def worst_assessment(
     return {
         "version": 1,
         "organisation": organisation,
-        "groups": [value(group_schema["items"], i, "g", sites=sites, text=text) for i in range(count)],
+        "groups": [
+            _agreeing(value(group_schema["items"], i, "g", sites=sites, text=text)) for i in range(count)
+        ],
     }
+
+
+def _agreeing(group: dict[str, Any]) -> dict[str, Any]:
+    """The divisions of the group's devices and users, which JSON Schema cannot tie to its other
+    answers: every platform and every site, adding up (an uneven remainder on the first)."""
+    for field, names, total in (
+        ("devices_by_platform", group["platforms"], group["devices"]),
+        ("users_by_location", group["locations"], group["users"]),
+    ):
+        if field in group:
+            group[field] = _divided(total, names) if names else None
+    return group
+
+
+def _divided(total: int, names: list[str]) -> dict[str, int]:
+    share, rest = divmod(total, len(names))
+    return {name: share + (rest if i == 0 else 0) for i, name in enumerate(names)}
 
 
 def fitted(limit_bytes: int, **options: Any) -> dict[str, Any]:

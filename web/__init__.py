@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from advisor.model.guide import section_title
 from advisor.model.vocabulary import month_name, term
+from advisor.output.render import enrolls
 from advisor.planning.explain import fact_label, show_value
 from advisor.services import logs
 from advisor.services.runtime import open_services
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     # Words of the plan in the reader's language, for every template (macros included).
     app.jinja_env.globals.update(
         term=term,
+        enrolls=enrolls,
         month_name=month_name,
         section_title=section_title,
         fact_label=fact_label,

@@ -103,10 +103,13 @@ def openapi() -> dict[str, Any]:
             "title": "Rollout Advisor API",
             "version": "1",
             "description": "Plans a Microsoft Intune rollout from the planning guide's rules. Every error "
-            "is JSON: {error: {code, message, fields}}. Two rules JSON Schema cannot state are refused "
-            "with 422: group ids must be unique within an assessment, and a rollout may span at most "
-            "the service's ceiling on months (60 by default; code rollout_too_long, with the smallest "
-            "support_capacity that fits).",
+            "is JSON: {error: {code, message, fields}}. Rules JSON Schema cannot state are refused "
+            "with 422: group ids must be unique within an assessment; a group's locations name each "
+            "site once, compared without regard to case and surrounding spaces; devices_by_platform "
+            "names exactly the group's platforms and adds up to its devices (users when devices is "
+            "empty); users_by_location names exactly its locations (compared the same way) and adds "
+            "up to its users; and a rollout may span at most the service's ceiling on months (60 by "
+            "default; code rollout_too_long, with the smallest support_capacity that fits).",
         },
         "servers": [{"url": "/"}],
         "components": {

@@ -6,7 +6,7 @@ from flask import Blueprint, Flask, abort, g, render_template
 from flask.typing import ResponseReturnValue
 
 from advisor.output.formats import offered, offered_format
-from advisor.output.render import table_rows
+from advisor.output.render import table_cells
 from advisor.quality.diff import plan_diff
 from advisor.services.assessments import plan_problems, plans_for, resume_at, stored_plan
 from web.auth import login_required
@@ -37,7 +37,7 @@ def show(assessment_id: int) -> ResponseReturnValue:
         plans, _ = plans_for(svc(), record.answers, (lang,))  # only the language shown
         proposed = stored_plan(plans, lang)
         newer = (running, plan_diff(plan, proposed))
-    header, rows = table_rows(plan)
+    header, rows = table_cells(plan)
     return render_template(
         "plan.html",
         plan=plan,

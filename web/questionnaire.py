@@ -68,8 +68,11 @@ def _field_errors(found: dict[str, str], prefix: str) -> dict[str, str]:
     errors: dict[str, str] = {}
     for path, message in found.items():
         if path.startswith(prefix):
-            field = re.split(r"[.\[]", path[len(prefix) :], maxsplit=1)[0]
-            errors.setdefault(field, message)
+            field, dot, name = path[len(prefix) :].partition(".")
+            field = re.split(r"\[", field, maxsplit=1)[0]
+            # A problem of one name's number in a `counts` answer says which name it is.
+            name = name.removesuffix(".[key]")
+            errors.setdefault(field, f"{name}: {message}" if dot and name else message)
     return errors
 
 

@@ -10,12 +10,15 @@ from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
     ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -103,6 +106,123 @@ def bounds(minimum: int, maximum: int) -> Any:
     return Field(strict=True, ge=minimum, le=maximum)
 
 
+# A country: an ISO 3166-1 alpha-2 code. Written in any case, with spaces (and tabs or line breaks)
+# around it; kept in upper case. The schema's pattern states what the validator accepts.
+_AROUND = "[ \t\r\n]*"
+COUNTRY = f"^{_AROUND}[A-Za-z]{{2}}{_AROUND}$"
+_COUNTRY = re.compile(COUNTRY)
+
+
+def _country(value: Any) -> Any:
+    if not isinstance(value, str) or not _COUNTRY.search(value):
+        raise PydanticCustomError("country_form", "must be a two-letter country code such as SE")
+    return value.strip(" \t\r\n").upper()
+
+
+# A month to keep free: `MM` is that month every year, `YYYY-MM` that month only.
+MONTH_ENTRY = r"^(0[1-9]|1[0-2]|\d{4}-(0[1-9]|1[0-2]))$"
+_MONTH_ENTRY = re.compile(MONTH_ENTRY)
+
+
+def _month_entry(value: Any) -> Any:
+    if not isinstance(value, str) or not _MONTH_ENTRY.fullmatch(value):
+        raise PydanticCustomError(
+            "month_entry", "must be a month written MM (every year) or YYYY-MM (that month only)"
+        )
+    return value
+
+
+def _distinct_months(values: list[str] | None) -> list[str] | None:
+    if values is not None:
+        _refuse_repeats(values)
+    return values
+
+
+CountryCode = Annotated[
+    str, Field(examples=["SE"], json_schema_extra={"pattern": COUNTRY}), BeforeValidator(_country)
+]
+MonthEntry = Annotated[
+    str,
+    Field(examples=["07", "2027-12"], json_schema_extra={"pattern": MONTH_ENTRY}),
+    BeforeValidator(_month_entry),
+]
+# Months in which nothing starts: each written once (at most two years' worth, named one by one).
+Months = Annotated[
+    list[MonthEntry],
+    Field(max_length=24, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_distinct_months),
+]
+
+
+def site_key(name: str) -> str:
+    """What makes two site names one site: case and surrounding spaces do not count."""
+    return name.strip().casefold()
+
+
+def _refuse_repeats(values: list[str], key: Callable[[str], str] = str) -> None:
+    """Refuses a list that holds a value (as `key` sees it) more than once, naming each as written."""
+    seen: dict[str, str] = {}
+    repeated: list[str] = []
+    for value in values:
+        k = key(value)
+        if k in seen and seen[k] not in repeated:
+            repeated.append(seen[k])
+        seen.setdefault(k, value)
+    if repeated and key is site_key:
+        raise PydanticCustomError(
+            "repeated_site",
+            "lists the site {values} more than once (case and surrounding spaces do not make another site)",
+            {"values": ", ".join(sorted(repeated))},
+        )
+    if repeated:
+        raise PydanticCustomError(
+            "repeated", "lists {values} more than once", {"values": ", ".join(sorted(repeated))}
+        )
+
+
+# Users by site: names as in `locations`, each with a whole number. Written out because pydantic
+# would put the name's pattern in patternProperties, which leaves other names unchecked.
+SiteCounts = Annotated[
+    dict[FreeText, Annotated[int, bounds(0, 10_000_000), WHOLE]],
+    Field(max_length=200),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": 200,
+            "propertyNames": {"minLength": 1, "maxLength": 200, "pattern": TEXT},
+            "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 10_000_000},
+        }
+    ),
+]
+
+
+def _refuse_other_keys(
+    value: dict[str, int], expected: list[str], field: str, key: Callable[[str], str] = str
+) -> None:
+    """Refuses a division whose names are not exactly `expected` (the group's `field`)."""
+    given = {key(name) for name in value}
+    wanted = {key(name) for name in expected}
+    missing = [name for name in expected if key(name) not in given]
+    extra = [name for name in value if key(name) not in wanted]
+    if missing or extra:
+        raise PydanticCustomError(
+            "division_names",
+            "must name exactly the group's {field}",
+            {"field": field, "missing": ", ".join(missing), "extra": ", ".join(extra)},
+        )
+
+
+def _refuse_other_sum(value: dict[str, int], expected: int, what: str) -> None:
+    """Refuses a division whose numbers do not add up to the group's `expected` total."""
+    total = sum(value.values())
+    if total != expected:
+        raise PydanticCustomError(
+            "division_sum",
+            "adds up to {total}, not {expected}",
+            {"total": total, "expected": expected, "what": what},
+        )
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -161,8 +281,29 @@ class Organisation(_Frozen):
             ),
         ),
     ] = "auto"
-    country: Annotated[str | None, Field(pattern=r"^[A-Z]{2}$", examples=["SE"])] = None
-    quiet_months: Annotated[list[str] | None, Field(max_length=24)] = None
+    country: Annotated[
+        CountryCode | None,
+        Ask(
+            N_("Country"),
+            N_(
+                "A two-letter country code, such as SE for Sweden: it decides the usual holiday months "
+                "in which no phase starts. Empty means Sweden if the plan is in Swedish."
+            ),
+        ),
+    ] = None
+    # Empty (null) means the rulebook's months for the country; an empty list means none at all.
+    quiet_months: Annotated[
+        Months | None,
+        Ask(
+            N_("Months in which no phase starts"),
+            N_(
+                "Holidays and other months the whole organisation keeps free: 07 means every July, "
+                "2027-12 only December 2027. Separate them with commas. Empty means the usual holiday "
+                "months of your country."
+            ),
+            kind="months",
+        ),
+    ] = None
 
     @field_validator("rollout_start", mode="before")
     @classmethod
@@ -234,6 +375,23 @@ class Group(_Frozen):
         ),
         Fact(N_("device platforms")),
     ]
+    # Empty (null) means the devices divided evenly over the platforms.
+    devices_by_platform: Annotated[
+        dict[Platform, Annotated[int, bounds(0, 100_000_000), WHOLE]] | None,
+        Field(
+            description="The devices of each of the group's platforms, adding up to devices (users "
+            "when devices is empty); null: divided evenly"
+        ),
+        Ask(
+            N_("Devices per platform, one platform per line"),
+            N_(
+                "Such as “Windows: 120”. When phases are cut by platform, each platform's devices go in "
+                "their own phase. Empty means the devices are divided evenly over the platforms."
+            ),
+            point=3,
+            kind="counts",
+        ),
+    ] = None
     ownership: Annotated[
         Ownership,
         Ask(
@@ -255,6 +413,23 @@ class Group(_Frozen):
             point=5,
         ),
     ] = []
+    # Empty (null) means the users divided evenly over the sites.
+    users_by_location: Annotated[
+        SiteCounts | None,
+        Field(
+            description="The users at each of the group's locations (the names compared without "
+            "regard to case and surrounding spaces), adding up to users; null: divided evenly"
+        ),
+        Ask(
+            N_("Users per site, one site per line"),
+            N_(
+                "Such as “Umeå: 80”. When phases are cut by geography, each site's users go in their own "
+                "phase. Empty means the users are divided evenly over the sites."
+            ),
+            point=5,
+            kind="counts",
+        ),
+    ] = None
     it_department: Annotated[
         StrictBool,
         Ask(
@@ -319,21 +494,55 @@ class Group(_Frozen):
         ),
         Fact(N_("requirements")),
     ] = []
-    devices_by_platform: dict[Platform, Annotated[int, bounds(0, 100_000_000), WHOLE]] | None = None
-    users_by_location: Annotated[
-        dict[str, Annotated[int, bounds(0, 10_000_000), WHOLE]] | None, Field(max_length=200)
-    ] = None
-    avoid_months: Annotated[list[str], Field(max_length=24)] = []
+    avoid_months: Annotated[
+        Months,
+        Ask(
+            N_("Months to avoid for this group"),
+            N_(
+                "The group's own busy periods, such as year-end closing or peak season: 01 means every "
+                "January, 2027-12 only December 2027. Separate them with commas."
+            ),
+            point=6,
+            kind="months",
+        ),
+    ] = []
 
-    @field_validator("platforms", "requirements", "locations")
+    @field_validator("platforms", "requirements")
     @classmethod
     def _no_repeats(cls, values: list[str]) -> list[str]:
-        repeated = sorted({v for v in values if values.count(v) > 1})
-        if repeated:
-            raise PydanticCustomError(
-                "repeated", "lists {values} more than once", {"values": ", ".join(repeated)}
-            )
+        _refuse_repeats(values)
         return values
+
+    @field_validator("locations")
+    @classmethod
+    def _one_name_per_site(cls, values: list[str]) -> list[str]:
+        _refuse_repeats(values, site_key)
+        return values
+
+    @field_validator("devices_by_platform")
+    @classmethod
+    def _devices_divided(cls, value: dict[str, int] | None, info: ValidationInfo) -> dict[str, int] | None:
+        # Checked only against answers that are valid themselves (a wrong one is named on its own).
+        if value is None or "platforms" not in info.data or "users" not in info.data:
+            return value
+        _refuse_other_keys(value, info.data["platforms"], "platforms")
+        devices = info.data.get("devices")
+        if devices is None and "devices" in info.data:
+            _refuse_other_sum(value, info.data["users"], "devices_as_users")
+        elif devices is not None:
+            _refuse_other_sum(value, devices, "devices")
+        return value
+
+    @field_validator("users_by_location")
+    @classmethod
+    def _users_divided(cls, value: dict[str, int] | None, info: ValidationInfo) -> dict[str, int] | None:
+        if value is None or "locations" not in info.data:
+            return value
+        _refuse_repeats(list(value), site_key)
+        _refuse_other_keys(value, info.data["locations"], "locations", site_key)
+        if "users" in info.data:
+            _refuse_other_sum(value, info.data["users"], "users")
+        return value
 
     @property
     def department_name(self) -> str:
@@ -358,11 +567,6 @@ NOT_FACTS = {
 NOT_ASKED = {
     "id": "made from the group's name",
     "version": "the file format's version",
-    "country": "to be asked (issue 11)",
-    "quiet_months": "to be asked (issue 11)",
-    "devices_by_platform": "to be asked (issue 11)",
-    "users_by_location": "to be asked (issue 11)",
-    "avoid_months": "to be asked (issue 11)",
 }
 
 
@@ -496,6 +700,8 @@ def answer_kind(annotation: Any) -> tuple[QuestionKind, tuple[str, ...]]:
     """What a field's type asks for (the input, and so the kind of fact), and its choices."""
     if get_origin(annotation) in (Union, UnionType):  # optional: the type it holds
         (annotation,) = (a for a in get_args(annotation) if a is not type(None))
+    if get_origin(annotation) is Annotated:  # constrained: the type it constrains
+        annotation = get_args(annotation)[0]
     if annotation is bool:
         return "bool", ()
     if annotation is int:
@@ -505,6 +711,9 @@ def answer_kind(annotation: Any) -> tuple[QuestionKind, tuple[str, ...]]:
     if get_origin(annotation) is list:
         (item,) = get_args(annotation)
         return ("multi", get_args(item)) if get_origin(item) is Literal else ("lines", ())
+    if get_origin(annotation) is dict:  # a number for each name: the names offered, if fixed
+        key, _ = get_args(annotation)
+        return "counts", get_args(key) if get_origin(key) is Literal else ()
     return "text", ()
 
 

@@ -35,12 +35,34 @@ _TEXTS: dict[str, str] = {
     "blank": N_("must not be blank"),
     "control": N_("must not contain control characters (%(code)s)"),
     "repeated": N_("lists %(values)s more than once"),
+    "repeated_site": N_(
+        "lists the site %(values)s more than once (case and surrounding spaces do not make another site)"
+    ),
     "duplicate_id": N_("'%(id)s' is already used by groups[%(first)s]"),
+    "country_form": N_("must be a two-letter country code such as SE"),
+    "month_entry": N_(
+        "must be a month written MM (every year, such as 07) or YYYY-MM (that month only, such as 2027-12)"
+    ),
+    "division_platforms": N_("must name exactly the group's platforms"),
+    "division_locations": N_("must name exactly the group's sites"),
+    "division_missing": N_("%(names)s missing"),
+    "division_extra": N_("%(names)s not among them"),
 }
 
 
 # Error types raised by our own validators (PydanticCustomError); their texts are above.
-_CUSTOM = frozenset({"month_form", "blank", "control", "repeated", "duplicate_id"})
+_CUSTOM = frozenset(
+    {
+        "month_form",
+        "blank",
+        "control",
+        "repeated",
+        "duplicate_id",
+        "country_form",
+        "month_entry",
+        "repeated_site",
+    }
+)
 
 _EMBEDDED_PATH = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.S)
 
@@ -82,6 +104,8 @@ def describe_validation_error(
     path = format_path(loc)
     if kind in _CUSTOM:  # our own PydanticCustomError types carry their values in ctx
         return Problem(path, text(kind, language, **ctx))
+    if kind in ("division_names", "division_sum"):
+        return Problem(path, _division(kind, ctx, language))
     if kind == "value_error":
         message = str(ctx.get("error", err.get("msg", "")))
         embedded = _EMBEDDED_PATH.match(message)
@@ -147,6 +171,27 @@ def describe_errors(
             )
         )
     return problems
+
+
+def _division(kind: str, ctx: Mapping[str, Any], language: Language) -> str:
+    """How a division of a group's devices or users fails: which names, or which sums."""
+    if kind == "division_names":
+        parts = [text(f"division_{ctx['field']}", language)]
+        parts += [text(f"division_{k}", language, names=ctx[k]) for k in ("missing", "extra") if ctx[k]]
+        return ": ".join(parts[:2]) + "".join(f"; {part}" for part in parts[2:])
+    total, expected, what = ctx["total"], ctx["expected"], ctx["what"]
+    if what == "users":
+        has = ngettext("the group has %(num)d user", "the group has %(num)d users", expected, language)
+    elif what == "devices":
+        has = ngettext("the group has %(num)d device", "the group has %(num)d devices", expected, language)
+    else:  # devices left empty: one per user
+        has = ngettext(
+            "the group has %(num)d device (one per user)",
+            "the group has %(num)d devices (one per user)",
+            expected,
+            language,
+        )
+    return gettext("adds up to %(total)s, but %(has)s", language, total=total, has=has)
 
 
 def _simple(kind: str, ctx: Mapping[str, Any], language: Language) -> str | None:

@@ -18,7 +18,7 @@ from advisor.model.errors import InputError
 from advisor.model.facts import KNOWN_FIELDS, Assessment, Group, Organisation, answer_kind, parse_assessment
 from advisor.model.i18n import N_, gettext
 from advisor.model.messages import describe_errors
-from advisor.model.vocabulary import Ask, Language, QuestionKind, term
+from advisor.model.vocabulary import LANGUAGES, Ask, Language, QuestionKind, term
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,9 @@ class Question:
     choices: tuple[str, ...] = ()
     required: bool = False
     point: int | None = None  # which of the guide's six discussion points it serves
+    # Left empty, the answer is absent (a default that depends on other answers), which is not the
+    # same as "none at all": the form offers that as a box to tick.
+    nullable: bool = False
 
     def title(self, language: Language) -> str:
         return gettext(self.label, language)
@@ -46,6 +49,19 @@ class Question:
 
     def choice_label(self, value: str, language: Language) -> str:
         return gettext(CHOICE_LABELS[value], language) if value in CHOICE_LABELS else term(value, language)
+
+    @property
+    def none_field(self) -> str:
+        """The form field of a nullable question's "none at all" box."""
+        return f"{self.name}-none"
+
+    def counts_text(self, value: object, language: Language) -> str:
+        """A `counts` answer as the form shows it: one `name: number` per line, choices by label."""
+        if not isinstance(value, Mapping):
+            return ""
+        return "\n".join(
+            f"{self.choice_label(k, language) if k in self.choices else k}: {n}" for k, n in value.items()
+        )
 
 
 # How a choice is offered, where it is not the plan's own word for the value (`term`).
@@ -92,6 +108,7 @@ def questions_of(model: type[BaseModel]) -> tuple[Question, ...]:
                 choices,
                 field.is_required(),
                 ask.point,
+                (ask.kind or kind) == "months" and field.default is None,
             )
         )
     return tuple(questions)
@@ -114,6 +131,15 @@ def from_form(questions: Sequence[Question], form: Mapping[str, Sequence[str]]) 
             answers[question.name] = [v for v in dict.fromkeys(values) if v in question.choices]
         elif question.kind == "lines":
             answers[question.name] = [line.strip() for line in re.split(r"[\r\n]+", first) if line.strip()]
+        elif question.kind == "months":
+            months = [m for m in re.split(r"[\s,;]+", first) if m]
+            if months or not question.nullable:
+                answers[question.name] = months
+            elif form.get(question.none_field):  # "none at all" ticked, and no month written
+                answers[question.name] = []
+        elif question.kind == "counts":
+            if counts := _counts(question, first):
+                answers[question.name] = counts
         elif first == "":
             continue  # optional and empty: the default applies
         elif question.kind == "int":
@@ -121,6 +147,26 @@ def from_form(questions: Sequence[Question], form: Mapping[str, Sequence[str]]) 
         else:
             answers[question.name] = first
     return answers
+
+
+def _counts(question: Question, entered: str) -> dict[str, Any]:
+    """`name: number` lines as a mapping. A name may be written as the form shows a choice, in
+    either language; a number that is not one stays text, so that validation names it."""
+    names = {question.choice_label(c, lang).casefold(): c for c in question.choices for lang in LANGUAGES}
+    names |= {choice.casefold(): choice for choice in question.choices}
+    counts: dict[str, Any] = {}
+    for line in re.split(r"[\r\n]+", entered):
+        if not line.strip():
+            continue
+        if ":" in line:
+            name, _, number = line.rpartition(":")
+        else:  # `Umeå 80`, or a name with no number (validation says what is missing)
+            found = re.fullmatch(r"(.*\S)\s+([0-9]+)\s*", line)
+            name, number = found.groups() if found else (line, "")
+        name, number = name.strip(), number.strip()
+        name = names.get(name.casefold(), name)
+        counts[name] = int(number) if re.fullmatch(r"[0-9]{1,12}", number) else number
+    return counts
 
 
 def slug(name: str, taken: Sequence[str]) -> str:

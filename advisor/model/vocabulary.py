@@ -38,6 +38,9 @@ PILOTS: tuple[Pilot, ...] = get_args(Pilot)
 # guide's example plan, our own judgement beyond the guide, or Microsoft's current documentation.
 Provenance = Literal["guide", "guide_example", "beyond_guide", "current_practice"]
 PROVENANCES: tuple[Provenance, ...] = get_args(Provenance)
+# Where the limited pilot's users come from: IT, a slice of an eager business group, or no one.
+LimitedPilotSource = Literal["it", "business", "none"]
+LIMITED_PILOT_SOURCES: tuple[LimitedPilotSource, ...] = get_args(LimitedPilotSource)
 Wave = Literal["early", "middle", "late"]
 WAVES: tuple[Wave, ...] = get_args(Wave)
 # What a rule's reason says about the group, so that the lint can find two reasons in one group's
@@ -52,7 +55,9 @@ OPPOSITE: dict[Verdict, Verdict] = {
 }
 
 
-QuestionKind = Literal["text", "month", "int", "bool", "choice", "multi", "lines"]
+# `months`: months written MM or YYYY-MM, separated by commas; `counts`: one `name: number` per line
+# (how many of a group's devices or users each of its platforms or sites holds).
+QuestionKind = Literal["text", "month", "int", "bool", "choice", "multi", "lines", "months", "counts"]
 
 
 @dataclass(frozen=True)
@@ -98,9 +103,9 @@ PLACEMENT_ONLY_FACTS = _facts(
     FactSpec("phase_users", "int", N_("users of the group in this phase")),
     FactSpec("phase_load_percent", "int", N_("the month's load on the helpdesk (percent)")),
     FactSpec("production_phases", "int", N_("production phases the group is spread over")),
-    # The group's own decisions, so that a placement's reason can rely on them (or avoid them).
-    FactSpec("pilot", "enum", N_("the group's pilot"), PILOTS),
-    FactSpec("wave", "enum", N_("the group's production wave"), WAVES),
+    FactSpec("pilot", "enum", N_("the group's part in the pilots"), PILOTS),
+    FactSpec("wave", "enum", N_("the group's place in production"), WAVES),
+    FactSpec("limited_pilot_exists", "bool", N_("the plan has a limited pilot")),
 )
 
 ORGANISATION_FACTS = _facts(
@@ -114,11 +119,23 @@ ORGANISATION_FACTS = _facts(
         "support_share_percent", "int", N_("monthly helpdesk capacity as a share of all users (percent)")
     ),
     FactSpec("it_groups", "int", N_("IT groups")),
-    FactSpec("limited_pilot_groups", "int", N_("groups fit for the limited pilot")),
+    FactSpec("limited_pilot_groups", "int", N_("IT groups fit for the limited pilot")),
+    FactSpec("eager_business_groups", "int", N_("eager business groups willing to pilot")),
     FactSpec("pilot_groups", "int", N_("groups in a pilot")),
     FactSpec("pilot_feedback_groups", "int", N_("pilot groups willing to give feedback")),
     FactSpec("pilot_business_groups", "int", N_("business (non-IT) groups in a pilot")),
     FactSpec("platforms_not_piloted", "int", N_("platforms used later but not in a pilot")),
+    FactSpec(
+        "requirements_not_piloted",
+        "set",
+        N_("requirements of later groups that no pilot group has"),
+        REQUIREMENTS,
+    ),
+    FactSpec(
+        "requirements_not_piloted_count",
+        "int",
+        N_("requirements of later groups that no pilot group has (count)"),
+    ),
 )
 
 
@@ -135,6 +152,7 @@ DECISIONS: dict[str, DecisionSpec] = {
     "pilot": DecisionSpec("pilot", ("group",), PILOTS),
     "wave": DecisionSpec("wave", ("group",), WAVES),
     "split_by": DecisionSpec("split_by", ("organisation",), SPLITS),
+    "limited_pilot": DecisionSpec("limited_pilot", ("organisation",), LIMITED_PILOT_SOURCES),
     "enrollment": DecisionSpec("enrollment", ("placement",), APPROACHES),
     "warning": DecisionSpec("warning", STAGES),
 }
@@ -153,6 +171,17 @@ TERMS: dict[str, str] = {
     "early": N_("early"),
     "middle": N_("middle"),
     "late": N_("late"),
+    # requirements, as a sentence names them
+    "email": N_("e-mail and access"),
+    "apps": N_("apps"),
+    "wifi_vpn": N_("Wi-Fi or VPN profiles"),
+    "certificates": N_("certificate profiles"),
+    "compliance": N_("compliance policies"),
+    "shared_devices": N_("shared devices"),
+    # where the limited pilot's users come from
+    "it": N_("IT"),
+    "business": N_("an eager business group"),
+    "none": N_("no one"),
     "limited": N_("limited pilot"),
     "expanded": N_("expanded pilot"),
     "phase": N_("Phase"),
@@ -214,4 +243,6 @@ PLANNER_PARAMETERS = (
     "limited_pilot_size",
     "expanded_pilot_month_offset",
     "long_rollout_months",
+    "business_pilot_slice_percent",
+    "business_pilot_slice_max_users",
 )

@@ -13,7 +13,7 @@ from advisor.model.i18n import N_, gettext
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language, month_name, origin, term
 from advisor.output.escape import Cell, append_to_sheet
-from advisor.output.render import made_with, table_rows, users, word
+from advisor.output.render import enrolls, made_with, platforms, table_cells, table_rows, users, word
 
 # The workbook's sheets and the rationale sheet's columns; the PDF's page footer.
 _SHEETS: dict[str, str] = {
@@ -28,6 +28,9 @@ RATIONALE_COLUMNS = (
     N_("Month"),
     N_("Users"),
     N_("Enrollment"),
+    N_("Platforms"),
+    N_("Sites"),
+    N_("Devices"),
     N_("Rule"),
     N_("Reason"),
     N_("Source"),
@@ -79,7 +82,7 @@ def to_xlsx(plan: Plan) -> bytes:
     titles = {(p.kind, p.number, p.month): p.title for p in plan.phases}
     # The plan-wide reasons (how production is cut) first, then each group's in each phase.
     lines: list[list[Cell]] = [
-        ["", "", "", "", "", r.rule, r.text, r.source, origin(r.provenance, language)]
+        ["", "", "", "", "", "", "", "", r.rule, r.text, r.source, origin(r.provenance, language)]
         for r in plan.split_by.reasons
     ]
     for group in plan.groups:
@@ -92,6 +95,9 @@ def to_xlsx(plan: Plan) -> bytes:
                         placement.month,
                         placement.users,
                         term(placement.enrollment, language),
+                        platforms(placement, language),
+                        ", ".join(placement.locations),
+                        placement.devices,
                         reason.rule,
                         reason.text,
                         reason.source,
@@ -99,7 +105,7 @@ def to_xlsx(plan: Plan) -> bytes:
                     ]
                 )
     append_to_sheet(rationale, lines)
-    for letter, width in zip("ABCDEFGHI", (24, 30, 10, 10, 16, 34, 90, 60, 22), strict=True):
+    for letter, width in zip("ABCDEFGHIJKL", (24, 30, 10, 10, 16, 22, 24, 10, 34, 90, 60, 22), strict=True):
         rationale.column_dimensions[letter].width = width
 
     warnings = book.create_sheet(_sheet("warnings", language))
@@ -141,7 +147,7 @@ def _templates() -> Environment:
 def to_html(plan: Plan) -> str:
     """The plan as one printable HTML document (the PDF is made from it)."""
     language = plan.language
-    header, rows = table_rows(plan)
+    header, rows = table_cells(plan)
     words = {
         "title": word("plan_for", language, name=plan.organisation),
         "split": word("split", language, value=term(plan.split_by.value, language)),
@@ -160,6 +166,7 @@ def to_html(plan: Plan) -> str:
         words=words,
         titles={(p.kind, p.number, p.month): p.title for p in plan.phases},
         term=term,
+        enrolls=enrolls,
         origin=origin,
         users=users,
         month_name=month_name,

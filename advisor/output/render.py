@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import NamedTuple
 
 from advisor.model.i18n import N_, gettext, ngettext
-from advisor.model.plan import Plan, Reason, add_months
+from advisor.model.plan import Entry, Placement, Plan, Reason, add_months
 from advisor.model.vocabulary import APPROACHES, Language, Provenance, month_name, origin, term
 from advisor.output.escape import markdown_text, spreadsheet_rows
 
@@ -31,6 +32,9 @@ CSV_COLUMNS = (
     N_("name"),
     N_("users"),
     N_("enrollment"),
+    N_("platforms"),
+    N_("sites"),
+    N_("devices"),
     N_("rules"),
 )
 
@@ -55,6 +59,39 @@ def users(count: int, language: Language) -> str:
     return ngettext("%(num)d user", "%(num)d users", count, language)
 
 
+def devices(count: int, language: Language) -> str:
+    """A count of devices in words: "1 device", "130 devices"."""
+    return ngettext("%(num)d device", "%(num)d devices", count, language)
+
+
+def platforms(item: Entry | Placement, language: Language) -> str:
+    """The platforms a placement enrolls, by their localized names ("Windows, iOS/iPadOS")."""
+    return ", ".join(term(platform, language) for platform in item.platforms)
+
+
+def enrolls(item: Entry | Placement, language: Language) -> str:
+    """What a placement enrolls in a few words: "iOS/iPadOS · Umeå, Luleå · 130 devices".
+
+    Sites as written (the caller escapes them for its format); what a plan saved before
+    placements said so lacks is left out, so that such a plan shows "" here.
+    """
+    parts = [platforms(item, language), ", ".join(item.locations)]
+    if item.devices is not None:
+        parts.append(devices(item.devices, language))
+    return " · ".join(part for part in parts if part)
+
+
+class Shown(NamedTuple):
+    """One group in a cell of the guide's table: its name, its users and what it enrolls."""
+
+    name: str
+    users: str  # "50 users"
+    what: str  # enrolls(): "" for a plan saved before placements said so
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.users}; {self.what})" if self.what else f"{self.name} ({self.users})"
+
+
 def months(plan: Plan) -> list[str]:
     """Every month from the first phase to the last, empty months included."""
     if not plan.phases:
@@ -66,24 +103,53 @@ def months(plan: Plan) -> list[str]:
     return out
 
 
-def table_rows(plan: Plan) -> tuple[list[str], list[list[str]]]:
-    """The guide's table: a row per phase and enrollment approach, a column per month."""
+def table_cells(plan: Plan) -> tuple[list[str], list[tuple[str, list[list[Shown]]]]]:
+    """The guide's table: a row per phase and enrollment approach, a column per month; each row
+    its title and, per month, the groups it enrolls then."""
     language = plan.language
     names = {g.id: g.name for g in plan.groups}
     columns = months(plan)
     header = [term("phase", language), *(month_name(m, language) for m in columns)]
+    held: dict[str, tuple[set[str], set[str]]] = {
+        g.id: (
+            {str(x) for p in g.placements for x in p.platforms},
+            {x for p in g.placements for x in p.locations},
+        )
+        for g in plan.groups
+    }
     rows = []
     for phase in plan.phases:
         for approach in APPROACHES:
             entries = [e for e in phase.entries if e.enrollment == approach]
             if not entries:
                 continue
-            cells = [""] * len(columns)
-            cells[columns.index(phase.month)] = ", ".join(
-                f"{names[e.group]} ({users(e.users, language)})" for e in entries
-            )
-            rows.append([f"{phase.title} — {term(approach, language)}", *cells])
+            cells: list[list[Shown]] = [[] for _ in columns]
+            cells[columns.index(phase.month)] = [
+                Shown(names[e.group], users(e.users, language), _cut(e, plan, held, language))
+                for e in entries
+            ]
+            rows.append((f"{phase.title} — {term(approach, language)}", cells))
     return header, rows
+
+
+def _cut(entry: Entry, plan: Plan, held: dict[str, tuple[set[str], set[str]]], language: Language) -> str:
+    """What the table says an entry enrolls: its platforms when production is cut by platform or
+    it holds some of the group's only, its sites likewise for geography; the rest (devices, a
+    group's every platform) is in the group's own list, so the guide's table stays the guide's."""
+    platforms_, sites = held.get(entry.group, (set(), set()))
+    split = plan.split_by.value
+    parts = []
+    if entry.platforms and (split == "platform" or len(entry.platforms) < len(platforms_)):
+        parts.append(platforms(entry, language))
+    if entry.locations and (split == "geography" or len(entry.locations) < len(sites)):
+        parts.append(", ".join(entry.locations))
+    return " · ".join(parts)
+
+
+def table_rows(plan: Plan) -> tuple[list[str], list[list[str]]]:
+    """The guide's table as text, a cell a string: "HR (50 users; Windows · Umeå · 60 devices), …"."""
+    header, rows = table_cells(plan)
+    return header, [[title, *(", ".join(map(str, cell)) for cell in cells)] for title, cells in rows]
 
 
 def to_table(plan: Plan) -> str:
@@ -151,9 +217,11 @@ def to_markdown(plan: Plan) -> str:
             phase = next(
                 ph for ph in plan.phases if (ph.kind, ph.number, ph.month) == (p.phase, p.number, p.month)
             )
+            what = enrolls(p, language)
             out.append(
                 f"- {_md(phase.title)}, {month_name(p.month, language)}: "
                 f"{users(p.users, language)}, {term(p.enrollment, language)}"
+                + (f"; {_md(what)}" if what else "")
             )
         out += ["", f"**{word('why', language)}**", ""]
         out += [f"- {_cited(r, language)}" for r in group.reasons]
@@ -191,6 +259,9 @@ def to_csv(plan: Plan) -> str:
                     group.name,
                     entry.users,
                     term(entry.enrollment, plan.language),
+                    platforms(entry, plan.language),
+                    ", ".join(entry.locations),
+                    "" if entry.devices is None else entry.devices,
                     " ".join(r.rule for r in group.reasons),
                 ]
             )

@@ -1,73 +1,112 @@
-"""Laying production groups out in phases: units kept together, months limited by capacity."""
+"""Laying production out in phases: pieces of groups (a group, or its share on one platform or at
+one site), kept together in units (a department, a site, a platform), months limited by capacity."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from advisor.model.facts import Group
 from advisor.model.vocabulary import WAVES
 
-# The guide's example of a platform split starts with iOS, then Android, then Windows.
-PLATFORM_ORDER = ("ios", "android", "windows", "macos")
+
+def divide(total: int, weights: Sequence[int]) -> list[int]:
+    """`total` divided in proportion to `weights`, in whole numbers that add up to `total` (largest
+    remainders first, ties to the earlier). All-zero weights divide evenly."""
+    if not weights:
+        return []
+    if sum(weights) <= 0:
+        weights = [1] * len(weights)
+    whole = sum(weights)
+    shares = [total * w // whole for w in weights]
+    left = total - sum(shares)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in by_remainder[:left]:
+        shares[i] += 1
+    return shares
+
+
+@dataclass(frozen=True)
+class Piece:
+    """What one group enrolls together: all of it, or its share on one platform or at one site."""
+
+    group: int
+    users: int
+    devices: int
+    platforms: tuple[str, ...]
+    locations: tuple[str, ...]
+    key: str  # the unit it belongs to: a department, a site or a platform ('' for no site)
+    wave: str
 
 
 @dataclass
 class Slot:
-    """One production phase being filled: (group index, users) entries."""
+    """One production phase being filled: (piece index, users) entries."""
 
     entries: list[tuple[int, int]] = field(default_factory=list)
     users: int = 0
 
-    def add(self, group: int, users: int) -> None:
-        self.entries.append((group, users))
+    def add(self, piece: int, users: int) -> None:
+        self.entries.append((piece, users))
         self.users += users
 
 
 @dataclass(frozen=True)
 class Unit:
-    """Groups that go together: one department, one site or one platform."""
+    """Pieces that go together: one department, one site or one platform."""
 
     key: str
     members: tuple[int, ...]
 
 
+def _rank(wave: str) -> int:
+    return WAVES.index(wave) if wave in WAVES else 1
+
+
 def units_for(
-    split: str, groups: Sequence[Group], indices: Sequence[int], waves: Sequence[str]
+    split: str, pieces: Sequence[Piece], platform_order: Sequence[str], capacity: int | None
 ) -> list[list[Unit]]:
     """Bins of units: the units of one bin may share a phase, bins never do.
 
-    By department, departments stay whole and the bins are the waves, so several small
-    departments of one wave share a phase. By geography or platform, each site or platform is
-    a bin of its own (one place, or one platform, per phase), ordered by its readiest group.
+    - Department: departments stay whole and the bins are the waves, so several small departments
+      of one wave share a phase.
+    - Platform: one bin per platform, in the rulebook's order, so each phase enrolls one platform;
+      inside it, ready groups first.
+    - Geography: sites are units, ordered by their readiest piece, and small sites share a phase up
+      to the capacity (with no capacity given, one site a phase); the pieces that go late (the
+      guide's executives and high-risk groups) form a second bin, so they still go after the others.
     """
+    by_key: dict[str, list[int]] = {}
+    for index, piece in enumerate(pieces):
+        goes_late = split == "geography" and piece.wave == "late"
+        by_key.setdefault(("late:" if goes_late else "") + piece.key, []).append(index)
 
     def rank(i: int) -> int:
-        return WAVES.index(waves[i])
+        return _rank(pieces[i].wave)
 
-    def key(i: int) -> str:
-        group = groups[i]
-        if split == "department":
-            return group.department_name.strip().casefold()
-        if split == "geography":
-            return group.locations[0].strip().casefold() if group.locations else ""
-        return group.platforms[0]
-
-    by_key: dict[str, list[int]] = {}
-    for i in indices:
-        by_key.setdefault(key(i), []).append(i)
-    units = [Unit(k, tuple(sorted(members, key=lambda i: (rank(i), i)))) for k, members in by_key.items()]
+    units = [
+        Unit(key, tuple(sorted(members, key=lambda i: (rank(i), pieces[i].group))))
+        for key, members in by_key.items()
+    ]
     if split == "department":
         bins: dict[int, list[Unit]] = {}
         for unit in sorted(units, key=lambda u: (max(rank(i) for i in u.members), u.members[0])):
             bins.setdefault(max(rank(i) for i in unit.members), []).append(unit)
         return [bins[w] for w in sorted(bins)]
+    if split == "platform":
+        order = {p: n for n, p in enumerate(platform_order)}
+        return [
+            [Unit(f"{u.key}:{i}", (i,)) for i in u.members]
+            for u in sorted(units, key=lambda u: order.get(u.key, len(order)))
+        ]
 
-    def order(unit: Unit) -> tuple[int, int, int]:
-        platform = PLATFORM_ORDER.index(unit.key) if split == "platform" else 0
-        return (min(rank(i) for i in unit.members), platform, unit.members[0])
+    def first(unit: Unit) -> tuple[int, int]:
+        return (min(rank(i) for i in unit.members), pieces[unit.members[0]].group)
 
-    return [[unit] for unit in sorted(units, key=order)]
+    early = sorted((u for u in units if not u.key.startswith("late:")), key=first)
+    late = sorted((u for u in units if u.key.startswith("late:")), key=first)
+    if capacity is None:  # nothing says how many sites fit a month: one site at a time
+        return [[u] for u in [*early, *late]]
+    return [b for b in (early, late) if b]
 
 
 class TooManyPhases(Exception):
@@ -75,13 +114,13 @@ class TooManyPhases(Exception):
 
 
 def pack(
-    bins: Sequence[Sequence[Unit]], groups: Sequence[Group], capacity: int | None, max_slots: int
+    bins: Sequence[Sequence[Unit]], pieces: Sequence[Piece], capacity: int | None, max_slots: int
 ) -> list[Slot]:
-    """Fill phases bin by bin: a unit that does not fit moves to a new phase; a group larger than
+    """Fill phases bin by bin: a unit that does not fit moves to a new phase; a piece larger than
     a whole month is spread over consecutive phases.
 
     At most `max_slots` phases are built, else TooManyPhases: every pass of the loop below adds
-    a phase or ends a group or fills a phase, so the work is bounded by the groups and the
+    a phase or ends a piece or fills a phase, so the work is bounded by the pieces and the
     allowance, never by users ÷ capacity.
     """
     slots: list[Slot] = []
@@ -95,15 +134,15 @@ def pack(
     for units in bins:
         slot = new_slot()
         for unit in units:
-            unit_users = sum(groups[i].users for i in unit.members)
+            unit_users = sum(pieces[i].users for i in unit.members)
             if capacity and slot.entries and slot.users + unit_users > capacity:
                 slot = new_slot()
             for i in unit.members:
-                remaining = groups[i].users
+                remaining = pieces[i].users
                 while remaining:
                     room = remaining if capacity is None else capacity - slot.users
                     if room <= 0 or (remaining > room and remaining <= (capacity or 0) and slot.entries):
-                        slot = new_slot()  # a new month, rather than splitting a group that fits one
+                        slot = new_slot()  # a new month, rather than splitting a piece that fits one
                         continue
                     take = min(remaining, room)
                     slot.add(i, take)

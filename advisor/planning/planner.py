@@ -1,9 +1,10 @@
-"""The plan: the rule stages in order, with the month arithmetic between them."""
+"""The plan: the rule stages in order, with the pilots, the pieces and the months between them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from advisor.evaluate.decisions import Decision, Evaluator, Facts, decide, fired_warnings
 from advisor.model.errors import Problem, RolloutTooLong
@@ -24,9 +25,9 @@ from advisor.model.plan import (
     Warning,
     add_months,
 )
-from advisor.model.vocabulary import APPROACHES, Language, Stage, term
+from advisor.model.vocabulary import APPROACHES, Language, Provenance, Stage, month_name, term
 from advisor.planning.explain import cached_reason, cached_why_not, explanations_for, reason_text
-from advisor.planning.layout import Slot, TooManyPhases, Unit, pack, units_for
+from advisor.planning.layout import Piece, Slot, TooManyPhases, Unit, divide, pack, units_for
 from advisor.rulebook.loader import Rulebook, RuleInfo
 
 # When no rule decides, the planner falls back to the guide's plainest choice and says so.
@@ -34,8 +35,10 @@ FALLBACK = {
     "pilot": "production",
     "wave": "middle",
     "split_by": "department",
+    "limited_pilot": "none",
     "enrollment": "self_service",
 }
+_PLANNING = f"{GUIDE_URL}#targeted-groups-and-timeframes"
 
 
 def _months_between(first: str, later: str) -> int:
@@ -43,13 +46,38 @@ def _months_between(first: str, later: str) -> int:
     return (y2 - y1) * 12 + m2 - m1
 
 
+def site_of(name: str) -> str:
+    """A site as the planner compares it: case and surrounding spaces do not matter."""
+    return name.strip().casefold()
+
+
+@dataclass
+class _Phase:
+    """A phase being dated: its kind and number, the pieces' users in it, and its month."""
+
+    kind: str
+    number: int | None
+    entries: list[tuple[int, int]]  # (piece, users)
+    month: str = ""
+
+
 @dataclass
 class _Placed:
+    """One piece in one phase: what the plan shows as a placement."""
+
+    piece: int
     group: int
     kind: str
     number: int | None
     month: str
     users: int
+    devices: int
+
+
+@dataclass
+class _Decided:
+    """A piece with its enrollment decision and the facts it was decided on."""
+
     facts: Facts = field(default_factory=dict)
     enrollment: Decision = field(default_factory=lambda: Decision("enrollment", None, None))
 
@@ -67,9 +95,11 @@ class Planner:
         evaluator: Evaluator,
         language: Language | None = None,
         max_months: int = MAX_ROLLOUT_MONTHS,
+        today: date | None = None,
     ):
         self.assessment = assessment
         self.max_months = max_months
+        self.today = today
         self.evaluator = evaluator
         self.rulebook: Rulebook = evaluator.rulebook
         self.params = self.rulebook.parameters
@@ -77,6 +107,7 @@ class Planner:
         self.language: Language = language or assessment.organisation.language
         self.groups: Sequence[Group] = assessment.groups
         self.warnings: list[Warning] = []
+        self._quiet_months = self._quiet()
 
     # -- stages -----------------------------------------------------------------------------
     def run(self) -> Plan:
@@ -86,33 +117,20 @@ class Planner:
         wave = [self._decide("group", fired, "wave", i) for i, fired in enumerate(group_fired)]
         for i, fired in enumerate(group_fired):
             self._warn("group", fired, group_facts_[i], self.groups[i].id)
+        pilots = [d.value or FALLBACK["pilot"] for d in pilot]
+        waves = [d.value or FALLBACK["wave"] for d in wave]
 
-        org_facts = self._organisation_facts([d.value or "" for d in pilot])
+        org_facts = self._organisation_facts(pilots)
         (org_fired,) = self.evaluator.evaluate("organisation", [org_facts])
         split = self._decide("organisation", org_fired, "split_by", None)
+        source = self._decide("organisation", org_fired, "limited_pilot", None)
         self._warn("organisation", org_fired, org_facts, None)
+        split_by = split.value or FALLBACK["split_by"]
 
-        placed = self._layout(
-            [d.value or "" for d in pilot],
-            [d.value or "" for d in wave],
-            split.value or FALLBACK["split_by"],
-        )
-        month_users: dict[str, int] = {}
-        production_phases: dict[int, int] = {}
-        for p in placed:
-            month_users[p.month] = month_users.get(p.month, 0) + p.users
-            production_phases[p.group] = production_phases.get(p.group, 0) + (p.kind == "production")
-        for p in placed:
-            p.facts = {
-                **group_facts_[p.group],
-                **self._placement_facts(p, month_users[p.month], production_phases[p.group]),
-                "pilot": pilot[p.group].value or FALLBACK["pilot"],
-                "wave": wave[p.group].value or FALLBACK["wave"],
-            }
-        placement_fired = self.evaluator.evaluate("placement", [p.facts for p in placed])
-        for p, fired in zip(placed, placement_fired, strict=True):
-            p.enrollment = self._decide("placement", fired, "enrollment", p.group)
-            self._warn("placement", fired, p.facts, self.groups[p.group].id)
+        pieces, phases, from_business = self._layout(pilots, waves, split_by, source.value or "none")
+        placed = self._date(pieces, phases)
+        decided = self._decide_pieces(pieces, placed, pilots, waves, group_facts_)
+        self._check_calendar(phases)
 
         by_group: dict[int, list[_Placed]] = {}
         for p in placed:
@@ -121,13 +139,19 @@ class Planner:
             language=self.language,
             organisation=self.assessment.organisation.name,
             rulebook=RulebookRef(version=self.rulebook.version, rules=len(self.rulebook.rules)),
-            split_by=SplitBy(
-                value=split.value or FALLBACK["split_by"],
-                reasons=self._reasons([split], org_facts),
-            ),
-            phases=self._phases(placed),
+            split_by=SplitBy(value=split_by, reasons=self._reasons([split], org_facts)),
+            phases=self._phases(placed, pieces, decided),
             groups=[
-                self._group_plan(i, pilot[i], wave[i], group_facts_[i], by_group.get(i, []))
+                self._group_plan(
+                    i,
+                    [pilot[i], *([source] if i in from_business else [])],
+                    wave[i],
+                    group_facts_[i],
+                    org_facts,
+                    by_group.get(i, []),
+                    pieces,
+                    decided,
+                )
                 for i in range(len(self.groups))
             ],
             warnings=self._unique_warnings(),
@@ -137,19 +161,16 @@ class Planner:
         decision = decide(self.rulebook, stage, fired, name)
         if decision.winner is None:
             value = FALLBACK[name]
-            self.warnings.append(
-                Warning(
-                    code="rule-gap",
-                    group=None if group is None else self.groups[group].id,
-                    text=gettext(
-                        "No rule decided the %(decision)s for this case; the planner assumed "
-                        "'%(value)s'. The rulebook has a gap.",
-                        self.language,
-                        decision=name,
-                        value=value,
-                    ),
-                    provenance="beyond_guide",  # the planner's own assumption, not the guide's
-                )
+            self._assume(
+                "rule-gap",
+                None if group is None else self.groups[group].id,
+                gettext(
+                    "No rule decided the %(decision)s for this case; the planner assumed "
+                    "'%(value)s'. The rulebook has a gap.",
+                    self.language,
+                    decision=name,
+                    value=value,
+                ),
             )
             return Decision(name, value, None)
         return decision
@@ -168,6 +189,28 @@ class Planner:
                 )
             )
 
+    def _assume(
+        self,
+        code: str,
+        group: str | None,
+        text: str,
+        *,
+        severity: str = "info",
+        provenance: Provenance = "beyond_guide",
+        source: str = _PLANNING,
+    ) -> None:
+        """A warning from the planner itself: what it assumed or moved, never the guide's word."""
+        self.warnings.append(
+            Warning(
+                code=code,
+                group=group,
+                severity="warning" if severity == "warning" else "info",
+                text=text,
+                source=localized_source(source, self.language),
+                provenance=provenance,
+            )
+        )
+
     def _unique_warnings(self) -> list[Warning]:
         seen: set[tuple[str, str | None]] = set()
         unique = []
@@ -184,11 +227,13 @@ class Planner:
         in_pilot = [g for g, p in zip(self.groups, pilot, strict=True) if p in ("limited", "expanded")]
         later = [g for g, p in zip(self.groups, pilot, strict=True) if p not in ("limited", "expanded")]
         piloted = {p for g in in_pilot for p in g.platforms}
+        tested = {r for g in in_pilot for r in g.requirements}
+        untested = frozenset({r for g in later for r in g.requirements} - tested if in_pilot else ())
         return {
             "split_by_choice": org.split_by,
             "groups": len(self.groups),
             "total_users": total,
-            "sites": len({loc.strip().casefold() for g in self.groups for loc in g.locations}),
+            "sites": len({site_of(loc) for g in self.groups for loc in g.locations}),
             "platform_count": len({p for g in self.groups for p in g.platforms}),
             "support_capacity_set": org.support_capacity is not None,
             "support_share_percent": (
@@ -196,59 +241,182 @@ class Planner:
             ),
             "it_groups": sum(g.it_department for g in self.groups),
             "limited_pilot_groups": sum(p == "limited" for p in pilot),
+            "eager_business_groups": sum(
+                p == "expanded" and not g.it_department for g, p in zip(self.groups, pilot, strict=True)
+            ),
             "pilot_groups": len(in_pilot),
             "pilot_feedback_groups": sum(g.feedback for g in in_pilot),
             "pilot_business_groups": sum(not g.it_department for g in in_pilot),
             "platforms_not_piloted": len({p for g in later for p in g.platforms} - piloted),
+            "requirements_not_piloted": untested,
+            "requirements_not_piloted_count": len(untested),
         }
 
-    def _placement_facts(self, p: _Placed, month_users: int, production_phases: int) -> Facts:
-        capacity = self.assessment.organisation.support_capacity
-        return {
-            "phase": p.kind,
-            "phase_number": p.number or 0,
-            "phase_users": p.users,
-            "phase_load_percent": month_users * 100 // capacity if capacity else 0,
-            "production_phases": production_phases,
-        }
+    # -- pieces and phases ------------------------------------------------------------------
+    def _layout(
+        self, pilot: Sequence[str], wave: Sequence[str], split: str, source: str
+    ) -> tuple[list[Piece], list[_Phase], set[int]]:
+        """The pilots by principle, then production cut into pieces and packed into phases.
 
-    # -- months -----------------------------------------------------------------------------
-    def _layout(self, pilot: Sequence[str], wave: Sequence[str], split: str) -> list[_Placed]:
-        start = self.assessment.organisation.rollout_start
-        placed: list[_Placed] = []
-        room = self.params["limited_pilot_size"]
+        The limited pilot takes IT users fit for it; when the rules chose a business source, a
+        slice of an eager business group. The expanded pilot takes the rest of the pilot IT
+        groups and the other eager business groups' slices. Returns the pieces, the phases (not
+        yet dated) and the groups whose slice makes up the limited pilot in place of IT.
+        """
+        seats = self.params["limited_pilot_size"]
+        pieces: list[Piece] = []
+        limited: list[tuple[int, int]] = []
         expanded: list[tuple[int, int]] = []
+        from_business: set[int] = set()
+        production_users: list[int] = []
         for i, group in enumerate(self.groups):
-            if pilot[i] == "limited" and room > 0:
-                take = min(room, group.users)
-                room -= take
-                placed.append(_Placed(i, "limited_pilot", None, start, take))
-                if group.users > take:
-                    expanded.append((i, group.users - take))
-            elif pilot[i] in ("limited", "expanded"):
-                expanded.append((i, group.users))
-        month = start
-        if expanded:
-            if placed:
-                month = add_months(start, self.params["expanded_pilot_month_offset"])
-            placed.extend(_Placed(i, "expanded_pilot", None, month, users) for i, users in expanded)
-        if placed:
-            month = add_months(month, 1)
-        production = [i for i in range(len(self.groups)) if pilot[i] not in ("limited", "expanded")]
-        slots = self._production_slots(production, wave, split, _months_between(start, month))
-        for number, slot in enumerate(slots, start=1):
-            placed.extend(_Placed(i, "production", number, month, users) for i, users in slot.entries)
-            month = add_months(month, 1)
-        return placed
+            in_limited = in_expanded = 0
+            if pilot[i] == "limited" and source == "it":
+                in_limited = min(seats, group.users)
+                seats -= in_limited
+                in_expanded = group.users - in_limited
+            elif pilot[i] in ("limited", "expanded") and group.it_department:
+                in_expanded = group.users
+            elif pilot[i] in ("limited", "expanded"):  # a business group: a slice, never the whole
+                share = group.users * self.params["business_pilot_slice_percent"] // 100
+                slice_ = min(max(1, share), self.params["business_pilot_slice_max_users"], group.users - 1)
+                if source == "business" and seats > 0 and slice_ > 0:
+                    in_limited = min(seats, slice_)
+                    seats -= in_limited
+                    from_business.add(i)
+                in_expanded = slice_ - in_limited
+            limited.append((i, in_limited))
+            expanded.append((i, in_expanded))
+            production_users.append(group.users - in_limited - in_expanded)
 
-    def _production_slots(
-        self, production: Sequence[int], wave: Sequence[str], split: str, offset: int
-    ) -> list[Slot]:
+        shares = {
+            i: self._shares(i, limited[i][1], expanded[i][1], production_users[i], split)
+            for i in range(len(self.groups))
+        }
+        phases: list[_Phase] = []
+        for kind, taken in (("limited_pilot", limited), ("expanded_pilot", expanded)):
+            entries = []
+            for i, users in taken:
+                if users:
+                    devices = shares[i][0 if kind == "limited_pilot" else 1]
+                    pieces.append(
+                        Piece(
+                            i,
+                            users,
+                            devices,
+                            tuple(self.groups[i].platforms),
+                            tuple(self.groups[i].locations),
+                            "",
+                            wave[i],
+                        )
+                    )
+                    entries.append((len(pieces) - 1, users))
+            if entries:
+                phases.append(_Phase(kind, None, entries))
+
+        first_production = len(pieces)
+        for i in range(len(self.groups)):
+            pieces.extend(self._production_pieces(i, production_users[i], shares[i][2:], split, wave[i]))
+        production = pieces[first_production:]
+        # Months before production (quiet months aside): one per pilot, the expanded pilot after
+        # the limited one by the rulebook's offset.
+        offset = 1 + self.params["expanded_pilot_month_offset"] if len(phases) == 2 else len(phases)
+        slots = self._production_slots(production, split, offset)
+        for number, slot in enumerate(slots, start=1):
+            phases.append(_Phase("production", number, [(first_production + p, u) for p, u in slot.entries]))
+        return pieces, phases, from_business
+
+    def _shares(self, i: int, limited: int, expanded: int, production: int, split: str) -> list[int]:
+        """The group's devices for its limited and expanded pilot pieces, then for each production
+        piece (one per platform, one per site, or one), in proportion to the users; with a
+        platform split each platform's devices are divided the same way."""
+        group = self.groups[i]
+        if split == "platform":
+            by_platform = self._devices_by_platform(i)
+            out = [0, 0]
+            for devices in by_platform.values():
+                pilot_l, pilot_e, rest = divide(devices, [limited, expanded, production])
+                out[0] += pilot_l
+                out[1] += pilot_e
+                out.append(rest)
+            return out
+        if group.locations:
+            sites = self._users_by_site(i, production)
+            return divide(group.device_count, [limited, expanded, *sites.values()])
+        return divide(group.device_count, [limited, expanded, production])
+
+    def _devices_by_platform(self, i: int) -> dict[str, int]:
+        group = self.groups[i]
+        given = group.devices_by_platform
+        if given:
+            return {p: given.get(p, 0) for p in group.platforms}
+        return dict(zip(group.platforms, divide(group.device_count, [1] * len(group.platforms)), strict=True))
+
+    def _users_by_site(self, i: int, users: int) -> dict[str, int]:
+        """The group's `users` (its production share) over its sites, as given or evenly."""
+        group = self.groups[i]
+        given = {site_of(k): v for k, v in (group.users_by_location or {}).items()}
+        weights = (
+            [given.get(site_of(loc), 0) for loc in group.locations] if given else [1] * len(group.locations)
+        )
+        return dict(zip(group.locations, divide(users, weights), strict=True))
+
+    def _production_pieces(
+        self, i: int, users: int, devices: Sequence[int], split: str, wave: str
+    ) -> list[Piece]:
+        group = self.groups[i]
+        if users <= 0:
+            return []
+        platforms, locations = tuple(group.platforms), tuple(group.locations)
+        if split == "platform":
+            if len(group.platforms) > 1 and not group.devices_by_platform:
+                self._assume(
+                    "even-split-assumed",
+                    group.id,
+                    gettext(
+                        "The group's devices per platform are not given: the plan divides its "
+                        "%(devices)s devices evenly over %(platforms)s. Give devices by platform to plan "
+                        "each month's load.",
+                        self.language,
+                        devices=group.device_count,
+                        platforms=", ".join(term(p, self.language) for p in group.platforms),
+                    ),
+                )
+            return [
+                Piece(i, users, d, (p,), locations, p, wave)
+                for p, d in zip(group.platforms, devices, strict=True)
+            ]
+        if (
+            group.locations
+        ):  # one piece per site: each site has its own approach (a tech fair is in one place)
+            if len(group.locations) > 1 and not group.users_by_location:
+                self._assume(
+                    "even-split-assumed",
+                    group.id,
+                    gettext(
+                        "The group's users per site are not given: the plan divides its %(users)s users "
+                        "evenly over %(sites)s. Give users by site to plan each site's phase.",
+                        self.language,
+                        users=users,
+                        sites=", ".join(group.locations),
+                    ),
+                )
+            by_site = self._users_by_site(i, users)
+            department = site_of(group.department_name)
+            return [
+                Piece(i, n, d, platforms, (loc,), site_of(loc) if split == "geography" else department, wave)
+                for (loc, n), d in zip(by_site.items(), devices, strict=True)
+                if n > 0
+            ]
+        key = site_of(group.department_name) if split == "department" else ""
+        return [Piece(i, users, devices[0], platforms, locations, key, wave)]
+
+    def _production_slots(self, pieces: Sequence[Piece], split: str, offset: int) -> list[Slot]:
         """The production phases, one a month from `offset` months after the start; refused
         (RolloutTooLong) past the ceiling on months, before anything past it is built."""
         capacity = self.assessment.organisation.support_capacity
-        room = self.max_months - offset
-        bins = units_for(split, self.groups, production, wave)
+        room = self._free_months(offset, self.max_months)
+        bins = units_for(split, pieces, self._platform_order(), capacity)
         if offset > self.max_months or len(bins) > room:  # every bin starts a phase of its own
             message = ngettext(
                 "the rollout would take more than %(num)d month, the most this service plans: each "
@@ -261,13 +429,13 @@ class Planner:
                 self.language,
             )
             raise self._too_long(message, offset + len(bins), path="")
-        users = sum(self.groups[i].users for i in production)
+        users = sum(p.users for p in pieces)
         try:
             if capacity and offset + -(-users // capacity) > self.max_months:
                 raise TooManyPhases  # each month onboards at most `capacity`: known before packing
-            slots = pack(bins, self.groups, capacity, max_slots=room)
+            slots = pack(bins, pieces, capacity, max_slots=room)
         except TooManyPhases:
-            enough = self._capacity_that_fits(bins, room, users)
+            enough = self._capacity_that_fits(bins, pieces, room, users)
             at_least = max(offset + -(-users // capacity) if capacity else 0, self.max_months + 1)
             message = ngettext(
                 "the rollout would take at least %(num)d month; this service plans at most "
@@ -282,23 +450,190 @@ class Planner:
                 capacity=enough,
             )
             raise self._too_long(message, at_least, path="support_capacity") from None
-        last = offset + len(slots) - 1
-        if int(add_months(self.assessment.organisation.rollout_start, last).split("-")[0]) > 9999:
-            message = gettext("the rollout would end after December 9999; start it earlier", self.language)
-            raise self._too_long(message, last + 1, path="rollout_start")
-        self._warn_if_long(offset + len(slots), offset, bins, users, split)
+        self._long = (offset, bins, pieces, users, split)
         return slots
 
-    def _warn_if_long(
-        self, months: int, offset: int, bins: Sequence[Sequence[Unit]], users: int, split: str
-    ) -> None:
+    def _platform_order(self) -> Sequence[str]:
+        # TODO(i11-params merge): read rulebook.lists["platform_order"]
+        lists = getattr(self.rulebook, "lists", {"platform_order": ("ios", "android", "windows", "macos")})
+        return tuple(lists["platform_order"])
+
+    # -- months -----------------------------------------------------------------------------
+    def _free_months(self, first: int, end: int) -> int:
+        """How many of the months `first` .. `end - 1` after the start are not quiet: the phases
+        that fit in that time."""
+        start = self.assessment.organisation.rollout_start
+        quiet = self._quiet_months
+        return sum(not _hits(add_months(start, m), quiet) for m in range(first, end))
+
+    def _quiet(self) -> set[str]:
+        """The organisation's quiet months (`MM` every year, `YYYY-MM` once): its own answer, else
+        the rulebook's for its country; a country assumed from the assessment's language (never
+        from the language a plan is asked in) is said in the plan."""
+        org = self.assessment.organisation
+        country = org.country
+        if org.quiet_months is not None:
+            return set(org.quiet_months)
+        if country is None and org.language == "sv":
+            country = "SE"
+            self._assume(
+                "country-assumed",
+                None,
+                gettext(
+                    "The assessment is written in Swedish and names no country: the plan assumes "
+                    "Sweden (SE) for its quiet months. Give the country to change that.",
+                    self.language,
+                ),
+            )
+        # TODO(i11-params merge): read rulebook.tables["quiet_months"]
+        tables = getattr(self.rulebook, "tables", {"quiet_months": {"default": ("12",), "SE": ("07", "12")}})
+        table = tables["quiet_months"]
+        return set(table.get(country or "", table["default"]))
+
+    def _date(self, pieces: Sequence[Piece], phases: list[_Phase]) -> list[_Placed]:
+        """Months for the phases in order: the first at the rollout's start, each later one a month
+        after the one before (the expanded pilot as the rulebook says), and none starting in a
+        quiet month or a month one of its groups avoids: such a phase moves on, and the plan says
+        so."""
+        start = self.assessment.organisation.rollout_start
+        quiet = self._quiet_months
+        cursor = start
+        moves: list[tuple[_Phase, str, str]] = []
+        group_moves: dict[int, list[tuple[_Phase, str, str]]] = {}
+        previous: _Phase | None = None
+        for phase in phases:
+            if previous is not None:
+                same = phase.kind == "expanded_pilot" and previous.kind == "limited_pilot"
+                step = self.params["expanded_pilot_month_offset"] if same else 1
+                cursor = add_months(previous.month, step)
+            avoided = {
+                g: set(self.groups[g].avoid_months) for g in {pieces[p].group for p, _ in phase.entries}
+            }
+            month = cursor
+            for _ in range(24):  # a year and more: some month is free unless every month is quiet
+                if not _hits(month, quiet) and not any(_hits(month, a) for a in avoided.values()):
+                    break
+                month = add_months(month, 1)
+            else:  # every month is quiet or avoided for this phase: it keeps its month, and says so
+                month = cursor
+                self._assume(
+                    "no-free-month",
+                    None,
+                    gettext(
+                        "Every month of the year is quiet or avoided for %(phase)s, so it starts in "
+                        "%(month)s all the same. Give fewer quiet months or months to avoid.",
+                        self.language,
+                        phase=self._title(phase),
+                        month=month_name(month, self.language),
+                    ),
+                    severity="warning",
+                )
+            skipped = []  # each month passed over, and why
+            while cursor != month:
+                skipped.append(cursor)
+                cursor = add_months(cursor, 1)
+            if any(_hits(m, quiet) for m in skipped):
+                moves.append((phase, skipped[0], month))
+            for g, avoid in avoided.items():
+                if any(_hits(m, avoid) for m in skipped):
+                    group_moves.setdefault(g, []).append((phase, skipped[0], month))
+            phase.month = month
+            previous = phase
+        if moves:
+            self._assume(
+                "quiet-month-skipped",
+                None,
+                gettext(
+                    "No phase starts in a quiet month (%(quiet)s): %(moves)s.",
+                    self.language,
+                    quiet=", ".join(sorted(_month_word(m, self.language) for m in quiet)),
+                    moves="; ".join(self._moved(p, a, b) for p, a, b in moves),
+                ),
+            )
+        for g, moved in group_moves.items():
+            self._assume(
+                "quiet-month-skipped",
+                self.groups[g].id,
+                gettext(
+                    "The group avoids %(avoid)s, so its phase moves: %(moves)s.",
+                    self.language,
+                    avoid=", ".join(
+                        sorted(_month_word(m, self.language) for m in self.groups[g].avoid_months)
+                    ),
+                    moves="; ".join(self._moved(p, a, b) for p, a, b in moved),
+                ),
+            )
+        first, last = (phases[0].month, phases[-1].month) if phases else (start, start)
+        months = _months_between(first, last) + 1  # the rollout runs from its first phase
+        if int(last.split("-")[0]) > 9999:
+            message = gettext("the rollout would end after December 9999; start it earlier", self.language)
+            raise self._too_long(message, months, path="rollout_start")
+        if months > self.max_months:
+            message = ngettext(
+                "the rollout would take %(num)d month with its quiet months skipped; this service plans "
+                "at most %(ceiling)s. Raise the support capacity or give fewer quiet months",
+                "the rollout would take %(num)d months with its quiet months skipped; this service plans "
+                "at most %(ceiling)s. Raise the support capacity or give fewer quiet months",
+                months,
+                self.language,
+                ceiling=self.max_months,
+            )
+            raise self._too_long(message, months, path="quiet_months")
+        self._warn_if_long(months)
+        placed: list[_Placed] = []
+        for phase in phases:
+            for index, users in phase.entries:
+                group = pieces[index].group
+                placed.append(_Placed(index, group, phase.kind, phase.number, phase.month, users, 0))
+        # Each piece's devices over its months, in proportion to the users.
+        by_piece: dict[int, list[_Placed]] = {}
+        for part in placed:
+            by_piece.setdefault(part.piece, []).append(part)
+        for index, parts in by_piece.items():
+            for part, devices in zip(
+                parts, divide(pieces[index].devices, [x.users for x in parts]), strict=True
+            ):
+                part.devices = devices
+        return placed
+
+    def _title(self, phase: _Phase) -> str:
+        if phase.number:
+            return term(phase.kind, self.language, number=phase.number)
+        return term(phase.kind, self.language)
+
+    def _moved(self, phase: _Phase, was: str, now: str) -> str:
+        return gettext(
+            "%(phase)s starts in %(now)s instead of %(was)s",
+            self.language,
+            phase=self._title(phase),
+            now=month_name(now, self.language),
+            was=month_name(was, self.language),
+        )
+
+    def _check_calendar(self, phases: Sequence[_Phase]) -> None:
+        start = self.assessment.organisation.rollout_start
+        if self.today is not None and start < f"{self.today.year:04d}-{self.today.month:02d}":
+            self._assume(
+                "rollout-start-past",
+                None,
+                gettext(
+                    "The rollout starts in %(start)s, which has already passed: the plan's months are "
+                    "counted from it all the same. Set the first month of the rollout to a month ahead.",
+                    self.language,
+                    start=month_name(start, self.language),
+                ),
+                severity="warning",
+            )
+
+    def _warn_if_long(self, months: int) -> None:
         """`long-rollout` past the rulebook's limit, with what would fit the plan in that time: a
         support capacity that does (found as the refusal past the ceiling finds one), or, when
         every unit of the split already has a month of its own, another cut of production."""
         limit = self.params["long_rollout_months"]
         if months <= limit:
             return
-        room = limit - offset
+        offset, bins, pieces, users, split = self._long
+        room = self._free_months(offset, limit)
         if room <= 0:  # the pilots alone reach the limit
             text = gettext(
                 "The rollout takes %(months)s months, more than %(limit)s: the pilots alone take %(pilots)s.",
@@ -314,7 +649,7 @@ class Planner:
                 self.language,
                 months=months,
                 limit=limit,
-                capacity=self._capacity_that_fits(bins, room, users),
+                capacity=self._capacity_that_fits(bins, pieces, room, users),
             )
         else:  # one phase a month for each unit of the split: no capacity shortens it
             text = gettext(
@@ -327,24 +662,24 @@ class Planner:
                 split=term(split, self.language),
                 phases=len(bins),
             )
-        self.warnings.append(
-            Warning(
-                code="long-rollout",
-                group=None,
-                text=text,
-                source=localized_source(f"{GUIDE_URL}#targeted-groups-and-timeframes", self.language),
-                provenance=self.rulebook.parameter_provenance.get("long_rollout_months", "beyond_guide"),
-            )
+        self._assume(
+            "long-rollout",
+            None,
+            text,
+            severity="warning",
+            provenance=self.rulebook.parameter_provenance.get("long_rollout_months", "beyond_guide"),
         )
 
-    def _capacity_that_fits(self, bins: Sequence[Sequence[Unit]], room: int, users: int) -> int:
+    def _capacity_that_fits(
+        self, bins: Sequence[Sequence[Unit]], pieces: Sequence[Piece], room: int, users: int
+    ) -> int:
         """The smallest support capacity whose phases fit `room` months (bisection over packings,
-        each bounded by the groups and `room`); with the users as capacity every bin fits one."""
+        each bounded by the pieces and `room`); with the users as capacity every bin fits one."""
         low, high = max(1, -(-users // room)), max(1, users)
         while low < high:
             middle = (low + high) // 2
             try:
-                pack(bins, self.groups, middle, max_slots=room)
+                pack(bins, pieces, middle, max_slots=room)
                 high = middle
             except TooManyPhases:
                 low = middle + 1
@@ -354,25 +689,69 @@ class Planner:
         where = f"organisation.{path}" if path else "organisation"
         return RolloutTooLong(Problem(where, message), months, self.max_months)
 
+    # -- approaches -------------------------------------------------------------------------
+    def _decide_pieces(
+        self,
+        pieces: Sequence[Piece],
+        placed: Sequence[_Placed],
+        pilot: Sequence[str],
+        wave: Sequence[str],
+        group_facts_: Sequence[Facts],
+    ) -> list[_Decided]:
+        """One enrollment approach per piece (a group's share on one platform or at one site, in
+        one pilot or in production), whatever months the capacity spreads it over."""
+        capacity = self.assessment.organisation.support_capacity
+        month_users: dict[str, int] = {}
+        for p in placed:
+            month_users[p.month] = month_users.get(p.month, 0) + p.users
+        has_limited = any(p.kind == "limited_pilot" for p in placed)
+        of_piece: dict[int, list[_Placed]] = {}
+        for p in placed:
+            of_piece.setdefault(p.piece, []).append(p)
+        decided = [_Decided() for _ in pieces]
+        for index, parts in of_piece.items():
+            piece, first = pieces[index], parts[0]
+            load = max(month_users[p.month] for p in parts)
+            decided[index].facts = {
+                **group_facts_[piece.group],
+                "site_count": len(piece.locations),
+                "phase": first.kind,
+                "phase_number": first.number or 0,
+                "phase_users": piece.users,
+                "phase_load_percent": load * 100 // capacity if capacity else 0,
+                "production_phases": len(parts) if first.kind == "production" else 0,
+                "pilot": pilot[piece.group],
+                "wave": wave[piece.group],
+                "limited_pilot_exists": has_limited,
+            }
+        indexes = sorted(of_piece)
+        fired = self.evaluator.evaluate("placement", [decided[i].facts for i in indexes])
+        for index, rules in zip(indexes, fired, strict=True):
+            decided[index].enrollment = self._decide("placement", rules, "enrollment", pieces[index].group)
+            self._warn("placement", rules, decided[index].facts, self.groups[pieces[index].group].id)
+        return decided
+
     # -- the plan ---------------------------------------------------------------------------
-    def _phases(self, placed: Sequence[_Placed]) -> list[Phase]:
+    def _phases(
+        self, placed: Sequence[_Placed], pieces: Sequence[Piece], decided: Sequence[_Decided]
+    ) -> list[Phase]:
         phases: list[Phase] = []
         by_phase: dict[tuple[str, int | None, str], list[Entry]] = {}  # in the order phases run
         for p in placed:
+            piece = pieces[p.piece]
             by_phase.setdefault((p.kind, p.number, p.month), []).append(
-                Entry(group=self.groups[p.group].id, users=p.users, enrollment=p.approach)
+                Entry(
+                    group=self.groups[p.group].id,
+                    users=p.users,
+                    enrollment=decided[p.piece].approach,
+                    platforms=list(piece.platforms),
+                    locations=list(piece.locations),
+                    devices=p.devices,
+                )
             )
         for (kind, number, month), entries in by_phase.items():
             title = term(kind, self.language, number=number) if number else term(kind, self.language)
-            phases.append(
-                Phase(
-                    kind=kind,
-                    number=number,
-                    month=month,
-                    title=title,
-                    entries=entries,
-                )
-            )
+            phases.append(Phase(kind=kind, number=number, month=month, title=title, entries=entries))
         return phases
 
     def _reasons(self, decisions: Sequence[Decision], facts: Facts) -> list[Reason]:
@@ -385,28 +764,34 @@ class Planner:
         return reasons
 
     def _group_plan(
-        self, i: int, pilot: Decision, wave: Decision, facts: Facts, placed: Sequence[_Placed]
+        self,
+        i: int,
+        pilot: Sequence[Decision],
+        wave: Decision,
+        facts: Facts,
+        org_facts: Facts,
+        placed: Sequence[_Placed],
+        pieces: Sequence[Piece],
+        decided: Sequence[_Decided],
     ) -> GroupPlan:
-        mine = list(placed)  # this group's placements
-        reasons = self._reasons([pilot], facts)
-        if any(p.kind == "production" for p in mine):
+        reasons = self._reasons(pilot[:1], facts) + self._reasons(pilot[1:], org_facts)
+        if any(p.kind == "production" for p in placed):
             reasons += self._reasons([wave], facts)
-        for p in mine:
-            reasons += [
-                r
-                for r in self._reasons([p.enrollment], p.facts)
-                if all(r.rule != known.rule for known in reasons)
+        mine = list(dict.fromkeys(p.piece for p in placed))  # this group's pieces, in order
+        for index in mine:
+            for r in self._reasons([decided[index].enrollment], decided[index].facts):
+                if all((r.rule, r.text) != (known.rule, known.text) for known in reasons):
+                    reasons.append(r)
+        used = {decided[index].approach for index in mine}
+        alternatives = (
+            [
+                Alternative(enrollment=approach, why_not=self._why_not(approach, decided[mine[0]]))
+                for approach in APPROACHES
+                if approach not in used
             ]
-        used = {p.approach for p in mine}
-        first = mine[0]
-        alternatives = [
-            Alternative(
-                enrollment=approach,
-                why_not=self._why_not(approach, first),
-            )
-            for approach in APPROACHES
-            if approach not in used
-        ]
+            if mine
+            else []
+        )
         return GroupPlan(
             id=self.groups[i].id,
             name=self.groups[i].name,
@@ -416,23 +801,38 @@ class Planner:
                     number=p.number,
                     month=p.month,
                     users=p.users,
-                    enrollment=p.approach,
+                    enrollment=decided[p.piece].approach,
+                    platforms=list(pieces[p.piece].platforms),
+                    locations=list(pieces[p.piece].locations),
+                    devices=p.devices,
                 )
-                for p in mine
+                for p in placed
             ],
             reasons=reasons,
             alternatives=alternatives,
         )
 
-    def _why_not(self, approach: str, p: _Placed) -> list[Reason]:
-        winner: RuleInfo | None = p.enrollment.winner
+    def _why_not(self, approach: str, piece: _Decided) -> list[Reason]:
+        winner: RuleInfo | None = piece.enrollment.winner
         rules = [
             info for info in self.rulebook.deciding("placement", "enrollment") if info.rule.value == approach
         ]
         return [
-            cached_why_not(info, self.language, p.facts, self.params, winner, self.explanations)
+            cached_why_not(info, self.language, piece.facts, self.params, winner, self.explanations)
             for info in rules
         ]
+
+
+def _hits(month: str, quiet: set[str]) -> bool:
+    """Whether `month` (YYYY-MM) is one of `quiet`: `MM` every year or `YYYY-MM` once."""
+    return month in quiet or month[5:] in quiet
+
+
+def _month_word(quiet: str, language: Language) -> str:
+    """`07` → `July`; `2027-12` → `December 2027`."""
+    if len(quiet) == 2:
+        return month_name(f"2000-{quiet}", language).rsplit(" ", 1)[0]
+    return month_name(quiet, language)
 
 
 def make_plan(
@@ -441,10 +841,12 @@ def make_plan(
     language: Language | None = None,
     *,
     max_months: int = MAX_ROLLOUT_MONTHS,
+    today: date | None = None,
 ) -> Plan:
     """Plan an assessment with a rulebook version held by the caller (engine or oracle).
 
+    `today`, when given, is the date a rollout start in the past is warned against.
     Raises RolloutTooLong when the rollout would take more than `max_months`: a plan's size and
     the work to build it grow with the groups and the months, never with users ÷ capacity.
     """
-    return Planner(assessment, evaluator, language, max_months).run()
+    return Planner(assessment, evaluator, language, max_months, today).run()

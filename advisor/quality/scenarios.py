@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from advisor.evaluate.decisions import Evaluator, Facts
 from advisor.model.errors import InputError, Problem
-from advisor.model.facts import parse_assessment
+from advisor.model.facts import Assessment, Group, parse_assessment
 from advisor.model.messages import describe_validation_error
 from advisor.model.plan import Placement, Plan
 from advisor.model.vocabulary import Stage
@@ -35,6 +36,8 @@ class Scenario(BaseModel):
     name: Annotated[str, Field(min_length=1)]
     description: Annotated[str, Field(min_length=1)]
     assessment: dict[str, object]
+    # The day the plan is made on, for a rollout that starts in the past; none: not checked.
+    today: date | None = None
     expect: Expectation
 
 
@@ -51,9 +54,16 @@ class Outcome:
         return not self.failures
 
 
-def placement_text(p: Placement) -> str:
+def placement_text(p: Placement, group: Group | None = None) -> str:
+    """`phase[/number] YYYY-MM users approach`, then `[platform]` when the placement holds some of
+    the group's platforms only, and `@site, site` when it holds some of its sites only."""
     phase = p.phase if p.number is None else f"{p.phase}/{p.number}"
-    return f"{phase} {p.month} {p.users} {p.enrollment}"
+    text = f"{phase} {p.month} {p.users} {p.enrollment}"
+    if group is not None and p.platforms and len(p.platforms) < len(group.platforms):
+        text += f" [{', '.join(p.platforms)}]"
+    if group is not None and p.locations and len(p.locations) < len(group.locations):
+        text += f" @{', '.join(p.locations)}"
+    return text
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -66,14 +76,15 @@ def load_scenario(path: Path) -> Scenario:
         raise InputError(str(path), [describe_validation_error(e, "en") for e in exc.errors()]) from None
 
 
-def check(plan: Plan, expect: Expectation) -> list[str]:
+def check(plan: Plan, expect: Expectation, assessment: Assessment | None = None) -> list[str]:
     """Expected versus got, one line per difference."""
     failures = []
+    groups = {g.id: g for g in assessment.groups} if assessment is not None else {}
     if expect.split_by is not None and plan.split_by.value != expect.split_by:
         failures.append(f"split_by: expected {expect.split_by}, got {plan.split_by.value}")
     for group_id, placements in expect.groups.items():
         got = (
-            [placement_text(p) for p in plan.group(group_id).placements]
+            [placement_text(p, groups.get(group_id)) for p in plan.group(group_id).placements]
             if any(g.id == group_id for g in plan.groups)
             else ["(no such group)"]
         )
@@ -104,8 +115,8 @@ class _Recording:
 def run_scenario(scenario: Scenario, evaluator: Evaluator, source: str = "scenario") -> Outcome:
     recording = _Recording(evaluator)
     assessment = parse_assessment(scenario.assessment, source)
-    plan = make_plan(assessment, recording)
-    return Outcome(scenario.name, tuple(check(plan, scenario.expect)), frozenset(recording.fired))
+    plan = make_plan(assessment, recording, today=scenario.today)
+    return Outcome(scenario.name, tuple(check(plan, scenario.expect, assessment)), frozenset(recording.fired))
 
 
 def scenario_files(folder: Path) -> list[Path]:

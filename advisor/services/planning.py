@@ -6,6 +6,7 @@ import gc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 from advisor.evaluate.decisions import Evaluator
 from advisor.model.facts import Assessment
@@ -15,11 +16,17 @@ from advisor.planning.planner import make_plan
 
 
 def build_plan(
-    assessment: Assessment, evaluator: Evaluator, language: Language | None, *, max_months: int
+    assessment: Assessment,
+    evaluator: Evaluator,
+    language: Language | None,
+    *,
+    max_months: int,
+    today: date | None = None,
 ) -> Plan:
-    """`make_plan` with the cyclic garbage collector paused while it runs (see `collector_paused`)."""
+    """`make_plan` with the cyclic garbage collector paused while it runs (see `collector_paused`),
+    for a plan made today (a rollout start already past is warned)."""
     with collector_paused():
-        return make_plan(assessment, evaluator, language, max_months=max_months)
+        return make_plan(assessment, evaluator, language, max_months=max_months, today=today or date.today())
 
 
 _pause_lock = threading.Lock()

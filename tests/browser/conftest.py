@@ -64,8 +64,9 @@ def add_users(app: Flask, **roles: str) -> None:
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[str]:
-    """The site with cookies marked Secure, as in production."""
+def live_app(tmp_path: Path) -> Iterator[tuple[str, Flask]]:
+    """The site with cookies marked Secure, as in production: its address, and the app behind it
+    for a test that stores what no form can make."""
     settings = Settings(
         instance_dir=tmp_path / "instance",
         database_url=f"sqlite:///{tmp_path}/a.db",
@@ -74,7 +75,12 @@ def live(tmp_path: Path) -> Iterator[str]:
     app = create_app(settings)
     add_users(app, anna="respondent", bo="respondent", lead="reviewer")
     with serve(app) as base:
-        yield base
+        yield base, app
+
+
+@pytest.fixture
+def live(live_app: tuple[str, Flask]) -> str:
+    return live_app[0]
 
 
 def import_contoso(page: Page, live: str) -> str:

@@ -6,11 +6,15 @@ from typing import Any
 
 import pytest
 import yaml
+from flask import Flask
 from playwright.sync_api import Dialog, Page, expect
 
+from advisor.store.tables import AssessmentRecord
 from tests.browser.conftest import import_contoso, login, screenshot
 from tests.conftest import ROOT
+from tests.placed import sites_plan
 from tests.test_planner import GUIDE_TABLE_EN
+from web.extensions import services
 
 pytestmark = pytest.mark.browser
 CONTOSO = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
@@ -197,3 +201,72 @@ def test_two_tabs_editing_one_group_lose_nothing(page: Page, live: str) -> None:
     page.goto(f"{assessment}/groups/0")
     expect(page.locator("#f-users")).to_have_value("300")
     expect(page.locator("#f-devices")).to_have_value("999")
+
+
+def test_the_calendar_and_the_divisions_typed_in(page: Page, live: str) -> None:
+    """The months and `name: number` inputs by their labels: a wrong sum is named next to its
+    field, the rest stays as typed, and the saved answers come back as entered."""
+    login(page, live, "anna")
+    base = start_assessment(page, "Calendar")
+    page.locator("#f-name").fill("Calendar")
+    page.locator("#f-rollout_start").fill("2027-07")
+    page.get_by_label("Country").fill("se")
+    page.get_by_label("Months in which no phase starts").fill("07, 2027-12")
+    page.get_by_role("button", name="Save and continue to the groups").click()
+    page.get_by_role("button", name="Add a group").click()
+    fill_group(page, {"name": "Field staff", "users": 120, "devices": 250, "platforms": ["windows", "ios"]})
+    page.locator("#f-locations").fill("Umeå\nLuleå")
+    page.get_by_label("Devices per platform, one platform per line").fill("Windows: 120\niOS/iPadOS: 100")
+    page.get_by_label("Users per site, one site per line").fill("Umeå: 80\nLuleå: 40")
+    page.get_by_label("Months to avoid for this group").fill("01")
+    page.get_by_role("button", name="Save group").click()
+    expect(page.locator("#error-devices_by_platform")).to_have_text(
+        "adds up to 220, but the group has 250 devices"
+    )
+    expect(page.locator("#f-users_by_location")).to_have_value("Umeå: 80\nLuleå: 40")
+    screenshot(page, "13-group-divisions")
+    page.get_by_label("Devices per platform, one platform per line").fill("Windows: 120\niOS/iPadOS: 130")
+    page.get_by_role("button", name="Save group").click()
+    expect(page.get_by_role("heading", name="Targeted groups")).to_be_visible()
+    page.goto(f"{base}/groups/0")
+    expect(page.locator("#f-devices_by_platform")).to_have_value("Windows: 120\niOS/iPadOS: 130")
+    expect(page.locator("#f-avoid_months")).to_have_value("01")
+    page.goto(f"{base}/organisation")
+    expect(page.get_by_label("Country")).to_have_value("se")
+    expect(page.get_by_label("Months in which no phase starts")).to_have_value("07, 2027-12")
+    expect(page.get_by_label("None at all (not even the usual ones)")).not_to_be_checked()
+    screenshot(page, "14-organisation-calendar")
+
+
+def _fits(page: Page) -> bool:
+    """Nothing on the page is wider than the window: no sideways scrolling, the table's included."""
+    widest: bool = page.evaluate(
+        "() => document.documentElement.scrollWidth <= window.innerWidth"
+        " && [...document.querySelectorAll('.table-scroll')].every(e => e.scrollWidth <= e.clientWidth)"
+    )
+    return widest
+
+
+def test_the_plan_shows_platforms_sites_and_devices_at_every_width(
+    page: Page, live_app: tuple[str, Flask]
+) -> None:
+    live, app = live_app
+    login(page, live, "anna")
+    assessment = import_contoso(page, live)
+    assessment_id = int(assessment.rsplit("/", 1)[1])
+    with services(app).store.session() as db:
+        record = db.get(AssessmentRecord, assessment_id)
+        assert record is not None
+        record.plan = {language: sites_plan(language).model_dump(mode="json") for language in ("en", "sv")}
+    for language, devices, name in (("en", "130 devices", "Svenska"), ("sv", "130 enheter", "English")):
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"{assessment}/plan")
+        table = page.locator("table.plan-table")
+        expect(table).to_contain_text(f"Windows, iOS/iPadOS · Umeå · {devices}")
+        expect(table).to_contain_text("Kiruna")
+        screenshot(page, f"11-plan-sites-{language}")
+        page.set_viewport_size({"width": 390, "height": 844})
+        expect(table.locator("td[data-month]", has_text="Kiruna")).to_be_visible()
+        assert _fits(page)
+        screenshot(page, f"12-plan-sites-{language}-phone")
+        page.get_by_role("button", name=name).click()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from html.parser import HTMLParser
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,16 +21,23 @@ def json_of(response: TestResponse) -> Any:
 
 
 def form_values(answers: dict[str, Any]) -> dict[str, Any]:
-    """Answers as a browser would send them: lists as repeated fields, booleans as checkboxes."""
+    """Answers as a browser would send them: lists as repeated fields, booleans as checkboxes,
+    months separated by commas, a number for each name as `name: number` lines."""
     data: dict[str, Any] = {}
     for key, value in answers.items():
-        if key == "id":
+        if key == "id" or value is None:
             continue
         if isinstance(value, bool):
             if value:
                 data[key] = "on"
         elif key == "locations":
             data[key] = "\n".join(value)
+        elif key in ("quiet_months", "avoid_months"):
+            data[key] = ", ".join(value)
+            if not value:
+                data[f"{key}-none"] = "on"
+        elif isinstance(value, dict):
+            data[key] = "\n".join(f"{name}: {number}" for name, number in value.items())
         elif isinstance(value, list):
             data[key] = value
         else:
@@ -50,15 +59,69 @@ def fill(site: Browser, assessment: dict[str, Any]) -> int:
     return assessment_id
 
 
+# What a group's answers must agree on, which JSON Schema cannot state: the divisions of its
+# devices and users name its platforms and sites and add up, and a site is named once whatever its
+# case and surrounding spaces.
+_DISAGREEING = re.compile(r"^(must name exactly the group's (platforms|sites)|adds up to |lists the site )")
+
+
 def documented_refusal(status: int, body: bytes) -> bool:
     """The refusals JSON Schema cannot state, which the OpenAPI description documents: a group id
-    used twice, and a rollout longer than the ceiling on months (an ApiError all the same)."""
+    used twice, answers of a group that disagree, and a rollout longer than the ceiling on months
+    (an ApiError all the same)."""
     if status != 422:
         return False
     text = body.decode("utf-8", errors="replace")
     if "is already used by groups[" in text:
         return True
     try:
-        return ApiError.model_validate_json(text).error.code == "rollout_too_long"
+        error = ApiError.model_validate_json(text).error
     except ValidationError:
         return False
+    if error.code == "invalid_content" and error.fields:
+        return all(_DISAGREEING.match(problem.msg) for problem in error.fields)
+    return error.code == "rollout_too_long"
+
+
+class _Form(HTMLParser):
+    """The fields a browser would send from the page's forms, as rendered (what round trips)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, list[str]] = {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        name = a.get("name")
+        if tag == "input" and name and a.get("type") not in ("submit", "button"):
+            if a.get("type") in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.fields.setdefault(name, []).append(a.get("value") or "on")
+            else:
+                self.fields.setdefault(name, []).append(a.get("value") or "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.fields.setdefault(name, []).append("")
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and "selected" in a:
+            self.fields.setdefault(self._select, []).append(a.get("value") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.fields[self._textarea][-1] += data
+
+
+def rendered_form(page: str) -> dict[str, list[str]]:
+    """The page's form fields with the values it shows, as a browser would send them unchanged."""
+    parser = _Form()
+    parser.feed(page)
+    return parser.fields

@@ -81,18 +81,21 @@ def test_a_threshold_change_shows_its_effect_is_saved_and_changes_plans(
     page = root.post("/admin/rules/enrollment.yaml", {"action": "check", "text": changed}).get_data(
         as_text=True
     )
-    # Every scenario runs against the edit and only the one that documents the old threshold fails.
-    assert f"{len(scenario_files(rules / 'scenarios')) - 1} passed, 1 failed" in page
+    # Every scenario runs against the edit and only the two that document the old threshold fail.
+    assert f"{len(scenario_files(rules / 'scenarios')) - 2} passed, 2 failed" in page
     assert "assisted-small-group-needing-help" in page
+    assert "drivers-tech-fair-per-site" in page
     assert "Saved assessments whose plan would change: 1" in page
     assert "Reception: production/2 2027-09 40 assisted -&gt; production/2 2027-09 40 tech_fair" in page
     assert _text(rules) != changed  # checking saves nothing
 
     # The scenario that documents the old threshold fails, so saving is refused...
     assert root.post("/admin/rules/enrollment.yaml", {"action": "save", "text": changed}).status_code == 422
-    # ...until the scenario is updated to the new practice.
+    # ...until the scenarios are updated to the new practice.
     scenario = rules / "scenarios" / "assisted-small-group-needing-help.yaml"
     scenario.write_text(scenario.read_text().replace("40 assisted", "40 tech_fair"))
+    scenario = rules / "scenarios" / "drivers-tech-fair-per-site.yaml"
+    scenario.write_text(scenario.read_text().replace("80 assisted @Copenhagen", "80 tech_fair @Copenhagen"))
     old_version = services(admin_app).engine.rulebook.version
     response = root.post(
         "/admin/rules/enrollment.yaml",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 from typing import Any
 
@@ -14,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
+from advisor.output.export import RATIONALE_COLUMNS
 from advisor.store.accounts import create_token, user_by_name
 from tests.conftest import ROOT
 from tests.test_planner import GUIDE_TABLE_EN
@@ -47,6 +49,45 @@ def test_the_openapi_document_is_valid(client: FlaskClient) -> None:
     assert document["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
     assert "group ids must be unique" in document["info"]["description"]
     assert "rollout_too_long" in document["info"]["description"]
+
+
+def test_the_schema_describes_the_calendar_and_the_divisions(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").json
+    assert document is not None
+    schemas = document["components"]["schemas"]
+    organisation, group = schemas["Organisation"]["properties"], schemas["Group"]["properties"]
+    country = organisation["country"]["anyOf"][0]
+    assert [bool(re.search(country["pattern"], c)) for c in ("SE", " se ", "Sweden", "S")] == [1, 1, 0, 0]
+    for months in (organisation["quiet_months"]["anyOf"][0], group["avoid_months"]):
+        assert months["uniqueItems"] is True
+        pattern = months["items"]["pattern"]
+        assert [bool(re.search(pattern, m)) for m in ("07", "2027-12", "7", "13", "2027-13")] == [
+            1,
+            1,
+            0,
+            0,
+            0,
+        ]
+    assert {"type": "null"} in organisation["quiet_months"]["anyOf"]  # null: the country's months
+    by_platform = group["devices_by_platform"]["anyOf"][0]
+    assert by_platform["propertyNames"] == {"enum": ["windows", "macos", "ios", "android"]}
+    assert by_platform["additionalProperties"]["minimum"] == 0
+    by_site = group["users_by_location"]["anyOf"][0]
+    assert by_site["propertyNames"]["maxLength"] == 200
+    assert by_site["additionalProperties"]["type"] == "integer"
+    assert "devices_by_platform names exactly the group's platforms" in document["info"]["description"]
+
+
+def test_a_division_that_does_not_add_up_is_refused_by_its_path(client: FlaskClient) -> None:
+    group = {**CONTOSO["groups"][0], "devices_by_platform": {"windows": 450}}
+    response = client.post("/api/v1/plans", json={**CONTOSO, "groups": [group]})
+    assert response.status_code == 422
+    assert json_of(response)["error"]["fields"] == [
+        {
+            "loc": "groups[0].devices_by_platform",
+            "msg": "must name exactly the group's platforms: ios, android, macos missing",
+        }
+    ]
 
 
 def test_the_docs_are_served_from_the_site_itself(client: FlaskClient) -> None:
@@ -168,7 +209,8 @@ def test_exports_from_the_api(app: Flask, client: FlaskClient) -> None:
     assert table == GUIDE_TABLE_EN
     rationale = book["Rationale"]
     assert rationale["A1"].value == "Group"
-    assert any(row[5] == "assisted-for-executives" for row in rationale.iter_rows(values_only=True))
+    rule = RATIONALE_COLUMNS.index("Rule")
+    assert any(row[rule] == "assisted-for-executives" for row in rationale.iter_rows(values_only=True))
     swedish = load_workbook(io.BytesIO(client.get(f"{base}/xlsx?language=sv", headers=anna).data))
     assert swedish["Motivering"]["A1"].value == "Grupp"
     assert swedish["Plan"]["B3"].value == "juli 2027"

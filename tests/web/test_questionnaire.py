@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import yaml
 
+from advisor.model.facts import parse_assessment
 from tests.conftest import ROOT
 from tests.test_planner import GUIDE_TABLE_EN
 from tests.web.conftest import Browser
-from tests.web.helpers import fill, form_values
+from tests.web.helpers import fill, form_values, rendered_form
 
 CONTOSO = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 
@@ -19,7 +23,7 @@ def test_the_guide_example_filled_in_gives_the_corrected_table(anna: Browser) ->
         assert f'<th scope="row">{row[0]}</th>' in page
         for cell in row[1:]:
             if cell:
-                assert f"<td>{cell}</td>" in page
+                assert re.search(f'<td data-month="[^"]+">{re.escape(cell)}</td>', page), cell
     assert "Made with rulebook version" in page
     assert "Tension</strong>" in page
 
@@ -106,3 +110,144 @@ def test_a_group_named_like_a_script_is_only_text(anna: Browser) -> None:
         page = anna.get(f"/assessments/{assessment_id}/{path}").get_data(as_text=True)
         assert "<script>alert(1)</script>" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+FIELD_STAFF = {
+    "name": "Field staff",
+    "users": "120",
+    "devices": "250",
+    "platforms": ["windows", "ios"],
+    "devices_by_platform": "Windows: 120\niOS/iPadOS: 130",
+    "locations": "Umeå\nLuleå",
+    "users_by_location": " umeå : 80\nLuleå 40",
+    "avoid_months": "01 2027-12",
+}
+
+
+def _new(anna: Browser, organisation: dict[str, str] | None = None) -> int:
+    response = anna.post("/assessments", {"title": "T"})
+    assessment_id = int(response.headers["Location"].split("/")[2])
+    answers = organisation or {"name": "T", "rollout_start": "2027-07"}
+    assert anna.post(f"/assessments/{assessment_id}/organisation", answers).status_code == 302
+    return assessment_id
+
+
+def _exported(anna: Browser, assessment_id: int) -> dict[str, Any]:
+    exported: dict[str, Any] = yaml.safe_load(
+        anna.get(f"/assessments/{assessment_id}/export.yaml").get_data(as_text=True)
+    )
+    return exported
+
+
+def test_the_calendar_and_the_divisions_are_asked_and_kept(anna: Browser) -> None:
+    assessment_id = _new(
+        anna, {"name": "T", "rollout_start": "2027-07", "country": " se ", "quiet_months": "07, 2027-12"}
+    )
+    assert anna.post(f"/assessments/{assessment_id}/groups/new", FIELD_STAFF).status_code == 302
+    assessment = parse_assessment(_exported(anna, assessment_id))
+    assert (assessment.organisation.country, assessment.organisation.quiet_months) == (
+        "SE",
+        ["07", "2027-12"],
+    )
+    group = assessment.groups[0]
+    assert group.devices_by_platform == {"windows": 120, "ios": 130}  # platforms by their label
+    assert group.users_by_location == {"umeå": 80, "Luleå": 40}
+    assert group.avoid_months == ["01", "2027-12"]
+
+
+def test_the_new_answers_round_trip_through_their_forms(anna: Browser) -> None:
+    """Opened again, each form shows the answers as saved; saved again unchanged, nothing changes."""
+    assessment_id = _new(anna, {"name": "T", "rollout_start": "2027-07", "quiet_months": "07"})
+    anna.post(f"/assessments/{assessment_id}/groups/new", FIELD_STAFF)
+    saved = _exported(anna, assessment_id)
+    organisation = anna.get(f"/assessments/{assessment_id}/organisation").get_data(as_text=True)
+    assert 'name="quiet_months" placeholder="07, 2027-12"\n         value="07"' in organisation
+    page = anna.get(f"/assessments/{assessment_id}/groups/0").get_data(as_text=True)
+    assert ">Windows: 120\niOS/iPadOS: 130</textarea>" in page
+    assert ">umeå: 80\nLuleå: 40</textarea>" in page
+    assert 'value="01, 2027-12"' in page
+    assert anna.post(f"/assessments/{assessment_id}/groups/0", rendered_form(page)).status_code == 302
+    organisation = anna.get(f"/assessments/{assessment_id}/organisation").get_data(as_text=True)
+    assert (
+        anna.post(f"/assessments/{assessment_id}/organisation", rendered_form(organisation)).status_code
+        == 302
+    )
+    assert _exported(anna, assessment_id) == saved
+
+
+def test_the_what_if_form_sends_the_new_answers_back_unchanged(anna: Browser) -> None:
+    organisation = {"name": "T", "rollout_start": "2027-07", "quiet_months-none": "on", "country": "SE"}
+    assessment_id = _new(anna, organisation)
+    anna.post(f"/assessments/{assessment_id}/groups/new", FIELD_STAFF)
+    saved = _exported(anna, assessment_id)
+    shown = rendered_form(anna.get(f"/assessments/{assessment_id}/whatif").get_data(as_text=True))
+    assert shown["o-quiet_months-none"] == ["on"]
+    assert shown["g0-users_by_location"] == ["umeå: 80\nLuleå: 40"]
+    assert anna.post(f"/assessments/{assessment_id}/whatif", {**shown, "keep": "1"}).status_code == 302
+    assert _exported(anna, assessment_id) == saved
+    shown = rendered_form(anna.get(f"/assessments/{assessment_id}/whatif").get_data(as_text=True))
+    changed = {**shown, "g0-users_by_location": ["Umeå: 70\nLuleå: 50"], "keep": "1"}
+    assert anna.post(f"/assessments/{assessment_id}/whatif", changed).status_code == 302
+    assert _exported(anna, assessment_id)["groups"][0]["users_by_location"] == {"Umeå": 70, "Luleå": 50}
+
+
+def test_no_quiet_months_at_all_is_not_the_usual_ones(anna: Browser) -> None:
+    assessment_id = _new(anna)
+    assert "quiet_months" not in _exported(anna, assessment_id)["organisation"]
+    none_at_all = {"name": "T", "rollout_start": "2027-07", "quiet_months": "", "quiet_months-none": "on"}
+    anna.post(f"/assessments/{assessment_id}/organisation", none_at_all)
+    assert _exported(anna, assessment_id)["organisation"]["quiet_months"] == []
+    page = anna.get(f"/assessments/{assessment_id}/organisation").get_data(as_text=True)
+    assert re.search(r'name="quiet_months-none"\s+checked', page)
+    anna.post(f"/assessments/{assessment_id}/organisation", {"name": "T", "rollout_start": "2027-07"})
+    assert "quiet_months" not in _exported(anna, assessment_id)["organisation"]
+    page = anna.get(f"/assessments/{assessment_id}/organisation").get_data(as_text=True)
+    assert not re.search(r'name="quiet_months-none"\s+checked', page)
+
+
+def test_a_wrong_division_is_named_next_to_its_field_and_the_rest_is_kept(anna: Browser) -> None:
+    assessment_id = _new(anna)
+    wrong = {
+        **FIELD_STAFF,
+        "devices_by_platform": "Windows: 120\niOS: 100",
+        "users_by_location": "Umeå: 80\nLuleå: many",
+        "avoid_months": "13",
+    }
+    page = anna.post(f"/assessments/{assessment_id}/groups/new", wrong).get_data(as_text=True)
+    assert 'id="error-devices_by_platform">adds up to 220, but the group has 250 devices</small>' in page
+    assert 'id="error-users_by_location">Luleå: must be a whole number</small>' in page
+    assert 'id="error-avoid_months">must be a month written MM' in page
+    assert ">Windows: 120\niOS/iPadOS: 100</textarea>" in page  # as typed, the platform by its label
+    assert ">Umeå: 80\nLuleå: many</textarea>" in page
+    assert 'value="Field staff"' in page
+    assert 'value="250"' in page
+    wrong = {
+        **FIELD_STAFF,
+        "devices_by_platform": "Windows: 250",
+        "users_by_location": "Umeå: 80\nKiruna: 40",
+    }
+    page = anna.post(f"/assessments/{assessment_id}/groups/0", wrong).get_data(as_text=True)
+    assert "must name exactly the group&#39;s platforms: ios missing</small>" in page
+    assert "must name exactly the group&#39;s sites: Luleå missing; Kiruna not among them</small>" in page
+
+
+def test_a_site_written_twice_and_a_wrong_country_are_refused_by_name(anna: Browser) -> None:
+    assessment_id = _new(anna)
+    page = anna.post(
+        f"/assessments/{assessment_id}/organisation",
+        {"name": "T", "rollout_start": "2027-07", "country": "Sweden"},
+    ).get_data(as_text=True)
+    assert 'id="error-country">must be a two-letter country code such as SE</small>' in page
+    assert 'value="Sweden"' in page
+    twice = {**FIELD_STAFF, "locations": "Umeå\n umeå \nLuleå", "users_by_location": ""}
+    page = anna.post(f"/assessments/{assessment_id}/groups/new", twice).get_data(as_text=True)
+    assert 'id="error-locations">lists the site Umeå more than once' in page
+
+
+def test_the_swedish_form_names_a_wrong_division_in_swedish(anna: Browser) -> None:
+    anna.post("/language", {"language": "sv", "next": "/"})
+    assessment_id = _new(anna)
+    wrong = {**FIELD_STAFF, "users_by_location": "Umeå: 80\nLuleå: 41"}
+    page = anna.post(f"/assessments/{assessment_id}/groups/new", wrong).get_data(as_text=True)
+    assert "Användare per plats, en plats per rad" in page
+    assert 'id="error-users_by_location">blir sammanlagt 121, men gruppen har 120 användare</small>' in page

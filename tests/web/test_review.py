@@ -120,7 +120,10 @@ def test_what_if_executives_were_3000_ordinary_users(app: Flask, anna: Browser) 
     )
     row = re.search(r'<th scope="row">Executives</th>(.*?)</tr>', page, re.S)
     assert row is not None
-    assert "<del>Production phase 3, October 2027: 30 users, assisted</del>" in row.group(1)
+    assert (
+        "<del>Production phase 3, October 2027: 30 users, assisted (iOS/iPadOS, Windows · Redmond · 60 devices)</del>"
+        in row.group(1)
+    )
     assert "self-service" in row.group(1)
     assert "<code>self-service-by-default</code>" in row.group(1)
     no_longer = re.search(r"No longer decided by:(.*?)</div>", row.group(1), re.S)
