@@ -241,8 +241,9 @@ def _lint_stage(rulebook: Rulebook, stage: Stage, rationales: Rationales | None 
 @dataclass(frozen=True)
 class Contradiction:
     """Two rules whose reasons say opposite things in one group's rationale (`first` says
-    `says`, `second` its opposite), with an example: the group's facts, and the facts of the
-    placement each placement rule speaks for (two when each speaks for another placement)."""
+    `says`, `second` its opposite), with an example: the facts the group and all its placements
+    share, and the facts of the placement each placement rule speaks for (two when each speaks
+    for another placement)."""
 
     first: RuleInfo
     second: RuleInfo
@@ -259,6 +260,9 @@ def opposed(a: RuleInfo, b: RuleInfo) -> Verdict | None:
     return next((v for v in a.rule.verdicts if OPPOSITE[v] in b.rule.verdicts), None)
 
 
+# The facts every placement of a group shares: the group's own, and what the organisation stage
+# decided for the whole plan (the group's decisions, `pilot` and `wave`, are matched apart).
+ONE_PER_GROUP = frozenset(GROUP_FACTS) | {"limited_pilot_exists"}
 _Key = tuple[object, ...]
 _Facts = dict[str, FactValue]
 
@@ -281,7 +285,7 @@ class Rationales:
         # The group facts both stages name (a group and its placements agree on them), the group
         # facts only placement rules name, and the group decisions placement rules name as facts.
         self.shared = [n for n in group_named if n in placement_named]
-        self.own = [n for n in placement_named if n in GROUP_FACTS and n not in group_named]
+        self.own = [n for n in placement_named if n in ONE_PER_GROUP and n not in group_named]
         self.decided = [n for n in ("pilot", "wave") if n in placement_named]
         self.decisions = {
             stage: sorted({i.rule.decides for i in rulebook.stage(stage)} - {"warning"})
@@ -422,7 +426,7 @@ class Rationales:
         if len(c.placements) < 2:
             facts = c.placements[0] if c.placements else c.group
             return ", ".join(f"{n}={_show(facts[n])}" for n in names)
-        common = [n for n in names if n in GROUP_FACTS or n in self.decided]
+        common = [n for n in names if n in ONE_PER_GROUP or n in self.decided]
         first, second = (
             ", ".join(f"{n}={_show(p[n])}" for n in names if n not in common) for p in c.placements
         )
