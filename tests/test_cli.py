@@ -180,3 +180,24 @@ def test_rules_diff_names_a_changed_list_parameter(
     assert main(["rules", "diff", str(RULES), str(changed), "--no-saved"]) == 0
     out = capsys.readouterr().out
     assert "parameter platform_order: [ios, android, windows, macos] -> [macos, ios, android, windows]" in out
+
+
+def test_rules_check_refuses_reasons_that_contradict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder)
+    source = "https://docs.microsoft.com/intune/planning-guide-rollout-plan#pilot"
+    (folder / "zz.yaml").write_text(
+        "stage: group\nrules:\n"
+        + "".join(
+            f"  - id: {code}\n    decides: warning\n    value: {code}\n"
+            f"    verdicts: [{verdict}]\n    reason: {{en: Goes {verdict}., sv: Går {verdict}.}}\n"
+            f"    source: {source}\n    provenance: beyond_guide\n"
+            for code, verdict in (("in-pilot", "in_pilot"), ("out-of-pilot", "out_of_pilot"))
+        )
+    )
+    assert main(["rules", "check", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "zz.yaml:3 [in-pilot]: says 'in_pilot' while [out-of-pilot]" in out
+    assert ": 1 error," in out

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from advisor.quality.lint import exercised_by_scenarios, lint
+import pytest
+
+from advisor.evaluate.decisions import decide, fired_warnings
+from advisor.evaluate.oracle import fired
+from advisor.model.errors import RulebookError
+from advisor.quality import lint as lint_module
+from advisor.quality.lint import Contradiction, contradictions, exercised_by_scenarios, lint
 from advisor.rulebook import Rulebook
 from advisor.rulebook.loader import build_rulebook
 from tests.conftest import RULES, without_rules
@@ -74,3 +80,169 @@ def test_a_rule_no_scenario_exercises_is_a_warning(rulebook: Rulebook) -> None:
         rulebook, exercised=[info.id for info in rulebook.rules if info.id != "split-by-platform"]
     )
     assert [(f.rule, f.severity) for f in findings] == [("split-by-platform", "warning")]
+
+
+def _speaking(
+    rule_id: str, stage: str, decides: str, value: str, verdicts: str, when: str, priority: int = 900
+) -> str:
+    """A rule (as a list item of a file's rules) whose reason states `verdicts`."""
+    return (
+        f"  - id: {rule_id}\n    decides: {decides}\n    value: {value}\n    priority: {priority}\n"
+        f"    when: {when}\n    verdicts: [{verdicts}]\n    reason: {{en: Because., sv: Därför.}}\n"
+        f"    source: {SOURCE}\n    provenance: beyond_guide\n"
+    )
+
+
+LATE_WHEN_RISKY = _speaking(
+    "late-when-risky", "group", "wave", "late", "late", "{all: [{fact: business_risk, op: eq, value: high}]}"
+)
+FAIR_EARLY = "{all: [{fact: site_count, op: eq, value: 1}, {fact: phase_number, op: lte, value: 1}]}"
+
+
+def _placement_rules(*rules: str) -> str:
+    return "stage: placement\nrules:\n" + "".join(rules)
+
+
+def _two_files(group: str, placement: str) -> Rulebook:
+    sources = {f"rules/{p.name}": p.read_bytes() for p in sorted(RULES.glob("*.yaml"))}
+    if group:
+        sources["rules/zz-group.yaml"] = f"stage: group\nrules:\n{group}".encode()
+    sources["rules/zz-placement.yaml"] = placement.encode()
+    return build_rulebook(sources)
+
+
+def _ours(found: list[Contradiction]) -> list[Contradiction]:
+    """The contradictions between this test's rules (the shipped rules may state verdicts too)."""
+    return [
+        c
+        for c in found
+        if {c.first.file, c.second.file} <= {"rules/zz-group.yaml", "rules/zz-placement.yaml"}
+    ]
+
+
+def _holds(contradiction: Contradiction, rulebook: Rulebook) -> None:
+    """The example, evaluated with the oracle, puts both rules in the one group's rationale."""
+    group_fired = fired(rulebook.stage("group"), contradiction.group, rulebook.parameters)
+    decided = {name: decide(rulebook, "group", group_fired, name) for name in ("pilot", "wave")}
+    speaking = {d.winner.id for d in decided.values() if d.winner is not None}
+    speaking |= {i.id for i in fired_warnings(rulebook, "group", group_fired)}
+    for placement in contradiction.placements:
+        assert {k: placement[k] for k in contradiction.group} == contradiction.group
+        assert (placement["pilot"], placement["wave"]) == (decided["pilot"].value, decided["wave"].value)
+        ids = fired(rulebook.stage("placement"), placement, rulebook.parameters)
+        winner = decide(rulebook, "placement", ids, "enrollment").winner
+        speaking |= {winner.id} if winner is not None else set()
+        speaking |= {i.id for i in fired_warnings(rulebook, "placement", ids)}
+    assert {contradiction.first.id, contradiction.second.id} <= speaking
+
+
+def test_two_reasons_that_contradict_in_one_group_are_an_error_with_an_example() -> None:
+    placement = _placement_rules(
+        _speaking("fair-early", "placement", "enrollment", "tech_fair", "early", FAIR_EARLY)
+    )
+    rulebook = _two_files(LATE_WHEN_RISKY, placement)
+    (found,) = _ours(contradictions(rulebook))
+    assert (found.first.id, found.second.id, found.says) == ("late-when-risky", "fair-early", "late")
+    _holds(found, rulebook)
+    assert len(found.placements) == 1
+    (finding,) = [f for f in lint(rulebook) if f.rule == "late-when-risky"]
+    assert finding.severity == "error"
+    assert str(finding) == (
+        "rules/zz-group.yaml:3 [late-when-risky]: says 'late' while [fair-early] "
+        "(rules/zz-placement.yaml:3) says 'early' for the same group, e.g. business_risk=high, "
+        "site_count=1, phase_number=0"
+    )
+
+
+def test_a_placement_rule_that_excludes_the_other_verdict_does_not_contradict() -> None:
+    """Placements see the group's wave as a fact: `wave != late` keeps the two apart, and so does
+    a condition on the group's own facts."""
+    for when in (
+        "{all: [{fact: phase_number, op: lte, value: 1}, {fact: wave, op: ne, value: late}]}",
+        "{all: [{fact: phase_number, op: lte, value: 1}, {fact: business_risk, op: ne, value: high}]}",
+    ):
+        placement = _placement_rules(
+            _speaking("fair-early", "placement", "enrollment", "tech_fair", "early", when)
+        )
+        rulebook = _two_files(LATE_WHEN_RISKY, placement)
+        assert _ours(contradictions(rulebook)) == [], when
+
+
+def test_rules_of_one_decision_never_contradict_as_only_one_wins() -> None:
+    early = _speaking(
+        "early-when-ready",
+        "group",
+        "wave",
+        "early",
+        "early",
+        "{all: [{fact: feedback, op: eq, value: true}]}",
+        901,
+    )
+    placement = _placement_rules(
+        _speaking("fair-early", "placement", "enrollment", "tech_fair", "early", FAIR_EARLY),
+        _speaking(
+            "assisted-late",
+            "placement",
+            "enrollment",
+            "assisted",
+            "late",
+            "{all: [{fact: needs_help, op: eq, value: high}, {fact: phase_number, op: lte, value: 1}]}",
+            901,
+        ),
+    )
+    rulebook = _two_files(LATE_WHEN_RISKY + early, placement)
+    pairs = {(c.first.id, c.second.id) for c in _ours(contradictions(rulebook))}
+    # Each rule wins for some answers, and both rules of a decision fire together for others (when
+    # business_risk=high and feedback=true, or needs_help=high at a site): only one of them speaks.
+    # The wave's and the enrollment's rules pair across the two decisions, never within one.
+    assert pairs == {("late-when-risky", "fair-early"), ("early-when-ready", "assisted-late")}
+
+
+def test_reasons_for_two_placements_of_one_group_contradict_with_both_placements() -> None:
+    """A warning for the group's first production phase and one for its third phase are in one
+    rationale, though no single placement has both."""
+    placement = _placement_rules(
+        _speaking(
+            "first-is-early",
+            "placement",
+            "warning",
+            "first-early",
+            "early",
+            "{all: [{fact: phase_number, op: eq, value: 1}]}",
+        ),
+        _speaking(
+            "third-is-late",
+            "placement",
+            "warning",
+            "third-late",
+            "late",
+            "{all: [{fact: phase_number, op: eq, value: 3}]}",
+        ),
+    )
+    rulebook = _two_files("", placement)
+    (found,) = _ours(contradictions(rulebook))
+    assert [p["phase_number"] for p in found.placements] == [1, 3]
+    _holds(found, rulebook)
+    (finding,) = [f for f in lint(rulebook) if f.rule == "first-is-early"]
+    assert "; one placement with phase_number=1, another with phase_number=3" in finding.message
+
+
+def test_a_space_too_large_to_try_whole_is_a_warning_not_a_silence(monkeypatch: pytest.MonkeyPatch) -> None:
+    placement = _placement_rules(
+        _speaking("fair-early", "placement", "enrollment", "tech_fair", "early", FAIR_EARLY)
+    )
+    rulebook = _two_files(LATE_WHEN_RISKY, placement)
+    monkeypatch.setattr(lint_module, "MAX_COMBINATIONS", 1_000)
+    undecided = [f for f in lint(rulebook) if "could not decide whether reasons contradict" in f.message]
+    assert [f.severity for f in undecided] == ["warning"]
+
+
+def test_a_rule_cannot_state_a_verdict_and_its_opposite() -> None:
+    placement = _placement_rules(
+        _speaking("both-ways", "placement", "enrollment", "tech_fair", "early, late, early", FAIR_EARLY)
+    )
+    with pytest.raises(RulebookError) as raised:
+        _two_files("", placement)
+    messages = [f.message for f in raised.value.errors]
+    assert "says both 'early' and 'late'" in messages
+    assert "lists the verdict 'early' more than once" in messages

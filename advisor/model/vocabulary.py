@@ -43,6 +43,16 @@ LimitedPilotSource = Literal["it", "business", "none"]
 LIMITED_PILOT_SOURCES: tuple[LimitedPilotSource, ...] = get_args(LimitedPilotSource)
 Wave = Literal["early", "middle", "late"]
 WAVES: tuple[Wave, ...] = get_args(Wave)
+# What a rule's reason says about the group, so that the lint can find two reasons in one group's
+# rationale that contradict each other ("goes late" beside "enrolls early").
+Verdict = Literal["early", "late", "in_pilot", "out_of_pilot"]
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+OPPOSITE: dict[Verdict, Verdict] = {
+    "early": "late",
+    "late": "early",
+    "in_pilot": "out_of_pilot",
+    "out_of_pilot": "in_pilot",
+}
 
 
 # `months`: months written MM or YYYY-MM, separated by commas; `counts`: one `name: number` per line

@@ -12,6 +12,7 @@ from advisor.model.guide import CURRENT_DOCS, GUIDE_URL, GUIDE_URL_SV, SECTIONS,
 from advisor.model.messages import did_you_mean
 from advisor.model.vocabulary import (
     DECISIONS,
+    OPPOSITE,
     PLANNER_PARAMETERS,
     PLATFORMS,
     FactSpec,
@@ -89,6 +90,7 @@ class FileChecker:
         self._placeholders(path, rule, facts)
         self._source((*path, "source"), rule)
         self._provenance(path, rule)
+        self._verdicts((*path, "verdicts"), rule, stage)
         if rule.reason.en.strip() == rule.reason.sv.strip():
             self.add(
                 (*path, "reason", "sv"),
@@ -114,6 +116,22 @@ class FileChecker:
                     f"rests on {', '.join(repr(p) for p in ours)}, our own threshold (beyond_guide): "
                     "the rule is beyond_guide too",
                 )
+
+    def _verdicts(self, path: Path, rule: Rule, stage: Stage) -> None:
+        """A reason states each verdict once and never its opposite; the lint compares verdicts
+        within one group's rationale, which only group and placement rules speak in."""
+        for verdict in sorted({v for v in rule.verdicts if rule.verdicts.count(v) > 1}):
+            self.add(path, rule.id, f"lists the verdict '{verdict}' more than once")
+        for verdict in rule.verdicts:
+            if OPPOSITE[verdict] in rule.verdicts and verdict < OPPOSITE[verdict]:
+                self.add(path, rule.id, f"says both '{verdict}' and '{OPPOSITE[verdict]}'")
+        if rule.verdicts and stage == "organisation":
+            self.add(
+                path,
+                rule.id,
+                "verdicts are compared within one group's rationale; an organisation rule is in none",
+                "warning",
+            )
 
     def _leaf(self, path: Path, rule: str, leaf: Leaf, facts: Mapping[str, FactSpec], stage: Stage) -> None:
         spec = facts.get(leaf.fact)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictInt, Tag
 from pydantic_core import PydanticCustomError
 
-from advisor.model.vocabulary import Provenance, Stage
+from advisor.model.vocabulary import VERDICTS, Provenance, Stage, Verdict
 
 Op = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "not_contains"]
 # A number in a condition: far beyond any fact's range, yet always a small integer to convert.
@@ -157,6 +157,11 @@ class Rule(_Strict):
     reason: Texts
     source: Annotated[str, Field(min_length=1, max_length=500)]
     provenance: Provenance
+    # What the reason says about the group (early or late, in or out of a pilot): the lint refuses
+    # two rules with opposite verdicts that can both speak in one group's rationale.
+    verdicts: Annotated[
+        list[Verdict], Field(max_length=len(VERDICTS), json_schema_extra={"uniqueItems": True})
+    ] = []
 
 
 class RuleFile(_Strict):

@@ -486,3 +486,30 @@ def test_lists_and_tables_are_edited_field_by_field(admin_app: Flask, root: Brow
     assert refused.status_code == 422
     assert "platform_order misses android" in refused.get_data(as_text=True)
     assert _planning(rules) == after
+
+
+def test_reasons_that_contradict_are_shown_by_the_check_and_block_the_save(
+    admin_app: Flask, root: Browser, rules: Path
+) -> None:
+    """Two warnings for one placement, one saying the group goes early and one that it goes late."""
+    before = _text(rules)
+    source = "https://docs.microsoft.com/intune/planning-guide-rollout-plan#it-tech-fair"
+    added = "".join(
+        f"\n  - id: says-{verdict}\n    decides: warning\n    value: says-{verdict}\n"
+        f"    when: {{all: [{{fact: phase_number, op: eq, value: 1}}]}}\n    verdicts: [{verdict}]\n"
+        f"    reason: {{en: Goes {verdict}., sv: Går {verdict}.}}\n    source: {source}\n"
+        "    provenance: beyond_guide\n"
+        for verdict in ("early", "late")
+    )
+    edited = before.rstrip("\n") + "\n" + added
+    line = edited.splitlines().index("  - id: says-early") + 1
+    expected = f"enrollment.yaml:{line} [says-early]: says &#39;early&#39; while [says-late]"
+    check = root.post("/admin/rules/enrollment.yaml", {"action": "check", "text": edited})
+    assert check.status_code == 200
+    assert expected in check.get_data(as_text=True)
+    assert "for the same group, e.g. phase_number=1" in check.get_data(as_text=True)
+    save = root.post("/admin/rules/enrollment.yaml", {"action": "save", "text": edited})
+    assert save.status_code == 422
+    assert expected in save.get_data(as_text=True)
+    assert "The file is unchanged." in save.get_data(as_text=True)
+    assert _text(rules) == before
