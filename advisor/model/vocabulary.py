@@ -122,9 +122,9 @@ ORGANISATION_FACTS = _facts(
     FactSpec("limited_pilot_groups", "int", N_("IT groups fit for the limited pilot")),
     FactSpec("eager_business_groups", "int", N_("eager business groups willing to pilot")),
     FactSpec("pilot_groups", "int", N_("groups in a pilot")),
-    FactSpec("pilot_feedback_groups", "int", N_("pilot groups willing to give feedback")),
     FactSpec("pilot_business_groups", "int", N_("business (non-IT) groups in a pilot")),
     FactSpec("platforms_not_piloted", "int", N_("platforms used later but not in a pilot")),
+    FactSpec("untested_platforms", "set", N_("platforms used later but not in a pilot (which)"), PLATFORMS),
     FactSpec(
         "requirements_not_piloted",
         "set",

@@ -75,18 +75,20 @@ def units_for(
       to the capacity (with no capacity given, one site a phase); the pieces that go late (the
       guide's executives and high-risk groups) form a second bin, so they still go after the others.
     """
-    by_key: dict[str, list[int]] = {}
+    # With a geography split the pieces that go late form units of their own (per site).
+    by_key: dict[tuple[bool, str], list[int]] = {}
     for index, piece in enumerate(pieces):
         goes_late = split == "geography" and piece.wave == "late"
-        by_key.setdefault(("late:" if goes_late else "") + piece.key, []).append(index)
+        by_key.setdefault((goes_late, piece.key), []).append(index)
 
     def rank(i: int) -> int:
         return _rank(pieces[i].wave)
 
     units = [
         Unit(key, tuple(sorted(members, key=lambda i: (rank(i), pieces[i].group))))
-        for key, members in by_key.items()
+        for (_, key), members in by_key.items()
     ]
+    late_units = {id(u) for u, (goes_late, _) in zip(units, by_key, strict=True) if goes_late}
     if split == "department":
         bins: dict[int, list[Unit]] = {}
         for unit in sorted(units, key=lambda u: (max(rank(i) for i in u.members), u.members[0])):
@@ -102,8 +104,8 @@ def units_for(
     def first(unit: Unit) -> tuple[int, int]:
         return (min(rank(i) for i in unit.members), pieces[unit.members[0]].group)
 
-    early = sorted((u for u in units if not u.key.startswith("late:")), key=first)
-    late = sorted((u for u in units if u.key.startswith("late:")), key=first)
+    early = sorted((u for u in units if id(u) not in late_units), key=first)
+    late = sorted((u for u in units if id(u) in late_units), key=first)
     if capacity is None:  # nothing says how many sites fit a month: one site at a time
         return [[u] for u in [*early, *late]]
     return [b for b in (early, late) if b]

@@ -103,6 +103,13 @@ class Planner:
         self.groups: Sequence[Group] = assessment.groups
         self.warnings: list[Warning] = []
         self._quiet_months = self._quiet()
+        # What `_warn_if_long` needs of the production layout (offset, bins, pieces, load, split).
+        self._long: tuple[int, Sequence[Sequence[Unit]], Sequence[Piece], int, str] = (0, [], [], 0, "")
+        # One spelling per site, as first written (trimmed): sites compare by `site_key`.
+        self._site_names: dict[str, str] = {}
+        for group in self.groups:
+            for loc in group.locations:
+                self._site_names.setdefault(site_key(loc), loc.strip())
 
     # -- stages -----------------------------------------------------------------------------
     def run(self) -> Plan:
@@ -125,11 +132,14 @@ class Planner:
         pieces, phases, from_business = self._layout(pilots, waves, split_by, source.value or "none")
         placed = self._date(pieces, phases)
         decided = self._decide_pieces(pieces, placed, pilots, waves, group_facts_)
-        self._check_calendar(phases)
+        self._check_start()
 
         by_group: dict[int, list[_Placed]] = {}
         for p in placed:
             by_group.setdefault(p.group, []).append(p)
+        # A wave says where a group goes among the others: with one wave in production it would
+        # say "late" or "early" of a group with no other to go before or after.
+        self._waves_differ = len({waves[p.group] for p in placed if p.kind == "production"}) > 1
         return Plan(
             language=self.language,
             organisation=self.assessment.organisation.name,
@@ -223,6 +233,7 @@ class Planner:
         later = [g for g, p in zip(self.groups, pilot, strict=True) if p not in ("limited", "expanded")]
         piloted = {p for g in in_pilot for p in g.platforms}
         tested = {r for g in in_pilot for r in g.requirements}
+        untested_platforms = frozenset({p for g in later for p in g.platforms} - piloted)
         untested = frozenset({r for g in later for r in g.requirements} - tested if in_pilot else ())
         return {
             "split_by_choice": org.split_by,
@@ -240,9 +251,9 @@ class Planner:
                 p == "expanded" and not g.it_department for g, p in zip(self.groups, pilot, strict=True)
             ),
             "pilot_groups": len(in_pilot),
-            "pilot_feedback_groups": sum(g.feedback for g in in_pilot),
             "pilot_business_groups": sum(not g.it_department for g in in_pilot),
-            "platforms_not_piloted": len({p for g in later for p in g.platforms} - piloted),
+            "platforms_not_piloted": len(untested_platforms),
+            "untested_platforms": untested_platforms,
             "requirements_not_piloted": untested,
             "requirements_not_piloted_count": len(untested),
         }
@@ -275,7 +286,7 @@ class Planner:
             elif pilot[i] in ("limited", "expanded"):  # a business group: a slice, never the whole
                 share = group.users * self.params["business_pilot_slice_percent"] // 100
                 slice_ = min(max(1, share), self.params["business_pilot_slice_max_users"], group.users - 1)
-                if source == "business" and seats > 0 and slice_ > 0:
+                if source == "business" and not from_business and seats > 0 and slice_ > 0:
                     in_limited = min(seats, slice_)
                     seats -= in_limited
                     from_business.add(i)
@@ -300,7 +311,7 @@ class Planner:
                             users,
                             devices,
                             tuple(self.groups[i].platforms),
-                            tuple(self.groups[i].locations),
+                            self._sites(self.groups[i].locations),
                             "",
                             wave[i],
                         )
@@ -356,13 +367,16 @@ class Planner:
         )
         return dict(zip(group.locations, divide(users, weights), strict=True))
 
+    def _sites(self, locations: Sequence[str]) -> tuple[str, ...]:
+        return tuple(self._site_names[site_key(loc)] for loc in locations)
+
     def _production_pieces(
         self, i: int, users: int, devices: Sequence[int], split: str, wave: str
     ) -> list[Piece]:
         group = self.groups[i]
         if users <= 0:
             return []
-        platforms, locations = tuple(group.platforms), tuple(group.locations)
+        platforms, locations = tuple(group.platforms), self._sites(group.locations)
         if split == "platform":
             if len(group.platforms) > 1 and not group.devices_by_platform:
                 self._assume(
@@ -399,7 +413,15 @@ class Planner:
             by_site = self._users_by_site(i, users)
             department = group.department_name.strip().casefold()
             return [
-                Piece(i, n, d, platforms, (loc,), site_key(loc) if split == "geography" else department, wave)
+                Piece(
+                    i,
+                    n,
+                    d,
+                    platforms,
+                    self._sites([loc]),
+                    site_key(loc) if split == "geography" else department,
+                    wave,
+                )
                 for (loc, n), d in zip(by_site.items(), devices, strict=True)
                 if n > 0
             ]
@@ -489,8 +511,8 @@ class Planner:
         start = self.assessment.organisation.rollout_start
         quiet = self._quiet_months
         cursor = start
-        moves: list[tuple[_Phase, str, str]] = []
-        group_moves: dict[int, list[tuple[_Phase, str, str]]] = {}
+        moves: list[tuple[_Phase, list[str], str]] = []  # the phase, the months it skips, its month
+        group_moves: dict[int, list[tuple[_Phase, list[str], str]]] = {}
         previous: _Phase | None = None
         for phase in phases:
             if previous is not None:
@@ -501,33 +523,31 @@ class Planner:
                 g: set(self.groups[g].avoid_months) for g in {pieces[p].group for p, _ in phase.entries}
             }
             month = cursor
-            for _ in range(48):  # some month of the next four years is free: twelve quiet are refused
+            for _ in range(self.max_months + 1):
                 if not _hits(month, quiet) and not any(_hits(month, a) for a in avoided.values()):
                     break
                 month = add_months(month, 1)
-            else:  # every month is quiet or avoided for this phase: it keeps its month, and says so
-                month = cursor
-                self._assume(
-                    "no-free-month",
-                    None,
-                    gettext(
-                        "Every month of the year is quiet or avoided for %(phase)s, so it starts in "
-                        "%(month)s all the same. Give fewer quiet months or months to avoid.",
-                        self.language,
-                        phase=self._title(phase),
-                        month=month_name(month, self.language),
-                    ),
-                    severity="warning",
+            else:  # past the ceiling on months: no start for this phase that the plan could hold
+                message = gettext(
+                    "no month within %(ceiling)s months of %(month)s is free of the quiet months and the "
+                    "months the groups of %(phase)s avoid: give fewer of them",
+                    self.language,
+                    ceiling=self.max_months,
+                    month=month_name(cursor, self.language),
+                    phase=self._title(phase),
                 )
+                raise self._too_long(message, self.max_months + 1, path="quiet_months")
             skipped = []  # each month passed over, and why
             while cursor != month:
                 skipped.append(cursor)
                 cursor = add_months(cursor, 1)
             if any(_hits(m, quiet) for m in skipped):
-                moves.append((phase, skipped[0], month))
+                moves.append((phase, [m for m in skipped if _hits(m, quiet)], month))
             for g, avoid in avoided.items():
                 if any(_hits(m, avoid) for m in skipped):
-                    group_moves.setdefault(g, []).append((phase, skipped[0], month))
+                    group_moves.setdefault(g, []).append(
+                        (phase, [m for m in skipped if _hits(m, avoid)], month)
+                    )
             phase.month = month
             previous = phase
         if moves:
@@ -537,7 +557,7 @@ class Planner:
                 gettext(
                     "No phase starts in a quiet month (%(quiet)s): %(moves)s.",
                     self.language,
-                    quiet=", ".join(sorted(_month_word(m, self.language) for m in quiet)),
+                    quiet=", ".join(_month_word(m, self.language) for m in sorted(quiet, key=_in_order)),
                     moves="; ".join(self._moved(p, a, b) for p, a, b in moves),
                 ),
             )
@@ -546,10 +566,11 @@ class Planner:
                 "quiet-month-skipped",
                 self.groups[g].id,
                 gettext(
-                    "The group avoids %(avoid)s, so its phase moves: %(moves)s.",
+                    "The group avoids %(avoid)s: %(moves)s.",
                     self.language,
                     avoid=", ".join(
-                        sorted(_month_word(m, self.language) for m in self.groups[g].avoid_months)
+                        _month_word(m, self.language)
+                        for m in sorted(self.groups[g].avoid_months, key=_in_order)
                     ),
                     moves="; ".join(self._moved(p, a, b) for p, a, b in moved),
                 ),
@@ -570,7 +591,8 @@ class Planner:
                 ceiling=self.max_months,
             )
             raise self._too_long(message, months, path="quiet_months")
-        self._warn_if_long(months)
+        production = next((p.month for p in phases if p.kind == "production"), None)
+        self._warn_if_long(months, first, production)
         placed: list[_Placed] = []
         for phase in phases:
             for index, users in phase.entries:
@@ -592,16 +614,16 @@ class Planner:
             return term(phase.kind, self.language, number=phase.number)
         return term(phase.kind, self.language)
 
-    def _moved(self, phase: _Phase, was: str, now: str) -> str:
+    def _moved(self, phase: _Phase, skipped: Sequence[str], now: str) -> str:
         return gettext(
-            "%(phase)s starts in %(now)s instead of %(was)s",
+            "%(phase)s skips %(skipped)s and starts in %(now)s",
             self.language,
             phase=self._title(phase),
+            skipped=", ".join(month_name(m, self.language) for m in skipped),
             now=month_name(now, self.language),
-            was=month_name(was, self.language),
         )
 
-    def _check_calendar(self, phases: Sequence[_Phase]) -> None:
+    def _check_start(self) -> None:
         start = self.assessment.organisation.rollout_start
         if self.today is not None and start < f"{self.today.year:04d}-{self.today.month:02d}":
             self._assume(
@@ -616,33 +638,44 @@ class Planner:
                 severity="warning",
             )
 
-    def _warn_if_long(self, months: int) -> None:
+    def _warn_if_long(self, months: int, first: str, production: str | None) -> None:
         """`long-rollout` past the rulebook's limit, with what would fit the plan in that time: a
-        support capacity that does (found as the refusal past the ceiling finds one), or, when
-        every unit of the split already has a month of its own, another cut of production."""
+        support capacity that does (found as the refusal past the ceiling finds one, over the
+        months from the first production phase that are not quiet), or what else stretches it:
+        the calendar, or a unit of the split per month."""
         limit = self.params["long_rollout_months"]
         if months <= limit:
             return
-        offset, bins, pieces, users, split = self._long
-        room = self._free_months(offset, limit)
-        if room <= 0:  # the pilots alone reach the limit
+        _, bins, pieces, users, split = self._long
+        quiet = self._quiet_months
+        capacity = self.assessment.organisation.support_capacity
+        room = 0
+        if production is not None:
+            end = add_months(first, limit)
+            month = production
+            while month < end:
+                room += not _hits(month, quiet)
+                month = add_months(month, 1)
+        enough = self._capacity_that_fits(bins, pieces, room, users) if 0 < len(bins) <= room else 0
+        if room <= 0:
             text = gettext(
-                "The rollout takes %(months)s months, more than %(limit)s: the pilots alone take %(pilots)s.",
+                "The rollout takes %(months)s months, more than %(limit)s, and production cannot start "
+                "within them: the pilots and the quiet months before it take that long.",
                 self.language,
                 months=months,
                 limit=limit,
-                pilots=offset,
             )
-        elif room >= len(bins):  # the capacity spreads it: name a capacity that fits `limit` months
+        elif len(bins) > room and split == "geography" and capacity is None:
             text = gettext(
-                "The rollout takes %(months)s months, more than %(limit)s. With a helpdesk that onboards "
-                "%(capacity)s users a month, it would be done in %(limit)s months.",
+                "The rollout takes %(months)s months, more than %(limit)s: with no support capacity given, "
+                "each of its %(phases)s sites has a month of its own. Give the helpdesk's capacity, and "
+                "small sites will share a month.",
                 self.language,
                 months=months,
                 limit=limit,
-                capacity=self._capacity_that_fits(bins, pieces, room, users),
+                phases=len(bins),
             )
-        else:  # one phase a month for each unit of the split: no capacity shortens it
+        elif len(bins) > room:  # one phase a month for each unit of the split: no capacity shortens it
             text = gettext(
                 "The rollout takes %(months)s months, more than %(limit)s: production is cut by %(split)s "
                 "into %(phases)s phases of their own, one a month, and no support capacity shortens that. "
@@ -652,6 +685,24 @@ class Planner:
                 limit=limit,
                 split=term(split, self.language),
                 phases=len(bins),
+            )
+        elif capacity is not None and enough <= capacity:  # the calendar stretches it, not the helpdesk
+            text = gettext(
+                "The rollout takes %(months)s months, more than %(limit)s: the quiet months and the months "
+                "groups avoid stretch it, not the helpdesk. Start at another time of year, or give fewer "
+                "months to avoid.",
+                self.language,
+                months=months,
+                limit=limit,
+            )
+        else:  # the capacity spreads it: name a capacity that fits `limit` months
+            text = gettext(
+                "The rollout takes %(months)s months, more than %(limit)s. With a helpdesk that onboards "
+                "%(capacity)s users a month, it would be done in %(limit)s months.",
+                self.language,
+                months=months,
+                limit=limit,
+                capacity=enough,
             )
         self._assume(
             "long-rollout",
@@ -766,8 +817,8 @@ class Planner:
         decided: Sequence[_Decided],
     ) -> GroupPlan:
         reasons = self._reasons(pilot[:1], facts) + self._reasons(pilot[1:], org_facts)
-        if any(p.kind == "production" for p in placed):
-            reasons += self._reasons([wave], facts)
+        if self._waves_differ and any(p.kind == "production" for p in placed):
+            reasons += self._reasons([wave], facts)  # the order among production groups
         mine = list(dict.fromkeys(p.piece for p in placed))  # this group's pieces, in order
         for index in mine:
             for r in self._reasons([decided[index].enrollment], decided[index].facts):
@@ -817,6 +868,11 @@ class Planner:
 def _hits(month: str, quiet: set[str]) -> bool:
     """Whether `month` (YYYY-MM) is one of `quiet`: `MM` every year or `YYYY-MM` once."""
     return month in quiet or month[5:] in quiet
+
+
+def _in_order(month: str) -> tuple[int, str]:
+    """Months every year (`MM`) first, then single months, each in calendar order."""
+    return (len(month), month)
 
 
 def _month_word(quiet: str, language: Language) -> str:
