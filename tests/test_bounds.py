@@ -44,7 +44,10 @@ def _assert_bounded(assessment: Assessment, plan: Plan, ceiling: int) -> None:
     assert len(plan.phases) <= ceiling + 1  # the two pilots may share the first month
     assert placements <= units + len(plan.phases)
     size = len(plan.model_dump_json().encode())
-    assert size <= BYTES_PER_GROUP * len(plan.groups) + BYTES_PER_PLACEMENT * placements
+    # A placement also lists the sites it enrolls (a pilot or a platform's piece holds all of the
+    # group's): written twice, as the input wrote them once for the group.
+    sites = sum(len(json.dumps(p.locations).encode()) for g in plan.groups for p in g.placements)
+    assert size <= BYTES_PER_GROUP * len(plan.groups) + BYTES_PER_PLACEMENT * placements + 2 * sites
 
 
 def test_the_reported_attack_is_refused_with_its_reason(engine: Engine) -> None:
