@@ -23,7 +23,9 @@ def test_plan_prints_the_guide_table(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert "Limited pilot — self-service      | IT (50 users)" in out
     assert "HR (50 users), Finance (40 users)" in out
-    assert "users to the expanded pilot. (Current Microsoft docs)" in out  # not the 2016 article's
+    assert (
+        "adding a slice of a business group to the pilots. (Current Microsoft docs)" in out
+    )  # not the 2016 article's
     assert "confirm that they accept the pilot's risk. (The guide)" in out
 
 
@@ -200,4 +202,3 @@ def test_rules_check_refuses_reasons_that_contradict(
     assert main(["rules", "check", str(folder)]) == 1
     out = capsys.readouterr().out
     assert "zz.yaml:3 [in-pilot]: says 'in_pilot' while [out-of-pilot]" in out
-    assert ": 1 error," in out

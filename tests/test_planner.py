@@ -256,21 +256,31 @@ def test_a_rollout_past_the_limit_warns_and_names_a_capacity_that_fits_it(
     assert "long-rollout" not in {w.code for w in fitted.warnings}
 
 
-def test_when_every_site_has_its_month_no_capacity_is_offered(rulebook: Rulebook) -> None:
+def test_sites_a_month_each_without_a_capacity_ask_for_one(rulebook: Rulebook) -> None:
+    """With no capacity given, a geography split gives each site a month; given one, small sites
+    share months, so the warning asks for it, and then names one that fits the limit."""
     limit = rulebook.parameters["long_rollout_months"]
     stores = [
         {"id": f"s{i}", "name": f"Store {i}", "users": 20, "platforms": ["ios"], "locations": [f"Store {i}"]}
         for i in range(limit + 3)
     ]
-    organisation = {"name": "Stores", "rollout_start": "2027-01", "split_by": "geography"}
+    organisation: dict[str, Any] = {"name": "Stores", "rollout_start": "2027-01", "split_by": "geography"}
     plan = make_plan(
         parse_assessment({"version": 1, "organisation": organisation, "groups": stores}),
         OracleEvaluator(rulebook),
     )
     assert _months(plan) > limit
     (warning,) = [w.text for w in plan.warnings if w.code == "long-rollout"]
-    assert "no support capacity shortens that" in warning
-    assert f"into {limit + 3} phases" in warning
+    assert f"each of its {limit + 3} sites has a month of its own" in warning
+    assert "Give the helpdesk's capacity" in warning
+    organisation["support_capacity"] = 20  # one store a month: as long, and now a capacity helps
+    plan = make_plan(
+        parse_assessment({"version": 1, "organisation": organisation, "groups": stores}),
+        OracleEvaluator(rulebook),
+    )
+    assert _months(plan) > limit
+    (warning,) = [w.text for w in plan.warnings if w.code == "long-rollout"]
+    assert "With a helpdesk that onboards" in warning
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

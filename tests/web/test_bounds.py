@@ -109,14 +109,18 @@ def test_the_worst_request_against_gunicorn_is_bounded(gunicorn: LiveSite) -> No
     assert answer.status == 422, answer.body[:500]
     assert len(answer.body) < 2000
 
-    accepted = dict(refused, organisation={**refused["organisation"], "support_capacity": 100_000_000})
+    # The largest that plans: every platform's load counts, so each group's users are capped to
+    # fit the ceiling at the largest capacity, and no month is quiet (the most phases).
+    accepted = fitted(limit, capacity=100_000_000, split_by="auto", users=1_000_000, calendar=False)
     answer = call(f"{gunicorn.base}/api/v1/plans", "POST", json.dumps(accepted).encode(), HEADERS, timeout=60)
     assert answer.status == 200, answer.body[:500]
     plan = answer.json()
     placements = sum(len(g["placements"]) for g in plan["groups"])
     assert len({p["month"] for p in plan["phases"]}) <= 60
-    assert placements <= sum(len(g["platforms"]) for g in accepted["groups"]) + len(plan["phases"])
-    assert len(answer.body) <= 4096 * len(plan["groups"]) + 1024 * placements
+    pieces = sum(len(g["platforms"]) * max(1, len(g["locations"])) for g in accepted["groups"])
+    assert placements <= pieces + len(plan["phases"])
+    sites = sum(len(json.dumps(p["locations"]).encode()) for g in plan["groups"] for p in g["placements"])
+    assert len(answer.body) <= 4096 * len(plan["groups"]) + 2560 * placements + 2 * sites
     assert call(f"{gunicorn.base}/healthz").status == 200
 
 
