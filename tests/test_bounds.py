@@ -8,6 +8,7 @@ The worst input comes from the contract's JSON Schema (tests/worst.py), not from
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -123,16 +124,29 @@ def test_the_worst_input_is_refused_or_bounded(engine: Engine, worst: Assessment
     organisation = worst.organisation.model_copy(update={"split_by": split_by})
     assessment = worst.model_copy(update={"organisation": organisation})
     with engine.version() as compiled:
-        with pytest.raises(RolloutTooLong):
+        with pytest.raises(RolloutTooLong) as refused:
             make_plan(assessment, compiled)
         maximum = 100_000_000  # the schema's largest support_capacity
-        low, high = smallest_capacity(), maximum
+        # The refusal names a capacity the plan needs at least: the search starts there, doubles
+        # until a capacity plans, then halves the gap (the smallest accepted capacity).
+        named = re.search(r"at least (\d+) users a month", refused.value.problems[0].message)
+        low = int(named.group(1)) if named else smallest_capacity()
+
+        def plans(capacity: int) -> bool:
+            try:
+                make_plan(_with_capacity(assessment, capacity), compiled)
+            except RolloutTooLong:
+                return False
+            return True
+
+        high = low
+        while high < maximum and not plans(high):
+            low, high = high + 1, min(maximum, high * 2)
         while low < high:
             middle = (low + high) // 2
-            try:
-                make_plan(_with_capacity(assessment, middle), compiled)
+            if plans(middle):
                 high = middle
-            except RolloutTooLong:
+            else:
                 low = middle + 1
         # The bounds are measured on a real plan, never only on refusals: the largest capacity
         # must fit (if a later schema makes it unplannable, find another worst input that plans).
