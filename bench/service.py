@@ -185,7 +185,9 @@ def _worst_requests(port: int, pid: int) -> list[str]:
 
     lines = [f"workers' RSS before: {_worker_rss_mib(pid)} MiB"]
     refused = fitted(2_000_000, capacity=1, split_by="auto")
-    accepted = dict(refused, organisation={**refused["organisation"], "support_capacity": 100_000_000})
+    # The largest that plans: each platform's load counts, so users are capped to fit the ceiling
+    # at the largest capacity, and no month is quiet (the most phases), as in tests/web/test_bounds.py.
+    accepted = fitted(2_000_000, capacity=100_000_000, split_by="auto", users=1_000_000, calendar=False)
     for name, case in (("capacity 1 (refused)", refused), ("largest capacity (planned)", accepted)):
         body = json.dumps(case).encode()
         for _ in range(3):
