@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 
 from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.errors import RolloutTooLong
@@ -24,12 +24,14 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 KIND_ORDER = {"limited_pilot": 0, "expanded_pilot": 1, "production": 2}
 
 
-def _planned(data: dict[str, Any], rulebook: Rulebook) -> tuple[Assessment, Plan] | None:
+def _planned(data: dict[str, Any], rulebook: Rulebook) -> tuple[Assessment, Plan]:
+    """The assessment and its plan; an organisation refused past the ceiling is drawn again."""
     assessment = parse_assessment(data)
     try:
         return assessment, make_plan(assessment, OracleEvaluator(rulebook))
     except RolloutTooLong:
-        return None
+        reject()
+        raise  # unreachable: reject() raises
 
 
 def _quiet(assessment: Assessment, rulebook: Rulebook) -> set[str]:
@@ -54,10 +56,7 @@ def _groups(assessment: Assessment) -> dict[str, Group]:
 @SETTINGS
 @given(data=assessments())
 def test_every_platform_of_a_group_adds_up_to_its_users(data: dict[str, Any], rulebook: Rulebook) -> None:
-    planned = _planned(data, rulebook)
-    if planned is None:
-        return
-    assessment, plan = planned
+    assessment, plan = _planned(data, rulebook)
     for group in assessment.groups:
         placements = plan.group(group.id).placements
         for platform in group.platforms:
@@ -76,10 +75,7 @@ def test_every_platform_of_a_group_adds_up_to_its_users(data: dict[str, Any], ru
 def test_phases_run_in_order_from_the_start_and_never_in_a_quiet_month(
     data: dict[str, Any], rulebook: Rulebook
 ) -> None:
-    planned = _planned(data, rulebook)
-    if planned is None:
-        return
-    assessment, plan = planned
+    assessment, plan = _planned(data, rulebook)
     quiet = _quiet(assessment, rulebook)
     groups = _groups(assessment)
     order = [(KIND_ORDER[p.kind], p.number or 0, p.month) for p in plan.phases]
@@ -111,10 +107,7 @@ def test_phases_run_in_order_from_the_start_and_never_in_a_quiet_month(
 def test_splits_hold_one_platform_or_one_site_and_one_approach_per_piece(
     data: dict[str, Any], rulebook: Rulebook
 ) -> None:
-    planned = _planned(data, rulebook)
-    if planned is None:
-        return
-    assessment, plan = planned
+    assessment, plan = _planned(data, rulebook)
     split = plan.split_by.value
     groups = _groups(assessment)
     for phase in plan.phases:
@@ -135,10 +128,7 @@ def test_splits_hold_one_platform_or_one_site_and_one_approach_per_piece(
 @SETTINGS
 @given(data=assessments())
 def test_pilots_hold_only_users_fit_for_them_and_say_so(data: dict[str, Any], rulebook: Rulebook) -> None:
-    planned = _planned(data, rulebook)
-    if planned is None:
-        return
-    assessment, plan = planned
+    assessment, plan = _planned(data, rulebook)
     groups = _groups(assessment)
     for phase in plan.phases:
         for entry in phase.entries:

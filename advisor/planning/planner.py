@@ -756,7 +756,7 @@ class Planner:
             load = max(month_users[p.month] for p in parts)
             decided[index].facts = {
                 **group_facts_[piece.group],
-                "site_count": len(piece.locations),
+                "site_count": len(piece.locations),  # the piece's sites: a tech fair is in one place
                 "phase": first.kind,
                 "phase_number": first.number or 0,
                 "phase_users": piece.users,
