@@ -122,7 +122,7 @@ class RuleWatcher:
         self.error = []
 
     def _refuse(self, findings: list[Finding]) -> None:
-        self.error = findings
+        # Log before publishing: whoever waits on `error` (a health check, a test) finds the line.
         event(
             log,
             "rules.refused",
@@ -130,6 +130,7 @@ class RuleWatcher:
             running=self.engine.rulebook.version,
             findings=[str(f) for f in findings],
         )
+        self.error = findings
 
     def adopt(self, rulebook: Rulebook) -> None:
         """Run a rulebook that was just checked and written here, without loading it again."""
