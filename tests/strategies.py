@@ -46,6 +46,7 @@ def groups(draw: st.DrawFn, index: int) -> dict[str, Any]:
         "users": users,
         "devices": draw(st.one_of(st.none(), st.integers(0, users * 4))),
         "locations": draw(st.lists(st.sampled_from(SITES), max_size=3, unique=True)),
+        "personal_percent": draw(st.one_of(st.none(), st.integers(0, 100))),
     }
     group: dict[str, Any] = {"id": f"g{index}"}
     for question in GROUP:

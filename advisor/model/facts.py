@@ -29,17 +29,20 @@ from advisor.model.errors import InputError, Problem
 from advisor.model.i18n import N_
 from advisor.model.messages import describe_errors, text
 from advisor.model.vocabulary import (
+    METHOD_ONLY_FACTS,
     ORGANISATION_FACTS,
     PLACEMENT_ONLY_FACTS,
     PLATFORMS,
     REQUIREMENTS,
     Ask,
+    DeviceState,
     Fact,
     FactKind,
     FactSpec,
     Language,
     Level,
     Ownership,
+    PersonalUse,
     Platform,
     QuestionKind,
     Requirement,
@@ -403,6 +406,67 @@ class Group(_Frozen):
         ),
         Fact(N_("device ownership")),
     ] = "corporate"
+    # How a mixed group's devices divide between corporate and personal ones. Empty: the rulebook's
+    # assumption, which the plan states.
+    personal_percent: Annotated[
+        int | None,
+        bounds(0, 100),
+        WHOLE,
+        Ask(
+            N_("Share of the group's devices that are personal (percent)"),
+            N_(
+                "Corporate and personal devices enroll in different ways and weigh differently on the "
+                "helpdesk. Empty means the plan assumes a share and says so."
+            ),
+            point=3,
+            shown_when=(("ownership", ("mixed",)),),
+        ),
+    ] = None
+    personal_devices: Annotated[
+        PersonalUse,
+        Ask(
+            N_("How the users' personal devices take part"),
+            N_(
+                "Enrolled, the device is managed and can be checked for compliance, but users may worry "
+                "about their privacy; with app protection only, the device is not enrolled and only the "
+                "work apps are protected. Not known: enrolled if the group needs compliance, Wi-Fi/VPN or "
+                "certificate profiles, otherwise app protection."
+            ),
+            point=3,
+            shown_when=(("ownership", ("personal", "mixed")),),
+            source="https://learn.microsoft.com/mem/intune/fundamentals/deployment-guide-enrollment",
+        ),
+        Fact(N_("how personal devices take part")),
+    ] = "unknown"
+    corporate_devices: Annotated[
+        DeviceState,
+        Ask(
+            N_("The group's corporate devices are"),
+            N_(
+                "Apple automated device enrollment, Windows Autopilot and Android Enterprise's corporate "
+                "modes set a device up from scratch: a device already in use must be reset (wiped) first. "
+                "Not known: the plan assumes Apple devices are in use and warns about the reset."
+            ),
+            point=3,
+            shown_when=(("ownership", ("corporate", "mixed")),),
+            source="https://learn.microsoft.com/mem/intune/enrollment/device-enrollment",
+        ),
+        Fact(N_("state of the corporate devices")),
+    ] = "unknown"
+    private_use: Annotated[
+        StrictBool,
+        Ask(
+            N_("Users may use their corporate Android phones privately too"),
+            N_(
+                "A corporate-owned work profile keeps a private part IT cannot see; a fully managed phone "
+                "is for work only."
+            ),
+            point=3,
+            shown_when=(("ownership", ("corporate", "mixed")), ("platforms", ("android",))),
+            source="https://learn.microsoft.com/mem/intune/fundamentals/deployment-guide-platform-android",
+        ),
+        Fact(N_("private use of corporate phones")),
+    ] = False
     locations: Annotated[
         list[FreeText],
         Field(max_length=200, json_schema_extra={"uniqueItems": True}),
@@ -566,6 +630,7 @@ NOT_FACTS = {
     "devices_by_platform": "the planner divides a group's devices by platform with it",
     "users_by_location": "the planner divides a group's users by site with it",
     "avoid_months": "the planner moves the group's phases out of these months",
+    "personal_percent": "the planner divides a mixed group's devices with it",
 }
 # Answers the questionnaire does not ask, and why (a test holds every other field to an Ask).
 NOT_ASKED = {
@@ -741,9 +806,11 @@ def facts_of(model: type[Group]) -> dict[str, FactSpec]:
 
 GROUP_FACTS = facts_of(Group)
 PLACEMENT_FACTS = GROUP_FACTS | PLACEMENT_ONLY_FACTS
+METHOD_FACTS = GROUP_FACTS | METHOD_ONLY_FACTS
 FACTS_BY_STAGE: dict[Stage, dict[str, FactSpec]] = {
     "group": GROUP_FACTS,
     "organisation": ORGANISATION_FACTS,
+    "method": METHOD_FACTS,
     "placement": PLACEMENT_FACTS,
 }
 _DERIVED = {d.spec.name: d.value for d in DERIVED_GROUP_FACTS}

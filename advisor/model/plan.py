@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from advisor.model.vocabulary import Approach, Language, PhaseKind, Platform, Provenance, Split
+from advisor.model.vocabulary import Approach, Language, Method, Owner, PhaseKind, Platform, Provenance, Split
 
 # The most months one plan may span, unless the settings say otherwise (ADVISOR_MAX_ROLLOUT_MONTHS):
 # a bound on the work and the size of a plan, not advice (the advice warns far earlier).
@@ -74,12 +74,45 @@ class Alternative(_Out):
     why_not: list[Reason]
 
 
+class MethodAlternative(_Out):
+    method: Method
+    why_not: list[Reason]  # empty: no rule of the rulebook chooses this method
+
+
+class MethodChoice(_Out):
+    """How one kind of the group's devices (a platform, and who owns them) enrolls."""
+
+    platform: Platform
+    ownership: Owner
+    method: Method
+    reset_required: bool  # devices in use are wiped (reset to factory settings) to enroll
+    user_affinity: bool  # each device belongs to one user (shared devices have none)
+    prerequisites: list[str]  # codes of the plan's prerequisites that this method needs
+    reasons: list[Reason]
+    alternatives: list[MethodAlternative]
+    devices: int = 0  # how many of the group's devices enroll this way
+    experience: str = ""  # what the user goes through, in the plan's language
+
+
 class GroupPlan(_Out):
     id: str
     name: str
     placements: list[Placement]
     reasons: list[Reason]
     alternatives: list[Alternative]
+    # Every plan made now has them; plans saved before methods were planned load with none.
+    methods: list[MethodChoice] = []
+
+
+class Prerequisite(_Out):
+    """Something to set up before the first phase that needs it."""
+
+    code: str
+    text: str
+    due: str  # YYYY-MM-DD
+    provenance: Provenance
+    source: str = ""
+    groups: list[str] = []  # the groups whose methods or requirements need it
 
 
 class Warning(_Out):
@@ -106,6 +139,7 @@ class Plan(_Out):
     phases: list[Phase]
     groups: list[GroupPlan]
     warnings: list[Warning]
+    prerequisites: list[Prerequisite] = []  # in the order they fall due
 
     def group(self, group_id: str) -> GroupPlan:
         return next(g for g in self.groups if g.id == group_id)

@@ -12,7 +12,10 @@ from advisor.model.i18n import N_, gettext
 # tuples beside them (for loops and checks) are derived from it.
 Language = Literal["en", "sv"]
 LANGUAGES: tuple[Language, ...] = get_args(Language)
-Stage = Literal["group", "organisation", "placement"]
+# The stages run in this order: each group, the organisation, each device of each group (the
+# enrollment method, decided before the approach so that the approach may depend on it), and each
+# group in each phase.
+Stage = Literal["group", "organisation", "method", "placement"]
 STAGES: tuple[Stage, ...] = get_args(Stage)
 FactKind = Literal["int", "bool", "enum", "set"]
 
@@ -24,6 +27,37 @@ Level = Literal["low", "medium", "high"]
 LEVELS: tuple[Level, ...] = get_args(Level)
 Ownership = Literal["corporate", "personal", "mixed"]
 OWNERSHIP: tuple[Ownership, ...] = get_args(Ownership)
+# Who owns one device (a `mixed` group has both); what a group says of its corporate devices; how
+# its users' personal devices take part.
+Owner = Literal["corporate", "personal"]
+OWNERS: tuple[Owner, ...] = get_args(Owner)
+DeviceState = Literal["unknown", "new", "in_use_reset_ok", "in_use_keep"]
+DEVICE_STATES: tuple[DeviceState, ...] = get_args(DeviceState)
+PersonalUse = Literal["unknown", "enroll", "protect_apps"]
+PERSONAL_USES: tuple[PersonalUse, ...] = get_args(PersonalUse)
+# The enrollment method slugs of the plan contract: a fixed vocabulary (add, never rename).
+Method = Literal[
+    "windows_autopilot_user_driven",
+    "windows_autopilot_pre_provisioned",
+    "windows_autopilot_self_deploying",
+    "windows_automatic_enrollment",
+    "windows_byod_registration",
+    "windows_app_protection",
+    "macos_ade",
+    "macos_company_portal",
+    "macos_account_driven_user_enrollment",
+    "ios_ade",
+    "ios_shared_ipad",
+    "ios_account_driven_user_enrollment",
+    "ios_company_portal_device_enrollment",
+    "ios_app_protection",
+    "android_fully_managed",
+    "android_corporate_work_profile",
+    "android_dedicated",
+    "android_personal_work_profile",
+    "android_app_protection",
+]
+METHOD_SLUGS: tuple[Method, ...] = get_args(Method)
 Split = Literal["department", "geography", "platform"]
 SPLITS: tuple[Split, ...] = get_args(Split)
 SplitChoice = Literal["auto", "department", "geography", "platform"]
@@ -70,6 +104,10 @@ class Ask:
     help: str
     point: int | None = None  # which of the guide's six discussion points it serves
     kind: QuestionKind | None = None
+    # Asked only where it matters: every (answer, values) pair holds, an answer holding one of the
+    # values (a list answer: one of them among its items). Empty: always asked.
+    shown_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    source: str | None = None  # the Microsoft page the help text follows, linked beside it
 
 
 @dataclass(frozen=True)
@@ -106,6 +144,23 @@ PLACEMENT_ONLY_FACTS = _facts(
     FactSpec("pilot", "enum", N_("the group's part in the pilots"), PILOTS),
     FactSpec("wave", "enum", N_("the group's place in production"), WAVES),
     FactSpec("limited_pilot_exists", "bool", N_("the plan has a limited pilot")),
+    # What the group's enrollment methods (decided before the approach) mean for the placement.
+    FactSpec("methods", "set", N_("enrollment methods of the placement"), METHOD_SLUGS),
+    FactSpec("reset_devices", "int", N_("devices of the group in use that enrollment resets")),
+    FactSpec(
+        "reset_assumed_devices",
+        "int",
+        N_("devices of the group that enrollment resets if they are in use, as the plan assumes"),
+    ),
+    FactSpec(
+        "no_affinity_percent", "int", N_("share of the placement's devices shared, with no user (percent)")
+    ),
+)
+
+# Facts of one kind of device of a group (a platform and who owns it), beside the group's own.
+METHOD_ONLY_FACTS = _facts(
+    FactSpec("platform", "enum", N_("the device's platform"), PLATFORMS),
+    FactSpec("owner", "enum", N_("who owns the device"), OWNERS),
 )
 
 ORGANISATION_FACTS = _facts(
@@ -153,6 +208,7 @@ DECISIONS: dict[str, DecisionSpec] = {
     "wave": DecisionSpec("wave", ("group",), WAVES),
     "split_by": DecisionSpec("split_by", ("organisation",), SPLITS),
     "limited_pilot": DecisionSpec("limited_pilot", ("organisation",), LIMITED_PILOT_SOURCES),
+    "method": DecisionSpec("method", ("method",), METHOD_SLUGS),
     "enrollment": DecisionSpec("enrollment", ("placement",), APPROACHES),
     "warning": DecisionSpec("warning", STAGES),
 }
@@ -197,7 +253,34 @@ TERMS: dict[str, str] = {
     "corporate": N_("corporate"),
     "personal": N_("personal"),
     "mixed": N_("mixed"),
+    # what a group says of its corporate devices, and how personal devices take part
+    "unknown": N_("not known"),
+    "new": N_("new"),
+    "in_use_reset_ok": N_("in use, may be reset"),
+    "in_use_keep": N_("in use, must not be reset"),
+    "enroll": N_("enrolled"),
+    "protect_apps": N_("app protection only"),
     "auto": N_("automatic"),
+    # enrollment methods: Microsoft's product names, as Microsoft writes them in each language
+    "windows_autopilot_user_driven": N_("Windows Autopilot, user-driven"),
+    "windows_autopilot_pre_provisioned": N_("Windows Autopilot, pre-provisioned"),
+    "windows_autopilot_self_deploying": N_("Windows Autopilot, self-deploying"),
+    "windows_automatic_enrollment": N_("Windows automatic enrollment"),
+    "windows_byod_registration": N_("Windows work account registration"),
+    "windows_app_protection": N_("App protection for Windows (Microsoft Edge), no enrollment"),
+    "macos_ade": N_("Apple automated device enrollment (macOS)"),
+    "macos_company_portal": N_("Company Portal device enrollment (macOS)"),
+    "macos_account_driven_user_enrollment": N_("Account-driven user enrollment (macOS)"),
+    "ios_ade": N_("Apple automated device enrollment (iOS/iPadOS)"),
+    "ios_shared_ipad": N_("Shared iPad"),
+    "ios_account_driven_user_enrollment": N_("Account-driven user enrollment (iOS/iPadOS)"),
+    "ios_company_portal_device_enrollment": N_("Company Portal device enrollment (iOS/iPadOS)"),
+    "ios_app_protection": N_("App protection without enrollment (iOS/iPadOS)"),
+    "android_fully_managed": N_("Android Enterprise fully managed"),
+    "android_corporate_work_profile": N_("Android Enterprise corporate-owned work profile"),
+    "android_dedicated": N_("Android Enterprise dedicated"),
+    "android_personal_work_profile": N_("Android Enterprise personally-owned work profile"),
+    "android_app_protection": N_("App protection without enrollment (Android)"),
     "guide": N_("The guide"),
     "guide_example": N_("The guide's example"),
     "beyond_guide": N_("Our judgement"),
@@ -253,4 +336,14 @@ PLANNER_PARAMETERS: dict[str, ParameterKind] = {
     "business_pilot_slice_max_users": "number",
     "platform_order": "list",  # each platform once, in the order a platform split enrolls them
     "quiet_months": "table",  # country code (or default) -> months "MM" in which no phase starts
+    # user-equivalents per device of each load class of enrollment methods (percent)
+    "load_percent_self_service": "number",
+    "load_percent_zero_touch": "number",
+    "load_percent_automatic": "number",
+    "load_percent_app_protection": "number",
+    "mixed_personal_percent": "number",  # a mixed group's personal share when it does not say
+    "devices_assumed_in_use": "list",  # platforms whose corporate devices are in use unless told
+    "prerequisite_lead_days": "number",  # days before the first phase that needs it
+    "method_prerequisites": "table",  # method slug (or `all`) -> prerequisite codes
+    "requirement_prerequisites": "table",  # requirement -> prerequisite codes
 }

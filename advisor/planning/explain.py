@@ -55,7 +55,7 @@ def show_value(value: object, language: Language) -> str:
 
 def fact_label(name: str, language: Language) -> str:
     """How people call a fact, whichever stage it belongs to."""
-    for stage in ("placement", "organisation"):
+    for stage in ("placement", "method", "organisation"):
         spec = FACTS_BY_STAGE[stage].get(name)
         if spec is not None:
             return spec.label(language)

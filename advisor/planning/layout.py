@@ -36,18 +36,27 @@ class Piece:
     locations: tuple[str, ...]
     key: str  # the unit it belongs to: a department, a site or a platform ('' for no site)
     wave: str
+    # What it weighs on the helpdesk, in hundredths of a user-equivalent (support capacity counts
+    # users onboarded a month; each device counts by its enrollment method's weight). -1: one per
+    # user, as when nothing says otherwise.
+    load: int = -1
+
+    @property
+    def weight(self) -> int:
+        return self.users * 100 if self.load < 0 else self.load
 
 
 @dataclass
 class Slot:
-    """One production phase being filled: (piece index, users) entries."""
+    """One production phase being filled: (piece index, users) entries, and their load (in
+    hundredths of a user-equivalent)."""
 
     entries: list[tuple[int, int]] = field(default_factory=list)
-    users: int = 0
+    load: int = 0
 
-    def add(self, piece: int, users: int) -> None:
+    def add(self, piece: int, users: int, load: int) -> None:
         self.entries.append((piece, users))
-        self.users += users
+        self.load += load
 
 
 @dataclass(frozen=True)
@@ -118,14 +127,16 @@ class TooManyPhases(Exception):
 def pack(
     bins: Sequence[Sequence[Unit]], pieces: Sequence[Piece], capacity: int | None, max_slots: int
 ) -> list[Slot]:
-    """Fill phases bin by bin: a unit that does not fit moves to a new phase; a piece larger than
-    a whole month is spread over consecutive phases.
+    """Fill phases bin by bin, each up to `capacity` user-equivalents of load: a unit that does not
+    fit moves to a new phase; a piece heavier than a whole month is spread over consecutive phases,
+    its users in proportion to its load.
 
     At most `max_slots` phases are built, else TooManyPhases: every pass of the loop below adds
     a phase or ends a piece or fills a phase, so the work is bounded by the pieces and the
     allowance, never by users ÷ capacity.
     """
     slots: list[Slot] = []
+    most = (capacity or 0) * 100  # a month's load, in hundredths
 
     def new_slot() -> Slot:
         if len(slots) >= max_slots:
@@ -136,17 +147,26 @@ def pack(
     for units in bins:
         slot = new_slot()
         for unit in units:
-            unit_users = sum(pieces[i].users for i in unit.members)
-            if capacity and slot.entries and slot.users + unit_users > capacity:
+            unit_load = sum(pieces[i].weight for i in unit.members)
+            if capacity and slot.entries and slot.load + unit_load > most:
                 slot = new_slot()
             for i in unit.members:
-                remaining = pieces[i].users
+                remaining, load = pieces[i].users, pieces[i].weight
                 while remaining:
-                    room = remaining if capacity is None else capacity - slot.users
-                    if room <= 0 or (remaining > room and remaining <= (capacity or 0) and slot.entries):
+                    room = most - slot.load
+                    if capacity is None or load <= room:
+                        take = remaining
+                    elif load <= most and slot.entries:
                         slot = new_slot()  # a new month, rather than splitting a piece that fits one
                         continue
-                    take = min(remaining, room)
-                    slot.add(i, take)
+                    else:  # as many users as the month has room for (one, in a month of its own)
+                        take = max(0, room) * remaining // load
+                        if take == 0 and slot.entries:
+                            slot = new_slot()
+                            continue
+                        take = max(take, 1)
+                    cost = load if take == remaining else -(-take * load // remaining)
+                    slot.add(i, take, cost)
                     remaining -= take
+                    load -= cost
     return [slot for slot in slots if slot.entries]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from advisor.evaluate.decisions import Decision, Evaluator, Facts, decide, fired_warnings
@@ -11,23 +11,48 @@ from advisor.model.errors import Problem, RolloutTooLong
 from advisor.model.facts import Assessment, Group, group_facts, site_key
 from advisor.model.guide import GUIDE_URL, localized_source
 from advisor.model.i18n import gettext, ngettext
+from advisor.model.methods import METHODS, PREREQUISITES, methods_for
 from advisor.model.plan import (
     MAX_ROLLOUT_MONTHS,
     Alternative,
     Entry,
     GroupPlan,
+    MethodAlternative,
+    MethodChoice,
     Phase,
     Placement,
     Plan,
+    Prerequisite,
     Reason,
     RulebookRef,
     SplitBy,
     Warning,
     add_months,
 )
-from advisor.model.vocabulary import APPROACHES, Language, Provenance, Stage, month_name, term
+from advisor.model.vocabulary import (
+    APPROACHES,
+    PLATFORMS,
+    Language,
+    Owner,
+    Platform,
+    Provenance,
+    Stage,
+    month_name,
+    term,
+)
 from advisor.planning.explain import cached_reason, cached_why_not, explanations_for, reason_text
 from advisor.planning.layout import Piece, Slot, TooManyPhases, Unit, divide, pack, units_for
+from advisor.planning.methods import (
+    FALLBACK_METHOD,
+    Chosen,
+    always,
+    device_split,
+    due,
+    load_of,
+    owners,
+    prerequisites_of,
+    resets,
+)
 from advisor.rulebook.loader import Rulebook, RuleInfo
 
 # When no rule decides, the planner falls back to the guide's plainest choice and says so.
@@ -67,6 +92,7 @@ class _Placed:
     month: str
     users: int
     devices: int
+    load: int = 0  # hundredths of a user-equivalent
 
 
 @dataclass
@@ -122,6 +148,8 @@ class Planner:
         pilots = [d.value or FALLBACK["pilot"] for d in pilot]
         waves = [d.value or FALLBACK["wave"] for d in wave]
 
+        self._chosen = self._methods(group_facts_)
+
         org_facts = self._organisation_facts(pilots)
         (org_fired,) = self.evaluator.evaluate("organisation", [org_facts])
         split = self._decide("organisation", org_fired, "split_by", None)
@@ -160,6 +188,7 @@ class Planner:
                 for i in range(len(self.groups))
             ],
             warnings=self._unique_warnings(),
+            prerequisites=self._prerequisites(placed, pieces),
         )
 
     def _decide(self, stage: Stage, fired: frozenset[str], name: str, group: int | None) -> Decision:
@@ -224,6 +253,193 @@ class Planner:
                 seen.add((warning.code, warning.group))
                 unique.append(warning)
         return unique
+
+    # -- methods ------------------------------------------------------------------------------
+    def _methods(self, group_facts_: Sequence[Facts]) -> list[Chosen]:
+        """The method stage: for every kind of device of every group (a platform, and who owns the
+        devices; a mixed group has both), the enrollment method, before any approach is decided."""
+        kinds: list[tuple[int, Platform, Owner, int]] = []
+        facts: list[Facts] = []
+        for i, group in enumerate(self.groups):
+            split = device_split(group, self._devices_by_platform(i), self._personal_percent(i))
+            for platform in group.platforms:
+                for owner in owners(group):
+                    kinds.append((i, platform, owner, split[(platform, owner)]))
+                    facts.append({**group_facts_[i], "platform": platform, "owner": owner})
+        fired = self.evaluator.evaluate("method", facts)
+        table = self.rulebook.tables["method_prerequisites"]
+        assumed_in_use = self.rulebook.lists["devices_assumed_in_use"]
+        chosen: list[Chosen] = []
+        for (i, platform, owner, devices), rules, kind_facts in zip(kinds, fired, facts, strict=True):
+            group = self.groups[i]
+            decision = decide(self.rulebook, "method", rules, "method")
+            spec = METHODS.get(decision.value or "")
+            if spec is None or spec.platform != platform or owner not in spec.owners:
+                fallback = FALLBACK_METHOD[(platform, owner)]
+                self._assume(
+                    "rule-gap",
+                    group.id,
+                    gettext(
+                        "No rule decided a fitting enrollment method for the group's %(owner)s %(platform)s "
+                        "devices; the planner assumed %(method)s. The rulebook has a gap.",
+                        self.language,
+                        owner=term(owner, self.language),
+                        platform=term(platform, self.language),
+                        method=term(fallback, self.language),
+                    ),
+                )
+                decision, spec = Decision("method", fallback, None), METHODS[fallback]
+            self._warn("method", rules, kind_facts, group.id)
+            reset, assumed = resets(spec, group, owner, platform, assumed_in_use)
+            chosen.append(
+                Chosen(
+                    i,
+                    platform,
+                    owner,
+                    kind_facts,
+                    decision,
+                    spec,
+                    devices,
+                    shared=owner == "corporate" and "shared_devices" in group.requirements,
+                    reset_required=reset,
+                    reset_assumed=assumed,
+                    prerequisites=prerequisites_of(spec, owner, table),
+                )
+            )
+        return chosen
+
+    def _personal_percent(self, i: int) -> int:
+        """A mixed group's personal share of devices: its answer, else the rulebook's (said)."""
+        group = self.groups[i]
+        if group.ownership != "mixed":
+            return 100 if group.ownership == "personal" else 0
+        if group.personal_percent is not None:
+            return group.personal_percent
+        percent = self.params["mixed_personal_percent"]
+        self._assume(
+            "ownership-split-assumed",
+            group.id,
+            gettext(
+                "The group's devices are both corporate and personal, and the questionnaire does not say "
+                "how they divide: the plan assumes %(percent)s%% of its %(devices)s devices are personal. "
+                "Give the personal share to plan each method's devices.",
+                self.language,
+                percent=percent,
+                devices=group.device_count,
+            ),
+            provenance=self.rulebook.parameter_provenance.get("mixed_personal_percent", "beyond_guide"),
+        )
+        return percent
+
+    def _weighed(self, piece: Piece) -> Piece:
+        """The piece with its load: its devices, each weighed by its enrollment method."""
+        chosen = [c for c in self._chosen if c.group == piece.group]
+        load, _ = load_of(piece.devices, piece.platforms, chosen, self.params)
+        return replace(piece, load=load)
+
+    def _method_choices(self, i: int) -> list[MethodChoice]:
+        out = []
+        for c in self._chosen:
+            if c.group != i:
+                continue
+            winner = c.decision.winner
+            reasons = (
+                [cached_reason(winner, self.language, c.facts, self.params, self.explanations)]
+                if winner is not None
+                else []
+            )
+            alternatives = [
+                MethodAlternative(
+                    method=other.slug,
+                    why_not=[
+                        cached_why_not(info, self.language, c.facts, self.params, winner, self.explanations)
+                        for info in self.rulebook.deciding("method", "method")
+                        if info.rule.value == other.slug
+                    ],
+                )
+                for other in methods_for(c.platform, c.owner)
+                if other.slug != c.spec.slug
+            ]
+            out.append(
+                MethodChoice(
+                    platform=c.platform,
+                    ownership=c.owner,
+                    method=c.spec.slug,
+                    reset_required=c.reset_required,
+                    user_affinity=c.user_affinity,
+                    prerequisites=c.prerequisites,
+                    reasons=reasons,
+                    alternatives=alternatives,
+                    devices=c.devices,
+                    experience=c.spec.what_users_do(self.language, shared=not c.user_affinity),
+                )
+            )
+        return out
+
+    def _prerequisites(self, placed: Sequence[_Placed], pieces: Sequence[Piece]) -> list[Prerequisite]:
+        """What to set up, each due the rulebook's lead time before the first phase that enrolls a
+        device needing it (the rollout's own: before the first phase)."""
+        if not placed:
+            return []
+        first_of_kind: dict[tuple[int, str], str] = {}  # (group, platform) -> first month
+        for p in placed:
+            for platform in pieces[p.piece].platforms:
+                key = (p.group, platform)
+                first_of_kind[key] = min(first_of_kind.get(key, p.month), p.month)
+        first_of_group = {
+            g: min(m for (h, _), m in first_of_kind.items() if h == g) for g, _ in first_of_kind
+        }
+        needs: dict[str, tuple[str, list[str]]] = {}  # code -> (first month, groups)
+
+        def need(code: str, month: str, group: int | None) -> None:
+            when, groups = needs.get(code, (month, []))
+            if group is not None and self.groups[group].id not in groups:
+                groups.append(self.groups[group].id)
+            needs[code] = (min(when, month), groups)
+
+        start = min(p.month for p in placed)
+        for code in always(self.rulebook.tables["method_prerequisites"]):
+            need(code, start, None)
+        for c in self._chosen:
+            month = first_of_kind.get((c.group, c.platform))
+            if month is None or c.devices <= 0:
+                continue
+            for code in c.prerequisites:
+                need(code, month, c.group)
+        by_requirement = self.rulebook.tables["requirement_prerequisites"]
+        for g, month in first_of_group.items():
+            for requirement in self.groups[g].requirements:
+                for code in by_requirement.get(requirement, ()):
+                    need(code, month, g)
+        lead = self.params["prerequisite_lead_days"]
+        provenance = self.rulebook.parameter_provenance.get("method_prerequisites", "current_practice")
+        personal = [
+            p
+            for p in PLATFORMS
+            if any(
+                c.platform == p and c.owner == "personal" and c.spec.enrolls and c.devices
+                for c in self._chosen
+            )
+        ]
+        out = []
+        for code, spec in PREREQUISITES.items():  # in the catalogue's order, then by date
+            if code not in needs:
+                continue
+            month, groups = needs[code]
+            platforms = ", ".join(term(p, self.language) for p in personal) or gettext("none", self.language)
+            out.append(
+                Prerequisite(
+                    code=code,
+                    text=gettext(spec.text, self.language, platforms=platforms)
+                    if "%(platforms)s" in spec.text
+                    else gettext(spec.text, self.language),
+                    due=due(month, lead),
+                    provenance=provenance,
+                    source=spec.source,
+                    groups=groups,
+                )
+            )
+        return sorted(out, key=lambda p: p.due)
 
     # -- facts between stages ---------------------------------------------------------------
     def _organisation_facts(self, pilot: Sequence[str]) -> Facts:
@@ -323,6 +539,7 @@ class Planner:
         first_production = len(pieces)
         for i in range(len(self.groups)):
             pieces.extend(self._production_pieces(i, production_users[i], shares[i][2:], split, wave[i]))
+        pieces[:] = [self._weighed(piece) for piece in pieces]  # what each weighs on the helpdesk
         production = pieces[first_production:]
         # Months before production (quiet months aside): one per pilot, the expanded pilot after
         # the limited one by the rulebook's offset.
@@ -446,14 +663,14 @@ class Planner:
                 self.language,
             )
             raise self._too_long(message, offset + len(bins), path="")
-        users = sum(p.users for p in pieces)
+        load = sum(p.weight for p in pieces)  # hundredths of a user-equivalent
         try:
-            if capacity and offset + -(-users // capacity) > self.max_months:
+            if capacity and offset + -(-load // (capacity * 100)) > self.max_months:
                 raise TooManyPhases  # each month onboards at most `capacity`: known before packing
             slots = pack(bins, pieces, capacity, max_slots=room)
         except TooManyPhases:
-            enough = self._capacity_that_fits(bins, pieces, room, users)
-            at_least = max(offset + -(-users // capacity) if capacity else 0, self.max_months + 1)
+            enough = self._capacity_that_fits(bins, pieces, room, load)
+            at_least = max(offset + -(-load // (capacity * 100)) if capacity else 0, self.max_months + 1)
             message = ngettext(
                 "the rollout would take at least %(num)d month; this service plans at most "
                 "%(ceiling)s. Raise the support capacity (to at least %(capacity)s users a month) "
@@ -467,7 +684,7 @@ class Planner:
                 capacity=enough,
             )
             raise self._too_long(message, at_least, path="support_capacity") from None
-        self._long = (offset, bins, pieces, users, split)
+        self._long = (offset, bins, pieces, load, split)
         return slots
 
     def _platform_order(self) -> Sequence[str]:
@@ -603,10 +820,14 @@ class Planner:
         for part in placed:
             by_piece.setdefault(part.piece, []).append(part)
         for index, parts in by_piece.items():
-            for part, devices in zip(
-                parts, divide(pieces[index].devices, [x.users for x in parts]), strict=True
+            shares = [x.users for x in parts]
+            for part, devices, load in zip(
+                parts,
+                divide(pieces[index].devices, shares),
+                divide(pieces[index].weight, shares),
+                strict=True,
             ):
-                part.devices = devices
+                part.devices, part.load = devices, load
         return placed
 
     def _title(self, phase: _Phase) -> str:
@@ -646,7 +867,7 @@ class Planner:
         limit = self.params["long_rollout_months"]
         if months <= limit:
             return
-        _, bins, pieces, users, split = self._long
+        _, bins, pieces, load, split = self._long
         quiet = self._quiet_months
         capacity = self.assessment.organisation.support_capacity
         room = 0
@@ -656,7 +877,7 @@ class Planner:
             while month < end:
                 room += not _hits(month, quiet)
                 month = add_months(month, 1)
-        enough = self._capacity_that_fits(bins, pieces, room, users) if 0 < len(bins) <= room else 0
+        enough = self._capacity_that_fits(bins, pieces, room, load) if 0 < len(bins) <= room else 0
         if room <= 0:
             text = gettext(
                 "The rollout takes %(months)s months, more than %(limit)s, and production cannot start "
@@ -713,11 +934,13 @@ class Planner:
         )
 
     def _capacity_that_fits(
-        self, bins: Sequence[Sequence[Unit]], pieces: Sequence[Piece], room: int, users: int
+        self, bins: Sequence[Sequence[Unit]], pieces: Sequence[Piece], room: int, load: int
     ) -> int:
         """The smallest support capacity whose phases fit `room` months (bisection over packings,
-        each bounded by the pieces and `room`); with the users as capacity every bin fits one."""
-        low, high = max(1, -(-users // room)), max(1, users)
+        each bounded by the pieces and `room`); with the whole load (in hundredths of a
+        user-equivalent) as capacity every bin fits one."""
+        whole = -(-load // 100)
+        low, high = max(1, -(-whole // room)), max(1, whole)
         while low < high:
             middle = (low + high) // 2
             try:
@@ -743,9 +966,9 @@ class Planner:
         """One enrollment approach per piece (a group's share on one platform or at one site, in
         one pilot or in production), whatever months the capacity spreads it over."""
         capacity = self.assessment.organisation.support_capacity
-        month_users: dict[str, int] = {}
+        month_load: dict[str, int] = {}  # hundredths of a user-equivalent
         for p in placed:
-            month_users[p.month] = month_users.get(p.month, 0) + p.users
+            month_load[p.month] = month_load.get(p.month, 0) + p.load
         has_limited = any(p.kind == "limited_pilot" for p in placed)
         of_piece: dict[int, list[_Placed]] = {}
         for p in placed:
@@ -753,18 +976,24 @@ class Planner:
         decided = [_Decided() for _ in pieces]
         for index, parts in of_piece.items():
             piece, first = pieces[index], parts[0]
-            load = max(month_users[p.month] for p in parts)
+            load = max(month_load[p.month] for p in parts)
+            chosen = [c for c in self._chosen if c.group == piece.group]
+            _, shared = load_of(piece.devices, piece.platforms, chosen, self.params)
             decided[index].facts = {
                 **group_facts_[piece.group],
                 "site_count": len(piece.locations),  # the piece's sites: a tech fair is in one place
                 "phase": first.kind,
                 "phase_number": first.number or 0,
                 "phase_users": piece.users,
-                "phase_load_percent": load * 100 // capacity if capacity else 0,
+                "phase_load_percent": load // capacity if capacity else 0,
                 "production_phases": len(parts) if first.kind == "production" else 0,
                 "pilot": pilot[piece.group],
                 "wave": wave[piece.group],
                 "limited_pilot_exists": has_limited,
+                "methods": frozenset(c.spec.slug for c in chosen if c.platform in piece.platforms),
+                "reset_devices": sum(c.devices for c in chosen if c.reset_required),
+                "reset_assumed_devices": sum(c.devices for c in chosen if c.reset_assumed),
+                "no_affinity_percent": shared,
             }
         indexes = sorted(of_piece)
         fired = self.evaluator.evaluate("placement", [decided[i].facts for i in indexes])
@@ -852,6 +1081,7 @@ class Planner:
             ],
             reasons=reasons,
             alternatives=alternatives,
+            methods=self._method_choices(i),
         )
 
     def _why_not(self, approach: str, piece: _Decided) -> list[Reason]:

@@ -20,16 +20,39 @@ from advisor.evaluate.decisions import decide, fired_warnings
 from advisor.evaluate.oracle import holds
 from advisor.model.errors import Finding
 from advisor.model.facts import FACTS_BY_STAGE, GROUP_FACTS, FactValue
+from advisor.model.methods import METHODS
 from advisor.model.vocabulary import DECISIONS, OPPOSITE, STAGES, Stage, Verdict
 from advisor.planning.planner import FALLBACK
 from advisor.rulebook.loader import Rulebook, RuleInfo
 from advisor.rulebook.schema import leaves
 
 # Decisions the plan cannot do without: a gap means the planner would fall back.
-REQUIRED = {"group": ("pilot", "wave"), "organisation": ("split_by",), "placement": ("enrollment",)}
+REQUIRED = {
+    "group": ("pilot", "wave"),
+    "organisation": ("split_by",),
+    "method": ("method",),
+    "placement": ("enrollment",),
+}
 MAX_COMBINATIONS = 200_000
 # The smallest value each number fact can take (users and phase users start at one).
 MINIMUM = {"users": 1, "phase_users": 1, "groups": 1, "total_users": 1}
+# The largest value a number fact can take, where it has one (shares in percent).
+MAXIMUM = {"no_affinity_percent": 100}
+
+
+def _points(cuts: Sequence[int], low: int, high: int | None) -> list[FactValue]:
+    """One value of each stretch the constants cut a number fact's range into: each constant, one
+    value below the first, one between each two, one above the last (all within low .. high). Rules
+    compare a number with constants only, so every value of a stretch fires the same rules."""
+    cuts = [c for c in cuts if low <= c and (high is None or c <= high)]
+    if not cuts:
+        return [low]
+    points: list[FactValue] = [cuts[0] - 1] if cuts[0] - 1 >= low else []
+    for c, after in zip(cuts, [*cuts[1:], None], strict=True):
+        points.append(c)
+        if (after is None or c + 1 < after) and (high is None or c + 1 <= high):
+            points.append(c + 1)
+    return points
 
 
 def domain(
@@ -60,9 +83,9 @@ def domain(
     for name in named:
         spec = specs[name]
         if spec.kind == "int":
-            low = MINIMUM.get(name, 0)
-            points = {low} | {p for c in cuts.get(name, set()) for p in (c - 1, c, c + 1) if p >= low}
-            result[name] = sorted(points)
+            result[name] = list(
+                _points(sorted(cuts.get(name, set())), MINIMUM.get(name, 0), MAXIMUM.get(name))
+            )
         elif spec.kind == "bool":
             result[name] = [False, True]
         elif spec.kind == "enum":
@@ -170,19 +193,34 @@ def _lint_stage(rulebook: Rulebook, stage: Stage, rationales: Rationales | None 
     see = rationales.observer(stage) if rationales is not None else None
     shared = rationales.other_rules(stage) if rationales is not None else ()
     space = domain(stage, rules, rulebook.parameters, shared)
+    # Warnings that say nothing of the group (no verdicts) decide nothing and speak in no
+    # contradiction: the facts only they name are tried apart, for whether those warnings can fire.
+    silent = [i for i in rules if i.rule.decides == "warning" and not i.rule.verdicts]
+    others = {f for i in rules if i not in silent for f in _named(i)} | {f for i in shared for f in _named(i)}
+    apart = [name for name in space if name not in others]
+    ever: set[str] = set()
+    if apart:
+        for name in apart:
+            del space[name]
+        alone = domain(stage, silent, rulebook.parameters)
+        by_silent = _Firing(silent, rulebook.parameters)
+        for facts in combinations(stage, alone):
+            ever |= by_silent(facts)
     if see is not None and rationales is not None:
         rationales.spaces[stage] = size(space)
     firing = _Firing(rules, rulebook.parameters)
-    ever: set[str] = set()
     conflicts: dict[tuple[str, str], dict[str, FactValue]] = {}
     gaps: dict[str, dict[str, FactValue]] = {}
     decisions = [d for d in REQUIRED[stage] if d in DECISIONS]
     names = {info.rule.decides for info in rules if info.rule.decides != "warning"} | set(decisions)
     decided: set[frozenset[str]] = set()  # what the same rules firing decide is known already
+    misfits: dict[str, tuple[str, dict[str, FactValue]]] = {}
     for facts in combinations(stage, space):
         ids = firing(facts)
         if see is not None:
             see(facts, ids)
+        if stage == "method":
+            _check_methods(rulebook, ids, facts, misfits)
         if ids in decided:
             continue
         decided.add(ids)
@@ -215,6 +253,11 @@ def _lint_stage(rulebook: Rulebook, stage: Stage, rationales: Rationales | None 
                 )
             )
     by_id = {info.id: info for info in rules}
+    for rule_id, (problem, facts) in misfits.items():
+        info = by_id[rule_id]
+        findings.append(
+            Finding(info.file, info.line, info.id, f"{problem}, for example when {_example(facts, [info])}")
+        )
     for (first, second), facts in conflicts.items():
         a, b = by_id[first], by_id[second]
         example = _example(facts, [a, b])
@@ -450,6 +493,42 @@ def _named(info: RuleInfo) -> list[str]:
 
 def _place(info: RuleInfo) -> tuple[str, int]:
     return info.file, info.line
+
+
+def _check_methods(
+    rulebook: Rulebook,
+    ids: frozenset[str],
+    facts: Mapping[str, FactValue],
+    misfits: dict[str, tuple[str, dict[str, FactValue]]],
+) -> None:
+    """A method rule may fire only for devices its method can enroll (a platform, and an owner:
+    never a method that resets a personal device), and the method that wins never resets devices
+    the group will not have reset."""
+    platform, owner = facts["platform"], facts["owner"]
+    for info in rulebook.deciding("method", "method"):
+        if info.id not in ids or info.id in misfits:
+            continue
+        spec = METHODS[info.rule.value]
+        if spec.platform != platform or owner not in spec.owners:
+            whose = "/".join(spec.owners)
+            misfits[info.id] = (
+                f"decides '{spec.slug}', a method for {whose} {spec.platform} devices, for {owner} "
+                f"{platform} devices",
+                dict(facts),
+            )
+    winner = decide(rulebook, "method", ids, "method").winner
+    if (
+        winner is not None
+        and winner.id not in misfits
+        and owner == "corporate"
+        and facts.get("corporate_devices") == "in_use_keep"
+        and METHODS[winner.rule.value].resets
+    ):
+        misfits[winner.id] = (
+            f"decides '{winner.rule.value}', which resets devices in use, for a group whose devices "
+            "must not be reset",
+            dict(facts),
+        )
 
 
 def _example(facts: Mapping[str, FactValue], rules: Sequence[RuleInfo]) -> str:

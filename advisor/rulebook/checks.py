@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from advisor.model.errors import Finding, Severity
 from advisor.model.facts import FACTS_BY_STAGE
 from advisor.model.guide import CURRENT_DOCS, GUIDE_URL, GUIDE_URL_SV, SECTIONS, split_source
 from advisor.model.messages import did_you_mean
+from advisor.model.methods import ALWAYS, PREREQUISITES
 from advisor.model.vocabulary import (
     DECISIONS,
+    METHOD_SLUGS,
     OPPOSITE,
+    OWNERS,
     PLANNER_PARAMETERS,
     PLATFORMS,
+    REQUIREMENTS,
     FactSpec,
     ParameterKind,
     Provenance,
@@ -52,7 +56,9 @@ class FileChecker:
     def check(self, rule_file: RuleFile, indexes: list[int] | None = None) -> list[Finding]:
         """Check the file's rules; `indexes` are their positions in the file (all, by default)."""
         if rule_file.rules and rule_file.stage is None:
-            self.add((), None, "a file with rules must name its stage: group, organisation or placement")
+            self.add(
+                (), None, "a file with rules must name its stage: group, organisation, method or placement"
+            )
             return self.findings
         positions = range(len(rule_file.rules)) if indexes is None else indexes
         for index, rule in zip(positions, rule_file.rules, strict=True):
@@ -125,11 +131,11 @@ class FileChecker:
         for verdict in rule.verdicts:
             if OPPOSITE[verdict] in rule.verdicts and verdict < OPPOSITE[verdict]:
                 self.add(path, rule.id, f"says both '{verdict}' and '{OPPOSITE[verdict]}'")
-        if rule.verdicts and stage == "organisation":
+        if rule.verdicts and stage in ("organisation", "method"):
             self.add(
                 path,
                 rule.id,
-                "verdicts are compared within one group's rationale; an organisation rule is in none",
+                f"verdicts are compared within one group's rationale; a {stage} rule is in none",
                 "warning",
             )
 
@@ -277,6 +283,24 @@ def planner_parameter(file: str, lines: LineMap, name: str, value: object) -> li
         problems = _platform_order(at, value)
     elif name == "quiet_months" and isinstance(value, dict):
         problems = _quiet_months(at, value)
+    elif name == "devices_assumed_in_use" and isinstance(value, list):
+        problems = _members(name, at, value, PLATFORMS, "a platform")
+    elif name in ("method_prerequisites", "requirement_prerequisites") and isinstance(value, dict):
+        keys: tuple[str, ...] = (
+            (*METHOD_SLUGS, ALWAYS, *OWNERS, *(f"{m}@{o}" for m in METHOD_SLUGS for o in OWNERS))
+            if name == "method_prerequisites"
+            else REQUIREMENTS
+        )
+        what = (
+            "an enrollment method, method@owner, an owner or 'all'"
+            if name == "method_prerequisites"
+            else "a requirement"
+        )
+        for key, codes in value.items():
+            if key not in keys:
+                hint = did_you_mean(key, keys, "en")
+                problems.append(((*at, key), f"{name}: '{key}' is not {what}{hint}"))
+            problems += _members(f"{name}.{key}", (*at, key), codes, tuple(PREREQUISITES), "a prerequisite")
     return [Finding(file, lines.line_of(path), None, message) for path, message in problems]
 
 
@@ -311,6 +335,24 @@ def _platform_order(at: Path, value: list[str]) -> list[tuple[Path, str]]:
                 "it names each platform once, in the order they enroll",
             )
         )
+    return problems
+
+
+def _members(
+    name: str, at: Path, value: list[str], known: Sequence[str], what: str
+) -> list[tuple[Path, str]]:
+    """Each item one of `known`, each once."""
+    problems: list[tuple[Path, str]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        if item not in known:
+            hint = did_you_mean(item, known, "en")
+            problems.append(
+                ((*at, index), f"{name}: '{item}' is not {what} (one of {', '.join(known)}){hint}")
+            )
+        elif item in seen:
+            problems.append(((*at, index), f"{name}: '{item}' is listed twice"))
+        seen.add(item)
     return problems
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -14,10 +15,18 @@ from pydantic import ValidationError
 
 from advisor.model.errors import Finding, RulebookError
 from advisor.model.messages import describe_validation_error, format_path
-from advisor.model.vocabulary import DECISIONS, PLANNER_PARAMETERS, ParameterKind, Provenance, Stage
+from advisor.model.vocabulary import (
+    DECISIONS,
+    OWNERS,
+    PLANNER_PARAMETERS,
+    PLATFORMS,
+    ParameterKind,
+    Provenance,
+    Stage,
+)
 from advisor.model.yamlsource import MAX_DOCUMENT_BYTES, LineMap, YamlProblem, load_yaml
 from advisor.rulebook.checks import FileChecker, kind_of, planner_parameter, used_parameters
-from advisor.rulebook.schema import Leaf, Parameter, Rule, RuleFile, Texts
+from advisor.rulebook.schema import AllOf, Leaf, Parameter, Rule, RuleFile, Texts
 
 MAX_RULE_FILES = 100
 
@@ -341,7 +350,9 @@ def _folder_findings(
         if name not in parameters
     ]
     for decision in DECISIONS.values():
-        if decision.values and not any(
+        if decision.name == "method":
+            findings += _method_defaults(label, rules)
+        elif decision.values and not any(
             info.rule.decides == decision.name and info.rule.when is None for info in rules
         ):
             findings.append(
@@ -366,6 +377,32 @@ def _folder_findings(
             )
         )
     return findings
+
+
+def _method_defaults(label: str, rules: list[RuleInfo]) -> list[Finding]:
+    """Every kind of device (a platform, and who owns it) keeps a default method: a rule whose only
+    conditions are that platform and that owner, so that no device is left undecided."""
+    defaults = set()
+    for info in rules:
+        when = info.rule.when
+        if info.rule.decides != "method" or not isinstance(when, AllOf) or len(when.all) != 2:
+            continue
+        parts = {(leaf.fact, leaf.op, leaf.value) for leaf in when.all if isinstance(leaf, Leaf)}
+        for platform, owner in itertools.product(PLATFORMS, OWNERS):
+            if parts == {("platform", "eq", platform), ("owner", "eq", owner)}:
+                defaults.add((platform, owner))
+    return [
+        Finding(
+            label,
+            None,
+            None,
+            f"no default rule decides the 'method' of {owner} {platform} devices: keep one rule whose "
+            f"only conditions are platform {platform} and owner {owner}, so that no device is left "
+            "undecided",
+        )
+        for platform, owner in itertools.product(PLATFORMS, OWNERS)
+        if (platform, owner) not in defaults
+    ]
 
 
 def version_of(sources: Mapping[str, bytes]) -> str:
