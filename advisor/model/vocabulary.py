@@ -187,6 +187,13 @@ ORGANISATION_FACTS = _facts(
         REQUIREMENTS,
     ),
     FactSpec(
+        "untested_methods",
+        "set",
+        N_("enrollment methods used later but not in a pilot, on platforms a pilot tests"),
+        METHOD_SLUGS,
+    ),
+    FactSpec("methods_not_piloted", "int", N_("enrollment methods used later but not in a pilot (count)")),
+    FactSpec(
         "requirements_not_piloted_count",
         "int",
         N_("requirements of later groups that no pilot group has (count)"),
@@ -267,7 +274,7 @@ TERMS: dict[str, str] = {
     "windows_autopilot_self_deploying": N_("Windows Autopilot, self-deploying"),
     "windows_automatic_enrollment": N_("Windows automatic enrollment"),
     "windows_byod_registration": N_("Windows work account registration"),
-    "windows_app_protection": N_("App protection for Windows (Microsoft Edge), no enrollment"),
+    "windows_app_protection": N_("App protection without enrollment (Windows, Microsoft Edge)"),
     "macos_ade": N_("Apple automated device enrollment (macOS)"),
     "macos_company_portal": N_("Company Portal device enrollment (macOS)"),
     "macos_account_driven_user_enrollment": N_("Account-driven user enrollment (macOS)"),

@@ -451,6 +451,15 @@ class Planner:
         tested = {r for g in in_pilot for r in g.requirements}
         untested_platforms = frozenset({p for g in later for p in g.platforms} - piloted)
         untested = frozenset({r for g in later for r in g.requirements} - tested if in_pilot else ())
+        # Methods a pilot never tries, on platforms it does (an untested platform is warned on its own).
+        pilot_ids = {id(g) for g in in_pilot}
+        methods_by = [(c.spec, id(self.groups[c.group]) in pilot_ids) for c in self._chosen if c.devices]
+        tried = {spec.slug for spec, piloted in methods_by if piloted}
+        untested_methods = frozenset(
+            spec.slug
+            for spec, piloted in methods_by
+            if not piloted and spec.slug not in tried and spec.platform not in untested_platforms
+        )
         return {
             "split_by_choice": org.split_by,
             "groups": len(self.groups),
@@ -472,6 +481,8 @@ class Planner:
             "untested_platforms": untested_platforms,
             "requirements_not_piloted": untested,
             "requirements_not_piloted_count": len(untested),
+            "untested_methods": untested_methods if in_pilot else frozenset(),
+            "methods_not_piloted": len(untested_methods) if in_pilot else 0,
         }
 
     # -- pieces and phases ------------------------------------------------------------------
