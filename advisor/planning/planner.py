@@ -149,6 +149,9 @@ class Planner:
         waves = [d.value or FALLBACK["wave"] for d in wave]
 
         self._chosen = self._methods(group_facts_)
+        self._chosen_of: dict[int, list[Chosen]] = {i: [] for i in range(len(self.groups))}
+        for chosen in self._chosen:
+            self._chosen_of[chosen.group].append(chosen)
 
         org_facts = self._organisation_facts(pilots)
         (org_fired,) = self.evaluator.evaluate("organisation", [org_facts])
@@ -333,15 +336,12 @@ class Planner:
 
     def _weighed(self, piece: Piece) -> Piece:
         """The piece with its load: its devices, each weighed by its enrollment method."""
-        chosen = [c for c in self._chosen if c.group == piece.group]
-        load, _ = load_of(piece.devices, piece.platforms, chosen, self.params)
+        load, _ = load_of(piece.devices, piece.platforms, self._chosen_of[piece.group], self.params)
         return replace(piece, load=load)
 
     def _method_choices(self, i: int) -> list[MethodChoice]:
         out = []
-        for c in self._chosen:
-            if c.group != i:
-                continue
+        for c in self._chosen_of[i]:
             winner = c.decision.winner
             reasons = (
                 [cached_reason(winner, self.language, c.facts, self.params, self.explanations)]
@@ -386,9 +386,9 @@ class Planner:
             for platform in pieces[p.piece].platforms:
                 key = (p.group, platform)
                 first_of_kind[key] = min(first_of_kind.get(key, p.month), p.month)
-        first_of_group = {
-            g: min(m for (h, _), m in first_of_kind.items() if h == g) for g, _ in first_of_kind
-        }
+        first_of_group: dict[int, str] = {}
+        for (g, _), month in first_of_kind.items():
+            first_of_group[g] = min(first_of_group.get(g, month), month)
         needs: dict[str, tuple[str, list[str]]] = {}  # code -> (first month, groups)
 
         def need(code: str, month: str, group: int | None) -> None:
@@ -452,8 +452,7 @@ class Planner:
         untested_platforms = frozenset({p for g in later for p in g.platforms} - piloted)
         untested = frozenset({r for g in later for r in g.requirements} - tested if in_pilot else ())
         # Methods a pilot never tries, on platforms it does (an untested platform is warned on its own).
-        pilot_ids = {id(g) for g in in_pilot}
-        methods_by = [(c.spec, id(self.groups[c.group]) in pilot_ids) for c in self._chosen if c.devices]
+        methods_by = [(c.spec, pilot[c.group] in ("limited", "expanded")) for c in self._chosen if c.devices]
         tried = {spec.slug for spec, piloted in methods_by if piloted}
         untested_methods = frozenset(
             spec.slug
@@ -988,7 +987,7 @@ class Planner:
         for index, parts in of_piece.items():
             piece, first = pieces[index], parts[0]
             load = max(month_load[p.month] for p in parts)
-            chosen = [c for c in self._chosen if c.group == piece.group]
+            chosen = self._chosen_of[piece.group]
             _, shared = load_of(piece.devices, piece.platforms, chosen, self.params)
             decided[index].facts = {
                 **group_facts_[piece.group],
