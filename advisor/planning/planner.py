@@ -401,11 +401,11 @@ class Planner:
         for code in always(self.rulebook.tables["method_prerequisites"]):
             need(code, start, None)
         for c in self._chosen:
-            month = first_of_kind.get((c.group, c.platform))
-            if month is None or c.devices <= 0:
+            first = first_of_kind.get((c.group, c.platform))
+            if first is None or c.devices <= 0:
                 continue
             for code in c.prerequisites:
-                need(code, month, c.group)
+                need(code, first, c.group)
         by_requirement = self.rulebook.tables["requirement_prerequisites"]
         for g, month in first_of_group.items():
             for requirement in self.groups[g].requirements:
