@@ -1,15 +1,19 @@
-"""Helpers the views share: the assessment a user may see, account names, plan files."""
+"""Helpers the views share: the assessment a user may see, account names, plan files, answers
+left out."""
 
 from __future__ import annotations
 
-from flask import Response, abort, g
+from flask import Response, abort, flash, g
+from flask_babel import gettext as _
 
 from advisor.model.plan import Plan
+from advisor.model.questionnaire import Question
 from advisor.output.formats import ExportFormat, export
 from advisor.services.assessments import AssessmentNotFound, visible
 from advisor.store import accounts
 from advisor.store.tables import AssessmentRecord
 from web.extensions import svc
+from web.i18n import language
 
 
 def load(assessment_id: int, *, write: bool = False) -> AssessmentRecord:
@@ -36,3 +40,16 @@ def plan_file(plan: Plan, spec: ExportFormat, assessment_id: int) -> Response:
         content_type=spec.media_type,  # as it is: `mimetype=` would add a second charset
         headers={"Content-Disposition": f"attachment; filename=plan-{assessment_id}.{spec.extension}"},
     )
+
+
+def say_dropped(dropped: tuple[Question, ...]) -> None:
+    """Tells the person which answers of questions that no longer apply were left out, and why."""
+    for question in dropped:
+        flash(
+            _(
+                "The answer to “%(question)s” was removed: the question no longer applies to the group, "
+                "and the answer was not valid.",
+                question=question.title(language()),
+            ),
+            "error",
+        )

@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 
 from advisor.model.facts import Assessment
 from advisor.model.plan import Plan
+from advisor.model.questionnaire import GROUP, ORGANISATION, Question
 from advisor.output.formats import ExportFormat, offered
 from advisor.store.tables import MAX_ID
 from web.api import (
@@ -73,6 +74,27 @@ ID = {
 SECURED: list[dict[str, list[str]]] = [{"token": []}]
 
 
+def _describe(properties: dict[str, Any], questions: tuple[Question, ...]) -> None:
+    """The schema of each answer asked only where it matters says what the questionnaire says of
+    it: the question, why it matters, when it is asked and the Microsoft page behind it. A file
+    may give it anywhere; where it is not asked, it is kept and does not change the plan."""
+    kinds = {question.name: question.kind for question in questions}
+    for question in questions:
+        if not (question.shown_when or question.source):
+            continue
+        node = properties[question.name]
+        text = [f"{question.label}. {question.help}"]
+        if question.shown_when:
+            held = (
+                f"{answer} {'includes' if kinds.get(answer) == 'multi' else 'is'} {' or '.join(values)}"
+                for answer, values in question.shown_when
+            )
+            text.append(f"Asked only when {' and '.join(held)}; elsewhere it does not change the plan.")
+        if question.source:
+            text.append(f"Source: {question.source}")
+        node["description"] = " ".join(text)
+
+
 @cache
 def openapi() -> dict[str, Any]:
     models: list[tuple[type[BaseModel], Any]] = [
@@ -86,6 +108,8 @@ def openapi() -> dict[str, Any]:
         (RulesInfo, "serialization"),
     ]
     _, schemas = models_json_schema(models, ref_template=REF)
+    for model, questions in (("Organisation", ORGANISATION), ("Group", GROUP)):
+        _describe(schemas["$defs"][model]["properties"], questions)
     listing = {
         "type": "object",
         "properties": {"items": {"type": "array", "items": _ref(AssessmentSummary)}},

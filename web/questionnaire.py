@@ -11,14 +11,26 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from advisor.model.facts import control_character
-from advisor.model.questionnaire import GROUP, ORGANISATION, POINTS, from_form, out_of_bounds, problems, slug
+from advisor.model.questionnaire import (
+    GROUP,
+    ORGANISATION,
+    POINTS,
+    Question,
+    asked,
+    from_form,
+    group_from_form,
+    out_of_bounds,
+    problems,
+    slug,
+    unseen,
+)
 from advisor.quality.diff import answer_changes
 from advisor.services.assessments import commit, resume_at
 from advisor.store.assessments import StaleRevision
 from advisor.store.tables import AssessmentRecord, VersionKind
 from web import stale as stale_forms
 from web.auth import login_required
-from web.common import load
+from web.common import load, say_dropped
 from web.extensions import svc
 from web.i18n import language
 from web.stale import form_revision, gone, render_stale, require_current, stale_since
@@ -152,14 +164,21 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
     if request.method == "POST" and form_revision() != record.revision:
         # Made on older answers: the index may now name another group (or none), so say what
         # changed rather than guess; the form names its group by id to find it again.
-        entered = from_form(GROUP, request.form.to_dict(flat=False))
+        entered, _ = group_from_form(request.form.to_dict(flat=False))
         return _stale_group(assessment_id, entered, request.form.get("group"), adding=index is None)
     if index is not None and not 0 <= index < len(groups_):
         abort(404)
     current = groups_[index] if index is not None else {}
     status = 200
+    new_questions: tuple[Question, ...] = ()
     if request.method == "POST":
-        entered = from_form(GROUP, request.form.to_dict(flat=False))
+        form = request.form.to_dict(flat=False)
+        entered, dropped = group_from_form(form)
+        say_dropped(dropped)
+        # Sent without the script, the form showed the questions of the answers it was opened
+        # with: questions that the answers sent now ask are shown before the group is done.
+        if "asked" in form:
+            new_questions = unseen(GROUP, entered, form["asked"])
         taken = [str(g_.get("id")) for i, g_ in enumerate(groups_) if i != index]
         group_id = current.get("id") or slug(str(entered.get("name") or "group"), taken)
         entered = {"id": group_id, **entered}
@@ -182,7 +201,7 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
                 return _stale_group(assessment_id, entered, group_id if not adding else None, adding=adding)
             record = load(assessment_id, write=True)  # a form shown again carries the new revision
             errors = _field_errors(found, f"groups[{index}].")
-            if not errors:
+            if not errors and not new_questions:
                 if request.form.get("then") == "another":
                     return redirect(url_for(".group", assessment_id=assessment_id, index=None))
                 return redirect(url_for(".groups", assessment_id=assessment_id))
@@ -204,6 +223,7 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
         progress=progress_of(answers, None if status == 422 else found),
         step="groups",
         points=POINTS,
+        new_questions=new_questions,
     ), status
 
 
@@ -289,4 +309,5 @@ def _stale_group(
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.jinja_env.globals["asked"] = asked  # which questions a form shows (_fields.html)
     stale_forms.init_app(app)  # every view that changes an assessment refuses a stale form

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from advisor.model.errors import NotAllowed
 from advisor.model.facts import MAX_GROUPS
-from advisor.model.questionnaire import GROUP, ORGANISATION, from_form
+from advisor.model.questionnaire import GROUP, ORGANISATION, from_form, group_from_form
 from advisor.quality.diff import answer_changes, plan_diff
 from advisor.services import review
 from advisor.services.assessments import AssessmentNotFound, stored_plan
@@ -19,7 +19,7 @@ from advisor.store.assessments import StaleRevision, latest_version, version, ve
 from advisor.store.reviews import review_events
 from advisor.store.tables import AssessmentRecord, ReviewAction
 from web.auth import login_required
-from web.common import load, usernames
+from web.common import load, say_dropped, usernames
 from web.extensions import svc
 from web.i18n import language
 from web.ids import bad_request, parse_id, version_argument
@@ -111,10 +111,13 @@ def _whatif_answers(record: AssessmentRecord) -> dict[str, Any]:
     ids = form.get("group-ids") or [str(group.get("id")) for group in answers.get("groups", [])]
     if len(ids) > MAX_GROUPS:
         abort(413)
-    answers["groups"] = [
-        {"id": group_id, **from_form(GROUP, _prefixed(form, f"g{index}-"))}
-        for index, group_id in enumerate(ids)
-    ]
+    answers["groups"] = []
+    for index, group_id in enumerate(ids):
+        # An answer that no longer applies and is not valid is left out (said where it is kept).
+        group, dropped = group_from_form(_prefixed(form, f"g{index}-"))
+        answers["groups"].append({"id": group_id, **group})
+        if request.form.get("keep") == "1":
+            say_dropped(dropped)
     return answers
 
 

@@ -7,12 +7,14 @@ and its type gives the kind of input and the choices. The site renders them.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from advisor.model.errors import InputError
 from advisor.model.facts import KNOWN_FIELDS, Assessment, Group, Organisation, answer_kind, parse_assessment
@@ -33,6 +35,12 @@ class Question:
     # Left empty, the answer is absent (a default that depends on other answers), which is not the
     # same as "none at all": the form offers that as a box to tick.
     nullable: bool = False
+    # Asked only where it matters: every (answer, values) pair holds (see `asked`). Empty: always.
+    shown_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    source: str | None = None  # the Microsoft page the help text follows
+    default: Any = None  # the answer when the file does not give it
+    # The answers `shown_when` names, as a draft that does not give them means them (their defaults).
+    assumed: tuple[tuple[str, Any], ...] = ()
 
     def title(self, language: Language) -> str:
         return gettext(self.label, language)
@@ -49,6 +57,11 @@ class Question:
 
     def choice_label(self, value: str, language: Language) -> str:
         return gettext(CHOICE_LABELS[value], language) if value in CHOICE_LABELS else term(value, language)
+
+    def conditions(self, prefix: str = "") -> list[tuple[str, list[str]]]:
+        """`shown_when` as a form (whose fields' names start with `prefix`) checks it: each field
+        with the values that show the question."""
+        return [(prefix + answer, list(values)) for answer, values in self.shown_when]
 
     @property
     def none_field(self) -> str:
@@ -78,6 +91,13 @@ CHOICE_LABELS: dict[str, str] = {
     "department": N_("By department"),
     "geography": N_("By geography"),
     "platform": N_("By device platform"),
+    # what a group says of its corporate devices, and how its personal devices take part
+    "unknown": N_("Not known"),
+    "new": N_("New (not yet in use)"),
+    "in_use_reset_ok": N_("In use, may be reset"),
+    "in_use_keep": N_("In use, must not be reset"),
+    "enroll": N_("Users accept enrolling them"),
+    "protect_apps": N_("App protection only"),
 }
 
 # The guide's six discussion points for targeted groups and timeframes.
@@ -94,11 +114,15 @@ POINTS: dict[int, str] = {
 def questions_of(model: type[BaseModel]) -> tuple[Question, ...]:
     """The model's questions, in the order of its fields, from each field's `Ask`."""
     questions = []
-    for name, field in model.model_fields.items():
+    fields = model.model_fields
+    for name, field in fields.items():
         ask = next((m for m in field.metadata if isinstance(m, Ask)), None)
         if ask is None:
             continue
         kind, choices = answer_kind(field.annotation)
+        unknown = [answer for answer, _ in ask.shown_when if answer not in fields]
+        if unknown:
+            raise ValueError(f"{model.__name__}.{name} is asked when {unknown} hold, which are no answers")
         questions.append(
             Question(
                 name,
@@ -109,9 +133,47 @@ def questions_of(model: type[BaseModel]) -> tuple[Question, ...]:
                 field.is_required(),
                 ask.point,
                 (ask.kind or kind) == "months" and field.default is None,
+                ask.shown_when,
+                ask.source,
+                _default(field),
+                tuple((answer, _default(fields[answer])) for answer, _ in ask.shown_when),
             )
         )
     return tuple(questions)
+
+
+def _default(field: FieldInfo) -> Any:
+    """The answer a file that does not give it means; None for a required one."""
+    return None if field.is_required() else copy.deepcopy(field.default)
+
+
+def asked(question: Question, answers: Mapping[str, Any]) -> bool:
+    """Whether the question is asked, given the other answers of its (draft) group or
+    organisation: each answer its `shown_when` names holds one of the values given (a list
+    answer, such as the platforms, holds one of them among its items). An answer the draft does
+    not give counts as its default; one that is no text or list of texts holds nothing."""
+    for (answer, values), (_, default) in zip(question.shown_when, question.assumed, strict=True):
+        value = answers.get(answer, default)
+        if isinstance(value, list):
+            if not any(isinstance(item, str) and item in values for item in value):
+                return False
+        elif not (isinstance(value, str) and value in values):
+            return False
+    return True
+
+
+def not_asked_problems(questions: Sequence[Question], answers: Mapping[str, Any]) -> tuple[Question, ...]:
+    """The questions of a draft group that are not asked, given its answers, but whose answers it
+    holds and which are not valid: a question nobody sees must not keep the group from a plan."""
+    hidden = {q.name: q for q in questions if q.shown_when and q.name in answers and not asked(q, answers)}
+    if not hidden:
+        return ()
+    try:
+        Group.model_validate(dict(answers))
+    except ValidationError as exc:
+        wrong = {str(err["loc"][0]) for err in exc.errors(include_url=False) if err["loc"]}
+        return tuple(q for name, q in hidden.items() if name in wrong)
+    return ()
 
 
 ORGANISATION = questions_of(Organisation)
@@ -146,7 +208,33 @@ def from_form(questions: Sequence[Question], form: Mapping[str, Sequence[str]]) 
             answers[question.name] = int(first) if re.fullmatch(r"[0-9]{1,12}", first) else first
         else:
             answers[question.name] = first
+    # A question that is not asked keeps the answer it was given (the form sends it back unseen),
+    # but one it was never given, its default, is left out of the file.
+    for question in questions:
+        hidden = question.shown_when and not asked(question, answers)
+        if hidden and answers.get(question.name) == question.default:
+            answers.pop(question.name, None)
     return answers
+
+
+def group_from_form(form: Mapping[str, Sequence[str]]) -> tuple[dict[str, Any], tuple[Question, ...]]:
+    """A group's answers as entered (`from_form`), less the answers of questions it is not asked
+    that are not valid, which are returned so that the person is told: a hidden question keeps its
+    answer, but never keeps the group from a plan."""
+    answers = from_form(GROUP, form)
+    dropped = not_asked_problems(GROUP, answers)
+    for question in dropped:
+        del answers[question.name]
+    return answers, dropped
+
+
+def unseen(
+    questions: Sequence[Question], answers: Mapping[str, Any], seen: Sequence[str]
+) -> tuple[Question, ...]:
+    """The questions the answers now ask that the form did not show (`seen` names the ones it did,
+    among those asked only where they matter): the page without its script learns of them only
+    when it is sent."""
+    return tuple(q for q in questions if q.shown_when and asked(q, answers) and q.name not in seen)
 
 
 def _counts(question: Question, entered: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pydantic_core import PydanticUndefined
 from advisor.model.facts import Group, Organisation
 from advisor.model.i18n import gettext
 from advisor.model.plan import Placement, Plan
-from advisor.model.questionnaire import GROUP, ORGANISATION
+from advisor.model.questionnaire import GROUP, ORGANISATION, asked
 from advisor.model.vocabulary import Language
 from advisor.rulebook.loader import Rulebook
 
@@ -28,6 +28,9 @@ class AnswerChange:
     field: str | None
     old: Any
     new: Any
+    # Whether the question is asked of the group in either version: pages that list answers show
+    # only those that apply, while the version still records every change.
+    applies: bool = True
 
     def label(self, language: Language) -> str:
         if self.field is None:
@@ -72,8 +75,12 @@ def answer_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Answe
             continue
         for key in _keys(before, after):
             if key != "id" and _differs(Group, key, before.get(key), after.get(key)):
+                question = _LABELS.get(("group", key))
+                applies = question is None or asked(question, before) or asked(question, after)
                 changes.append(
-                    AnswerChange(f"groups[{group_id}].{key}", group_id, key, before.get(key), after.get(key))
+                    AnswerChange(
+                        f"groups[{group_id}].{key}", group_id, key, before.get(key), after.get(key), applies
+                    )
                 )
     return changes
 

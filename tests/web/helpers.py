@@ -94,7 +94,7 @@ class _Form(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        name = a.get("name")
+        name = a.get("name") if "disabled" not in a else None  # a disabled field is not sent
         if tag == "input" and name and a.get("type") not in ("submit", "button"):
             if a.get("type") in ("checkbox", "radio"):
                 if "checked" in a:
