@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from advisor.model.facts import parse_assessment
+from advisor.model.facts import Group, parse_assessment
 from tests.conftest import ROOT
 from tests.test_planner import GUIDE_TABLE_EN
 from tests.web.conftest import Browser
@@ -251,3 +251,18 @@ def test_the_swedish_form_names_a_wrong_division_in_swedish(anna: Browser) -> No
     page = anna.post(f"/assessments/{assessment_id}/groups/new", wrong).get_data(as_text=True)
     assert "Användare per plats, en plats per rad" in page
     assert 'id="error-users_by_location">blir sammanlagt 121, men gruppen har 120 användare</small>' in page
+
+
+def test_a_new_group_form_shows_the_defaults_and_keeps_them_when_sent_unchanged(anna: Browser) -> None:
+    """Before: a choice whose default is not its first option showed (and saved) the first one,
+    so a new group's willingness to change became "low" instead of "medium"."""
+    assessment_id = _new(anna)
+    fields = rendered_form(anna.get(f"/assessments/{assessment_id}/groups/new").get_data(as_text=True))
+    defaults = {name: field.default for name, field in Group.model_fields.items()}
+    for name in ("change_readiness", "needs_help", "business_risk", "ownership", "corporate_devices"):
+        assert fields[name] == [defaults[name]], name
+    sent = {**fields, "name": ["Defaults"], "users": ["10"], "platforms": ["windows"]}
+    assert anna.post(f"/assessments/{assessment_id}/groups/new", sent).status_code == 302
+    (group,) = _exported(anna, assessment_id)["groups"]
+    for name in ("change_readiness", "needs_help", "business_risk", "ownership"):
+        assert group[name] == defaults[name], name
