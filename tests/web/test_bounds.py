@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import inspect
 
 from advisor.model.facts import load_assessment
+from advisor.model.methods import PREREQUISITES
 from advisor.store.accounts import user_by_name
 from advisor.store.assessments import visible_assessments
 from advisor.store.tables import AssessmentRecord
@@ -120,7 +121,15 @@ def test_the_worst_request_against_gunicorn_is_bounded(gunicorn: LiveSite) -> No
     pieces = sum(len(g["platforms"]) * max(1, len(g["locations"])) for g in accepted["groups"])
     assert placements <= pieces + len(plan["phases"])
     sites = sum(len(json.dumps(p["locations"]).encode()) for g in plan["groups"] for p in g["placements"])
-    assert len(answer.body) <= 4096 * len(plan["groups"]) + 2560 * placements + 2 * sites
+    # One method per platform and owner (a mixed group has both), each with its reasons and why
+    # not the others; each prerequisite names the groups that need it.
+    methods = sum(len(g["methods"]) for g in plan["groups"])
+    kinds = sum(len(g["platforms"]) * (2 if g["ownership"] == "mixed" else 1) for g in accepted["groups"])
+    assert methods == kinds
+    assert len(plan["prerequisites"]) <= len(PREREQUISITES)
+    named = sum(len(json.dumps(p["groups"]).encode()) for p in plan["prerequisites"])
+    bound = 4096 * len(plan["groups"]) + 2560 * placements + 3072 * methods + 2 * sites
+    assert len(answer.body) <= bound + 1024 * len(PREREQUISITES) + named
     assert call(f"{gunicorn.base}/healthz").status == 200
 
 
