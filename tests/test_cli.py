@@ -42,9 +42,9 @@ def test_csv_opens_in_excel_with_swedish_intact(tmp_path: Path) -> None:
     raw = output.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["fas", "nummer", "månad"]
-    assert rows[1][:4] == ["Begränsat pilottest", "", "2027-07", "it"]
-    assert rows[1][6] == "självbetjäning"
+    assert rows[0][:4] == ["rad", "fas", "nummer", "månad"]
+    assert rows[1][:5] == ["placering", "Begränsat pilottest", "", "2027-07", "it"]
+    assert rows[1][7] == "självbetjäning"
 
 
 def test_markdown_has_the_table_and_the_rationale(capsys: pytest.CaptureFixture[str]) -> None:

@@ -75,16 +75,16 @@ def test_an_old_plan_shows_as_before() -> None:
             assert "enhet" not in text
     assert "- Limited pilot, March 2027: 20 users, self-service\n" in to_markdown(old_plan())
     rows = list(csv.reader(io.StringIO(to_csv(old_plan()))))
-    assert [row[7:10] for row in rows[1:]] == [["", "", ""]] * 4  # the same columns, left empty
+    assert [row[8:11] for row in rows[1:]] == [["", "", ""]] * 4  # the same columns, left empty
 
 
 def test_csv_has_a_column_each_for_platforms_sites_and_devices() -> None:
     rows = list(csv.reader(io.StringIO(to_csv(sites_plan()))))
-    assert rows[0][6:11] == ["enrollment", "platforms", "sites", "devices", "rules"]
-    assert rows[1][7:10] == ["Windows, iOS/iPadOS", "Umeå, Luleå", "35"]
-    assert [r[8] for r in rows[2:4]] == ["Umeå", "Luleå"]
+    assert rows[0][7:12] == ["enrollment", "platforms", "sites", "devices", "rules"]
+    assert rows[1][8:11] == ["Windows, iOS/iPadOS", "Umeå, Luleå", "35"]
+    assert [r[9] for r in rows[2:4]] == ["Umeå", "Luleå"]
     swedish = list(csv.reader(io.StringIO(to_csv(sites_plan("sv")))))
-    assert swedish[0][7:10] == ["plattformar", "platser", "enheter"]
+    assert swedish[0][8:11] == ["plattformar", "platser", "enheter"]
 
 
 def test_xlsx_rationale_has_platforms_sites_and_devices() -> None:

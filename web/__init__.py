@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from advisor.model.guide import section_title
 from advisor.model.vocabulary import month_name, term
-from advisor.output.render import enrolls
+from advisor.output.render import day_name, enrolls, needed_by, reset_word, yes_no
 from advisor.planning.explain import fact_label, show_value
 from advisor.services import logs
 from advisor.services.runtime import open_services
@@ -71,6 +71,10 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         section_title=section_title,
         fact_label=fact_label,
         show_value=show_value,
+        day_name=day_name,
+        needed_by=needed_by,
+        reset_word=reset_word,
+        yes_no=yes_no,
     )
     csrf.init_app(app)
     from web.security import init_app as add_security_headers

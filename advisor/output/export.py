@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from functools import cache
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -13,13 +14,29 @@ from advisor.model.i18n import N_, gettext
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language, month_name, origin, term
 from advisor.output.escape import Cell, append_to_sheet
-from advisor.output.render import enrolls, made_with, platforms, table_cells, table_rows, users, word
+from advisor.output.render import (
+    day_name,
+    enrolls,
+    made_with,
+    needed_by,
+    platforms,
+    reset_word,
+    table_cells,
+    table_rows,
+    users,
+    when_and_who,
+    why_not_method,
+    word,
+    yes_no,
+)
 
 # The workbook's sheets and the rationale sheet's columns; the PDF's page footer.
 _SHEETS: dict[str, str] = {
     "plan": N_("Plan"),
     "rationale": N_("Rationale"),
     "warnings": N_("Warnings"),
+    "methods": N_("Methods"),
+    "prerequisites": N_("Prerequisites"),
     "page": N_("Page %(page)s of %(pages)s"),
 }
 RATIONALE_COLUMNS = (
@@ -37,6 +54,30 @@ RATIONALE_COLUMNS = (
     N_("Provenance"),
 )
 WARNING_COLUMNS = (N_("Kind"), N_("Group"), N_("Warning"), N_("Source"), N_("Provenance"))
+# One row per group, platform and owner: the method and why; the alternatives and why not.
+METHOD_COLUMNS = (
+    N_("Group"),
+    N_("Platform"),
+    N_("Ownership"),
+    N_("Method"),
+    N_("Devices"),
+    N_("Reset"),
+    N_("User affinity"),
+    N_("What the user experiences"),
+    N_("Prerequisites"),
+    N_("Reasons"),
+    N_("Rule"),
+    N_("Provenance"),
+    N_("Why not the others"),
+)
+PREREQUISITE_COLUMNS = (
+    N_("Code"),
+    N_("Prerequisite"),
+    N_("Due"),
+    N_("Groups"),
+    N_("Provenance"),
+    N_("Source"),
+)
 
 
 def page_footer(language: Language) -> str:
@@ -127,9 +168,100 @@ def to_xlsx(plan: Plan) -> bytes:
     )
     for letter, width in zip("ABCDE", (16, 24, 90, 60, 22), strict=True):
         warnings.column_dimensions[letter].width = width
+    _methods_sheet(book, plan)
+    _prerequisites_sheet(book, plan)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _headed_sheet(
+    book: Any, title: str, columns: tuple[str, ...], widths: tuple[int, ...], language: Language
+) -> Any:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet = book.create_sheet(title)
+    append_to_sheet(sheet, [[gettext(column, language) for column in columns]])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    return sheet
+
+
+def _methods_sheet(book: Any, plan: Plan) -> None:
+    """How each group's devices enroll: one row per group, platform and owner."""
+    from openpyxl.styles import Alignment
+
+    language = plan.language
+    sheet = _headed_sheet(
+        book,
+        _sheet("methods", language),
+        METHOD_COLUMNS,
+        (24, 14, 14, 40, 10, 22, 12, 60, 34, 80, 34, 22, 80),
+        language,
+    )
+    lines: list[list[Cell]] = []
+    for group in plan.groups:
+        for m in group.methods:
+            why_not = [
+                f"{why_not_method(a, language)}: "
+                + (" ".join(r.text for r in a.why_not) if a.why_not else word("no_rule", language))
+                for a in m.alternatives
+            ]
+            lines.append(
+                [
+                    group.name,
+                    term(m.platform, language),
+                    term(m.ownership, language),
+                    term(m.method, language),
+                    m.devices,
+                    reset_word(m, language),
+                    yes_no(m.user_affinity, language),
+                    m.experience,
+                    ", ".join(m.prerequisites),
+                    "\n".join(r.text for r in m.reasons),
+                    " ".join(r.rule for r in m.reasons),
+                    ", ".join(
+                        dict.fromkeys(origin(r.provenance, language) for r in m.reasons if r.provenance)
+                    ),
+                    "\n".join(why_not),
+                ]
+            )
+    append_to_sheet(sheet, lines)
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _prerequisites_sheet(book: Any, plan: Plan) -> None:
+    """What to set up, and by when, in the order it falls due."""
+    language = plan.language
+    sheet = _headed_sheet(
+        book, _sheet("prerequisites", language), PREREQUISITE_COLUMNS, (26, 90, 16, 40, 22, 60), language
+    )
+    append_to_sheet(
+        sheet,
+        [
+            [p.code, p.text, p.due, needed_by(p, plan), origin(p.provenance, language), p.source]
+            for p in plan.prerequisites
+        ],
+    )
+
+
+# The PDF's methods table and prerequisites checklist, as the plan page shows them.
+_PDF_METHOD_COLUMNS = (
+    N_("Platform"),
+    N_("Ownership"),
+    N_("Method"),
+    N_("Devices"),
+    N_("Reset"),
+    N_("User affinity"),
+    N_("What the user experiences"),
+    N_("Why, and why not the others"),
+)
 
 
 @cache
@@ -154,6 +286,10 @@ def to_html(plan: Plan) -> str:
         "warnings": word("warnings", language),
         "groups": word("groups", language),
         "why": word("why", language),
+        "methods": word("methods", language),
+        "prerequisites": word("prerequisites", language),
+        "no_rule": word("no_rule", language),
+        "columns": [gettext(c, language) for c in _PDF_METHOD_COLUMNS],
         "made_with": made_with(plan),
         "footer": page_footer(language),
         **{severity: word(severity, language) for severity in ("warning", "tension", "info")},
@@ -171,6 +307,11 @@ def to_html(plan: Plan) -> str:
         users=users,
         month_name=month_name,
         section_title=section_title,
+        day_name=day_name,
+        reset_word=reset_word,
+        yes_no=yes_no,
+        why_not_method=why_not_method,
+        when_and_who=when_and_who,
     )
 
 

@@ -1,4 +1,5 @@
-"""The plan as people read it: the guide's phases × months table, Markdown, CSV and JSON."""
+"""The plan as people read it: the guide's phases × months table, each group's enrollment methods,
+the prerequisites checklist; as text, Markdown, CSV and JSON."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ import io
 from typing import NamedTuple
 
 from advisor.model.i18n import N_, gettext, ngettext
-from advisor.model.plan import Entry, Placement, Plan, Reason, add_months
+from advisor.model.plan import (
+    Entry,
+    MethodAlternative,
+    MethodChoice,
+    Placement,
+    Plan,
+    Prerequisite,
+    Reason,
+    add_months,
+)
 from advisor.model.vocabulary import APPROACHES, Language, Provenance, month_name, origin, term
 from advisor.output.escape import markdown_text, spreadsheet_rows
 
@@ -22,9 +32,26 @@ _WORDS: dict[str, str] = {
     "tension": N_("tension"),
     "info": N_("note"),
     "warning": N_("warning"),
+    "methods": N_("Enrollment methods"),
+    "prerequisites": N_("Prerequisites"),
+    "not_method": N_("Why not %(method)s"),
+    # An alternative no rule argues against: the rulebook never picks it for these devices.
+    "no_rule": N_("No rule of the rulebook chooses it for these devices."),
+    "every_group": N_("every group"),
+    "due": N_("due %(date)s"),
+    "needed_by": N_("for %(groups)s"),
+    "reset": N_("reset: %(answer)s"),
+    "reset_required": N_("yes, devices in use are wiped"),
+    "affinity": N_("user affinity: %(answer)s"),
 }
-# The CSV's header, a column at a time.
+# The CSV's header, a column at a time. One file, three kinds of row, named by the first column so
+# that a spreadsheet can filter them: a placement (a group in a phase: phase to rules), a method (a
+# group's devices of one platform and owner: group, name, platforms, devices, rules and ownership to
+# provenance, the reasons' texts in `text`) and a prerequisite (the groups needing it in group and
+# name, its code in `prerequisites`, then due, text, source and provenance).
+CSV_ROWS = {"placement": N_("placement"), "method": N_("method"), "prerequisite": N_("prerequisite")}
 CSV_COLUMNS = (
+    N_("row"),
     N_("phase"),
     N_("number"),
     N_("month"),
@@ -36,6 +63,15 @@ CSV_COLUMNS = (
     N_("sites"),
     N_("devices"),
     N_("rules"),
+    N_("ownership"),
+    N_("method"),
+    N_("reset"),
+    N_("user affinity"),
+    N_("prerequisites"),
+    N_("due"),
+    N_("text"),
+    N_("source"),
+    N_("provenance"),
 )
 
 
@@ -79,6 +115,51 @@ def enrolls(item: Entry | Placement, language: Language) -> str:
     if item.devices is not None:
         parts.append(devices(item.devices, language))
     return " · ".join(part for part in parts if part)
+
+
+def day_name(day: str, language: Language) -> str:
+    """`2027-06-17` → `17 June 2027` / `17 juni 2027`."""
+    return f"{int(day[8:10])} {month_name(day[:7], language)}"
+
+
+def yes_no(answer: bool, language: Language) -> str:
+    return term("yes" if answer else "no", language)
+
+
+def reset_word(choice: MethodChoice, language: Language) -> str:
+    """Whether enrolling wipes the devices, said plainly when it does."""
+    return word("reset_required", language) if choice.reset_required else term("no", language)
+
+
+def kind_of(choice: MethodChoice, language: Language) -> str:
+    """Which of a group's devices a method enrolls: "iOS/iPadOS, corporate"."""
+    return f"{term(choice.platform, language)}, {term(choice.ownership, language)}"
+
+
+def method_summary(choice: MethodChoice, language: Language) -> str:
+    """A method in one line: "iOS/iPadOS, corporate: Apple automated device enrollment (iOS/iPadOS);
+    500 devices; reset: yes, devices in use are wiped; user affinity: yes"."""
+    return "; ".join(
+        (
+            f"{kind_of(choice, language)}: {term(choice.method, language)}",
+            devices(choice.devices, language),
+            word("reset", language, answer=reset_word(choice, language)),
+            word("affinity", language, answer=yes_no(choice.user_affinity, language)),
+        )
+    )
+
+
+def why_not_method(alternative: MethodAlternative, language: Language) -> str:
+    """The heading of an alternative method: "Why not Shared iPad"."""
+    return word("not_method", language, method=term(alternative.method, language))
+
+
+def needed_by(prerequisite: Prerequisite, plan: Plan) -> str:
+    """The groups a prerequisite is for, by name ("IT, HR"); "every group" when every rollout needs it."""
+    names = {g.id: g.name for g in plan.groups}
+    if not prerequisite.groups:
+        return word("every_group", plan.language)
+    return ", ".join(names.get(group, group) for group in prerequisite.groups)
 
 
 class Shown(NamedTuple):
@@ -167,7 +248,40 @@ def to_table(plan: Plan) -> str:
             f"- [{word(w.severity, language)}] {_who(plan, w.group)}{w.text}{_noted(w.provenance, language)}"
             for w in plan.warnings
         ]
-    return "\n".join(out) + "\n"
+    return "\n".join(out + _methods_and_prerequisites(plan)) + "\n"
+
+
+def _methods_and_prerequisites(plan: Plan) -> list[str]:
+    """The text table's end: each group's methods, then what to set up by when."""
+    language = plan.language
+    out = []
+    if any(group.methods for group in plan.groups):
+        out += ["", word("methods", language) + ":"]
+        for group in plan.groups:
+            if group.methods:
+                out.append(f"{group.name}:")
+                out += [f"- {method_summary(m, language)}" for m in group.methods]
+    if plan.prerequisites:
+        out += ["", word("prerequisites", language) + ":"]
+        out += [
+            f"- [ ] {p.text} ({'; '.join(when_and_who(p, plan) + _said(p.provenance, language))})"
+            for p in plan.prerequisites
+        ]
+    return out
+
+
+def when_and_who(prerequisite: Prerequisite, plan: Plan) -> list[str]:
+    """When a prerequisite is due and whom it is for: ["due 17 June 2027", "for IT, HR"]."""
+    language = plan.language
+    return [
+        word("due", language, date=day_name(prerequisite.due, language)),
+        word("needed_by", language, groups=needed_by(prerequisite, plan)),
+    ]
+
+
+def _said(provenance: Provenance | None, language: Language) -> list[str]:
+    said = origin(provenance, language)
+    return [said] if said else []
 
 
 def _who(plan: Plan, group: str | None) -> str:
@@ -210,6 +324,20 @@ def to_markdown(plan: Plan) -> str:
             f"{_md(_noted(w.provenance, language))}"
             for w in plan.warnings
         ]
+    if plan.prerequisites:
+        out += ["", f"## {word('prerequisites', language)}", ""]
+        out += [
+            f"- [ ] {_md(p.text)} ("
+            + "; ".join(
+                [
+                    *(_md(x) for x in when_and_who(p, plan)),
+                    f"[{_md(p.code)}]({p.source})",
+                    *_said(p.provenance, language),
+                ]
+            )
+            + ")"
+            for p in plan.prerequisites
+        ]
     out += ["", f"## {word('groups', language)}"]
     for group in plan.groups:
         out += ["", f"### {_md(group.name)}", ""]
@@ -233,6 +361,7 @@ def to_markdown(plan: Plan) -> str:
                     "",
                 ]
                 out += [f"- {_cited(r, language)}" for r in alternative.why_not]
+        out += _markdown_methods(group.methods, language)
     out += [
         "",
         "---",
@@ -241,30 +370,113 @@ def to_markdown(plan: Plan) -> str:
     return "\n".join(out) + "\n"
 
 
+def _markdown_methods(methods: list[MethodChoice], language: Language) -> list[str]:
+    """A group's methods: one item each, with what the user goes through, why, and why not each
+    of the others."""
+    if not methods:
+        return []
+    out = ["", f"**{word('methods', language)}**", ""]
+    for m in methods:
+        out.append(
+            f"- {kind_of(m, language)}: **{term(m.method, language)}**; {devices(m.devices, language)}; "
+            f"{word('reset', language, answer=reset_word(m, language))}; "
+            f"{word('affinity', language, answer=yes_no(m.user_affinity, language))}"
+        )
+        if m.experience:
+            out.append(f"  - {_md(m.experience)}")
+        out += [f"  - {word('why', language)}: {_cited(r, language)}" for r in m.reasons]
+        for alternative in m.alternatives:
+            said = [_cited(r, language) for r in alternative.why_not] or [word("no_rule", language)]
+            out.append(f"  - {_md(why_not_method(alternative, language))}: {' '.join(said)}")
+    return out
+
+
 def to_csv(plan: Plan) -> str:
-    """One row per placement; written with a BOM by the caller so that Excel reads UTF-8."""
+    """One row per placement, then one per method of each group, then one per prerequisite (the
+    first column says which, CSV_COLUMNS the rest); written with a BOM by the caller so that Excel
+    reads UTF-8."""
+    language = plan.language
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     titles = {(ph.kind, ph.number, ph.month): ph.title for ph in plan.phases}
-    rows: list[list[str | int]] = [[gettext(column, plan.language) for column in CSV_COLUMNS]]
+    kind = {key: gettext(text, language) for key, text in CSV_ROWS.items()}
+    after_rules = len(CSV_COLUMNS) - CSV_COLUMNS.index(N_("rules")) - 1
+    rows: list[list[str | int]] = [[gettext(column, language) for column in CSV_COLUMNS]]
     for phase in plan.phases:
         for entry in phase.entries:
             group = plan.group(entry.group)
             rows.append(
                 [
+                    kind["placement"],
                     titles[(phase.kind, phase.number, phase.month)],
                     phase.number or "",
                     phase.month,
                     group.id,
                     group.name,
                     entry.users,
-                    term(entry.enrollment, plan.language),
-                    platforms(entry, plan.language),
+                    term(entry.enrollment, language),
+                    platforms(entry, language),
                     ", ".join(entry.locations),
                     "" if entry.devices is None else entry.devices,
                     " ".join(r.rule for r in group.reasons),
+                    *[""] * after_rules,
                 ]
             )
+    for group in plan.groups:
+        for m in group.methods:
+            rows.append(
+                [
+                    kind["method"],
+                    "",
+                    "",
+                    "",
+                    group.id,
+                    group.name,
+                    "",
+                    "",
+                    term(m.platform, language),
+                    "",
+                    m.devices,
+                    " ".join(r.rule for r in m.reasons),
+                    term(m.ownership, language),
+                    term(m.method, language),
+                    yes_no(m.reset_required, language),
+                    yes_no(m.user_affinity, language),
+                    " ".join(m.prerequisites),
+                    "",
+                    " ".join(r.text for r in m.reasons),
+                    " ".join(r.source for r in m.reasons),
+                    ", ".join(
+                        dict.fromkeys(origin(r.provenance, language) for r in m.reasons if r.provenance)
+                    ),
+                ]
+            )
+    for p in plan.prerequisites:
+        rows.append(
+            [
+                kind["prerequisite"],
+                "",
+                "",
+                "",
+                ", ".join(p.groups),
+                needed_by(p, plan),
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                p.code,
+                p.due,
+                p.text,
+                p.source,
+                origin(p.provenance, language),
+            ]
+        )
     writer.writerows(spreadsheet_rows(rows))  # no cell is ever a formula (CSV injection)
     return buffer.getvalue()
 

@@ -198,8 +198,8 @@ def test_exports_from_the_api(app: Flask, client: FlaskClient) -> None:
     raw = client.get(f"{base}/csv?language=sv", headers=anna).data
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["fas", "nummer", "månad"]
-    assert any(row[6] == "självbetjäning" for row in rows[1:])
+    assert rows[0][:4] == ["rad", "fas", "nummer", "månad"]
+    assert any(row[7] == "självbetjäning" for row in rows[1:])
 
     book = load_workbook(io.BytesIO(client.get(f"{base}/xlsx", headers=anna).data))
     sheet = book["Plan"]
