@@ -409,7 +409,8 @@ def test_the_workbook_has_a_methods_and_a_prerequisites_sheet(
     assert book.sheetnames[3:] == (
         ["Methods", "Prerequisites"] if language == "en" else ["Metoder", "Förutsättningar"]
     )
-    header, *rows = [list(row) for row in book.worksheets[3].iter_rows(values_only=True)]
+    methods: list[list[Any]] = [list(row) for row in book.worksheets[3].iter_rows(values_only=True)]
+    header, *rows = methods
     assert header == [gettext(c, language) for c in METHOD_COLUMNS]
     assert len(rows) == sum(len(g.methods) for g in plan.groups)
     by_kind = {tuple(row[:4]): row for row in rows}
@@ -427,7 +428,8 @@ def test_the_workbook_has_a_methods_and_a_prerequisites_sheet(
         ("The phone is not enrolled", "Telefonen registreras inte")
     )
 
-    header, *rows = [list(row) for row in book.worksheets[4].iter_rows(values_only=True)]
+    prerequisites: list[list[Any]] = [list(row) for row in book.worksheets[4].iter_rows(values_only=True)]
+    header, *rows = prerequisites
     assert header == [gettext(c, language) for c in PREREQUISITE_COLUMNS]
     assert [row[0] for row in rows] == [p.code for p in plan.prerequisites]
     licences = rows[0]
@@ -527,8 +529,8 @@ def test_the_pdf_shows_the_methods_table_and_the_checklist(
     retail = page.split("<h3>Retail</h3>")[1].split("</section>")[0]
     _, platform, owner, method = RETAIL_IOS[language]
     assert (
-        f'<td>{platform}</td>\n<td>{owner}</td>\n<td><b>{method}</b></td>\n<td>500</td>\n<td class="reset">{RESET[language]}</td>'
-        in retail
+        f"<td>{platform}</td>\n<td>{owner}</td>\n<td><b>{method}</b></td>\n<td>500</td>\n"
+        f'<td class="reset"><span class="reset-required">{RESET[language]}</span></td>' in retail
     )
     assert page.count('<table class="methods">') == sum(1 for g in plan.groups if g.methods)
     checklist = page.split('<ul class="checklist">')[1].split("</ul>")[0]

@@ -260,7 +260,6 @@ _PDF_METHOD_COLUMNS = (
     N_("Reset"),
     N_("User affinity"),
     N_("What the user experiences"),
-    N_("Why, and why not the others"),
 )
 
 
