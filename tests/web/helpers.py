@@ -62,13 +62,15 @@ def fill(site: Browser, assessment: dict[str, Any]) -> int:
 # What a group's answers must agree on, which JSON Schema cannot state: the divisions of its
 # devices and users name its platforms and sites and add up, and a site is named once whatever its
 # case and surrounding spaces.
-_DISAGREEING = re.compile(r"^(must name exactly the group's (platforms|sites)|adds up to |lists the site )")
+_DISAGREEING = re.compile(
+    r"^(must name exactly the group's (platforms|sites)|adds up to |lists the site |names every month )"
+)
 
 
 def documented_refusal(status: int, body: bytes) -> bool:
     """The refusals JSON Schema cannot state, which the OpenAPI description documents: a group id
-    used twice, answers of a group that disagree, and a rollout longer than the ceiling on months
-    (an ApiError all the same)."""
+    used twice, answers of a group that disagree, months to keep free that name all twelve, and a
+    rollout longer than the ceiling on months (an ApiError all the same)."""
     if status != 422:
         return False
     text = body.decode("utf-8", errors="replace")
