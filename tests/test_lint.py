@@ -335,16 +335,17 @@ def test_points_gives_one_value_per_stretch(
     assert lint_module._points(cuts, low, high) == points
 
 
-def test_points_fire_every_rule_pattern_a_full_range_would(rulebook: Rulebook) -> None:
+def test_points_fire_every_rule_pattern_a_full_range_would() -> None:
     """Every value of the range fires the same comparisons as some point of its stretch."""
     cuts = [1, 3, 4, 10, 100]
-    points = lint_module._points(cuts, 0, 120)
+    points = [p for p in lint_module._points(cuts, 0, 120) if isinstance(p, int)]
+    assert len(points) == len(lint_module._points(cuts, 0, 120))  # numbers, all of them
 
     def pattern(x: int) -> tuple[bool, ...]:
         return tuple(op(x, c) for c in cuts for op in (int.__lt__, int.__eq__, int.__gt__))
 
-    assert {pattern(x) for x in range(121)} == {pattern(int(p)) for p in points}
-    assert len(points) == len({pattern(int(p)) for p in points})  # and no two points alike
+    assert {pattern(x) for x in range(121)} == {pattern(p) for p in points}
+    assert len(points) == len({pattern(p) for p in points})  # and no two points alike
 
 
 def test_the_method_stage_decides_every_kind_of_device_without_conflict(rulebook: Rulebook) -> None:

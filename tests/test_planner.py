@@ -200,7 +200,8 @@ def test_every_decision_has_a_fallback_for_a_rulebook_with_a_gap() -> None:
     # the method falls back per kind of device, to a method that fits it
     assert set(FALLBACK_METHOD) == {(p, o) for p in PLATFORMS for o in OWNERS}
     for (platform, owner), method in FALLBACK_METHOD.items():
-        assert METHODS[method].platform == platform and owner in METHODS[method].owners
+        assert METHODS[method].platform == platform
+        assert owner in METHODS[method].owners
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
