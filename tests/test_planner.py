@@ -139,7 +139,9 @@ def test_a_group_larger_than_a_month_is_spread_and_flagged(rulebook: Rulebook) -
     # Corporate iPhones enroll by automated device enrollment, each weighing part of a user: a
     # capacity of 2000 users' worth of such enrollments a month.
     capacity = 2000 * rulebook.parameters["load_percent_zero_touch"] // 100
-    plan = _plan([{"id": "big", "name": "Big", "users": 5200, "platforms": ["ios"]}], support_capacity=capacity)
+    plan = _plan(
+        [{"id": "big", "name": "Big", "users": 5200, "platforms": ["ios"]}], support_capacity=capacity
+    )
     assert [(p.number, p.users) for p in plan.group("big").placements] == [
         (1, 2000),
         (2, 2000),
