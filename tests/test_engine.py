@@ -19,7 +19,7 @@ from advisor.evaluate.oracle import OracleEvaluator, fired
 from advisor.model.errors import EngineError, RolloutTooLong
 from advisor.model.facts import GROUP_FACTS, group_facts, parse_assessment
 from advisor.model.plan import Plan
-from advisor.model.vocabulary import Stage
+from advisor.model.vocabulary import STAGES, Stage
 from advisor.planning.planner import make_plan
 from advisor.rulebook import Rulebook
 from advisor.rulebook.compiler import SESSION_KIND
@@ -33,12 +33,12 @@ class Comparing:
 
     def __init__(self, engine: CompiledRulebook, oracle: OracleEvaluator) -> None:
         self.engine, self.oracle, self.rulebook = engine, oracle, engine.rulebook
-        self.calls = 0
+        self.asked: list[tuple[Stage, Sequence[Facts]]] = []  # each stage asked, with its facts
 
     def evaluate(self, stage: Stage, facts: Sequence[Facts]) -> list[frozenset[str]]:
         got, expected = self.engine.evaluate(stage, facts), self.oracle.evaluate(stage, facts)
         assert got == expected, (stage, facts)
-        self.calls += 1
+        self.asked.append((stage, facts))
         return got
 
 
@@ -47,7 +47,8 @@ class Comparing:
 def test_engine_and_oracle_fire_the_same_rules_for_random_assessments(
     data: dict[str, Any], engine: Engine, rulebook: Rulebook
 ) -> None:
-    """All three stages, with the facts the planner really passes between them."""
+    """Every stage (the method stage's devices included), with the facts the planner really
+    passes between them."""
     assessment = parse_assessment(data)
     with engine.version() as compiled:
         comparing = Comparing(compiled, OracleEvaluator(rulebook))
@@ -56,15 +57,23 @@ def test_engine_and_oracle_fire_the_same_rules_for_random_assessments(
         except RolloutTooLong:  # a small support capacity: refused before the placement stage
             plan = None
         facts = [group_facts(g) for g in assessment.groups]
-        # Without the memo too: every group through durable_rules.
-        assert compiled.evaluate_uncached("group", facts) == OracleEvaluator(rulebook).evaluate(
-            "group", facts
-        )
+        assert comparing.asked[0] == ("group", facts)
+        # Without the memo too: every fact set of every stage through durable_rules.
+        for stage, asked in comparing.asked:
+            assert compiled.evaluate_uncached(stage, asked) == OracleEvaluator(rulebook).evaluate(
+                stage, asked
+            ), stage
+    # each stage once (the method stage may run before the organisation's, which needs nothing of it)
+    stages = [stage for stage, _ in comparing.asked]
     if plan is None:
-        assert comparing.calls == 2
+        assert sorted(stages) == sorted(s for s in STAGES if s != "placement")
         return
-    assert comparing.calls == 3
+    assert sorted(stages) == sorted(STAGES)
+    assert stages[-1] == "placement"
     assert sum(len(g.placements) for g in plan.groups) >= len(plan.groups)
+    # one method stage fact set per group, platform and owner
+    (method_facts,) = [asked for stage, asked in comparing.asked if stage == "method"]
+    assert len(method_facts) == sum(len(g.methods) for g in plan.groups)
 
 
 # -- random rules: the compiler's `not`, `any` and nesting against the oracle ------------------

@@ -246,3 +246,131 @@ def test_a_rule_cannot_state_a_verdict_and_its_opposite() -> None:
     messages = [f.message for f in raised.value.errors]
     assert "says both 'early' and 'late'" in messages
     assert "lists the verdict 'early' more than once" in messages
+
+
+def _method_rule(rule_id: str, value: str, priority: int, when: str) -> str:
+    return _rule(rule_id, value, priority, when, stage="method", decides="method")
+
+
+def test_a_method_rule_for_another_platform_is_an_error_with_an_example() -> None:
+    rulebook = _with(
+        _method_rule("ipads-for-android", "ios_ade", 40, "{all: [{fact: platform, op: eq, value: android}]}")
+    )
+    (finding,) = [f for f in lint(rulebook) if f.rule == "ipads-for-android"]
+    assert finding.severity == "error"
+    text = str(finding)
+    assert "decides 'ios_ade', a method for corporate ios devices, for " in text
+    assert "android devices, for example when" in text
+    assert "platform=android" in text
+
+
+def test_a_method_that_resets_a_personal_device_is_an_error_with_an_example() -> None:
+    rulebook = _with(
+        _method_rule(
+            "wipe-personal-phones",
+            "android_fully_managed",
+            40,
+            "{all: [{fact: platform, op: eq, value: android}, {fact: owner, op: eq, value: personal}]}",
+        )
+    )
+    (finding,) = [f for f in lint(rulebook) if f.rule == "wipe-personal-phones"]
+    assert finding.severity == "error"
+    assert "for personal android devices, for example when" in str(finding)
+    assert "owner=personal" in str(finding)
+
+
+def test_a_winning_method_that_resets_devices_the_group_keeps_is_an_error_with_an_example() -> None:
+    rulebook = _with(
+        _method_rule(
+            "managed-whatever-happens",
+            "android_fully_managed",
+            40,
+            "{all: [{fact: platform, op: eq, value: android}, {fact: owner, op: eq, value: corporate}]}",
+        )
+    )
+    (finding,) = [f for f in lint(rulebook) if f.rule == "managed-whatever-happens"]
+    assert finding.severity == "error"
+    text = str(finding)
+    assert (
+        "decides 'android_fully_managed', which resets devices in use, for a group whose devices "
+        "must not be reset, for example when"
+    ) in text
+    assert "corporate_devices=in_use_keep" in text
+    # the shipped rule of the same method loses to the work profile there, so it is no finding
+    assert not [f for f in lint(rulebook) if f.rule == "android-fully-managed"]
+
+
+def test_a_rulebook_without_a_default_method_for_a_kind_of_device_is_refused() -> None:
+    methods = (RULES / "methods.yaml").read_text(encoding="utf-8")
+    start = methods.index("  - id: macos-user-enrollment-for-personal-macs")
+    end = methods.index("  - id: ", start + 1)
+    sources = {
+        f"rules/{p.name}": p.read_bytes() for p in sorted(RULES.glob("*.yaml")) if p.name != "methods.yaml"
+    }
+    sources["rules/methods.yaml"] = (methods[:start] + methods[end:]).encode()
+    with pytest.raises(RulebookError) as caught:
+        build_rulebook(sources)
+    messages = [f.message for f in caught.value.findings]
+    assert any("no default rule decides the 'method' of personal macos devices" in m for m in messages), (
+        messages
+    )
+
+
+@pytest.mark.parametrize(
+    ("cuts", "low", "high", "points"),
+    [
+        ([], 0, None, [0]),  # no constant: any value fires the same rules
+        ([5], 0, None, [4, 5, 6]),  # below, at, above
+        ([0], 0, None, [0, 1]),  # nothing below the lowest value
+        ([100], 0, 100, [99, 100]),  # nothing above the highest
+        ([3, 4], 0, None, [2, 3, 4, 5]),  # no room between neighbours: no value there
+        ([3, 10], 0, None, [2, 3, 4, 10, 11]),  # one value of the stretch between them
+        ([-5, 200], 0, 100, [0]),  # constants out of range cut nothing
+        ([50, 100], 1, 100, [49, 50, 51, 100]),
+    ],
+)
+def test_points_gives_one_value_per_stretch(
+    cuts: list[int], low: int, high: int | None, points: list[int]
+) -> None:
+    assert lint_module._points(cuts, low, high) == points
+
+
+def test_points_fire_every_rule_pattern_a_full_range_would() -> None:
+    """Every value of the range fires the same comparisons as some point of its stretch."""
+    cuts = [1, 3, 4, 10, 100]
+    points = [p for p in lint_module._points(cuts, 0, 120) if isinstance(p, int)]
+    assert len(points) == len(lint_module._points(cuts, 0, 120))  # numbers, all of them
+
+    def pattern(x: int) -> tuple[bool, ...]:
+        return tuple(op(x, c) for c in cuts for op in (int.__lt__, int.__eq__, int.__gt__))
+
+    assert {pattern(x) for x in range(121)} == {pattern(p) for p in points}
+    assert len(points) == len({pattern(p) for p in points})  # and no two points alike
+
+
+def test_the_method_stage_decides_every_kind_of_device_without_conflict(rulebook: Rulebook) -> None:
+    """Over the method stage's whole answer space: one method always wins, no two rules of the top
+    priority disagree, the method fits the platform and the owner, and it never resets a personal
+    device or one the group keeps."""
+    from advisor.model.methods import METHODS
+
+    rules = rulebook.stage("method")
+    space = lint_module.domain("method", rules, rulebook.parameters)
+    assert set(space["platform"]) == {"windows", "macos", "ios", "android"}
+    assert set(space["owner"]) == {"corporate", "personal"}
+    tried = 0
+    for facts in lint_module.combinations("method", space):
+        ids = fired(rules, facts, rulebook.parameters)
+        decision = decide(rulebook, "method", ids, "method")
+        assert decision.winner is not None, facts
+        top = [i for i in decision.fired if i.rule.priority == decision.winner.rule.priority]
+        assert {i.rule.value for i in top} == {decision.value}, facts
+        spec = METHODS[str(decision.value)]
+        assert spec.platform == facts["platform"], facts
+        assert facts["owner"] in spec.owners, facts
+        if facts["owner"] == "personal" or facts.get("corporate_devices") == "in_use_keep":
+            assert not spec.resets, facts
+        tried += 1
+    assert tried >= len(space["platform"]) * len(space["owner"])
+    findings = [f for f in lint(rulebook) if f.file.endswith("methods.yaml")]
+    assert findings == []

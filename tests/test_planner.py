@@ -11,6 +11,7 @@ from advisor.evaluate.engine import Engine
 from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.errors import RolloutTooLong
 from advisor.model.facts import Assessment, parse_assessment
+from advisor.model.methods import METHODS
 from advisor.model.plan import Plan, add_months
 from advisor.model.vocabulary import Language
 from advisor.output.render import table_rows, to_table
@@ -134,8 +135,13 @@ def test_months_roll_over_the_year() -> None:
     assert [p.month for p in plan.phases] == ["2027-11", "2027-12"]
 
 
-def test_a_group_larger_than_a_month_is_spread_and_flagged() -> None:
-    plan = _plan([{"id": "big", "name": "Big", "users": 5200, "platforms": ["ios"]}], support_capacity=2000)
+def test_a_group_larger_than_a_month_is_spread_and_flagged(rulebook: Rulebook) -> None:
+    # Corporate iPhones enroll by automated device enrollment, each weighing part of a user: a
+    # capacity of 2000 users' worth of such enrollments a month.
+    capacity = 2000 * rulebook.parameters["load_percent_zero_touch"] // 100
+    plan = _plan(
+        [{"id": "big", "name": "Big", "users": 5200, "platforms": ["ios"]}], support_capacity=capacity
+    )
     assert [(p.number, p.users) for p in plan.group("big").placements] == [
         (1, 2000),
         (2, 2000),
@@ -188,10 +194,16 @@ def test_planning_leaves_the_garbage_collector_as_it_found_it(
 
 
 def test_every_decision_has_a_fallback_for_a_rulebook_with_a_gap() -> None:
-    from advisor.model.vocabulary import DECISIONS
+    from advisor.model.vocabulary import DECISIONS, OWNERS, PLATFORMS
+    from advisor.planning.methods import FALLBACK_METHOD
     from advisor.planning.planner import FALLBACK
 
-    assert set(FALLBACK) == set(DECISIONS) - {"warning"}
+    assert set(FALLBACK) == set(DECISIONS) - {"warning", "method"}
+    # the method falls back per kind of device, to a method that fits it
+    assert set(FALLBACK_METHOD) == {(p, o) for p in PLATFORMS for o in OWNERS}
+    for (platform, owner), method in FALLBACK_METHOD.items():
+        assert METHODS[method].platform == platform
+        assert owner in METHODS[method].owners
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -273,7 +285,8 @@ def test_sites_a_month_each_without_a_capacity_ask_for_one(rulebook: Rulebook) -
     (warning,) = [w.text for w in plan.warnings if w.code == "long-rollout"]
     assert f"each of its {limit + 3} sites has a month of its own" in warning
     assert "Give the helpdesk's capacity" in warning
-    organisation["support_capacity"] = 20  # one store a month: as long, and now a capacity helps
+    # one store a month (20 iPhones enrolled zero-touch): as long, and now a capacity helps
+    organisation["support_capacity"] = 20 * rulebook.parameters["load_percent_zero_touch"] // 100
     plan = make_plan(
         parse_assessment({"version": 1, "organisation": organisation, "groups": stores}),
         OracleEvaluator(rulebook),

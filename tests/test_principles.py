@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, reject, settings
 from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.errors import RolloutTooLong
 from advisor.model.facts import Assessment, Group, parse_assessment, site_key
+from advisor.model.methods import METHODS
 from advisor.model.plan import Plan
 from advisor.planning.planner import make_plan
 from advisor.rulebook import Rulebook
@@ -150,3 +151,92 @@ def test_pilots_hold_only_users_fit_for_them_and_say_so(data: dict[str, Any], ru
         assert not [t for t in texts if "limited pilot" in t.casefold()]
     if not any(p.kind != "production" for p in plan.phases):
         assert "no-limited-pilot" in codes
+
+
+def _devices(group: Group) -> int:
+    """The group's devices, as the plan counts them: by platform where given, else its count."""
+    if group.devices_by_platform:
+        return sum(group.devices_by_platform.get(p, 0) for p in group.platforms)
+    return group.device_count
+
+
+@SETTINGS
+@given(data=assessments())
+def test_each_kind_of_device_has_one_method_that_fits_it(data: dict[str, Any], rulebook: Rulebook) -> None:
+    """One method per platform and owner the group has (a mixed group: both owners), a method for
+    that platform and that owner, and the methods' devices add up to the group's."""
+    assessment, plan = _planned(data, rulebook)
+    for group in assessment.groups:
+        methods = plan.group(group.id).methods
+        owners = ["corporate", "personal"] if group.ownership == "mixed" else [group.ownership]
+        kinds = [(m.platform, m.ownership) for m in methods]
+        assert sorted(kinds) == sorted((p, o) for p in group.platforms for o in owners), group.id
+        for m in methods:
+            spec = METHODS[m.method]
+            assert spec.platform == m.platform, (group.id, m.method)
+            assert m.ownership in spec.owners, (group.id, m.method)
+        assert sum(m.devices for m in methods) == _devices(group), group.id
+
+
+@SETTINGS
+@given(data=assessments())
+def test_no_device_is_reset_that_may_not_be(data: dict[str, Any], rulebook: Rulebook) -> None:
+    """No personal device is ever reset, nor a corporate device the group keeps; a reset is only
+    ever that of a method that resets, and the reset devices are warned about."""
+    assessment, plan = _planned(data, rulebook)
+    warned = {w.group for w in plan.warnings if w.code == "devices-reset"}
+    for group in assessment.groups:
+        for m in plan.group(group.id).methods:
+            if m.ownership == "personal":
+                assert not m.reset_required, (group.id, m.method)
+                assert not METHODS[m.method].resets, (group.id, m.method)
+            if group.corporate_devices == "in_use_keep":
+                assert not m.reset_required, (group.id, m.method)
+                assert not METHODS[m.method].resets, (group.id, m.method)
+            if m.reset_required:
+                assert METHODS[m.method].resets, (group.id, m.method)
+        reset = sum(m.devices for m in plan.group(group.id).methods if m.reset_required)
+        assert (group.id in warned) == (reset > 0), group.id
+
+
+@SETTINGS
+@given(data=assessments())
+def test_prerequisites_fall_due_before_the_first_phase_that_needs_them(
+    data: dict[str, Any], rulebook: Rulebook
+) -> None:
+    """Every code a method lists is in the plan's prerequisites, due before the group's first
+    month on that platform; a requirement's, before the group's first month; those of every
+    rollout, before its first phase."""
+    assessment, plan = _planned(data, rulebook)
+    due = {p.code: p.due for p in plan.prerequisites}
+    assert len(due) == len(plan.prerequisites)  # each listed once
+
+    def first_day(month: str) -> str:
+        return f"{month}-01"
+
+    months = [p.month for g in plan.groups for p in g.placements]
+    if not months:
+        return
+    start = min(months)
+    groups = _groups(assessment)
+    for code in rulebook.tables["method_prerequisites"]["all"]:  # every rollout's: before it starts
+        assert due[code] < first_day(start), code
+    by_requirement = rulebook.tables["requirement_prerequisites"]
+    for group_plan in plan.groups:  # a requirement's: before the group's first phase
+        first = min(x.month for x in group_plan.placements)
+        for requirement in groups[group_plan.id].requirements:
+            for code in by_requirement.get(requirement, ()):
+                assert due[code] < first_day(first), (group_plan.id, requirement, code)
+                assert group_plan.id in {g for p in plan.prerequisites if p.code == code for g in p.groups}
+    for group_plan in plan.groups:
+        group = groups[group_plan.id]
+        for m in group_plan.methods:
+            placed = [
+                x.month for x in group_plan.placements if m.platform in (x.platforms or group.platforms)
+            ]
+            if not m.devices or not placed:
+                continue
+            for code in m.prerequisites:
+                assert code in due, (group.id, m.method, code)
+                assert group.id in next(p.groups for p in plan.prerequisites if p.code == code)
+                assert due[code] < first_day(min(placed)), (group.id, m.method, code)

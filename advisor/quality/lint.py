@@ -214,7 +214,9 @@ def _lint_stage(rulebook: Rulebook, stage: Stage, rationales: Rationales | None 
     decisions = [d for d in REQUIRED[stage] if d in DECISIONS]
     names = {info.rule.decides for info in rules if info.rule.decides != "warning"} | set(decisions)
     decided: set[frozenset[str]] = set()  # what the same rules firing decide is known already
-    misfits: dict[str, tuple[str, dict[str, FactValue]]] = {}
+    # rule id → what is wrong, the facts of an example, and facts the example must show besides
+    # the rule's own (what makes the method wrong though the rule does not name it)
+    misfits: dict[str, tuple[str, dict[str, FactValue], tuple[str, ...]]] = {}
     for facts in combinations(stage, space):
         ids = firing(facts)
         if see is not None:
@@ -253,10 +255,12 @@ def _lint_stage(rulebook: Rulebook, stage: Stage, rationales: Rationales | None 
                 )
             )
     by_id = {info.id: info for info in rules}
-    for rule_id, (problem, facts) in misfits.items():
+    for rule_id, (problem, facts, also) in misfits.items():
         info = by_id[rule_id]
         findings.append(
-            Finding(info.file, info.line, info.id, f"{problem}, for example when {_example(facts, [info])}")
+            Finding(
+                info.file, info.line, info.id, f"{problem}, for example when {_example(facts, [info], also)}"
+            )
         )
     for (first, second), facts in conflicts.items():
         a, b = by_id[first], by_id[second]
@@ -499,7 +503,7 @@ def _check_methods(
     rulebook: Rulebook,
     ids: frozenset[str],
     facts: Mapping[str, FactValue],
-    misfits: dict[str, tuple[str, dict[str, FactValue]]],
+    misfits: dict[str, tuple[str, dict[str, FactValue], tuple[str, ...]]],
 ) -> None:
     """A method rule may fire only for devices its method can enroll (a platform, and an owner:
     never a method that resets a personal device), and the method that wins never resets devices
@@ -515,6 +519,7 @@ def _check_methods(
                 f"decides '{spec.slug}', a method for {whose} {spec.platform} devices, for {owner} "
                 f"{platform} devices",
                 dict(facts),
+                (),
             )
     winner = decide(rulebook, "method", ids, "method").winner
     if (
@@ -528,11 +533,12 @@ def _check_methods(
             f"decides '{winner.rule.value}', which resets devices in use, for a group whose devices "
             "must not be reset",
             dict(facts),
+            ("corporate_devices",),
         )
 
 
-def _example(facts: Mapping[str, FactValue], rules: Sequence[RuleInfo]) -> str:
-    names = dict.fromkeys(leaf.fact for info in rules for leaf in leaves(info.rule.when))
+def _example(facts: Mapping[str, FactValue], rules: Sequence[RuleInfo], also: Sequence[str] = ()) -> str:
+    names = dict.fromkeys([*(leaf.fact for info in rules for leaf in leaves(info.rule.when)), *also])
     return ", ".join(f"{n}={_show(facts[n])}" for n in names)
 
 

@@ -8,14 +8,15 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from advisor.evaluate.decisions import Evaluator, Facts
 from advisor.model.errors import InputError, Problem
 from advisor.model.facts import Assessment, Group, parse_assessment
 from advisor.model.messages import describe_validation_error
-from advisor.model.plan import Placement, Plan
-from advisor.model.vocabulary import Stage
+from advisor.model.methods import PREREQUISITES
+from advisor.model.plan import MethodChoice, Placement, Plan
+from advisor.model.vocabulary import METHOD_SLUGS, OWNERS, PLATFORMS, Stage
 from advisor.model.yamlsource import YamlProblem, load_yaml
 from advisor.planning.planner import make_plan
 
@@ -28,6 +29,29 @@ class Expectation(BaseModel):
     groups: dict[str, list[str]] = {}
     # the exact set of warnings: "code" for the plan, "code@group" for a group
     warnings: list[str] | None = None
+    # group id → its enrollment methods, each "platform/owner: method", then `reset` when the
+    # method resets the devices and `shared` when they have no user affinity (any order)
+    methods: dict[str, list[str]] = {}
+    # the exact set of the plan's prerequisites: code → the day it is due
+    prerequisites: dict[str, date] | None = None
+
+    @field_validator("methods")
+    @classmethod
+    def _method_texts(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for texts in value.values():
+            for text in texts:
+                problem = _method_text_problem(text)
+                if problem:
+                    raise ValueError(f"{text!r}: {problem}")
+        return value
+
+    @field_validator("prerequisites")
+    @classmethod
+    def _prerequisite_codes(cls, value: dict[str, date] | None) -> dict[str, date] | None:
+        unknown = sorted(set(value or {}) - set(PREREQUISITES))
+        if unknown:
+            raise ValueError(f"unknown prerequisites {unknown}; known: {sorted(PREREQUISITES)}")
+        return value
 
 
 class Scenario(BaseModel):
@@ -66,6 +90,46 @@ def placement_text(p: Placement, group: Group | None = None) -> str:
     return text
 
 
+_FLAGS = ("reset", "shared")
+
+
+def method_text(m: MethodChoice) -> str:
+    """`platform/owner: method`, then `reset` when it resets the devices and `shared` when they
+    have no user affinity."""
+    text = f"{m.platform}/{m.ownership}: {m.method}"
+    if m.reset_required:
+        text += " reset"
+    if not m.user_affinity:
+        text += " shared"
+    return text
+
+
+def _method_text_problem(text: str) -> str | None:
+    """What is wrong with a `methods` expectation's text, or None."""
+    kind, sep, rest = text.partition(":")
+    platform, slash, owner = kind.strip().partition("/")
+    words = rest.split()
+    if not sep or not slash or not words:
+        return "write it as 'platform/owner: method', then 'reset' or 'shared' if they apply"
+    if platform not in PLATFORMS:
+        return f"unknown platform {platform!r}; known: {', '.join(PLATFORMS)}"
+    if owner not in OWNERS:
+        return f"unknown owner {owner!r}; known: {', '.join(OWNERS)}"
+    if words[0] not in METHOD_SLUGS:
+        return f"unknown method {words[0]!r}"
+    flags = words[1:]
+    if any(f not in _FLAGS for f in flags) or len(set(flags)) != len(flags):
+        return f"the flags after the method are {' and '.join(_FLAGS)}, each at most once"
+    return None
+
+
+def _normal(text: str) -> str:
+    """A method text with its flags in one order, so that the expectation may list them in any."""
+    kind, _, rest = text.partition(":")
+    method, *flags = rest.split()
+    return " ".join([f"{kind.strip()}: {method}", *sorted(flags)])
+
+
 def load_scenario(path: Path) -> Scenario:
     try:
         data, _ = load_yaml(path.read_text(encoding="utf-8"))
@@ -90,6 +154,21 @@ def check(plan: Plan, expect: Expectation, assessment: Assessment | None = None)
         )
         if got != placements:
             failures.append(f"{group_id}: expected {placements}, got {got}")
+    for group_id, texts in expect.methods.items():
+        got = (
+            sorted(_normal(method_text(m)) for m in plan.group(group_id).methods)
+            if any(g.id == group_id for g in plan.groups)
+            else ["(no such group)"]
+        )
+        if got != sorted(_normal(t) for t in texts):
+            failures.append(f"{group_id} methods: expected {sorted(texts)}, got {got}")
+    if expect.prerequisites is not None:
+        got_due = {p.code: p.due for p in plan.prerequisites}
+        want_due = {code: day.isoformat() for code, day in expect.prerequisites.items()}
+        if got_due != want_due:
+            failures.append(
+                f"prerequisites: expected {sorted(want_due.items())}, got {sorted(got_due.items())}"
+            )
     if expect.warnings is not None:
         got_warnings = sorted(w.code if w.group is None else f"{w.code}@{w.group}" for w in plan.warnings)
         if got_warnings != sorted(expect.warnings):
