@@ -97,7 +97,7 @@ def test_broken_yaml_names_its_line() -> None:
         ),
         (
             "stage: grupp\n",
-            "stage: must be one of: group, organisation, method, placement (did you mean 'group'?)",
+            "stage: must be one of: group, method, organisation, placement (did you mean 'group'?)",
         ),
         ("a: &x [1]\nb: *x\n", "anchors and aliases are not allowed"),
     ],

@@ -12,10 +12,11 @@ from advisor.model.i18n import N_, gettext
 # tuples beside them (for loops and checks) are derived from it.
 Language = Literal["en", "sv"]
 LANGUAGES: tuple[Language, ...] = get_args(Language)
-# The stages run in this order: each group, the organisation, each device of each group (the
-# enrollment method, decided before the approach so that the approach may depend on it), and each
+# The stages run in this order: each group, each kind of device of each group (its enrollment
+# method, decided before the approach so that the approach may depend on it, and before the
+# organisation so that the helpdesk's share counts devices by method), the organisation, and each
 # group in each phase.
-Stage = Literal["group", "organisation", "method", "placement"]
+Stage = Literal["group", "method", "organisation", "placement"]
 STAGES: tuple[Stage, ...] = get_args(Stage)
 FactKind = Literal["int", "bool", "enum", "set"]
 
@@ -171,7 +172,9 @@ ORGANISATION_FACTS = _facts(
     FactSpec("platform_count", "int", N_("device platforms across all groups")),
     FactSpec("support_capacity_set", "bool", N_("helpdesk capacity given")),
     FactSpec(
-        "support_share_percent", "int", N_("monthly helpdesk capacity as a share of all users (percent)")
+        "support_share_percent",
+        "int",
+        N_("monthly helpdesk capacity as a share of the rollout's enrollment work (percent)"),
     ),
     FactSpec("it_groups", "int", N_("IT groups")),
     FactSpec("limited_pilot_groups", "int", N_("IT groups fit for the limited pilot")),

@@ -11,7 +11,7 @@ from advisor.model.errors import Problem, RolloutTooLong
 from advisor.model.facts import Assessment, Group, group_facts, site_key
 from advisor.model.guide import GUIDE_URL, localized_source
 from advisor.model.i18n import gettext, ngettext
-from advisor.model.methods import METHODS, PREREQUISITES, methods_for
+from advisor.model.methods import LOAD_PARAMETERS, METHODS, PREREQUISITES, methods_for
 from advisor.model.plan import (
     MAX_ROLLOUT_MONTHS,
     Alternative,
@@ -445,6 +445,7 @@ class Planner:
     def _organisation_facts(self, pilot: Sequence[str]) -> Facts:
         org = self.assessment.organisation
         total = sum(g.users for g in self.groups)
+        load = sum(c.devices * self.params[LOAD_PARAMETERS[c.spec.load]] for c in self._chosen)
         in_pilot = [g for g, p in zip(self.groups, pilot, strict=True) if p in ("limited", "expanded")]
         later = [g for g, p in zip(self.groups, pilot, strict=True) if p not in ("limited", "expanded")]
         piloted = {p for g in in_pilot for p in g.platforms}
@@ -466,8 +467,10 @@ class Planner:
             "sites": len({site_key(loc) for g in self.groups for loc in g.locations}),
             "platform_count": len({p for g in self.groups for p in g.platforms}),
             "support_capacity_set": org.support_capacity is not None,
+            # The month's capacity against the whole rollout's load (each device by its method's
+            # weight, in hundredths of a user): the unit the capacity counts in.
             "support_share_percent": (
-                org.support_capacity * 100 // total if org.support_capacity is not None else 100
+                org.support_capacity * 100 * 100 // max(1, load) if org.support_capacity is not None else 100
             ),
             "it_groups": sum(g.it_department for g in self.groups),
             "limited_pilot_groups": sum(p == "limited" for p in pilot),

@@ -57,7 +57,7 @@ class FileChecker:
         """Check the file's rules; `indexes` are their positions in the file (all, by default)."""
         if rule_file.rules and rule_file.stage is None:
             self.add(
-                (), None, "a file with rules must name its stage: group, organisation, method or placement"
+                (), None, "a file with rules must name its stage: group, method, organisation or placement"
             )
             return self.findings
         positions = range(len(rule_file.rules)) if indexes is None else indexes
