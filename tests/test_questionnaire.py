@@ -42,9 +42,10 @@ def test_ownership_and_platforms_decide_what_is_asked() -> None:
 
 def test_a_hidden_question_keeps_an_answer_given_and_leaves_out_its_default() -> None:
     form = {"name": ["S"], "users": ["4"], "platforms": ["windows"], "ownership": ["personal"]}
+    assert from_form(GROUP, {**form, "personal_devices": ["enroll"]})["personal_devices"] == "enroll"
     kept = from_form(GROUP, {**form, "corporate_devices": ["new"], "personal_devices": ["unknown"]})
     assert kept["corporate_devices"] == "new"  # not asked now, but given: kept
-    assert kept["personal_devices"] == "unknown"  # asked: as given
+    assert "personal_devices" not in kept  # asked, and its default chosen: the default applies
     assert "private_use" not in kept  # not asked, default: left out
     assert "personal_percent" not in kept
 

@@ -202,8 +202,9 @@ def from_form(questions: Sequence[Question], form: Mapping[str, Sequence[str]]) 
         elif question.kind == "counts":
             if counts := _counts(question, first):
                 answers[question.name] = counts
-        elif first == "":
-            continue  # optional and empty: the default applies
+        elif first == "" or (question.kind == "choice" and first == question.default):
+            continue  # optional and empty, or the default chosen: the default applies (the form
+            # shows a choice's default when it has no answer, and sends it back unchanged)
         elif question.kind == "int":
             answers[question.name] = int(first) if re.fullmatch(r"[0-9]{1,12}", first) else first
         else:

@@ -93,6 +93,7 @@ class _Form(HTMLParser):
         self.fields: dict[str, list[str]] = {}
         self._textarea: str | None = None
         self._select: str | None = None
+        self._first: str | None = None  # the open select's first option
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
@@ -107,14 +108,20 @@ class _Form(HTMLParser):
             self._textarea = name
             self.fields.setdefault(name, []).append("")
         elif tag == "select" and name:
-            self._select = name
-        elif tag == "option" and self._select and "selected" in a:
-            self.fields.setdefault(self._select, []).append(a.get("value") or "")
+            self._select, self._first = name, None
+        elif tag == "option" and self._select:
+            if self._first is None:
+                self._first = a.get("value") or ""
+            if "selected" in a:
+                self.fields.setdefault(self._select, []).append(a.get("value") or "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "textarea":
             self._textarea = None
         elif tag == "select":
+            # A select with no option selected sends its first option, as a browser does.
+            if self._select and self._select not in self.fields and self._first is not None:
+                self.fields[self._select] = [self._first]
             self._select = None
 
     def handle_data(self, data: str) -> None:
