@@ -302,7 +302,7 @@ def test_a_winning_method_that_resets_devices_the_group_keeps_is_an_error_with_a
 
 def test_a_rulebook_without_a_default_method_for_a_kind_of_device_is_refused() -> None:
     methods = (RULES / "methods.yaml").read_text(encoding="utf-8")
-    start = methods.index("  - id: macos-user-enrollment-for-personal-macs")
+    start = methods.index("  - id: macos-company-portal-for-personal-macs")
     end = methods.index("  - id: ", start + 1)
     sources = {
         f"rules/{p.name}": p.read_bytes() for p in sorted(RULES.glob("*.yaml")) if p.name != "methods.yaml"

@@ -103,9 +103,9 @@ METHODS: dict[str, MethodSpec] = {
             False,
             "either",
             N_(
-                "Nothing changes for the user: the PC already in use enrolls by itself once it is joined "
-                "to Microsoft Entra ID (or by group policy when it is joined to Active Directory), and "
-                "keeps its files and apps."
+                "Little changes for the user: a PC already joined to Active Directory (hybrid joined) "
+                "or to Microsoft Entra ID enrolls by itself and keeps its files and apps; a PC joined "
+                "to neither gets a new user profile when it is joined."
             ),
             f"{_LEARN}/mem/intune/enrollment/windows-enroll",
         ),
@@ -144,7 +144,7 @@ METHODS: dict[str, MethodSpec] = {
             "either",
             N_(
                 "The Mac enrolls in its setup assistant: the user switches it on, signs in and it "
-                "arrives configured; management cannot be removed."
+                "arrives configured; management can be locked so that the user cannot remove it."
             ),
             f"{_LEARN}/mem/intune/enrollment/device-enrollment-program-enroll-macos",
         ),
@@ -183,7 +183,7 @@ METHODS: dict[str, MethodSpec] = {
             "either",
             N_(
                 "The device enrolls in its setup assistant: the user switches it on, signs in and it "
-                "arrives configured; management cannot be removed."
+                "arrives configured; management can be locked so that the user cannot remove it."
             ),
             f"{_LEARN}/mem/intune/enrollment/device-enrollment-program-enroll-ios",
             N_(
@@ -359,6 +359,15 @@ PREREQUISITES: dict[str, PrerequisiteSpec] = {
             f"{_LEARN}/autopilot/requirements",
         ),
         PrerequisiteSpec(
+            "hybrid-join",
+            N_(
+                "For PCs joined to Active Directory: Microsoft Entra hybrid join (Microsoft Entra Connect) "
+                "and the group policy for automatic MDM enrollment, or co-management with Configuration "
+                "Manager."
+            ),
+            f"{_LEARN}/mem/intune/enrollment/windows-enroll",
+        ),
+        PrerequisiteSpec(
             "autopilot-registration",
             N_(
                 "Register the PCs with Windows Autopilot (the OEM or reseller does it for new ones; "
@@ -373,7 +382,10 @@ PREREQUISITES: dict[str, PrerequisiteSpec] = {
         ),
         PrerequisiteSpec(
             "apple-business-manager",
-            N_("Set up Apple Business Manager and have the reseller assign the devices to it."),
+            N_(
+                "Set up Apple Business Manager; for automated device enrollment, have the reseller assign "
+                "the devices to it (devices bought elsewhere are added with Apple Configurator)."
+            ),
             f"{_LEARN}/mem/intune/enrollment/device-enrollment-program-enroll-ios",
         ),
         PrerequisiteSpec(
@@ -387,8 +399,24 @@ PREREQUISITES: dict[str, PrerequisiteSpec] = {
         PrerequisiteSpec(
             "managed-apple-accounts",
             N_(
-                "Managed Apple Accounts for the users, federated with Microsoft Entra ID in Apple "
-                "Business Manager."
+                "Managed Apple Accounts for the users (federating Apple Business Manager with Microsoft "
+                "Entra ID is recommended)."
+            ),
+            _USER_ENROLLMENT,
+        ),
+        PrerequisiteSpec(
+            "apple-service-discovery",
+            N_(
+                "Publish the service discovery file at https://<your domain>/.well-known/"
+                "com.apple.remotemanagement, so that devices find Intune from the work account."
+            ),
+            _USER_ENROLLMENT,
+        ),
+        PrerequisiteSpec(
+            "authenticator-jit",
+            N_(
+                "Just-in-time registration, with Microsoft Authenticator as a required app, so that "
+                "users sign in once for account-driven user enrollment."
             ),
             _USER_ENROLLMENT,
         ),
@@ -408,8 +436,8 @@ PREREQUISITES: dict[str, PrerequisiteSpec] = {
         PrerequisiteSpec(
             "android-zero-touch",
             N_(
-                "Link the Android zero-touch portal (or Knox Mobile Enrollment) to Intune and have the "
-                "reseller register the devices."
+                "Link the Android zero-touch portal (or Knox Mobile Enrollment) to Intune where the "
+                "reseller supports it; otherwise create the enrollment profile and its QR code or token."
             ),
             f"{_LEARN}/mem/intune/enrollment/android-dedicated-devices-fully-managed-enroll",
         ),
@@ -432,8 +460,8 @@ PREREQUISITES: dict[str, PrerequisiteSpec] = {
         PrerequisiteSpec(
             "enrollment-restrictions",
             N_(
-                "Enrollment restrictions: allow personal devices only where the plan enrolls them "
-                "(%(platforms)s) and block them elsewhere."
+                "Enrollment restrictions: allow devices that enroll as personal only where the plan "
+                "enrolls them (%(platforms)s) and block them elsewhere."
             ),
             f"{_LEARN}/mem/intune/enrollment/enrollment-restrictions-set",
         ),

@@ -36,6 +36,10 @@ DeviceState = Literal["unknown", "new", "in_use_reset_ok", "in_use_keep"]
 DEVICE_STATES: tuple[DeviceState, ...] = get_args(DeviceState)
 PersonalUse = Literal["unknown", "enroll", "protect_apps"]
 PERSONAL_USES: tuple[PersonalUse, ...] = get_args(PersonalUse)
+# Who does the enrolling of a placement's devices: their users (some device needs a user's step),
+# IT (every device is shared, with no user of its own) or nobody (every device enrolls by itself).
+WhoEnrolls = Literal["users", "it_staff", "nobody"]
+WHO_ENROLLS: tuple[WhoEnrolls, ...] = get_args(WhoEnrolls)
 # The enrollment method slugs of the plan contract: a fixed vocabulary (add, never rename).
 Method = Literal[
     "windows_autopilot_user_driven",
@@ -154,8 +158,12 @@ PLACEMENT_ONLY_FACTS = _facts(
         N_("devices of the group that enrollment resets if they are in use, as the plan assumes"),
     ),
     FactSpec(
-        "no_affinity_percent", "int", N_("share of the placement's devices shared, with no user (percent)")
+        "reset_if_in_use_devices",
+        "int",
+        N_("devices of the group taken as new that enrollment would reset if they were in use"),
     ),
+    FactSpec("enrolled_devices", "int", N_("devices of the group that enroll (not app protection only)")),
+    FactSpec("who_enrolls", "enum", N_("who enrolls the placement's devices"), WHO_ENROLLS),
 )
 
 # Facts of one kind of device of a group (a platform and who owns it), beside the group's own.
@@ -269,6 +277,9 @@ TERMS: dict[str, str] = {
     "in_use_reset_ok": N_("in use, may be reset"),
     "in_use_keep": N_("in use, must not be reset"),
     "enroll": N_("enrolled"),
+    "users": N_("the users"),
+    "it_staff": N_("IT staff"),
+    "nobody": N_("nobody: the devices enroll by themselves"),
     "protect_apps": N_("app protection only"),
     "auto": N_("automatic"),
     # enrollment methods: Microsoft's product names, as Microsoft writes them in each language

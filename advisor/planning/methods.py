@@ -65,6 +65,7 @@ class Chosen:
     reset_required: bool
     reset_assumed: bool  # the reset follows from assuming the devices are in use
     prerequisites: list[str] = field(default_factory=list)
+    reset_if_in_use: bool = False  # taken as new (not known), but a device in use would be reset
 
     @property
     def user_affinity(self) -> bool:
@@ -96,22 +97,31 @@ def always(table: Mapping[str, Sequence[str]]) -> list[str]:
     return list(table.get(ALWAYS, ()))
 
 
+def who_enrolls(piece_devices: int, platforms: Sequence[str], chosen: Sequence[Chosen]) -> str:
+    """Who enrolls a piece's devices: its users when some device needs a user's step (every method
+    with user affinity, but automatic enrollment), else IT when some are shared, else nobody (they
+    enroll by themselves). A piece with no devices is its users'."""
+    kinds = [c for c in chosen if c.platform in platforms and c.devices > 0]
+    if piece_devices <= 0 or not kinds:
+        return "users"
+    if any(c.user_affinity and c.spec.load != "automatic" for c in kinds):
+        return "users"
+    return "it_staff" if any(not c.user_affinity for c in kinds) else "nobody"
+
+
 def load_of(
     piece_devices: int,
     platforms: Sequence[str],
     chosen: Sequence[Chosen],
     parameters: Mapping[str, int],
-) -> tuple[int, int]:
-    """What a piece's devices weigh on the helpdesk (hundredths of a user-equivalent), and the
-    share of them (percent) that have no user affinity: its devices divided over the group's kinds
-    of devices on its platforms, as the group's devices divide."""
+) -> int:
+    """What a piece's devices weigh on the helpdesk (hundredths of a user-equivalent): its devices
+    divided over the group's kinds of devices on its platforms, as the group's devices divide."""
     kinds = [c for c in chosen if c.platform in platforms]
     if not kinds or piece_devices <= 0:
-        return 0, 0
+        return 0
     counts = divide(piece_devices, [c.devices for c in kinds])
-    load = sum(n * parameters[LOAD_PARAMETERS[c.spec.load]] for n, c in zip(counts, kinds, strict=True))
-    shared = sum(n for n, c in zip(counts, kinds, strict=True) if not c.user_affinity)
-    return load, shared * 100 // piece_devices
+    return sum(n * parameters[LOAD_PARAMETERS[c.spec.load]] for n, c in zip(counts, kinds, strict=True))
 
 
 def due(month: str, lead_days: int) -> str:

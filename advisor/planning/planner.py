@@ -52,6 +52,7 @@ from advisor.planning.methods import (
     owners,
     prerequisites_of,
     resets,
+    who_enrolls,
 )
 from advisor.rulebook.loader import Rulebook, RuleInfo
 
@@ -306,6 +307,10 @@ class Planner:
                     shared=owner == "corporate" and "shared_devices" in group.requirements,
                     reset_required=reset,
                     reset_assumed=assumed,
+                    reset_if_in_use=owner == "corporate"
+                    and spec.resets
+                    and not reset
+                    and group.corporate_devices == "unknown",
                     prerequisites=prerequisites_of(spec, owner, table),
                 )
             )
@@ -336,7 +341,7 @@ class Planner:
 
     def _weighed(self, piece: Piece) -> Piece:
         """The piece with its load: its devices, each weighed by its enrollment method."""
-        load, _ = load_of(piece.devices, piece.platforms, self._chosen_of[piece.group], self.params)
+        load = load_of(piece.devices, piece.platforms, self._chosen_of[piece.group], self.params)
         return replace(piece, load=load)
 
     def _method_choices(self, i: int) -> list[MethodChoice]:
@@ -408,16 +413,24 @@ class Planner:
                 need(code, first, c.group)
         by_requirement = self.rulebook.tables["requirement_prerequisites"]
         for g, month in first_of_group.items():
+            if not any(c.spec.enrolls and c.devices for c in self._chosen_of[g]):
+                continue  # nothing of the group enrolls: its requirements need no device setup
             for requirement in self.groups[g].requirements:
                 for code in by_requirement.get(requirement, ()):
                     need(code, month, g)
         lead = self.params["prerequisite_lead_days"]
         provenance = self.rulebook.parameter_provenance.get("method_prerequisites", "current_practice")
+        # Platforms whose devices enroll as personal: personal devices, and corporate ones enrolled
+        # a personal way with nothing that marks them corporate.
         personal = [
             p
             for p in PLATFORMS
             if any(
-                c.platform == p and c.owner == "personal" and c.spec.enrolls and c.devices
+                c.platform == p
+                and c.spec.enrolls
+                and c.devices
+                and "personal" in c.spec.owners
+                and (c.owner == "personal" or "corporate-identifiers" not in c.prerequisites)
                 for c in self._chosen
             )
         ]
@@ -426,7 +439,9 @@ class Planner:
             if code not in needs:
                 continue
             month, groups = needs[code]
-            platforms = ", ".join(term(p, self.language) for p in personal) or gettext("none", self.language)
+            platforms = ", ".join(term(p, self.language) for p in personal) or gettext(
+                "no platform", self.language
+            )
             out.append(
                 Prerequisite(
                     code=code,
@@ -991,7 +1006,7 @@ class Planner:
             piece, first = pieces[index], parts[0]
             load = max(month_load[p.month] for p in parts)
             chosen = self._chosen_of[piece.group]
-            _, shared = load_of(piece.devices, piece.platforms, chosen, self.params)
+            who = who_enrolls(piece.devices, piece.platforms, chosen)
             decided[index].facts = {
                 **group_facts_[piece.group],
                 "site_count": len(piece.locations),  # the piece's sites: a tech fair is in one place
@@ -1006,7 +1021,9 @@ class Planner:
                 "methods": frozenset(c.spec.slug for c in chosen if c.platform in piece.platforms),
                 "reset_devices": sum(c.devices for c in chosen if c.reset_required),
                 "reset_assumed_devices": sum(c.devices for c in chosen if c.reset_assumed),
-                "no_affinity_percent": shared,
+                "reset_if_in_use_devices": sum(c.devices for c in chosen if c.reset_if_in_use),
+                "enrolled_devices": sum(c.devices for c in chosen if c.spec.enrolls),
+                "who_enrolls": who,
             }
         indexes = sorted(of_piece)
         fired = self.evaluator.evaluate("placement", [decided[i].facts for i in indexes])

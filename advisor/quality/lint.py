@@ -37,7 +37,7 @@ MAX_COMBINATIONS = 200_000
 # The smallest value each number fact can take (users and phase users start at one).
 MINIMUM = {"users": 1, "phase_users": 1, "groups": 1, "total_users": 1}
 # The largest value a number fact can take, where it has one (shares in percent).
-MAXIMUM = {"no_affinity_percent": 100}
+MAXIMUM: dict[str, int] = {}
 
 
 def _points(cuts: Sequence[int], low: int, high: int | None) -> list[FactValue]:
