@@ -580,3 +580,17 @@ def test_the_text_table_lists_the_methods_and_prerequisites_after_the_warnings(
         "- [ ] Assign an Intune licence to every user in the rollout. "
         "(due 17 June 2027; for every group; Current Microsoft docs)"
     )
+
+
+def test_a_rule_source_stays_one_link_in_markdown(contoso: Assessment, engine: Engine) -> None:
+    """Found by review: an admin's source holding `)` or `<` ended the Markdown link early and let
+    the rest of the URL read as text (or markup)."""
+    plan = _plan(contoso, engine, lambda text: text)
+    odd = 'https://learn.microsoft.com/a_(b)?x=<y> "z"'
+    groups = [
+        g.model_copy(update={"reasons": [r.model_copy(update={"source": odd}) for r in g.reasons]})
+        for g in plan.groups
+    ]
+    html = _html_of(export(plan.model_copy(update={"groups": groups}), "markdown").decode())
+    assert html.count('href="https://learn.microsoft.com/a_%28b%29?x=%3Cy%3E%20%22z%22"') >= len(groups)
+    assert "<y>" not in html

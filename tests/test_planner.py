@@ -307,3 +307,40 @@ def test_long_rollout_is_warned_exactly_when_the_plan_is_long(
         return
     warned = "long-rollout" in {w.code for w in plan.warnings}
     assert warned == (_months(plan) > rulebook.parameters["long_rollout_months"])
+
+
+def test_a_group_without_devices_still_weighs_its_users() -> None:
+    """Found by review: a group of 500 users with no devices weighed nothing, so a helpdesk of
+    100 users a month took all of them at once. With nothing to weigh by method, users count one
+    each, as the capacity counts them."""
+    group = {"id": "g", "name": "G", "users": 500, "devices": 0, "platforms": ["windows"]}
+    plan = _plan([group], support_capacity=100)
+    months = [p.users for p in plan.group("g").placements if p.phase == "production"]
+    assert months == [100, 100, 100, 100, 100]
+
+
+def test_a_method_rule_for_another_platform_is_passed_over_and_kept_devices_never_reset() -> None:
+    """Found by review: when an admin's rule decided an iOS method for kept PCs (the lint refuses
+    it; `advisor plan --rules` does not lint), the planner fell back to Autopilot, which wipes the
+    PCs the group keeps. It passes over the misfit, and over every fired method that resets kept
+    devices, to one that resets nothing, and says the rulebook has a gap."""
+    sources = {f"rules/{p.name}": p.read_bytes() for p in sorted(RULES.glob("*.yaml"))}
+    text = sources["rules/methods.yaml"].decode()
+    start = text.index("  - id: windows-automatic-enrollment-for-pcs-kept")
+    wrong = text[start:].replace("value: windows_automatic_enrollment", "value: ios_ade", 1)
+    sources["rules/methods.yaml"] = (text[:start] + wrong).encode()
+    from advisor.rulebook.loader import build_rulebook
+
+    rulebook = build_rulebook(sources)
+    group = {
+        "id": "g",
+        "name": "G",
+        "users": 20,
+        "platforms": ["windows"],
+        "corporate_devices": "in_use_keep",
+    }
+    data = {"version": 1, "organisation": {"name": "T", "rollout_start": "2027-11"}, "groups": [group]}
+    plan = make_plan(parse_assessment(data), OracleEvaluator(rulebook))
+    (method,) = plan.group("g").methods
+    assert (method.method, method.reset_required) == ("windows_automatic_enrollment", False)
+    assert any(w.code == "rule-gap" and w.group == "g" for w in plan.warnings)

@@ -536,3 +536,40 @@ def test_a_list_parameter_is_unique_across_files() -> None:
     assert [str(f) for f in caught.value.findings] == [
         f"rules/zz.yaml:2: parameter 'platform_order' is already defined at rules/planning.yaml:{line}"
     ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "  mixed_personal_percent:\n    value: 50",
+            "  mixed_personal_percent:\n    value: 400",
+            "mixed_personal_percent must be 0 to 100 (a share of devices, in percent), not 400",
+        ),
+        (
+            "  load_percent_zero_touch:\n    value: 50",
+            "  load_percent_zero_touch:\n    value: 0",
+            "load_percent_zero_touch must be 1 to 1000",
+        ),
+        (
+            "  prerequisite_lead_days:\n    value: 14",
+            "  prerequisite_lead_days:\n    value: 10000000",
+            "prerequisite_lead_days must be 0 to 365",
+        ),
+        (
+            "      macos_company_portal@corporate: [corporate-identifiers]",
+            "      windows_byod_registration@corporate: [corporate-identifiers]",
+            "'windows_byod_registration@corporate' is not an enrollment method, method@owner",
+        ),
+    ],
+)
+def test_the_method_parameters_are_refused_outside_their_sense(old: str, new: str, message: str) -> None:
+    """Found by review: a personal share of 400 % gave corporate kinds negative device counts, and
+    a pair of a method with an owner it never serves was accepted."""
+    sources = _shipped()
+    text = sources["rules/methods.yaml"].decode()
+    assert old in text
+    sources["rules/methods.yaml"] = text.replace(old, new).encode()
+    with pytest.raises(RulebookError) as caught:
+        build_rulebook(sources)
+    assert any(message in str(f) for f in caught.value.errors), caught.value.errors

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from typing import NamedTuple
+from urllib.parse import quote
 
 from advisor.model.i18n import N_, gettext, ngettext
 from advisor.model.plan import (
@@ -291,12 +292,18 @@ def _who(plan: Plan, group: str | None) -> str:
 _md = markdown_text  # names, reasons, titles and warnings: shown as written, never as HTML or links
 
 
+def _link(url: str) -> str:
+    """A URL as a Markdown link target: characters that would end or break the link (spaces,
+    brackets, angle brackets, quotes) percent-encoded, so a rule's source stays one link."""
+    return quote(url, safe=":/#?&=%.-_~+,;@!$*'")
+
+
 def _cited(reason: Reason, language: Language) -> str:
     """A reason with its rule, the page it follows and where it comes from (our judgement never
     reads as the guide's)."""
     said = origin(reason.provenance, language)
     provenance = f"; {_md(said)}" if said else ""
-    return f"{_md(reason.text)} ([{_md(reason.rule)}]({reason.source}){provenance})"
+    return f"{_md(reason.text)} ([{_md(reason.rule)}]({_link(reason.source)}){provenance})"
 
 
 def _noted(provenance: Provenance | None, language: Language) -> str:
@@ -331,7 +338,7 @@ def to_markdown(plan: Plan) -> str:
             + "; ".join(
                 [
                     *(_md(x) for x in when_and_who(p, plan)),
-                    f"[{_md(p.code)}]({p.source})",
+                    f"[{_md(p.code)}]({_link(p.source)})",
                     *_said(p.provenance, language),
                 ]
             )

@@ -208,7 +208,16 @@ def why_not(
 ) -> Reason:
     """Why a rule's conclusion lost: the condition that failed, or the rule that outranked it."""
     failure: Failure | None = first_failure(info.rule.when, facts, parameters)
-    if failure is None:
+    if failure is None and (winner is None or winner.rule.priority < info.rule.priority):
+        # Held and outranked nothing: the planner passed it over (a method that does not fit these
+        # devices, or that would reset devices the group keeps).
+        text = gettext(
+            "Applies, but the planner passed it over: its method does not fit these devices or would "
+            "reset devices the group keeps.",
+            language,
+        )
+        shown = matched_facts(info.rule.when, facts, parameters)
+    elif failure is None:
         assert winner is not None  # noqa: S101 - a rule that held lost only to a winner
         text = gettext(
             "Also applies, but rule %(winner)s has higher priority (%(high)s over %(low)s).",

@@ -21,11 +21,20 @@ FALLBACK_METHOD: dict[Kind, str] = {
     ("windows", "corporate"): "windows_autopilot_user_driven",
     ("windows", "personal"): "windows_app_protection",
     ("macos", "corporate"): "macos_ade",
-    ("macos", "personal"): "macos_account_driven_user_enrollment",
+    ("macos", "personal"): "macos_company_portal",
     ("ios", "corporate"): "ios_ade",
     ("ios", "personal"): "ios_app_protection",
     ("android", "corporate"): "android_fully_managed",
     ("android", "personal"): "android_app_protection",
+}
+
+
+# For corporate devices the group will not have reset: a fallback that resets nothing.
+FALLBACK_KEPT: dict[Kind, str] = {
+    ("windows", "corporate"): "windows_automatic_enrollment",
+    ("macos", "corporate"): "macos_company_portal",
+    ("ios", "corporate"): "ios_company_portal_device_enrollment",
+    ("android", "corporate"): "android_personal_work_profile",
 }
 
 
@@ -114,12 +123,13 @@ def load_of(
     platforms: Sequence[str],
     chosen: Sequence[Chosen],
     parameters: Mapping[str, int],
-) -> int:
+) -> int | None:
     """What a piece's devices weigh on the helpdesk (hundredths of a user-equivalent): its devices
-    divided over the group's kinds of devices on its platforms, as the group's devices divide."""
+    divided over the group's kinds of devices on its platforms, as the group's devices divide.
+    None for a piece with no devices: its users count one each, as the capacity counts users."""
     kinds = [c for c in chosen if c.platform in platforms]
     if not kinds or piece_devices <= 0:
-        return 0
+        return None
     counts = divide(piece_devices, [c.devices for c in kinds])
     return sum(n * parameters[LOAD_PARAMETERS[c.spec.load]] for n, c in zip(counts, kinds, strict=True))
 

@@ -43,6 +43,7 @@ from advisor.model.vocabulary import (
 from advisor.planning.explain import cached_reason, cached_why_not, explanations_for, reason_text
 from advisor.planning.layout import Piece, Slot, TooManyPhases, Unit, divide, pack, units_for
 from advisor.planning.methods import (
+    FALLBACK_KEPT,
     FALLBACK_METHOD,
     Chosen,
     always,
@@ -277,9 +278,23 @@ class Planner:
         for (i, platform, owner, devices), rules, kind_facts in zip(kinds, fired, facts, strict=True):
             group = self.groups[i]
             decision = decide(self.rulebook, "method", rules, "method")
+            kept = owner == "corporate" and group.corporate_devices == "in_use_keep"
+            # The fired rules whose method can enroll these devices (and never resets kept ones),
+            # best first: a rule deciding another platform's method is passed over (the lint
+            # reports it as an error).
+            fitting = [
+                info
+                for info in sorted(decision.fired, key=lambda info: -info.rule.priority)
+                if (s := METHODS.get(info.rule.value)) is not None
+                and s.platform == platform
+                and owner in s.owners
+                and not (kept and s.resets)
+            ]
+            if fitting and fitting[0] is not decision.winner:
+                decision = Decision("method", fitting[0].rule.value, fitting[0], decision.fired)
             spec = METHODS.get(decision.value or "")
-            if spec is None or spec.platform != platform or owner not in spec.owners:
-                fallback = FALLBACK_METHOD[(platform, owner)]
+            if not fitting or spec is None:
+                fallback = (FALLBACK_KEPT if kept else FALLBACK_METHOD)[(platform, owner)]
                 self._assume(
                     "rule-gap",
                     group.id,
@@ -342,7 +357,7 @@ class Planner:
     def _weighed(self, piece: Piece) -> Piece:
         """The piece with its load: its devices, each weighed by its enrollment method."""
         load = load_of(piece.devices, piece.platforms, self._chosen_of[piece.group], self.params)
-        return replace(piece, load=load)
+        return piece if load is None else replace(piece, load=load)
 
     def _method_choices(self, i: int) -> list[MethodChoice]:
         out = []
@@ -372,7 +387,7 @@ class Planner:
                     method=c.spec.slug,
                     reset_required=c.reset_required,
                     user_affinity=c.user_affinity,
-                    prerequisites=c.prerequisites,
+                    prerequisites=c.prerequisites if c.devices else [],
                     reasons=reasons,
                     alternatives=alternatives,
                     devices=c.devices,
@@ -461,6 +476,7 @@ class Planner:
         org = self.assessment.organisation
         total = sum(g.users for g in self.groups)
         load = sum(c.devices * self.params[LOAD_PARAMETERS[c.spec.load]] for c in self._chosen)
+        load += sum(g.users * 100 for g in self.groups if g.device_count == 0)  # one per user
         in_pilot = [g for g, p in zip(self.groups, pilot, strict=True) if p in ("limited", "expanded")]
         later = [g for g, p in zip(self.groups, pilot, strict=True) if p not in ("limited", "expanded")]
         piloted = {p for g in in_pilot for p in g.platforms}

@@ -10,7 +10,7 @@ from advisor.model.errors import Finding, Severity
 from advisor.model.facts import FACTS_BY_STAGE
 from advisor.model.guide import CURRENT_DOCS, GUIDE_URL, GUIDE_URL_SV, SECTIONS, split_source
 from advisor.model.messages import did_you_mean
-from advisor.model.methods import ALWAYS, PREREQUISITES
+from advisor.model.methods import ALWAYS, METHODS, PREREQUISITES
 from advisor.model.vocabulary import (
     DECISIONS,
     METHOD_SLUGS,
@@ -262,6 +262,15 @@ _KIND_WORDS: dict[ParameterKind, str] = {
     "list": "a list of values",
     "table": "a table of lists (key: [values])",
 }
+# The planner's number parameters whose sense bounds them more than any number's range.
+NUMBER_BOUNDS: dict[str, tuple[int, int, str]] = {
+    "mixed_personal_percent": (0, 100, "a share of devices, in percent"),
+    "prerequisite_lead_days": (0, 365, "days before a phase"),
+    **{
+        f"load_percent_{load}": (1, 1000, "a device's weight on the helpdesk, in percent of a user")
+        for load in ("self_service", "zero_touch", "automatic", "app_protection")
+    },
+}
 COUNTRY = re.compile(r"^[A-Z]{2}$")  # ISO 3166-1 alpha-2, as the assessment writes a country
 MONTH = re.compile(r"^(0[1-9]|1[0-2])$")
 
@@ -279,6 +288,10 @@ def planner_parameter(file: str, lines: LineMap, name: str, value: object) -> li
         )
         return [Finding(file, lines.line_of(at), None, message)]
     problems: list[tuple[Path, str]] = []
+    if name in NUMBER_BOUNDS and isinstance(value, int):
+        low, high, why = NUMBER_BOUNDS[name]
+        if not low <= value <= high:
+            problems = [(at, f"{name} must be {low} to {high} ({why}), not {value}")]
     if name == "platform_order" and isinstance(value, list):
         problems = _platform_order(at, value)
     elif name == "quiet_months" and isinstance(value, dict):
@@ -287,7 +300,7 @@ def planner_parameter(file: str, lines: LineMap, name: str, value: object) -> li
         problems = _members(name, at, value, PLATFORMS, "a platform")
     elif name in ("method_prerequisites", "requirement_prerequisites") and isinstance(value, dict):
         keys: tuple[str, ...] = (
-            (*METHOD_SLUGS, ALWAYS, *OWNERS, *(f"{m}@{o}" for m in METHOD_SLUGS for o in OWNERS))
+            (*METHOD_SLUGS, ALWAYS, *OWNERS, *(f"{m}@{o}" for m in METHOD_SLUGS for o in METHODS[m].owners))
             if name == "method_prerequisites"
             else REQUIREMENTS
         )
