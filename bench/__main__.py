@@ -45,8 +45,11 @@ def random_group(rng: random.Random, index: int) -> Group:
             answers[question.name] = rng.choice(question.choices)
         elif question.kind == "multi":
             answers[question.name] = rng.sample(question.choices, rng.randint(int(question.required), 3))
-        elif question.kind == "int":
-            answers[question.name] = rng.randint(int(question.required), 1000)
+        elif question.kind == "int":  # within the field's own bounds (a share is at most 100)
+            metadata = Group.model_fields[question.name].metadata
+            low = max([int(question.required), *(m.ge for m in metadata if hasattr(m, "ge"))])
+            high = min([1000, *(m.le for m in metadata if hasattr(m, "le"))])
+            answers[question.name] = rng.randint(low, high)
     return Group.model_validate(answers)
 
 
