@@ -251,16 +251,11 @@ def _prerequisites_sheet(book: Any, plan: Plan) -> None:
     )
 
 
-# The PDF's methods table and prerequisites checklist, as the plan page shows them.
-_PDF_METHOD_COLUMNS = (
-    N_("Platform"),
-    N_("Ownership"),
-    N_("Method"),
-    N_("Devices"),
-    N_("Reset"),
-    N_("User affinity"),
-    N_("What the user experiences"),
-)
+# The PDF's methods table, as the plan page shows it: the XLSX sheet's columns from the platform to
+# what the user experiences (the group is the section's heading; reasons go under each row).
+_PDF_METHOD_COLUMNS = METHOD_COLUMNS[
+    METHOD_COLUMNS.index(N_("Platform")) : METHOD_COLUMNS.index(N_("Prerequisites"))
+]
 
 
 @cache
