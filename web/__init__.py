@@ -12,8 +12,8 @@ from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from advisor.model.guide import section_title
-from advisor.model.vocabulary import month_name, term
-from advisor.output.render import day_name, enrolls, needed_by, reset_word, yes_no
+from advisor.model.vocabulary import day_name, month_name, term
+from advisor.output.render import enrolls, needed_by, reset_word, yes_no
 from advisor.planning.explain import fact_label, show_value
 from advisor.services import logs
 from advisor.services.runtime import open_services

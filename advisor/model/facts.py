@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -35,14 +36,18 @@ from advisor.model.vocabulary import (
     PLATFORMS,
     REQUIREMENTS,
     Ask,
+    Criterion,
     DeviceState,
     Fact,
     FactKind,
     FactSpec,
     Language,
     Level,
+    MessageKind,
+    Outcome,
     Ownership,
     PersonalUse,
+    PhaseKind,
     Platform,
     QuestionKind,
     Requirement,
@@ -309,6 +314,49 @@ class Organisation(_Frozen):
             kind="months",
         ),
     ] = None
+
+    support_contact: Annotated[
+        FreeText | None,
+        Field(examples=["IT service desk, phone 010-123 45 00, servicedesk@contoso.com"]),
+        Ask(
+            N_("Where users get help"),
+            N_(
+                "A phone number, an e-mail address or a web page: every message to the users names it. "
+                "Empty means the messages leave a place to fill in."
+            ),
+        ),
+    ] = None
+    # Empty (null) means the rulebook's thresholds; a criterion left out keeps its own.
+    gate_thresholds: Annotated[
+        dict[Criterion, Annotated[int, bounds(0, 10_000), WHOLE]] | None,
+        Field(
+            description="Exit criteria of every phase, by criterion: the enrollment success and the "
+            "feedback in percent, helpdesk tickets per 100 users, blocking issues open (a count); "
+            "null: the rulebook's"
+        ),
+        Ask(
+            N_("Exit criteria of every phase, one per line"),
+            N_(
+                "Such as “Enrollment success rate: 98”. Each go/no-go review holds the phase's measured "
+                "figures against them: enrollment success and feedback in percent (at least), helpdesk "
+                "tickets per 100 users and blocking issues open (at most). Empty means the rulebook's."
+            ),
+            kind="counts",
+            source="https://learn.microsoft.com/mem/intune/fundamentals/intune-planning-guide",
+        ),
+    ] = None
+
+    @field_validator("gate_thresholds")
+    @classmethod
+    def _percent_at_most_100(cls, value: dict[str, int] | None) -> dict[str, int] | None:
+        for code in ("enrollment_success", "feedback"):
+            if value is not None and value.get(code, 0) > 100:
+                raise PydanticCustomError(
+                    "percent",
+                    "{code} is a percentage: at most 100, not {value}",
+                    {"code": code, "value": value[code]},
+                )
+        return value
 
     @field_validator("rollout_start", mode="before")
     @classmethod
@@ -636,13 +684,87 @@ NOT_FACTS = {
 NOT_ASKED = {
     "id": "made from the group's name",
     "version": "the file format's version",
+    "gate_decisions": "recorded at the gates, in the review",
+    "messages": "edited on the plan's message drafts",
 }
+
+
+DAY = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+
+
+def _day(value: Any) -> Any:
+    """A calendar date written YYYY-MM-DD that exists (not 2027-02-30)."""
+    if not isinstance(value, str) or not re.fullmatch(DAY, value):
+        raise PydanticCustomError("day_form", "must be a date written YYYY-MM-DD")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("day_exists", "is not a date of the calendar") from None
+    return value
+
+
+Day = Annotated[
+    str, Field(examples=["2027-08-27"], json_schema_extra={"pattern": DAY}), BeforeValidator(_day)
+]
+# A note or a message: several lines allowed (line breaks and tabs), no other control character.
+_LONG_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]")
+
+
+def _long_text(value: Any) -> Any:
+    if isinstance(value, str) and (found := _LONG_CONTROL.search(value)):
+        raise PydanticCustomError(
+            "control", "must not contain control characters ({code})", {"code": f"U+{ord(found.group()):04X}"}
+        )
+    return value
+
+
+LONG_TEXT = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+
+
+def long_text(maximum: int) -> Any:
+    """Text of up to `maximum` characters over several lines; the schema's pattern says what the
+    validator refuses."""
+    return Annotated[
+        str, Field(max_length=maximum, json_schema_extra={"pattern": LONG_TEXT}), BeforeValidator(_long_text)
+    ]
+
+
+class PhaseIn(_Frozen):
+    """A phase of the plan: its kind, and its number for a production phase."""
+
+    phase: PhaseKind
+    number: Annotated[int | None, bounds(1, 1000), WHOLE] = None
+
+
+class GateDecisionIn(_Frozen):
+    """A go/no-go decision recorded at the gate after a phase: who took it, when, and why."""
+
+    after: PhaseIn
+    outcome: Outcome
+    by: FreeText
+    on: Day
+    note: long_text(2000) = ""  # type: ignore[valid-type]
+
+
+class MessageEdit(_Frozen):
+    """A message draft as the organisation edited it, for one group, phase and language."""
+
+    group: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,64}$")]
+    phase: PhaseIn
+    kind: MessageKind
+    language: Language
+    subject: FreeText
+    body: Annotated[long_text(10_000), Field(min_length=1)]  # type: ignore[valid-type]
 
 
 class Assessment(_Frozen):
     version: Literal[1]
     organisation: Organisation
     groups: Annotated[list[Group], Field(min_length=1, max_length=MAX_GROUPS)]
+    # The rollout under way: the decisions taken at its gates (oldest first) and the messages as
+    # edited. Recorded from the review and the message pages, never asked by the questionnaire.
+    gate_decisions: Annotated[list[GateDecisionIn], Field(max_length=500)] = []
+    messages: Annotated[list[MessageEdit], Field(max_length=2000)] = []
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Assessment:

@@ -6,7 +6,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from advisor.model.vocabulary import Approach, Language, Method, Owner, PhaseKind, Platform, Provenance, Split
+from advisor.model.vocabulary import (
+    Approach,
+    Criterion,
+    EventKind,
+    Language,
+    Method,
+    Outcome,
+    Owner,
+    PhaseKind,
+    Platform,
+    Provenance,
+    Split,
+    Unit,
+)
 
 # The most months one plan may span, unless the settings say otherwise (ADVISOR_MAX_ROLLOUT_MONTHS):
 # a bound on the work and the size of a plan, not advice (the advice warns far earlier).
@@ -125,6 +138,73 @@ class Warning(_Out):
     provenance: Provenance | None = None  # as on Reason
 
 
+class PhaseRef(_Out):
+    """A phase of the plan by its kind and number (None for the pilots)."""
+
+    phase: PhaseKind
+    number: int | None
+
+
+class Event(_Out):
+    """One dated step of the rollout: a message sent, a window opening or closing, a meeting."""
+
+    date: str  # YYYY-MM-DD, a working day
+    kind: EventKind
+    phase: PhaseKind  # the phase it belongs to (training and the kickoff: the first phase)
+    number: int | None
+    group: str | None  # None: for everyone (training, kickoff, gates)
+    location: str | None = None  # a tech fair's site
+    title: str
+    text: str
+
+
+class GateCriterion(_Out):
+    """One exit criterion of a phase: a measured figure is held against `threshold` in `unit`."""
+
+    code: Criterion
+    text: str
+    threshold: int
+    unit: Unit
+    at_least: bool  # the figure must reach the threshold (else: stay at or under it)
+
+
+class RollbackStep(_Out):
+    """What to undo for a phase's groups when its gate says no-go."""
+
+    code: str
+    text: str
+    groups: list[str]
+
+
+class GateDecision(_Out):
+    """A go/no-go decision recorded at a gate."""
+
+    outcome: Outcome
+    by: str
+    on: str  # YYYY-MM-DD
+    note: str = ""
+
+
+class Gate(_Out):
+    """The go/no-go review after a phase, before the next one starts."""
+
+    after: PhaseRef
+    date: str  # YYYY-MM-DD
+    criteria: list[GateCriterion]
+    rollback: list[RollbackStep]
+    before: PhaseRef | None = None  # the phase it lets start
+    decisions: list[GateDecision] = []  # as recorded, oldest first
+
+
+class WeekLoad(_Out):
+    """The helpdesk's expected load in one week (Monday's date), in users onboarded."""
+
+    week: str  # YYYY-MM-DD, a Monday
+    load: float  # user-equivalents: each device weighs by its enrollment method
+    capacity: float | None  # the monthly support capacity's share of this week; None: not given
+    groups: list[str]  # the groups enrolling that week, the heaviest first
+
+
 class RulebookRef(_Out):
     version: str
     rules: int
@@ -140,6 +220,10 @@ class Plan(_Out):
     groups: list[GroupPlan]
     warnings: list[Warning]
     prerequisites: list[Prerequisite] = []  # in the order they fall due
+    # Every plan made now has them; plans saved before the calendar load with none.
+    calendar: list[Event] = []  # by date
+    gates: list[Gate] = []  # in the order of the phases
+    support_load: list[WeekLoad] = []  # every week from the first event to the last
 
     def group(self, group_id: str) -> GroupPlan:
         return next(g for g in self.groups if g.id == group_id)

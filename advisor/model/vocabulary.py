@@ -71,6 +71,29 @@ PhaseKind = Literal["limited_pilot", "expanded_pilot", "production"]
 PHASE_KINDS: tuple[PhaseKind, ...] = get_args(PhaseKind)
 Approach = Literal["self_service", "assisted", "tech_fair"]
 APPROACHES: tuple[Approach, ...] = get_args(Approach)
+# What happens on a day of the rollout's calendar (contract 2's `calendar`).
+EventKind = Literal[
+    "training",
+    "kickoff",
+    "announce",
+    "instructions",
+    "reminder",
+    "enrollment_start",
+    "enrollment_end",
+    "tech_fair",
+    "gate",
+    "follow_up",
+]
+EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
+# The messages a group receives for a phase, in the order they go out.
+MessageKind = Literal["announce", "instructions", "reminder", "follow_up"]
+MESSAGE_KINDS: tuple[MessageKind, ...] = get_args(MessageKind)
+# A go/no-go gate's exit criteria, each held against a measured figure in its unit.
+Criterion = Literal["enrollment_success", "tickets_per_100_users", "blocking_issues", "feedback"]
+CRITERIA: tuple[Criterion, ...] = get_args(Criterion)
+Unit = Literal["percent", "per_100_users", "count"]
+Outcome = Literal["go", "no_go"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 Pilot = Literal["limited", "expanded", "production"]
 PILOTS: tuple[Pilot, ...] = get_args(Pilot)
 # Where a rule (and so each reason and warning) comes from: the 2016 guide's text, a reading of the
@@ -342,6 +365,11 @@ def month_name(month: str, language: Language) -> str:
     return f"{gettext(MONTHS[int(number) - 1], language)} {year}"
 
 
+def day_name(day: str, language: Language) -> str:
+    """`2027-06-17` → `17 June 2027` / `17 juni 2027`."""
+    return f"{int(day[8:10])} {month_name(day[:7], language)}"
+
+
 # What a rulebook parameter holds: a whole number (rules compare facts with it), a list of short
 # texts, or a table from a short key to such a list.
 ParameterKind = Literal["number", "list", "table"]
@@ -367,4 +395,24 @@ PLANNER_PARAMETERS: dict[str, ParameterKind] = {
     "prerequisite_lead_days": "number",  # days before the first phase that needs it
     "method_prerequisites": "table",  # method slug (or `all`) -> prerequisite codes
     "requirement_prerequisites": "table",  # requirement -> prerequisite codes
+    # The calendar (working days before or after the day each counts from)
+    "helpdesk_training_lead_days": "number",  # before the first phase's enrollment starts
+    "kickoff_lead_days": "number",  # before the first phase's enrollment starts
+    "announce_lead_days": "number",  # the first announcement, before a group's enrollment starts
+    "second_announce_lead_days": "number",  # the second announcement
+    "instructions_lead_days": "number",  # the enrollment e-mail with the instructions
+    "reminder_days_before_end": "number",  # the reminder, before the enrollment window ends
+    "enrollment_window_days": "number",  # the longest enrollment window
+    "tech_fair_day_offset": "number",  # the tech fair's (first) day, after enrollment starts
+    "follow_up_days": "number",  # the follow-up, after the enrollment window ends
+    "gate_days_before_phase": "number",  # the go/no-go review, before the next phase starts
+    "holiday_categories": "list",  # the kinds of holidays skipped (public, de_facto, ...)
+    # Exit criteria of every phase: the thresholds of its gate
+    "gate_enrollment_success_percent": "number",
+    "gate_tickets_per_100_users": "number",
+    "gate_blocking_issues": "number",
+    "gate_feedback_percent": "number",
+    # Support load per week: the share of a tech fair group's load on its fair's day(s)
+    "tech_fair_load_percent": "number",
+    "support_week_over_percent": "number",  # a week's load past this share of its capacity warns
 }

@@ -12,10 +12,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from advisor.model.guide import section_title
 from advisor.model.i18n import N_, gettext
 from advisor.model.plan import Plan
-from advisor.model.vocabulary import Language, month_name, origin, term
+from advisor.model.vocabulary import Language, day_name, month_name, origin, term
 from advisor.output.escape import Cell, append_to_sheet
 from advisor.output.render import (
-    day_name,
     enrolls,
     made_with,
     needed_by,

@@ -19,7 +19,7 @@ from advisor.model.plan import (
     Reason,
     add_months,
 )
-from advisor.model.vocabulary import APPROACHES, Language, Provenance, month_name, origin, term
+from advisor.model.vocabulary import APPROACHES, Language, Provenance, day_name, month_name, origin, term
 from advisor.output.escape import markdown_text, spreadsheet_rows
 
 # Words of the plan by key (the English is the catalogue's message id, advisor/model/i18n.py).
@@ -116,11 +116,6 @@ def enrolls(item: Entry | Placement, language: Language) -> str:
     if item.devices is not None:
         parts.append(devices(item.devices, language))
     return " · ".join(part for part in parts if part)
-
-
-def day_name(day: str, language: Language) -> str:
-    """`2027-06-17` → `17 June 2027` / `17 juni 2027`."""
-    return f"{int(day[8:10])} {month_name(day[:7], language)}"
 
 
 def yes_no(answer: bool, language: Language) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import cast
 
 from advisor.evaluate.decisions import Decision, Evaluator, Facts, decide, fired_warnings
 from advisor.model.errors import Problem, RolloutTooLong
@@ -16,6 +17,7 @@ from advisor.model.plan import (
     MAX_ROLLOUT_MONTHS,
     Alternative,
     Entry,
+    GateDecision,
     GroupPlan,
     MethodAlternative,
     MethodChoice,
@@ -34,12 +36,14 @@ from advisor.model.vocabulary import (
     PLATFORMS,
     Language,
     Owner,
+    PhaseKind,
     Platform,
     Provenance,
     Stage,
     month_name,
     term,
 )
+from advisor.planning.calendar import CalendarMaker, Laid, Part, PhaseDays, knows_holidays
 from advisor.planning.explain import cached_reason, cached_why_not, explanations_for, reason_text
 from advisor.planning.layout import Piece, Slot, TooManyPhases, Unit, divide, pack, units_for
 from advisor.planning.methods import (
@@ -66,6 +70,8 @@ FALLBACK = {
     "enrollment": "self_service",
 }
 _PLANNING = f"{GUIDE_URL}#targeted-groups-and-timeframes"
+# Microsoft's current planning guide: steps 5-7 ask for a rollout, communication and support plan.
+_CURRENT_PLANNING = "https://learn.microsoft.com/mem/intune/fundamentals/intune-planning-guide"
 
 
 def _months_between(first: str, later: str) -> int:
@@ -130,7 +136,19 @@ class Planner:
         self.language: Language = language or assessment.organisation.language
         self.groups: Sequence[Group] = assessment.groups
         self.warnings: list[Warning] = []
+        self._country: str | None = None
         self._quiet_months = self._quiet()
+        # The decisions taken at each gate (by the phase it follows), oldest first; the latest
+        # no-go's date holds the next phase back.
+        self._decisions: dict[tuple[str, int | None], list[GateDecision]] = {}
+        self._no_go: dict[tuple[str, int | None], str] = {}
+        for taken in sorted(assessment.gate_decisions, key=lambda d: d.on):
+            key = (taken.after.phase, taken.after.number if taken.after.phase == "production" else None)
+            self._decisions.setdefault(key, []).append(
+                GateDecision(outcome=taken.outcome, by=taken.by, on=taken.on, note=taken.note)
+            )
+            if taken.outcome == "no_go":
+                self._no_go[key] = taken.on
         # What `_warn_if_long` needs of the production layout (offset, bins, pieces, load, split).
         self._long: tuple[int, Sequence[Sequence[Unit]], Sequence[Piece], int, str] = (0, [], [], 0, "")
         # One spelling per site, as first written (trimmed): sites compare by `site_key`.
@@ -173,6 +191,7 @@ class Planner:
         # A wave says where a group goes among the others: with one wave in production it would
         # say "late" or "early" of a group with no other to go before or after.
         self._waves_differ = len({waves[p.group] for p in placed if p.kind == "production"}) > 1
+        laid = self._calendar(placed, pieces, decided)
         return Plan(
             language=self.language,
             organisation=self.assessment.organisation.name,
@@ -194,6 +213,9 @@ class Planner:
             ],
             warnings=self._unique_warnings(),
             prerequisites=self._prerequisites(placed, pieces),
+            calendar=laid.events,
+            gates=laid.gates,
+            support_load=laid.load,
         )
 
     def _decide(self, stage: Stage, fired: frozenset[str], name: str, group: int | None) -> Decision:
@@ -470,6 +492,76 @@ class Planner:
                 )
             )
         return sorted(out, key=lambda p: p.due)
+
+    def _calendar(
+        self, placed: Sequence[_Placed], pieces: Sequence[Piece], decided: Sequence[_Decided]
+    ) -> Laid:
+        """The days of the phases: messages, windows, tech fairs, gates, the helpdesk's weeks."""
+        phases: list[PhaseDays] = []
+        for p in placed:
+            if not phases or (phases[-1].kind, phases[-1].number, phases[-1].month) != (
+                p.kind,
+                p.number,
+                p.month,
+            ):
+                phases.append(PhaseDays(cast(PhaseKind, p.kind), p.number, p.month, []))
+            piece = pieces[p.piece]
+            phases[-1].slots.append(
+                Part(p.group, p.users, p.load, decided[p.piece].approach, piece.locations)
+            )
+        org = self.assessment.organisation
+        country = self._country
+        if country is None:
+            self._assume(
+                "holidays-not-known",
+                None,
+                gettext(
+                    "The assessment names no country: the calendar skips weekends only. Give the country "
+                    "to skip its public holidays too.",
+                    self.language,
+                ),
+            )
+        elif not knows_holidays(country):
+            self._assume(
+                "holidays-not-known",
+                None,
+                gettext(
+                    "The holiday calendar does not know the country %(country)s: the calendar skips "
+                    "weekends only.",
+                    self.language,
+                    country=country,
+                ),
+            )
+        maker = CalendarMaker(
+            self.groups,
+            self.params,
+            self.rulebook.lists["holiday_categories"],
+            country,
+            self._quiet_months,
+            self.language,
+            org.support_capacity,
+            self._decisions,
+            org.gate_thresholds,
+        )
+        laid = maker.lay_out(phases)
+        known = {(g.after.phase, g.after.number) for g in laid.gates}
+        for key in self._decisions:
+            if key not in known:
+                self._assume(
+                    "gate-decision-unmatched",
+                    None,
+                    gettext(
+                        "Decisions were recorded at a gate after %(phase)s, which this plan no longer "
+                        "has before another phase: they are kept in the assessment, but they move nothing.",
+                        self.language,
+                        phase=term(key[0], self.language, number=key[1])
+                        if key[1]
+                        else term(key[0], self.language),
+                    ),
+                )
+        for code, group, text, severity in laid.warnings:
+            self._assume(code, group, text, severity=severity, source=_CURRENT_PLANNING)
+        return laid
 
     # -- facts between stages ---------------------------------------------------------------
     def _organisation_facts(self, pilot: Sequence[str]) -> Facts:
@@ -748,7 +840,10 @@ class Planner:
         from the language a plan is asked in) is said in the plan."""
         org = self.assessment.organisation
         country = org.country
+        self._country = country
         if org.quiet_months is not None:
+            if country is None and org.language == "sv":
+                self._country = "SE"  # the holidays the calendar skips (said with the calendar)
             return set(org.quiet_months)
         if country is None and org.language == "sv":
             country = "SE"
@@ -761,6 +856,7 @@ class Planner:
                     self.language,
                 ),
             )
+        self._country = country
         table = self.rulebook.tables["quiet_months"]
         return set(table.get(country or "", table["default"]))
 
@@ -775,11 +871,17 @@ class Planner:
         moves: list[tuple[_Phase, list[str], str]] = []  # the phase, the months it skips, its month
         group_moves: dict[int, list[tuple[_Phase, list[str], str]]] = {}
         previous: _Phase | None = None
+        held: list[tuple[_Phase, str]] = []  # phases a no-go held back, and the month they had
         for phase in phases:
             if previous is not None:
                 same = phase.kind == "expanded_pilot" and previous.kind == "limited_pilot"
                 step = self.params["expanded_pilot_month_offset"] if same else 1
                 cursor = add_months(previous.month, step)
+                no_go = self._no_go.get((previous.kind, previous.number))
+                if no_go is not None:  # a month more for the phase before, and from the decision on
+                    planned = cursor
+                    cursor = max(add_months(previous.month, step + 1), add_months(no_go[:7], 1))
+                    held.append((phase, planned))
             avoided = {
                 g: set(self.groups[g].avoid_months) for g in {pieces[p].group for p, _ in phase.entries}
             }
@@ -835,6 +937,21 @@ class Planner:
                     ),
                     moves="; ".join(self._moved(p, a, b) for p, a, b in moved),
                 ),
+            )
+        for phase, planned in held:
+            self._assume(
+                "gate-no-go",
+                None,
+                gettext(
+                    "A no-go at the review before %(phase)s holds the groups before it a month longer "
+                    "(to mend what failed and review again): %(phase)s moves from %(planned)s to "
+                    "%(now)s, and every later phase with it. The rollback steps are listed at the gate.",
+                    self.language,
+                    phase=self._title(phase),
+                    planned=month_name(planned, self.language),
+                    now=month_name(phase.month, self.language),
+                ),
+                severity="warning",
             )
         first, last = (phases[0].month, phases[-1].month) if phases else (start, start)
         months = _months_between(first, last) + 1  # the rollout runs from its first phase

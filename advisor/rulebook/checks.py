@@ -270,7 +270,43 @@ NUMBER_BOUNDS: dict[str, tuple[int, int, str]] = {
         f"load_percent_{load}": (1, 1000, "a device's weight on the helpdesk, in percent of a user")
         for load in ("self_service", "zero_touch", "automatic", "app_protection")
     },
+    # The calendar: a step's distance from the day it counts from, in working days (60: about a
+    # quarter), never so far that a phase's messages would fall a season before it
+    **{
+        name: (0, 60, "working days")
+        for name in (
+            "helpdesk_training_lead_days",
+            "kickoff_lead_days",
+            "announce_lead_days",
+            "second_announce_lead_days",
+            "instructions_lead_days",
+            "reminder_days_before_end",
+            "tech_fair_day_offset",
+            "follow_up_days",
+            "gate_days_before_phase",
+        )
+    },
+    "enrollment_window_days": (1, 60, "working days"),
+    "gate_enrollment_success_percent": (0, 100, "a share of devices, in percent"),
+    "gate_feedback_percent": (0, 100, "a share of users, in percent"),
+    "gate_tickets_per_100_users": (0, 10_000, "tickets per 100 users"),
+    "gate_blocking_issues": (0, 10_000, "issues open"),
+    "tech_fair_load_percent": (0, 100, "a share of a group's load, in percent"),
+    "support_week_over_percent": (100, 1000, "a share of a week's capacity, in percent"),
 }
+# The kinds of holidays the holiday library knows (holidays.constants): a category it does not
+# know would silently skip no day.
+HOLIDAY_CATEGORIES = (
+    "public",
+    "de_facto",
+    "bank",
+    "government",
+    "half_day",
+    "optional",
+    "school",
+    "unofficial",
+    "armed_forces",
+)
 COUNTRY = re.compile(r"^[A-Z]{2}$")  # ISO 3166-1 alpha-2, as the assessment writes a country
 MONTH = re.compile(r"^(0[1-9]|1[0-2])$")
 
@@ -296,6 +332,10 @@ def planner_parameter(file: str, lines: LineMap, name: str, value: object) -> li
         problems = _platform_order(at, value)
     elif name == "quiet_months" and isinstance(value, dict):
         problems = _quiet_months(at, value)
+    elif name == "holiday_categories" and isinstance(value, list):
+        problems = _members(name, at, value, HOLIDAY_CATEGORIES, "a holiday category")
+        if not value:
+            problems.append((at, "holiday_categories: name at least public"))
     elif name == "devices_assumed_in_use" and isinstance(value, list):
         problems = _members(name, at, value, PLATFORMS, "a platform")
     elif name in ("method_prerequisites", "requirement_prerequisites") and isinstance(value, dict):

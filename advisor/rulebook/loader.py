@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from advisor.model.errors import Finding, RulebookError
+from advisor.model.guide import CURRENT_DOCS
 from advisor.model.messages import describe_validation_error, format_path
 from advisor.model.vocabulary import (
     DECISIONS,
@@ -72,6 +73,7 @@ class Rulebook:
     parameter_texts: Mapping[str, Texts]
     version: str
     parameter_provenance: Mapping[str, Provenance] = field(default_factory=dict)
+    parameter_sources: Mapping[str, str] = field(default_factory=dict)
     lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     tables: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     files: tuple[str, ...] = ()
@@ -188,6 +190,7 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
     kinds: dict[str, ParameterKind] = {}
     parameter_texts: dict[str, Texts] = {}
     parameter_provenance: dict[str, Provenance] = {}
+    parameter_sources: dict[str, str] = {}
     parameter_where: dict[str, str] = {}
     for name, rule_file, lines, _ in parsed:
         for key, parameter in rule_file.parameters.items():
@@ -213,6 +216,20 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
                 parameters[key] = parameter.value
             parameter_texts[key] = parameter.description
             parameter_provenance[key] = parameter.provenance
+            if parameter.source is not None:
+                parameter_sources[key] = parameter.source
+            if parameter.provenance == "current_practice" and not (parameter.source or "").startswith(
+                CURRENT_DOCS
+            ):
+                findings.append(
+                    Finding(
+                        name,
+                        line,
+                        None,
+                        f"parameter '{key}' is current_practice: its source cites the Microsoft page it "
+                        f"follows ({CURRENT_DOCS}…)",
+                    )
+                )
 
     rules: list[RuleInfo] = []
     first_seen: dict[str, RuleInfo] = {}
@@ -247,6 +264,7 @@ def build_rulebook(sources: Mapping[str, bytes], label: str = "rules") -> Rulebo
         parameters=parameters,
         parameter_texts=parameter_texts,
         parameter_provenance=parameter_provenance,
+        parameter_sources=parameter_sources,
         lists=lists,
         tables=tables,
         version=version_of(sources),

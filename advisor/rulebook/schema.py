@@ -84,6 +84,8 @@ class Parameter(_Strict):
     value: ParameterValue
     description: Texts
     provenance: Provenance  # a threshold of our own is beyond_guide, and so is every rule using it
+    # The page it follows (current_practice: Microsoft's; our judgement: the page it extends).
+    source: Annotated[str, Field(min_length=1, max_length=500)] | None = None
 
 
 class Leaf(_Strict):

@@ -1,0 +1,606 @@
+"""The rollout as a calendar: the days each phase's messages go out, its groups enroll, its tech
+fairs are held and its go/no-go review falls; the exit criteria and rollback of each gate; and the
+helpdesk's load week by week.
+
+Every date is a working day (no weekend, none of the country's holidays of the rulebook's
+categories) and none falls in a quiet month (nor, for a group's own messages, in a month the group
+avoids): a step that leads up to a phase moves earlier, out of such a month; one that follows it
+moves later. The phases' months come from the planner; the days inside them come from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+
+from advisor.model.facts import Group
+from advisor.model.i18n import gettext
+from advisor.model.plan import (
+    Event,
+    Gate,
+    GateCriterion,
+    GateDecision,
+    PhaseRef,
+    RollbackStep,
+    WeekLoad,
+)
+from advisor.model.vocabulary import CRITERIA, Criterion, EventKind, Language, PhaseKind, Unit, day_name, term
+
+# Each criterion: its parameter, its unit, whether a figure must reach it (else stay under it),
+# and how it reads.
+_CRITERIA: dict[Criterion, tuple[str, Unit, bool, str]] = {
+    "enrollment_success": (
+        "gate_enrollment_success_percent",
+        "percent",
+        True,
+        "Enrollment success rate at least %(threshold)s%%",
+    ),
+    "tickets_per_100_users": (
+        "gate_tickets_per_100_users",
+        "per_100_users",
+        False,
+        "Helpdesk tickets at most %(threshold)s per 100 users",
+    ),
+    "blocking_issues": (
+        "gate_blocking_issues",
+        "count",
+        False,
+        "Blocking issues open at most %(threshold)s",
+    ),
+    "feedback": (
+        "gate_feedback_percent",
+        "percent",
+        True,
+        "Feedback gathered from at least %(threshold)s%% of the users",
+    ),
+}
+_ROLLBACK = {
+    "pull-assignment": (
+        "Pull the groups' Intune assignments for this phase (enrollment profiles, policies and apps), "
+        "so that no further device enrolls."
+    ),
+    "conditional-access-report-only": (
+        "Set the Conditional Access policies that require a compliant device back to report-only for "
+        "these groups until their devices are enrolled, so that nobody is locked out."
+    ),
+    "retire-wrongly-enrolled": (
+        "Retire the devices that enrolled wrongly (the wrong method or the wrong owner) from the Intune "
+        "admin center; a personal device is retired, never wiped."
+    ),
+}
+_TITLES: dict[str, str] = {
+    "training": "Helpdesk training",
+    "kickoff": "Rollout kickoff",
+    "announce_1": "%(group)s: first announcement",
+    "announce_2": "%(group)s: second announcement",
+    "instructions": "%(group)s: enrollment instructions",
+    "enrollment_start": "%(group)s: enrollment opens",
+    "tech_fair": "%(group)s: IT tech fair at %(site)s",
+    "reminder": "%(group)s: reminder",
+    "enrollment_end": "%(group)s: enrollment closes",
+    "follow_up": "%(group)s: follow-up",
+    "gate": "Go/no-go review after %(phase)s",
+}
+_TEXTS: dict[str, str] = {
+    "training": (
+        "Train every support tier on the enrollment methods and the known problems before %(phase)s "
+        "starts on %(start)s; keep all tiers on a shared call during the pilots and the first "
+        "production phase."
+    ),
+    "kickoff": (
+        "Kickoff for everyone taking part: the plan, the phases and who to ask; %(phase)s starts on "
+        "%(start)s."
+    ),
+    "announce_1": "Announce to %(group)s that %(phase)s enrolls them from %(start)s, and why.",
+    "announce_2": "Announce again to %(group)s: enrollment opens on %(start)s.",
+    "instructions": (
+        "Send %(group)s the enrollment e-mail: the instructions for its devices and where to get help."
+    ),
+    "enrollment_start": "%(users)s users of %(group)s enroll from today until %(end)s (%(approach)s).",
+    "tech_fair": "IT staff help %(group)s enroll at %(site)s.",
+    "reminder": "Remind the users of %(group)s who have not enrolled: enrollment closes on %(end)s.",
+    "enrollment_end": "Enrollment of %(group)s in %(phase)s closes.",
+    "follow_up": "Follow up with %(group)s: what is done, what is left, and the feedback survey.",
+    "gate": "Hold %(phase)s to its exit criteria before %(next)s starts on %(start)s.",
+}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One group's part in one phase: its users, its load (hundredths of a user-equivalent), the
+    approach and the sites."""
+
+    group: int
+    users: int
+    load: int
+    approach: str
+    locations: tuple[str, ...]
+
+
+@dataclass
+class PhaseDays:
+    """A dated phase: its kind, number, month and groups."""
+
+    kind: PhaseKind
+    number: int | None
+    month: str
+    slots: list[Part]
+
+
+@dataclass
+class Laid:
+    """What the calendar adds to a plan, and what the planner warns about."""
+
+    events: list[Event] = field(default_factory=list)
+    gates: list[Gate] = field(default_factory=list)
+    load: list[WeekLoad] = field(default_factory=list)
+    # (code, group id or None, text, severity)
+    warnings: list[tuple[str, str | None, str, str]] = field(default_factory=list)
+
+
+@lru_cache(maxsize=64)
+def _holidays(country: str, categories: tuple[str, ...], first: int, last: int) -> frozenset[date]:
+    """The country's holidays of the given categories (those it has) over the years, or an empty
+    set for a country the library does not know."""
+    try:
+        known = holidays.country_holidays(country).supported_categories
+    except NotImplementedError:
+        return frozenset()
+    wanted = tuple(c for c in categories if c in known) or ("public",)
+    found = holidays.country_holidays(country, years=range(first, last + 1), categories=wanted)
+    return frozenset(found.keys())
+
+
+def knows_holidays(country: str) -> bool:
+    try:
+        holidays.country_holidays(country)
+    except NotImplementedError:
+        return False
+    return True
+
+
+class WorkingDays:
+    """Working days: not a weekend, not a holiday, not in a quiet month."""
+
+    def __init__(self, off: frozenset[date], quiet: Callable[[str], bool]):
+        self.off = off
+        self.quiet = quiet
+
+    def works(self, day: date, avoid: Callable[[str], bool] | None = None) -> bool:
+        month = f"{day.year:04d}-{day.month:02d}"
+        return (
+            day.weekday() < 5
+            and day not in self.off
+            and not self.quiet(month)
+            and not (avoid is not None and avoid(month))
+        )
+
+    def step(self, day: date, count: int, avoid: Callable[[str], bool] | None = None) -> date:
+        """The working day `count` working days after `day` (before it if negative; `day` itself,
+        or the next working day after it, for 0)."""
+        direction = -1 if count < 0 else 1
+        if count == 0:
+            return self.on_or_after(day, avoid)
+        left = abs(count)
+        while left:
+            day += timedelta(days=direction)
+            if self.works(day, avoid):
+                left -= 1
+        return day
+
+    def on_or_after(self, day: date, avoid: Callable[[str], bool] | None = None) -> date:
+        for _ in range(800):  # quiet months cover at most 11 in 12 (the contract refuses all twelve)
+            if self.works(day, avoid):
+                return day
+            day += timedelta(days=1)
+        return day
+
+    def on_or_before(self, day: date, avoid: Callable[[str], bool] | None = None) -> date:
+        for _ in range(800):
+            if self.works(day, avoid):
+                return day
+            day -= timedelta(days=1)
+        return day
+
+    def in_month(self, month: str) -> list[date]:
+        """The month's working days (weekends and holidays skipped; a quiet month has none)."""
+        year, number = int(month[:4]), int(month[5:])
+        day = date(year, number, 1)
+        days = []
+        while day.month == number:
+            if self.works(day):
+                days.append(day)
+            day += timedelta(days=1)
+        return days
+
+
+def _hits(month: str, months: Iterable[str]) -> bool:
+    return any(month == m or month[5:] == m for m in months)
+
+
+class CalendarMaker:
+    """Lays one plan's phases out in days."""
+
+    def __init__(
+        self,
+        groups: Sequence[Group],
+        params: Mapping[str, int],
+        categories: Sequence[str],
+        country: str | None,
+        quiet: set[str],
+        language: Language,
+        capacity: int | None,
+        decisions: Mapping[tuple[str, int | None], list[GateDecision]],
+        thresholds: Mapping[Criterion, int] | None,
+    ):
+        self.groups = groups
+        self.params = params
+        self.categories = tuple(categories)
+        self.country = country
+        self.quiet_months = quiet
+        self.language = language
+        self.capacity = capacity
+        self.decisions = decisions
+        self.thresholds: dict[Criterion, int] = dict(thresholds or {})
+
+    def _text(self, key: str, table: Mapping[str, str], **values: object) -> str:
+        return gettext(table[key], self.language, **values)
+
+    def lay_out(self, phases: Sequence[PhaseDays]) -> Laid:
+        laid = Laid()
+        if not phases:
+            return laid
+        years = (int(phases[0].month[:4]) - 1, int(phases[-1].month[:4]) + 1)
+        off = _holidays(self.country, self.categories, *years) if self.country else frozenset()
+        days = WorkingDays(off, lambda month: _hits(month, self.quiet_months))
+        starts = self._starts(phases, days)
+        gate_days = [
+            self._before(days, starts[i + 1], self.params["gate_days_before_phase"], None, floor=starts[i])
+            for i in range(len(phases) - 1)
+        ]
+        events: list[tuple[date, int, Event]] = []  # (day, order of kinds, event)
+
+        def add(
+            day: date,
+            kind: EventKind,
+            phase: PhaseDays,
+            group: int | None,
+            title: str,
+            text: str,
+            location: str | None = None,
+        ) -> None:
+            events.append(
+                (
+                    day,
+                    len(events),
+                    Event(
+                        date=day.isoformat(),
+                        kind=kind,
+                        phase=phase.kind,
+                        number=phase.number,
+                        group=None if group is None else self.groups[group].id,
+                        location=location,
+                        title=title,
+                        text=text,
+                    ),
+                )
+            )
+
+        first, start = phases[0], starts[0]
+        first_title = self._phase_title(first)
+        opening: tuple[tuple[EventKind, str], ...] = (
+            ("training", "helpdesk_training_lead_days"),
+            ("kickoff", "kickoff_lead_days"),
+        )
+        for kind, lead in opening:
+            add(
+                self._before(days, start, self.params[lead], None),
+                kind,
+                first,
+                None,
+                self._text(kind, _TITLES),
+                self._text(kind, _TEXTS, phase=first_title, start=day_name(start.isoformat(), self.language)),
+            )
+        weekly: dict[date, dict[int, float]] = {}  # Monday -> group -> load (user-equivalents)
+        for i, phase in enumerate(phases):
+            start = starts[i]
+            limit = gate_days[i] if i < len(gate_days) else None
+            end = self._window_end(days, start, limit)
+            title = self._phase_title(phase)
+            for slot_group, slots in _by_group(phase.slots).items():
+                self._group_events(add, days, phase, title, slot_group, slots, start, end, weekly)
+            if i < len(gate_days):
+                add(
+                    gate_days[i],
+                    "gate",
+                    phase,
+                    None,
+                    self._text("gate", _TITLES, phase=title),
+                    self._text(
+                        "gate",
+                        _TEXTS,
+                        phase=title,
+                        next=self._phase_title(phases[i + 1]),
+                        start=day_name(starts[i + 1].isoformat(), self.language),
+                    ),
+                )
+                laid.gates.append(self._gate(phase, phases[i + 1], gate_days[i]))
+        events.sort(key=lambda e: (e[0], e[1]))
+        laid.events = [e for _, _, e in events]
+        self._load(laid, days, weekly)
+        return laid
+
+    # -- days ---------------------------------------------------------------------------------
+    def _starts(self, phases: Sequence[PhaseDays], days: WorkingDays) -> list[date]:
+        """Each phase's first day of enrollment: the first working day of its month; phases that
+        share a month share its working days out, in order."""
+        by_month: dict[str, list[int]] = {}
+        for i, phase in enumerate(phases):
+            by_month.setdefault(phase.month, []).append(i)
+        starts = [date.min] * len(phases)
+        for month, members in by_month.items():
+            working = days.in_month(month) or [date(int(month[:4]), int(month[5:]), 1)]
+            for n, i in enumerate(members):
+                starts[i] = working[n * len(working) // len(members)]
+        return starts
+
+    def _before(
+        self,
+        days: WorkingDays,
+        day: date,
+        count: int,
+        avoid: Callable[[str], bool] | None,
+        floor: date | None = None,
+    ) -> date:
+        """`count` working days before `day`, out of quiet (and avoided) months by moving earlier;
+        never before `floor` (then on `floor` or the next working day after it)."""
+        found = days.step(day, -count, avoid) if count else days.on_or_before(day - timedelta(days=1), avoid)
+        if floor is not None and found < floor:
+            return days.on_or_after(floor)
+        return found
+
+    def _window_end(self, days: WorkingDays, start: date, limit: date | None) -> date:
+        """The last day of enrollment: the window's length, cut short before the next gate and
+        before a quiet month begins."""
+        end = start
+        for _ in range(self.params["enrollment_window_days"] - 1):
+            following = days.step(end, 1)
+            if (limit is not None and following >= limit) or (following - end).days > 10:
+                break  # the next review, or a quiet month (no working day for more than a week)
+            end = following
+        return end
+
+    def _group_events(
+        self,
+        add: Callable[..., None],
+        days: WorkingDays,
+        phase: PhaseDays,
+        title: str,
+        group: int,
+        slots: Sequence[Part],
+        start: date,
+        end: date,
+        weekly: dict[date, dict[int, float]],
+    ) -> None:
+        spec = self.groups[group]
+        avoided = spec.avoid_months
+
+        def avoid(month: str) -> bool:
+            return _hits(month, avoided)
+
+        name = spec.name
+        users = sum(s.users for s in slots)
+        approach = slots[0].approach
+        start_word, end_word = (day_name(d.isoformat(), self.language) for d in (start, end))
+        values = {"group": name, "phase": title, "start": start_word, "end": end_word, "users": users}
+        for key, lead in (("announce_1", "announce_lead_days"), ("announce_2", "second_announce_lead_days")):
+            add(
+                self._before(days, start, self.params[lead], avoid),
+                "announce",
+                phase,
+                group,
+                self._text(key, _TITLES, **values),
+                self._text(key, _TEXTS, **values),
+            )
+        ahead = self.params["instructions_lead_days"]
+        instructions = days.step(start, -ahead, avoid) if ahead else start
+        if not days.works(instructions, avoid) or (start - instructions).days > 14:
+            instructions = start  # never a month early: on the day enrollment opens instead
+        add(
+            instructions,
+            "instructions",
+            phase,
+            group,
+            self._text("instructions", _TITLES, **values),
+            self._text("instructions", _TEXTS, **values),
+        )
+        add(
+            start,
+            "enrollment_start",
+            phase,
+            group,
+            self._text("enrollment_start", _TITLES, **values),
+            self._text("enrollment_start", _TEXTS, approach=term(approach, self.language), **values),
+        )
+        window = _between(days, start, end)
+        fair_days: list[date] = []
+        if approach == "tech_fair":
+            sites: list[str | None] = list(dict.fromkeys(site for s in slots for site in s.locations))
+            day = (
+                days.step(start, self.params["tech_fair_day_offset"])
+                if self.params["tech_fair_day_offset"]
+                else start
+            )
+            for site in sites or [None]:
+                day = min(day, end)
+                fair_days.append(day)
+                where = site or gettext("the office", self.language)
+                add(
+                    day,
+                    "tech_fair",
+                    phase,
+                    group,
+                    self._text("tech_fair", _TITLES, site=where, **values),
+                    self._text("tech_fair", _TEXTS, site=where, **values),
+                    location=site,
+                )
+                day = days.step(day, 1)
+        reminder = (
+            days.step(end, -self.params["reminder_days_before_end"])
+            if self.params["reminder_days_before_end"]
+            else end
+        )
+        reminder = max(reminder, start)
+        add(
+            reminder,
+            "reminder",
+            phase,
+            group,
+            self._text("reminder", _TITLES, **values),
+            self._text("reminder", _TEXTS, **values),
+        )
+        add(
+            end,
+            "enrollment_end",
+            phase,
+            group,
+            self._text("enrollment_end", _TITLES, **values),
+            self._text("enrollment_end", _TEXTS, **values),
+        )
+        follow = (
+            days.step(end, self.params["follow_up_days"], avoid)
+            if self.params["follow_up_days"]
+            else days.step(end, 1, avoid)
+        )
+        add(
+            follow,
+            "follow_up",
+            phase,
+            group,
+            self._text("follow_up", _TITLES, **values),
+            self._text("follow_up", _TEXTS, **values),
+        )
+        # The group's load over its window, a tech fair's share on the fair's days.
+        load = sum(s.load for s in slots) / 100
+        on_fair = load * self.params["tech_fair_load_percent"] / 100 if fair_days else 0.0
+        for day in window:
+            share = (load - on_fair) / len(window)
+            if day in fair_days:
+                share += on_fair / len(fair_days)
+            week = weekly.setdefault(day - timedelta(days=day.weekday()), {})
+            week[group] = week.get(group, 0.0) + share
+
+    # -- gates --------------------------------------------------------------------------------
+    def _phase_title(self, phase: PhaseDays) -> str:
+        if phase.number:
+            return term(phase.kind, self.language, number=phase.number)
+        return term(phase.kind, self.language)
+
+    def _gate(self, phase: PhaseDays, following: PhaseDays, day: date) -> Gate:
+        criteria = []
+        for code in CRITERIA:
+            parameter, unit, at_least, words = _CRITERIA[code]
+            threshold = self.thresholds.get(code, self.params[parameter])
+            criteria.append(
+                GateCriterion(
+                    code=code,
+                    text=gettext(words, self.language, threshold=threshold),
+                    threshold=threshold,
+                    unit=unit,
+                    at_least=at_least,
+                )
+            )
+        members = list(dict.fromkeys(self.groups[s.group].id for s in phase.slots))
+        compliance = list(
+            dict.fromkeys(
+                self.groups[s.group].id
+                for s in phase.slots
+                if "compliance" in self.groups[s.group].requirements
+            )
+        )
+        rollback = [
+            RollbackStep(code=code, text=gettext(text, self.language), groups=groups)
+            for code, text in _ROLLBACK.items()
+            for groups in [compliance if code == "conditional-access-report-only" else members]
+            if groups
+        ]
+        return Gate(
+            after=PhaseRef(phase=phase.kind, number=phase.number),
+            before=PhaseRef(phase=following.kind, number=following.number),
+            date=day.isoformat(),
+            criteria=criteria,
+            rollback=rollback,
+            decisions=self.decisions.get((phase.kind, phase.number), []),
+        )
+
+    # -- the helpdesk's week ------------------------------------------------------------------
+    def _load(self, laid: Laid, days: WorkingDays, weekly: dict[date, dict[int, float]]) -> None:
+        if not laid.events:
+            return
+        first = date.fromisoformat(laid.events[0].date)
+        last = date.fromisoformat(laid.events[-1].date)
+        monday = first - timedelta(days=first.weekday())
+        month_days: dict[str, int] = {}
+        over_percent = self.params["support_week_over_percent"]
+        while monday <= last:
+            groups = weekly.get(monday, {})
+            load = sum(groups.values())
+            capacity = None
+            if self.capacity is not None:
+                capacity = 0.0
+                for offset in range(5):
+                    day = monday + timedelta(days=offset)
+                    month = f"{day.year:04d}-{day.month:02d}"
+                    if month not in month_days:
+                        month_days[month] = len(days.in_month(month))
+                    if days.works(day) and month_days[month]:
+                        capacity += self.capacity / month_days[month]
+            heaviest = sorted(groups, key=lambda g: (-groups[g], g))
+            laid.load.append(
+                WeekLoad(
+                    week=monday.isoformat(),
+                    load=round(load, 1),
+                    capacity=None if capacity is None else round(capacity, 1),
+                    groups=[self.groups[g].id for g in heaviest],
+                )
+            )
+            if capacity is not None and load > capacity * over_percent / 100 and load >= 1:
+                names = ", ".join(f"{self.groups[g].name} ({round(groups[g])})" for g in heaviest[:3])
+                laid.warnings.append(
+                    (
+                        "support-week-over-capacity",
+                        self.groups[heaviest[0]].id,
+                        gettext(
+                            "The week of %(week)s loads the helpdesk with about %(load)s users against the "
+                            "%(capacity)s its monthly capacity gives a week: %(groups)s. Spread the "
+                            "enrollment over more days, or plan extra support for that week.",
+                            self.language,
+                            week=day_name(monday.isoformat(), self.language),
+                            load=round(load),
+                            capacity=round(capacity),
+                            groups=names,
+                        ),
+                        "warning",
+                    )
+                )
+            monday += timedelta(days=7)
+
+
+def _by_group(slots: Sequence[Part]) -> dict[int, list[Part]]:
+    found: dict[int, list[Part]] = {}
+    for slot in slots:
+        found.setdefault(slot.group, []).append(slot)
+    return found
+
+
+def _between(days: WorkingDays, start: date, end: date) -> list[date]:
+    found, day = [], start
+    while day <= end:
+        if days.works(day):
+            found.append(day)
+        day += timedelta(days=1)
+    return found or [start]
