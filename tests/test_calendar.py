@@ -87,17 +87,17 @@ def test_the_guide_example_gets_a_calendar_on_working_days(engine: Engine, conto
             mine = [
                 e for e in plan.calendar if e.group == group.id and (e.phase, e.number) == (phase, number)
             ]
-            kinds = [e.kind for e in mine]
+            kinds: list[str] = [e.kind for e in mine]
             assert kinds.count("announce") == 2
             for kind in ("instructions", "enrollment_start", "reminder", "enrollment_end", "follow_up"):
                 assert kinds.count(kind) == 1, (group.id, phase, kind)
-            day = {e.kind: e.date for e in mine}
-            assert max(e.date for e in mine if e.kind == "announce") <= day["instructions"]
-            assert day["instructions"] <= day["enrollment_start"] <= day["reminder"] <= day["enrollment_end"]
-            assert day["enrollment_end"] < day["follow_up"]
+            on: dict[str, str] = {e.kind: e.date for e in mine}
+            assert max(e.date for e in mine if e.kind == "announce") <= on["instructions"]
+            assert on["instructions"] <= on["enrollment_start"] <= on["reminder"] <= on["enrollment_end"]
+            assert on["enrollment_end"] < on["follow_up"]
             # The window lies in the phase's month.
             month = next(p.month for p in group.placements if (p.phase, p.number) == (phase, number))
-            assert day["enrollment_start"][:7] == month
+            assert on["enrollment_start"][:7] == month
     # A gate after every phase but the last, after its window closes and before the next opens.
     assert len(plan.gates) == len(plan.phases) - 1 == 4
     for gate in plan.gates:
@@ -303,11 +303,11 @@ def test_every_event_of_any_plan_falls_on_a_working_day_outside_the_quiet_months
     steps: dict[tuple[str | None, str, int | None], dict[str, str]] = {}
     for event in plan.calendar:
         steps.setdefault((event.group, event.phase, event.number), {}).setdefault(event.kind, event.date)
-    for (group, _, _), day in steps.items():
+    for (group, _, _), on in steps.items():
         if group is None:
             continue
-        assert day["enrollment_start"] <= day["reminder"] <= day["enrollment_end"] < day["follow_up"]
-        assert day["announce"] <= day["enrollment_start"]
+        assert on["enrollment_start"] <= on["reminder"] <= on["enrollment_end"] < on["follow_up"]
+        assert on["announce"] <= on["enrollment_start"]
     for gate in plan.gates:
         assert gate.before is not None
         opens = steps.get((None, gate.after.phase, gate.after.number), {})
