@@ -44,6 +44,20 @@ def _assert_bounded(assessment: Assessment, plan: Plan, ceiling: int) -> None:
     assert len(months) <= ceiling
     assert len(plan.phases) <= ceiling + 1  # the two pilots may share the first month
     assert placements <= units + len(plan.phases)
+    # The calendar: per group and phase, two announcements, the instructions, the window's opening
+    # and closing, a reminder and a follow-up, and a tech fair per site; a gate between phases; a
+    # week of the helpdesk's load per week of the rollout (at most 5 weeks a month, and one more).
+    group_phases = {(e.group, e.phase, e.number) for e in plan.calendar if e.group is not None}
+    assert len(group_phases) <= placements
+    fairs = sum(e.kind == "tech_fair" for e in plan.calendar)
+    assert fairs <= sum(max(1, len(p.locations)) for g in plan.groups for p in g.placements)
+    assert len(plan.calendar) == 2 + 7 * len(group_phases) + fairs + len(plan.gates)
+    assert len(plan.gates) <= len(plan.phases)
+    first, last = plan.phases[0].month, plan.phases[-1].month
+    span = (int(last[:4]) - int(first[:4])) * 12 + int(last[5:]) - int(first[5:]) + 1
+    assert len(plan.support_load) <= 5 * (span + 2) + 1  # with the lead-up and the follow-up
+    for event in plan.calendar:  # an event names its group once, its site once
+        assert len(event.model_dump_json().encode()) <= 1024 + 2 * len((event.location or "").encode())
     size = len(plan.model_dump_json().encode())
     # A placement also lists the sites it enrolls (a pilot or a platform's piece holds all of the
     # group's): written twice, as the input wrote them once for the group.

@@ -45,6 +45,8 @@ def value(schema: dict[str, Any], index: int, tag: str, *, sites: int | None, te
         pattern = schema.get("pattern", "")
         if pattern.startswith("^[a-z0-9-]"):  # an id: unique, at its longest
             return f"{tag}-{index}".replace("_", "-").lower().ljust(64, "x")[:64]
+        if pattern.startswith("^\\d{4}-") and "3[01]" in pattern:  # a day: one a month of 2027
+            return f"2027-{index % 12 + 1:02d}-28"
         if pattern.startswith("^\\d{4}-"):  # a month
             return "2027-01"
         if pattern.startswith("^(0[1-9]"):  # a month to keep free: eleven months (all twelve are
@@ -102,7 +104,13 @@ def worst_assessment(
         if not calendar:
             group["avoid_months"] = []
         out.append(_agreeing(group))
-    return {"version": 1, "organisation": organisation, "groups": out}
+    # Everything else the file may hold (the gates' decisions, the edited messages), at its longest.
+    rest = {
+        name: value(field, 0, name[:4], sites=sites, text=text)
+        for name, field in SCHEMA["properties"].items()
+        if name not in ("version", "organisation", "groups")
+    }
+    return {"version": 1, "organisation": organisation, "groups": out, **rest}
 
 
 def _agreeing(group: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from advisor.model.errors import InputError, Problem
 from advisor.model.i18n import N_
 from advisor.model.messages import describe_errors, text
 from advisor.model.vocabulary import (
+    CRITERIA,
     METHOD_ONLY_FACTS,
     ORGANISATION_FACTS,
     PLACEMENT_ONLY_FACTS,
@@ -242,6 +243,27 @@ class _Frozen(BaseModel):
 # `Fact` makes it a fact rules may name. Adding an answer is adding a field here (and its rules).
 
 
+# A gate's thresholds by criterion: the two shares are percentages (at most 100), the others counts.
+_PERCENT_CRITERIA = ("enrollment_success", "feedback")
+GateThresholds = Annotated[
+    dict[Criterion, Annotated[int, bounds(0, 10_000), WHOLE]],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                code: {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 100 if code in _PERCENT_CRITERIA else 10_000,
+                }
+                for code in CRITERIA
+            },
+        }
+    ),
+]
+
+
 class Organisation(_Frozen):
     # The patterns put in the JSON Schema what the validators say in plain words.
     name: Annotated[
@@ -328,7 +350,7 @@ class Organisation(_Frozen):
     ] = None
     # Empty (null) means the rulebook's thresholds; a criterion left out keeps its own.
     gate_thresholds: Annotated[
-        dict[Criterion, Annotated[int, bounds(0, 10_000), WHOLE]] | None,
+        GateThresholds | None,
         Field(
             description="Exit criteria of every phase, by criterion: the enrollment success and the "
             "feedback in percent, helpdesk tickets per 100 users, blocking issues open (a count); "
@@ -349,7 +371,7 @@ class Organisation(_Frozen):
     @field_validator("gate_thresholds")
     @classmethod
     def _percent_at_most_100(cls, value: dict[str, int] | None) -> dict[str, int] | None:
-        for code in ("enrollment_success", "feedback"):
+        for code in _PERCENT_CRITERIA:
             if value is not None and value.get(code, 0) > 100:
                 raise PydanticCustomError(
                     "percent",

@@ -95,16 +95,14 @@ _TEXTS: dict[str, str] = {
         "Kickoff for everyone taking part: the plan, the phases and who to ask; %(phase)s starts on "
         "%(start)s."
     ),
-    "announce_1": N_("Announce to %(group)s that %(phase)s enrolls them from %(start)s, and why."),
-    "announce_2": N_("Announce again to %(group)s: enrollment opens on %(start)s."),
-    "instructions": N_(
-        "Send %(group)s the enrollment e-mail: the instructions for its devices and where to get help."
-    ),
-    "enrollment_start": N_("%(users)s users of %(group)s enroll from today until %(end)s (%(approach)s)."),
-    "tech_fair": N_("IT staff help %(group)s enroll at %(site)s."),
-    "reminder": N_("Remind the users of %(group)s who have not enrolled: enrollment closes on %(end)s."),
-    "enrollment_end": N_("Enrollment of %(group)s in %(phase)s closes."),
-    "follow_up": N_("Follow up with %(group)s: what is done, what is left, and the feedback survey."),
+    "announce_1": N_("Tell the users that %(phase)s enrolls them from %(start)s, and why."),
+    "announce_2": N_("Tell them again: enrollment opens on %(start)s."),
+    "instructions": N_("The enrollment e-mail: the instructions for their devices and where to get help."),
+    "enrollment_start": N_("%(users)s users enroll from today until %(end)s (%(approach)s)."),
+    "tech_fair": N_("IT staff help the users enroll, on site."),
+    "reminder": N_("Remind the users who have not enrolled: enrollment closes on %(end)s."),
+    "enrollment_end": N_("Enrollment in %(phase)s closes."),
+    "follow_up": N_("What is done, what is left, and the feedback survey."),
     "gate": N_("Hold %(phase)s to its exit criteria before %(next)s starts on %(start)s."),
 }
 
@@ -142,13 +140,21 @@ class Laid:
     warnings: list[tuple[str, str | None, str, str]] = field(default_factory=list)
 
 
+@lru_cache(maxsize=256)
+def _categories(country: str) -> tuple[str, ...] | None:
+    """The holiday categories the library has for the country; None if it does not know it."""
+    try:
+        return tuple(holidays.country_holidays(country).supported_categories)
+    except NotImplementedError:
+        return None
+
+
 @lru_cache(maxsize=64)
 def _holidays(country: str, categories: tuple[str, ...], first: int, last: int) -> frozenset[date]:
     """The country's holidays of the given categories (those it has) over the years, or an empty
     set for a country the library does not know."""
-    try:
-        known = holidays.country_holidays(country).supported_categories
-    except NotImplementedError:
+    known = _categories(country)
+    if known is None:
         return frozenset()
     wanted = tuple(c for c in categories if c in known) or ("public",)
     found = holidays.country_holidays(country, years=range(first, last + 1), categories=wanted)
@@ -156,11 +162,7 @@ def _holidays(country: str, categories: tuple[str, ...], first: int, last: int) 
 
 
 def knows_holidays(country: str) -> bool:
-    try:
-        holidays.country_holidays(country)
-    except NotImplementedError:
-        return False
-    return True
+    return _categories(country) is not None
 
 
 class WorkingDays:
@@ -169,15 +171,16 @@ class WorkingDays:
     def __init__(self, off: frozenset[date], quiet: Callable[[str], bool]):
         self.off = off
         self.quiet = quiet
+        # Remembered answers: a plan asks about the same few hundred days many times over.
+        self._works: dict[date, bool] = {}
+        self._months: dict[str, list[date]] = {}
 
     def works(self, day: date, avoid: Callable[[str], bool] | None = None) -> bool:
-        month = f"{day.year:04d}-{day.month:02d}"
-        return (
-            day.weekday() < 5
-            and day not in self.off
-            and not self.quiet(month)
-            and not (avoid is not None and avoid(month))
-        )
+        known = self._works.get(day)
+        if known is None:
+            known = day.weekday() < 5 and day not in self.off and not self.quiet(_month_of(day))
+            self._works[day] = known
+        return known and not (avoid is not None and avoid(_month_of(day)))
 
     def step(self, day: date, count: int, avoid: Callable[[str], bool] | None = None) -> date:
         """The working day `count` working days after `day` (before it if negative; `day` itself,
@@ -208,14 +211,21 @@ class WorkingDays:
 
     def in_month(self, month: str) -> list[date]:
         """The month's working days (weekends and holidays skipped; a quiet month has none)."""
-        year, number = int(month[:4]), int(month[5:])
-        day = date(year, number, 1)
-        days = []
-        while day.month == number:
-            if self.works(day):
-                days.append(day)
-            day += timedelta(days=1)
-        return days
+        known = self._months.get(month)
+        if known is None:
+            year, number = int(month[:4]), int(month[5:])
+            day = date(year, number, 1)
+            known = []
+            while day.month == number:
+                if self.works(day):
+                    known.append(day)
+                day += timedelta(days=1)
+            self._months[month] = known
+        return known
+
+
+def _month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
 
 
 def _hits(month: str, months: Iterable[str]) -> bool:
