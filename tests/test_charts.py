@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +16,7 @@ from advisor.model.facts import Assessment
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language, day_name
 from advisor.output.charts import MAX_GROUP_ROWS, load_svg, over_capacity, quiet_months, timeline_svg
+from advisor.output.export import to_html, to_pdf
 from advisor.planning.planner import make_plan
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -217,3 +221,48 @@ def test_a_plan_saved_before_the_calendar_has_no_pictures(contoso: Assessment, e
     plan = _plan(contoso, engine).model_copy(update={"calendar": [], "gates": [], "support_load": []})
     assert timeline_svg(plan, "en", date(2027, 8, 1)) == ""
     assert load_svg(plan, "en") == ""
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_the_pdf_html_holds_both_pictures_and_the_tables(
+    contoso: Assessment, engine: Engine, language: Language
+) -> None:
+    plan = _plan(contoso, engine, language)
+    page = to_html(plan)
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2
+    assert 'class="today"' not in page  # a printout outlives its day
+    assert page.count('<tr><td class="date">') == len(plan.calendar) + len(plan.support_load)
+    assert page.count('<div class="gate">') == len(plan.gates)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils' pdftotext is not installed")
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_the_pdf_shows_the_calendar_and_the_gates(
+    contoso: Assessment, engine: Engine, language: Language, tmp_path: Path
+) -> None:
+    plan = _plan(_with(contoso, support_capacity=300), engine, language)
+    pdf = tmp_path / "plan.pdf"
+    pdf.write_bytes(to_pdf(plan))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    words = {
+        "en": ("Calendar", "Go/no-go reviews", "Helpdesk load", "Exit criteria", "Over capacity"),
+        "sv": (
+            "Kalender",
+            "Go/no-go-granskningar",
+            "Supportens belastning",
+            "Slutkriterier",
+            "Över kapaciteten",
+        ),
+    }[language]
+    for word_ in words:
+        assert word_ in text
+    # the calendar's first event, by its date and title; a gate's criterion with its threshold
+    first = plan.calendar[0]
+    assert day_name(first.date, language) in text
+    assert first.title in text
+    criterion = plan.gates[0].criteria[0]
+    assert str(criterion.threshold) in criterion.text
+    assert criterion.text in " ".join(text.split())
+    # the pictures' own words: the timeline's rows, the load chart's capacity line
+    assert plan.groups[0].name in text
+    assert ("Capacity" if language == "en" else "Kapacitet") in text

@@ -34,6 +34,8 @@ _SMALL = 12
 _LANE = 24  # one bar's line
 _NAME = 19  # a group's name above its bars
 _BAR = 15
+_AXIS = 14  # the load chart's scale, months and legend
+_VALUE = 10  # a week's load over its bar
 _INK = "#1a1a1a"
 _GRID = "#b8b8b8"
 
@@ -467,7 +469,7 @@ def load_svg(plan: Plan, language: Language) -> str:
     ticks = _ticks(max([w.load for w in weeks] + capacities) * 1.08)
     scale_top = ticks[-1] or 1.0
     left, right = 46.0, WIDTH - _MARGIN
-    top, plot_bottom = 26.0, 196.0
+    top, plot_bottom = 30.0, 230.0
     slot = (right - left) / len(weeks)
 
     def y_of(value: float) -> float:
@@ -480,14 +482,15 @@ def load_svg(plan: Plan, language: Language) -> str:
             f'<path d="M{_num(left)} {_num(ty)} H{_num(right)}" stroke="{_GRID}" stroke-width="0.6"/>'
         )
         body.append(
-            f'<text x="{_num(left - 4)}" y="{_num(ty + 4)}" font-size="{_SMALL}" '
+            f'<text x="{_num(left - 4)}" y="{_num(ty + 4)}" font-size="{_AXIS}" '
             f'text-anchor="end">{_num(tick)}</text>'
         )
     body.append(
-        f'<text x="{_num(left)}" y="12" font-size="{_SMALL}">{text(word("users_week", language))}</text>'
+        f'<text x="{_num(left)}" y="14" font-size="{_AXIS}">{text(word("users_week", language))}</text>'
     )
 
-    values = slot >= 20
+    digits = max(len(str(round(w.load))) for w in weeks)
+    values = slot >= digits * _VALUE * 0.64 + 3  # each week's figure fits over its bar, a gap between
     for i, week in enumerate(weeks):
         x = left + i * slot + slot * 0.1
         height = plot_bottom - y_of(week.load)
@@ -507,7 +510,7 @@ def load_svg(plan: Plan, language: Language) -> str:
             )
         elif values and week.load >= 0.5:
             parts.append(
-                f'<text x="{_num(x + slot * 0.4)}" y="{_num(plot_bottom - height - 3)}" font-size="10" '
+                f'<text x="{_num(x + slot * 0.4)}" y="{_num(plot_bottom - height - 3)}" font-size="{_VALUE}" '
                 f'text-anchor="middle">{round(week.load)}</text>'
             )
         parts.append("</g>")
@@ -526,9 +529,9 @@ def load_svg(plan: Plan, language: Language) -> str:
         ly = y_of(first.capacity or 0) - 5
         body.append(
             f'<g class="capacity"><path d="{" ".join(path)}" fill="none" stroke="#b00020" stroke-width="2" '
-            f'stroke-dasharray="6 3"/><rect x="{_num(left + 2)}" y="{_num(ly - _SMALL + 1)}" '
-            f'width="{_num(_width(label, _SMALL) + 6)}" height="{_SMALL + 3}" fill="#ffffff" '
-            f'fill-opacity="0.85"/><text x="{_num(left + 5)}" y="{_num(ly)}" font-size="{_SMALL}" '
+            f'stroke-dasharray="6 3"/><rect x="{_num(left + 2)}" y="{_num(ly - _AXIS + 1)}" '
+            f'width="{_num(_width(label, _AXIS) + 6)}" height="{_AXIS + 3}" fill="#ffffff" '
+            f'fill-opacity="0.85"/><text x="{_num(left + 5)}" y="{_num(ly)}" font-size="{_AXIS}" '
             f'font-weight="bold">{text(label)}</text></g>'
         )
 
@@ -536,7 +539,7 @@ def load_svg(plan: Plan, language: Language) -> str:
     body.append(
         f'<path d="M{_num(left)} {_num(plot_bottom)} H{_num(right)}" stroke="{_INK}" stroke-width="1"/>'
     )
-    last_x = -100.0
+    free = 0.0  # where the last month's label ends
     for i, week in enumerate(weeks):
         month = week.week[:7]
         if i and weeks[i - 1].week[:7] == month:
@@ -545,13 +548,13 @@ def load_svg(plan: Plan, language: Language) -> str:
         label = month_name(month, language)[:3]
         if month.endswith("-01") or i == 0:
             label += f" {month[:4]}"
-        if x - last_x < _width(label, _SMALL) + 6:
+        if x < free + 6 or x + _width(label, _AXIS) > right:
             continue
         body.append(f'<path d="M{_num(x)} {_num(plot_bottom)} v5" stroke="{_INK}"/>')
         body.append(
-            f'<text x="{_num(x + 1)}" y="{_num(plot_bottom + 17)}" font-size="{_SMALL}">{text(label)}</text>'
+            f'<text x="{_num(x + 1)}" y="{_num(plot_bottom + 17)}" font-size="{_AXIS}">{text(label)}</text>'
         )
-        last_x = x
+        free = x + _width(label, _AXIS)
 
     # The legend, and what the description says in words.
     y = plot_bottom + 26
@@ -574,9 +577,9 @@ def load_svg(plan: Plan, language: Language) -> str:
     for swatch, name in items:
         body.append(
             f'<g class="legend" transform="translate({_num(x)} {_num(y + 14)})">{swatch}'
-            f'<text x="24" font-size="{_SMALL}">{text(name)}</text></g>'
+            f'<text x="24" font-size="{_AXIS}">{text(name)}</text></g>'
         )
-        x += 24 + _width(name, _SMALL) + 14
+        x += 24 + _width(name, _AXIS) + 14
     if items:
         y += 22
     desc = word(
