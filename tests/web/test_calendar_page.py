@@ -26,7 +26,10 @@ SHOWN = {
         "gate": "After Limited pilot, before Expanded pilot:",
         "criterion": "Enrollment success rate at least 95%",
         "no_decision": "No decision recorded yet.",
-        "week": '<th scope="row">2 August 2027</th><td class="number">375</td><td class="number">568</td>',
+        "week": (
+            '<th scope="row">2 August 2027</th><td class="number" data-label="Load (users)">375</td>'
+            '<td class="number" data-label="Capacity (users)">568</td>'
+        ),
         "svg_titles": ("Timeline of the rollout", "Helpdesk load per week"),
     },
     "sv": {
@@ -35,7 +38,10 @@ SHOWN = {
         "gate": "Efter Begränsat pilottest, före Utökat pilottest:",
         "criterion": 'data-criterion="enrollment_success" data-threshold="95"',
         "no_decision": "Inget beslut registrerat ännu.",
-        "week": '<th scope="row">2 augusti 2027</th><td class="number">375</td><td class="number">568</td>',
+        "week": (
+            '<th scope="row">2 augusti 2027</th><td class="number" data-label="Belastning (användare)">375</td>'
+            '<td class="number" data-label="Kapacitet (användare)">568</td>'
+        ),
         "svg_titles": ("Tidslinje för distributionen", "Supportens belastning per vecka"),
     },
 }
