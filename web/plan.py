@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, Flask, abort, g, render_template
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 
+from advisor.output.charts import load_svg, timeline_svg
 from advisor.output.formats import offered, offered_format
 from advisor.output.render import table_cells
 from advisor.quality.diff import plan_diff
@@ -38,11 +42,18 @@ def show(assessment_id: int) -> ResponseReturnValue:
         proposed = stored_plan(plans, lang)
         newer = (running, plan_diff(plan, proposed))
     header, rows = table_cells(plan)
+    # The pictures are SVG that charts.py writes with every text escaped: safe to insert as is.
+    timeline = Markup(timeline_svg(plan, lang, date.today()))  # noqa: S704 - escaped where written
+    load_chart = Markup(load_svg(plan, lang))  # noqa: S704 - escaped where written
     return render_template(
         "plan.html",
         plan=plan,
         header=header,
         rows=rows,
+        timeline=timeline,
+        load_chart=load_chart,
+        names={g.id: g.name for g in plan.groups},
+        titles={(p.kind, p.number): p.title for p in plan.phases},
         found={},
         newer=newer,
         downloads=offered("page"),

@@ -8,11 +8,13 @@ from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from advisor.model.guide import section_title
 from advisor.model.i18n import N_, gettext
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language, day_name, month_name, origin, term
+from advisor.output.charts import load_svg, timeline_svg
 from advisor.output.escape import Cell, append_to_sheet
 from advisor.output.render import (
     enrolls,
@@ -250,6 +252,36 @@ def _prerequisites_sheet(book: Any, plan: Plan) -> None:
     )
 
 
+# The PDF's calendar, go/no-go reviews and weekly load: the plan page's headings and columns.
+_CALENDAR_WORDS: dict[str, str] = {
+    "calendar": N_("Calendar"),
+    "date": N_("Date"),
+    "what": N_("What"),
+    "group": N_("Group"),
+    "site": N_("Site"),
+    "gates": N_("Go/no-go reviews"),
+    "criteria": N_("Exit criteria"),
+    "rollback": N_("Rollback steps, if the review says no-go"),
+    "decisions": N_("Decisions"),
+    "no_decision": N_("No decision recorded yet."),
+    "load": N_("Helpdesk load"),
+    "week": N_("Week of"),
+    "load_users": N_("Load (users)"),
+    "capacity_users": N_("Capacity (users)"),
+    "groups": N_("Groups"),
+    "over": N_("Over capacity"),
+    "go": N_("go"),
+    "no_go": N_("no-go"),
+}
+
+
+def gate_heading(before: str | None, after: str, language: Language) -> str:
+    """Which phases a go/no-go review stands between: "After Limited pilot, before Expanded pilot"."""
+    if before is None:
+        return gettext("After %(after)s", language, after=after)
+    return gettext("After %(after)s, before %(before)s", language, after=after, before=before)
+
+
 # The PDF's methods table, as the plan page shows it: the XLSX sheet's columns from the platform to
 # what the user experiences (the group is the section's heading; reasons go under each row).
 _PDF_METHOD_COLUMNS = METHOD_COLUMNS[
@@ -285,8 +317,18 @@ def to_html(plan: Plan) -> str:
         "columns": [gettext(c, language) for c in _PDF_METHOD_COLUMNS],
         "made_with": made_with(plan),
         "footer": page_footer(language),
+        **{key: gettext(text, language) for key, text in _CALENDAR_WORDS.items()},
         **{severity: word(severity, language) for severity in ("warning", "tension", "info")},
     }
+    phase_titles = {(p.kind, p.number): p.title for p in plan.phases}
+    gates = [
+        gate_heading(
+            phase_titles[(g.before.phase, g.before.number)] if g.before else None,
+            phase_titles[(g.after.phase, g.after.number)],
+            language,
+        )
+        for g in plan.gates
+    ]
     template = _templates().get_template("plan.html")
     return template.render(
         plan=plan,
@@ -294,6 +336,12 @@ def to_html(plan: Plan) -> str:
         rows=rows,
         words=words,
         titles={(p.kind, p.number, p.month): p.title for p in plan.phases},
+        # The pictures are SVG written with every text escaped (charts.py). A printout outlives its
+        # day, so the timeline has no line for today.
+        timeline=Markup(timeline_svg(plan, language, None)),  # noqa: S704 - escaped where written
+        load_chart=Markup(load_svg(plan, language)),  # noqa: S704 - escaped where written
+        gate_headings=gates,
+        names={g.id: g.name for g in plan.groups},
         term=term,
         enrolls=enrolls,
         origin=origin,
