@@ -21,6 +21,8 @@ from web.api import (
     AssessmentResource,
     AssessmentSummary,
     AssessmentUpdate,
+    GateDecisionCreate,
+    GateDecisions,
     RulesInfo,
 )
 from web.extensions import csrf
@@ -106,6 +108,8 @@ def openapi() -> dict[str, Any]:
         (AssessmentCreate, "validation"),
         (AssessmentUpdate, "validation"),
         (RulesInfo, "serialization"),
+        (GateDecisionCreate, "validation"),
+        (GateDecisions, "serialization"),
     ]
     _, schemas = models_json_schema(models, ref_template=REF)
     for model, questions in (("Organisation", ORGANISATION), ("Group", GROUP)):
@@ -224,6 +228,29 @@ def openapi() -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "The plan", **_json(_ref(Plan))},
                         **_errors(401, 404, 422),
+                    },
+                }
+            },
+            "/api/v1/assessments/{assessment_id}/gates": {
+                "post": {
+                    "operationId": "decideGate",
+                    "summary": "Record the go/no-go decision taken at a gate of the current plan",
+                    "description": "The author, or a reviewer or admin, records the decision at the gate "
+                    "after a phase (`after`; a pilot has no number), in your name, as a new version of the "
+                    "answers (their `gate_decisions`); a no-go moves the later phases. A signed-off review "
+                    "stays signed off. Refused with 409 unless `revision` is the current one; with 404 "
+                    "(code no_plan) while the answers are incomplete; with 422 (code gate_refused, the "
+                    "field named) for a gate the current plan does not have, a day after today or before "
+                    "the plan's first event.",
+                    "security": SECURED,
+                    "parameters": [ID],
+                    "requestBody": {"required": True, **_json(_ref(GateDecisionCreate))},
+                    "responses": {
+                        "201": {
+                            "description": "Recorded: the new version and every decision at the gate",
+                            **_json(_ref(GateDecisions)),
+                        },
+                        **_errors(401, 404, 409, 413, 415, 422),
                     },
                 }
             },

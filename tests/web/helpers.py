@@ -70,7 +70,8 @@ _DISAGREEING = re.compile(
 def documented_refusal(status: int, body: bytes) -> bool:
     """The refusals JSON Schema cannot state, which the OpenAPI description documents: a group id
     used twice, answers of a group that disagree, months to keep free that name all twelve, and a
-    rollout longer than the ceiling on months (an ApiError all the same)."""
+    rollout longer than the ceiling on months, and a go/no-go decision at a gate the plan does not
+    have or on a day it cannot be taken (an ApiError all the same)."""
     if status != 422:
         return False
     text = body.decode("utf-8", errors="replace")
@@ -82,7 +83,7 @@ def documented_refusal(status: int, body: bytes) -> bool:
         return False
     if error.code == "invalid_content" and error.fields:
         return all(_DISAGREEING.match(problem.msg) for problem in error.fields)
-    return error.code == "rollout_too_long"
+    return error.code in ("rollout_too_long", "gate_refused")
 
 
 class _Form(HTMLParser):
