@@ -257,6 +257,13 @@ DECISIONS: dict[str, DecisionSpec] = {
 # Words of the plan, one term per concept (the Swedish follows the guide's translation).
 TERMS: dict[str, str] = {
     "limited_pilot": N_("Limited pilot"),
+    # a gate's exit criteria and outcomes
+    "enrollment_success": N_("Enrollment success rate"),
+    "tickets_per_100_users": N_("Helpdesk tickets per 100 users"),
+    "blocking_issues": N_("Blocking issues open"),
+    "feedback": N_("Feedback gathered"),
+    "go": N_("go"),
+    "no_go": N_("no-go"),
     "expanded_pilot": N_("Expanded pilot"),
     "production": N_("Production phase %(number)s"),
     "self_service": N_("self-service"),
@@ -363,6 +370,34 @@ def month_name(month: str, language: Language) -> str:
     """`2027-07` → `July 2027` / `juli 2027`."""
     year, number = month.split("-")
     return f"{gettext(MONTHS[int(number) - 1], language)} {year}"
+
+
+# What each kind of calendar event is called (the approach `tech_fair` has its own term).
+EVENT_NAMES: dict[EventKind, str] = {
+    "training": N_("Helpdesk training"),
+    "kickoff": N_("Kickoff"),
+    "announce": N_("Announcement"),
+    "instructions": N_("Instructions"),
+    "reminder": N_("Reminder"),
+    "enrollment_start": N_("Enrollment opens"),
+    "enrollment_end": N_("Enrollment closes"),
+    "tech_fair": N_("IT tech fair"),
+    "gate": N_("Go/no-go review"),
+    "follow_up": N_("Follow-up"),
+}
+UNIT_NAMES: dict[Unit, str] = {
+    "percent": N_("percent"),
+    "per_100_users": N_("per 100 users"),
+    "count": N_("issues"),
+}
+
+
+def event_name(kind: EventKind, language: Language) -> str:
+    return gettext(EVENT_NAMES[kind], language)
+
+
+def unit_name(unit: Unit, language: Language) -> str:
+    return gettext(UNIT_NAMES[unit], language)
 
 
 def day_name(day: str, language: Language) -> str:

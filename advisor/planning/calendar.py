@@ -18,7 +18,7 @@ from functools import lru_cache
 import holidays
 
 from advisor.model.facts import Group
-from advisor.model.i18n import gettext
+from advisor.model.i18n import N_, gettext
 from advisor.model.plan import (
     Event,
     Gate,
@@ -37,75 +37,75 @@ _CRITERIA: dict[Criterion, tuple[str, Unit, bool, str]] = {
         "gate_enrollment_success_percent",
         "percent",
         True,
-        "Enrollment success rate at least %(threshold)s%%",
+        N_("Enrollment success rate at least %(threshold)s%%"),
     ),
     "tickets_per_100_users": (
         "gate_tickets_per_100_users",
         "per_100_users",
         False,
-        "Helpdesk tickets at most %(threshold)s per 100 users",
+        N_("Helpdesk tickets at most %(threshold)s per 100 users"),
     ),
     "blocking_issues": (
         "gate_blocking_issues",
         "count",
         False,
-        "Blocking issues open at most %(threshold)s",
+        N_("Blocking issues open at most %(threshold)s"),
     ),
     "feedback": (
         "gate_feedback_percent",
         "percent",
         True,
-        "Feedback gathered from at least %(threshold)s%% of the users",
+        N_("Feedback gathered from at least %(threshold)s%% of the users"),
     ),
 }
 _ROLLBACK = {
-    "pull-assignment": (
+    "pull-assignment": N_(
         "Pull the groups' Intune assignments for this phase (enrollment profiles, policies and apps), "
         "so that no further device enrolls."
     ),
-    "conditional-access-report-only": (
+    "conditional-access-report-only": N_(
         "Set the Conditional Access policies that require a compliant device back to report-only for "
         "these groups until their devices are enrolled, so that nobody is locked out."
     ),
-    "retire-wrongly-enrolled": (
+    "retire-wrongly-enrolled": N_(
         "Retire the devices that enrolled wrongly (the wrong method or the wrong owner) from the Intune "
         "admin center; a personal device is retired, never wiped."
     ),
 }
 _TITLES: dict[str, str] = {
-    "training": "Helpdesk training",
-    "kickoff": "Rollout kickoff",
-    "announce_1": "%(group)s: first announcement",
-    "announce_2": "%(group)s: second announcement",
-    "instructions": "%(group)s: enrollment instructions",
-    "enrollment_start": "%(group)s: enrollment opens",
-    "tech_fair": "%(group)s: IT tech fair at %(site)s",
-    "reminder": "%(group)s: reminder",
-    "enrollment_end": "%(group)s: enrollment closes",
-    "follow_up": "%(group)s: follow-up",
-    "gate": "Go/no-go review after %(phase)s",
+    "training": N_("Helpdesk training"),
+    "kickoff": N_("Rollout kickoff"),
+    "announce_1": N_("%(group)s: first announcement"),
+    "announce_2": N_("%(group)s: second announcement"),
+    "instructions": N_("%(group)s: enrollment instructions"),
+    "enrollment_start": N_("%(group)s: enrollment opens"),
+    "tech_fair": N_("%(group)s: IT tech fair at %(site)s"),
+    "reminder": N_("%(group)s: reminder"),
+    "enrollment_end": N_("%(group)s: enrollment closes"),
+    "follow_up": N_("%(group)s: follow-up"),
+    "gate": N_("Go/no-go review after %(phase)s"),
 }
 _TEXTS: dict[str, str] = {
-    "training": (
+    "training": N_(
         "Train every support tier on the enrollment methods and the known problems before %(phase)s "
         "starts on %(start)s; keep all tiers on a shared call during the pilots and the first "
         "production phase."
     ),
-    "kickoff": (
+    "kickoff": N_(
         "Kickoff for everyone taking part: the plan, the phases and who to ask; %(phase)s starts on "
         "%(start)s."
     ),
-    "announce_1": "Announce to %(group)s that %(phase)s enrolls them from %(start)s, and why.",
-    "announce_2": "Announce again to %(group)s: enrollment opens on %(start)s.",
-    "instructions": (
+    "announce_1": N_("Announce to %(group)s that %(phase)s enrolls them from %(start)s, and why."),
+    "announce_2": N_("Announce again to %(group)s: enrollment opens on %(start)s."),
+    "instructions": N_(
         "Send %(group)s the enrollment e-mail: the instructions for its devices and where to get help."
     ),
-    "enrollment_start": "%(users)s users of %(group)s enroll from today until %(end)s (%(approach)s).",
-    "tech_fair": "IT staff help %(group)s enroll at %(site)s.",
-    "reminder": "Remind the users of %(group)s who have not enrolled: enrollment closes on %(end)s.",
-    "enrollment_end": "Enrollment of %(group)s in %(phase)s closes.",
-    "follow_up": "Follow up with %(group)s: what is done, what is left, and the feedback survey.",
-    "gate": "Hold %(phase)s to its exit criteria before %(next)s starts on %(start)s.",
+    "enrollment_start": N_("%(users)s users of %(group)s enroll from today until %(end)s (%(approach)s)."),
+    "tech_fair": N_("IT staff help %(group)s enroll at %(site)s."),
+    "reminder": N_("Remind the users of %(group)s who have not enrolled: enrollment closes on %(end)s."),
+    "enrollment_end": N_("Enrollment of %(group)s in %(phase)s closes."),
+    "follow_up": N_("Follow up with %(group)s: what is done, what is left, and the feedback survey."),
+    "gate": N_("Hold %(phase)s to its exit criteria before %(next)s starts on %(start)s."),
 }
 
 
@@ -394,7 +394,7 @@ class CalendarMaker:
 
         name = spec.name
         users = sum(s.users for s in slots)
-        approach = slots[0].approach
+        approaches = list(dict.fromkeys(s.approach for s in slots))
         start_word, end_word = (day_name(d.isoformat(), self.language) for d in (start, end))
         values = {"group": name, "phase": title, "start": start_word, "end": end_word, "users": users}
         for key, lead in (("announce_1", "announce_lead_days"), ("announce_2", "second_announce_lead_days")):
@@ -424,17 +424,20 @@ class CalendarMaker:
             phase,
             group,
             self._text("enrollment_start", _TITLES, **values),
-            self._text("enrollment_start", _TEXTS, approach=term(approach, self.language), **values),
+            self._text(
+                "enrollment_start",
+                _TEXTS,
+                approach=", ".join(term(a, self.language) for a in approaches),
+                **values,
+            ),
         )
         window = _between(days, start, end)
         fair_days: list[date] = []
-        if approach == "tech_fair":
-            sites: list[str | None] = list(dict.fromkeys(site for s in slots for site in s.locations))
-            day = (
-                days.step(start, self.params["tech_fair_day_offset"])
-                if self.params["tech_fair_day_offset"]
-                else start
-            )
+        fairs = [s for s in slots if s.approach == "tech_fair"]
+        if fairs:  # a day at each site whose users come to a tech fair, one site a day
+            sites: list[str | None] = list(dict.fromkeys(site for s in fairs for site in s.locations))
+            offset = self.params["tech_fair_day_offset"]
+            day = days.step(start, offset) if offset else start
             for site in sites or [None]:
                 day = min(day, end)
                 fair_days.append(day)
@@ -486,7 +489,7 @@ class CalendarMaker:
         )
         # The group's load over its window, a tech fair's share on the fair's days.
         load = sum(s.load for s in slots) / 100
-        on_fair = load * self.params["tech_fair_load_percent"] / 100 if fair_days else 0.0
+        on_fair = sum(s.load for s in fairs) / 100 * self.params["tech_fair_load_percent"] / 100
         for day in window:
             share = (load - on_fair) / len(window)
             if day in fair_days:

@@ -877,20 +877,26 @@ class Planner:
                 same = phase.kind == "expanded_pilot" and previous.kind == "limited_pilot"
                 step = self.params["expanded_pilot_month_offset"] if same else 1
                 cursor = add_months(previous.month, step)
-                no_go = self._no_go.get((previous.kind, previous.number))
-                if no_go is not None:  # a month more for the phase before, and from the decision on
-                    planned = cursor
-                    cursor = max(add_months(previous.month, step + 1), add_months(no_go[:7], 1))
-                    held.append((phase, planned))
             avoided = {
                 g: set(self.groups[g].avoid_months) for g in {pieces[p].group for p, _ in phase.entries}
             }
-            month = cursor
-            for _ in range(self.max_months + 1):
-                if not _hits(month, quiet) and not any(_hits(month, a) for a in avoided.values()):
-                    break
-                month = add_months(month, 1)
-            else:  # past the ceiling on months: no start for this phase that the plan could hold
+
+            def first_free(month: str, avoided: dict[int, set[str]] = avoided) -> str | None:
+                for _ in range(self.max_months + 1):
+                    if not _hits(month, quiet) and not any(_hits(month, a) for a in avoided.values()):
+                        return month
+                    month = add_months(month, 1)
+                return None
+
+            no_go = self._no_go.get((previous.kind, previous.number)) if previous is not None else None
+            planned = first_free(cursor)
+            if no_go is not None and planned is not None:
+                # A month more than planned for the phase before, and never before the decision.
+                cursor = max(add_months(planned, 1), add_months(no_go[:7], 1))
+                held.append((phase, planned))
+            found = first_free(cursor)
+            month = found or cursor
+            if found is None:  # past the ceiling on months: no start for this phase that the plan could hold
                 message = gettext(
                     "no month within %(ceiling)s months of %(month)s is free of the quiet months and the "
                     "months the groups of %(phase)s avoid: give fewer of them",
