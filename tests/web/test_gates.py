@@ -215,16 +215,16 @@ def test_in_swedish(app: Flask, anna: Browser) -> None:
     refused = lead.post(
         f"/assessments/{assessment_id}/review/gate", {"after": "gate:limited_pilot", "on": "2026-03-13"}
     )
-    assert "Välj ja eller nej." in refused.get_data(as_text=True)
+    assert "Välj go eller no-go." in refused.get_data(as_text=True)
     lead.post(
         f"/assessments/{assessment_id}/review/gate",
         {"after": "gate:limited_pilot", "outcome": "no_go", "on": "2026-03-13"},
     )
     page = lead.get(f"/assessments/{assessment_id}/review").get_data(as_text=True)
-    assert "Nej-beslutet registrerades" in page
-    assert "Backa nu: det senaste beslutet är nej" in page
+    assert "No-go-beslutet registrerades" in page
+    assert "Backa nu: det senaste beslutet är no-go" in page
     history = _text(lead.get(f"/assessments/{assessment_id}/history").get_data(as_text=True))
-    assert "beslutade nej vid beslutspunkten efter Begränsat pilottest" in history
+    assert "beslutade no-go vid beslutspunkten efter Begränsat pilottest" in history
     assert "Go/no-go-beslut registrerat" in history
 
 
