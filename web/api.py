@@ -15,14 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from advisor.model.documents import DocumentProblem, load_json
-from advisor.model.errors import RolloutTooLong
-from advisor.model.facts import KNOWN_FIELDS, WHOLE, Assessment, FreeText, bounds
+from advisor.model.errors import NotAllowed, RolloutTooLong
+from advisor.model.facts import KNOWN_FIELDS, WHOLE, Assessment, Day, FreeText, PhaseIn, bounds, long_text
 from advisor.model.messages import describe_errors
-from advisor.model.plan import Plan
-from advisor.model.vocabulary import Language
+from advisor.model.plan import GateDecision, PhaseRef, Plan
+from advisor.model.vocabulary import Language, Outcome
 from advisor.output.formats import offered, offered_format
+from advisor.services import gates
 from advisor.services.assessments import AssessmentNotFound, commit, create, delete, stored_plan, visible
 from advisor.services.planning import build_plan
+from advisor.services.review import Incomplete
 from advisor.store.accounts import user_by_token
 from advisor.store.assessments import StaleRevision, visible_assessments
 from advisor.store.tables import MAX_ID, AssessmentRecord, VersionKind
@@ -73,6 +75,25 @@ class AssessmentUpdate(_Model):
     revision: Annotated[int, bounds(1, MAX_ID), WHOLE]
     title: FreeText | None = None
     answers: Assessment
+
+
+class GateDecisionCreate(_Model):
+    """A go/no-go decision at the gate after a phase of the current plan, by the token's user."""
+
+    after: PhaseIn
+    outcome: Outcome
+    on: Day = Field(description="The day it was taken: not after today, nor before the plan's first event")
+    note: long_text(gates.MAX_NOTE) = ""  # type: ignore[valid-type]  # a type made by a function, as in facts
+    revision: Annotated[int, bounds(1, MAX_ID), WHOLE]
+
+
+class GateDecisions(_Model):
+    """The version that keeps a decision, and every decision taken at its gate, oldest first."""
+
+    version: int
+    revision: int
+    after: PhaseRef
+    decisions: list[GateDecision]
 
 
 class RuleSummary(_Model):
@@ -318,6 +339,61 @@ def delete_assessment(assessment_id: int) -> ResponseReturnValue:
     except (AssessmentNotFound, StaleRevision):  # not theirs, or deleted meanwhile: gone all the same
         raise Failure(404, "not_found", f"there is no assessment {assessment_id} that you can see") from None
     return "", 204
+
+
+# What each refusal of a decision says, by the field it concerns.
+_GATE_PROBLEMS = {
+    gates.GateProblem.NO_SUCH_GATE: "the current plan has no gate after this phase",
+    gates.GateProblem.TOO_MANY: f"the assessment holds {gates.MAX_DECISIONS} decisions, the most it may",
+    gates.GateProblem.OUTCOME: "must be go or no_go",
+    gates.GateProblem.NOT_A_DAY: "must be a date written YYYY-MM-DD",
+    gates.GateProblem.FUTURE: "must not be after today",
+    gates.GateProblem.BEFORE_PLAN: "must not be before the plan's first event ({first_day})",
+    gates.GateProblem.NOTE_TOO_LONG: f"must be at most {gates.MAX_NOTE} characters",
+    gates.GateProblem.NOTE_CONTROL: "must not contain control characters other than line breaks and tabs",
+}
+
+
+@bp.post("/assessments/<id:assessment_id>/gates")
+def decide_gate(assessment_id: int) -> ResponseReturnValue:
+    _authenticate()
+    _record(assessment_id)
+    body: GateDecisionCreate = _body(GateDecisionCreate)
+    phase, number = body.after.phase, body.after.number
+    try:
+        made = gates.decide_gate(
+            svc(), g.user, assessment_id, phase, number, body.outcome, body.on, body.note, body.revision
+        )
+    except (AssessmentNotFound, NotAllowed):
+        raise Failure(404, "not_found", f"there is no assessment {assessment_id} that you can see") from None
+    except Incomplete:
+        raise Failure(404, "no_plan", "the answers are incomplete, so there is no plan yet") from None
+    except gates.GateRefused as exc:
+        fields = [
+            FieldProblem(loc=name, msg=_GATE_PROBLEMS[problem].format(first_day=exc.first_day))
+            for name, problem in exc.problems.items()
+        ]
+        raise Failure(422, "gate_refused", "the decision cannot be recorded", fields) from None
+    except StaleRevision as exc:
+        if exc.current is None:
+            raise Failure(
+                404, "not_found", f"there is no assessment {assessment_id} that you can see"
+            ) from None
+        raise Failure(
+            409,
+            "stale_revision",
+            f"the assessment is at revision {exc.current}, not "
+            f"{body.revision}: read it again and decide on its current plan",
+        ) from None
+    plan_ = stored_plan(made.plans, "en")
+    gate = gates.gate_after(plan_, phase, number) if plan_ is not None else None
+    result = GateDecisions(
+        version=made.number,
+        revision=_record(assessment_id).revision,
+        after=PhaseRef(phase=phase, number=number),
+        decisions=gate.decisions if gate is not None else [],
+    )
+    return result.model_dump(mode="json"), 201, {"Location": f"/api/v1/assessments/{assessment_id}/plan"}
 
 
 def _stored(assessment_id: int) -> Plan:

@@ -21,6 +21,8 @@ from web.api import (
     AssessmentResource,
     AssessmentSummary,
     AssessmentUpdate,
+    GateDecisionCreate,
+    GateDecisions,
     RulesInfo,
 )
 from web.extensions import csrf
@@ -106,6 +108,8 @@ def openapi() -> dict[str, Any]:
         (AssessmentCreate, "validation"),
         (AssessmentUpdate, "validation"),
         (RulesInfo, "serialization"),
+        (GateDecisionCreate, "validation"),
+        (GateDecisions, "serialization"),
     ]
     _, schemas = models_json_schema(models, ref_template=REF)
     for model, questions in (("Organisation", ORGANISATION), ("Group", GROUP)):
@@ -133,7 +137,8 @@ def openapi() -> dict[str, Any]:
             "names exactly the group's platforms and adds up to its devices (users when devices is "
             "empty); users_by_location names exactly its locations (compared the same way) and adds "
             "up to its users; quiet_months and avoid_months may not name all twelve months (no phase "
-            "could start); and a rollout may span at most the service's ceiling on months (60 by "
+            "could start); gate_thresholds' percentages (enrollment_success, feedback) are at most 100; "
+            "and a rollout may span at most the service's ceiling on months (60 by "
             "default; code rollout_too_long, with the smallest support_capacity that fits).",
         },
         "servers": [{"url": "/"}],
@@ -224,6 +229,29 @@ def openapi() -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "The plan", **_json(_ref(Plan))},
                         **_errors(401, 404, 422),
+                    },
+                }
+            },
+            "/api/v1/assessments/{assessment_id}/gates": {
+                "post": {
+                    "operationId": "decideGate",
+                    "summary": "Record the go/no-go decision taken at a gate of the current plan",
+                    "description": "The author, or a reviewer or admin, records the decision at the gate "
+                    "after a phase (`after`; a pilot has no number), in your name, as a new version of the "
+                    "answers (their `gate_decisions`); a no-go moves the later phases. A signed-off review "
+                    "stays signed off. Refused with 409 unless `revision` is the current one; with 404 "
+                    "(code no_plan) while the answers are incomplete; with 422 (code gate_refused, the "
+                    "field named) for a gate the current plan does not have, a day after today or before "
+                    "the plan's first event.",
+                    "security": SECURED,
+                    "parameters": [ID],
+                    "requestBody": {"required": True, **_json(_ref(GateDecisionCreate))},
+                    "responses": {
+                        "201": {
+                            "description": "Recorded: the new version and every decision at the gate",
+                            **_json(_ref(GateDecisions)),
+                        },
+                        **_errors(401, 404, 409, 413, 415, 422),
                     },
                 }
             },

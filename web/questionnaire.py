@@ -76,6 +76,11 @@ def progress_of(answers: dict[str, Any], found: dict[str, str] | None = None) ->
     }
 
 
+# The organisation's `counts` questions whose names are choices (the exit criteria): a problem
+# names its choice as the form shows it.
+_NAMED_COUNTS = {q.name: q for q in ORGANISATION if q.kind == "counts" and q.choices}
+
+
 def _field_errors(found: dict[str, str], prefix: str) -> dict[str, str]:
     errors: dict[str, str] = {}
     for path, message in found.items():
@@ -84,6 +89,9 @@ def _field_errors(found: dict[str, str], prefix: str) -> dict[str, str]:
             field = re.split(r"\[", field, maxsplit=1)[0]
             # A problem of one name's number in a `counts` answer says which name it is.
             name = name.removesuffix(".[key]")
+            question = _NAMED_COUNTS.get(field) if prefix == "organisation." else None
+            if question is not None and name in question.choices:
+                name = question.choice_label(name, language())
             errors.setdefault(field, f"{name}: {message}" if dot and name else message)
     return errors
 

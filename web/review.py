@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from advisor.model.errors import NotAllowed
+from advisor.model.errors import NotAllowed, RolloutTooLong
 from advisor.model.facts import MAX_GROUPS
+from advisor.model.plan import Gate, Plan
 from advisor.model.questionnaire import GROUP, ORGANISATION, from_form, group_from_form
+from advisor.model.vocabulary import Language, day_name, term
 from advisor.quality.diff import answer_changes, plan_diff
-from advisor.services import review
+from advisor.services import gates, review
 from advisor.services.assessments import AssessmentNotFound, stored_plan
 from advisor.store.assessments import StaleRevision, latest_version, version, versions
 from advisor.store.reviews import review_events
-from advisor.store.tables import AssessmentRecord, ReviewAction
+from advisor.store.tables import AssessmentRecord, ReviewAction, ReviewEvent
 from web.auth import login_required
 from web.common import load, say_dropped, usernames
 from web.extensions import svc
@@ -50,8 +54,31 @@ def history(assessment_id: int) -> ResponseReturnValue:
         record=record,
         rows=list(reversed(rows)),
         events=events,
+        gate_events=_gate_events(events, language()),
         names=usernames(),
     )
+
+
+@dataclass(frozen=True)
+class GateEvent:
+    """A go/no-go decision as the review log tells it."""
+
+    outcome: str  # go or no-go, in the reader's language
+    phase: str  # the phase the gate follows
+    note: str
+
+
+def _gate_events(events: list[ReviewEvent], lang: Language) -> dict[int, GateEvent]:
+    """The decisions among the review's events, by event id: their text is `outcome[: note]` and
+    their target the gate (gates.target)."""
+    words = {"go": _("go"), "no_go": _("no-go")}
+    told = {}
+    for e in events:
+        if e.action == ReviewAction.GATE_DECIDED:
+            outcome, _sep, note = (e.text or "").partition(": ")
+            phase, number = _parse_target(e.target or "")
+            told[e.id] = GateEvent(words.get(outcome, outcome), _phase_title(phase, number, lang), note)
+    return told
 
 
 @bp.get("/compare")
@@ -165,11 +192,51 @@ def whatif(assessment_id: int) -> ResponseReturnValue:
     ), (409 if stale else 200)
 
 
-@bp.get("/review")
-@login_required
-def show(assessment_id: int) -> ResponseReturnValue:
-    record = load(assessment_id)
-    seen = review.overview(svc(), g.user, record, language())
+@dataclass
+class GateForm:
+    """A go/no-go form as sent: shown again with its errors, next to each field, when refused."""
+
+    target: str  # the gate it was sent for (gates.target)
+    outcome: str = ""
+    on: str = ""
+    note: str = ""
+    errors: dict[str, str] = field(default_factory=dict)  # by field: after, outcome, on, note
+    general: str = ""  # a refusal that is no one field's
+
+
+@dataclass(frozen=True)
+class GateView:
+    """A gate of the plan as the review shows it."""
+
+    gate: Gate
+    target: str
+    after: str  # the phase it follows, as the plan names it
+    before: str  # the phase it lets start
+    no_go: bool  # the latest decision is a no-go: its rollback steps are due
+
+
+def _phase_title(phase: str, number: int | None, lang: Language) -> str:
+    return term(phase, lang, number=number) if number else term(phase, lang)
+
+
+def _gate_views(plan: Plan | None, lang: Language) -> list[GateView]:
+    if plan is None:
+        return []
+    return [
+        GateView(
+            gate,
+            gates.target(gate.after.phase, gate.after.number),
+            _phase_title(gate.after.phase, gate.after.number, lang),
+            _phase_title(gate.before.phase, gate.before.number, lang) if gate.before else "",
+            bool(gate.decisions) and gate.decisions[-1].outcome == "no_go",
+        )
+        for gate in plan.gates
+    ]
+
+
+def _review_page(record: AssessmentRecord, gate_form: GateForm | None = None) -> str:
+    lang = language()
+    seen = review.overview(svc(), g.user, record, lang)
     return render_template(
         "review/review.html",
         record=record,
@@ -183,7 +250,91 @@ def show(assessment_id: int) -> ResponseReturnValue:
         since=seen.since,
         signed=seen.signed,
         orphans=seen.orphans,
+        gate_views=_gate_views(seen.plan, lang),
+        may_decide=seen.rights.may(ReviewAction.GATE_DECIDED),
+        gate_form=gate_form,
+        today=date.today().isoformat(),
     )
+
+
+@bp.get("/review")
+@login_required
+def show(assessment_id: int) -> ResponseReturnValue:
+    return _review_page(load(assessment_id))
+
+
+def _gate_problem(problem: gates.GateProblem, first_day: str | None) -> str:
+    """What is wrong with a go/no-go form's field, in the reader's language."""
+    said: dict[gates.GateProblem, str] = {
+        gates.GateProblem.NO_SUCH_GATE: _("The plan has no such gate now; reload the page."),
+        gates.GateProblem.TOO_MANY: _(
+            "The assessment holds as many decisions as it may; no more can be recorded."
+        ),
+        gates.GateProblem.OUTCOME: _("Choose go or no-go."),
+        gates.GateProblem.NOT_A_DAY: _("Give the date written YYYY-MM-DD, such as 2027-08-27."),
+        gates.GateProblem.FUTURE: _("A decision cannot be dated after today."),
+        gates.GateProblem.BEFORE_PLAN: _(
+            "A decision cannot be dated before the plan's first event (%(day)s).",
+            day=day_name(first_day, language()) if first_day else "",
+        ),
+        gates.GateProblem.NOTE_TOO_LONG: _("The note may have at most %(n)s characters.", n=gates.MAX_NOTE),
+        gates.GateProblem.NOTE_CONTROL: _(
+            "The note may hold line breaks and tabs, but no other control characters."
+        ),
+    }
+    return said[problem]
+
+
+def _parse_target(value: str) -> tuple[str, int | None]:
+    """`gate:production:2` → (production, 2); anything else names no gate (the service says so)."""
+    _gate, _sep, rest = value.partition(":")
+    phase, _sep, number = rest.partition(":")
+    if number.isdigit() and len(number) <= 4:
+        return phase, int(number)
+    return (phase, None) if not number else ("", None)
+
+
+@bp.post("/review/gate")
+@login_required
+def decide_gate(assessment_id: int) -> ResponseReturnValue:
+    """Record the go/no-go decision taken at a gate: shown again with its errors if refused."""
+    sent = GateForm(
+        target=request.form.get("after", "")[:100],
+        outcome=request.form.get("outcome", ""),
+        on=request.form.get("on", "").strip(),
+        note=request.form.get("note", ""),
+    )
+    phase, number = _parse_target(sent.target)
+    try:
+        gates.decide_gate(
+            svc(), g.user, assessment_id, phase, number, sent.outcome, sent.on, sent.note, form_revision()
+        )
+    except AssessmentNotFound:
+        abort(404)
+    except NotAllowed:
+        abort(403)
+    except StaleRevision:
+        return stale_page(assessment_id, back=url_for(".show", assessment_id=assessment_id, _anchor="gates"))
+    except gates.GateRefused as exc:
+        sent.errors = {name: _gate_problem(problem, exc.first_day) for name, problem in exc.problems.items()}
+        sent.general = sent.errors.pop("after", "")  # the gate itself: said above the gates
+    except review.Incomplete:
+        sent.general = _("The answers are not complete, so the plan has no gates to decide on.")
+    except RolloutTooLong as exc:
+        sent.general = _(
+            "A no-go here would make the rollout longer than the %(months)s months this service plans; "
+            "nothing was recorded.",
+            months=exc.ceiling,
+        )
+    else:
+        if sent.outcome == "no_go":
+            flash(
+                _("The no-go was recorded: the later phases have moved, and the rollback steps are listed.")
+            )
+        else:
+            flash(_("The go was recorded."))
+        return redirect(url_for(".show", assessment_id=assessment_id, _anchor="gates"))
+    return _review_page(load(assessment_id), sent), 422
 
 
 def _say_missing(missing: review.Missing) -> None:

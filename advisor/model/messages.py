@@ -48,6 +48,9 @@ _TEXTS: dict[str, str] = {
     "division_locations": N_("must name exactly the group's sites"),
     "division_missing": N_("%(names)s missing"),
     "division_extra": N_("%(names)s not among them"),
+    "percent": N_("is a percentage: at most 100, not %(value)s"),
+    "day_form": N_("must be a date written YYYY-MM-DD"),
+    "day_exists": N_("is not a date of the calendar"),
 }
 
 
@@ -63,6 +66,8 @@ _CUSTOM = frozenset(
         "month_entry",
         "repeated_site",
         "every_month",
+        "day_form",
+        "day_exists",
     }
 )
 
@@ -106,6 +111,8 @@ def describe_validation_error(
     path = format_path(loc)
     if kind in _CUSTOM:  # our own PydanticCustomError types carry their values in ctx
         return Problem(path, text(kind, language, **ctx))
+    if kind == "percent":  # a number of a mapping, by its name (gate_thresholds.feedback)
+        return Problem(f"{path}.{ctx['code']}", text(kind, language, value=ctx["value"]))
     if kind in ("division_names", "division_sum"):
         return Problem(path, _division(kind, ctx, language))
     if kind == "value_error":

@@ -119,6 +119,8 @@ def commit(
     title: str | None = None,
     strict: bool = False,
     event: ReviewAction | None = None,
+    event_text: str | None = None,
+    event_target: str | None = None,
 ) -> AssessmentVersion:
     """Save answers as the assessment's newest version, with their plans.
 
@@ -126,7 +128,8 @@ def commit(
     a change that does not depend on the answers it replaces). StaleRevision if the assessment
     moved on meanwhile: checked cheaply before the (slow) plans are made, then atomically with the
     write. `strict`: RolloutTooLong rather than a version without a plan. `event`: a review
-    event recorded with the version, in the same transaction (the new rulebook version its text).
+    event recorded with the version, in the same transaction; its text `event_text` (by default
+    the new rulebook version) and what it is about `event_target`.
     """
     store = services.store
     with store.session() as db:
@@ -147,7 +150,8 @@ def commit(
         if event is not None:
             record = db.get(AssessmentRecord, assessment_id)  # claimed and locked by add_version
             assert record is not None  # noqa: S101 - add_version raised StaleRevision otherwise
-            record_event(db, record, author, event, text=version.rulebook_version)
+            text = version.rulebook_version if event_text is None else event_text
+            record_event(db, record, author, event, text=text, target=event_target)
         reopened = db.scalar(  # a change after a sign-off reopens the review (add_version)
             select(ReviewEvent.id).where(
                 ReviewEvent.assessment_id == assessment_id,

@@ -3,7 +3,8 @@
 An author asks for a review (draft or changes_requested → in_review); anyone who may see the
 assessment comments or answers a comment; a reviewer (a reviewer or admin who is not the author)
 sends it back with a comment (→ changes_requested) or signs off its newest version
-(→ signed_off); a change of the answers after a sign-off reopens it (`add_version`). Besides the
+(→ signed_off); a change of the answers after a sign-off reopens it (`add_version`), a
+go/no-go decision at a gate does not (advisor/services/gates.py). Besides the
 review: making the plan again with the running rulebook, and a what-if sandbox whose answers the
 author may keep. A change of status happens only on the revision the person saw (StaleRevision
 otherwise); a refused step raises one of the errors below and changes nothing.
@@ -113,7 +114,7 @@ class Rights:
             return self.author
         if action in (ReviewAction.SENT_BACK, ReviewAction.SIGNED_OFF):
             return self.reviewer
-        if action == ReviewAction.REPLANNED:
+        if action in (ReviewAction.REPLANNED, ReviewAction.GATE_DECIDED):
             return self.author or self.reviewer
         return action in (ReviewAction.COMMENTED, ReviewAction.REPLIED)  # whoever sees it
 

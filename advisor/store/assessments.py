@@ -104,6 +104,10 @@ def check_revision(session: Session, assessment_id: int, expected: int | None) -
         raise StaleRevision(assessment_id, expected, current)
 
 
+# The versions that leave a signed-off review signed off (see `add_version`).
+KEEPS_SIGN_OFF = frozenset({VersionKind.REPLAN, VersionKind.GATE})
+
+
 def add_version(
     session: Session,
     assessment_id: int,
@@ -122,6 +126,8 @@ def add_version(
     otherwise); the check, the new revision and the version number are one atomic step. Compute
     the plans before: the assessment is locked from here until the session commits.
     A change after a sign-off reopens the review; the signed-off version itself stays as it was.
+    Neither a re-plan nor a go/no-go decision at a gate is such a change: the first keeps the
+    answers, the second records the rollout under way (a no-go moves the later phases, as agreed).
     """
     values: dict[str, Any] = {
         "answers": copy.deepcopy(answers),
@@ -147,7 +153,7 @@ def add_version(
         rulebook_version=rulebook_version,
     )
     session.add(version)
-    if record.status == ReviewStatus.SIGNED_OFF and kind != VersionKind.REPLAN:
+    if record.status == ReviewStatus.SIGNED_OFF and kind not in KEEPS_SIGN_OFF:
         record.status = ReviewStatus.IN_REVIEW
         session.add(
             ReviewEvent(

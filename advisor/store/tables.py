@@ -52,6 +52,7 @@ class ReviewAction(StrEnum):
     SIGNED_OFF = "signed_off"
     REOPENED = "reopened"
     REPLANNED = "replanned"
+    GATE_DECIDED = "gate_decided"  # a go/no-go decision recorded at a gate of the rollout
 
 
 class VersionKind(StrEnum):
@@ -62,6 +63,7 @@ class VersionKind(StrEnum):
     WHATIF = "whatif"
     REPLAN = "replan"
     COPY = "copy"
+    GATE = "gate"  # a go/no-go decision recorded: the rollout under way, not a change of its plan
 
 
 class AuditAction(StrEnum):

@@ -63,14 +63,17 @@ def fill(site: Browser, assessment: dict[str, Any]) -> int:
 # devices and users name its platforms and sites and add up, and a site is named once whatever its
 # case and surrounding spaces.
 _DISAGREEING = re.compile(
-    r"^(must name exactly the group's (platforms|sites)|adds up to |lists the site |names every month )"
+    r"^(must name exactly the group's (platforms|sites)|adds up to |lists the site |names every month "
+    r"|is a percentage: at most 100)"
 )
 
 
 def documented_refusal(status: int, body: bytes) -> bool:
     """The refusals JSON Schema cannot state, which the OpenAPI description documents: a group id
-    used twice, answers of a group that disagree, months to keep free that name all twelve, and a
-    rollout longer than the ceiling on months (an ApiError all the same)."""
+    used twice, answers of a group that disagree, months to keep free that name all twelve, an exit
+    criterion in percent over 100, and a
+    rollout longer than the ceiling on months, and a go/no-go decision at a gate the plan does not
+    have or on a day it cannot be taken (an ApiError all the same)."""
     if status != 422:
         return False
     text = body.decode("utf-8", errors="replace")
@@ -82,7 +85,7 @@ def documented_refusal(status: int, body: bytes) -> bool:
         return False
     if error.code == "invalid_content" and error.fields:
         return all(_DISAGREEING.match(problem.msg) for problem in error.fields)
-    return error.code == "rollout_too_long"
+    return error.code in ("rollout_too_long", "gate_refused")
 
 
 class _Form(HTMLParser):
