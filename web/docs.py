@@ -21,6 +21,7 @@ from web.api import (
     AssessmentResource,
     AssessmentSummary,
     AssessmentUpdate,
+    MessageList,
     RulesInfo,
 )
 from web.extensions import csrf
@@ -106,6 +107,7 @@ def openapi() -> dict[str, Any]:
         (AssessmentCreate, "validation"),
         (AssessmentUpdate, "validation"),
         (RulesInfo, "serialization"),
+        (MessageList, "serialization"),
     ]
     _, schemas = models_json_schema(models, ref_template=REF)
     for model, questions in (("Organisation", ORGANISATION), ("Group", GROUP)):
@@ -223,6 +225,20 @@ def openapi() -> dict[str, Any]:
                     "parameters": [ID, LANGUAGE],
                     "responses": {
                         "200": {"description": "The plan", **_json(_ref(Plan))},
+                        **_errors(401, 404, 422),
+                    },
+                }
+            },
+            "/api/v1/assessments/{assessment_id}/messages": {
+                "get": {
+                    "operationId": "readMessages",
+                    "summary": "The messages to the users: each group's drafts for each phase, with the "
+                    "days they go out, as the organisation edited them; in the organisation's language "
+                    "unless `language` says otherwise",
+                    "security": SECURED,
+                    "parameters": [ID, LANGUAGE],
+                    "responses": {
+                        "200": {"description": "The messages", **_json(_ref(MessageList))},
                         **_errors(401, 404, 422),
                     },
                 }

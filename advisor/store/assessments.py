@@ -122,6 +122,8 @@ def add_version(
     otherwise); the check, the new revision and the version number are one atomic step. Compute
     the plans before: the assessment is locked from here until the session commits.
     A change after a sign-off reopens the review; the signed-off version itself stays as it was.
+    Re-planning and editing the messages to the users do not: neither changes the answers the
+    plan was made from, nor the plan the reviewer signed off.
     """
     values: dict[str, Any] = {
         "answers": copy.deepcopy(answers),
@@ -147,7 +149,7 @@ def add_version(
         rulebook_version=rulebook_version,
     )
     session.add(version)
-    if record.status == ReviewStatus.SIGNED_OFF and kind != VersionKind.REPLAN:
+    if record.status == ReviewStatus.SIGNED_OFF and kind not in (VersionKind.REPLAN, VersionKind.MESSAGES):
         record.status = ReviewStatus.IN_REVIEW
         session.add(
             ReviewEvent(

@@ -62,6 +62,7 @@ class VersionKind(StrEnum):
     WHATIF = "whatif"
     REPLAN = "replan"
     COPY = "copy"
+    MESSAGES = "messages"  # the messages to the users edited; the plan stays as it was
 
 
 class AuditAction(StrEnum):
