@@ -174,7 +174,8 @@ def eml(assessment_id: int, lang: str, group: str, phase: str, kind: str) -> Res
 def markdown(assessment_id: int) -> ResponseReturnValue:
     found = _messages(assessment_id)
     lang = _language_of(found.record)
-    text = to_markdown(found.drafts, found.record.title, lang)
+    organisation = found.plan.organisation if found.plan else found.record.title
+    text = to_markdown(found.drafts, organisation, lang)
     return _attachment(text.encode(), "text/markdown; charset=utf-8", f"messages-{assessment_id}-{lang}.md")
 
 
