@@ -100,12 +100,14 @@ def _write(
 ) -> AssessmentVersion | None:
     record = visible(services, actor, assessment_id, write=True)
     find(messages_of(record, key[4]), key)  # NoSuchMessage for a message the plan does not have
-    kept = [m for m in record.answers.get("messages") or [] if _key_of(m) != key]
-    if edit is None and len(kept) == len(record.answers.get("messages") or []):
-        return None  # nothing to take back
+    stored = record.answers.get("messages") or []
+    kept = [m for m in stored if _key_of(m) != key]
+    wanted = kept + ([edit.model_dump(mode="json")] if edit is not None else [])
+    if wanted == stored:
+        return None  # the same wording again, or nothing to take back: no new version
     answers: dict[str, Any] = copy.deepcopy(record.answers)
-    answers["messages"] = kept + ([edit.model_dump(mode="json")] if edit is not None else [])
-    if not answers["messages"]:
+    answers["messages"] = wanted
+    if not wanted:
         del answers["messages"]
     with services.store.session() as db:
         # The plan of these answers is the one they have: the wording does not change it.
@@ -137,15 +139,13 @@ def save_message(
     body: str,
     expected_revision: int | None,
     language: Language,
-) -> AssessmentVersion:
+) -> AssessmentVersion | None:
     """The organisation's wording of one message, saved by who may change the answers, on the
     revision they saw: MessageInvalid (in `language`, the reader's), NoSuchMessage, StaleRevision,
-    AssessmentNotFound."""
+    AssessmentNotFound. None when the wording is the one already saved (nothing is written)."""
     visible(services, actor, assessment_id, write=True)
     edit = checked(key, subject, body, language)
-    version = _write(services, actor, assessment_id, key, edit, expected_revision)
-    assert version is not None  # noqa: S101 - an edit always writes a version
-    return version
+    return _write(services, actor, assessment_id, key, edit, expected_revision)
 
 
 def reset_message(

@@ -76,6 +76,8 @@ def test_an_edit_is_a_version_that_replaces_the_draft_and_can_be_taken_back(
     response = anna.post(path, {"subject": subject, "body": body, "action": "save"})
     assert response.status_code == 302
     record = _record(app, assessment_id)
+    anna.post(path, {"subject": subject, "body": body, "action": "save"})  # the same again: no version
+    assert _record(app, assessment_id).revision == record.revision
     assert record.answers["messages"] == [
         {
             "group": "retail",
