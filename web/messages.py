@@ -10,8 +10,8 @@ from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from advisor.model.vocabulary import LANGUAGES, Language, MessageKind, PhaseKind
-from advisor.output.drafts import Draft, Key, eml_name, kind_label, to_eml, to_markdown, to_zip
+from advisor.model.vocabulary import LANGUAGES, Language, MessageKind, PhaseKind, event_name
+from advisor.output.drafts import Draft, Key, eml_name, to_eml, to_markdown, to_zip
 from advisor.services.assessments import AssessmentNotFound
 from advisor.services.messages import (
     MessageInvalid,
@@ -105,7 +105,7 @@ def show(assessment_id: int) -> ResponseReturnValue:
         orphans=found.orphans,
         messages_language=lang,
         may_edit=found.record.owner_id == g.user.id,
-        kind_label=kind_label,
+        event_name=event_name,
         message_url=message_url,
     )
 
@@ -120,7 +120,7 @@ def _edit_page(
         subject=subject,
         body=body,
         errors=errors,
-        kind_label=kind_label,
+        event_name=event_name,
         message_url=message_url,
         **context,
     )

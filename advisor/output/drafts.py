@@ -27,6 +27,7 @@ from advisor.model.vocabulary import (
     MessageKind,
     PhaseKind,
     day_name,
+    event_name,
     term,
 )
 
@@ -37,12 +38,6 @@ PRIVACY_SOURCE = (
     "what-info-can-your-company-see-when-you-enroll-your-device-in-intune"
 )
 
-KIND_LABELS: dict[MessageKind, str] = {
-    "announce": N_("Announcement"),
-    "instructions": N_("Enrollment instructions"),
-    "reminder": N_("Reminder"),
-    "follow_up": N_("Follow-up"),
-}
 _SUBJECTS: dict[MessageKind, str] = {
     "announce": N_("Your work devices move to Microsoft Intune from %(start)s"),
     "instructions": N_("How to enroll your devices in Intune, %(start)s to %(end)s"),
@@ -361,10 +356,6 @@ def orphaned(plan: Plan, assessment: Assessment) -> list[MessageEdit]:
     return [e for e in assessment.messages if (e.group, e.phase.phase, e.phase.number) not in enrolled]
 
 
-def kind_label(kind: MessageKind, language: Language) -> str:
-    return gettext(KIND_LABELS[kind], language)
-
-
 def to_markdown(found: Iterable[Draft], organisation: str, language: Language) -> str:
     """Every draft as one Markdown document, by phase and group, each with its day and subject."""
     heading = gettext("Messages to the users: %(organisation)s", language, organisation=organisation)
@@ -376,7 +367,7 @@ def to_markdown(found: Iterable[Draft], organisation: str, language: Language) -
         for group_name in dict.fromkeys(d.group_name for d in in_phase):
             lines += [f"### {group_name}", ""]
             for draft in (d for d in in_phase if d.group_name == group_name):
-                label = kind_label(draft.kind, language)
+                label = event_name(draft.kind, language)
                 when = gettext("send on %(day)s", language, day=day_name(draft.send_on, language))
                 edited = " (" + gettext("edited", language) + ")" if draft.edited else ""
                 lines += [
