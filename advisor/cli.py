@@ -1,4 +1,5 @@
-"""The `advisor` command: plan an assessment file, check the rules, write their JSON Schema."""
+"""The `advisor` command: plan an assessment file, draft its messages to the users, check the rules,
+write their JSON Schema."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from advisor.model.errors import AdvisorError, EngineError
-from advisor.model.facts import load_assessment
+from advisor.model.facts import Assessment, load_assessment
+from advisor.model.plan import Plan
 from advisor.model.vocabulary import LANGUAGES
+from advisor.output.drafts import drafts, to_markdown, to_zip
 from advisor.output.formats import FORMATS, export, offered
 from advisor.rulebook import RuleFile, load_rulebook
 from advisor.services import logs
@@ -42,6 +45,20 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--language", choices=LANGUAGES, help="language of the plan (the file's own)")
     plan.add_argument("--output", type=Path, help="write here instead of standard output")
     plan.add_argument("--rules", type=Path, help="rule folder (the shipped rules)")
+
+    messages = commands.add_parser(
+        "messages", help="the messages to the users of an assessment file: each group's, for each phase"
+    )
+    messages.add_argument("file", type=Path, help="the assessment file")
+    messages.add_argument(
+        "--format",
+        choices=["markdown", "json", "zip"],
+        default="markdown",
+        help="Markdown (one document), JSON, or a zip of .eml e-mail drafts (needs --output)",
+    )
+    messages.add_argument("--language", choices=LANGUAGES, help="language of the messages (the file's own)")
+    messages.add_argument("--output", type=Path, help="write here instead of standard output")
+    messages.add_argument("--rules", type=Path, help="rule folder (the shipped rules)")
 
     rules = commands.add_parser("rules", help="work with rule files")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
@@ -87,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs.configure(settings)
         if args.command == "plan":
             return _plan(args, settings)
+        if args.command == "messages":
+            return _messages(args, settings)
         if args.command == "users":
             return _users(args, settings)
         if args.rules_command == "check":
@@ -103,14 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
 
 
-def _plan(args: argparse.Namespace, settings: Settings) -> int:
+def _planned(args: argparse.Namespace, settings: Settings) -> tuple[Assessment, Plan]:
     from advisor.evaluate.engine import Engine  # the engine (durable_rules) loads only when it plans
-
-    if FORMATS[args.format].binary and args.output is None:
-        print(
-            f"advisor plan: --format {args.format} writes a binary file: give --output PATH", file=sys.stderr
-        )
-        return 2
 
     assessment = load_assessment(args.file)
     engine = Engine(load_rulebook(args.rules or default_rules_dir()))
@@ -119,7 +132,34 @@ def _plan(args: argparse.Namespace, settings: Settings) -> int:
             plan = build_plan(assessment, compiled, args.language, max_months=settings.max_rollout_months)
     finally:
         engine.close()
+    return assessment, plan
+
+
+def _plan(args: argparse.Namespace, settings: Settings) -> int:
+    if FORMATS[args.format].binary and args.output is None:
+        print(
+            f"advisor plan: --format {args.format} writes a binary file: give --output PATH", file=sys.stderr
+        )
+        return 2
+    _, plan = _planned(args, settings)
     _write(export(plan, args.format), args.output)
+    return 0
+
+
+def _messages(args: argparse.Namespace, settings: Settings) -> int:
+    if args.format == "zip" and args.output is None:
+        print("advisor messages: --format zip writes a binary file: give --output PATH", file=sys.stderr)
+        return 2
+    assessment, plan = _planned(args, settings)
+    found = drafts(plan, assessment, plan.language)
+    if args.format == "zip":
+        data = to_zip(found)
+    elif args.format == "json":
+        text = json.dumps([d.model_dump(mode="json") for d in found], indent=2, ensure_ascii=False)
+        data = (text + "\n").encode()
+    else:
+        data = to_markdown(found, plan.organisation, plan.language).encode()
+    _write(data, args.output)
     return 0
 
 

@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,33 @@ def test_rules_check_refuses_reasons_that_contradict(
     assert main(["rules", "check", str(folder)]) == 1
     out = capsys.readouterr().out
     assert "zz.yaml:3 [in-pilot]: says 'in_pilot' while [out-of-pilot]" in out
+
+
+def test_messages_prints_every_draft_in_the_files_language_or_the_one_asked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["messages", str(ROOT / "examples" / "contoso.yaml")]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("# Messages to the users: Contoso")
+    assert text.count("\n#### ") == 32  # four messages for each of 8 groups in a phase
+    assert (
+        main(["messages", str(ROOT / "examples" / "contoso.yaml"), "--language", "sv", "--format", "json"])
+        == 0
+    )
+    found = json.loads(capsys.readouterr().out)
+    assert len(found) == 32
+    assert found[0]["subject"] == "Dina jobbenheter flyttar till Microsoft Intune från 1 juli 2027"
+
+
+def test_messages_as_a_zip_of_email_drafts_needs_an_output(tmp_path: Path) -> None:
+    assert main(["messages", str(ROOT / "examples" / "contoso.yaml"), "--format", "zip"]) == 2
+    target = tmp_path / "messages.zip"
+    assert (
+        main(
+            ["messages", str(ROOT / "examples" / "contoso.yaml"), "--format", "zip", "--output", str(target)]
+        )
+        == 0
+    )
+    with zipfile.ZipFile(target) as archive:
+        assert len(archive.namelist()) == 32
+        assert all(name.endswith(".eml") for name in archive.namelist())

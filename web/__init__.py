@@ -80,9 +80,35 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     from web.security import init_app as add_security_headers
 
     add_security_headers(app)  # on every response: pages, API, errors, downloads, static files
-    from web import account, admin, api, assessments, auth, docs, health, i18n, plan, questionnaire, review
+    from web import (
+        account,
+        admin,
+        api,
+        assessments,
+        auth,
+        docs,
+        health,
+        i18n,
+        messages,
+        plan,
+        questionnaire,
+        review,
+    )
 
-    for module in (i18n, auth, health, assessments, questionnaire, plan, review, admin, api, docs, account):
+    for module in (
+        i18n,
+        auth,
+        health,
+        assessments,
+        questionnaire,
+        plan,
+        review,
+        messages,
+        admin,
+        api,
+        docs,
+        account,
+    ):
         module.init_app(app)
     return app
 

@@ -16,13 +16,25 @@ from werkzeug.exceptions import HTTPException
 
 from advisor.model.documents import DocumentProblem, load_json
 from advisor.model.errors import NotAllowed, RolloutTooLong
-from advisor.model.facts import KNOWN_FIELDS, WHOLE, Assessment, Day, FreeText, PhaseIn, bounds, long_text
+from advisor.model.facts import (
+    KNOWN_FIELDS,
+    WHOLE,
+    Assessment,
+    Day,
+    FreeText,
+    MessageEdit,
+    PhaseIn,
+    bounds,
+    long_text,
+)
 from advisor.model.messages import describe_errors
 from advisor.model.plan import GateDecision, PhaseRef, Plan
 from advisor.model.vocabulary import Language, Outcome
+from advisor.output.drafts import Draft
 from advisor.output.formats import offered, offered_format
 from advisor.services import gates
 from advisor.services.assessments import AssessmentNotFound, commit, create, delete, stored_plan, visible
+from advisor.services.messages import messages_of
 from advisor.services.planning import build_plan
 from advisor.services.review import Incomplete
 from advisor.store.accounts import user_by_token
@@ -122,6 +134,17 @@ class RulesInfo(_Model):
     )
 
 
+class MessageList(_Model):
+    language: Language
+    items: list[Draft] = Field(
+        description="Every message of every group and phase, in the order they go out."
+    )
+    orphans: list[MessageEdit] = Field(
+        description="Messages edited for a group and phase the plan no longer has (in any language): "
+        "kept in the assessment, used by no draft."
+    )
+
+
 class Failure(Exception):
     """An API error with its status, stable code and fields."""
 
@@ -218,6 +241,7 @@ _QUERY = {
     "api.plan": {"language"},
     "api.assessment_plan": {"language"},
     "api.assessment_export": {"language"},
+    "api.assessment_messages": {"language"},
 }
 
 
@@ -420,6 +444,18 @@ def assessment_export(assessment_id: int, kind: str) -> ResponseReturnValue:
         raise Failure(404, "not_found", f"no export format '{kind}'; use one of {names}")
     plan_ = _stored(assessment_id)
     return plan_file(plan_, spec, assessment_id)
+
+
+@bp.get("/assessments/<id:assessment_id>/messages")
+def assessment_messages(assessment_id: int) -> ResponseReturnValue:
+    _authenticate()
+    record = _record(assessment_id)
+    language = _language() or (record.answers.get("organisation") or {}).get("language") or "en"
+    found = messages_of(record, language)
+    if found.plan is None:
+        raise Failure(404, "no_plan", "the answers are incomplete, so there is no plan yet")
+    body = MessageList(language=language, items=found.drafts, orphans=found.orphans)
+    return current_app.response_class(body.model_dump_json(), mimetype="application/json")
 
 
 @bp.errorhandler(Failure)

@@ -23,6 +23,7 @@ from web.api import (
     AssessmentUpdate,
     GateDecisionCreate,
     GateDecisions,
+    MessageList,
     RulesInfo,
 )
 from web.extensions import csrf
@@ -110,6 +111,7 @@ def openapi() -> dict[str, Any]:
         (RulesInfo, "serialization"),
         (GateDecisionCreate, "validation"),
         (GateDecisions, "serialization"),
+        (MessageList, "serialization"),
     ]
     _, schemas = models_json_schema(models, ref_template=REF)
     for model, questions in (("Organisation", ORGANISATION), ("Group", GROUP)):
@@ -252,6 +254,20 @@ def openapi() -> dict[str, Any]:
                             **_json(_ref(GateDecisions)),
                         },
                         **_errors(401, 404, 409, 413, 415, 422),
+                    },
+                }
+            },
+            "/api/v1/assessments/{assessment_id}/messages": {
+                "get": {
+                    "operationId": "readMessages",
+                    "summary": "The messages to the users: each group's drafts for each phase, with the "
+                    "days they go out, as the organisation edited them; in the organisation's language "
+                    "unless `language` says otherwise",
+                    "security": SECURED,
+                    "parameters": [ID, LANGUAGE],
+                    "responses": {
+                        "200": {"description": "The messages", **_json(_ref(MessageList))},
+                        **_errors(401, 404, 422),
                     },
                 }
             },

@@ -105,7 +105,7 @@ def check_revision(session: Session, assessment_id: int, expected: int | None) -
 
 
 # The versions that leave a signed-off review signed off (see `add_version`).
-KEEPS_SIGN_OFF = frozenset({VersionKind.REPLAN, VersionKind.GATE})
+KEEPS_SIGN_OFF = frozenset({VersionKind.REPLAN, VersionKind.GATE, VersionKind.MESSAGES})
 
 
 def add_version(
@@ -126,8 +126,9 @@ def add_version(
     otherwise); the check, the new revision and the version number are one atomic step. Compute
     the plans before: the assessment is locked from here until the session commits.
     A change after a sign-off reopens the review; the signed-off version itself stays as it was.
-    Neither a re-plan nor a go/no-go decision at a gate is such a change: the first keeps the
-    answers, the second records the rollout under way (a no-go moves the later phases, as agreed).
+    Neither a re-plan, a go/no-go decision at a gate nor an edit of the messages to the users is
+    such a change: the first keeps the answers, the second records the rollout under way (a
+    no-go moves the later phases, as agreed), the third changes no plan.
     """
     values: dict[str, Any] = {
         "answers": copy.deepcopy(answers),

@@ -64,6 +64,7 @@ class VersionKind(StrEnum):
     REPLAN = "replan"
     COPY = "copy"
     GATE = "gate"  # a go/no-go decision recorded: the rollout under way, not a change of its plan
+    MESSAGES = "messages"  # the messages to the users edited; the plan stays as it was
 
 
 class AuditAction(StrEnum):

@@ -71,12 +71,18 @@ _DISAGREEING = re.compile(
 def documented_refusal(status: int, body: bytes) -> bool:
     """The refusals JSON Schema cannot state, which the OpenAPI description documents: a group id
     used twice, answers of a group that disagree, months to keep free that name all twelve, an exit
-    criterion in percent over 100, and a
-    rollout longer than the ceiling on months, and a go/no-go decision at a gate the plan does not
-    have or on a day it cannot be taken (an ApiError all the same)."""
+    criterion in percent over 100, a rollout longer than the ceiling on months, and a go/no-go
+    decision at a gate the plan does not have or on a day it cannot be taken (an ApiError all the
+    same); and a body past the size limit, refused with 413 before it is read (such as thousands of
+    edited messages of 10,000 characters each, which the schema's bounds allow together)."""
+    text = body.decode("utf-8", errors="replace")
+    if status == 413:
+        try:
+            return ApiError.model_validate_json(text).error.code == "payload_too_large"
+        except ValidationError:
+            return False
     if status != 422:
         return False
-    text = body.decode("utf-8", errors="replace")
     if "is already used by groups[" in text:
         return True
     try:
