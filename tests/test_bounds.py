@@ -114,6 +114,24 @@ def test_a_rollout_may_not_run_past_the_calendar(engine: Engine, contoso: Assess
     assert refused.value.problems[0].path == "organisation.rollout_start"
 
 
+@pytest.mark.parametrize("start", ["0000-01", "0001-04", "9999-07"])
+def test_a_calendar_never_runs_past_the_years_dates_have(
+    engine: Engine, contoso: Assessment, start: str
+) -> None:
+    """The calendar's lead-up and follow-up reach months beyond the phases: refused with the reason,
+    never a crash."""
+    one = contoso.model_copy(
+        update={
+            "organisation": contoso.organisation.model_copy(update={"rollout_start": start}),
+            "groups": contoso.groups[:1],
+        }
+    )
+    with engine.version() as compiled, pytest.raises(RolloutTooLong) as refused:
+        make_plan(one, compiled)
+    assert refused.value.problems[0].path == "organisation.rollout_start"
+    assert "calendar" in refused.value.problems[0].message or "9999" in refused.value.problems[0].message
+
+
 def test_packing_never_builds_past_its_allowance(contoso: Assessment) -> None:
     pieces = [Piece(i, g.users, g.device_count, (), (), "", "middle") for i, g in enumerate(contoso.groups)]
     units = [[Unit("all", tuple(range(len(pieces))))]]

@@ -70,6 +70,9 @@ FALLBACK = {
     "enrollment": "self_service",
 }
 _PLANNING = f"{GUIDE_URL}#targeted-groups-and-timeframes"
+# The months the calendar can date phases in: the lead-up and the follow-up (at most 60 working
+# days each, as the rulebook bounds them) stay within the years datetime knows (1 to 9999).
+CALENDAR_FIRST, CALENDAR_LAST = "0001-05", "9999-06"
 # Microsoft's current planning guide: steps 5-7 ask for a rollout, communication and support plan.
 _CURRENT_PLANNING = "https://learn.microsoft.com/mem/intune/fundamentals/intune-planning-guide"
 
@@ -963,6 +966,16 @@ class Planner:
         months = _months_between(first, last) + 1  # the rollout runs from its first phase
         if int(last.split("-")[0]) > 9999:
             message = gettext("the rollout would end after December 9999; start it earlier", self.language)
+            raise self._too_long(message, months, path="rollout_start")
+        # The calendar's days reach a few months before the first phase and after the last one.
+        if first < CALENDAR_FIRST or last > CALENDAR_LAST:
+            message = gettext(
+                "the rollout's calendar needs its phases between %(first)s and %(last)s, with room for "
+                "the messages before them and the follow-up after",
+                self.language,
+                first=month_name(CALENDAR_FIRST, self.language),
+                last=month_name(CALENDAR_LAST, self.language),
+            )
             raise self._too_long(message, months, path="rollout_start")
         if months > self.max_months:
             message = ngettext(
