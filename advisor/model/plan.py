@@ -203,6 +203,8 @@ class WeekLoad(_Out):
     load: float  # user-equivalents: each device weighs by its enrollment method
     capacity: float | None  # the monthly support capacity's share of this week; None: not given
     groups: list[str]  # the groups enrolling that week, the heaviest first
+    # Past the rulebook's margin over its capacity (support_week_over_percent): warned about.
+    over: bool = False
 
 
 class RulebookRef(_Out):

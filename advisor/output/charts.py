@@ -439,10 +439,9 @@ def timeline_svg(plan: Plan, language: Language, today: date | None = None) -> s
 
 
 def over_capacity(plan: Plan) -> set[str]:
-    """The weeks (Mondays) whose expected load is above the helpdesk's capacity that week: the bars
-    that rise above the capacity line. (The plan warns only of weeks further over, by the rulebook's
-    margin, which the plan does not carry.)"""
-    return {w.week for w in plan.support_load if w.capacity is not None and w.load > w.capacity}
+    """The weeks (Mondays) whose expected load is past the helpdesk's capacity by more than the
+    rulebook's margin: the weeks the plan warns about."""
+    return {w.week for w in plan.support_load if w.over}
 
 
 def _ticks(top: float) -> list[float]:

@@ -18,7 +18,7 @@ from functools import lru_cache
 import holidays
 
 from advisor.model.facts import Group
-from advisor.model.i18n import N_, gettext
+from advisor.model.i18n import N_, gettext, ngettext
 from advisor.model.plan import (
     Event,
     Gate,
@@ -559,6 +559,8 @@ class CalendarMaker:
         monday = first - timedelta(days=first.weekday())
         month_days: dict[str, int] = {}
         over_percent = self.params["support_week_over_percent"]
+        # The weeks past capacity, by the group that weighs most in them: one warning per group.
+        over_weeks: dict[int, list[tuple[date, float, float, dict[int, float]]]] = {}
         while monday <= last:
             groups = weekly.get(monday, {})
             load = sum(groups.values())
@@ -573,34 +575,45 @@ class CalendarMaker:
                     if days.works(day) and month_days[month]:
                         capacity += self.capacity / month_days[month]
             heaviest = sorted(groups, key=lambda g: (-groups[g], g))
+            over = capacity is not None and load > capacity * over_percent / 100 and load >= 1
             laid.load.append(
                 WeekLoad(
                     week=monday.isoformat(),
                     load=round(load, 1),
                     capacity=None if capacity is None else round(capacity, 1),
                     groups=[self.groups[g].id for g in heaviest],
+                    over=over,
                 )
             )
-            if capacity is not None and load > capacity * over_percent / 100 and load >= 1:
-                names = ", ".join(f"{self.groups[g].name} ({round(groups[g])})" for g in heaviest[:3])
-                laid.warnings.append(
-                    (
-                        "support-week-over-capacity",
-                        self.groups[heaviest[0]].id,
-                        gettext(
-                            "The week of %(week)s loads the helpdesk with about %(load)s users against the "
-                            "%(capacity)s its monthly capacity gives a week: %(groups)s. Spread the "
-                            "enrollment over more days, or plan extra support for that week.",
-                            self.language,
-                            week=day_name(monday.isoformat(), self.language),
-                            load=round(load),
-                            capacity=round(capacity),
-                            groups=names,
-                        ),
-                        "warning",
-                    )
-                )
+            if over:
+                over_weeks.setdefault(heaviest[0], []).append((monday, load, capacity or 0.0, groups))
             monday += timedelta(days=7)
+        for group, weeks in over_weeks.items():
+            listed = "; ".join(
+                gettext(
+                    "the week of %(week)s, about %(load)s users against %(capacity)s (%(groups)s)",
+                    self.language,
+                    week=day_name(week.isoformat(), self.language),
+                    load=round(load),
+                    capacity=round(capacity),
+                    groups=", ".join(
+                        f"{self.groups[g].name} {round(shares[g])}"
+                        for g in sorted(shares, key=lambda g: (-shares[g], g))[:3]
+                    ),
+                )
+                for week, load, capacity, shares in weeks
+            )
+            text = ngettext(
+                "%(num)d week loads the helpdesk past its capacity, most of it %(group)s's: "
+                "%(weeks)s. Spread the enrollment over more days, or plan extra support for that week.",
+                "%(num)d weeks load the helpdesk past its capacity, most of it %(group)s's: "
+                "%(weeks)s. Spread the enrollment over more days, or plan extra support for those weeks.",
+                len(weeks),
+                self.language,
+                group=self.groups[group].name,
+                weeks=listed,
+            )
+            laid.warnings.append(("support-week-over-capacity", self.groups[group].id, text, "warning"))
 
 
 def _by_group(slots: Sequence[Part]) -> dict[int, list[Part]]:
