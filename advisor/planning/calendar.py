@@ -604,9 +604,9 @@ class CalendarMaker:
                 for week, load, capacity, shares in weeks
             )
             text = ngettext(
-                "%(num)d week loads the helpdesk past its capacity, most of it %(group)s's: "
+                "%(num)d week loads the helpdesk past its capacity, %(group)s the most: "
                 "%(weeks)s. Spread the enrollment over more days, or plan extra support for that week.",
-                "%(num)d weeks load the helpdesk past its capacity, most of it %(group)s's: "
+                "%(num)d weeks load the helpdesk past its capacity, %(group)s the most: "
                 "%(weeks)s. Spread the enrollment over more days, or plan extra support for those weeks.",
                 len(weeks),
                 self.language,
