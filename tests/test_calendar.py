@@ -201,7 +201,7 @@ def test_a_no_go_moves_the_later_phases_from_its_date(engine: Engine) -> None:
         "after": {"phase": gate.after.phase, "number": gate.after.number},
         "outcome": "no_go",
         "by": "Ingrid, IT lead",
-        "on": gate.date,
+        "date": gate.date,
         "note": "Compliance blocked 4 of 40 laptops.\nFixing the policy.",
     }
     after = _plan(engine, {**_swedish(), "gate_decisions": [decision]}, "en")
@@ -214,7 +214,11 @@ def test_a_no_go_moves_the_later_phases_from_its_date(engine: Engine) -> None:
     assert after.gates[0].decisions[0].outcome == "no_go"
     assert after.gates[0].decisions[0].note.startswith("Compliance")
     # A later go at the same gate keeps the phases where the no-go put them.
-    go = {**decision, "outcome": "go", "on": (date.fromisoformat(gate.date) + timedelta(days=30)).isoformat()}
+    go = {
+        **decision,
+        "outcome": "go",
+        "date": (date.fromisoformat(gate.date) + timedelta(days=30)).isoformat(),
+    }
     confirmed = _plan(engine, {**_swedish(), "gate_decisions": [decision, go]}, "en")
     assert [p.month for p in confirmed.phases] == months_after
     assert [d.outcome for d in confirmed.gates[0].decisions] == ["no_go", "go"]
@@ -225,7 +229,7 @@ def test_a_decision_at_a_gate_the_plan_does_not_have_is_kept_and_said(engine: En
         "after": {"phase": "production", "number": 9},
         "outcome": "no_go",
         "by": "Ingrid",
-        "on": "2027-06-01",
+        "date": "2027-06-01",
     }
     plan = _plan(engine, {**_swedish(), "gate_decisions": [decision]}, "en")
     assert any(w.code == "gate-decision-unmatched" for w in plan.warnings)
@@ -233,7 +237,7 @@ def test_a_decision_at_a_gate_the_plan_does_not_have_is_kept_and_said(engine: En
 
 
 def test_a_decision_date_must_exist() -> None:
-    decision = {"after": {"phase": "limited_pilot"}, "outcome": "go", "by": "Ingrid", "on": "2027-02-30"}
+    decision = {"after": {"phase": "limited_pilot"}, "outcome": "go", "by": "Ingrid", "date": "2027-02-30"}
     with pytest.raises(ValueError, match="not a date of the calendar"):
         Assessment.model_validate({**_swedish(), "gate_decisions": [decision]})
 

@@ -86,14 +86,14 @@ def test_a_go_is_kept_as_a_version_with_its_review_event(
             "after": {"phase": "limited_pilot"},
             "outcome": "go",
             "by": "lead",
-            "on": "2026-03-13",
+            "date": "2026-03-13",
             "note": "All four criteria met.",
         }
     ]
     plan = _plan(instance, assessment_id)
     gate = gates.gate_after(plan, "limited_pilot", None)
     assert gate is not None
-    assert [(d.outcome, d.by, d.on, d.note) for d in gate.decisions] == [
+    assert [(d.outcome, d.by, d.date, d.note) for d in gate.decisions] == [
         ("go", "lead", "2026-03-13", "All four criteria met.")
     ]
     assert [p.month for p in plan.phases] == [p.month for p in before.phases]  # a go moves nothing
@@ -151,10 +151,10 @@ def test_a_production_gate_is_named_by_its_number(instance: Services, anna: User
         ({"phase": "limited_pilot", "number": 2}, "after", GateProblem.NO_SUCH_GATE),
         ({"phase": "rollback"}, "after", GateProblem.NO_SUCH_GATE),
         ({"outcome": "maybe"}, "outcome", GateProblem.OUTCOME),
-        ({"on": "2026-04-03"}, "on", GateProblem.FUTURE),
-        ({"on": "2026-02-06"}, "on", GateProblem.BEFORE_PLAN),  # the helpdesk training is 9 Feb
-        ({"on": "13/03/2026"}, "on", GateProblem.NOT_A_DAY),
-        ({"on": "2026-02-30"}, "on", GateProblem.NOT_A_DAY),
+        ({"date": "2026-04-03"}, "date", GateProblem.FUTURE),
+        ({"date": "2026-02-06"}, "date", GateProblem.BEFORE_PLAN),  # the helpdesk training is 9 Feb
+        ({"date": "13/03/2026"}, "date", GateProblem.NOT_A_DAY),
+        ({"date": "2026-02-30"}, "date", GateProblem.NOT_A_DAY),
         ({"note": "x" * 2001}, "note", GateProblem.NOTE_TOO_LONG),
         ({"note": "bell\x07"}, "note", GateProblem.NOTE_CONTROL),
     ],
@@ -176,7 +176,7 @@ def test_today_and_the_first_event_s_day_are_allowed(instance: Services, anna: U
     _decide(instance, anna, assessment_id, on=TODAY.isoformat(), note="line one\r\nline two\tend")
     _decide(instance, anna, assessment_id, on="2026-02-09")
     decisions = _record(instance, assessment_id).answers["gate_decisions"]
-    assert [d["on"] for d in decisions] == ["2026-04-02", "2026-02-09"]
+    assert [d["date"] for d in decisions] == ["2026-04-02", "2026-02-09"]
     assert decisions[0]["note"] == "line one\nline two\tend"
 
 
@@ -187,7 +187,7 @@ def test_several_problems_are_named_at_once(instance: Services, anna: User) -> N
     assert refused.value.problems == {
         "after": GateProblem.NO_SUCH_GATE,
         "outcome": GateProblem.OUTCOME,
-        "on": GateProblem.NOT_A_DAY,
+        "date": GateProblem.NOT_A_DAY,
         "note": GateProblem.NOTE_CONTROL,
     }
 

@@ -94,7 +94,7 @@ class GateDecisionCreate(_Model):
 
     after: PhaseIn
     outcome: Outcome
-    on: Day = Field(description="The day it was taken: not after today, nor before the plan's first event")
+    date: Day = Field(description="The day it was taken: not after today, nor before the plan's first event")
     note: long_text(gates.MAX_NOTE) = ""  # type: ignore[valid-type]  # a type made by a function, as in facts
     revision: Annotated[int, bounds(1, MAX_ID), WHOLE]
 
@@ -386,7 +386,7 @@ def decide_gate(assessment_id: int) -> ResponseReturnValue:
     phase, number = body.after.phase, body.after.number
     try:
         made = gates.decide_gate(
-            svc(), g.user, assessment_id, phase, number, body.outcome, body.on, body.note, body.revision
+            svc(), g.user, assessment_id, phase, number, body.outcome, body.date, body.note, body.revision
         )
     except (AssessmentNotFound, NotAllowed):
         raise Failure(404, "not_found", f"there is no assessment {assessment_id} that you can see") from None

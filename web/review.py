@@ -301,7 +301,7 @@ def decide_gate(assessment_id: int) -> ResponseReturnValue:
     sent = GateForm(
         target=request.form.get("after", "")[:100],
         outcome=request.form.get("outcome", ""),
-        on=request.form.get("on", "").strip(),
+        on=request.form.get("date", "").strip(),
         note=request.form.get("note", ""),
     )
     phase, number = _parse_target(sent.target)

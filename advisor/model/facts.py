@@ -244,7 +244,7 @@ class _Frozen(BaseModel):
 
 
 # A gate's thresholds by criterion: the two shares are percentages (at most 100), the others counts.
-_PERCENT_CRITERIA = ("enrollment_success", "feedback")
+_PERCENT_CRITERIA = ("enrollment_success", "devices_compliant", "feedback")
 GateThresholds = Annotated[
     dict[Criterion, Annotated[int, bounds(0, 10_000), WHOLE]],
     WithJsonSchema(
@@ -716,6 +716,8 @@ DAY = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
 
 def _day(value: Any) -> Any:
     """A calendar date written YYYY-MM-DD that exists (not 2027-02-30)."""
+    if type(value) is date:  # YAML reads an unquoted 2027-08-27 as a date
+        value = value.isoformat()
     if not isinstance(value, str) or not re.fullmatch(DAY, value):
         raise PydanticCustomError("day_form", "must be a date written YYYY-MM-DD")
     try:
@@ -764,7 +766,7 @@ class GateDecisionIn(_Frozen):
     after: PhaseIn
     outcome: Outcome
     by: FreeText
-    on: Day
+    date: Day  # the day it was taken (not `on`, which YAML reads as true)
     note: long_text(2000) = ""  # type: ignore[valid-type]
 
 

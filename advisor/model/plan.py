@@ -166,6 +166,8 @@ class GateCriterion(_Out):
     threshold: int
     unit: Unit
     at_least: bool  # the figure must reach the threshold (else: stay at or under it)
+    # The rulebook's threshold is our judgement (beyond_guide); None: the organisation's own.
+    provenance: Provenance | None = None
 
 
 class RollbackStep(_Out):
@@ -181,7 +183,7 @@ class GateDecision(_Out):
 
     outcome: Outcome
     by: str
-    on: str  # YYYY-MM-DD
+    date: str  # YYYY-MM-DD, the day it was taken
     note: str = ""
 
 

@@ -98,11 +98,6 @@ CHOICE_LABELS: dict[str, str] = {
     "in_use_keep": N_("In use, must not be reset"),
     "enroll": N_("Users accept enrolling them"),
     "protect_apps": N_("App protection only"),
-    # the exit criteria of a phase, as the organisation writes its own thresholds
-    "enrollment_success": N_("Enrollment success rate"),
-    "tickets_per_100_users": N_("Helpdesk tickets per 100 users"),
-    "blocking_issues": N_("Blocking issues open"),
-    "feedback": N_("Feedback gathered"),
 }
 
 # The guide's six discussion points for targeted groups and timeframes.

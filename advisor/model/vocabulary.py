@@ -89,7 +89,9 @@ EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
 MessageKind = Literal["announce", "instructions", "reminder", "follow_up"]
 MESSAGE_KINDS: tuple[MessageKind, ...] = get_args(MessageKind)
 # A go/no-go gate's exit criteria, each held against a measured figure in its unit.
-Criterion = Literal["enrollment_success", "tickets_per_100_users", "blocking_issues", "feedback"]
+Criterion = Literal[
+    "enrollment_success", "devices_compliant", "tickets_per_100_users", "blocking_issues", "feedback"
+]
 CRITERIA: tuple[Criterion, ...] = get_args(Criterion)
 Unit = Literal["percent", "per_100_users", "count"]
 Outcome = Literal["go", "no_go"]
@@ -259,6 +261,7 @@ TERMS: dict[str, str] = {
     "limited_pilot": N_("Limited pilot"),
     # a gate's exit criteria and outcomes
     "enrollment_success": N_("Enrollment success rate"),
+    "devices_compliant": N_("Devices compliant"),
     "tickets_per_100_users": N_("Helpdesk tickets per 100 users"),
     "blocking_issues": N_("Blocking issues open"),
     "feedback": N_("Feedback gathered"),
@@ -447,6 +450,11 @@ PLANNER_PARAMETERS: dict[str, ParameterKind] = {
     "gate_tickets_per_100_users": "number",
     "gate_blocking_issues": "number",
     "gate_feedback_percent": "number",
+    "gate_compliance_percent": "number",
+    "gate_soak_days": "number",  # working days between a window's close and its review
+    "return_days_after_quiet": "number",  # working days into a month after a quiet one
+    "tech_fair_users_per_day": "number",  # users a tech fair helps in a day at one site
+    "holidays_everywhere": "list",  # MM-DD: days off skipped where no holiday calendar is known
     # Support load per week: the share of a tech fair group's load on its fair's day(s)
     "tech_fair_load_percent": "number",
     "support_week_over_percent": "number",  # a week's load past this share of its capacity warns

@@ -37,7 +37,15 @@ _CRITERIA: dict[Criterion, tuple[str, Unit, bool, str]] = {
         "gate_enrollment_success_percent",
         "percent",
         True,
-        N_("Enrollment success rate at least %(threshold)s%%"),
+        N_(
+            "Devices enrolled, of those the phase targets, at least %(threshold)s%% (Intune's enrollment reports)"
+        ),
+    ),
+    "devices_compliant": (
+        "gate_compliance_percent",
+        "percent",
+        True,
+        N_("Enrolled devices compliant at least %(threshold)s%% (Intune's device compliance report)"),
     ),
     "tickets_per_100_users": (
         "gate_tickets_per_100_users",
@@ -59,17 +67,25 @@ _CRITERIA: dict[Criterion, tuple[str, Unit, bool, str]] = {
     ),
 }
 _ROLLBACK = {
-    "pull-assignment": N_(
-        "Pull the groups' Intune assignments for this phase (enrollment profiles, policies and apps), "
-        "so that no further device enrolls."
+    "stop-new-enrollments": N_(
+        "Stop new enrollments for these groups: remove them from the enrollment profiles' assignments "
+        "(Windows Autopilot, automated device enrollment) and the MDM user scope, or block their "
+        "platform with an enrollment restriction. Unassign only the policy or app that caused the "
+        "problem: unassigning every policy strips Wi-Fi, VPN and certificate profiles from the devices "
+        "already enrolled."
     ),
-    "conditional-access-report-only": N_(
-        "Set the Conditional Access policies that require a compliant device back to report-only for "
-        "these groups until their devices are enrolled, so that nobody is locked out."
+    "conditional-access-exclude": N_(
+        "Exclude these groups from the Conditional Access policies that require a compliant device or "
+        "app protection (report-only is a state of a whole policy: use it only for a policy that "
+        "targets these groups alone) until the problem is fixed, so that nobody is locked out."
     ),
-    "retire-wrongly-enrolled": N_(
-        "Retire the devices that enrolled wrongly (the wrong method or the wrong owner) from the Intune "
-        "admin center; a personal device is retired, never wiped."
+    "fix-wrongly-enrolled": N_(
+        "Devices that enrolled the wrong way: retire a personal device (only the organisation's apps "
+        "and data are removed); wipe a corporate device and enroll it again with the right profile "
+        "(retiring it would leave it unmanaged)."
+    ),
+    "hold-next-phase": N_(
+        "Hold the next phase's instructions e-mail, tell its users the new date, and brief the helpdesk."
     ),
 }
 _TITLES: dict[str, str] = {
@@ -240,22 +256,26 @@ class CalendarMaker:
         groups: Sequence[Group],
         params: Mapping[str, int],
         categories: Sequence[str],
+        everywhere: Sequence[str],
         country: str | None,
         quiet: set[str],
         language: Language,
         capacity: int | None,
         decisions: Mapping[tuple[str, int | None], list[GateDecision]],
         thresholds: Mapping[Criterion, int] | None,
+        app_protected: frozenset[int] = frozenset(),
     ):
         self.groups = groups
         self.params = params
         self.categories = tuple(categories)
+        self.everywhere = tuple(everywhere)  # MM-DD: days off where the country's are not known
         self.country = country
         self.quiet_months = quiet
         self.language = language
         self.capacity = capacity
         self.decisions = decisions
         self.thresholds: dict[Criterion, int] = dict(thresholds or {})
+        self.app_protected = app_protected  # groups whose devices use app protection policies
 
     def _text(self, key: str, table: Mapping[str, str], **values: object) -> str:
         return gettext(table[key], self.language, **values)
@@ -266,12 +286,33 @@ class CalendarMaker:
             return laid
         years = (int(phases[0].month[:4]) - 1, int(phases[-1].month[:4]) + 1)
         off = _holidays(self.country, self.categories, *years) if self.country else frozenset()
+        if not off:  # no holiday calendar: at least the days off nearly everywhere
+            off = frozenset(
+                date(year, int(day[:2]), int(day[3:]))
+                for year in range(max(1, years[0]), min(9999, years[1]) + 1)
+                for day in self.everywhere
+            )
         days = WorkingDays(off, lambda month: _hits(month, self.quiet_months))
+        # The same days, quiet months counted: lead times are counted in them, so that a message
+        # due in a quiet month moves after it rather than weeks before.
+        plain = WorkingDays(off, lambda month: False)
         starts = self._starts(phases, days)
-        gate_days = [
-            self._before(days, starts[i + 1], self.params["gate_days_before_phase"], None, floor=starts[i])
-            for i in range(len(phases) - 1)
-        ]
+        ends: list[date] = []
+        gate_days: list[date] = []
+        soak = self.params["gate_soak_days"]
+        for i in range(len(phases)):
+            latest = (
+                self._before(days, starts[i + 1], self.params["gate_days_before_phase"], floor=starts[i])
+                if i + 1 < len(phases)
+                else None
+            )
+            # The window closes early enough for the devices to settle and the follow-up's survey
+            # to be answered before the review.
+            limit = days.step(latest, -soak) if latest is not None and soak else latest
+            end = self._window_end(days, starts[i], limit)
+            ends.append(end)
+            if latest is not None:
+                gate_days.append(max(min(days.step(end, soak) if soak else end, latest), end))
         events: list[tuple[date, int, Event]] = []  # (day, order of kinds, event)
 
         def add(
@@ -306,9 +347,10 @@ class CalendarMaker:
             ("training", "helpdesk_training_lead_days"),
             ("kickoff", "kickoff_lead_days"),
         )
-        for kind, lead in opening:
+        leads = self._leads(days, plain, start, [self.params[lead] for _, lead in opening], None)
+        for (kind, _), day in zip(opening, leads, strict=True):
             add(
-                self._before(days, start, self.params[lead], None),
+                day,
                 kind,
                 first,
                 None,
@@ -317,15 +359,16 @@ class CalendarMaker:
             )
         weekly: dict[date, dict[int, float]] = {}  # Monday -> group -> load (user-equivalents)
         for i, phase in enumerate(phases):
-            start = starts[i]
-            limit = gate_days[i] if i < len(gate_days) else None
-            end = self._window_end(days, start, limit)
+            start, end = starts[i], ends[i]
             title = self._phase_title(phase)
+            review = gate_days[i] if i < len(gate_days) else None
             for slot_group, slots in _by_group(phase.slots).items():
-                self._group_events(add, days, phase, title, slot_group, slots, start, end, weekly)
-            if i < len(gate_days):
+                self._group_events(
+                    add, days, plain, phase, title, slot_group, slots, start, end, review, weekly
+                )
+            if review is not None:
                 add(
-                    gate_days[i],
+                    review,
                     "gate",
                     phase,
                     None,
@@ -338,7 +381,7 @@ class CalendarMaker:
                         start=day_name(starts[i + 1].isoformat(), self.language),
                     ),
                 )
-                laid.gates.append(self._gate(phase, phases[i + 1], gate_days[i]))
+                laid.gates.append(self._gate(phase, phases[i + 1], review))
         events.sort(key=lambda e: (e[0], e[1]))
         laid.events = [e for _, _, e in events]
         self._load(laid, days, weekly)
@@ -346,24 +389,54 @@ class CalendarMaker:
 
     # -- days ---------------------------------------------------------------------------------
     def _starts(self, phases: Sequence[PhaseDays], days: WorkingDays) -> list[date]:
-        """Each phase's first day of enrollment: the first working day of its month; phases that
-        share a month share its working days out, in order."""
+        """Each phase's first day of enrollment: the first working day of its month, or after a
+        quiet month the rulebook's days later (people are back, and have heard of it first);
+        phases that share a month share its working days out, in order."""
         by_month: dict[str, list[int]] = {}
         for i, phase in enumerate(phases):
             by_month.setdefault(phase.month, []).append(i)
         starts = [date.min] * len(phases)
         for month, members in by_month.items():
             working = days.in_month(month) or [date(int(month[:4]), int(month[5:]), 1)]
+            back = self.params["return_days_after_quiet"]
+            month_before = _month_of(date(int(month[:4]), int(month[5:]), 1) - timedelta(days=1))
+            if back and _hits(month_before, self.quiet_months):
+                working = working[min(back, len(working) - 1) :]
             for n, i in enumerate(members):
                 starts[i] = working[n * len(working) // len(members)]
         return starts
+
+    def _leads(
+        self,
+        days: WorkingDays,
+        plain: WorkingDays,
+        start: date,
+        leads: Sequence[int],
+        avoid: Callable[[str], bool] | None,
+    ) -> list[date]:
+        """The days of steps that lead up to `start`, each its lead in working days before it
+        (quiet months counted); one that falls in a quiet or avoided month moves after it, never
+        to `start` or later; each step after the one before it where there is room."""
+        found: list[date] = []
+        for lead in leads:
+            day = plain.step(start, -lead) if lead else start
+            if not days.works(day, avoid):
+                day = days.on_or_after(day, avoid)
+            if found and day <= found[-1]:
+                day = days.step(found[-1], 1, avoid)
+            if day >= start:
+                day = max(found[-1] if found else start, days.step(start, -1, avoid)) if lead else start
+                if day > start or not days.works(day, avoid):
+                    day = start
+            found.append(day)
+        return found
 
     def _before(
         self,
         days: WorkingDays,
         day: date,
         count: int,
-        avoid: Callable[[str], bool] | None,
+        avoid: Callable[[str], bool] | None = None,
         floor: date | None = None,
     ) -> date:
         """`count` working days before `day`, out of quiet (and avoided) months by moving earlier;
@@ -388,12 +461,14 @@ class CalendarMaker:
         self,
         add: Callable[..., None],
         days: WorkingDays,
+        plain: WorkingDays,
         phase: PhaseDays,
         title: str,
         group: int,
         slots: Sequence[Part],
         start: date,
         end: date,
+        review: date | None,
         weekly: dict[date, dict[int, float]],
     ) -> None:
         spec = self.groups[group]
@@ -402,32 +477,19 @@ class CalendarMaker:
         def avoid(month: str) -> bool:
             return _hits(month, avoided)
 
-        name = spec.name
         users = sum(s.users for s in slots)
         approaches = list(dict.fromkeys(s.approach for s in slots))
         start_word, end_word = (day_name(d.isoformat(), self.language) for d in (start, end))
-        values = {"group": name, "phase": title, "start": start_word, "end": end_word, "users": users}
-        for key, lead in (("announce_1", "announce_lead_days"), ("announce_2", "second_announce_lead_days")):
+        values = {"group": spec.name, "phase": title, "start": start_word, "end": end_word, "users": users}
+        steps = ("announce_1", "announce_2", "instructions")
+        leads = ("announce_lead_days", "second_announce_lead_days", "instructions_lead_days")
+        for key, day in zip(
+            steps, self._leads(days, plain, start, [self.params[n] for n in leads], avoid), strict=True
+        ):
+            kind: EventKind = "instructions" if key == "instructions" else "announce"
             add(
-                self._before(days, start, self.params[lead], avoid),
-                "announce",
-                phase,
-                group,
-                self._text(key, _TITLES, **values),
-                self._text(key, _TEXTS, **values),
+                day, kind, phase, group, self._text(key, _TITLES, **values), self._text(key, _TEXTS, **values)
             )
-        ahead = self.params["instructions_lead_days"]
-        instructions = days.step(start, -ahead, avoid) if ahead else start
-        if not days.works(instructions, avoid) or (start - instructions).days > 14:
-            instructions = start  # never a month early: on the day enrollment opens instead
-        add(
-            instructions,
-            "instructions",
-            phase,
-            group,
-            self._text("instructions", _TITLES, **values),
-            self._text("instructions", _TEXTS, **values),
-        )
         add(
             start,
             "enrollment_start",
@@ -444,30 +506,43 @@ class CalendarMaker:
         window = _between(days, start, end)
         fair_days: list[date] = []
         fairs = [s for s in slots if s.approach == "tech_fair"]
-        if fairs:  # a day at each site whose users come to a tech fair, one site a day
-            sites: list[str | None] = list(dict.fromkeys(site for s in fairs for site in s.locations))
+        if fairs:  # days at each site whose users come to a tech fair, enough for its users
+            per_day = max(1, self.params["tech_fair_users_per_day"])
+            sites: dict[str | None, int] = {}
+            for part in fairs:
+                for site, count in zip(
+                    part.locations or (None,), _even(part.users, len(part.locations) or 1), strict=True
+                ):
+                    sites[site] = sites.get(site, 0) + count
             offset = self.params["tech_fair_day_offset"]
-            day = days.step(start, offset) if offset else start
-            for site in sites or [None]:
-                day = min(day, end)
-                fair_days.append(day)
+            day = min(days.step(start, offset) if offset else start, end)
+            for site, count in sites.items():
+                first = day
+                held = [first]
+                while len(held) * per_day < count and days.step(held[-1], 1) <= end:
+                    held.append(days.step(held[-1], 1))
+                fair_days.extend(held)
                 where = site or gettext("the office", self.language)
                 add(
-                    day,
+                    first,
                     "tech_fair",
                     phase,
                     group,
                     self._text("tech_fair", _TITLES, site=where, **values),
-                    self._text("tech_fair", _TEXTS, site=where, **values),
+                    ngettext(
+                        "IT staff help %(count)s users enroll on site, on %(num)d day.",
+                        "IT staff help %(count)s users enroll on site, on %(num)d days until %(last)s.",
+                        len(held),
+                        self.language,
+                        count=count,
+                        last=day_name(held[-1].isoformat(), self.language),
+                    ),
                     location=site,
                 )
-                day = days.step(day, 1)
-        reminder = (
-            days.step(end, -self.params["reminder_days_before_end"])
-            if self.params["reminder_days_before_end"]
-            else end
-        )
-        reminder = max(reminder, start)
+                following = days.step(held[-1], 1)  # the next site after this one's days
+                day = following if following <= end else end
+        ahead = self.params["reminder_days_before_end"]
+        reminder = max(days.step(end, -ahead) if ahead else end, start)
         add(
             reminder,
             "reminder",
@@ -484,11 +559,10 @@ class CalendarMaker:
             self._text("enrollment_end", _TITLES, **values),
             self._text("enrollment_end", _TEXTS, **values),
         )
-        follow = (
-            days.step(end, self.params["follow_up_days"], avoid)
-            if self.params["follow_up_days"]
-            else days.step(end, 1, avoid)
-        )
+        after = max(1, self.params["follow_up_days"])
+        follow = days.step(end, after, avoid)
+        if review is not None and follow >= review:  # the survey's answers are in before the review
+            follow = max(days.step(end, 1), days.step(review, -1)) if review > end else days.step(end, 1)
         add(
             follow,
             "follow_up",
@@ -497,13 +571,12 @@ class CalendarMaker:
             self._text("follow_up", _TITLES, **values),
             self._text("follow_up", _TEXTS, **values),
         )
-        # The group's load over its window, a tech fair's share on the fair's days.
+        # The group's load on the helpdesk over its window; a tech fair's share is handled at the
+        # fair, by the IT staff there.
         load = sum(s.load for s in slots) / 100
-        on_fair = sum(s.load for s in fairs) / 100 * self.params["tech_fair_load_percent"] / 100
+        at_fair = sum(s.load for s in fairs) / 100 * self.params["tech_fair_load_percent"] / 100
         for day in window:
-            share = (load - on_fair) / len(window)
-            if day in fair_days:
-                share += on_fair / len(fair_days)
+            share = (load - at_fair) / len(window)
             week = weekly.setdefault(day - timedelta(days=day.weekday()), {})
             week[group] = week.get(group, 0.0) + share
 
@@ -514,10 +587,24 @@ class CalendarMaker:
         return term(phase.kind, self.language)
 
     def _gate(self, phase: PhaseDays, following: PhaseDays, day: date) -> Gate:
+        members = list(dict.fromkeys(s.group for s in phase.slots))
+        ids = [self.groups[g].id for g in members]
+        compliance = [self.groups[g].id for g in members if "compliance" in self.groups[g].requirements]
+        protected = [
+            self.groups[g].id
+            for g in members
+            if g in self.app_protected or "compliance" in self.groups[g].requirements
+        ]
+        pilot = phase.kind != "production"
+        feedback = pilot or any(self.groups[g].feedback for g in members)
         criteria = []
         for code in CRITERIA:
+            if (code == "feedback" and not feedback) or (code == "devices_compliant" and not compliance):
+                continue  # feedback where users give it; compliance where groups need it
             parameter, unit, at_least, words = _CRITERIA[code]
             threshold = self.thresholds.get(code, self.params[parameter])
+            if code == "blocking_issues" and threshold == 0:
+                words = N_("No blocking issue open")
             criteria.append(
                 GateCriterion(
                     code=code,
@@ -525,20 +612,19 @@ class CalendarMaker:
                     threshold=threshold,
                     unit=unit,
                     at_least=at_least,
+                    provenance="beyond_guide" if code not in self.thresholds else None,
                 )
             )
-        members = list(dict.fromkeys(self.groups[s.group].id for s in phase.slots))
-        compliance = list(
-            dict.fromkeys(
-                self.groups[s.group].id
-                for s in phase.slots
-                if "compliance" in self.groups[s.group].requirements
-            )
-        )
+        following_ids = list(dict.fromkeys(self.groups[s.group].id for s in following.slots))
+        steps = {
+            "stop-new-enrollments": ids,
+            "conditional-access-exclude": protected,
+            "fix-wrongly-enrolled": ids,
+            "hold-next-phase": following_ids,
+        }
         rollback = [
-            RollbackStep(code=code, text=gettext(text, self.language), groups=groups)
-            for code, text in _ROLLBACK.items()
-            for groups in [compliance if code == "conditional-access-report-only" else members]
+            RollbackStep(code=code, text=gettext(_ROLLBACK[code], self.language), groups=groups)
+            for code, groups in steps.items()
             if groups
         ]
         return Gate(
@@ -621,6 +707,12 @@ def _by_group(slots: Sequence[Part]) -> dict[int, list[Part]]:
     for slot in slots:
         found.setdefault(slot.group, []).append(slot)
     return found
+
+
+def _even(total: int, parts: int) -> list[int]:
+    """`total` in `parts` whole shares, the remainder on the first."""
+    share, rest = divmod(total, parts)
+    return [share + (rest if i == 0 else 0) for i in range(parts)]
 
 
 def _between(days: WorkingDays, start: date, end: date) -> list[date]:

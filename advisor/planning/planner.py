@@ -40,6 +40,7 @@ from advisor.model.vocabulary import (
     Platform,
     Provenance,
     Stage,
+    day_name,
     month_name,
     term,
 )
@@ -145,13 +146,13 @@ class Planner:
         # no-go's date holds the next phase back.
         self._decisions: dict[tuple[str, int | None], list[GateDecision]] = {}
         self._no_go: dict[tuple[str, int | None], str] = {}
-        for taken in sorted(assessment.gate_decisions, key=lambda d: d.on):
+        for taken in sorted(assessment.gate_decisions, key=lambda d: d.date):
             key = (taken.after.phase, taken.after.number if taken.after.phase == "production" else None)
             self._decisions.setdefault(key, []).append(
-                GateDecision(outcome=taken.outcome, by=taken.by, on=taken.on, note=taken.note)
+                GateDecision(outcome=taken.outcome, by=taken.by, date=taken.date, note=taken.note)
             )
             if taken.outcome == "no_go":
-                self._no_go[key] = taken.on
+                self._no_go[key] = taken.date
         # What `_warn_if_long` needs of the production layout (offset, bins, pieces, load, split).
         self._long: tuple[int, Sequence[Sequence[Unit]], Sequence[Piece], int, str] = (0, [], [], 0, "")
         # One spelling per site, as first written (trimmed): sites compare by `site_key`.
@@ -519,8 +520,8 @@ class Planner:
                 "holidays-not-known",
                 None,
                 gettext(
-                    "The assessment names no country: the calendar skips weekends only. Give the country "
-                    "to skip its public holidays too.",
+                    "The assessment names no country: the calendar skips weekends, 1 January and 25-26 "
+                    "December only. Give the country to skip its public holidays too.",
                     self.language,
                 ),
             )
@@ -530,7 +531,7 @@ class Planner:
                 None,
                 gettext(
                     "The holiday calendar does not know the country %(country)s: the calendar skips "
-                    "weekends only.",
+                    "weekends, 1 January and 25-26 December only.",
                     self.language,
                     country=country,
                 ),
@@ -539,14 +540,33 @@ class Planner:
             self.groups,
             self.params,
             self.rulebook.lists["holiday_categories"],
+            self.rulebook.lists["holidays_everywhere"],
             country,
             self._quiet_months,
             self.language,
             org.support_capacity,
             self._decisions,
             org.gate_thresholds,
+            frozenset(c.group for c in self._chosen if c.devices and c.spec.load == "app_protection"),
         )
         laid = maker.lay_out(phases)
+        if self.today is not None and laid.events and laid.events[0].date < self.today.isoformat():
+            past = [e for e in laid.events if e.date < self.today.isoformat()]
+            self._assume(
+                "calendar-in-the-past",
+                None,
+                ngettext(
+                    "%(num)d step of the calendar falls before today, the first on %(first)s: do it now or "
+                    "start the rollout later.",
+                    "%(num)d steps of the calendar fall before today, the first on %(first)s: do them now or "
+                    "start the rollout later.",
+                    len(past),
+                    self.language,
+                    first=day_name(past[0].date, self.language),
+                ),
+                severity="warning",
+                source=_CURRENT_PLANNING,
+            )
         known = {(g.after.phase, g.after.number) for g in laid.gates}
         for key in self._decisions:
             if key not in known:

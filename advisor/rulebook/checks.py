@@ -289,6 +289,10 @@ NUMBER_BOUNDS: dict[str, tuple[int, int, str]] = {
     "enrollment_window_days": (1, 60, "working days"),
     "gate_enrollment_success_percent": (0, 100, "a share of devices, in percent"),
     "gate_feedback_percent": (0, 100, "a share of users, in percent"),
+    "gate_compliance_percent": (0, 100, "a share of devices, in percent"),
+    "gate_soak_days": (0, 60, "working days"),
+    "return_days_after_quiet": (0, 15, "working days"),
+    "tech_fair_users_per_day": (1, 10_000, "users a day"),
     "gate_tickets_per_100_users": (0, 10_000, "tickets per 100 users"),
     "gate_blocking_issues": (0, 10_000, "issues open"),
     "tech_fair_load_percent": (0, 100, "a share of a group's load, in percent"),
@@ -332,6 +336,12 @@ def planner_parameter(file: str, lines: LineMap, name: str, value: object) -> li
         problems = _platform_order(at, value)
     elif name == "quiet_months" and isinstance(value, dict):
         problems = _quiet_months(at, value)
+    elif name == "holidays_everywhere" and isinstance(value, list):
+        problems = [
+            ((*at, i), f"holidays_everywhere: '{day}' is not a day written MM-DD")
+            for i, day in enumerate(value)
+            if not _is_month_day(day)
+        ]
     elif name == "holiday_categories" and isinstance(value, list):
         problems = _members(name, at, value, HOLIDAY_CATEGORIES, "a holiday category")
         if not value:
@@ -389,6 +399,14 @@ def _platform_order(at: Path, value: list[str]) -> list[tuple[Path, str]]:
             )
         )
     return problems
+
+
+def _is_month_day(text: str) -> bool:
+    """`12-25`: a day that every year has (29 February is not one)."""
+    if not re.fullmatch(r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", text):
+        return False
+    month, day = int(text[:2]), int(text[3:])
+    return day <= (30 if month in (4, 6, 9, 11) else 28 if month == 2 else 31)
 
 
 def _members(

@@ -51,9 +51,9 @@ FIELD: dict[GateProblem, str] = {
     GateProblem.NO_SUCH_GATE: "after",
     GateProblem.TOO_MANY: "after",
     GateProblem.OUTCOME: "outcome",
-    GateProblem.NOT_A_DAY: "on",
-    GateProblem.FUTURE: "on",
-    GateProblem.BEFORE_PLAN: "on",
+    GateProblem.NOT_A_DAY: "date",
+    GateProblem.FUTURE: "date",
+    GateProblem.BEFORE_PLAN: "date",
     GateProblem.NOTE_TOO_LONG: "note",
     GateProblem.NOTE_CONTROL: "note",
 }
@@ -110,7 +110,7 @@ def decide_gate(
         "after": {"phase": after_phase} | ({} if after_number is None else {"number": after_number}),
         "outcome": outcome,
         "by": actor.username,
-        "on": on,
+        "date": on,
         "note": note,
     }
     found = _entry_problems(entry)
@@ -165,7 +165,7 @@ def _entry_problems(entry: dict[str, Any]) -> list[GateProblem]:
                 found.append(GateProblem.NO_SUCH_GATE)
             elif where == "outcome":
                 found.append(GateProblem.OUTCOME)
-            elif where == "on":
+            elif where == "date":
                 found.append(GateProblem.NOT_A_DAY)
             elif where == "note":
                 too_long = err["type"] == "string_too_long"

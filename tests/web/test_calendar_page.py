@@ -103,7 +103,7 @@ def test_recorded_decisions_show_at_their_gate(app: Flask, anna: Browser) -> Non
     assessment_id = fill(anna, CONTOSO)
     plans = _record(app, assessment_id)
     plan = Plan.model_validate(plans["en"])
-    decision = GateDecision(outcome="no_go", by="<b>Lead</b>", on="2027-07-14", note="Too many tickets")
+    decision = GateDecision(outcome="no_go", by="<b>Lead</b>", date="2027-07-14", note="Too many tickets")
     gate = plan.gates[0].model_copy(update={"decisions": [decision]})
     plans["en"] = plan.model_copy(update={"gates": [gate, *plan.gates[1:]]}).model_dump(mode="json")
     _store(app, assessment_id, plans)

@@ -85,7 +85,7 @@ def test_the_review_shows_each_gate_with_its_criteria_and_a_form(app: Flask, ann
     assert "Rollback steps, if the decision is a no-go" in first
     assert "None yet." in first
     form = rendered_form(_gate(page, "gate-limited_pilot"))
-    assert form["on"] == [date.today().isoformat()]
+    assert form["date"] == [date.today().isoformat()]
     assert form["after"] == ["gate:limited_pilot"]
     assert form["revision"] == [str(_record(app, assessment_id).revision)]
     # The author records decisions too; a respondent who is not the author sees nothing of it.
@@ -102,7 +102,7 @@ def test_a_go_then_a_no_go_moves_the_later_phases_and_calls_for_the_rollback(
     before = _months(app, assessment_id)
     went = lead.post(
         f"/assessments/{assessment_id}/review/gate",
-        {"after": "gate:limited_pilot", "outcome": "go", "on": "2026-03-13", "note": "All four met."},
+        {"after": "gate:limited_pilot", "outcome": "go", "date": "2026-03-13", "note": "All four met."},
     )
     assert went.status_code == 302
     assert went.headers["Location"].endswith(f"/assessments/{assessment_id}/review#gates")
@@ -117,7 +117,7 @@ def test_a_go_then_a_no_go_moves_the_later_phases_and_calls_for_the_rollback(
         {
             "after": "gate:expanded_pilot",
             "outcome": "no_go",
-            "on": "2026-03-30",
+            "date": "2026-03-30",
             "note": "Tickets: 9 per 100.",
         },
     )
@@ -149,7 +149,7 @@ def test_a_decision_keeps_the_sign_off(app: Flask, anna: Browser) -> None:
     signed = _record(app, assessment_id).signed_version
     lead.post(
         f"/assessments/{assessment_id}/review/gate",
-        {"after": "gate:limited_pilot", "outcome": "no_go", "on": "2026-03-13"},
+        {"after": "gate:limited_pilot", "outcome": "no_go", "date": "2026-03-13"},
     )
     record = _record(app, assessment_id)
     assert (record.status, record.signed_version) == ("signed_off", signed)
@@ -161,7 +161,7 @@ def test_a_stale_form_records_nothing(app: Flask, anna: Browser) -> None:
     assessment_id = fill(anna, UNDER_WAY)
     lead = _lead(app)
     seen = {"revision": str(_record(app, assessment_id).revision)}
-    decision = {"after": "gate:limited_pilot", "outcome": "go", "on": "2026-03-13"}
+    decision = {"after": "gate:limited_pilot", "outcome": "go", "date": "2026-03-13"}
     assert lead.post(f"/assessments/{assessment_id}/review/gate", {**decision, **seen}).status_code == 302
     stale = lead.post(f"/assessments/{assessment_id}/review/gate", {**decision, "outcome": "no_go", **seen})
     assert stale.status_code == 409
@@ -176,7 +176,7 @@ def test_a_refused_decision_says_why_next_to_each_field_and_keeps_the_input(
     revision = _record(app, assessment_id).revision
     page = lead.post(
         f"/assessments/{assessment_id}/review/gate",
-        {"after": "gate:production:1", "on": "2999-01-01", "note": "Measured: 97 %"},
+        {"after": "gate:production:1", "date": "2999-01-01", "note": "Measured: 97 %"},
     )
     assert page.status_code == 422
     form = _gate(page.get_data(as_text=True), "gate-production-1")
@@ -190,14 +190,14 @@ def test_a_refused_decision_says_why_next_to_each_field_and_keeps_the_input(
     assert "<details open>" not in _gate(page.get_data(as_text=True), "gate-limited_pilot")
     early = lead.post(
         f"/assessments/{assessment_id}/review/gate",
-        {"after": "gate:limited_pilot", "outcome": "go", "on": "2026-01-02", "note": "x" * 2001},
+        {"after": "gate:limited_pilot", "outcome": "go", "date": "2026-01-02", "note": "x" * 2001},
     )
     text = _text(_gate(early.get_data(as_text=True), "gate-limited_pilot"))
     assert "A decision cannot be dated before the plan's first event (9 February 2026)." in text
     assert "The note may have at most 2000 characters." in text
     bogus = lead.post(
         f"/assessments/{assessment_id}/review/gate",
-        {"after": "gate:production:3", "outcome": "go", "on": "2026-03-13"},
+        {"after": "gate:production:3", "outcome": "go", "date": "2026-03-13"},
     )
     assert bogus.status_code == 422
     assert "The plan has no such gate now; reload the page." in bogus.get_data(as_text=True)
@@ -213,12 +213,12 @@ def test_in_swedish(app: Flask, anna: Browser) -> None:
     assert "Registrera beslutet vid den här beslutspunkten" in page
     assert "Granskning den 13 mars 2026." in _text(_gate(page, "gate-limited_pilot"))
     refused = lead.post(
-        f"/assessments/{assessment_id}/review/gate", {"after": "gate:limited_pilot", "on": "2026-03-13"}
+        f"/assessments/{assessment_id}/review/gate", {"after": "gate:limited_pilot", "date": "2026-03-13"}
     )
     assert "Välj go eller no-go." in refused.get_data(as_text=True)
     lead.post(
         f"/assessments/{assessment_id}/review/gate",
-        {"after": "gate:limited_pilot", "outcome": "no_go", "on": "2026-03-13"},
+        {"after": "gate:limited_pilot", "outcome": "no_go", "date": "2026-03-13"},
     )
     page = lead.get(f"/assessments/{assessment_id}/review").get_data(as_text=True)
     assert "No-go-beslutet registrerades" in page
@@ -243,7 +243,7 @@ def test_the_api_records_a_decision(app: Flask, client: FlaskClient) -> None:
     body = {
         "after": {"phase": "expanded_pilot"},
         "outcome": "no_go",
-        "on": "2026-03-30",
+        "date": "2026-03-30",
         "note": "Tickets: 9 per 100.",
         "revision": created["revision"],
     }
@@ -253,7 +253,9 @@ def test_the_api_records_a_decision(app: Flask, client: FlaskClient) -> None:
         "version": 2,
         "revision": created["revision"] + 1,
         "after": {"phase": "expanded_pilot", "number": None},
-        "decisions": [{"outcome": "no_go", "by": "anna", "on": "2026-03-30", "note": "Tickets: 9 per 100."}],
+        "decisions": [
+            {"outcome": "no_go", "by": "anna", "date": "2026-03-30", "note": "Tickets: 9 per 100."}
+        ],
     }
     plan = json_of(client.get(f"{base}/plan", headers=anna))
     assert "gate-no-go" in {w["code"] for w in plan["warnings"]}
@@ -267,7 +269,7 @@ def test_the_api_records_a_decision(app: Flask, client: FlaskClient) -> None:
         json={
             **body,
             "after": {"phase": "production", "number": 3},
-            "on": "2026-01-05",
+            "date": "2026-01-05",
             "revision": revision,
         },
         headers=anna,
@@ -277,21 +279,21 @@ def test_the_api_records_a_decision(app: Flask, client: FlaskClient) -> None:
     assert error["code"] == "gate_refused"
     assert {f["loc"]: f["msg"] for f in error["fields"]} == {
         "after": "the current plan has no gate after this phase",
-        "on": "must not be before the plan's first event (2026-02-09)",
+        "date": "must not be before the plan's first event (2026-02-09)",
     }
     shape = client.post(
         f"{base}/gates",
-        json={**body, "outcome": "maybe", "on": "2026-02-30", "revision": revision},
+        json={**body, "outcome": "maybe", "date": "2026-02-30", "revision": revision},
         headers=anna,
     )
     assert shape.status_code == 422
-    assert {f["loc"] for f in json_of(shape)["error"]["fields"]} == {"outcome", "on"}
+    assert {f["loc"] for f in json_of(shape)["error"]["fields"]} == {"outcome", "date"}
     bo = _token(app, "bo")
     assert client.post(f"{base}/gates", json={**body, "revision": revision}, headers=bo).status_code == 404
     lead = _token(app, "lead", "reviewer")
     went = client.post(
         f"{base}/gates",
-        json={**body, "outcome": "go", "on": "2026-04-01", "revision": revision},
+        json={**body, "outcome": "go", "date": "2026-04-01", "revision": revision},
         headers=lead,
     )
     assert [d["outcome"] for d in json_of(went)["decisions"]] == ["no_go", "go"]
@@ -305,7 +307,7 @@ def test_the_api_refuses_a_decision_without_a_plan(app: Flask, client: FlaskClie
         record = db.get(AssessmentRecord, created["id"])
         assert record is not None
         record.plan = None
-    body = {"after": {"phase": "limited_pilot"}, "outcome": "go", "on": "2026-03-13", "revision": 1}
+    body = {"after": {"phase": "limited_pilot"}, "outcome": "go", "date": "2026-03-13", "revision": 1}
     refused = client.post(f"{base}/gates", json=body, headers=anna)
     assert (refused.status_code, json_of(refused)["error"]["code"]) == (404, "no_plan")
 
@@ -316,6 +318,6 @@ def test_the_openapi_document_describes_the_gates(client: FlaskClient) -> None:
     assert operation["operationId"] == "decideGate"
     assert set(operation["responses"]) == {"201", "401", "404", "409", "413", "415", "422"}
     create = document["components"]["schemas"]["GateDecisionCreate"]
-    assert set(create["required"]) == {"after", "outcome", "on", "revision"}
+    assert set(create["required"]) == {"after", "outcome", "date", "revision"}
     assert create["properties"]["outcome"]["enum"] == ["go", "no_go"]
     assert copy.deepcopy(create["properties"]["note"])["maxLength"] == 2000

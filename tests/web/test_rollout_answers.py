@@ -113,7 +113,7 @@ def test_the_forms_keep_the_decisions_and_the_edited_messages(app: Flask, anna: 
                 "after": {"phase": "limited_pilot"},
                 "outcome": "go",
                 "by": "anna",
-                "on": "2027-07-14",
+                "date": "2027-07-14",
                 "note": "ok",
             }
         ],
