@@ -3,7 +3,7 @@
 Every cell of every tabular export goes through `spreadsheet_cell`: a CSV's rows through
 `spreadsheet_rows`, an XLSX sheet's through `append_to_sheet` (every sheet, the rationale's too),
 and any later tabular format through one of them. The Markdown export passes every such text
-through `markdown_text`.
+through `markdown_text`, the iCalendar export through `calendar_text`.
 """
 
 from __future__ import annotations
@@ -65,3 +65,13 @@ _LINE_BREAK = re.compile(r"\r\n|[\r\n]")
 def markdown_text(text: str) -> str:
     """Text shown as written in Markdown (one line, so that it also fits in a table cell)."""
     return _MARKDOWN.sub(r"\\\1", _LINE_BREAK.sub(" ", text))
+
+
+# RFC 5545's TEXT holds no control character but the tab; a line break is escaped by the library.
+_CALENDAR_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def calendar_text(text: str) -> str:
+    """Text as an iCalendar TEXT value may hold it: each line break one newline (which the library
+    writes as `\\n`), every other control character shown as U+FFFD, as the XLSX shows it."""
+    return _CALENDAR_CONTROL.sub("\ufffd", _LINE_BREAK.sub("\n", text))

@@ -1,5 +1,6 @@
-"""The plan as files with a layout: XLSX (the guide's table and a rationale sheet) and PDF (from a
-Jinja template). Every export format, these and the text ones of render.py, is registered in formats.py."""
+"""The plan as files with a layout: XLSX (the guide's table, a rationale sheet, the methods, the
+prerequisites, the calendar, the gates and the helpdesk's weekly load) and PDF (from a Jinja
+template). Every export format, these and the text ones of render.py, is registered in formats.py."""
 
 from __future__ import annotations
 
@@ -15,13 +16,21 @@ from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language, day_name, month_name, origin, term
 from advisor.output.escape import Cell, append_to_sheet
 from advisor.output.render import (
+    SUPPORT_LOAD_COLUMNS,
     enrolls,
+    event_kind,
+    group_name,
+    group_names,
+    limit,
     made_with,
     needed_by,
+    outcome_name,
+    phase_title,
     platforms,
     reset_word,
     table_cells,
     table_rows,
+    unit_name,
     users,
     when_and_who,
     why_not_method,
@@ -36,6 +45,9 @@ _SHEETS: dict[str, str] = {
     "warnings": N_("Warnings"),
     "methods": N_("Methods"),
     "prerequisites": N_("Prerequisites"),
+    "calendar": N_("Calendar"),
+    "gates": N_("Gates"),
+    "support_load": N_("Support load"),
     "page": N_("Page %(page)s of %(pages)s"),
 }
 RATIONALE_COLUMNS = (
@@ -76,6 +88,40 @@ PREREQUISITE_COLUMNS = (
     N_("Groups"),
     N_("Provenance"),
     N_("Source"),
+)
+
+# One row per event of the calendar, by date. (The support load sheet's are render.py's
+# SUPPORT_LOAD_COLUMNS, the Markdown's table: the load and capacity there rounded to a tenth.)
+CALENDAR_COLUMNS = (
+    N_("Date"),
+    N_("Kind"),
+    N_("Phase"),
+    N_("Group"),
+    N_("Site"),
+    N_("Event"),
+    N_("What happens"),
+)
+# One row per exit criterion, rollback step and recorded decision of each gate, the gates in the
+# order of the phases; `Item` says which a row is.
+GATE_ITEMS: dict[str, str] = {
+    "criterion": N_("Exit criterion"),
+    "rollback": N_("Rollback step"),
+    "decision": N_("Decision"),
+}
+GATE_COLUMNS = (
+    N_("Date"),
+    N_("After"),
+    N_("Before"),
+    N_("Item"),
+    N_("Code"),
+    N_("Text"),
+    N_("Threshold"),
+    N_("Unit"),
+    N_("Limit"),
+    N_("Groups"),
+    N_("Outcome"),
+    N_("Decided by"),
+    N_("Decided on"),
 )
 
 
@@ -169,6 +215,9 @@ def to_xlsx(plan: Plan) -> bytes:
         warnings.column_dimensions[letter].width = width
     _methods_sheet(book, plan)
     _prerequisites_sheet(book, plan)
+    _calendar_sheet(book, plan)
+    _gates_sheet(book, plan)
+    _support_load_sheet(book, plan)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -246,6 +295,127 @@ def _prerequisites_sheet(book: Any, plan: Plan) -> None:
         [
             [p.code, p.text, p.due, needed_by(p, plan), origin(p.provenance, language), p.source]
             for p in plan.prerequisites
+        ],
+    )
+
+
+def _wrapped(sheet: Any) -> None:
+    from openpyxl.styles import Alignment
+
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _calendar_sheet(book: Any, plan: Plan) -> None:
+    """Every dated step of the rollout, by date (the .ics export holds the same events)."""
+    language = plan.language
+    sheet = _headed_sheet(
+        book, _sheet("calendar", language), CALENDAR_COLUMNS, (12, 20, 22, 24, 20, 44, 90), language
+    )
+    append_to_sheet(
+        sheet,
+        [
+            [
+                e.date,
+                event_kind(e.kind, language),
+                phase_title(plan, e.phase, e.number),
+                group_name(plan, e.group),
+                e.location or "",
+                e.title,
+                e.text,
+            ]
+            for e in plan.calendar
+        ],
+    )
+    _wrapped(sheet)
+
+
+def _gates_sheet(book: Any, plan: Plan) -> None:
+    """Each go/no-go gate: its exit criteria, its rollback steps and the decisions taken there."""
+    language = plan.language
+    sheet = _headed_sheet(
+        book,
+        _sheet("gates", language),
+        GATE_COLUMNS,
+        (12, 22, 22, 16, 30, 80, 10, 16, 10, 30, 10, 20, 12),
+        language,
+    )
+    item = {key: gettext(text, language) for key, text in GATE_ITEMS.items()}
+    lines: list[list[Cell]] = []
+    for gate in plan.gates:
+        after = phase_title(plan, gate.after.phase, gate.after.number)
+        before = "" if gate.before is None else phase_title(plan, gate.before.phase, gate.before.number)
+        at = [gate.date, after, before]
+        lines += [
+            [
+                *at,
+                item["criterion"],
+                c.code,
+                c.text,
+                c.threshold,
+                unit_name(c.unit, language),
+                limit(c, language),
+                "",
+                "",
+                "",
+                "",
+            ]
+            for c in gate.criteria
+        ]
+        lines += [
+            [
+                *at,
+                item["rollback"],
+                step.code,
+                step.text,
+                None,
+                "",
+                "",
+                group_names(plan, step.groups),
+                "",
+                "",
+                "",
+            ]
+            for step in gate.rollback
+        ]
+        lines += [
+            [
+                *at,
+                item["decision"],
+                "",
+                d.note,
+                None,
+                "",
+                "",
+                "",
+                outcome_name(d.outcome, language),
+                d.by,
+                d.on,
+            ]
+            for d in gate.decisions
+        ]
+    append_to_sheet(sheet, lines)
+    _wrapped(sheet)
+
+
+def _support_load_sheet(book: Any, plan: Plan) -> None:
+    """The helpdesk's expected load week by week, against its capacity when the answers give it."""
+    language = plan.language
+    sheet = _headed_sheet(
+        book, _sheet("support_load", language), SUPPORT_LOAD_COLUMNS, (12, 14, 16, 20, 60), language
+    )
+    append_to_sheet(
+        sheet,
+        [
+            [
+                w.week,
+                round(w.load, 1),
+                None if w.capacity is None else round(w.capacity, 1),
+                round(100 * w.load / w.capacity) if w.capacity else None,
+                group_names(plan, w.groups),
+            ]
+            for w in plan.support_load
         ],
     )
 

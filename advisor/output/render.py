@@ -1,5 +1,6 @@
 """The plan as people read it: the guide's phases × months table, each group's enrollment methods,
-the prerequisites checklist; as text, Markdown, CSV and JSON."""
+the prerequisites checklist, the calendar, the go/no-go gates and the helpdesk's weekly load; as
+text, Markdown, CSV and JSON."""
 
 from __future__ import annotations
 
@@ -11,15 +12,32 @@ from urllib.parse import quote
 from advisor.model.i18n import N_, gettext, ngettext
 from advisor.model.plan import (
     Entry,
+    Event,
+    Gate,
+    GateCriterion,
+    GateDecision,
     MethodAlternative,
     MethodChoice,
     Placement,
     Plan,
     Prerequisite,
     Reason,
+    WeekLoad,
     add_months,
 )
-from advisor.model.vocabulary import APPROACHES, Language, Provenance, day_name, month_name, origin, term
+from advisor.model.vocabulary import (
+    APPROACHES,
+    EventKind,
+    Language,
+    Outcome,
+    PhaseKind,
+    Provenance,
+    Unit,
+    day_name,
+    month_name,
+    origin,
+    term,
+)
 from advisor.output.escape import markdown_text, spreadsheet_rows
 
 # Words of the plan by key (the English is the catalogue's message id, advisor/model/i18n.py).
@@ -44,7 +62,49 @@ _WORDS: dict[str, str] = {
     "reset": N_("reset: %(answer)s"),
     "reset_required": N_("yes, devices in use are wiped"),
     "affinity": N_("user affinity: %(answer)s"),
+    "calendar": N_("Calendar"),
+    "gates": N_("Go/no-go gates"),
+    "support_load": N_("Helpdesk load per week"),
+    "criteria": N_("Exit criteria"),
+    "rollback": N_("Rollback if the gate says no-go"),
+    "decisions": N_("Decisions"),
+    "no_decision": N_("No decision recorded yet."),
+    # A gate's heading: its date, the phase it closes and the one it lets start.
+    "gate_between": N_("%(date)s: after %(after)s, before %(before)s"),
+    "gate_after": N_("%(date)s: after %(after)s"),
+    "decided": N_("%(outcome)s, decided by %(by)s on %(on)s"),
+    "at_least": N_("at least"),
+    "at_most": N_("at most"),
 }
+# The calendar's kinds of event, as a calendar or a table names them.
+EVENT_KIND_NAMES: dict[EventKind, str] = {
+    "training": N_("Helpdesk training"),
+    "kickoff": N_("Kickoff"),
+    "announce": N_("Announcement"),
+    "instructions": N_("Instructions"),
+    "reminder": N_("Reminder"),
+    "enrollment_start": N_("Enrollment opens"),
+    "enrollment_end": N_("Enrollment closes"),
+    "tech_fair": N_("IT tech fair"),
+    "gate": N_("Go/no-go review"),
+    "follow_up": N_("Follow-up"),
+}
+OUTCOME_NAMES: dict[Outcome, str] = {"go": N_("Go"), "no_go": N_("No-go")}
+UNIT_NAMES: dict[Unit, str] = {
+    "percent": N_("percent"),
+    "per_100_users": N_("per 100 users"),
+    "count": N_("count"),
+}
+# The Markdown's calendar table (the XLSX sheet has more columns: export.py's CALENDAR_COLUMNS).
+MARKDOWN_CALENDAR_COLUMNS = (N_("Date"), N_("Event"), N_("Phase"), N_("Site"), N_("What happens"))
+# The helpdesk's load, a row per week (its Monday), in the Markdown and the XLSX alike.
+SUPPORT_LOAD_COLUMNS = (
+    N_("Week of"),
+    N_("Load (users)"),
+    N_("Capacity (users)"),
+    N_("Share of capacity (%)"),
+    N_("Groups"),
+)
 # The CSV's header, a column at a time. One file, three kinds of row, named by the first column so
 # that a spreadsheet can filter them: a placement (a group in a phase: phase to rules), a method (a
 # group's devices of one platform and owner: group, name, platforms, devices, rules and ownership to
@@ -237,6 +297,9 @@ def to_table(plan: Plan) -> str:
         return " | ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
 
     out = [line(header), "-+-".join("-" * w for w in widths), *(line(r) for r in rows)]
+    if plan.calendar:  # after the phases, a line a day's step: "2027-06-10  Helpdesk training"
+        out += ["", word("calendar", plan.language) + ":"]
+        out += [f"{event.date}  {event.title}" for event in plan.calendar]
     if plan.warnings:
         out += ["", word("warnings", plan.language) + ":"]
         language = plan.language
@@ -282,6 +345,87 @@ def _said(provenance: Provenance | None, language: Language) -> list[str]:
 
 def _who(plan: Plan, group: str | None) -> str:
     return "" if group is None else f"{plan.group(group).name}: "
+
+
+def event_kind(kind: EventKind, language: Language) -> str:
+    """A kind of event by its name: "Reminder", "Påminnelse"."""
+    return gettext(EVENT_KIND_NAMES[kind], language)
+
+
+def outcome_name(outcome: Outcome, language: Language) -> str:
+    return gettext(OUTCOME_NAMES[outcome], language)
+
+
+def unit_name(unit: Unit, language: Language) -> str:
+    return gettext(UNIT_NAMES[unit], language)
+
+
+def limit(criterion: GateCriterion, language: Language) -> str:
+    """Whether a measured figure must reach a criterion's threshold or stay at or under it."""
+    return word("at_least" if criterion.at_least else "at_most", language)
+
+
+def phase_title(plan: Plan, phase: PhaseKind, number: int | None) -> str:
+    """A phase of the plan by its title ("Production phase 2"), found by its kind and number."""
+    for shown in plan.phases:
+        if (shown.kind, shown.number) == (phase, number):
+            return shown.title
+    return term(phase, plan.language, number=number)
+
+
+def group_name(plan: Plan, group: str | None) -> str:
+    """A group's name by its id; "" for an event or step that is for everyone."""
+    if group is None:
+        return ""
+    return next((g.name for g in plan.groups if g.id == group), group)
+
+
+def group_names(plan: Plan, groups: list[str]) -> str:
+    return ", ".join(group_name(plan, group) for group in groups)
+
+
+def gate_heading(gate: Gate, plan: Plan) -> str:
+    """A gate in a line: "14 July 2027: after Limited pilot, before Expanded pilot"."""
+    language = plan.language
+    after = phase_title(plan, gate.after.phase, gate.after.number)
+    if gate.before is None:
+        return word("gate_after", language, date=day_name(gate.date, language), after=after)
+    before = phase_title(plan, gate.before.phase, gate.before.number)
+    return word("gate_between", language, date=day_name(gate.date, language), after=after, before=before)
+
+
+def decided(decision: GateDecision, language: Language) -> str:
+    """A recorded decision in a line: "No-go, decided by Anna on 14 July 2027"."""
+    return word(
+        "decided",
+        language,
+        outcome=outcome_name(decision.outcome, language),
+        by=decision.by,
+        on=day_name(decision.on, language),
+    )
+
+
+def event_cells(event: Event, plan: Plan) -> list[str]:
+    """An event as the Markdown's calendar table shows it (MARKDOWN_CALENDAR_COLUMNS)."""
+    return [
+        day_name(event.date, plan.language),
+        event.title,
+        phase_title(plan, event.phase, event.number),
+        event.location or "",
+        event.text,
+    ]
+
+
+def load_cells(week: WeekLoad, plan: Plan) -> list[str]:
+    """A week's load as the Markdown's table shows it (SUPPORT_LOAD_COLUMNS): whole users."""
+    share = "" if not week.capacity else f"{round(100 * week.load / week.capacity)}"
+    return [
+        day_name(week.week, plan.language),
+        f"{round(week.load)}",
+        "" if week.capacity is None else f"{round(week.capacity)}",
+        share,
+        group_names(plan, week.groups),
+    ]
 
 
 _md = markdown_text  # names, reasons, titles and warnings: shown as written, never as HTML or links
@@ -340,6 +484,7 @@ def to_markdown(plan: Plan) -> str:
             + ")"
             for p in plan.prerequisites
         ]
+    out += _markdown_calendar(plan)
     out += ["", f"## {word('groups', language)}"]
     for group in plan.groups:
         out += ["", f"### {_md(group.name)}", ""]
@@ -370,6 +515,44 @@ def to_markdown(plan: Plan) -> str:
         _md(made_with(plan)),
     ]
     return "\n".join(out) + "\n"
+
+
+def _markdown_table(columns: tuple[str, ...], rows: list[list[str]], language: Language) -> list[str]:
+    header = [gettext(column, language) for column in columns]
+    out = ["| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
+    return out + ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+
+
+def _markdown_calendar(plan: Plan) -> list[str]:
+    """The calendar as a table, each gate with its exit criteria, rollback steps and decisions,
+    and the helpdesk's load per week; nothing for a plan saved before the calendar."""
+    language = plan.language
+    out: list[str] = []
+    if plan.calendar:
+        out += ["", f"## {word('calendar', language)}", ""]
+        out += _markdown_table(
+            MARKDOWN_CALENDAR_COLUMNS, [event_cells(e, plan) for e in plan.calendar], language
+        )
+    if plan.gates:
+        out += ["", f"## {word('gates', language)}"]
+    for gate in plan.gates:
+        out += ["", f"### {_md(gate_heading(gate, plan))}", "", f"**{word('criteria', language)}**", ""]
+        out += [f"- {_md(c.text)}" for c in gate.criteria]
+        out += ["", f"**{word('rollback', language)}**", ""]
+        out += [
+            f"- {_md(step.text)}" + (f" ({_md(group_names(plan, step.groups))})" if step.groups else "")
+            for step in gate.rollback
+        ]
+        out += ["", f"**{word('decisions', language)}**", ""]
+        out += [
+            f"- {_md(decided(d, language))}" + (f": {_md(d.note)}" if d.note else "") for d in gate.decisions
+        ] or [_md(word("no_decision", language))]
+    if plan.support_load:
+        out += ["", f"## {word('support_load', language)}", ""]
+        out += _markdown_table(
+            SUPPORT_LOAD_COLUMNS, [load_cells(w, plan) for w in plan.support_load], language
+        )
+    return out
 
 
 def _markdown_methods(methods: list[MethodChoice], language: Language) -> list[str]:
