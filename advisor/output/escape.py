@@ -46,14 +46,21 @@ def append_to_sheet(sheet: Any, rows: Iterable[Iterable[Cell]]) -> None:
     """Rows appended to an openpyxl worksheet as values, never as formulas: every cell made inert
     (spreadsheet_rows), every text cell typed as a string (openpyxl never reads one as a formula),
     and one that looks like a formula marked quotePrefix, so that a spreadsheet keeps it text even
-    when the cell is edited, without showing an apostrophe that is not in the name."""
+    when the cell is edited, without showing an apostrophe that is not in the name. Each cell is
+    made and marked before it is appended: finding an appended row again (`sheet[sheet.max_row]`)
+    scans every cell of the sheet, which made a long sheet (a calendar's) quadratic."""
+    from openpyxl.cell.cell import Cell as SheetCell
+
     for row in spreadsheet_rows(rows, prefix=False):
-        sheet.append(row)
-        for cell in sheet[sheet.max_row] if row else ():
-            if isinstance(cell.value, str):
+        cells = []
+        for column, value in enumerate(row, start=1):
+            cell = SheetCell(sheet, row=1, column=column, value=value)  # append() sets its row
+            if isinstance(value, str):
                 cell.data_type = "s"
-                if looks_like_formula(cell.value):
+                if looks_like_formula(value):
                     cell.quotePrefix = True
+            cells.append(cell)
+        sheet.append(cells)
 
 
 # CommonMark's inline syntax that text could start: raw HTML and autolinks (<), links and images

@@ -17,15 +17,13 @@ from advisor.model.vocabulary import Language, day_name, month_name, origin, ter
 from advisor.output.escape import Cell, append_to_sheet
 from advisor.output.render import (
     SUPPORT_LOAD_COLUMNS,
+    Names,
     enrolls,
     event_kind,
-    group_name,
-    group_names,
     limit,
     made_with,
     needed_by,
     outcome_name,
-    phase_title,
     platforms,
     reset_word,
     table_cells,
@@ -309,7 +307,7 @@ def _wrapped(sheet: Any) -> None:
 
 def _calendar_sheet(book: Any, plan: Plan) -> None:
     """Every dated step of the rollout, by date (the .ics export holds the same events)."""
-    language = plan.language
+    language, names = plan.language, Names(plan)
     sheet = _headed_sheet(
         book, _sheet("calendar", language), CALENDAR_COLUMNS, (12, 20, 22, 24, 20, 44, 90), language
     )
@@ -319,8 +317,8 @@ def _calendar_sheet(book: Any, plan: Plan) -> None:
             [
                 e.date,
                 event_kind(e.kind, language),
-                phase_title(plan, e.phase, e.number),
-                group_name(plan, e.group),
+                names.phase(e.phase, e.number),
+                names.group(e.group),
                 e.location or "",
                 e.title,
                 e.text,
@@ -333,7 +331,7 @@ def _calendar_sheet(book: Any, plan: Plan) -> None:
 
 def _gates_sheet(book: Any, plan: Plan) -> None:
     """Each go/no-go gate: its exit criteria, its rollback steps and the decisions taken there."""
-    language = plan.language
+    language, names = plan.language, Names(plan)
     sheet = _headed_sheet(
         book,
         _sheet("gates", language),
@@ -344,8 +342,8 @@ def _gates_sheet(book: Any, plan: Plan) -> None:
     item = {key: gettext(text, language) for key, text in GATE_ITEMS.items()}
     lines: list[list[Cell]] = []
     for gate in plan.gates:
-        after = phase_title(plan, gate.after.phase, gate.after.number)
-        before = "" if gate.before is None else phase_title(plan, gate.before.phase, gate.before.number)
+        after = names.phase(gate.after.phase, gate.after.number)
+        before = "" if gate.before is None else names.phase(gate.before.phase, gate.before.number)
         at = [gate.date, after, before]
         lines += [
             [
@@ -372,7 +370,7 @@ def _gates_sheet(book: Any, plan: Plan) -> None:
                 None,
                 "",
                 "",
-                group_names(plan, step.groups),
+                names.groups(step.groups),
                 "",
                 "",
                 "",
@@ -401,7 +399,7 @@ def _gates_sheet(book: Any, plan: Plan) -> None:
 
 def _support_load_sheet(book: Any, plan: Plan) -> None:
     """The helpdesk's expected load week by week, against its capacity when the answers give it."""
-    language = plan.language
+    language, names = plan.language, Names(plan)
     sheet = _headed_sheet(
         book, _sheet("support_load", language), SUPPORT_LOAD_COLUMNS, (12, 14, 16, 20, 60), language
     )
@@ -413,7 +411,7 @@ def _support_load_sheet(book: Any, plan: Plan) -> None:
                 round(w.load, 1),
                 None if w.capacity is None else round(w.capacity, 1),
                 round(100 * w.load / w.capacity) if w.capacity else None,
-                group_names(plan, w.groups),
+                names.groups(w.groups),
             ]
             for w in plan.support_load
         ],

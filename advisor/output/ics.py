@@ -16,7 +16,7 @@ from advisor.model.i18n import N_, gettext
 from advisor.model.plan import Event, Plan
 from advisor.model.vocabulary import term
 from advisor.output.escape import calendar_text
-from advisor.output.render import event_kind, group_name, phase_title, word
+from advisor.output.render import Names, event_kind, word
 
 PRODUCT = "Rollout Advisor"
 _GROUP = N_("Group")
@@ -33,12 +33,12 @@ def event_uid(plan: Plan, event: Event, occurrence: int) -> str:
     return f"{digest[:32]}@rollout-advisor"
 
 
-def _description(plan: Plan, event: Event) -> str:
+def _description(plan: Plan, event: Event, names: Names) -> str:
     """The event's text, then its phase and group; a gate's exit criteria after them."""
     language = plan.language
-    lines = [event.text, "", f"{term('phase', language)}: {phase_title(plan, event.phase, event.number)}"]
+    lines = [event.text, "", f"{term('phase', language)}: {names.phase(event.phase, event.number)}"]
     if event.group is not None:
-        lines.append(f"{gettext(_GROUP, language)}: {group_name(plan, event.group)}")
+        lines.append(f"{gettext(_GROUP, language)}: {names.group(event.group)}")
     if event.kind == "gate":
         after = (event.phase, event.number)
         gate = next((g for g in plan.gates if (g.after.phase, g.after.number) == after), None)
@@ -57,6 +57,7 @@ def to_ics(plan: Plan) -> bytes:
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", calendar_text(word("plan_for", language, name=plan.organisation)))
     stamp = datetime.now(UTC).replace(microsecond=0)
+    names = Names(plan)
     seen: Counter[tuple[object, ...]] = Counter()
     for event in plan.calendar:
         key = (event.kind, event.phase, event.number, event.group, event.location)
@@ -69,7 +70,7 @@ def to_ics(plan: Plan) -> bytes:
         entry.add("dtstart", day)
         entry.add("dtend", day + timedelta(days=1))  # all day: DTEND is the next day, exclusive
         entry.add("summary", calendar_text(event.title))
-        entry.add("description", calendar_text(_description(plan, event)))
+        entry.add("description", calendar_text(_description(plan, event, names)))
         if event.location:
             entry.add("location", calendar_text(event.location))
         entry.add("categories", [calendar_text(event_kind(event.kind, language))])

@@ -365,33 +365,38 @@ def limit(criterion: GateCriterion, language: Language) -> str:
     return word("at_least" if criterion.at_least else "at_most", language)
 
 
-def phase_title(plan: Plan, phase: PhaseKind, number: int | None) -> str:
-    """A phase of the plan by its title ("Production phase 2"), found by its kind and number."""
-    for shown in plan.phases:
-        if (shown.kind, shown.number) == (phase, number):
-            return shown.title
-    return term(phase, plan.language, number=number)
+class Names:
+    """The plan's groups and phases by name, each found in a dictionary made once per export: a
+    plan may hold a thousand groups and tens of thousands of events."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.language = plan.language
+        self._groups = {g.id: g.name for g in plan.groups}
+        self._phases: dict[tuple[PhaseKind, int | None], str] = {}
+        for shown in plan.phases:
+            self._phases.setdefault((shown.kind, shown.number), shown.title)
+
+    def phase(self, phase: PhaseKind, number: int | None) -> str:
+        """A phase by its title ("Production phase 2"), found by its kind and number."""
+        found = self._phases.get((phase, number))
+        return found if found is not None else term(phase, self.language, number=number)
+
+    def group(self, group: str | None) -> str:
+        """A group's name by its id; "" for an event or step that is for everyone."""
+        return "" if group is None else self._groups.get(group, group)
+
+    def groups(self, groups: list[str]) -> str:
+        return ", ".join(self.group(group) for group in groups)
 
 
-def group_name(plan: Plan, group: str | None) -> str:
-    """A group's name by its id; "" for an event or step that is for everyone."""
-    if group is None:
-        return ""
-    return next((g.name for g in plan.groups if g.id == group), group)
-
-
-def group_names(plan: Plan, groups: list[str]) -> str:
-    return ", ".join(group_name(plan, group) for group in groups)
-
-
-def gate_heading(gate: Gate, plan: Plan) -> str:
+def gate_heading(gate: Gate, names: Names) -> str:
     """A gate in a line: "14 July 2027: after Limited pilot, before Expanded pilot"."""
-    language = plan.language
-    after = phase_title(plan, gate.after.phase, gate.after.number)
+    language = names.language
+    day, after = day_name(gate.date, language), names.phase(gate.after.phase, gate.after.number)
     if gate.before is None:
-        return word("gate_after", language, date=day_name(gate.date, language), after=after)
-    before = phase_title(plan, gate.before.phase, gate.before.number)
-    return word("gate_between", language, date=day_name(gate.date, language), after=after, before=before)
+        return word("gate_after", language, date=day, after=after)
+    before = names.phase(gate.before.phase, gate.before.number)
+    return word("gate_between", language, date=day, after=after, before=before)
 
 
 def decided(decision: GateDecision, language: Language) -> str:
@@ -405,26 +410,26 @@ def decided(decision: GateDecision, language: Language) -> str:
     )
 
 
-def event_cells(event: Event, plan: Plan) -> list[str]:
+def event_cells(event: Event, names: Names) -> list[str]:
     """An event as the Markdown's calendar table shows it (MARKDOWN_CALENDAR_COLUMNS)."""
     return [
-        day_name(event.date, plan.language),
+        day_name(event.date, names.language),
         event.title,
-        phase_title(plan, event.phase, event.number),
+        names.phase(event.phase, event.number),
         event.location or "",
         event.text,
     ]
 
 
-def load_cells(week: WeekLoad, plan: Plan) -> list[str]:
+def load_cells(week: WeekLoad, names: Names) -> list[str]:
     """A week's load as the Markdown's table shows it (SUPPORT_LOAD_COLUMNS): whole users."""
     share = "" if not week.capacity else f"{round(100 * week.load / week.capacity)}"
     return [
-        day_name(week.week, plan.language),
+        day_name(week.week, names.language),
         f"{round(week.load)}",
         "" if week.capacity is None else f"{round(week.capacity)}",
         share,
-        group_names(plan, week.groups),
+        names.groups(week.groups),
     ]
 
 
@@ -527,20 +532,21 @@ def _markdown_calendar(plan: Plan) -> list[str]:
     """The calendar as a table, each gate with its exit criteria, rollback steps and decisions,
     and the helpdesk's load per week; nothing for a plan saved before the calendar."""
     language = plan.language
+    names = Names(plan)
     out: list[str] = []
     if plan.calendar:
         out += ["", f"## {word('calendar', language)}", ""]
         out += _markdown_table(
-            MARKDOWN_CALENDAR_COLUMNS, [event_cells(e, plan) for e in plan.calendar], language
+            MARKDOWN_CALENDAR_COLUMNS, [event_cells(e, names) for e in plan.calendar], language
         )
     if plan.gates:
         out += ["", f"## {word('gates', language)}"]
     for gate in plan.gates:
-        out += ["", f"### {_md(gate_heading(gate, plan))}", "", f"**{word('criteria', language)}**", ""]
+        out += ["", f"### {_md(gate_heading(gate, names))}", "", f"**{word('criteria', language)}**", ""]
         out += [f"- {_md(c.text)}" for c in gate.criteria]
         out += ["", f"**{word('rollback', language)}**", ""]
         out += [
-            f"- {_md(step.text)}" + (f" ({_md(group_names(plan, step.groups))})" if step.groups else "")
+            f"- {_md(step.text)}" + (f" ({_md(names.groups(step.groups))})" if step.groups else "")
             for step in gate.rollback
         ]
         out += ["", f"**{word('decisions', language)}**", ""]
@@ -550,7 +556,7 @@ def _markdown_calendar(plan: Plan) -> list[str]:
     if plan.support_load:
         out += ["", f"## {word('support_load', language)}", ""]
         out += _markdown_table(
-            SUPPORT_LOAD_COLUMNS, [load_cells(w, plan) for w in plan.support_load], language
+            SUPPORT_LOAD_COLUMNS, [load_cells(w, names) for w in plan.support_load], language
         )
     return out
 
