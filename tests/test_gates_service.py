@@ -151,10 +151,10 @@ def test_a_production_gate_is_named_by_its_number(instance: Services, anna: User
         ({"phase": "limited_pilot", "number": 2}, "after", GateProblem.NO_SUCH_GATE),
         ({"phase": "rollback"}, "after", GateProblem.NO_SUCH_GATE),
         ({"outcome": "maybe"}, "outcome", GateProblem.OUTCOME),
-        ({"date": "2026-04-03"}, "date", GateProblem.FUTURE),
-        ({"date": "2026-02-06"}, "date", GateProblem.BEFORE_PLAN),  # the helpdesk training is 9 Feb
-        ({"date": "13/03/2026"}, "date", GateProblem.NOT_A_DAY),
-        ({"date": "2026-02-30"}, "date", GateProblem.NOT_A_DAY),
+        ({"on": "2026-04-03"}, "date", GateProblem.FUTURE),
+        ({"on": "2026-01-29"}, "date", GateProblem.BEFORE_PLAN),  # the helpdesk training is 30 Jan
+        ({"on": "13/03/2026"}, "date", GateProblem.NOT_A_DAY),
+        ({"on": "2026-02-30"}, "date", GateProblem.NOT_A_DAY),
         ({"note": "x" * 2001}, "note", GateProblem.NOTE_TOO_LONG),
         ({"note": "bell\x07"}, "note", GateProblem.NOTE_CONTROL),
     ],
@@ -167,16 +167,16 @@ def test_a_wrong_decision_is_refused_by_its_field_and_nothing_changes(
     with pytest.raises(GateRefused) as refused:
         _decide(instance, anna, assessment_id, **change)
     assert refused.value.problems == {field: problem}
-    assert refused.value.first_day == "2026-02-09"
+    assert refused.value.first_day == "2026-01-30"
     assert _record(instance, assessment_id).revision == revision
 
 
 def test_today_and_the_first_event_s_day_are_allowed(instance: Services, anna: User) -> None:
     assessment_id = _new(instance, anna)
     _decide(instance, anna, assessment_id, on=TODAY.isoformat(), note="line one\r\nline two\tend")
-    _decide(instance, anna, assessment_id, on="2026-02-09")
+    _decide(instance, anna, assessment_id, on="2026-01-30")
     decisions = _record(instance, assessment_id).answers["gate_decisions"]
-    assert [d["date"] for d in decisions] == ["2026-04-02", "2026-02-09"]
+    assert [d["date"] for d in decisions] == ["2026-04-02", "2026-01-30"]
     assert decisions[0]["note"] == "line one\nline two\tend"
 
 

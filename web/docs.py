@@ -139,7 +139,8 @@ def openapi() -> dict[str, Any]:
             "names exactly the group's platforms and adds up to its devices (users when devices is "
             "empty); users_by_location names exactly its locations (compared the same way) and adds "
             "up to its users; quiet_months and avoid_months may not name all twelve months (no phase "
-            "could start); gate_thresholds' percentages (enrollment_success, devices_compliant, feedback) are at most 100; "
+            "could start); gate_thresholds' percentages (enrollment_success, devices_compliant, "
+            "feedback) are at most 100; "
             "and a rollout may span at most the service's ceiling on months (60 by "
             "default; code rollout_too_long, with the smallest support_capacity that fits).",
         },

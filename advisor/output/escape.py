@@ -3,7 +3,7 @@
 Every cell of every tabular export goes through `spreadsheet_cell`: a CSV's rows through
 `spreadsheet_rows`, an XLSX sheet's through `append_to_sheet` (every sheet, the rationale's too),
 and any later tabular format through one of them. The Markdown export passes every such text
-through `markdown_text`.
+through `markdown_text`, the iCalendar export through `calendar_text`.
 """
 
 from __future__ import annotations
@@ -46,14 +46,21 @@ def append_to_sheet(sheet: Any, rows: Iterable[Iterable[Cell]]) -> None:
     """Rows appended to an openpyxl worksheet as values, never as formulas: every cell made inert
     (spreadsheet_rows), every text cell typed as a string (openpyxl never reads one as a formula),
     and one that looks like a formula marked quotePrefix, so that a spreadsheet keeps it text even
-    when the cell is edited, without showing an apostrophe that is not in the name."""
+    when the cell is edited, without showing an apostrophe that is not in the name. Each cell is
+    made and marked before it is appended: finding an appended row again (`sheet[sheet.max_row]`)
+    scans every cell of the sheet, which made a long sheet (a calendar's) quadratic."""
+    from openpyxl.cell.cell import Cell as SheetCell
+
     for row in spreadsheet_rows(rows, prefix=False):
-        sheet.append(row)
-        for cell in sheet[sheet.max_row] if row else ():
-            if isinstance(cell.value, str):
+        cells = []
+        for column, value in enumerate(row, start=1):
+            cell = SheetCell(sheet, row=1, column=column, value=value)  # append() sets its row
+            if isinstance(value, str):
                 cell.data_type = "s"
-                if looks_like_formula(cell.value):
+                if looks_like_formula(value):
                     cell.quotePrefix = True
+            cells.append(cell)
+        sheet.append(cells)
 
 
 # CommonMark's inline syntax that text could start: raw HTML and autolinks (<), links and images
@@ -65,3 +72,13 @@ _LINE_BREAK = re.compile(r"\r\n|[\r\n]")
 def markdown_text(text: str) -> str:
     """Text shown as written in Markdown (one line, so that it also fits in a table cell)."""
     return _MARKDOWN.sub(r"\\\1", _LINE_BREAK.sub(" ", text))
+
+
+# RFC 5545's TEXT holds no control character but the tab; a line break is escaped by the library.
+_CALENDAR_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def calendar_text(text: str) -> str:
+    """Text as an iCalendar TEXT value may hold it: each line break one newline (which the library
+    writes as `\\n`), every other control character shown as U+FFFD, as the XLSX shows it."""
+    return _CALENDAR_CONTROL.sub("\ufffd", _LINE_BREAK.sub("\n", text))

@@ -1,5 +1,6 @@
-"""The plan as files with a layout: XLSX (the guide's table and a rationale sheet) and PDF (from a
-Jinja template). Every export format, these and the text ones of render.py, is registered in formats.py."""
+"""The plan as files with a layout: XLSX (the guide's table, a rationale sheet, the methods, the
+prerequisites, the calendar, the gates and the helpdesk's weekly load) and PDF (from a Jinja
+template). Every export format, these and the text ones of render.py, is registered in formats.py."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from markupsafe import Markup
 from advisor.model.guide import section_title
 from advisor.model.i18n import N_, gettext
 from advisor.model.plan import Plan
-from advisor.model.vocabulary import Language, day_name, month_name, origin, term
+from advisor.model.vocabulary import Language, day_name, event_name, month_name, origin, term, unit_name
 from advisor.output.charts import load_svg, timeline_svg
 from advisor.output.escape import Cell, append_to_sheet
 from advisor.output.render import (
+    SUPPORT_LOAD_COLUMNS,
+    Names,
     enrolls,
+    limit,
     made_with,
     needed_by,
     platforms,
@@ -38,6 +42,9 @@ _SHEETS: dict[str, str] = {
     "warnings": N_("Warnings"),
     "methods": N_("Methods"),
     "prerequisites": N_("Prerequisites"),
+    "calendar": N_("Calendar"),
+    "gates": N_("Gates"),
+    "support_load": N_("Support load"),
     "page": N_("Page %(page)s of %(pages)s"),
 }
 RATIONALE_COLUMNS = (
@@ -78,6 +85,40 @@ PREREQUISITE_COLUMNS = (
     N_("Groups"),
     N_("Provenance"),
     N_("Source"),
+)
+
+# One row per event of the calendar, by date. (The support load sheet's are render.py's
+# SUPPORT_LOAD_COLUMNS, the Markdown's table: the load and capacity there rounded to a tenth.)
+CALENDAR_COLUMNS = (
+    N_("Date"),
+    N_("Kind"),
+    N_("Phase"),
+    N_("Group"),
+    N_("Site"),
+    N_("Event"),
+    N_("What happens"),
+)
+# One row per exit criterion, rollback step and recorded decision of each gate, the gates in the
+# order of the phases; `Item` says which a row is.
+GATE_ITEMS: dict[str, str] = {
+    "criterion": N_("Exit criterion"),
+    "rollback": N_("Rollback step"),
+    "decision": N_("Decision"),
+}
+GATE_COLUMNS = (
+    N_("Date"),
+    N_("After"),
+    N_("Before"),
+    N_("Item"),
+    N_("Code"),
+    N_("Text"),
+    N_("Threshold"),
+    N_("Unit"),
+    N_("Limit"),
+    N_("Groups"),
+    N_("Outcome"),
+    N_("Decided by"),
+    N_("Decided on"),
 )
 
 
@@ -171,6 +212,9 @@ def to_xlsx(plan: Plan) -> bytes:
         warnings.column_dimensions[letter].width = width
     _methods_sheet(book, plan)
     _prerequisites_sheet(book, plan)
+    _calendar_sheet(book, plan)
+    _gates_sheet(book, plan)
+    _support_load_sheet(book, plan)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -280,6 +324,127 @@ def gate_heading(before: str | None, after: str, language: Language) -> str:
     if before is None:
         return gettext("After %(after)s", language, after=after)
     return gettext("After %(after)s, before %(before)s", language, after=after, before=before)
+
+
+def _wrapped(sheet: Any) -> None:
+    from openpyxl.styles import Alignment
+
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _calendar_sheet(book: Any, plan: Plan) -> None:
+    """Every dated step of the rollout, by date (the .ics export holds the same events)."""
+    language, names = plan.language, Names(plan)
+    sheet = _headed_sheet(
+        book, _sheet("calendar", language), CALENDAR_COLUMNS, (12, 20, 22, 24, 20, 44, 90), language
+    )
+    append_to_sheet(
+        sheet,
+        [
+            [
+                e.date,
+                event_name(e.kind, language),
+                names.phase(e.phase, e.number),
+                names.group(e.group),
+                e.location or "",
+                e.title,
+                e.text,
+            ]
+            for e in plan.calendar
+        ],
+    )
+    _wrapped(sheet)
+
+
+def _gates_sheet(book: Any, plan: Plan) -> None:
+    """Each go/no-go gate: its exit criteria, its rollback steps and the decisions taken there."""
+    language, names = plan.language, Names(plan)
+    sheet = _headed_sheet(
+        book,
+        _sheet("gates", language),
+        GATE_COLUMNS,
+        (12, 22, 22, 16, 30, 80, 10, 16, 10, 30, 10, 20, 12),
+        language,
+    )
+    item = {key: gettext(text, language) for key, text in GATE_ITEMS.items()}
+    lines: list[list[Cell]] = []
+    for gate in plan.gates:
+        after = names.phase(gate.after.phase, gate.after.number)
+        before = "" if gate.before is None else names.phase(gate.before.phase, gate.before.number)
+        at = [gate.date, after, before]
+        lines += [
+            [
+                *at,
+                item["criterion"],
+                c.code,
+                c.text,
+                c.threshold,
+                unit_name(c.unit, language),
+                limit(c, language),
+                "",
+                "",
+                "",
+                "",
+            ]
+            for c in gate.criteria
+        ]
+        lines += [
+            [
+                *at,
+                item["rollback"],
+                step.code,
+                step.text,
+                None,
+                "",
+                "",
+                names.groups(step.groups),
+                "",
+                "",
+                "",
+            ]
+            for step in gate.rollback
+        ]
+        lines += [
+            [
+                *at,
+                item["decision"],
+                "",
+                d.note,
+                None,
+                "",
+                "",
+                "",
+                term(d.outcome, language),
+                d.by,
+                d.date,
+            ]
+            for d in gate.decisions
+        ]
+    append_to_sheet(sheet, lines)
+    _wrapped(sheet)
+
+
+def _support_load_sheet(book: Any, plan: Plan) -> None:
+    """The helpdesk's expected load week by week, against its capacity when the answers give it."""
+    language, names = plan.language, Names(plan)
+    sheet = _headed_sheet(
+        book, _sheet("support_load", language), SUPPORT_LOAD_COLUMNS, (12, 14, 16, 20, 60), language
+    )
+    append_to_sheet(
+        sheet,
+        [
+            [
+                w.week,
+                round(w.load, 1),
+                None if w.capacity is None else round(w.capacity, 1),
+                round(100 * w.load / w.capacity) if w.capacity else None,
+                names.groups(w.groups),
+            ]
+            for w in plan.support_load
+        ],
+    )
 
 
 # The PDF's methods table, as the plan page shows it: the XLSX sheet's columns from the platform to

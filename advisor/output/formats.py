@@ -14,6 +14,7 @@ from typing import Literal
 
 from advisor.model.plan import Plan
 from advisor.output.export import to_pdf, to_xlsx
+from advisor.output.ics import to_ics
 from advisor.output.render import to_csv, to_json, to_markdown, to_table
 
 # Where a format is offered: the `advisor plan --format` choices, the plan page's download links,
@@ -65,6 +66,17 @@ _REGISTERED = (
     ),
     ExportFormat(
         "markdown", "Markdown", "text/markdown; charset=utf-8", "md", binary=False, write=to_markdown
+    ),
+    # The calendar's events for a calendar program. Text (UTF-8, as RFC 5545 has it): it prints
+    # to a terminal, and decoding the library's bytes here and encoding them in export() gives
+    # back the very same bytes.
+    ExportFormat(
+        "ics",
+        "iCalendar",
+        "text/calendar; charset=utf-8",
+        "ics",
+        binary=False,
+        write=lambda plan: to_ics(plan).decode("utf-8"),
     ),
     ExportFormat("json", "JSON", "application/json", "json", binary=False, write=to_json),
     # The guide's table for a terminal: the command line's default.

@@ -1,5 +1,6 @@
 """The plan as people read it: the guide's phases × months table, each group's enrollment methods,
-the prerequisites checklist; as text, Markdown, CSV and JSON."""
+the prerequisites checklist, the calendar, the go/no-go gates and the helpdesk's weekly load; as
+text, Markdown, CSV and JSON."""
 
 from __future__ import annotations
 
@@ -11,15 +12,29 @@ from urllib.parse import quote
 from advisor.model.i18n import N_, gettext, ngettext
 from advisor.model.plan import (
     Entry,
+    Event,
+    Gate,
+    GateCriterion,
+    GateDecision,
     MethodAlternative,
     MethodChoice,
     Placement,
     Plan,
     Prerequisite,
     Reason,
+    WeekLoad,
     add_months,
 )
-from advisor.model.vocabulary import APPROACHES, Language, Provenance, day_name, month_name, origin, term
+from advisor.model.vocabulary import (
+    APPROACHES,
+    Language,
+    PhaseKind,
+    Provenance,
+    day_name,
+    month_name,
+    origin,
+    term,
+)
 from advisor.output.escape import markdown_text, spreadsheet_rows
 
 # Words of the plan by key (the English is the catalogue's message id, advisor/model/i18n.py).
@@ -44,7 +59,30 @@ _WORDS: dict[str, str] = {
     "reset": N_("reset: %(answer)s"),
     "reset_required": N_("yes, devices in use are wiped"),
     "affinity": N_("user affinity: %(answer)s"),
+    "calendar": N_("Calendar"),
+    "gates": N_("Go/no-go gates"),
+    "support_load": N_("Helpdesk load per week"),
+    "criteria": N_("Exit criteria"),
+    "rollback": N_("Rollback if the gate says no-go"),
+    "decisions": N_("Decisions"),
+    "no_decision": N_("No decision recorded yet."),
+    # A gate's heading: its date, the phase it closes and the one it lets start.
+    "gate_between": N_("%(date)s: after %(after)s, before %(before)s"),
+    "gate_after": N_("%(date)s: after %(after)s"),
+    "decided": N_("%(outcome)s, decided by %(by)s on %(on)s"),
+    "at_least": N_("at least"),
+    "at_most": N_("at most"),
 }
+# The Markdown's calendar table (the XLSX sheet has more columns: export.py's CALENDAR_COLUMNS).
+MARKDOWN_CALENDAR_COLUMNS = (N_("Date"), N_("Event"), N_("Phase"), N_("Site"), N_("What happens"))
+# The helpdesk's load, a row per week (its Monday), in the Markdown and the XLSX alike.
+SUPPORT_LOAD_COLUMNS = (
+    N_("Week of"),
+    N_("Load (users)"),
+    N_("Capacity (users)"),
+    N_("Share of capacity (%)"),
+    N_("Groups"),
+)
 # The CSV's header, a column at a time. One file, three kinds of row, named by the first column so
 # that a spreadsheet can filter them: a placement (a group in a phase: phase to rules), a method (a
 # group's devices of one platform and owner: group, name, platforms, devices, rules and ownership to
@@ -237,6 +275,9 @@ def to_table(plan: Plan) -> str:
         return " | ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
 
     out = [line(header), "-+-".join("-" * w for w in widths), *(line(r) for r in rows)]
+    if plan.calendar:  # after the phases, a line a day's step: "2027-06-10  Helpdesk training"
+        out += ["", word("calendar", plan.language) + ":"]
+        out += [f"{event.date}  {event.title}" for event in plan.calendar]
     if plan.warnings:
         out += ["", word("warnings", plan.language) + ":"]
         language = plan.language
@@ -282,6 +323,79 @@ def _said(provenance: Provenance | None, language: Language) -> list[str]:
 
 def _who(plan: Plan, group: str | None) -> str:
     return "" if group is None else f"{plan.group(group).name}: "
+
+
+def limit(criterion: GateCriterion, language: Language) -> str:
+    """Whether a measured figure must reach a criterion's threshold or stay at or under it."""
+    return word("at_least" if criterion.at_least else "at_most", language)
+
+
+class Names:
+    """The plan's groups and phases by name, each found in a dictionary made once per export: a
+    plan may hold a thousand groups and tens of thousands of events."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.language = plan.language
+        self._groups = {g.id: g.name for g in plan.groups}
+        self._phases: dict[tuple[PhaseKind, int | None], str] = {}
+        for shown in plan.phases:
+            self._phases.setdefault((shown.kind, shown.number), shown.title)
+
+    def phase(self, phase: PhaseKind, number: int | None) -> str:
+        """A phase by its title ("Production phase 2"), found by its kind and number."""
+        found = self._phases.get((phase, number))
+        return found if found is not None else term(phase, self.language, number=number)
+
+    def group(self, group: str | None) -> str:
+        """A group's name by its id; "" for an event or step that is for everyone."""
+        return "" if group is None else self._groups.get(group, group)
+
+    def groups(self, groups: list[str]) -> str:
+        return ", ".join(self.group(group) for group in groups)
+
+
+def gate_heading(gate: Gate, names: Names) -> str:
+    """A gate in a line: "14 July 2027: after Limited pilot, before Expanded pilot"."""
+    language = names.language
+    day, after = day_name(gate.date, language), names.phase(gate.after.phase, gate.after.number)
+    if gate.before is None:
+        return word("gate_after", language, date=day, after=after)
+    before = names.phase(gate.before.phase, gate.before.number)
+    return word("gate_between", language, date=day, after=after, before=before)
+
+
+def decided(decision: GateDecision, language: Language) -> str:
+    """A recorded decision in a line: "No-go, decided by Anna on 14 July 2027"."""
+    return word(
+        "decided",
+        language,
+        outcome=term(decision.outcome, language),
+        by=decision.by,
+        on=day_name(decision.date, language),
+    )
+
+
+def event_cells(event: Event, names: Names) -> list[str]:
+    """An event as the Markdown's calendar table shows it (MARKDOWN_CALENDAR_COLUMNS)."""
+    return [
+        day_name(event.date, names.language),
+        event.title,
+        names.phase(event.phase, event.number),
+        event.location or "",
+        event.text,
+    ]
+
+
+def load_cells(week: WeekLoad, names: Names) -> list[str]:
+    """A week's load as the Markdown's table shows it (SUPPORT_LOAD_COLUMNS): whole users."""
+    share = "" if not week.capacity else f"{round(100 * week.load / week.capacity)}"
+    return [
+        day_name(week.week, names.language),
+        f"{round(week.load)}",
+        "" if week.capacity is None else f"{round(week.capacity)}",
+        share,
+        names.groups(week.groups),
+    ]
 
 
 _md = markdown_text  # names, reasons, titles and warnings: shown as written, never as HTML or links
@@ -340,6 +454,7 @@ def to_markdown(plan: Plan) -> str:
             + ")"
             for p in plan.prerequisites
         ]
+    out += _markdown_calendar(plan)
     out += ["", f"## {word('groups', language)}"]
     for group in plan.groups:
         out += ["", f"### {_md(group.name)}", ""]
@@ -370,6 +485,45 @@ def to_markdown(plan: Plan) -> str:
         _md(made_with(plan)),
     ]
     return "\n".join(out) + "\n"
+
+
+def _markdown_table(columns: tuple[str, ...], rows: list[list[str]], language: Language) -> list[str]:
+    header = [gettext(column, language) for column in columns]
+    out = ["| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
+    return out + ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+
+
+def _markdown_calendar(plan: Plan) -> list[str]:
+    """The calendar as a table, each gate with its exit criteria, rollback steps and decisions,
+    and the helpdesk's load per week; nothing for a plan saved before the calendar."""
+    language = plan.language
+    names = Names(plan)
+    out: list[str] = []
+    if plan.calendar:
+        out += ["", f"## {word('calendar', language)}", ""]
+        out += _markdown_table(
+            MARKDOWN_CALENDAR_COLUMNS, [event_cells(e, names) for e in plan.calendar], language
+        )
+    if plan.gates:
+        out += ["", f"## {word('gates', language)}"]
+    for gate in plan.gates:
+        out += ["", f"### {_md(gate_heading(gate, names))}", "", f"**{word('criteria', language)}**", ""]
+        out += [f"- {_md(c.text)}" for c in gate.criteria]
+        out += ["", f"**{word('rollback', language)}**", ""]
+        out += [
+            f"- {_md(step.text)}" + (f" ({_md(names.groups(step.groups))})" if step.groups else "")
+            for step in gate.rollback
+        ]
+        out += ["", f"**{word('decisions', language)}**", ""]
+        out += [
+            f"- {_md(decided(d, language))}" + (f": {_md(d.note)}" if d.note else "") for d in gate.decisions
+        ] or [_md(word("no_decision", language))]
+    if plan.support_load:
+        out += ["", f"## {word('support_load', language)}", ""]
+        out += _markdown_table(
+            SUPPORT_LOAD_COLUMNS, [load_cells(w, names) for w in plan.support_load], language
+        )
+    return out
 
 
 def _markdown_methods(methods: list[MethodChoice], language: Language) -> list[str]:

@@ -38,7 +38,8 @@ _CRITERIA: dict[Criterion, tuple[str, Unit, bool, str]] = {
         "percent",
         True,
         N_(
-            "Devices enrolled, of those the phase targets, at least %(threshold)s%% (Intune's enrollment reports)"
+            "Devices enrolled, of those the phase targets, at least %(threshold)s%% (Intune's "
+            "enrollment reports)"
         ),
     ),
     "devices_compliant": (
@@ -104,19 +105,19 @@ _TITLES: dict[str, str] = {
 _TEXTS: dict[str, str] = {
     "training": N_(
         "Train every support tier on the enrollment methods and the known problems before %(phase)s "
-        "starts on %(start)s; keep all tiers on a shared call during the pilots and the first "
-        "production phase."
+        "starts on %(start)s; during the pilots and the first production phase, keep all tiers in a "
+        "shared channel with a daily check-in."
     ),
     "kickoff": N_(
         "Kickoff for everyone taking part: the plan, the phases and who to ask; %(phase)s starts on "
         "%(start)s."
     ),
-    "announce_1": N_("Tell the users that %(phase)s enrolls them from %(start)s, and why."),
+    "announce_1": N_("Tell the users that they enroll their devices from %(start)s, and why."),
     "announce_2": N_("Tell them again: enrollment opens on %(start)s."),
     "instructions": N_("The enrollment e-mail: the instructions for their devices and where to get help."),
-    "enrollment_start": N_("%(users)s users enroll from today until %(end)s (%(approach)s)."),
+    "enrollment_start": N_("%(users)s users enroll their devices from today until %(end)s (%(approach)s)."),
     "tech_fair": N_("IT staff help the users enroll, on site."),
-    "reminder": N_("Remind the users who have not enrolled: enrollment closes on %(end)s."),
+    "reminder": N_("Remind the users who have not enrolled their devices: enrollment closes on %(end)s."),
     "enrollment_end": N_("Enrollment in %(phase)s closes."),
     "follow_up": N_("What is done, what is left, and the feedback survey."),
     "gate": N_("Hold %(phase)s to its exit criteria before %(next)s starts on %(start)s."),
@@ -384,7 +385,10 @@ class CalendarMaker:
                 laid.gates.append(self._gate(phase, phases[i + 1], review))
         events.sort(key=lambda e: (e[0], e[1]))
         laid.events = [e for _, _, e in events]
-        self._load(laid, days, weekly)
+        enrolling = {
+            day for start, end in zip(starts, ends, strict=True) for day in _between(days, start, end)
+        }
+        self._load(laid, days, weekly, enrolling)
         return laid
 
     # -- days ---------------------------------------------------------------------------------
@@ -562,7 +566,8 @@ class CalendarMaker:
         after = max(1, self.params["follow_up_days"])
         follow = days.step(end, after, avoid)
         if review is not None and follow >= review:  # the survey's answers are in before the review
-            follow = max(days.step(end, 1), days.step(review, -1)) if review > end else days.step(end, 1)
+            earlier = days.step(review, -1, avoid)
+            follow = earlier if end < earlier < follow else follow
         add(
             follow,
             "follow_up",
@@ -637,7 +642,12 @@ class CalendarMaker:
         )
 
     # -- the helpdesk's week ------------------------------------------------------------------
-    def _load(self, laid: Laid, days: WorkingDays, weekly: dict[date, dict[int, float]]) -> None:
+    def _load(
+        self, laid: Laid, days: WorkingDays, weekly: dict[date, dict[int, float]], enrolling: set[date]
+    ) -> None:
+        """The helpdesk's load week by week against its capacity: a month's support capacity is
+        spent over the days of that month on which groups enroll (the days between serve the
+        stragglers and the reviews), so a week is over only where enrollment crowds into it."""
         if not laid.events:
             return
         first = date.fromisoformat(laid.events[0].date)
@@ -655,10 +665,12 @@ class CalendarMaker:
                 capacity = 0.0
                 for offset in range(5):
                     day = monday + timedelta(days=offset)
-                    month = f"{day.year:04d}-{day.month:02d}"
+                    month = _month_of(day)
                     if month not in month_days:
-                        month_days[month] = len(days.in_month(month))
-                    if days.works(day) and month_days[month]:
+                        in_month = days.in_month(month)
+                        month_days[month] = sum(d in enrolling for d in in_month) or len(in_month)
+                    spent_on = day in enrolling if any(d in enrolling for d in days.in_month(month)) else True
+                    if days.works(day) and month_days[month] and spent_on:
                         capacity += self.capacity / month_days[month]
             heaviest = sorted(groups, key=lambda g: (-groups[g], g))
             over = capacity is not None and load > capacity * over_percent / 100 and load >= 1

@@ -22,13 +22,13 @@ CONTOSO: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "contoso.yaml").re
 SHOWN = {
     "en": {
         "headings": ("Calendar", "Go/no-go reviews", "Helpdesk load"),
-        "first_row": '<td class="date">10 June 2027</td><th scope="row">Helpdesk training',
+        "first_row": '<td class="date">2 June 2027</td><th scope="row">Helpdesk training',
         "gate": "After Limited pilot, before Expanded pilot:",
-        "criterion": "Enrollment success rate at least 95%",
+        "criterion": "Devices enrolled, of those the phase targets, at least 95%",
         "no_decision": "No decision recorded yet.",
         "week": (
-            '<th scope="row">2 August 2027</th><td class="number" data-label="Load (users)">375</td>'
-            '<td class="number" data-label="Capacity (users)">568</td>'
+            '<th scope="row">2 August 2027</th><td class="number" data-label="Load (users)">500</td>'
+            '<td class="number" data-label="Capacity (users)">833</td>'
         ),
         "svg_titles": ("Timeline of the rollout", "Helpdesk load per week"),
     },
@@ -39,8 +39,8 @@ SHOWN = {
         "criterion": 'data-criterion="enrollment_success" data-threshold="95"',
         "no_decision": "Inget beslut registrerat ännu.",
         "week": (
-            '<th scope="row">2 augusti 2027</th><td class="number" data-label="Belastning (användare)">375</td>'
-            '<td class="number" data-label="Kapacitet (användare)">568</td>'
+            '<th scope="row">2 augusti 2027</th><td class="number" data-label="Belastning (användare)">500</td>'
+            '<td class="number" data-label="Kapacitet (användare)">833</td>'
         ),
         "svg_titles": ("Tidslinje för distributionen", "Supportens belastning per vecka"),
     },

@@ -26,7 +26,7 @@ from web.extensions import services
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
-# The guide's example under way: the limited pilot in March 2026 (its gate on 13 March), the
+# The guide's example under way: the limited pilot in March 2026 (its gate on 12 March), the
 # expanded pilot's gate on 30 March, production from April.
 UNDER_WAY: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 UNDER_WAY["organisation"]["rollout_start"] = "2026-03"
@@ -79,8 +79,8 @@ def test_the_review_shows_each_gate_with_its_criteria_and_a_form(app: Flask, ann
     ]
     first = _text(_gate(page, "gate-limited_pilot"))
     assert "After Limited pilot, before Expanded pilot" in first
-    assert "Review on 13 March 2026." in first
-    assert "Enrollment success rate at least 95% at least 95 percent" in first
+    assert "Review on 12 March 2026." in first
+    assert "Devices enrolled, of those the phase targets, at least 95% (Intune's enrollment reports) at least 95 percent" in first
     assert "Helpdesk tickets at most" in first
     assert "Rollback steps, if the decision is a no-go" in first
     assert "None yet." in first
@@ -131,7 +131,7 @@ def test_a_go_then_a_no_go_moves_the_later_phases_and_calls_for_the_rollback(
     assert 'class="gate no-go"' in held
     assert '<div class="rollback due">' in held
     assert "Roll back now: the latest decision is a no-go" in held
-    assert "Pull the groups&#39; Intune assignments" in held
+    assert "Stop new enrollments for these groups" in held
     assert '<div class="rollback">' in _gate(page, "gate-limited_pilot")  # a go: nothing due
     # The history tells both, by gate and outcome, and the versions say what they were.
     history = _text(lead.get(f"/assessments/{assessment_id}/history").get_data(as_text=True))
@@ -193,7 +193,7 @@ def test_a_refused_decision_says_why_next_to_each_field_and_keeps_the_input(
         {"after": "gate:limited_pilot", "outcome": "go", "date": "2026-01-02", "note": "x" * 2001},
     )
     text = _text(_gate(early.get_data(as_text=True), "gate-limited_pilot"))
-    assert "A decision cannot be dated before the plan's first event (9 February 2026)." in text
+    assert "A decision cannot be dated before the plan's first event (30 January 2026)." in text
     assert "The note may have at most 2000 characters." in text
     bogus = lead.post(
         f"/assessments/{assessment_id}/review/gate",
@@ -211,7 +211,7 @@ def test_in_swedish(app: Flask, anna: Browser) -> None:
     page = lead.get(f"/assessments/{assessment_id}/review").get_data(as_text=True)
     assert "Beslutspunkter (go/no-go)" in page
     assert "Registrera beslutet vid den här beslutspunkten" in page
-    assert "Granskning den 13 mars 2026." in _text(_gate(page, "gate-limited_pilot"))
+    assert "Granskning den 12 mars 2026." in _text(_gate(page, "gate-limited_pilot"))
     refused = lead.post(
         f"/assessments/{assessment_id}/review/gate", {"after": "gate:limited_pilot", "date": "2026-03-13"}
     )
@@ -279,7 +279,7 @@ def test_the_api_records_a_decision(app: Flask, client: FlaskClient) -> None:
     assert error["code"] == "gate_refused"
     assert {f["loc"]: f["msg"] for f in error["fields"]} == {
         "after": "the current plan has no gate after this phase",
-        "date": "must not be before the plan's first event (2026-02-09)",
+        "date": "must not be before the plan's first event (2026-01-30)",
     }
     shape = client.post(
         f"{base}/gates",
