@@ -80,7 +80,10 @@ def test_the_review_shows_each_gate_with_its_criteria_and_a_form(app: Flask, ann
     first = _text(_gate(page, "gate-limited_pilot"))
     assert "After Limited pilot, before Expanded pilot" in first
     assert "Review on 12 March 2026." in first
-    assert "Devices enrolled, of those the phase targets, at least 95% (Intune's enrollment reports) at least 95 percent" in first
+    assert (
+        "Devices enrolled, of those the phase targets, at least 95% (Intune's enrollment reports) at least 95 percent"
+        in first
+    )
     assert "Helpdesk tickets at most" in first
     assert "Rollback steps, if the decision is a no-go" in first
     assert "None yet." in first
