@@ -50,10 +50,10 @@ def test_in_swedish_the_plan_uses_the_guide_terms(contoso: Assessment, engine: E
         "Begränsat pilottest — självbetjäning",
         "Utökat pilottest — självbetjäning",
         "Utökat pilottest — assisterad",
-        "Produktionsdistributionsfas 1 — självbetjäning",
-        "Produktionsdistributionsfas 2 — självbetjäning",
-        "Produktionsdistributionsfas 3 — självbetjäning",
-        "Produktionsdistributionsfas 3 — assisterad",
+        "Produktionsfas 1 — självbetjäning",
+        "Produktionsfas 2 — självbetjäning",
+        "Produktionsfas 3 — självbetjäning",
+        "Produktionsfas 3 — assisterad",
     ]
     assert rows[0][1] == "IT (50 användare)"
     assert all("sv-se" in r.source for g in plan.groups for r in g.reasons)

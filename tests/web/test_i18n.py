@@ -51,7 +51,7 @@ def test_the_plan_in_swedish_uses_the_guides_terms(anna: Browser) -> None:
     for text in (
         "Begränsat pilottest — självbetjäning",
         "Utökat pilottest — assisterad",
-        "Produktionsdistributionsfas 3 — självbetjäning",
+        "Produktionsfas 3 — självbetjäning",
         "juli 2027",
         "IT (50 användare)",
         "Avvägning</strong>",
