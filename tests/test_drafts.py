@@ -175,7 +175,7 @@ def test_what_it_can_and_cannot_see_reads_as_microsoft_says_per_method(
     listed = next(p for p in paragraphs if "serial number and IMEI" in p)
     # Personal Windows, Android and Macs show serial number, IMEI and the phone number's last digits.
     assert listed.startswith("On your own Windows, Android and macOS devices")
-    assert "last four digits of its phone number" in listed
+    assert "on a phone the last four digits of its number" in listed
     # Apple's user enrollment: Intune collects no serial number, IMEI or phone number.
     assert "iOS/iPadOS" not in listed
     apple = next(p for p in paragraphs if p.startswith("On your own iOS/iPadOS devices, where you sign in"))

@@ -418,8 +418,8 @@ class _Writer:
                     self._(
                         "On your own %(platforms)s devices, IT can see the device's owner and name, its "
                         "model and manufacturer, its serial number and IMEI, its operating system and "
-                        "version, the last four digits of its phone number, and the apps the organisation "
-                        "manages on it (not your own apps).",
+                        "version, on a phone the last four digits of its number, and the apps the "
+                        "organisation manages on it (not your own apps).",
                         platforms=self.platforms(full),
                     )
                 )
