@@ -497,3 +497,16 @@ def test_a_pilot_is_told_it_is_among_the_first(engine: Engine, contoso: Assessme
     assert production
     assert all("You are among the first at Contoso" in d.body for d in pilots)
     assert not any("among the first" in d.body for d in production)
+
+
+def test_the_swedish_privacy_statement_says_the_same_per_method(engine: Engine, contoso: Assessment) -> None:
+    plan = _plan(engine, contoso, "sv")
+    it = next(d for d in drafts(plan, contoso, "sv") if d.group == "it" and d.kind == "announce")
+    paragraphs = it.body.split("\n\n")
+    listed = next(p for p in paragraphs if "serienummer och IMEI" in p)
+    assert listed.startswith("På dina egna enheter med Windows, Android och macOS kan IT se")
+    apple = next(
+        p for p in paragraphs if p.startswith("På dina egna enheter med iOS/iPadOS, där du loggar in")
+    )
+    assert "Intune samlar inte in enhetens serienummer, IMEI eller telefonnummer" in apple
+    assert "Contoso åtar sig att bara ta bort sina egna appar och data" in it.body
