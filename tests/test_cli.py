@@ -218,7 +218,10 @@ def test_messages_prints_every_draft_in_the_files_language_or_the_one_asked(
     )
     found = json.loads(capsys.readouterr().out)
     assert len(found) == 32
-    assert found[0]["subject"] == "Dina jobbenheter flyttar till Microsoft Intune från 1 juli 2027"
+    assert (
+        found[0]["subject"]
+        == "Dina enheter för arbetet flyttar till Microsoft Intune från och med den 1 juli 2027"
+    )
 
 
 def test_messages_as_a_zip_of_email_drafts_needs_an_output(tmp_path: Path) -> None:

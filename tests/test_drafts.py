@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import email
 import io
+import re
 import zipfile
 from email.message import EmailMessage
 from email.policy import default
 from typing import Any
 
 import pytest
+import yaml
 
 from advisor.evaluate.engine import Engine
 from advisor.model.facts import Assessment, parse_assessment
 from advisor.model.plan import Plan
-from advisor.model.vocabulary import LANGUAGES, MESSAGE_KINDS, Language, day_name
+from advisor.model.vocabulary import LANGUAGES, MESSAGE_KINDS, Language, day_name, term
 from advisor.output.drafts import (
     HELP_PLACEHOLDER,
-    PRIVACY_SOURCE,
     drafts,
     eml_name,
     orphaned,
@@ -28,7 +29,34 @@ from advisor.output.drafts import (
     to_markdown,
     to_zip,
 )
+from advisor.output.user_steps import PRIVACY_SOURCE
 from advisor.planning.planner import make_plan
+from tests.conftest import RULES
+
+# Scenarios whose rounds the drafts must describe for what they are: apps protected only, shared
+# devices, devices erased, a group split by platform, a group spread over months, tech fairs.
+SCENARIOS = (
+    "byod-consultancy-app-protection",
+    "android-shared-terminals-dedicated",
+    "shared-ipads-more-users-than-devices",
+    "windows-shared-pcs-self-deploying",
+    "iphones-in-use-reset-accepted",
+    "platform-split",
+    "one-approach-across-months",
+    "drivers-tech-fair-per-site",
+    "elected-officials-personal-iphones",
+)
+
+
+def _scenario(name: str) -> Assessment:
+    data = yaml.safe_load((RULES / "scenarios" / f"{name}.yaml").read_text(encoding="utf-8"))
+    return parse_assessment(data["assessment"])
+
+
+def _for_users(body: str) -> str:
+    """The body less what is not addressed to the user: the methods' names in the parentheses
+    meant for the helpdesk, and links."""
+    return re.sub(r"\((for the helpdesk|för supporten): [^\n]*\)|https://\S+", "", body)
 
 
 def _plan(engine: Engine, assessment: Assessment, language: Language) -> Plan:
@@ -71,20 +99,50 @@ def test_every_group_and_phase_has_its_four_messages_on_the_calendars_days(
     assert [d.send_on for d in found] == sorted(d.send_on for d in found)
 
 
-def test_the_users_steps_are_their_methods_each_with_its_platform(
+def test_the_users_steps_are_their_methods_in_the_second_person_each_with_its_platform(
     engine: Engine, contoso: Assessment
 ) -> None:
     plan = _plan(engine, contoso, "en")
     it = next(d for d in drafts(plan, contoso, "en") if d.group == "it" and d.kind == "instructions")
+    # Each kind of device with its steps; the method named only for the helpdesk.
+    assert (
+        "Windows, devices the organisation owns (for the helpdesk: Windows Autopilot, user-driven):\n"
+        in it.body
+    )
+    assert "1. Unpack the PC, plug it in and switch it on.\n" in it.body
+    assert "Connect to the network" in it.body
+    assert "1. On your PC, open Settings > Accounts > Access work or school.\n" in it.body
+    assert "Open Settings > General > VPN & Device Management." in it.body  # iOS user enrollment
+    assert "Install Intune Company Portal from Google Play." in it.body  # Android work profile
+    assert "Download Company Portal for Mac" in it.body
     for choice in plan.group("it").methods:
-        assert choice.experience in it.body
-    assert "- Windows, devices the organisation owns: Windows Autopilot, user-driven." in it.body
-    assert "- iOS/iPadOS, your own devices: Account-driven user enrollment (iOS/iPadOS)." in it.body
+        assert f"(for the helpdesk: {term(choice.method, 'en')}):" in it.body
     sv = _plan(engine, contoso, "sv")
     svenska = next(d for d in drafts(sv, contoso, "sv") if d.group == "it" and d.kind == "instructions")
     assert "Hej" in svenska.body
     assert "juli 2027" in svenska.body
-    assert all(choice.experience in svenska.body for choice in sv.group("it").methods)
+    assert "1. Packa upp datorn, anslut strömmen och slå på den.\n" in svenska.body
+    assert "Inställningar > Allmänt > VPN och enhetshantering" in svenska.body
+
+
+@pytest.mark.parametrize("name", ["contoso", *SCENARIOS])
+def test_no_draft_speaks_of_the_user_in_the_third_person_or_shows_an_internal_phase_name(
+    engine: Engine, contoso: Assessment, name: str
+) -> None:
+    for language in LANGUAGES:
+        assessment = contoso if name == "contoso" else _scenario(name)
+        plan = _plan(engine, assessment, language)
+        titles = {phase.title for phase in plan.phases}
+        for draft in drafts(plan, assessment, language):
+            text = _for_users(draft.subject + "\n" + draft.body)
+            assert "the user " not in text.lower()
+            assert "användaren" not in text.lower()
+            assert not any(title in text for title in titles), (draft.group, draft.kind)
+            if language == "sv":
+                # One term per concept: registrera (not registrera sig), arbets- (not jobb-).
+                assert "jobb" not in text.lower()
+                assert "registrerar sig" not in text
+                assert "distributionsfas" not in text
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -105,16 +163,33 @@ def test_the_privacy_statement_is_there_exactly_for_groups_with_personal_devices
     assert sales.body != it.body
 
 
-def test_what_it_can_and_cannot_see_reads_as_microsoft_says(engine: Engine, contoso: Assessment) -> None:
+def test_what_it_can_and_cannot_see_reads_as_microsoft_says_per_method(
+    engine: Engine, contoso: Assessment
+) -> None:
     plan = _plan(engine, contoso, "en")
     found = drafts(plan, contoso, "en")
     it = next(d for d in found if d.group == "it" and d.kind == "announce")
-    for word in ("photos", "browsing history", "model", "serial number", "operating system"):
+    paragraphs = it.body.split("\n\n")
+    for word in ("photos", "browsing history", "text messages", "where the device is"):
         assert word in it.body
+    listed = next(p for p in paragraphs if "serial number and IMEI" in p)
+    # Personal Windows, Android and Macs show serial number, IMEI and the phone number's last digits.
+    assert listed.startswith("On your own Windows, Android and macOS devices")
+    assert "on a phone the last four digits of its number" in listed
+    # Apple's user enrollment: Intune collects no serial number, IMEI or phone number.
+    assert "iOS/iPadOS" not in listed
+    apple = next(p for p in paragraphs if p.startswith("On your own iOS/iPadOS devices, where you sign in"))
+    assert "does not collect the device's serial number, IMEI or phone number" in apple
+    # Removing only work data: a fact where only the work part is managed, a commitment elsewhere.
+    assert "On your own iOS/iPadOS and Android devices, IT can remove only the work part" in it.body
+    assert (
+        "On your own Windows and macOS devices, Intune would let IT erase the whole device, but " in it.body
+    )
+    assert "Contoso commits to removing only its own apps and data" in it.body
     sales = next(d for d in found if d.group == "sales-marketing" and d.kind == "announce")
-    assert "app protection" in sales.body
-    assert "not enrolled" in sales.body
-    assert "When you enroll a device of your own" not in sales.body  # its personal devices only protect apps
+    assert "only the work apps are protected: IT does not manage the device itself" in sales.body
+    assert "IT can remove the organisation's data from the work apps, and nothing else" in sales.body
+    assert "serial number" not in sales.body  # its personal devices only protect apps
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -232,3 +307,206 @@ def test_the_zip_holds_every_message_under_a_safe_name(engine: Engine, contoso: 
         assert all(name.replace("-", "").replace(".", "").isalnum() for name in names)
         first = email.message_from_bytes(archive.read(names[0]), policy=default)
     assert first["Subject"] == found[0].subject
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_app_protection_group_is_never_told_to_enroll(engine: Engine, language: Language) -> None:
+    assessment = _scenario("byod-consultancy-app-protection")
+    plan = _plan(engine, assessment, language)
+    mine = [d for d in drafts(plan, assessment, language) if d.group == "consultants"]
+    assert [d.kind for d in mine] == list(MESSAGE_KINDS)
+    verb = "enrol" if language == "en" else "registrer"
+    for draft in mine:
+        text = _for_users(draft.subject + "\n" + draft.body).lower()
+        assert verb not in text, (draft.kind, text)
+        assert "manages the devices" not in text
+    announce = mine[0].body
+    if language == "en":
+        assert "you sign in to the work apps, such as Outlook, Teams and Microsoft Edge" in announce
+        assert "Your device itself is not managed" in announce
+        instructions = mine[1].body
+        assert "Install Microsoft Authenticator from the App Store" in instructions  # iOS: the broker
+        assert "Install Intune Company Portal from Google Play: it must be on the phone" in instructions
+        assert "Open Microsoft Edge and sign in to it with your work account" in instructions
+        assert "Thank you to everyone who did it" in mine[3].body
+    else:
+        assert "Själva enheten hanteras inte" in announce
+
+
+@pytest.mark.parametrize(
+    ("name", "group"),
+    [
+        ("android-shared-terminals-dedicated", "line"),
+        ("shared-ipads-more-users-than-devices", "pupils"),
+        ("windows-shared-pcs-self-deploying", "branches"),
+    ],
+)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_users_of_shared_devices_are_told_what_changes_never_to_enroll_or_bring_a_device(
+    engine: Engine, name: str, group: str, language: Language
+) -> None:
+    assessment = _scenario(name)
+    plan = _plan(engine, assessment, language)
+    assert all(not m.user_affinity for m in plan.group(group).methods)
+    mine = [d for d in drafts(plan, assessment, language) if d.group == group]
+    # Nothing to remind them of: announce, what changes when they pick one up, and the follow-up.
+    assert [d.kind for d in mine] == ["announce", "instructions", "follow_up"]
+    verb = "enrol" if language == "en" else "registrer"
+    for draft in mine:
+        text = _for_users(draft.subject + "\n" + draft.body).lower()
+        assert verb not in text
+        assert "bring" not in text
+        assert "ta med" not in text
+    setup = "IT sets up" if language == "en" else "IT installerar"
+    assert all(setup in d.body for d in mine[:2])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_group_whose_devices_are_erased_is_told_so_and_to_back_up_first(
+    engine: Engine, language: Language
+) -> None:
+    assessment = _scenario("iphones-in-use-reset-accepted")
+    plan = _plan(engine, assessment, language)
+    assert any(m.reset_required and m.devices for m in plan.group("traffic-controllers").methods)
+    mine = {d.kind: d for d in drafts(plan, assessment, language) if d.group == "traffic-controllers"}
+    start = next(
+        e.date for e in plan.calendar if e.group == "traffic-controllers" and e.kind == "enrollment_start"
+    )
+    for kind in ("announce", "instructions"):
+        body = mine[kind].body
+        if language == "en":
+            assert "(iPhone or iPad) will be erased and set up again from the start" in body
+            assert f"Before {day_name(start, 'en')}, back up what you want to keep" in body
+            assert "Erase All Content and Settings" in body  # self-service: they erase it themselves
+        else:
+            assert "(iPhone eller iPad) raderas och installeras om från början" in body
+            assert "Säkerhetskopiera det du vill behålla före den" in body
+    # A group whose devices are new is told nothing of the kind.
+    contoso_like = _scenario("platform-split")
+    other = _plan(engine, contoso_like, language)
+    field = [d for d in drafts(other, contoso_like, language) if d.group == "field"]
+    assert field
+    assert not any("will be erased" in d.body or "raderas och installeras om" in d.body for d in field)
+
+
+def test_an_assisted_round_hands_the_device_in_to_be_erased(engine: Engine, contoso: Assessment) -> None:
+    plan = _plan(engine, contoso, "en")
+    executives = next(
+        d for d in drafts(plan, contoso, "en") if d.group == "executives" and d.kind == "announce"
+    )
+    assert "will be erased" in executives.body
+    assert (
+        "Bring it with you, backed up: IT erases it and sets it up again with you there." in executives.body
+    )
+    assert "erase the device yourself" not in executives.body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_group_split_by_platform_hears_of_each_platform_in_its_own_round(
+    engine: Engine, language: Language
+) -> None:
+    assessment = _scenario("platform-split")
+    plan = _plan(engine, assessment, language)
+    sales = [d for d in drafts(plan, assessment, language) if d.group == "sales"]
+    first = [d for d in sales if d.number == 1]
+    third = [d for d in sales if d.number == 3]
+    assert first
+    assert third
+    for draft in first:
+        assert "Android" not in draft.body, draft.kind
+        if draft.kind != "follow_up":
+            assert "iOS/iPadOS" in draft.body, draft.kind
+    for draft in third:
+        assert "iOS/iPadOS" not in draft.body, draft.kind
+        assert "iPhone" not in draft.body, draft.kind
+        if draft.kind != "follow_up":
+            assert "Android" in draft.body, draft.kind
+    announce = next(d for d in first if d.kind == "announce")
+    later = next(
+        e.date for e in plan.calendar if (e.group, e.number, e.kind) == ("sales", 3, "enrollment_start")
+    )
+    if language == "en":
+        assert (
+            "This message is for everyone in Sales, for your iPhone or iPad only: round 1 of 2."
+            in announce.body
+        )
+        assert f"have their turn later, from {day_name(later, 'en')}" in announce.body
+    else:
+        assert "alla i Sales, bara för din iPhone eller iPad: omgång 1 av 2." in announce.body
+    last = next(d for d in third if d.kind == "announce")
+    assert ("round 2 of 2" if language == "en" else "omgång 2 av 2") in last.body
+
+
+def test_a_group_spread_over_months_names_each_rounds_share(engine: Engine) -> None:
+    assessment = _scenario("one-approach-across-months")
+    plan = _plan(engine, assessment, "en")
+    announcements = [
+        d for d in drafts(plan, assessment, "en") if d.group == "warehouse" and d.kind == "announce"
+    ]
+    assert [d.number for d in announcements] == [1, 2, 3]
+    shares = [p.users for p in plan.group("warehouse").placements]
+    for index, (draft, users) in enumerate(zip(announcements, shares, strict=True), 1):
+        assert (
+            f"This message is for {users} of the 800 people in Warehouse: round {index} of 3." in draft.body
+        )
+        # Only the users tell the rounds apart: the organisation says who, where the draft marks it.
+        assert "[who is in this round: a team, a shift or a list of names]" in draft.body
+    assert "have their turn later" in announcements[0].body
+    assert "have their turn later" not in announcements[2].body
+
+
+def test_a_reminder_never_repeats_a_tech_fair_day_already_past(engine: Engine) -> None:
+    assessment = _scenario("one-approach-across-months")
+    plan = _plan(engine, assessment, "en")
+    found = drafts(plan, assessment, "en")
+    for number in (1, 2, 3):
+        fairs = [
+            e for e in plan.calendar if (e.group, e.number, e.kind) == ("warehouse", number, "tech_fair")
+        ]
+        reminder = next(d for d in found if (d.group, d.number, d.kind) == ("warehouse", number, "reminder"))
+        instructions = next(
+            d for d in found if (d.group, d.number, d.kind) == ("warehouse", number, "instructions")
+        )
+        assert fairs
+        for fair in fairs:
+            assert day_name(fair.date, "en") in instructions.body
+            if fair.date <= reminder.send_on:
+                assert day_name(fair.date, "en") not in reminder.body
+        if all(fair.date <= reminder.send_on for fair in fairs):
+            assert "The IT tech fair days are over" in reminder.body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_follow_up_asks_for_feedback_and_says_where_to_get_help(
+    engine: Engine, contoso: Assessment, language: Language
+) -> None:
+    plan = _plan(engine, contoso, language)
+    survey = "[link to the feedback survey]" if language == "en" else "[länk till enkäten]"
+    help_ = "[where to get help]" if language == "en" else "[var du får hjälp]"
+    follow_ups = [d for d in drafts(plan, contoso, language) if d.kind == "follow_up"]
+    assert follow_ups
+    assert all(survey in d.body and help_ in d.body for d in follow_ups)
+
+
+def test_a_pilot_is_told_it_is_among_the_first(engine: Engine, contoso: Assessment) -> None:
+    plan = _plan(engine, contoso, "en")
+    found = drafts(plan, contoso, "en")
+    pilots = [d for d in found if d.kind == "announce" and d.phase != "production"]
+    production = [d for d in found if d.kind == "announce" and d.phase == "production"]
+    assert pilots
+    assert production
+    assert all("You are among the first at Contoso" in d.body for d in pilots)
+    assert not any("among the first" in d.body for d in production)
+
+
+def test_the_swedish_privacy_statement_says_the_same_per_method(engine: Engine, contoso: Assessment) -> None:
+    plan = _plan(engine, contoso, "sv")
+    it = next(d for d in drafts(plan, contoso, "sv") if d.group == "it" and d.kind == "announce")
+    paragraphs = it.body.split("\n\n")
+    listed = next(p for p in paragraphs if "serienummer och IMEI" in p)
+    assert listed.startswith("På dina egna enheter med Windows, Android och macOS kan IT se")
+    apple = next(
+        p for p in paragraphs if p.startswith("På dina egna enheter med iOS/iPadOS, där du loggar in")
+    )
+    assert "Intune samlar inte in enhetens serienummer, IMEI eller telefonnummer" in apple
+    assert "Contoso åtar sig att bara ta bort sina egna appar och data" in it.body

@@ -59,9 +59,9 @@ def test_the_page_lists_every_message_by_phase_and_group_with_its_day(app: Flask
     assert len(set(edits)) == 32  # 8 groups-in-phases, 4 messages each
     assert page.index("<h3>Limited pilot</h3>") < page.index("<h3>Production phase 3</h3>")
     assert "10 June 2027" in page  # IT's first announcement
-    assert "Your work devices move to Microsoft Intune from 1 July 2027" in page
+    assert "Your devices for work move to Microsoft Intune from 1 July 2027" in page
     swedish = _text(anna.get(f"/assessments/{assessment_id}/messages?language=sv").get_data(as_text=True))
-    assert "Dina jobbenheter flyttar till Microsoft Intune från 1 juli 2027" in swedish
+    assert "Dina enheter för arbetet flyttar till Microsoft Intune från och med den 1 juli 2027" in swedish
     assert anna.get(f"/assessments/{assessment_id}/messages?language=de").status_code == 404
 
 
@@ -249,7 +249,7 @@ def test_the_api_lists_the_drafts_and_the_orphans(app: Flask) -> None:
     swedish = json_of(
         client.get(f"/api/v1/assessments/{assessment_id}/messages?language=sv", headers=headers)
     )
-    assert swedish["items"][0]["subject"].startswith("Dina jobbenheter flyttar")
+    assert swedish["items"][0]["subject"].startswith("Dina enheter för arbetet flyttar")
     assert client.get(f"/api/v1/assessments/{assessment_id}/messages").status_code == 401
     refused = client.get(f"/api/v1/assessments/{assessment_id}/messages?language=de", headers=headers)
     assert refused.status_code == 422
