@@ -546,7 +546,9 @@ class CalendarMaker:
                 following = days.step(held[-1], 1)  # the next site after this one's days
                 day = following if following <= end else end
         ahead = self.params["reminder_days_before_end"]
-        reminder = max(days.step(end, -ahead) if ahead else end, start)
+        reminder = days.step(end, -ahead) if ahead else end
+        if reminder <= start:  # a short window: halfway through it, never on its first day
+            reminder = window[len(window) // 2] if len(window) >= 3 else end
         add(
             reminder,
             "reminder",
