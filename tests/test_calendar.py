@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 
 from advisor.evaluate.engine import Engine
 from advisor.evaluate.oracle import OracleEvaluator
-from advisor.model.errors import RolloutTooLong
-from advisor.model.facts import Assessment
+from advisor.model.errors import InputError, RolloutTooLong
+from advisor.model.facts import Assessment, loads_assessment
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import CRITERIA, MESSAGE_KINDS
 from advisor.planning.planner import make_plan
@@ -363,3 +363,18 @@ def test_steps_already_past_are_warned_about(engine: Engine, contoso: Assessment
     with engine.version() as compiled:
         early = make_plan(contoso, compiled, today=date(2027, 1, 4))
     assert not any(w.code == "calendar-in-the-past" for w in early.warnings)
+
+
+def test_a_hand_written_file_reads_as_meant() -> None:
+    """YAML 1.1 reads a bare NO as false and an unquoted date as a date: the date is taken as
+    written, and the country is refused with the reason rather than taken for no country."""
+    text = (
+        "version: 1\norganisation: {name: X, rollout_start: 2027-09, country: %s}\n"
+        "groups: [{id: a, name: A, users: 3, platforms: [ios]}]\n"
+        "gate_decisions: [{after: {phase: limited_pilot}, outcome: go, by: me, date: 2027-09-20}]\n"
+    )
+    assessment = loads_assessment(text % '"NO"', "file")
+    assert assessment.gate_decisions[0].date == "2027-09-20"
+    assert assessment.organisation.country == "NO"
+    with pytest.raises(InputError, match='write "NO"'):
+        loads_assessment(text % "NO", "file")

@@ -123,6 +123,10 @@ _COUNTRY = re.compile(COUNTRY)
 
 
 def _country(value: Any) -> Any:
+    if value is False:  # YAML 1.1 reads a bare NO (Norway) as false
+        raise PydanticCustomError(
+            "country_no", 'must be a two-letter country code: YAML reads a bare NO as false, write "NO"'
+        )
     if not isinstance(value, str) or not _COUNTRY.search(value):
         raise PydanticCustomError("country_form", "must be a two-letter country code such as SE")
     return value.strip(" \t\r\n").upper()

@@ -40,6 +40,7 @@ _TEXTS: dict[str, str] = {
     ),
     "duplicate_id": N_("'%(id)s' is already used by groups[%(first)s]"),
     "country_form": N_("must be a two-letter country code such as SE"),
+    "country_no": N_('must be a two-letter country code: YAML reads a bare NO as false, write "NO"'),
     "month_entry": N_(
         "must be a month written MM (every year, such as 07) or YYYY-MM (that month only, such as 2027-12)"
     ),
@@ -63,6 +64,7 @@ _CUSTOM = frozenset(
         "repeated",
         "duplicate_id",
         "country_form",
+        "country_no",
         "month_entry",
         "repeated_site",
         "every_month",
