@@ -129,7 +129,21 @@ def test_the_worst_request_against_gunicorn_is_bounded(gunicorn: LiveSite) -> No
     assert len(plan["prerequisites"]) <= len(PREREQUISITES)
     named = sum(len(json.dumps(p["groups"]).encode()) for p in plan["prerequisites"])
     bound = 4096 * len(plan["groups"]) + 2560 * placements + 3072 * methods + 2 * sites
-    assert len(answer.body) <= bound + 1024 * len(PREREQUISITES) + named
+    # The calendar: an event names its group once and its site once; a gate its criteria, the ids
+    # of the groups of the phases on either side, and the decisions as recorded; a week of the
+    # helpdesk's load the ids of the groups enrolling in it (a window spans at most six weeks).
+    events = plan["calendar"]
+    assert all(len(json.dumps(e).encode()) <= 1024 + 2 * len((e["location"] or "").encode()) for e in events)
+    decided = sum(len(json.dumps(d).encode()) for g in plan["gates"] for d in g["decisions"])
+    calendar = (
+        sum(1024 + 2 * len((e["location"] or "").encode()) for e in events)
+        + 4096 * len(plan["gates"])
+        + 4 * 70 * placements
+        + decided
+        + 256 * len(plan["support_load"])
+        + 6 * 70 * placements
+    )
+    assert len(answer.body) <= bound + 1024 * len(PREREQUISITES) + named + calendar
     assert call(f"{gunicorn.base}/healthz").status == 200
 
 
