@@ -16,7 +16,7 @@ from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.errors import InputError, RolloutTooLong
 from advisor.model.facts import Assessment, loads_assessment
 from advisor.model.plan import Plan
-from advisor.model.vocabulary import CRITERIA, MESSAGE_KINDS
+from advisor.model.vocabulary import CRITERIA, MESSAGE_KINDS, day_name
 from advisor.planning.planner import make_plan
 from advisor.rulebook.loader import Rulebook
 from tests.conftest import ROOT
@@ -265,20 +265,29 @@ def test_a_decision_date_must_exist() -> None:
 
 
 def test_a_week_over_the_helpdesks_capacity_names_its_group(engine: Engine) -> None:
-    data = _swedish(support_capacity=200)
-    plan = _plan(engine, data, "en")
+    scenario = yaml.safe_load((ROOT / "rules" / "scenarios" / "pilot-over-capacity.yaml").read_text())
+    plan = _plan(engine, scenario["assessment"], "en")
     assert plan.support_load
     assert all(date.fromisoformat(w.week).weekday() == 0 for w in plan.support_load)
     weeks = [w.week for w in plan.support_load]
     assert weeks == sorted(set(weeks))
-    over = [w for w in plan.warnings if w.code == "support-week-over-capacity"]
-    for warning in over:
-        assert warning.group in {g.id for g in plan.groups}
-        assert plan.group(warning.group).name in warning.text
-    # The load adds up to what the placements weigh: every group's load is spread, none lost.
-    assert sum(w.load for w in plan.support_load) > 0
-    no_capacity = _plan(engine, _swedish(support_capacity=None), "en")
+    over = [w for w in plan.support_load if w.over]
+    assert over  # the pilots crowd a month's users into its first half
+    assert all(w.capacity is not None and w.load > w.capacity * 1.25 for w in over)
+    (warning,) = [w for w in plan.warnings if w.code == "support-week-over-capacity"]
+    assert warning.group in {g.id for g in plan.groups}
+    assert plan.group(warning.group).name in warning.text
+    assert all(day_name(w.week, "en") in warning.text for w in over)
+    no_capacity = _plan(
+        engine,
+        {
+            **scenario["assessment"],
+            "organisation": {**scenario["assessment"]["organisation"], "support_capacity": None},
+        },
+        "en",
+    )
     assert all(w.capacity is None for w in no_capacity.support_load)
+    assert not any(w.over for w in no_capacity.support_load)
     assert not any(w.code == "support-week-over-capacity" for w in no_capacity.warnings)
 
 
@@ -323,7 +332,7 @@ def test_every_event_of_any_plan_falls_on_a_working_day_outside_the_quiet_months
         assert event.date[5:7] not in quiet, event
         if event.group is not None:
             avoided = next(g.avoid_months for g in assessment.groups if g.id == event.group)
-            if event.kind in ("announce", "instructions", "follow_up"):
+            if event.kind != "tech_fair":
                 assert event.date[:7] not in avoided, event
                 assert event.date[5:7] not in avoided, event
     steps: dict[tuple[str | None, str, int | None], dict[str, str]] = {}
@@ -338,6 +347,17 @@ def test_every_event_of_any_plan_falls_on_a_working_day_outside_the_quiet_months
         assert gate.before is not None
         opens = steps.get((None, gate.after.phase, gate.after.number), {})
         assert opens.get("gate") == gate.date
+        ends = [
+            e.date
+            for e in plan.calendar
+            if e.kind == "enrollment_end" and (e.phase, e.number) == (gate.after.phase, gate.after.number)
+        ]
+        starts = [
+            e.date
+            for e in plan.calendar
+            if e.kind == "enrollment_start" and (e.phase, e.number) == (gate.before.phase, gate.before.number)
+        ]
+        assert max(ends) <= gate.date < min(starts)
     assert len(plan.gates) == max(0, len(plan.phases) - 1)
     # Messages: one of each kind per group and phase (two announcements).
     per_group = sum(1 for key in steps if key[0] is not None)
@@ -378,3 +398,27 @@ def test_a_hand_written_file_reads_as_meant() -> None:
     assert assessment.organisation.country == "NO"
     with pytest.raises(InputError, match='write "NO"'):
         loads_assessment(text % "NO", "file")
+
+
+@pytest.mark.parametrize(
+    ("start", "avoid"),
+    [("0001-05", ["01", "02", "03", "04"]), ("9999-06", ["07", "08", "09", "10", "11", "12"])],
+)
+def test_months_to_avoid_never_push_the_calendar_past_the_years_dates_have(
+    engine: Engine, contoso: Assessment, start: str, avoid: list[str]
+) -> None:
+    data = contoso.model_dump(mode="json")
+    data["organisation"].update(rollout_start=start, quiet_months=[])
+    data["groups"] = [{**g, "avoid_months": avoid} for g in data["groups"][:1]]
+    with pytest.raises(RolloutTooLong) as refused:
+        _plan(engine, data)
+    assert refused.value.problems[0].path == "organisation.rollout_start"
+
+
+def test_a_groups_window_closes_before_a_month_it_avoids(engine: Engine) -> None:
+    data = _swedish(rollout_start="2026-01", quiet_months=[])
+    data["groups"] = [{**data["groups"][0], "avoid_months": ["02"]}]
+    plan = _plan(engine, data, "en")
+    for event in plan.calendar:
+        if event.group == "it":
+            assert event.date[5:7] != "02", event

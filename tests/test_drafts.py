@@ -297,6 +297,24 @@ def test_an_eml_reads_back_with_its_subject_body_and_day_as_an_unsent_draft(
     assert raw.isascii()  # encoded for any mail system: the Swedish is in the encoding, not the bytes
 
 
+def test_a_subject_holding_a_line_separator_is_one_header_line(engine: Engine, contoso: Assessment) -> None:
+    """Free text may hold U+2028 and U+2029; a header may not break: they read as spaces."""
+    edit = {
+        "group": "hr",
+        "phase": {"phase": "production", "number": 3},
+        "kind": "announce",
+        "language": "en",
+        "subject": "First line\u2028second\u2029third",
+        "body": "Hello.\n",
+    }
+    edited = _with(contoso, messages=[edit])
+    found = drafts(_plan(engine, edited, "en"), edited, "en")
+    draft = next(d for d in found if d.group == "hr" and d.kind == "announce")
+    message = email.message_from_bytes(to_eml(draft), policy=default)
+    assert message["Subject"] == "First line second third"
+    assert zipfile.ZipFile(io.BytesIO(to_zip(found))).testzip() is None  # every other draft with it
+
+
 def test_the_zip_holds_every_message_under_a_safe_name(engine: Engine, contoso: Assessment) -> None:
     plan = _plan(engine, contoso, "sv")
     found = drafts(plan, contoso, "sv")

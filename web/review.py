@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -289,7 +290,7 @@ def _parse_target(value: str) -> tuple[str, int | None]:
     """`gate:production:2` → (production, 2); anything else names no gate (the service says so)."""
     _gate, _sep, rest = value.partition(":")
     phase, _sep, number = rest.partition(":")
-    if number.isdigit() and len(number) <= 4:
+    if re.fullmatch(r"[0-9]{1,4}", number):  # ASCII digits only ("²".isdigit() is true)
         return phase, int(number)
     return (phase, None) if not number else ("", None)
 

@@ -8,6 +8,7 @@ zipped for an assessment)."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from advisor.model.vocabulary import (
     term,
 )
 from advisor.output import user_steps
+from advisor.output.escape import markdown_text
 from advisor.output.user_steps import PRIVACY_SOURCE
 
 _SUBJECTS: dict[str, dict[MessageKind, str]] = {
@@ -644,15 +646,16 @@ def orphaned(plan: Plan, assessment: Assessment) -> list[MessageEdit]:
 
 
 def to_markdown(found: Iterable[Draft], organisation: str, language: Language) -> str:
-    """Every draft as one Markdown document, by phase and group, each with its day and subject."""
+    """Every draft as one Markdown document, by phase and group, each with its day and subject
+    (names and subjects shown as written, never as Markdown; a body is the message's own text)."""
     heading = gettext("Messages to the users: %(organisation)s", language, organisation=organisation)
-    lines = [f"# {heading}", ""]
+    lines = [f"# {markdown_text(heading)}", ""]
     ordered = sorted(found, key=lambda d: (d.send_on, MESSAGE_KINDS.index(d.kind)))
     for phase_title in dict.fromkeys(d.phase_title for d in ordered):
-        lines += [f"## {phase_title}", ""]
+        lines += [f"## {markdown_text(phase_title)}", ""]
         in_phase = [d for d in ordered if d.phase_title == phase_title]
         for group_name in dict.fromkeys(d.group_name for d in in_phase):
-            lines += [f"### {group_name}", ""]
+            lines += [f"### {markdown_text(group_name)}", ""]
             for draft in (d for d in in_phase if d.group_name == group_name):
                 label = event_name(draft.kind, language)
                 when = gettext("send on %(day)s", language, day=day_name(draft.send_on, language))
@@ -660,7 +663,7 @@ def to_markdown(found: Iterable[Draft], organisation: str, language: Language) -
                 lines += [
                     f"#### {label}: {when}{edited}",
                     "",
-                    "**" + gettext("Subject", language) + f":** {draft.subject}",
+                    "**" + gettext("Subject", language) + f":** {markdown_text(draft.subject)}",
                     "",
                     draft.body.rstrip("\n"),
                     "",
@@ -672,7 +675,8 @@ def to_eml(draft: Draft, sender: str | None = None) -> bytes:
     """The draft as an e-mail a mail client opens as a draft to send (`X-Unsent: 1`). It has no
     recipient: the group's address list is the organisation's to add; its date is the send day."""
     message = EmailMessage(policy=SMTP)
-    message["Subject"] = draft.subject
+    # A header is one line: line and paragraph separators (which free text may hold) become spaces.
+    message["Subject"] = re.sub(r"[\r\n\u2028\u2029\u0085]+", " ", draft.subject)
     if sender:
         message["From"] = sender
     year, month, day = (int(part) for part in draft.send_on.split("-"))

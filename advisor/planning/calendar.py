@@ -3,9 +3,11 @@ fairs are held and its go/no-go review falls; the exit criteria and rollback of 
 helpdesk's load week by week.
 
 Every date is a working day (no weekend, none of the country's holidays of the rulebook's
-categories) and none falls in a quiet month (nor, for a group's own messages, in a month the group
-avoids): a step that leads up to a phase moves earlier, out of such a month; one that follows it
-moves later. The phases' months come from the planner; the days inside them come from here.
+categories) and none falls in a quiet month (nor, for a group's own steps, in a month the group
+avoids): a message due in a quiet month goes out after it, once people are back (the phase then
+opens the week after); one due in a month the group avoids goes out before it; a group's
+enrollment window closes before a month it avoids; steps that follow a window move later. The
+phases' months come from the planner; the days inside them come from here.
 """
 
 from __future__ import annotations
@@ -419,13 +421,16 @@ class CalendarMaker:
         avoid: Callable[[str], bool] | None,
     ) -> list[date]:
         """The days of steps that lead up to `start`, each its lead in working days before it
-        (quiet months counted); one that falls in a quiet or avoided month moves after it, never
-        to `start` or later; each step after the one before it where there is room."""
+        (quiet months counted); one that falls in a quiet month moves after it (never to `start` or
+        later), one in a month the group avoids moves before it; each step after the one before it
+        where there is room."""
         found: list[date] = []
         for lead in leads:
             day = plain.step(start, -lead) if lead else start
-            if not days.works(day, avoid):
-                day = days.on_or_after(day, avoid)
+            if not days.works(day):  # a quiet month: after it, when people are back
+                day = days.on_or_after(day)
+            if avoid is not None and not days.works(day, avoid):  # the group's busy months: before
+                day = days.on_or_before(day, avoid)
             if found and day <= found[-1]:
                 day = days.step(found[-1], 1, avoid)
             if day >= start:
@@ -483,6 +488,11 @@ class CalendarMaker:
 
         users = sum(s.users for s in slots)
         approaches = list(dict.fromkeys(s.approach for s in slots))
+        # The group's window closes before a month it avoids begins.
+        for day in _between(days, start, end):
+            if day > start and avoid(_month_of(day)):
+                end = days.on_or_before(day, avoid)
+                break
         start_word, end_word = (day_name(d.isoformat(), self.language) for d in (start, end))
         values = {"group": spec.name, "phase": title, "start": start_word, "end": end_word, "users": users}
         steps = ("announce_1", "announce_2", "instructions")

@@ -549,7 +549,17 @@ class Planner:
             org.gate_thresholds,
             frozenset(c.group for c in self._chosen if c.devices and c.spec.load == "app_protection"),
         )
-        laid = maker.lay_out(phases)
+        try:
+            laid = maker.lay_out(phases)
+        except OverflowError:  # a step pushed past the years dates have, by months to avoid
+            message = gettext(
+                "the rollout's calendar needs its phases between %(first)s and %(last)s, with room for "
+                "the messages before them and the follow-up after",
+                self.language,
+                first=month_name(CALENDAR_FIRST, self.language),
+                last=month_name(CALENDAR_LAST, self.language),
+            )
+            raise self._too_long(message, self.max_months + 1, path="rollout_start") from None
         if self.today is not None and laid.events and laid.events[0].date < self.today.isoformat():
             past = [e for e in laid.events if e.date < self.today.isoformat()]
             self._assume(
@@ -915,7 +925,8 @@ class Planner:
             planned = first_free(cursor)
             if no_go is not None and planned is not None:
                 # A month more than planned for the phase before, and never before the decision.
-                cursor = max(add_months(planned, 1), add_months(no_go[:7], 1))
+                after_decision = add_months(no_go[:7], 1)
+                cursor = max(add_months(planned, 1), after_decision, key=_in_calendar_order)
                 held.append((phase, planned))
             found = first_free(cursor)
             month = found or cursor
@@ -1300,6 +1311,12 @@ class Planner:
 def _hits(month: str, quiet: set[str]) -> bool:
     """Whether `month` (YYYY-MM) is one of `quiet`: `MM` every year or `YYYY-MM` once."""
     return month in quiet or month[5:] in quiet
+
+
+def _in_calendar_order(month: str) -> tuple[int, int]:
+    """`YYYY-MM` (or a five-digit year past 9999) as a number pair that sorts in time."""
+    year, number = month.rsplit("-", 1)
+    return (int(year), int(number))
 
 
 def _in_order(month: str) -> tuple[int, str]:

@@ -14,7 +14,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from advisor.model.errors import AdvisorError
-from advisor.model.facts import KNOWN_FIELDS, MessageEdit
+from advisor.model.facts import KNOWN_FIELDS, Assessment, MessageEdit
+from advisor.model.i18n import gettext
 from advisor.model.messages import describe_errors
 from advisor.model.plan import Plan
 from advisor.model.questionnaire import valid
@@ -24,6 +25,11 @@ from advisor.services.assessments import stored_plan, visible
 from advisor.services.runtime import Services
 from advisor.store.assessments import add_version
 from advisor.store.tables import AssessmentRecord, AssessmentVersion, User, VersionKind
+
+# The most edited messages an assessment holds (the contract's bound on `messages`).
+MAX_EDITS = next(
+    m.max_length for m in Assessment.model_fields["messages"].metadata if hasattr(m, "max_length")
+)
 
 
 class MessageInvalid(AdvisorError):
@@ -103,6 +109,14 @@ def _write(
     stored = record.answers.get("messages") or []
     kept = [m for m in stored if _key_of(m) != key]
     wanted = kept + ([edit.model_dump(mode="json")] if edit is not None else [])
+    if len(wanted) > MAX_EDITS:  # the contract's bound: one more would leave no valid answers
+        raise MessageInvalid(
+            {
+                "body": gettext(
+                    "At most %(count)s messages may be edited; take one back first.", key[4], count=MAX_EDITS
+                )
+            }
+        )
     if wanted == stored:
         return None  # the same wording again, or nothing to take back: no new version
     answers: dict[str, Any] = copy.deepcopy(record.answers)

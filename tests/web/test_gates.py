@@ -204,6 +204,12 @@ def test_a_refused_decision_says_why_next_to_each_field_and_keeps_the_input(
     )
     assert bogus.status_code == 422
     assert "The plan has no such gate now; reload the page." in bogus.get_data(as_text=True)
+    for after in ("gate:production:\u00b2", "gate:production:\u0661", "gate:production:99999"):
+        crafted = lead.post(  # digits Python's isdigit accepts but int() does not, and a long number
+            f"/assessments/{assessment_id}/review/gate",
+            {"after": after, "outcome": "go", "date": "2026-03-13"},
+        )
+        assert crafted.status_code == 422
     assert _record(app, assessment_id).revision == revision
 
 

@@ -17,6 +17,7 @@ import pytest
 import yaml
 from flask import Flask
 
+from advisor.services import messages as messages_service
 from advisor.services.assessments import create
 from advisor.store.accounts import create_token, user_by_name
 from advisor.store.tables import AssessmentRecord, ReviewStatus, VersionKind
@@ -138,6 +139,22 @@ def test_bad_wording_is_refused_saying_why_and_keeping_what_was_typed(
     kept = body if field == "body" else subject
     assert kept[:50] in unescape(page)  # as typed, the refused character too
     assert "messages" not in _record(app, assessment_id).answers
+
+
+def test_an_edit_past_the_contracts_bound_is_refused_and_nothing_is_lost(
+    app: Flask, anna: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The contract holds at most MAX_EDITS edited messages; one more would leave answers that no
+    longer validate (and with them every draft): it is refused instead, the others kept."""
+    monkeypatch.setattr(messages_service, "MAX_EDITS", 1)
+    assessment_id = _saved(app, "anna")
+    first = f"/assessments/{assessment_id}" + RETAIL_REMINDER.format(lang="en")
+    assert anna.post(first, {"subject": "One", "body": "The first", "action": "save"}).status_code == 302
+    second = first.replace("/reminder", "/follow_up")
+    response = anna.post(second, {"subject": "Two", "body": "The second", "action": "save"})
+    assert response.status_code == 422
+    assert "At most 1 messages may be edited" in unescape(response.get_data(as_text=True))
+    assert [m["subject"] for m in _record(app, assessment_id).answers["messages"]] == ["One"]
 
 
 def test_only_the_author_edits_and_an_edit_keeps_a_signed_off_review_signed_off(
