@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -169,8 +170,10 @@ Months = Annotated[
 ]
 
 
+@lru_cache(maxsize=4096)
 def site_key(name: str) -> str:
-    """What makes two site names one site: case and surrounding spaces do not count."""
+    """What makes two site names one site: case and surrounding spaces do not count. (Remembered:
+    a geography split compares each site name many times.)"""
     return name.strip().casefold()
 
 
