@@ -192,7 +192,7 @@ def test_weeks_over_capacity_are_marked(contoso: Assessment, engine: Engine, lan
     plan = _plan(_with(contoso, support_capacity=300), engine, language)
     over = over_capacity(plan)
     assert over == {w.week for w in plan.support_load if w.over}
-    assert len(over) >= 2
+    assert over  # the expanded pilot crowds its users into half of July
     assert all(w.capacity is not None and w.load > w.capacity for w in plan.support_load if w.over)
     # the plan warns of every one of them, each named by its Monday in its group's warning
     warned = " ".join(w.text for w in plan.warnings if w.code == "support-week-over-capacity")

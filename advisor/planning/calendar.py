@@ -658,8 +658,8 @@ class CalendarMaker:
         self, laid: Laid, days: WorkingDays, weekly: dict[date, dict[int, float]], enrolling: set[date]
     ) -> None:
         """The helpdesk's load week by week against its capacity: a month's support capacity is
-        spent over the days of that month on which groups enroll (the days between serve the
-        stragglers and the reviews), so a week is over only where enrollment crowds into it."""
+        spent over the days of that month on which groups enroll, so a week is over only where
+        enrollment crowds into it; a day nobody enrolls on shows the plain share of its month."""
         if not laid.events:
             return
         first = date.fromisoformat(laid.events[0].date)
@@ -681,9 +681,12 @@ class CalendarMaker:
                     if month not in month_days:
                         in_month = days.in_month(month)
                         month_days[month] = sum(d in enrolling for d in in_month) or len(in_month)
-                    spent_on = day in enrolling if any(d in enrolling for d in days.in_month(month)) else True
-                    if days.works(day) and month_days[month] and spent_on:
+                    if not days.works(day):
+                        continue
+                    if day in enrolling or month_days[month] == len(days.in_month(month)):
                         capacity += self.capacity / month_days[month]
+                    else:  # a day nobody enrolls on: the helpdesk's plain share of its month
+                        capacity += self.capacity / len(days.in_month(month))
             heaviest = sorted(groups, key=lambda g: (-groups[g], g))
             over = capacity is not None and load > capacity * over_percent / 100 and load >= 1
             laid.load.append(
