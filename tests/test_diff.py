@@ -83,11 +83,13 @@ def test_a_changed_list_or_table_parameter_shows_as_changed(rulebook: Rulebook) 
     assert [str(c) for c in parameter_changes(rulebook, reordered)] == [
         "parameter platform_order: [ios, android, windows, macos] -> [windows, ios, android, macos]"
     ]
-    norway = _with_planning(
-        rulebook, '      SE: ["07", "12"]\n', '      SE: ["07", "12"]\n      "NO": ["07"]\n'
+    iceland = _with_planning(
+        rulebook, '      SE: ["07", "12"]\n', '      SE: ["07", "12"]\n      IS: ["07"]\n'
     )
-    assert [str(c) for c in parameter_changes(rulebook, norway)] == [
-        "parameter quiet_months: {default: [12], SE: [07, 12]} -> {default: [12], SE: [07, 12], NO: [07]}"
+    nordic = "NO: [07, 12], DK: [07, 12], FI: [07, 12]"
+    assert [str(c) for c in parameter_changes(rulebook, iceland)] == [
+        f"parameter quiet_months: {{default: [12], SE: [07, 12], {nordic}}} -> "
+        f"{{default: [12], SE: [07, 12], IS: [07], {nordic}}}"
     ]
     # the keys of a table in another order are the same table
     swapped = _with_planning(
