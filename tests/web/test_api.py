@@ -252,7 +252,8 @@ def test_get_rules_describes_the_loaded_rulebook(client: FlaskClient, app: Flask
     assert rules["parameters"]["limited_pilot_size"] == 50
     assert "platform_order" not in rules["parameters"]  # numbers stay numbers; lists beside them
     assert rules["lists"]["platform_order"] == ["ios", "android", "windows", "macos"]
-    assert rules["tables"]["quiet_months"] == {"default": ["12"], "SE": ["07", "12"]}
+    nordic = {country: ["07", "12"] for country in ("SE", "NO", "DK", "FI")}
+    assert rules["tables"]["quiet_months"] == {"default": ["12"], **nordic}
     document = client.get("/api/v1/openapi.json").json
     assert document is not None
     schema = document["components"]["schemas"]["RulesInfo"]
