@@ -140,8 +140,8 @@ def openapi() -> dict[str, Any]:
             "empty); users_by_location names exactly its locations (compared the same way) and adds "
             "up to its users; quiet_months and avoid_months may not name all twelve months (no phase "
             "could start); gate_thresholds' percentages (enrollment_success, devices_compliant, "
-            "feedback) are at most 100; "
-            "and a rollout may span at most the service's ceiling on months (60 by "
+            "feedback) are at most 100; a gate decision's date is a day of the calendar (year 1 on, "
+            "not 30 February); and a rollout may span at most the service's ceiling on months (60 by "
             "default; code rollout_too_long, with the smallest support_capacity that fits).",
         },
         "servers": [{"url": "/"}],

@@ -64,14 +64,16 @@ def fill(site: Browser, assessment: dict[str, Any]) -> int:
 # case and surrounding spaces.
 _DISAGREEING = re.compile(
     r"^(must name exactly the group's (platforms|sites)|adds up to |lists the site |names every month "
-    r"|is a percentage: at most 100)"
+    r"|is a percentage: at most 100|is not a date of the calendar"
+    # the count of the problems past the first hundred, which are shown (and documented) above
+    r"|and \d+ more problems?, not shown)"
 )
 
 
 def documented_refusal(status: int, body: bytes) -> bool:
     """The refusals JSON Schema cannot state, which the OpenAPI description documents: a group id
     used twice, answers of a group that disagree, months to keep free that name all twelve, an exit
-    criterion in percent over 100, a rollout longer than the ceiling on months, and a go/no-go
+    criterion in percent over 100, a decision dated on a day the calendar does not have, a rollout longer than the ceiling on months, and a go/no-go
     decision at a gate the plan does not have or on a day it cannot be taken (an ApiError all the
     same); and a body past the size limit, refused with 413 before it is read (such as thousands of
     edited messages of 10,000 characters each, which the schema's bounds allow together)."""
