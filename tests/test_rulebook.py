@@ -387,7 +387,8 @@ def test_a_reason_quoting_our_threshold_rests_on_it() -> None:
 
 def test_the_shipped_rulebook_holds_the_planners_lists(rulebook: Rulebook) -> None:
     assert rulebook.lists["platform_order"] == ("ios", "android", "windows", "macos")
-    assert rulebook.tables["quiet_months"] == {"default": ("12",), "SE": ("07", "12")}
+    nordic = {country: ("07", "12") for country in ("SE", "NO", "DK", "FI")}
+    assert rulebook.tables["quiet_months"] == {"default": ("12",), **nordic}
     assert "platform_order" not in rulebook.parameters  # numbers only: conditions and the engine
     assert rulebook.kind("platform_order") == "list"
     assert rulebook.kind("quiet_months") == "table"
@@ -463,7 +464,9 @@ def _line_of(sources: dict[str, bytes], text: str) -> int:
             "quiet_months.SE: '07' is listed twice",
         ),
         (
-            '    value:\n      default: ["12"]\n      SE: ["07", "12"]\n',
+            '    value:\n      default: ["12"]\n      SE: ["07", "12"]\n'
+            '      "NO": ["07", "12"]  # quoted: YAML 1.1 reads a bare NO as false\n'
+            '      DK: ["07", "12"]\n      FI: ["07", "12"]\n',
             '    value: ["12"]\n',
             'value: ["12"]',
             "the planner reads 'quiet_months' as a table of lists (key: [values]); here it is a list of values",

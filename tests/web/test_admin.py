@@ -450,7 +450,7 @@ def test_a_broken_platform_order_is_refused_with_its_line(root: Browser, rules: 
 def test_lists_and_tables_are_edited_field_by_field(admin_app: Flask, root: Browser, rules: Path) -> None:
     form = root.get("/admin/rules/planning.yaml").get_data(as_text=True)
     assert 'name="param-platform_order" value="ios, android, windows, macos"' in form
-    assert "default: 12\nSE: 07, 12</textarea>" in form
+    assert "default: 12\nSE: 07, 12\nNO: 07, 12\nDK: 07, 12\nFI: 07, 12</textarea>" in form
     before = _planning(rules)
     checked = root.post(
         "/admin/rules/planning.yaml",
@@ -469,16 +469,17 @@ def test_lists_and_tables_are_edited_field_by_field(admin_app: Flask, root: Brow
         {
             "action": "fields",
             "param-platform_order": "ios, android, windows, macos",  # as it is: the line is kept
-            "param-quiet_months": "default: 12\nSE: 07, 12\nNO: 07",
-            "message": "Norway's July",
+            "param-quiet_months": "default: 12\nSE: 07, 12\nNO: 07, 12\nDK: 07, 12\nFI: 07, 12\nIS: 07",
+            "message": "Iceland's July",
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     after = _planning(rules)
     assert "    value: [ios, android, windows, macos]\n" in after
-    assert '      SE: ["07", "12"]\n      "NO": ["07"]\n    provenance: beyond_guide' in after
+    assert '      FI: ["07", "12"]\n      IS: ["07"]\n    provenance: beyond_guide' in after
     rulebook = services(admin_app).engine.rulebook
-    assert rulebook.tables["quiet_months"]["NO"] == ("07",)
+    assert rulebook.tables["quiet_months"]["IS"] == ("07",)
+    assert rulebook.tables["quiet_months"]["NO"] == ("07", "12")
 
     refused = root.post(
         "/admin/rules/planning.yaml", {"action": "fields", "param-platform_order": "windows, macos, ios"}
