@@ -153,6 +153,17 @@ class Failure(Exception):
         self.status, self.code, self.message, self.fields = status, code, message, fields or []
 
 
+def _stale(exc: StaleRevision, assessment_id: int, sent: int, then: str) -> Failure:
+    """A change made on a revision that is no longer current: 409 (404 if the assessment went)."""
+    if exc.current is None:
+        return Failure(404, "not_found", f"there is no assessment {assessment_id} that you can see")
+    return Failure(
+        409,
+        "stale_revision",
+        f"the assessment is at revision {exc.current}, not {sent}: read it again and {then}",
+    )
+
+
 def _json_error(status: int, code: str, message: str, fields: list[FieldProblem] | None = None) -> Response:
     body = ApiError(error=ErrorBody(code=code, message=message, fields=fields or []))
     response = current_app.response_class(body.model_dump_json(), status=status, mimetype="application/json")
@@ -342,16 +353,7 @@ def update_assessment(assessment_id: int) -> ResponseReturnValue:
             strict=True,
         )
     except StaleRevision as exc:
-        if exc.current is None:
-            raise Failure(
-                404, "not_found", f"there is no assessment {assessment_id} that you can see"
-            ) from None
-        raise Failure(
-            409,
-            "stale_revision",
-            f"the assessment is at revision {exc.current}, not "
-            f"{body.revision}: read it again and apply your change to the newer answers",
-        ) from None
+        raise _stale(exc, assessment_id, body.revision, "apply your change to the newer answers") from None
     return _resource(_record(assessment_id))
 
 
@@ -399,16 +401,7 @@ def decide_gate(assessment_id: int) -> ResponseReturnValue:
         ]
         raise Failure(422, "gate_refused", "the decision cannot be recorded", fields) from None
     except StaleRevision as exc:
-        if exc.current is None:
-            raise Failure(
-                404, "not_found", f"there is no assessment {assessment_id} that you can see"
-            ) from None
-        raise Failure(
-            409,
-            "stale_revision",
-            f"the assessment is at revision {exc.current}, not "
-            f"{body.revision}: read it again and decide on its current plan",
-        ) from None
+        raise _stale(exc, assessment_id, body.revision, "decide on its current plan") from None
     plan_ = stored_plan(made.plans, "en")
     gate = gates.gate_after(plan_, phase, number) if plan_ is not None else None
     result = GateDecisions(
