@@ -54,7 +54,7 @@ def test_the_plan_in_swedish_uses_the_guides_terms(anna: Browser) -> None:
         "Produktionsdistributionsfas 3 — självbetjäning",
         "juli 2027",
         "IT (50 användare)",
-        "Avvägning</strong>",
+        "Motsägelse i guiden</strong>",
         '<span class="provenance provenance-beyond_guide">Vår bedömning</span>',  # never the guide's
         '<span class="provenance provenance-guide">Guiden</span>',
         "Gjord med regelboksversion",
