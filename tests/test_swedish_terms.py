@@ -45,7 +45,7 @@ def swedish_rule_texts(node: object, where: str) -> Iterator[tuple[str, str]]:
 def swedish_texts() -> Iterator[tuple[str, str]]:
     with (ROOT / "advisor/translations/sv/LC_MESSAGES/messages.po").open("rb") as handle:
         for message in read_po(handle):
-            strings = [message.string] if isinstance(message.string, str) else list(message.string)
+            strings = [message.string] if isinstance(message.string, str) else list(message.string or ())
             for string in strings:
                 if message.id and string:
                     yield f"messages.po: {message.id!r}", string
