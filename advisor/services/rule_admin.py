@@ -132,17 +132,14 @@ class Checked:
         return bool(self.errors) or any(not o.passed for o in self.scenarios) or self.rulebook is None
 
 
-def check(
-    services: Services, name: str, text: str, scenario_texts: Mapping[str, str] | None = None
-) -> Checked:
-    """`name` replaced by `text`: the findings, the folder's scenarios under it (with
-    `scenario_texts`, file name → text, in place of what is on disk), and the saved assessments
-    whose plan would change from the running rulebook's."""
+def check(services: Services, name: str, text: str) -> Checked:
+    """`name` replaced by `text`: the findings, the folder's scenarios under it, and the saved
+    assessments whose plan would change from the running rulebook's."""
     folder = services.settings.rules_dir
     rulebook, findings = candidate(folder, name, text)
     if rulebook is None:
         return Checked(for_people(findings, folder), [], [], None)
-    scenarios, problems = _run_scenarios(folder, rulebook, scenario_texts or {})
+    scenarios, problems = _run_scenarios(folder, rulebook, {})
     with services.store.session() as db:
         cases = saved_cases(db)
     impact = impact_of(
@@ -184,9 +181,13 @@ def _accepting(services: Services, name: str, text: str, accept: Sequence[str]) 
                 texts[outcome.source] = accepted(old, outcome.failures)
             except RuleFileError as exc:  # not YAML after all: the scenario's finding says why
                 log.info("scenario %s not accepted: %s", outcome.source, exc)
-    if not texts:
+    if not texts or checked.rulebook is None:
         return checked
-    return replace(check(services, name, text, texts), accepted=texts)
+    # Only the scenarios run again: the rule file, its lint and its impact are as just checked.
+    outcomes, problems = _run_scenarios(services.settings.rules_dir, checked.rulebook, texts)
+    findings = [f for f in checked.findings if not f.file.startswith(f"{SCENARIOS}/")]
+    findings += for_people(problems, services.settings.rules_dir)
+    return replace(checked, findings=findings, scenarios=outcomes, accepted=texts)
 
 
 def _stale(checked: Checked) -> Checked:
