@@ -23,7 +23,7 @@ def test_there_are_at_least_twenty_scenarios() -> None:
 def test_scenario(path: Path, engine: Engine) -> None:
     with engine.version() as compiled:
         outcome = run_scenario(load_scenario(path), compiled, str(path))
-    assert outcome.passed, "\n".join(outcome.failures)
+    assert outcome.passed, "\n".join(map(str, outcome.failures))
 
 
 def test_every_shipped_rule_is_exercised_by_a_scenario(engine: Engine, rulebook: Rulebook) -> None:
@@ -71,11 +71,11 @@ def test_a_scenario_expects_each_groups_methods_and_the_prerequisites(tmp_path: 
             right.replace("    - 'android/personal: android_app_protection'\n", ""),
         ):
             (failure,) = run_scenario(_load(tmp_path, wrong), compiled).failures
-            assert failure.startswith("shop methods: expected")
+            assert str(failure).startswith("shop methods: expected")
         due = _scenario_text("  prerequisites: {intune-licences: 2027-02-15}\n")
         (failure,) = run_scenario(_load(tmp_path, due), compiled).failures
-        assert failure.startswith("prerequisites: expected [('intune-licences', '2027-02-15')], got [")
-        assert "('intune-licences', '2027-02-15')" in failure  # the due day itself is right
+        assert str(failure).startswith("prerequisites: expected [('intune-licences', '2027-02-15')], got [")
+        assert "('intune-licences', '2027-02-15')" in str(failure)  # the due day itself is right
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""The admin area: the rulebook for people, safe edits with checks and history, the audit log."""
+"""The admin area: the rulebook for people, safe edits of the rule and scenario files with checks
+and history, the audit log."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from advisor.model.documents import too_many_digits
-from advisor.model.errors import Finding
+from advisor.model.errors import Finding, InputError
 from advisor.model.vocabulary import PROVENANCES
 from advisor.model.yamlsource import YamlProblem, load_yaml
 from advisor.planning.explain import describe
+from advisor.quality.scenarios import parse_scenario, scenario_files
 from advisor.rulebook.files import FieldValue, RuleFileError, rule_files, set_fields
 from advisor.rulebook.loader import Rulebook
 from advisor.services import rule_admin
-from advisor.services.rule_admin import Checked, fingerprint_of
+from advisor.services.rule_admin import Checked, ScenarioChecked, fingerprint_of, for_people, scenario_key
 from advisor.store.rules import rule_file_versions
 from advisor.store.tables import AuditEntry
 from web.auth import role_required
@@ -43,20 +45,37 @@ def _path(name: str) -> Path:
         abort(404)
 
 
-def _save(name: str, text: str, message: str, based_on: str | None = None) -> Checked:
+def _scenario_path(name: str) -> Path:
+    try:
+        return rule_admin.scenario_file(_folder(), name)
+    except RuleFileError:
+        abort(404)
+
+
+def _stale_notice(name: str) -> Finding:
+    return Finding(
+        name,
+        None,
+        None,
+        _(
+            "Not saved: %(name)s was changed meanwhile (by someone else, or on disk). Your text is "
+            "kept below; open the file again to see the new version and apply your change to it.",
+            name=name,
+        ),
+    )
+
+
+def _save(
+    name: str, text: str, message: str, based_on: str | None = None, accept: list[str] | None = None
+) -> Checked:
     """The save, with a refusal for an edit made on an older file said in the page's language."""
     try:
-        checked = rule_admin.save(svc(), g.user, name, text, message, based_on)
+        checked = rule_admin.save(svc(), g.user, name, text, message, based_on, accept or [])
     except RuleFileError:
         abort(404)
     if not checked.stale:
         return checked
-    notice = _(
-        "Not saved: %(name)s was changed meanwhile (by someone else, or on disk). Your text is kept "
-        "below; open the file again to see the new version and apply your change to it.",
-        name=name,
-    )
-    return replace(checked, findings=[Finding(name, None, None, notice), *checked.findings])
+    return replace(checked, findings=[_stale_notice(name), *checked.findings])
 
 
 @bp.get("")
@@ -79,7 +98,7 @@ def index() -> ResponseReturnValue:
         provenances=PROVENANCES,
         chosen=chosen,
         describe=describe,
-        reload_error=svc().watcher.error,
+        reload_error=for_people(svc().watcher.error, _folder()),
         lang=language(),
     )
 
@@ -92,6 +111,7 @@ def edit(name: str) -> ResponseReturnValue:
     # The form remembers the content it was first shown with, across checks, until it is saved.
     based_on = request.form.get("based_on") or fingerprint_of(text)
     checked: Checked | None = None
+    saving = False
     status = 200
     if request.method == "POST":
         action = request.form.get("action", "check")
@@ -108,9 +128,11 @@ def edit(name: str) -> ResponseReturnValue:
         if action == "check":
             checked = rule_admin.check(svc(), name, text)
         else:
+            saving = True
             if not message:
                 message = _("Changed %(name)s", name=name)
-            checked = _save(name, text, message, request.form.get("based_on"))
+            accept = request.form.getlist("accept")
+            checked = _save(name, text, message, request.form.get("based_on"), accept)
             if not checked.blocked:
                 flash(
                     _(
@@ -119,18 +141,31 @@ def edit(name: str) -> ResponseReturnValue:
                         version=svc().engine.rulebook.version,
                     )
                 )
+                if checked.accepted:
+                    flash(
+                        _(
+                            "The new outcome is now expected by: %(names)s.",
+                            names=", ".join(scenario_key(n) for n in sorted(checked.accepted)),
+                        )
+                    )
                 return redirect(url_for(".edit", name=name))
             status = 422
+    return _edit_page(name, text, checked, based_on, saving), status
+
+
+def _edit_page(name: str, text: str, checked: Checked | None, based_on: str, saving: bool) -> str:
     parameters, priorities = _fields(name)
     return render_template(
         "admin/edit.html",
         name=name,
         text=text,
         checked=checked,
+        saving=saving,
+        accepting=request.form.getlist("accept"),
         parameters=parameters,
         priorities=priorities,
         based_on=based_on,
-    ), status
+    )
 
 
 def _numbers(prefix: str) -> dict[str, int]:
@@ -217,33 +252,41 @@ def _fields(name: str) -> tuple[dict[str, Any], dict[str, int]]:
     return parameters, priorities
 
 
-@bp.get("/rules/<name>/history")
-@role_required("admin")
-def history(name: str) -> ResponseReturnValue:
-    _path(name)
+def _history(key: str, name: str, edit_url: str, rollback_endpoint: str) -> str:
     with svc().store.session() as db:
-        versions = rule_file_versions(db, name)
+        versions = rule_file_versions(db, key)
     by_number = {v.number: v for v in versions}
     a, b = version_argument("a"), version_argument("b")
     diff = None
     if a in by_number and b in by_number:
-        diff = "".join(
+        diff = list(
             difflib.unified_diff(
-                by_number[a].content.splitlines(True),
-                by_number[b].content.splitlines(True),
-                f"{name} (version {a})",
-                f"{name} (version {b})",
+                by_number[a].content.splitlines(),
+                by_number[b].content.splitlines(),
+                _("%(name)s (version %(n)s)", name=key, n=a),
+                _("%(name)s (version %(n)s)", name=key, n=b),
+                lineterm="",
             )
         )
     return render_template(
         "admin/history.html",
-        name=name,
+        name=key,
+        edit_url=edit_url,
+        rollback_endpoint=rollback_endpoint,
+        file=name,
         versions=list(reversed(versions)),
         diff=diff,
         a=a,
         b=b,
         names=usernames(),
     )
+
+
+@bp.get("/rules/<name>/history")
+@role_required("admin")
+def history(name: str) -> ResponseReturnValue:
+    _path(name)
+    return _history(name, name, url_for(".edit", name=name), ".rollback")
 
 
 @bp.post("/rules/<name>/rollback/<id:number>")
@@ -256,18 +299,95 @@ def rollback(name: str, number: int) -> ResponseReturnValue:
         abort(404)
     checked = _save(name, target.content, _("Roll back to version %(n)s", n=number))
     if checked.blocked:
-        parameters, priorities = _fields(name)
-        return render_template(
-            "admin/edit.html",
-            name=name,
-            text=target.content,
-            checked=checked,
-            parameters=parameters,
-            priorities=priorities,
-            based_on=fingerprint_of(_path(name).read_text(encoding="utf-8")),
-        ), 422
+        based_on = fingerprint_of(_path(name).read_text(encoding="utf-8"))
+        return _edit_page(name, target.content, checked, based_on, True), 422
     flash(_("Rolled %(name)s back to version %(n)s.", name=name, n=number))
     return redirect(url_for(".history", name=name))
+
+
+@bp.get("/scenarios")
+@role_required("admin")
+def scenarios() -> ResponseReturnValue:
+    """Every scenario file, with what it shows (or that it does not read)."""
+    listed: list[tuple[str, str | None]] = []
+    for path in scenario_files(_folder() / rule_admin.SCENARIOS):
+        try:
+            description = parse_scenario(path.read_text(encoding="utf-8"), path.name).description
+            listed.append((path.name, description))
+        except InputError:
+            listed.append((path.name, None))
+    return render_template("admin/scenarios.html", scenarios=listed)
+
+
+def _save_scenario(name: str, text: str, message: str, based_on: str | None) -> ScenarioChecked:
+    try:
+        checked = rule_admin.save_scenario(svc(), g.user, name, text, message, based_on)
+    except RuleFileError:
+        abort(404)
+    if not checked.stale:
+        return checked
+    return replace(checked, findings=[_stale_notice(scenario_key(name)), *checked.findings])
+
+
+@bp.route("/scenarios/<name>", methods=["GET", "POST"])
+@role_required("admin")
+def scenario(name: str) -> ResponseReturnValue:
+    """A scenario file, edited as a rule file is: checked against the running rulebook, saved
+    only when it reads and the plan meets what it expects."""
+    text = _scenario_path(name).read_text(encoding="utf-8")
+    based_on = request.form.get("based_on") or fingerprint_of(text)
+    checked: ScenarioChecked | None = None
+    saving = False
+    status = 200
+    if request.method == "POST":
+        text = request.form.get("text", "")
+        if request.form.get("action", "check") == "check":
+            checked = rule_admin.check_scenario(svc(), name, text)
+        else:
+            saving = True
+            message = request.form.get("message", "").strip()[:500] or _("Changed %(name)s", name=name)
+            checked = _save_scenario(name, text, message, request.form.get("based_on"))
+            if not checked.blocked:
+                flash(_("Saved %(name)s.", name=scenario_key(name)))
+                return redirect(url_for(".scenario", name=name))
+            status = 422
+    return _scenario_page(name, text, checked, based_on, saving), status
+
+
+def _scenario_page(name: str, text: str, checked: ScenarioChecked | None, based_on: str, saving: bool) -> str:
+    return render_template(
+        "admin/scenario.html",
+        name=name,
+        key=scenario_key(name),
+        text=text,
+        checked=checked,
+        saving=saving,
+        based_on=based_on,
+    )
+
+
+@bp.get("/scenarios/<name>/history")
+@role_required("admin")
+def scenario_history(name: str) -> ResponseReturnValue:
+    _scenario_path(name)
+    return _history(scenario_key(name), name, url_for(".scenario", name=name), ".scenario_rollback")
+
+
+@bp.post("/scenarios/<name>/rollback/<id:number>")
+@role_required("admin")
+def scenario_rollback(name: str, number: int) -> ResponseReturnValue:
+    path = _scenario_path(name)
+    with svc().store.session() as db:
+        versions = rule_file_versions(db, scenario_key(name))
+    target = next((v for v in versions if v.number == number), None)
+    if target is None:
+        abort(404)
+    checked = _save_scenario(name, target.content, _("Roll back to version %(n)s", n=number), None)
+    if checked.blocked:
+        based_on = fingerprint_of(path.read_text(encoding="utf-8"))
+        return _scenario_page(name, target.content, checked, based_on, True), 422
+    flash(_("Rolled %(name)s back to version %(n)s.", name=scenario_key(name), n=number))
+    return redirect(url_for(".scenario_history", name=name))
 
 
 @bp.get("/audit")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -19,6 +19,7 @@ from advisor.model.plan import MethodChoice, Placement, Plan
 from advisor.model.vocabulary import METHOD_SLUGS, OWNERS, PLATFORMS, Stage
 from advisor.model.yamlsource import YamlProblem, load_yaml
 from advisor.planning.planner import make_plan
+from advisor.rulebook.files import edit_yaml
 
 
 class Expectation(BaseModel):
@@ -65,13 +66,48 @@ class Scenario(BaseModel):
     expect: Expectation
 
 
+# What a difference is about: an expectation's key in the scenario's `expect`.
+Expected = Literal["split_by", "groups", "methods", "prerequisites", "warnings"]
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One expectation the plan no longer meets: its key, its group (for `groups` and `methods`;
+    with the group's name in the scenario), what the scenario expects and what the plan now gives,
+    both as the scenario file writes them (`now` is None for a group the plan does not have)."""
+
+    key: Expected
+    group: str | None
+    expected: object
+    now: object
+    group_name: str | None = None
+
+    def __str__(self) -> str:
+        now = "(no such group)" if self.now is None else self.now
+        if self.key == "split_by":
+            return f"split_by: expected {self.expected}, got {now}"
+        if self.key == "groups":
+            return f"{self.group}: expected {self.expected}, got {[now] if self.now is None else now}"
+        if self.key == "methods":
+            return f"{self.group} methods: expected {self.expected}, got {[now] if self.now is None else now}"
+        if self.key == "prerequisites":
+            return f"prerequisites: expected {_pairs(self.expected)}, got {_pairs(self.now)}"
+        return f"warnings: expected {self.expected}, got {now}"
+
+
+def _pairs(value: object) -> object:
+    return sorted(value.items()) if isinstance(value, dict) else value
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """The result of one scenario: what differed (empty when it passed) and which rules fired."""
+    """The result of one scenario: what differed (empty when it passed) and which rules fired;
+    `source` is where the scenario was read from, as the caller named it."""
 
     scenario: str
-    failures: tuple[str, ...]
+    failures: tuple[Difference, ...]
     fired: frozenset[str]
+    source: str = "scenario"
 
     @property
     def passed(self) -> bool:
@@ -131,49 +167,77 @@ def _normal(text: str) -> str:
 
 
 def load_scenario(path: Path) -> Scenario:
+    return parse_scenario(path.read_text(encoding="utf-8"), str(path))
+
+
+def parse_scenario(text: str, source: str) -> Scenario:
+    """A scenario from its file's text; InputError (naming `source`) with every problem."""
     try:
-        data, _ = load_yaml(path.read_text(encoding="utf-8"))
+        data, _ = load_yaml(text)
         return Scenario.model_validate(data)
     except YamlProblem as exc:
-        raise InputError(str(path), [Problem("", exc.message)]) from None
+        raise InputError(source, [Problem("", exc.message)]) from None
     except ValidationError as exc:
-        raise InputError(str(path), [describe_validation_error(e, "en") for e in exc.errors()]) from None
+        raise InputError(source, [describe_validation_error(e, "en") for e in exc.errors()]) from None
 
 
-def check(plan: Plan, expect: Expectation, assessment: Assessment | None = None) -> list[str]:
-    """Expected versus got, one line per difference."""
-    failures = []
+def accepted(text: str, differences: Sequence[Difference]) -> str:
+    """A scenario file's text that expects what the plan now gives wherever it differed, every
+    other line as written (comments included). RuleFileError if the text is not YAML."""
+
+    def change(document: Any) -> None:
+        expect = document["expect"]
+        for difference in differences:
+            if difference.key in ("groups", "methods"):
+                entries = expect[difference.key]
+                if difference.now is None:  # the plan no longer has the group
+                    del entries[difference.group]
+                else:
+                    entries[difference.group] = list(cast("list[str]", difference.now))
+            elif difference.key == "prerequisites":
+                due = cast("dict[str, str]", difference.now)
+                expect["prerequisites"] = {code: date.fromisoformat(day) for code, day in due.items()}
+            else:
+                expect[difference.key] = difference.now
+
+    return edit_yaml(text, change, sequence_indent=2)
+
+
+def check(plan: Plan, expect: Expectation, assessment: Assessment | None = None) -> list[Difference]:
+    """Expected versus got, one difference per expectation the plan does not meet."""
+    failures: list[Difference] = []
     groups = {g.id: g for g in assessment.groups} if assessment is not None else {}
+    planned = {g.id for g in plan.groups}
     if expect.split_by is not None and plan.split_by.value != expect.split_by:
-        failures.append(f"split_by: expected {expect.split_by}, got {plan.split_by.value}")
+        failures.append(Difference("split_by", None, expect.split_by, plan.split_by.value))
     for group_id, placements in expect.groups.items():
         got = (
             [placement_text(p, groups.get(group_id)) for p in plan.group(group_id).placements]
-            if any(g.id == group_id for g in plan.groups)
-            else ["(no such group)"]
+            if group_id in planned
+            else None
         )
         if got != placements:
-            failures.append(f"{group_id}: expected {placements}, got {got}")
+            failures.append(Difference("groups", group_id, placements, got, _name(groups, group_id)))
     for group_id, texts in expect.methods.items():
-        got = (
-            sorted(_normal(method_text(m)) for m in plan.group(group_id).methods)
-            if any(g.id == group_id for g in plan.groups)
-            else ["(no such group)"]
-        )
-        if got != sorted(_normal(t) for t in texts):
-            failures.append(f"{group_id} methods: expected {sorted(texts)}, got {got}")
+        methods = None
+        if group_id in planned:
+            methods = sorted(_normal(method_text(m)) for m in plan.group(group_id).methods)
+        if methods != sorted(_normal(t) for t in texts):
+            failures.append(Difference("methods", group_id, sorted(texts), methods, _name(groups, group_id)))
     if expect.prerequisites is not None:
         got_due = {p.code: p.due for p in plan.prerequisites}
         want_due = {code: day.isoformat() for code, day in expect.prerequisites.items()}
         if got_due != want_due:
-            failures.append(
-                f"prerequisites: expected {sorted(want_due.items())}, got {sorted(got_due.items())}"
-            )
+            failures.append(Difference("prerequisites", None, want_due, got_due))
     if expect.warnings is not None:
         got_warnings = sorted(w.code if w.group is None else f"{w.code}@{w.group}" for w in plan.warnings)
         if got_warnings != sorted(expect.warnings):
-            failures.append(f"warnings: expected {sorted(expect.warnings)}, got {got_warnings}")
+            failures.append(Difference("warnings", None, sorted(expect.warnings), got_warnings))
     return failures
+
+
+def _name(groups: dict[str, Group], group_id: str) -> str:
+    return groups[group_id].name if group_id in groups else group_id
 
 
 class _Recording:
@@ -195,7 +259,8 @@ def run_scenario(scenario: Scenario, evaluator: Evaluator, source: str = "scenar
     recording = _Recording(evaluator)
     assessment = parse_assessment(scenario.assessment, source)
     plan = make_plan(assessment, recording, today=scenario.today)
-    return Outcome(scenario.name, tuple(check(plan, scenario.expect, assessment)), frozenset(recording.fired))
+    failures = tuple(check(plan, scenario.expect, assessment))
+    return Outcome(scenario.name, failures, frozenset(recording.fired), source)
 
 
 def scenario_files(folder: Path) -> list[Path]:

@@ -16,6 +16,8 @@ Number = Annotated[StrictInt, Field(ge=-(10**12), le=10**12)]
 Scalar = StrictBool | Number | str
 RULE_ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
 NAME = r"^[a-z][a-z0-9_]{0,63}$"
+# The priority of a rule that names none.
+DEFAULT_PRIORITY = 0
 
 
 class _Strict(BaseModel):
@@ -153,7 +155,7 @@ class Rule(_Strict):
     id: Annotated[str, Field(pattern=RULE_ID)]
     decides: Annotated[str, Field(min_length=1, max_length=64)]
     value: Annotated[str, Field(min_length=1, max_length=64)]
-    priority: Annotated[StrictInt, Field(ge=0, le=1000)] = 0
+    priority: Annotated[StrictInt, Field(ge=0, le=1000)] = DEFAULT_PRIORITY
     severity: Literal["warning", "tension", "info"] | None = None
     when: Condition | None = None
     reason: Texts

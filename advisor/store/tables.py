@@ -71,6 +71,7 @@ class AuditAction(StrEnum):
     """What an admin did, as the audit log names it."""
 
     RULES_SAVE = "rules.save"
+    SCENARIO_SAVE = "scenarios.save"  # a scenario file saved, or its expected outcome accepted
     PASSWORD_RESET = "user.password_reset"  # noqa: S105 - an action's name, not a password
 
 
