@@ -21,7 +21,7 @@ AVOID: list[tuple[str, str]] = [
     (r"\bslipad", "inkörd"),
     (r"\bsupporten van\b", "inkörd"),
     (r"\bovillig", "har låg förändringsvilja"),
-    (r"\bIT-monter", "IT-teknikmässa"),
+    (r"\bmonter", "IT-teknikmässa (or the guide's bås for its booth)"),
     (r"(?<!IT-)\bteknikmässa", "IT-teknikmässa"),
     (r"\bIT-mässa", "IT-teknikmässa"),
     (r"\bbehov av hjälp vid registrering", "behöver hjälp med registreringen"),
