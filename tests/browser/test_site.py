@@ -259,6 +259,13 @@ def test_the_plan_shows_platforms_sites_and_devices_at_every_width(
         assert record is not None
         record.plan = {language: sites_plan(language).model_dump(mode="json") for language in ("en", "sv")}
     for language, devices, name in (("en", "130 devices", "Svenska"), ("sv", "130 enheter", "English")):
+        with services(app).store.session() as db:  # the plan is in the assessment's language
+            record = db.get(AssessmentRecord, assessment_id)
+            assert record is not None
+            record.answers = {
+                **record.answers,
+                "organisation": {**record.answers["organisation"], "language": language},
+            }
         page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(f"{assessment}/plan")
         table = page.locator("table.plan-table")
