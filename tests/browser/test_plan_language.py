@@ -10,20 +10,9 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from advisor.store.tables import AssessmentRecord
-from tests.browser.conftest import import_contoso, login, screenshot
-from web.extensions import services
+from tests.browser.conftest import import_contoso, login, screenshot, set_plan_language
 
 pytestmark = pytest.mark.browser
-
-
-def _plan_language(app: Flask, assessment_id: int, language: str) -> None:
-    """Set the assessment's "Language of the plan" (its stored plans hold both languages)."""
-    with services(app).store.session() as db:
-        record = db.get(AssessmentRecord, assessment_id)
-        assert record is not None
-        organisation = {**record.answers["organisation"], "language": language}
-        record.answers = {**record.answers, "organisation": organisation}
 
 
 def test_a_swedish_plan_under_the_english_interface_and_the_reverse(
@@ -32,9 +21,8 @@ def test_a_swedish_plan_under_the_english_interface_and_the_reverse(
     live, app = live_app
     login(page, live, "anna")
     assessment = import_contoso(page, live)
-    assessment_id = int(assessment.rsplit("/", 1)[1])
 
-    _plan_language(app, assessment_id, "sv")
+    set_plan_language(app, assessment, "sv")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{assessment}/plan")
     body = page.locator(".plan-body")
@@ -64,7 +52,7 @@ def test_a_swedish_plan_under_the_english_interface_and_the_reverse(
     with open(file.path(), encoding="utf-8") as text:
         assert text.read().startswith("# Distributionsplan för Contoso")
 
-    _plan_language(app, assessment_id, "en")
+    set_plan_language(app, assessment, "en")
     page.get_by_role("button", name="Svenska").click()
     expect(page.locator("html")).to_have_attribute("lang", "sv")
     page.goto(f"{assessment}/plan")
