@@ -128,3 +128,23 @@ def test_a_signed_off_plan_downloads_with_who_signed_it_off_when_and_the_version
         )
     )
     assert any(row[0] == "varning" and row[-1] == "country-assumed" for row in rows)
+
+
+def test_a_plan_difference_shows_warnings_as_sentences_never_codes(app: Flask) -> None:
+    from advisor.model.facts import parse_assessment
+    from advisor.planning.planner import make_plan
+    from advisor.quality.diff import plan_diff
+
+    before = {**CONTOSO, "organisation": {**CONTOSO["organisation"], "support_capacity": 100_000}}
+    after = {**CONTOSO, "organisation": {**CONTOSO["organisation"], "support_capacity": 300}}
+    with services(app).engine.version() as compiled:
+        old, new = (make_plan(parse_assessment(a), compiled) for a in (before, after))
+    diff = plan_diff(old, new)
+    assert diff.warnings_added
+    with app.test_request_context("/"):
+        shown = app.jinja_env.get_template("_diff.html").module.plan_difference(diff, "en")  # type: ignore[attr-defined]  # a template's macros are its module's attributes
+    for warning in diff.warnings_added:
+        assert warning.text.split(":")[0].replace("'", "&#39;") in shown
+        assert warning.code not in shown
+    for group in {w.group for w in diff.warnings_added if w.group is not None}:
+        assert f"<strong>{new.group(group).name}</strong>: " in shown
