@@ -31,7 +31,7 @@ from advisor.output.export import (
     to_xlsx,
 )
 from advisor.output.formats import FORMATS, ExportFormat, export
-from advisor.output.render import CSV_COLUMNS, SUPPORT_LOAD_COLUMNS, to_csv, to_markdown, to_table
+from advisor.output.render import CSV_COLUMNS, SUPPORT_LOAD_COLUMNS, to_csv, to_markdown, to_table, word
 from advisor.planning.planner import make_plan
 from advisor.quality.scenarios import load_scenario
 from tests.conftest import RULES
@@ -237,7 +237,7 @@ def test_a_format_is_binary_exactly_when_its_writer_writes_bytes(
     contoso: Assessment, engine: Engine, spec: ExportFormat
 ) -> None:
     """The registry's `binary` is what the command line refuses to print and OpenAPI calls binary."""
-    body = spec.write(_plan(contoso, engine, lambda text: text))
+    body = spec.write(_plan(contoso, engine, lambda text: text), None)
     assert isinstance(body, bytes) == spec.binary
 
 
@@ -400,13 +400,16 @@ def test_every_export_says_where_each_reason_comes_from(
         assert f"; {ours})" in shown  # reasons
         assert f"; {guide})" in shown
     warned = [line for line in markdown.splitlines() if line.startswith("- **")]
-    assert [line.rsplit(" (", 1)[1] for line in warned] == [
+    assert [line.rsplit("; ", 1)[-1].rsplit("(", 1)[-1] for line in warned] == [
         f"{origin(w.provenance, language)})" for w in plan.warnings
     ]
     for label in {origin(w.provenance, language) for w in plan.warnings}:  # and each warning in the PDF
-        assert page.count(f"<i>({label})</i></li>") == [
-            origin(w.provenance, language) for w in plan.warnings
-        ].count(label)
+        assert len(
+            re.findall(
+                rf"[(;] {re.escape(str(escape(label)))}\)</i></li>",
+                page.split(f"<h2>{word('warnings', language)}</h2>")[1].split("<h2>")[0],
+            )
+        ) == [origin(w.provenance, language) for w in plan.warnings].count(label)
     assert str(escape(f"{split.rule}; {origin(split.provenance, language)})")) in page  # the split's reason
 
 
@@ -518,7 +521,7 @@ def test_csv_rows_say_what_they_are_and_share_one_header(contoso: Assessment, en
     methods = sum(len(g.methods) for g in plan.groups)
     assert kinds == ["placement"] * placements + ["method"] * methods + ["prerequisite"] * len(
         plan.prerequisites
-    )
+    ) + ["warning"] * len(plan.warnings)
     column = {c: i for i, c in enumerate(CSV_COLUMNS)}
 
     def cells(row: list[str], *names: str) -> list[str]:
@@ -561,7 +564,7 @@ def test_csv_rows_say_what_they_are_and_share_one_header(contoso: Assessment, en
     ]
     swedish = list(csv.reader(io.StringIO(to_csv(_contoso(contoso, engine, "sv")))))
     assert swedish[0][:2] == ["rad", "fas"]
-    assert {row[0] for row in swedish[1:]} == {"placering", "metod", "förutsättning"}
+    assert {row[0] for row in swedish[1:]} == {"placering", "metod", "förutsättning", "varning"}
 
 
 @pytest.mark.parametrize("language", ["en", "sv"])
@@ -579,7 +582,8 @@ def test_markdown_has_each_groups_methods_and_a_checklist(
     checklist = [line for line in markdown.splitlines() if line.startswith("- [ ] ")]
     assert len(checklist) == len(plan.prerequisites)
     assert DUE[language] in checklist[0]
-    assert "[intune-licences](https://learn.microsoft.com/mem/intune/fundamentals/licenses)" in checklist[0]
+    assert "](https://learn.microsoft.com/mem/intune/fundamentals/licenses)" in checklist[0]
+    assert "intune-licences" not in checklist[0]  # the prerequisite's code is for the machine exports
     assert markdown.index("- [ ] ") < markdown.index("### IT")  # after the warnings, before the groups
     html = _html_of(markdown)
     assert html.count("<li>[ ] ") == len(plan.prerequisites)

@@ -103,13 +103,15 @@ def test_reasons_name_the_facts_they_matched_and_why_alternatives_lost(contoso: 
     assisted = next(r for r in executives.reasons if r.rule == "assisted-for-executives")
     assert assisted.facts == {"executives": True}
     self_service = next(a for a in executives.alternatives if a.enrollment == "self_service")
+    # Outweighed: the sentence says so and quotes the rule that decided, never priorities or ids.
     assert self_service.why_not[0].text == (
-        "Also applies, but rule assisted-for-executives has higher priority (50 over 0)."
+        "This rule applies here too, but another rule that applies weighs more and decides instead: "
+        + assisted.text
     )
     tech_fair = next(a for a in plan.group("hr").alternatives if a.enrollment == "tech_fair")
     texts = [r.text for r in tech_fair.why_not]
-    assert "Needs production phase number: at most 1 (here: 3)." in texts
-    assert "Needs help needed to enroll: high (here: medium)." in texts
+    assert "This rule applies only when production phase number is at most 1; here it is 3." in texts
+    assert "This rule applies only when help needed to enroll is high; here it is medium." in texts
 
 
 def _plan(groups: list[dict[str, Any]], **organisation: Any) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from advisor.model.guide import section_title
+from advisor.model.guide import section_title, source_links
 from advisor.model.vocabulary import day_name, month_name, term
 from advisor.output.render import enrolls, needed_by, reset_word, yes_no
 from advisor.planning.explain import fact_label, show_value
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         enrolls=enrolls,
         month_name=month_name,
         section_title=section_title,
+        source_links=source_links,
         fact_label=fact_label,
         show_value=show_value,
         day_name=day_name,

@@ -414,7 +414,10 @@ def decide_gate(assessment_id: int) -> ResponseReturnValue:
 
 
 def _stored(assessment_id: int) -> Plan:
-    record = _record(assessment_id)
+    return _stored_of(_record(assessment_id))
+
+
+def _stored_of(record: AssessmentRecord) -> Plan:
     language = _language() or (record.answers.get("organisation") or {}).get("language") or "en"
     found = stored_plan(record.plan, language)
     if found is None:
@@ -435,8 +438,8 @@ def assessment_export(assessment_id: int, kind: str) -> ResponseReturnValue:
     if spec is None:
         names = ", ".join(f.name for f in offered("api"))
         raise Failure(404, "not_found", f"no export format '{kind}'; use one of {names}")
-    plan_ = _stored(assessment_id)
-    return plan_file(plan_, spec, assessment_id)
+    record = _record(assessment_id)
+    return plan_file(_stored_of(record), spec, record)
 
 
 @bp.get("/assessments/<id:assessment_id>/messages")

@@ -3,13 +3,17 @@ left out."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Response, abort, flash, g
 from flask_babel import gettext as _
 
 from advisor.model.plan import Plan
 from advisor.model.questionnaire import Question
-from advisor.output.formats import ExportFormat, export
+from advisor.model.vocabulary import LANGUAGES, Language
+from advisor.output.formats import ExportFormat, content_disposition, export
 from advisor.services.assessments import AssessmentNotFound, visible
+from advisor.services.review import standing
 from advisor.store import accounts
 from advisor.store.tables import AssessmentRecord
 from web.extensions import svc
@@ -33,12 +37,21 @@ def usernames() -> dict[int, str]:
         return accounts.usernames(db)
 
 
-def plan_file(plan: Plan, spec: ExportFormat, assessment_id: int) -> Response:
-    """The plan as a downloadable file in one of the export formats."""
+def plan_language(record: AssessmentRecord) -> Language:
+    """The language the assessment's plan is written in (its answers say; English by default),
+    whatever the language of the interface reading it."""
+    chosen = (record.answers.get("organisation") or {}).get("language")
+    return chosen if chosen in LANGUAGES else "en"
+
+
+def plan_file(plan: Plan, spec: ExportFormat, record: AssessmentRecord) -> Response:
+    """The plan as a downloadable file in one of the export formats, with where its review
+    stands, named after the organisation and the day: "rollout-plan-contoso-2026-11-25.pdf"."""
+    day = datetime.now(UTC).date().isoformat()
     return Response(
-        export(plan, spec.name),
+        export(plan, spec.name, standing(svc(), record)),
         content_type=spec.media_type,  # as it is: `mimetype=` would add a second charset
-        headers={"Content-Disposition": f"attachment; filename=plan-{assessment_id}.{spec.extension}"},
+        headers={"Content-Disposition": content_disposition(plan.organisation, day, spec.extension)},
     )
 
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Blueprint, Flask, abort, g, render_template
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from markupsafe import Markup
 
 from advisor.output.charts import load_svg, timeline_svg
@@ -14,7 +15,7 @@ from advisor.output.render import table_cells
 from advisor.quality.diff import plan_diff
 from advisor.services.assessments import plan_problems, plans_for, resume_at, stored_plan
 from web.auth import login_required
-from web.common import load, plan_file
+from web.common import load, plan_file, plan_language
 from web.extensions import svc
 from web.i18n import language
 from web.questionnaire import progress_of
@@ -26,9 +27,9 @@ bp = Blueprint("plan", __name__, url_prefix="/assessments/<id:assessment_id>")
 @login_required
 def show(assessment_id: int) -> ResponseReturnValue:
     record = load(assessment_id)
-    lang = language()
+    lang = plan_language(record)
     plan = stored_plan(record.plan, lang)
-    found = plan_problems(svc(), record.answers, lang) if plan is None else {}
+    found = plan_problems(svc(), record.answers, language()) if plan is None else {}
     common = {"record": record, "step": "plan", "progress": progress_of(record.answers, found)}
     if plan is None:
         return render_template("plan.html", plan=None, found=found, **common)
@@ -45,15 +46,22 @@ def show(assessment_id: int) -> ResponseReturnValue:
     # The pictures are SVG that charts.py writes with every text escaped: safe to insert as is.
     timeline = Markup(timeline_svg(plan, lang, date.today()))  # noqa: S704 - escaped where written
     load_chart = Markup(load_svg(plan, lang))  # noqa: S704 - escaped where written
+    # The plan in its own language, the page around it (navigation, buttons) in the reader's.
+    with force_locale(lang):
+        body = render_template(
+            "_plan_body.html",
+            plan=plan,
+            header=header,
+            rows=rows,
+            timeline=timeline,
+            load_chart=load_chart,
+            names={g.id: g.name for g in plan.groups},
+            titles={(p.kind, p.number): p.title for p in plan.phases},
+        )
     return render_template(
         "plan.html",
         plan=plan,
-        header=header,
-        rows=rows,
-        timeline=timeline,
-        load_chart=load_chart,
-        names={g.id: g.name for g in plan.groups},
-        titles={(p.kind, p.number): p.title for p in plan.phases},
+        body=Markup(body),  # noqa: S704 - a template's output, escaped as it was rendered
         found={},
         newer=newer,
         downloads=offered("page"),
@@ -64,15 +72,15 @@ def show(assessment_id: int) -> ResponseReturnValue:
 @bp.get("/plan.<kind>")
 @login_required
 def download(assessment_id: int, kind: str) -> ResponseReturnValue:
-    """The accepted plan as a file, in the language of the page."""
+    """The accepted plan as a file, in the plan's language."""
     spec = offered_format("page", kind)
     if spec is None:
         abort(404)
     record = load(assessment_id)
-    plan = stored_plan(record.plan, language())
+    plan = stored_plan(record.plan, plan_language(record))
     if plan is None:
         abort(404)
-    return plan_file(plan, spec, assessment_id)
+    return plan_file(plan, spec, record)
 
 
 def init_app(app: Flask) -> None:

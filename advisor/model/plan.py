@@ -231,3 +231,19 @@ class Plan(_Out):
 
     def group(self, group_id: str) -> GroupPlan:
         return next(g for g in self.groups if g.id == group_id)
+
+
+# Where an assessment's review stands (the store's ReviewStatus, by value).
+ReviewState = Literal["draft", "in_review", "changes_requested", "signed_off"]
+
+
+class Standing(_Out):
+    """Where the plan's review stood when it was downloaded: its status, the version of the
+    answers it was made from, and for a signed-off plan who signed it off and on which day. Not
+    part of the plan (contract 2): the site hands it to the exports that print it."""
+
+    status: ReviewState
+    version: int  # the version of the answers the plan was made from
+    signed_version: int | None = None  # the version signed off (a re-plan after it makes a newer one)
+    signed_by: str | None = None
+    signed_on: str | None = None  # YYYY-MM-DD

@@ -11,9 +11,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from advisor.model.guide import section_title
+from advisor.model.guide import source_links
 from advisor.model.i18n import N_, gettext
-from advisor.model.plan import Plan
+from advisor.model.plan import Plan, Standing
 from advisor.model.vocabulary import Language, day_name, event_name, month_name, origin, term, unit_name
 from advisor.output.charts import load_svg, timeline_svg
 from advisor.output.escape import Cell, append_to_sheet
@@ -26,6 +26,7 @@ from advisor.output.render import (
     needed_by,
     platforms,
     reset_word,
+    standing_line,
     table_cells,
     table_rows,
     users,
@@ -134,7 +135,7 @@ def _sheet(key: str, language: Language, **values: object) -> str:
     return gettext(_SHEETS[key], language, **values)
 
 
-def to_xlsx(plan: Plan) -> bytes:
+def to_xlsx(plan: Plan, standing: Standing | None = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -145,7 +146,8 @@ def to_xlsx(plan: Plan) -> bytes:
     assert sheet is not None  # noqa: S101 - a new workbook has one sheet
     sheet.title = _sheet("plan", language)
     header, rows = table_rows(plan)
-    append_to_sheet(sheet, [[word("plan_for", language, name=plan.organisation)], [], [*header]])
+    status = [standing_line(standing, language)] if standing is not None else []
+    append_to_sheet(sheet, [[word("plan_for", language, name=plan.organisation)], status, [*header]])
     sheet["A1"].font = Font(bold=True, size=14)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
@@ -466,12 +468,13 @@ def _templates() -> Environment:
     )
 
 
-def to_html(plan: Plan) -> str:
+def to_html(plan: Plan, standing: Standing | None = None) -> str:
     """The plan as one printable HTML document (the PDF is made from it)."""
     language = plan.language
     header, rows = table_cells(plan)
     words = {
         "title": word("plan_for", language, name=plan.organisation),
+        "status": standing_line(standing, language) if standing is not None else "",
         "split": word("split", language, value=term(plan.split_by.value, language)),
         "warnings": word("warnings", language),
         "groups": word("groups", language),
@@ -512,17 +515,18 @@ def to_html(plan: Plan) -> str:
         origin=origin,
         users=users,
         month_name=month_name,
-        section_title=section_title,
+        source_links=source_links,
         day_name=day_name,
         reset_word=reset_word,
         yes_no=yes_no,
         why_not_method=why_not_method,
+        not_approach=lambda approach: word("not", language, approach=term(approach, language)),
         when_and_who=when_and_who,
     )
 
 
-def to_pdf(plan: Plan) -> bytes:
+def to_pdf(plan: Plan, standing: Standing | None = None) -> bytes:
     from weasyprint import HTML
 
-    result: bytes = HTML(string=to_html(plan)).write_pdf()
+    result: bytes = HTML(string=to_html(plan, standing)).write_pdf()
     return result

@@ -8,11 +8,14 @@ offers every entry it names.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import quote
 
-from advisor.model.plan import Plan
+from advisor.model.plan import Plan, Standing
 from advisor.output.export import to_pdf, to_xlsx
 from advisor.output.ics import to_ics
 from advisor.output.render import to_csv, to_json, to_markdown, to_table
@@ -30,7 +33,9 @@ class ExportFormat:
     media_type: str  # the whole Content-Type, parameters included: send it as it is
     extension: str  # of the downloaded file's name
     binary: bool  # never written to a terminal; the API documents it as binary
-    write: Callable[[Plan], str | bytes]  # text is sent as UTF-8
+    # The plan, and where its review stands when the site knows it (None on the command line);
+    # text is sent as UTF-8.
+    write: Callable[[Plan, Standing | None], str | bytes]
     surfaces: frozenset[Surface] = EVERYWHERE
     # A spreadsheet opens it: every cell goes through escape.spreadsheet_cell, so no text from the
     # answers or the rule files ever becomes a formula (tests/test_export.py checks each one).
@@ -61,7 +66,7 @@ _REGISTERED = (
         "text/csv; charset=utf-8",
         "csv",
         binary=False,
-        write=lambda plan: "\ufeff" + to_csv(plan),
+        write=lambda plan, _: "\ufeff" + to_csv(plan),
         tabular=True,
     ),
     ExportFormat(
@@ -76,9 +81,11 @@ _REGISTERED = (
         "text/calendar; charset=utf-8",
         "ics",
         binary=False,
-        write=lambda plan: to_ics(plan).decode("utf-8"),
+        write=lambda plan, _: to_ics(plan).decode("utf-8"),
     ),
-    ExportFormat("json", "JSON", "application/json", "json", binary=False, write=to_json),
+    ExportFormat(
+        "json", "JSON", "application/json", "json", binary=False, write=lambda plan, _: to_json(plan)
+    ),
     # The guide's table for a terminal: the command line's default.
     ExportFormat(
         "table",
@@ -86,7 +93,7 @@ _REGISTERED = (
         "text/plain; charset=utf-8",
         "txt",
         binary=False,
-        write=to_table,
+        write=lambda plan, _: to_table(plan),
         surfaces=frozenset({"cli"}),
     ),
 )
@@ -105,7 +112,35 @@ def offered_format(surface: Surface, name: str) -> ExportFormat | None:
     return found if found is not None and surface in found.surfaces else None
 
 
-def export(plan: Plan, name: str) -> bytes:
-    """The plan in one of FORMATS, as bytes."""
-    body = FORMATS[name].write(plan)
+def export(plan: Plan, name: str, standing: Standing | None = None) -> bytes:
+    """The plan in one of FORMATS, as bytes; the PDF, the workbook and the Markdown say where its
+    review stands when `standing` is given."""
+    body = FORMATS[name].write(plan, standing)
     return body.encode("utf-8") if isinstance(body, str) else body
+
+
+def _slug(text: str, *, ascii_only: bool) -> str:
+    """Words joined by hyphens, lower case: "Vård & Omsorg AB" → "vård-omsorg-ab" (or, ASCII
+    only, "vard-omsorg-ab": accents dropped, other letters left out)."""
+    if ascii_only:
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return "-".join(re.findall(r"[^\W_]+", text.lower()))[:60].strip("-")
+
+
+def download_names(organisation: str, day: str, extension: str) -> tuple[str, str | None]:
+    """A downloaded plan's file name, "rollout-plan-contoso-2026-11-25.pdf": in ASCII for every
+    client, and when the organisation's name has other letters, the name with them as well (for
+    RFC 6266's `filename*`), else None."""
+    ascii_slug = _slug(organisation, ascii_only=True)
+    plain = "-".join(part for part in ("rollout-plan", ascii_slug, day) if part) + f".{extension}"
+    full_slug = _slug(organisation, ascii_only=False)
+    full = "-".join(part for part in ("rollout-plan", full_slug, day) if part) + f".{extension}"
+    return plain, (full if full != plain else None)
+
+
+def content_disposition(organisation: str, day: str, extension: str) -> str:
+    """The Content-Disposition of a downloaded plan: `filename` in ASCII, and `filename*` (RFC
+    5987, UTF-8, percent-encoded) when the name has letters ASCII lacks."""
+    plain, full = download_names(organisation, day, extension)
+    header = f'attachment; filename="{plain}"'
+    return header if full is None else header + f"; filename*=UTF-8''{quote(full, safe='')}"

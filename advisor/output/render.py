@@ -9,6 +9,7 @@ import io
 from typing import NamedTuple
 from urllib.parse import quote
 
+from advisor.model.guide import source_links
 from advisor.model.i18n import N_, gettext, ngettext
 from advisor.model.plan import (
     Entry,
@@ -22,6 +23,8 @@ from advisor.model.plan import (
     Plan,
     Prerequisite,
     Reason,
+    ReviewState,
+    Standing,
     WeekLoad,
     add_months,
 )
@@ -45,9 +48,10 @@ _WORDS: dict[str, str] = {
     "groups": N_("Groups"),
     "why": N_("Why"),
     "not": N_("Why not %(approach)s"),
-    "tension": N_("tension"),
-    "info": N_("note"),
-    "warning": N_("warning"),
+    # A warning's kind, as the plan page labels it.
+    "tension": N_("Tension"),
+    "info": N_("Note"),
+    "warning": N_("Warning"),
     "methods": N_("Enrollment methods"),
     "prerequisites": N_("Prerequisites"),
     "not_method": N_("Why not %(method)s"),
@@ -72,6 +76,20 @@ _WORDS: dict[str, str] = {
     "decided": N_("%(outcome)s, decided by %(by)s on %(on)s"),
     "at_least": N_("at least"),
     "at_most": N_("at most"),
+    # Where the plan's review stood when it was downloaded (the site knows; the command line not).
+    "status": N_("Status: %(status)s, version %(version)s."),
+    "status_signed": N_("Status: signed off by %(by)s on %(on)s, version %(version)s."),
+    "status_replanned": N_(
+        "Status: version %(signed)s was signed off by %(by)s on %(on)s; this plan is of version "
+        "%(version)s, made after the sign-off."
+    ),
+}
+# The review statuses, as the site's pages name them.
+STATUS_NAMES: dict[ReviewState, str] = {
+    "draft": N_("Draft"),
+    "in_review": N_("Waiting for review"),
+    "changes_requested": N_("Sent back"),
+    "signed_off": N_("Signed off"),
 }
 # The Markdown's calendar table (the XLSX sheet has more columns: export.py's CALENDAR_COLUMNS).
 MARKDOWN_CALENDAR_COLUMNS = (N_("Date"), N_("Event"), N_("Phase"), N_("Site"), N_("What happens"))
@@ -86,9 +104,15 @@ SUPPORT_LOAD_COLUMNS = (
 # The CSV's header, a column at a time. One file, three kinds of row, named by the first column so
 # that a spreadsheet can filter them: a placement (a group in a phase: phase to rules), a method (a
 # group's devices of one platform and owner: group, name, platforms, devices, rules and ownership to
-# provenance, the reasons' texts in `text`) and a prerequisite (the groups needing it in group and
-# name, its code in `prerequisites`, then due, text, source and provenance).
-CSV_ROWS = {"placement": N_("placement"), "method": N_("method"), "prerequisite": N_("prerequisite")}
+# provenance, the reasons' texts in `text`), a prerequisite (the groups needing it in group and
+# name, its code in `prerequisites`, then due, text, source and provenance) and a warning (its group
+# in group and name, its rule in `rules`, then text, source, provenance, its kind and its code).
+CSV_ROWS = {
+    "placement": N_("placement"),
+    "method": N_("method"),
+    "prerequisite": N_("prerequisite"),
+    "warning": N_("warning"),
+}
 CSV_COLUMNS = (
     N_("row"),
     N_("phase"),
@@ -111,11 +135,32 @@ CSV_COLUMNS = (
     N_("text"),
     N_("source"),
     N_("provenance"),
+    N_("kind"),
+    N_("code"),
 )
 
 
 def word(key: str, language: Language, **values: object) -> str:
     return gettext(_WORDS[key], language, **values)
+
+
+def standing_line(standing: Standing, language: Language) -> str:
+    """Where the plan's review stands, in a sentence: "Status: signed off by lead on 25 November
+    2026, version 3."; a plan made after its sign-off says which version was signed off."""
+    if standing.signed_by is not None and standing.signed_on is not None:
+        on = day_name(standing.signed_on, language)
+        if standing.signed_version not in (None, standing.version):
+            return word(
+                "status_replanned",
+                language,
+                signed=standing.signed_version,
+                by=standing.signed_by,
+                on=on,
+                version=standing.version,
+            )
+        return word("status_signed", language, by=standing.signed_by, on=on, version=standing.version)
+    status = gettext(STATUS_NAMES[standing.status], language)
+    return word("status", language, status=status, version=standing.version)
 
 
 def made_with(plan: Plan) -> str:
@@ -407,12 +452,21 @@ def _link(url: str) -> str:
     return quote(url, safe=":/#?&=%.-_~+,;@!$*'")
 
 
+def _sources(source: str | None, language: Language) -> list[str]:
+    """Where to read what a text rests on, as Markdown links: the guide's section (2016) and its
+    successor on Microsoft Learn, or the Microsoft page a current_practice rule follows."""
+    return [f"[{_md(text)}]({_link(url)})" for text, url in source_links(source or "", language)]
+
+
 def _cited(reason: Reason, language: Language) -> str:
-    """A reason with its rule, the page it follows and where it comes from (our judgement never
+    """A reason with the pages it follows, its rule and where it comes from (our judgement never
     reads as the guide's)."""
-    said = origin(reason.provenance, language)
-    provenance = f"; {_md(said)}" if said else ""
-    return f"{_md(reason.text)} ([{_md(reason.rule)}]({_link(reason.source)}){provenance})"
+    parts = [
+        *_sources(reason.source, language),
+        _md(reason.rule),
+        *map(_md, _said(reason.provenance, language)),
+    ]
+    return f"{_md(reason.text)} ({'; '.join(parts)})"
 
 
 def _noted(provenance: Provenance | None, language: Language) -> str:
@@ -421,24 +475,23 @@ def _noted(provenance: Provenance | None, language: Language) -> str:
     return f" ({said})" if said else ""
 
 
-def to_markdown(plan: Plan) -> str:
+def to_markdown(plan: Plan, standing: Standing | None = None) -> str:
     language = plan.language
     header, rows = table_rows(plan)
-    out = [
-        f"# {_md(word('plan_for', language, name=plan.organisation))}",
-        "",
-        word("split", language, value=term(plan.split_by.value, language)) + ".",
-        "",
-    ]
+    out = [f"# {_md(word('plan_for', language, name=plan.organisation))}", ""]
+    if standing is not None:
+        out += [f"**{_md(standing_line(standing, language))}**", ""]
+    out += [word("split", language, value=term(plan.split_by.value, language)) + ".", ""]
     out += [f"> {_cited(r, language)}" for r in plan.split_by.reasons]
     out += ["", "| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
     if plan.warnings:
         out += ["", f"## {word('warnings', language)}", ""]
         out += [
-            f"- **{word(w.severity, language)}** {_md(_who(plan, w.group) + w.text)} "
-            f"{_md(_noted(w.provenance, language))}"
+            f"- **{word(w.severity, language)}** {_md(_who(plan, w.group) + w.text)}"
+            + (f" ({'; '.join(noted)})" if noted else "")
             for w in plan.warnings
+            for noted in [[*_sources(w.source, language), *map(_md, _said(w.provenance, language))]]
         ]
     if plan.prerequisites:
         out += ["", f"## {word('prerequisites', language)}", ""]
@@ -447,8 +500,8 @@ def to_markdown(plan: Plan) -> str:
             + "; ".join(
                 [
                     *(_md(x) for x in when_and_who(p, plan)),
-                    f"[{_md(p.code)}]({_link(p.source)})",
-                    *_said(p.provenance, language),
+                    *_sources(p.source, language),
+                    *map(_md, _said(p.provenance, language)),
                 ]
             )
             + ")"
@@ -605,6 +658,8 @@ def to_csv(plan: Plan) -> str:
                     ", ".join(
                         dict.fromkeys(origin(r.provenance, language) for r in m.reasons if r.provenance)
                     ),
+                    "",
+                    "",
                 ]
             )
     for p in plan.prerequisites:
@@ -631,6 +686,25 @@ def to_csv(plan: Plan) -> str:
                 p.text,
                 p.source,
                 origin(p.provenance, language),
+                "",
+                "",
+            ]
+        )
+    for w in plan.warnings:
+        rows.append(
+            [
+                kind["warning"],
+                *[""] * 3,
+                w.group or "",
+                plan.group(w.group).name if w.group else "",
+                *[""] * 5,
+                w.rule or "",
+                *[""] * 6,
+                w.text,
+                w.source or "",
+                origin(w.provenance, language),
+                word(w.severity, language),
+                w.code,
             ]
         )
     writer.writerows(spreadsheet_rows(rows))  # no cell is ever a formula (CSV injection)

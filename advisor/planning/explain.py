@@ -11,7 +11,7 @@ from advisor.model.facts import FACTS_BY_STAGE, FactValue
 from advisor.model.guide import localized_source
 from advisor.model.i18n import N_, gettext
 from advisor.model.plan import Reason
-from advisor.model.vocabulary import Language, Stage, term
+from advisor.model.vocabulary import FactSpec, Language, Stage, term
 from advisor.rulebook.loader import Rulebook, RuleInfo
 from advisor.rulebook.schema import AllOf, Condition, Leaf, NotOf, leaves
 from advisor.rulebook.template import fill, names
@@ -29,6 +29,21 @@ _OPS: dict[str, str] = {
     "contains": N_("%(label)s include %(value)s"),
     "not_contains": N_("%(label)s do not include %(value)s"),
 }
+# The same comparisons inside a sentence ("applies only when help needed to enroll is high"), for
+# why a rule did not decide; a yes/no fact is named as the question it answers.
+_SENTENCE_OPS: dict[str, str] = {
+    "eq": N_("%(label)s is %(value)s"),
+    "ne": N_("%(label)s is not %(value)s"),
+    "lt": N_("%(label)s is less than %(value)s"),
+    "lte": N_("%(label)s is at most %(value)s"),
+    "gt": N_("%(label)s is more than %(value)s"),
+    "gte": N_("%(label)s is at least %(value)s"),
+    "in": N_("%(label)s is %(value)s"),
+    "not_in": N_("%(label)s is neither %(value)s"),
+    "contains": N_("%(label)s include %(value)s"),
+    "not_contains": N_("%(label)s do not include %(value)s"),
+}
+_YES_NO = N_("the answer to “%(label)s” is %(value)s")
 # How the values of a list, or the parts of a condition, are joined.
 _JOIN = {
     "or": N_(" or "),
@@ -66,8 +81,16 @@ def json_value(value: FactValue) -> Any:
     return sorted(value) if isinstance(value, frozenset) else value
 
 
-def describe(node: Condition, language: Language, parameters: Mapping[str, int], stage_facts: Stage) -> str:
-    """A condition in words, such as `help needed to enroll: high`."""
+def describe(
+    node: Condition,
+    language: Language,
+    parameters: Mapping[str, int],
+    stage_facts: Stage,
+    *,
+    sentence: bool = False,
+) -> str:
+    """A condition in words, such as `help needed to enroll: high`; with `sentence`, as a clause
+    that reads inside a sentence: `help needed to enroll is high`."""
     specs = FACTS_BY_STAGE[stage_facts]
     if isinstance(node, Leaf):
         spec = specs[node.fact]
@@ -77,13 +100,23 @@ def describe(node: Condition, language: Language, parameters: Mapping[str, int],
             value = joiner.join(show_value(v, language) for v in raw)
         else:
             value = show_value(raw, language)
-        return gettext(_OPS[node.op], language, label=spec.label(language), value=value)
+        if not sentence:
+            return gettext(_OPS[node.op], language, label=spec.label(language), value=value)
+        return _clause(spec, node.op, value, language)
     if isinstance(node, NotOf):
-        inner = describe(node.not_, language, parameters, stage_facts)
+        inner = describe(node.not_, language, parameters, stage_facts, sentence=sentence)
         return gettext("not (%(condition)s)", language, condition=inner)
     children = node.all if isinstance(node, AllOf) else node.any
     joiner = _joiner("and" if isinstance(node, AllOf) else "or", language)
-    return joiner.join(describe(c, language, parameters, stage_facts) for c in children)
+    return joiner.join(describe(c, language, parameters, stage_facts, sentence=sentence) for c in children)
+
+
+def _clause(spec: FactSpec, op: str, value: str, language: Language) -> str:
+    """One comparison as a clause: "help needed to enroll is high", "the answer to “executives or
+    VIP users” is yes"."""
+    if spec.kind == "bool" and op == "eq":
+        return gettext(_YES_NO, language, label=spec.label(language), value=value)
+    return gettext(_SENTENCE_OPS[op], language, label=spec.label(language), value=value)
 
 
 def reason_text(
@@ -173,7 +206,12 @@ def cached_why_not(
     cache: dict[tuple[object, ...], object],
 ) -> Reason:
     """`why_not`, remembered per rulebook version."""
-    extra = (winner.rule.id, winner.rule.priority) if winner else None
+    # The sentence quotes the winner's own reason: its facts are part of what it depends on.
+    extra = (
+        (winner.rule.id, winner.rule.priority, _key("reason", winner, language, facts, cache))
+        if winner
+        else None
+    )
     result: Reason = _cached(
         cache,
         _key("why_not", info, language, facts, cache, extra),
@@ -199,6 +237,17 @@ def reason(
     )
 
 
+# Why a rule whose condition failed did not decide: what it asks for, and what this group has (one
+# fact: its value; several: each named). "excluded": the rule is set aside when a condition holds.
+_WHY_NOT: dict[str, str] = {
+    "needs_one": N_("This rule applies only when %(condition)s; here it is %(actual)s."),
+    "needs_set": N_("This rule applies only when %(condition)s; here they are %(actual)s."),
+    "needs_many": N_("This rule applies only when %(condition)s; here %(actual)s."),
+    "excluded_one": N_("This rule is set aside when %(condition)s, and here it is %(actual)s."),
+    "excluded_many": N_("This rule is set aside when %(condition)s, as here: %(actual)s."),
+}
+
+
 def why_not(
     info: RuleInfo,
     language: Language,
@@ -206,48 +255,43 @@ def why_not(
     parameters: Mapping[str, int],
     winner: RuleInfo | None,
 ) -> Reason:
-    """Why a rule's conclusion lost: the condition that failed, or the rule that outranked it."""
+    """Why a rule's conclusion lost, in a sentence a respondent reads: the condition that failed
+    and what the group has instead, or the rule that outweighed it and why that one decided."""
     failure: Failure | None = first_failure(info.rule.when, facts, parameters)
     if failure is None and (winner is None or winner.rule.priority < info.rule.priority):
         # Held and outranked nothing: the planner passed it over (a method that does not fit these
         # devices, or that would reset devices the group keeps).
         text = gettext(
-            "Applies, but the planner passed it over: its method does not fit these devices or would "
-            "reset devices the group keeps.",
+            "This rule applies, but its method was not used: it does not fit these devices, or it "
+            "would reset devices the group keeps.",
             language,
         )
         shown = matched_facts(info.rule.when, facts, parameters)
     elif failure is None:
         assert winner is not None  # noqa: S101 - a rule that held lost only to a winner
         text = gettext(
-            "Also applies, but rule %(winner)s has higher priority (%(high)s over %(low)s).",
+            "This rule applies here too, but another rule that applies weighs more and decides "
+            "instead: %(winner)s",
             language,
-            winner=winner.id,
-            high=winner.rule.priority,
-            low=info.rule.priority,
+            winner=reason_text(winner, language, facts, parameters),
         )
         shown = matched_facts(info.rule.when, facts, parameters)
     else:
+        specs = FACTS_BY_STAGE[info.stage]
         shown = {leaf.fact: facts[leaf.fact] for leaf in leaves(failure.node)}
+        condition = describe(failure.node, language, parameters, info.stage, sentence=True)
         if len(shown) == 1:
-            actual = show_value(next(iter(shown.values())), language)
+            fact, value = next(iter(shown.items()))
+            actual = show_value(value, language)
+            key = "excluded_one" if failure.excluded else "needs_one"
+            if specs[fact].kind == "set" and not failure.excluded:
+                key = "needs_set"
         else:
-            actual = "; ".join(
-                f"{FACTS_BY_STAGE[info.stage][k].label(language)}: {show_value(v, language)}"
-                for k, v in shown.items()
+            actual = _joiner("and", language).join(
+                _clause(specs[k], "eq", show_value(v, language), language) for k, v in shown.items()
             )
-        condition = describe(failure.node, language, parameters, info.stage)
-        if failure.excluded:
-            text = gettext(
-                "Does not apply when %(condition)s (here: %(actual)s).",
-                language,
-                condition=condition,
-                actual=actual,
-            )
-        else:
-            text = gettext(
-                "Needs %(condition)s (here: %(actual)s).", language, condition=condition, actual=actual
-            )
+            key = "excluded_many" if failure.excluded else "needs_many"
+        text = gettext(_WHY_NOT[key], language, condition=condition, actual=actual)
     return Reason(
         rule=info.id,
         text=text,

@@ -1262,20 +1262,26 @@ class Planner:
         if self._waves_differ and any(p.kind == "production" for p in placed):
             reasons += self._reasons([wave], facts)  # the order among production groups
         mine = list(dict.fromkeys(p.piece for p in placed))  # this group's pieces, in order
-        for index in mine:
-            for r in self._reasons([decided[index].enrollment], decided[index].facts):
-                if all((r.rule, r.text) != (known.rule, known.text) for known in reasons):
-                    reasons.append(r)
+        # A group split over phases (a pilot share and the rest, or one share per platform or site)
+        # is decided part by part: each part's reasons quote its own numbers, and say which part
+        # they are about when the parts' reasons differ.
+        parts = {index: self._part_name(index, placed) for index in mine}
+        for r in self._of_parts(
+            parts, {index: self._reasons([decided[index].enrollment], decided[index].facts) for index in mine}
+        ):
+            if all((r.rule, r.text) != (known.rule, known.text) for known in reasons):
+                reasons.append(r)
         used = {decided[index].approach for index in mine}
-        alternatives = (
-            [
-                Alternative(enrollment=approach, why_not=self._why_not(approach, decided[mine[0]]))
-                for approach in APPROACHES
-                if approach not in used
-            ]
-            if mine
-            else []
-        )
+        alternatives = [
+            Alternative(
+                enrollment=approach,
+                why_not=self._of_parts(
+                    parts, {index: self._why_not(approach, decided[index]) for index in mine}
+                ),
+            )
+            for approach in APPROACHES
+            if approach not in used
+        ]
         return GroupPlan(
             id=self.groups[i].id,
             name=self.groups[i].name,
@@ -1296,6 +1302,31 @@ class Planner:
             alternatives=alternatives,
             methods=self._method_choices(i),
         )
+
+    def _part_name(self, piece: int, placed: Sequence[_Placed]) -> str:
+        """A part of a group by its phases and users: "Expanded pilot, 250 users"."""
+        mine = [p for p in placed if p.piece == piece]
+        titles = dict.fromkeys(
+            term(p.kind, self.language, number=p.number) if p.number else term(p.kind, self.language)
+            for p in mine
+        )
+        users = ngettext("%(num)d user", "%(num)d users", sum(p.users for p in mine), self.language)
+        return gettext("%(phases)s, %(users)s", self.language, phases=", ".join(titles), users=users)
+
+    def _of_parts(self, parts: dict[int, str], by_part: dict[int, list[Reason]]) -> list[Reason]:
+        """The reasons of a group's parts, once each: as they are when every part has the same,
+        else each led by the part it is about ("Limited pilot, 50 users: …")."""
+        lists = list(by_part.values())
+        if not lists:
+            return []
+        if all(found == lists[0] for found in lists[1:]):
+            return list(lists[0])
+        out: list[Reason] = []
+        for index, found in by_part.items():
+            for r in found:
+                text = gettext("%(part)s: %(text)s", self.language, part=parts[index], text=r.text)
+                out.append(r.model_copy(update={"text": text}))
+        return out
 
     def _why_not(self, approach: str, piece: _Decided) -> list[Reason]:
         winner: RuleInfo | None = piece.enrollment.winner

@@ -11,7 +11,7 @@ from pydantic_core import PydanticUndefined
 
 from advisor.model.facts import Group, Organisation
 from advisor.model.i18n import gettext
-from advisor.model.plan import Placement, Plan
+from advisor.model.plan import Placement, Plan, Warning
 from advisor.model.questionnaire import GROUP, ORGANISATION, asked
 from advisor.model.vocabulary import Language
 from advisor.rulebook.loader import Rulebook
@@ -118,13 +118,20 @@ class GroupChange:
 class PlanDiff:
     groups: tuple[GroupChange, ...]
     split_by: tuple[str, str] | None
-    warnings_added: tuple[str, ...]
-    warnings_removed: tuple[str, ...]
+    warnings_added: tuple[Warning, ...]  # as the newer plan words them
+    warnings_removed: tuple[Warning, ...]  # as the older plan words them
     organisation_answers: tuple[AnswerChange, ...]
+    names: Mapping[str, str] = field(default_factory=dict)  # every group's name by id, in either plan
 
     @property
     def empty(self) -> bool:
         return not (self.groups or self.split_by or self.warnings_added or self.warnings_removed)
+
+
+def warning_key(warning: Warning) -> str:
+    """What makes a warning the same one in two plans: its code, and its group if it has one
+    ("group-spread-over-months@retail"); for reports to admins, never for a person's page."""
+    return f"{warning.code}@{warning.group}" if warning.group else warning.code
 
 
 def plan_diff(old: Plan | None, new: Plan | None, answers: list[AnswerChange] | None = None) -> PlanDiff:
@@ -155,14 +162,15 @@ def plan_diff(old: Plan | None, new: Plan | None, answers: list[AnswerChange] | 
     split = None
     if old and new and old.split_by.value != new.split_by.value:
         split = (old.split_by.value, new.split_by.value)
-    old_warnings = {f"{w.code}@{w.group}" if w.group else w.code for w in old.warnings} if old else set()
-    new_warnings = {f"{w.code}@{w.group}" if w.group else w.code for w in new.warnings} if new else set()
+    old_warnings = {warning_key(w): w for w in old.warnings} if old else {}
+    new_warnings = {warning_key(w): w for w in new.warnings} if new else {}
     return PlanDiff(
         groups=tuple(changes),
         split_by=split,
-        warnings_added=tuple(sorted(new_warnings - old_warnings)),
-        warnings_removed=tuple(sorted(old_warnings - new_warnings)),
+        warnings_added=tuple(new_warnings[k] for k in sorted(new_warnings.keys() - old_warnings.keys())),
+        warnings_removed=tuple(old_warnings[k] for k in sorted(old_warnings.keys() - new_warnings.keys())),
         organisation_answers=tuple(a for a in answers if a.group is None),
+        names={g.id: g.name for plan in (old, new) if plan for g in plan.groups},
     )
 
 

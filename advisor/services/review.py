@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from advisor.model.errors import AdvisorError, NotAllowed, RolloutTooLong
-from advisor.model.plan import Plan
+from advisor.model.plan import Plan, Standing
 from advisor.model.questionnaire import problems, valid
 from advisor.model.vocabulary import Language
 from advisor.quality.diff import AnswerChange, PlanDiff, answer_changes, plan_diff
@@ -325,3 +325,25 @@ def waiting_for(services: Services, user: User) -> list[AssessmentRecord]:
             AssessmentRecord.status == ReviewStatus.CHANGES_REQUESTED,
             AssessmentRecord.owner_id == user.id,
         ).all()
+
+
+def standing(services: Services, record: AssessmentRecord) -> Standing:
+    """Where the review of the assessment's current plan stands, for the exports that print it:
+    the status, the version, and who signed it off and when (the latest sign-off's event)."""
+    with services.store.session() as db:
+        newest = latest_version(db, record.id)
+        signed = None
+        if record.status == ReviewStatus.SIGNED_OFF:
+            signed = next(
+                (e for e in reversed(review_events(db, record.id)) if e.action == ReviewAction.SIGNED_OFF),
+                None,
+            )
+        actor = db.get(User, signed.actor_id) if signed is not None else None
+        by = actor.username if actor is not None else None
+    return Standing(
+        status=record.status.value,
+        version=newest.number if newest is not None else 0,
+        signed_version=record.signed_version if signed is not None else None,
+        signed_by=by,
+        signed_on=signed.created_at.date().isoformat() if signed is not None else None,
+    )

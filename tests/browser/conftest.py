@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 
 from advisor.services.accounts import create_user
 from advisor.settings import Settings
+from advisor.store.tables import AssessmentRecord
 from tests.conftest import ROOT
 from web import create_app
 from web.extensions import services
@@ -95,6 +96,17 @@ def import_contoso(page: Page, live: str) -> str:
     page.get_by_role("button", name="Import").last.click()
     expect(page.get_by_role("heading", name="Targeted groups")).to_be_visible()
     return page.url.rsplit("/", 1)[0]
+
+
+def set_plan_language(app: Flask, assessment: str, language: str) -> None:
+    """Set an assessment's "Language of the plan" without re-planning (its stored plans hold both
+    languages): the plan page then shows the plan in `language`, whatever the interface's."""
+    assessment_id = int(assessment.rstrip("/").rsplit("/", 1)[1])
+    with services(app).store.session() as db:
+        record = db.get(AssessmentRecord, assessment_id)
+        assert record is not None
+        organisation = {**record.answers["organisation"], "language": language}
+        record.answers = {**record.answers, "organisation": organisation}
 
 
 def login(page: Page, base: str, username: str) -> None:

@@ -4,9 +4,10 @@ phone's, in English and Swedish (screenshots in artifacts/screenshots)."""
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ARTIFACTS, import_contoso, login, screenshot
+from tests.browser.conftest import ARTIFACTS, import_contoso, login, screenshot, set_plan_language
 
 pytestmark = pytest.mark.browser
 
@@ -32,10 +33,12 @@ def _chart_box(page: Page, selector: str) -> dict[str, float]:
     return box
 
 
-def test_the_timeline_and_the_load_chart_at_every_width(page: Page, live: str) -> None:
+def test_the_timeline_and_the_load_chart_at_every_width(page: Page, live_app: tuple[str, Flask]) -> None:
+    live, app = live_app
     login(page, live, "anna")
     assessment = import_contoso(page, live)
     for language, (calendar, gates, load, other) in HEADINGS.items():
+        set_plan_language(app, assessment, language)  # the plan's language, not the interface's
         page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(f"{assessment}/plan")
         expect(page.get_by_role("heading", name=calendar, exact=True)).to_be_visible()

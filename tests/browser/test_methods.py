@@ -4,9 +4,10 @@ width and a phone's, in English and Swedish (screenshots in artifacts/screenshot
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ARTIFACTS, import_contoso, login, screenshot
+from tests.browser.conftest import ARTIFACTS, import_contoso, login, screenshot, set_plan_language
 
 pytestmark = pytest.mark.browser
 
@@ -43,10 +44,14 @@ def _fits(page: Page) -> bool:
     return fits
 
 
-def test_the_plan_shows_the_methods_and_the_checklist_at_every_width(page: Page, live: str) -> None:
+def test_the_plan_shows_the_methods_and_the_checklist_at_every_width(
+    page: Page, live_app: tuple[str, Flask]
+) -> None:
+    live, app = live_app
     login(page, live, "anna")
     assessment = import_contoso(page, live)
     for language, (ade, reset, app_protection, due, why_not, other) in SHOWN.items():
+        set_plan_language(app, assessment, language)  # the plan's language, not the interface's
         page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(f"{assessment}/plan")
         retail = page.locator("#methods-retail")

@@ -10,7 +10,7 @@ from flask import Flask
 from playwright.sync_api import Dialog, Page, expect
 
 from advisor.store.tables import AssessmentRecord
-from tests.browser.conftest import import_contoso, login, screenshot
+from tests.browser.conftest import import_contoso, login, screenshot, set_plan_language
 from tests.conftest import ROOT
 from tests.placed import sites_plan
 from tests.test_planner import GUIDE_TABLE_EN
@@ -259,6 +259,7 @@ def test_the_plan_shows_platforms_sites_and_devices_at_every_width(
         assert record is not None
         record.plan = {language: sites_plan(language).model_dump(mode="json") for language in ("en", "sv")}
     for language, devices, name in (("en", "130 devices", "Svenska"), ("sv", "130 enheter", "English")):
+        set_plan_language(app, assessment, language)  # the plan's language, not the interface's
         page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(f"{assessment}/plan")
         table = page.locator("table.plan-table")

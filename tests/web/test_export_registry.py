@@ -40,7 +40,10 @@ def _check_file(response: Any, spec: ExportFormat, assessment_id: int) -> None:
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert response.headers["Content-Type"] == spec.media_type
     disposition = response.headers["Content-Disposition"]
-    assert disposition == f"attachment; filename=plan-{assessment_id}.{spec.extension}"
+    # Named after the organisation and the day, never the database's id.
+    assert re.fullmatch(
+        rf'attachment; filename="rollout-plan-contoso-\d{{4}}-\d{{2}}-\d{{2}}\.{spec.extension}"', disposition
+    )
     assert response.data
 
 

@@ -40,7 +40,13 @@ def test_the_plan_page_shows_platforms_sites_and_devices(app: Flask, anna: Brows
     assert '<small class="what">Luleå</small>' in page
     # the group's placements
     assert "<strong>self-service</strong>; Windows, iOS/iPadOS · Umeå, Luleå · 35 devices</li>" in page
-    anna.post("/language", {"language": "sv"})
+    with services(app).store.session() as db:  # a Swedish plan: the assessment's language
+        record = db.get(AssessmentRecord, assessment_id)
+        assert record is not None
+        record.answers = {
+            **record.answers,
+            "organisation": {**record.answers["organisation"], "language": "sv"},
+        }
     page = anna.get(f"/assessments/{assessment_id}/plan").get_data(as_text=True)
     assert '<small class="what">Umeå</small>' in page
     assert '<td data-month="april 2027"><ul class="entries"><li>Butiker (120 användare)' in page
