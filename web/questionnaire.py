@@ -236,7 +236,8 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
     if errors:
         # A submit that fails changes nothing: the form again, as entered, at the same address
         # (a new group's stays new; a retry adds it once). Drafts are kept by the autosave.
-        return _group_page(record, entered, errors, index, problems(record.answers, language()), status=422)
+        shown = changed["groups"][at] if index is not None else entered  # with its draft's id
+        return _group_page(record, shown, errors, index, problems(record.answers, language()), status=422)
     say_dropped(dropped)
     try:
         _save(record, changed, f"group:{at}", form_revision())

@@ -43,8 +43,7 @@
     });
   }
 
-  // A group's form saves its draft as the person types (after a pause, or at once when a choice
-  // changes): the server keeps one draft per form and answers with the assessment's new revision
+  // A group's form saves its draft as the person types (once they pause): the server keeps one draft per form and answers with the assessment's new revision
   // and the group's address, which the form takes over, so its own save is neither stale nor a
   // second group. Leaving with changes that no draft holds asks first.
   var PAUSE = 1500;
@@ -137,14 +136,10 @@
       timer = setTimeout(save, wait);
     }
 
+    // Every change (a key typed, a box ticked, a choice made) fires `input`: the draft is saved
+    // once the person pauses, as one version rather than one per change.
     form.addEventListener("input", function () {
       later(PAUSE);
-    });
-    form.addEventListener("change", function (event) {
-      // a box or a choice is done at once; text fields also fire `input` as they are typed in
-      if (event.target.tagName === "SELECT" || event.target.type === "checkbox") {
-        later(0);
-      }
     });
     form.addEventListener("submit", function (event) {
       if (timer !== null) {
@@ -160,6 +155,10 @@
       stopped = true;
       saved = edits; // the submit itself carries every change
     });
+    // A submit that failed saved nothing: what it sent is kept as the draft now.
+    if (document.querySelector(".error-summary")) {
+      later(0);
+    }
     window.addEventListener("beforeunload", function (event) {
       if (edits !== saved) {
         event.preventDefault();
