@@ -10,7 +10,6 @@ import pytest
 from playwright.sync_api import Dialog, Page, expect
 
 from tests.browser.conftest import login, screenshot
-from tests.browser.test_site import start_assessment
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/work/h14/shots/form")

@@ -79,7 +79,8 @@ def test_a_fresh_form_shows_no_errors(anna: Browser) -> None:
     anna.post(f"/assessments/{assessment_id}/groups/draft", {"name": "Half", "users": "x"})
     for path in ("organisation", "groups/new", "groups/0"):
         page = anna.get(f"/assessments/{assessment_id}/{path}").get_data(as_text=True)
-        assert 'class="error-summary"' not in page and 'class="error" id="error-' not in page, path
+        assert 'class="error-summary"' not in page, path
+        assert 'class="error" id="error-' not in page, path
     page = anna.get(f"/assessments/{assessment_id}/groups/0?check=1").get_data(as_text=True)
     assert 'id="error-users">must be a whole number</small>' in page
 
@@ -163,11 +164,13 @@ def test_every_answer_on_one_page_with_labels_and_edit_links(anna: Browser, lang
     assert page.count("<h3") == 1 + 7  # the organisation and the example's seven groups
     rows = _rows(page)
     if language == "en":
-        assert "Apps" in page and "E-mail and access" in page
+        assert "Apps" in page
+        assert "E-mail and access" in page
         assert rows["Who owns the devices"] in ("Corporate", "corporate")
     else:
         assert "Appar" in page
-    assert "wifi_vpn" not in page and "groups[" not in page
+    assert "wifi_vpn" not in page
+    assert "groups[" not in page
     assert f'href="/assessments/{assessment_id}/groups/0#f-users"' in page
     assert f'href="/assessments/{assessment_id}/organisation#f-name"' in page
     assert 'class="buttons no-print"' in page
