@@ -39,7 +39,7 @@ from web.i18n import language
 from web.stale import form_revision, gone, newest_versions, render_stale, require_current, stale_since
 
 bp = Blueprint("questionnaire", __name__, url_prefix="/assessments/<id:assessment_id>")
-_GROUP_PATH = re.compile(r"^groups\[(\d+)\]\.(\w+)")
+_GROUP_PATH = re.compile(r"^groups\[(\d+)\](?:\.(\w+))?")  # a group's answer, or the group
 
 
 def _save(
@@ -325,7 +325,10 @@ def duplicate_group(assessment_id: int, index: int) -> ResponseReturnValue:
     if not 0 <= index < len(groups_):
         abort(404)
     copy_ = copy.deepcopy(groups_[index])
-    copy_["name"] = _("%(name)s (copy)", name=copy_.get("name", ""))[:200]
+    named = _("%(name)s (copy)", name=copy_.get("name", ""))
+    copy_["name"], number = named[:200], 2
+    while name_taken(groups_, None, copy_["name"]):  # every group keeps its own name
+        copy_["name"], number = f"{named[:190]} {number}", number + 1
     copy_["id"] = slug(copy_["name"], [str(g_.get("id")) for g_ in groups_])
     groups_.insert(index + 1, copy_)
     _save(record, answers, revision=form_revision())

@@ -150,7 +150,9 @@ def test_the_autosave_keeps_one_draft_per_form_and_returns_the_new_revision(
 def _rows(page: str) -> dict[str, str]:
     return {
         question: re.sub(r"<[^>]+>", "", answer).strip()
-        for question, answer in re.findall(r'<th scope="row">([^<]+)</th>\s*<td>(.*?)</td>', page, re.S)
+        for question, answer in re.findall(
+            r'<th scope="row">([^<]+)</th>\s*<td class="answer">(.*?)</td>', page, re.S
+        )
     }
 
 
@@ -186,3 +188,12 @@ def test_start_from_an_example_copies_the_guides_example_for_the_user(app: Flask
     page = anna.get("/").get_data(as_text=True)
     assert "Start from an example" in page
     assert page.count('">Contoso (the guide') == 2  # both listed, as links
+
+
+def test_a_duplicated_group_gets_a_name_of_its_own(app: Flask, anna: Browser) -> None:
+    assessment_id = _new(anna)
+    anna.post(f"/assessments/{assessment_id}/groups/new", STORE_STAFF)
+    anna.post(f"/assessments/{assessment_id}/groups/0/duplicate")
+    anna.post(f"/assessments/{assessment_id}/groups/0/duplicate")
+    names = [g["name"] for g in _stored(app, assessment_id).answers["groups"]]
+    assert names == ["Store staff", "Store staff (copy) 2", "Store staff (copy)"]
