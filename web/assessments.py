@@ -45,6 +45,15 @@ def create() -> ResponseReturnValue:
     return redirect(url_for("questionnaire.organisation", assessment_id=new_id))
 
 
+@bp.post("/assessments/example")
+@login_required
+def example() -> ResponseReturnValue:
+    """A new assessment of the current user, copied from the guide's example organisation."""
+    new_id = service.start_from_example(svc(), g.user, _("Contoso (the guide's example)"))
+    flash(_("This is a copy of the guide's example, yours to change: its answers are below."))
+    return redirect(url_for("questionnaire.summary", assessment_id=new_id))
+
+
 @bp.route("/assessments/import", methods=["GET", "POST"])
 @login_required
 def import_file() -> ResponseReturnValue:

@@ -6,7 +6,7 @@ import copy
 import re
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -19,8 +19,11 @@ from advisor.model.questionnaire import (
     asked,
     from_form,
     group_from_form,
+    name_taken,
+    new_group,
     out_of_bounds,
     problems,
+    shown_value,
     slug,
     unseen,
 )
@@ -33,10 +36,10 @@ from web.auth import login_required
 from web.common import load, say_dropped
 from web.extensions import svc
 from web.i18n import language
-from web.stale import form_revision, gone, render_stale, require_current, stale_since
+from web.stale import form_revision, gone, newest_versions, render_stale, require_current, stale_since
 
 bp = Blueprint("questionnaire", __name__, url_prefix="/assessments/<id:assessment_id>")
-_GROUP_PATH = re.compile(r"^groups\[(\d+)\]\.(\w+)")
+_GROUP_PATH = re.compile(r"^groups\[(\d+)\](?:\.(\w+))?")  # a group's answer, or the group
 
 
 def _save(
@@ -132,7 +135,10 @@ def organisation(assessment_id: int) -> ResponseReturnValue:
     found = problems(answers, language())
     if request.method == "POST" and not refused and not _field_errors(found, "organisation."):
         return redirect(url_for(".groups", assessment_id=assessment_id))
-    errors = _field_errors(found, "organisation.") if request.method == "POST" or record.revision > 1 else {}
+    # Problems are shown once the person acts: on a submit, or following a link from a list of them.
+    errors = (
+        _field_errors(found, "organisation.") if request.method == "POST" or request.args.get("check") else {}
+    )
     return render_template(
         "questionnaire/organisation.html",
         record=record,
@@ -162,6 +168,39 @@ def groups(assessment_id: int) -> ResponseReturnValue:
     )
 
 
+def _draft_index(groups_: list[dict[str, Any]], index: int | None) -> int | None:
+    """The group a form changes: the one its address names, or, for a new group's form whose
+    draft was saved meanwhile (the autosave names it by id), that draft: one group per form."""
+    if index is None and (group_id := request.form.get("group")):
+        return next((i for i, g_ in enumerate(groups_) if g_.get("id") == group_id), None)
+    return index
+
+
+def _placed(
+    answers: dict[str, Any], index: int | None, entered: dict[str, Any]
+) -> tuple[dict[str, Any], int]:
+    """The answers with the group as entered in its place (appended if new), and its index."""
+    groups_ = answers.setdefault("groups", [])
+    taken = [str(g_.get("id")) for i, g_ in enumerate(groups_) if i != index]
+    current = groups_[index] if index is not None else {}
+    group_id = current.get("id") or slug(str(entered.get("name") or "group"), taken)
+    entered = {"id": group_id, **entered}
+    if index is None:
+        groups_.append(entered)
+        return answers, len(groups_) - 1
+    groups_[index] = entered
+    return answers, index
+
+
+def _refused(answers: dict[str, Any], index: int) -> dict[str, str]:
+    """What no draft of the group may hold (see `out_of_bounds`), and a name another group has."""
+    refused = _field_errors(out_of_bounds(answers, language()), f"groups[{index}].")
+    groups_ = answers["groups"]
+    if "name" not in refused and name_taken(groups_, index, groups_[index].get("name")):
+        refused["name"] = _("another group already has this name: give each group its own")
+    return refused
+
+
 @bp.route("/groups/<index:index>", methods=["GET", "POST"])
 @bp.route("/groups/new", methods=["GET", "POST"], defaults={"index": None})
 @login_required
@@ -174,65 +213,106 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
         # changed rather than guess; the form names its group by id to find it again.
         entered, _ = group_from_form(request.form.to_dict(flat=False))
         return _stale_group(assessment_id, entered, request.form.get("group"), adding=index is None)
+    index = _draft_index(groups_, index)
     if index is not None and not 0 <= index < len(groups_):
         abort(404)
-    current = groups_[index] if index is not None else {}
-    status = 200
-    new_questions: tuple[Question, ...] = ()
-    if request.method == "POST":
-        form = request.form.to_dict(flat=False)
-        entered, dropped = group_from_form(form)
-        say_dropped(dropped)
-        # Sent without the script, the form showed the questions of the answers it was opened
-        # with: questions that the answers sent now ask are shown before the group is done.
-        if "asked" in form:
-            new_questions = unseen(GROUP, entered, form["asked"])
-        taken = [str(g_.get("id")) for i, g_ in enumerate(groups_) if i != index]
-        group_id = current.get("id") or slug(str(entered.get("name") or "group"), taken)
-        entered = {"id": group_id, **entered}
-        adding = index is None
-        if index is None:
-            groups_.append(entered)
-            index = len(groups_) - 1
-        else:
-            groups_[index] = entered
-        found = problems(answers, language())
-        # Past the contract's sizes or holding control characters: shown again, nothing is saved.
-        errors = _field_errors(out_of_bounds(answers, language()), f"groups[{index}].")
-        if errors:
-            status, current, answers = 422, entered, record.answers  # as saved: without this form
-            index = None if adding else index
-        else:
-            try:
-                _save(record, answers, f"group:{index}", form_revision())
-            except StaleRevision:  # lost the race to a writer of the same revision
-                return _stale_group(assessment_id, entered, group_id if not adding else None, adding=adding)
-            record = load(assessment_id, write=True)  # a form shown again carries the new revision
-            errors = _field_errors(found, f"groups[{index}].")
-            if not errors and not new_questions:
-                if request.form.get("then") == "another":
-                    return redirect(url_for(".group", assessment_id=assessment_id, index=None))
-                return redirect(url_for(".groups", assessment_id=assessment_id))
-            current = entered
-    else:
-        errors = {}
+    if request.method == "GET":
+        errors: dict[str, str] = {}
         found = problems(answers, language())
         if index is not None:
             _save(record, step=f"group:{index}")
-            errors = _field_errors(found, f"groups[{index}].")
+            # Shown when asked for (a link from a list of problems), never on a page just opened.
+            if request.args.get("check"):
+                errors = _field_errors(found, f"groups[{index}].")
+        return _group_page(record, groups_[index] if index is not None else new_group(), errors, index, found)
+    form = request.form.to_dict(flat=False)
+    entered, dropped = group_from_form(form)
+    # Sent without the script, the form showed the questions of the answers it was opened with:
+    # questions that the answers sent now ask are shown before the group is done.
+    new_questions = unseen(GROUP, entered, form["asked"]) if "asked" in form else ()
+    changed, at = _placed(answers, index, entered)
+    found = problems(changed, language())
+    errors = {**_field_errors(found, f"groups[{at}]."), **_refused(changed, at)}
+    if errors:
+        # A submit that fails changes nothing: the form again, as entered, at the same address
+        # (a new group's stays new; a retry adds it once). Drafts are kept by the autosave.
+        shown = changed["groups"][at] if index is not None else entered  # with its draft's id
+        return _group_page(record, shown, errors, index, problems(record.answers, language()), status=422)
+    say_dropped(dropped)
+    try:
+        _save(record, changed, f"group:{at}", form_revision())
+    except StaleRevision:  # lost the race to a writer of the same revision
+        group_id = changed["groups"][at]["id"] if index is not None else None
+        return _stale_group(assessment_id, entered, group_id, adding=index is None)
+    if new_questions:
+        record = load(assessment_id, write=True)  # a form shown again carries the new revision
+        return _group_page(record, changed["groups"][at], {}, at, found, new_questions=new_questions)
+    if request.form.get("then") == "another":
+        return redirect(url_for(".group", assessment_id=assessment_id, index=None))
+    return redirect(url_for(".groups", assessment_id=assessment_id))
+
+
+def _group_page(
+    record: AssessmentRecord,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    index: int | None,
+    found: dict[str, str],
+    *,
+    status: int = 200,
+    new_questions: tuple[Question, ...] = (),
+) -> ResponseReturnValue:
     return render_template(
         "questionnaire/group.html",
         record=record,
         questions=GROUP,
-        values=current,
+        values=values,
         errors=errors,
         index=index,
-        group_id=current.get("id") if index is not None else None,
-        progress=progress_of(answers, None if status == 422 else found),
+        group_id=values.get("id") if index is not None else None,
+        progress=progress_of(record.answers, found),
         step="groups",
         points=POINTS,
         new_questions=new_questions,
     ), status
+
+
+@bp.post("/groups/draft")
+@login_required
+def autosave(assessment_id: int) -> ResponseReturnValue:
+    """The group form's draft, saved as the person types (by questions.js): incomplete answers
+    are kept (the group "Needs answers"), but never what no draft may hold, and never a second
+    group for one form (the answer names the group, which the form sends back). The answer
+    carries the assessment's new revision, which the form sends with its next save."""
+    record = load(assessment_id, write=True)
+    if form_revision() != record.revision:
+        return jsonify(saved=False, reason="stale"), 409
+    answers = copy.deepcopy(record.answers)
+    groups_ = answers.setdefault("groups", [])
+    group_id = request.form.get("group")
+    index = next((i for i, g_ in enumerate(groups_) if group_id and g_.get("id") == group_id), None)
+    if group_id and index is None:  # the group was removed meanwhile: the page says what changed
+        return jsonify(saved=False, reason="stale"), 409
+    entered, _dropped = group_from_form(request.form.to_dict(flat=False))
+    if not str(entered.get("name") or "").strip() and index is None:
+        return jsonify(saved=False, reason="empty")  # nothing to keep yet: a draft has a name
+    changed, at = _placed(answers, index, entered)
+    if refused := _refused(changed, at):
+        return jsonify(saved=False, reason="invalid", errors=refused), 422
+    try:
+        _save(record, changed, f"group:{at}", record.revision)
+    except StaleRevision:
+        return jsonify(saved=False, reason="stale"), 409
+    record = load(assessment_id, write=True)
+    with svc().store.session() as db:
+        version = newest_versions(db, [record.id]).get(record.id, 0)
+    return jsonify(
+        saved=True,
+        revision=record.revision,
+        version=version,
+        group=changed["groups"][at]["id"],
+        action=url_for(".group", assessment_id=assessment_id, index=at),
+    )
 
 
 @bp.post("/groups/<index:index>/duplicate")
@@ -245,7 +325,10 @@ def duplicate_group(assessment_id: int, index: int) -> ResponseReturnValue:
     if not 0 <= index < len(groups_):
         abort(404)
     copy_ = copy.deepcopy(groups_[index])
-    copy_["name"] = _("%(name)s (copy)", name=copy_.get("name", ""))[:200]
+    named = _("%(name)s (copy)", name=copy_.get("name", ""))
+    copy_["name"], number = named[:200], 2
+    while name_taken(groups_, None, copy_["name"]):  # every group keeps its own name
+        copy_["name"], number = f"{named[:190]} {number}", number + 1
     copy_["id"] = slug(copy_["name"], [str(g_.get("id")) for g_ in groups_])
     groups_.insert(index + 1, copy_)
     _save(record, answers, revision=form_revision())
@@ -268,6 +351,93 @@ def remove_group(assessment_id: int, index: int) -> ResponseReturnValue:
     _save(record, answers, "groups", form_revision())
     flash(_("Removed %(name)s.", name=removed.get("name", "")))
     return redirect(url_for(".groups", assessment_id=assessment_id))
+
+
+@bp.get("/answers")
+@login_required
+def summary(assessment_id: int) -> ResponseReturnValue:
+    """Every answer on one page, as the person reads it, each with a link to change it: to check
+    before the plan, or to print."""
+    record = load(assessment_id)
+    lang = language()
+    found = problems(record.answers, lang)
+    editable = record.owner_id == g.user.id
+
+    def rows(
+        questions: tuple[Question, ...], values: dict[str, Any], prefix: str, edit: str
+    ) -> list[dict[str, Any]]:
+        errors = _field_errors(found, prefix)
+        return [
+            {
+                "question": q.title(lang),
+                "answer": shown_value(q, values, lang),
+                "problem": errors.get(q.name),
+                "edit": f"{edit}{'?check=1' if q.name in errors else ''}#{q.field_id}" if editable else None,
+            }
+            for q in questions
+            if asked(q, values)
+        ]
+
+    answers = record.answers
+    organisation = answers.get("organisation", {})
+    groups_ = [
+        (
+            group_.get("name") or _("(no name)"),
+            rows(GROUP, group_, f"groups[{i}].", url_for(".group", assessment_id=assessment_id, index=i)),
+        )
+        for i, group_ in enumerate(answers.get("groups", []))
+    ]
+    return render_template(
+        "questionnaire/answers.html",
+        record=record,
+        organisation=rows(
+            ORGANISATION, organisation, "organisation.", url_for(".organisation", assessment_id=assessment_id)
+        ),
+        groups=groups_,
+        progress=progress_of(answers, found),
+        step="answers",
+    )
+
+
+def located(record: AssessmentRecord, found: dict[str, str]) -> list[dict[str, Any]]:
+    """A plan's problems as a person finds them: the group by its name, the question by its
+    title, and a link to the field (for the author); a problem of no one field as its sentence."""
+    lang = language()
+    groups_ = record.answers.get("groups", [])
+    editable = record.owner_id == g.user.id
+    where: list[dict[str, Any]] = []
+    for path, message in found.items():
+        item: dict[str, Any] = {
+            "message": message,
+            "group": None,
+            "organisation": False,
+            "question": None,
+            "url": None,
+        }
+        if match := _GROUP_PATH.match(path):
+            index, name = int(match.group(1)), match.group(2)
+            questions, target = (
+                GROUP,
+                url_for("questionnaire.group", assessment_id=record.id, index=index, check=1),
+            )
+            if index < len(groups_):
+                item["group"] = str(groups_[index].get("name") or _("(no name)"))
+        elif path.startswith("organisation."):
+            name = re.split(r"[.\[]", path[len("organisation.") :], maxsplit=1)[0]
+            questions, target = (
+                ORGANISATION,
+                url_for("questionnaire.organisation", assessment_id=record.id, check=1),
+            )
+            item["organisation"] = True
+        else:
+            where.append(item)
+            continue
+        question = next((q for q in questions if q.name == name), None)
+        item["question"] = question.title(lang) if question else None
+        if editable:
+            item["url"] = f"{target}#{question.field_id}" if question else target
+        where.append(item)
+    return where
 
 
 def _stale_organisation(assessment_id: int, entered: dict[str, Any]) -> ResponseReturnValue:
@@ -318,4 +488,5 @@ def _stale_group(
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["asked"] = asked  # which questions a form shows (_fields.html)
+    app.jinja_env.globals["located"] = located  # a plan's problems by group and question (plan.html)
     stale_forms.init_app(app)  # every view that changes an assessment refuses a stale form

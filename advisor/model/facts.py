@@ -480,6 +480,7 @@ class Group(_Frozen):
             N_("Who owns the devices"),
             N_("Personal devices need the users' consent and different enrollment options."),
             point=3,
+            explicit=True,
         ),
         Fact(N_("device ownership")),
     ] = "corporate"
@@ -512,6 +513,7 @@ class Group(_Frozen):
             point=3,
             shown_when=(("ownership", ("personal", "mixed")),),
             source="https://learn.microsoft.com/mem/intune/fundamentals/deployment-guide-enrollment",
+            explicit=True,
         ),
         Fact(N_("how personal devices take part")),
     ] = "unknown"
@@ -527,6 +529,7 @@ class Group(_Frozen):
             point=3,
             shown_when=(("ownership", ("corporate", "mixed")),),
             source="https://learn.microsoft.com/mem/intune/enrollment/device-enrollment",
+            explicit=True,
         ),
         Fact(N_("state of the corporate devices")),
     ] = "unknown"
@@ -595,6 +598,7 @@ class Group(_Frozen):
             N_("Willingness to change"),
             N_("Eager groups can go early; reluctant ones go late, when the process is proven."),
             point=1,
+            explicit=True,
         ),
         Fact(N_("willingness to change")),
     ] = "medium"
@@ -612,6 +616,7 @@ class Group(_Frozen):
         Ask(
             N_("Help the users need to enroll"),
             N_("Decides between self-service, assisted enrollment and an IT tech fair."),
+            explicit=True,
         ),
         Fact(N_("help needed to enroll")),
     ] = "medium"
@@ -621,6 +626,7 @@ class Group(_Frozen):
             N_("Business risk"),
             N_("What a disruption during enrollment would cost the group's work; risky groups go late."),
             point=6,
+            explicit=True,
         ),
         Fact(N_("business risk")),
     ] = "medium"

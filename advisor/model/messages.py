@@ -127,6 +127,8 @@ def describe_validation_error(
         container = next((p for p in reversed(loc[:-1]) if isinstance(p, str)), "")
         hint = did_you_mean(loc[-1] if loc else None, (known_fields or {}).get(container, ()), language)
         return Problem(path, text("extra_forbidden", language) + hint)
+    if kind == "literal_error" and value is None:  # a choice not made yet (a draft's null)
+        return Problem(path, text("missing", language))
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         if loc and loc[-1] == "version":

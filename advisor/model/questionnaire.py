@@ -41,6 +41,9 @@ class Question:
     default: Any = None  # the answer when the file does not give it
     # The answers `shown_when` names, as a draft that does not give them means them (their defaults).
     assumed: tuple[tuple[str, Any], ...] = ()
+    # A choice the person must make: offered with none preselected, kept as null until made.
+    explicit: bool = False
+    max_length: int | None = None  # of a text answer, as the contract bounds it
 
     def title(self, language: Language) -> str:
         return gettext(self.label, language)
@@ -62,6 +65,13 @@ class Question:
         """`shown_when` as a form (whose fields' names start with `prefix`) checks it: each field
         with the values that show the question."""
         return [(prefix + answer, list(values)) for answer, values in self.shown_when]
+
+    @property
+    def field_id(self) -> str:
+        """The id of the form control a link to the question goes to (a group of boxes: its first)."""
+        return (
+            f"f-{self.name}-{self.choices[0]}" if self.kind == "multi" and self.choices else f"f-{self.name}"
+        )
 
     @property
     def none_field(self) -> str:
@@ -115,6 +125,7 @@ def questions_of(model: type[BaseModel]) -> tuple[Question, ...]:
     """The model's questions, in the order of its fields, from each field's `Ask`."""
     questions = []
     fields = model.model_fields
+    schema = model.model_json_schema()["properties"]
     for name, field in fields.items():
         ask = next((m for m in field.metadata if isinstance(m, Ask)), None)
         if ask is None:
@@ -137,9 +148,19 @@ def questions_of(model: type[BaseModel]) -> tuple[Question, ...]:
                 ask.source,
                 _default(field),
                 tuple((answer, _default(fields[answer])) for answer, _ in ask.shown_when),
+                ask.explicit,
+                _max_length(schema.get(name, {})),
             )
         )
     return tuple(questions)
+
+
+def _max_length(schema: Mapping[str, Any]) -> int | None:
+    """The longest text the contract takes for an answer (an optional one: its text's)."""
+    lengths = [
+        part.get("maxLength") for part in (schema, *schema.get("anyOf", ())) if part.get("type") == "string"
+    ]
+    return next((n for n in lengths if isinstance(n, int)), None)
 
 
 def _default(field: FieldInfo) -> Any:
@@ -202,18 +223,27 @@ def from_form(questions: Sequence[Question], form: Mapping[str, Sequence[str]]) 
         elif question.kind == "counts":
             if counts := _counts(question, first):
                 answers[question.name] = counts
+        elif question.explicit and question.name in form:
+            # A choice the person must make: the form always sends it, empty until one is made,
+            # which the draft keeps as null (no plan takes it); the default chosen is left out,
+            # as the file means it. A form without the field at all (not the questionnaire's)
+            # leaves it out too.
+            if not first:
+                answers[question.name] = None
+            elif first != question.default:
+                answers[question.name] = first
         elif first == "" or (question.kind == "choice" and first == question.default):
             continue  # optional and empty, or the default chosen: the default applies (the form
             # shows a choice's default when it has no answer, and sends it back unchanged)
         elif question.kind == "int":
-            answers[question.name] = int(first) if re.fullmatch(r"[0-9]{1,12}", first) else first
+            answers[question.name] = whole_number(first)
         else:
             answers[question.name] = first
     # A question that is not asked keeps the answer it was given (the form sends it back unseen),
-    # but one it was never given, its default, is left out of the file.
+    # but one it was never given, its default or no choice at all, is left out of the file.
     for question in questions:
         hidden = question.shown_when and not asked(question, answers)
-        if hidden and answers.get(question.name) == question.default:
+        if hidden and answers.get(question.name) in (question.default, None):
             answers.pop(question.name, None)
     return answers
 
@@ -254,8 +284,60 @@ def _counts(question: Question, entered: str) -> dict[str, Any]:
             name, number = found.groups() if found else (line, "")
         name, number = name.strip(), number.strip()
         name = names.get(name.casefold(), name)
-        counts[name] = int(number) if re.fullmatch(r"[0-9]{1,12}", number) else number
+        counts[name] = whole_number(number)
     return counts
+
+
+# Digits grouped by thousands as people type them: "1 200", "1,200", with a no-break space
+# (U+00A0) or a narrow one (U+202F) as word processors and the Swedish locale write it.
+_GROUPED = re.compile(r"-?[0-9]{1,3}(?:[ ,\u00a0\u202f\u2009][0-9]{3})+")
+_WHOLE = re.compile(r"-?[0-9]{1,12}")
+
+
+def whole_number(entered: str) -> int | str:
+    """A whole number as a person types it ("1 200", "1,200", "-5"), else the text as typed, so
+    that validation names it ("1.5" and "1,5" are no whole numbers; "-5" is one, below the least)."""
+    entered = entered.strip()
+    if _GROUPED.fullmatch(entered):
+        entered = re.sub(r"[ ,\u00a0\u202f\u2009]", "", entered)
+    return int(entered) if _WHOLE.fullmatch(entered) else entered
+
+
+def new_group() -> dict[str, Any]:
+    """The answers a new group's form starts from: every choice the person must make not made."""
+    return {q.name: None for q in GROUP if q.explicit}
+
+
+def _name_key(name: object) -> str:
+    return " ".join(str(name or "").split()).casefold()
+
+
+def name_taken(groups: Sequence[Mapping[str, Any]], index: int | None, name: object) -> bool:
+    """Whether another group than the one at `index` has this name, regardless of case and spaces."""
+    key = _name_key(name)
+    return bool(key) and any(_name_key(g.get("name")) == key for i, g in enumerate(groups) if i != index)
+
+
+def shown_value(question: Question, answers: Mapping[str, Any], language: Language) -> str:
+    """An answer as a person reads it: labels for choices, yes or no, one text for a list; an
+    answer left out reads as what it means (its default); an unmade choice as not answered."""
+    value = answers.get(question.name, question.default)
+    if value is None or value == "":
+        if question.kind == "months" and question.nullable:
+            return gettext("The usual ones", language)
+        return gettext("Not answered", language) if question.required or question.explicit else "–"
+    if question.kind == "bool":
+        return gettext("Yes", language) if value is True else gettext("No", language)
+    if question.kind == "counts":
+        return question.counts_text(value, language).replace("\n", "; ") or "–"
+    if isinstance(value, list):
+        if not value:
+            return gettext("None", language)
+        labels = [question.choice_label(v, language) if v in question.choices else str(v) for v in value]
+        return ", ".join(labels)
+    if isinstance(value, str) and value in question.choices:
+        return question.choice_label(value, language)
+    return str(value)
 
 
 def slug(name: str, taken: Sequence[str]) -> str:

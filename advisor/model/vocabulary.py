@@ -138,6 +138,9 @@ class Ask:
     # values (a list answer: one of them among its items). Empty: always asked.
     shown_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
     source: str | None = None  # the Microsoft page the help text follows, linked beside it
+    # The questionnaire offers no choice preselected: the person picks one (a draft keeps an
+    # unanswered one as null, which no plan accepts). A file may still leave it out (its default).
+    explicit: bool = False
 
 
 @dataclass(frozen=True)

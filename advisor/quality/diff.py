@@ -45,11 +45,18 @@ class AnswerChange:
 _UNORDERED = {"platforms", "requirements", "locations", "quiet_months", "avoid_months"}
 
 
+# An answer a file leaves out, which means its default; written null it is null (a draft's choice
+# not made yet), which is not the default: making the choice is a change.
+_OMITTED = object()
+
+
 def _meaning(model: type[Organisation] | type[Group], key: str, value: Any) -> Any:
     """An answer as it counts: an omitted answer is its default; sets ignore their order."""
-    if value is None and key in model.model_fields:
+    if value is _OMITTED and key in model.model_fields:
         default = model.model_fields[key].default
         value = None if default is PydanticUndefined else default
+    if value is _OMITTED:
+        return None
     if key in _UNORDERED and isinstance(value, list):
         return sorted(map(str, value))
     return value
@@ -65,7 +72,7 @@ def answer_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Answe
     changes: list[AnswerChange] = []
     old_org, new_org = old.get("organisation") or {}, new.get("organisation") or {}
     for key in _keys(old_org, new_org):
-        if _differs(Organisation, key, old_org.get(key), new_org.get(key)):
+        if _differs(Organisation, key, old_org.get(key, _OMITTED), new_org.get(key, _OMITTED)):
             changes.append(AnswerChange(f"organisation.{key}", None, key, old_org.get(key), new_org.get(key)))
     old_groups, new_groups = _by_id(old), _by_id(new)
     for group_id in _keys(old_groups, new_groups):
@@ -74,7 +81,7 @@ def answer_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Answe
             changes.append(AnswerChange(f"groups[{group_id}]", group_id, None, before, after))
             continue
         for key in _keys(before, after):
-            if key != "id" and _differs(Group, key, before.get(key), after.get(key)):
+            if key != "id" and _differs(Group, key, before.get(key, _OMITTED), after.get(key, _OMITTED)):
                 question = _LABELS.get(("group", key))
                 applies = question is None or asked(question, before) or asked(question, after)
                 changes.append(

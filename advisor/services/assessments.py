@@ -16,6 +16,7 @@ from advisor.model.facts import load_document, parse_assessment
 from advisor.model.plan import Plan
 from advisor.model.questionnaire import empty_draft, problems, valid
 from advisor.model.vocabulary import Language
+from advisor.quality.scenarios import load_scenario
 from advisor.services.logs import event as log_event
 from advisor.services.planning import build_plan
 from advisor.services.runtime import Services
@@ -205,6 +206,20 @@ def import_document(
     assessment = parse_assessment(data, filename, language)
     name = assessment.organisation.name
     return create(services, owner, name, data, VersionKind.IMPORT, "groups"), name
+
+
+# The guide's example organisation, as the rulebook's scenario that reproduces the guide's table
+# holds it (the rulebook ships with every installation; examples/contoso.yaml is the same file).
+EXAMPLE_SCENARIO = "contoso-guide-example.yaml"
+
+
+def start_from_example(services: Services, owner: User, title: str) -> int:
+    """A new assessment of `owner` holding the guide's example organisation, to change at will;
+    its id. `title` names it (the caller's language)."""
+    scenario = load_scenario(services.settings.rules_dir / "scenarios" / EXAMPLE_SCENARIO)
+    return create(
+        services, owner, title[:200], copy.deepcopy(scenario.assessment), VersionKind.COPY, "groups"
+    )
 
 
 def duplicate(services: Services, actor: User, assessment_id: int, title_of: Callable[[str], str]) -> int:

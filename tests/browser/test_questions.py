@@ -36,6 +36,8 @@ def test_ownership_and_platforms_show_and_hide_the_questions(page: Page, live: s
     page.set_viewport_size({"width": width, "height": 900})
     base = _to_a_new_group(page, live)
     suffix = "" if width > 600 else "-phone"
+    _visible(page)  # who owns the devices is not chosen yet: nothing depends on it shows
+    page.locator("#f-ownership").select_option("corporate")
     _visible(page, "corporate_devices")
     page.locator("#f-platforms-android").check()
     _visible(page, "corporate_devices", "private_use")
@@ -58,6 +60,8 @@ def test_ownership_and_platforms_show_and_hide_the_questions(page: Page, live: s
     page.locator("#f-personal_percent").fill("30")
     page.locator("#f-personal_devices").select_option("protect_apps")
     screenshot(page, f"17-group-mixed{suffix}")
+    for choice in ("change_readiness", "needs_help", "business_risk"):  # none is preselected
+        page.locator(f"#f-{choice}").select_option("medium")
     page.get_by_role("button", name="Save group").click()
     expect(page.get_by_role("heading", name="Targeted groups")).to_be_visible()  # all seen: done
     page.goto(f"{base}/groups/0")
@@ -76,6 +80,8 @@ def test_the_questions_in_swedish_at_phone_width(page: Page, live: str) -> None:
     page.locator("#f-rollout_start").fill("2027-07")
     page.get_by_role("button", name="Spara och fortsätt till grupperna").click()
     page.get_by_role("button", name="Lägg till en grupp").click()
+    _visible(page)
+    page.locator("#f-ownership").select_option("corporate")
     _visible(page, "corporate_devices")
     expect(page.locator("#f-corporate_devices option[value=new]")).to_have_text("Nya (används inte än)")
     page.locator("#f-ownership").select_option("personal")

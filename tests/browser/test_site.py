@@ -47,9 +47,16 @@ def fill_group(page: Page, group: dict[str, Any]) -> None:
     for flag in ("it_department", "executives", "feedback"):
         if group.get(flag):
             page.locator(f"#f-{flag}").check()
+    # None is preselected: a choice the file leaves out is made as the file means it (its default).
     for choice in ("ownership", "change_readiness", "needs_help", "business_risk"):
-        if choice in group:
-            page.locator(f"#f-{choice}").select_option(group[choice])
+        page.locator(f"#f-{choice}").select_option(
+            group.get(choice, "corporate" if choice == "ownership" else "medium")
+        )
+    ownership = group.get("ownership", "corporate")
+    if ownership in ("corporate", "mixed"):
+        page.locator("#f-corporate_devices").select_option(group.get("corporate_devices", "unknown"))
+    if ownership in ("personal", "mixed"):
+        page.locator("#f-personal_devices").select_option(group.get("personal_devices", "unknown"))
 
 
 def test_the_guide_example_typed_in_gives_the_corrected_table(
@@ -90,6 +97,7 @@ def test_leave_and_resume_where_you_were(page: Page, live: str) -> None:
     page.locator("#f-users").fill("120")
     page.get_by_role("button", name="Save group").click()  # no platform yet: stays, with an error
     expect(page.locator("#error-platforms")).to_have_text("must have at least 1 item")
+    expect(page.locator(".autosave")).to_contain_text("Draft saved at")  # kept as a draft
     page.get_by_role("button", name="Log out anna").click()
     login(page, live, "anna")
     page.get_by_role("link", name="Resume me").click()

@@ -9,8 +9,12 @@ from typing import Any
 from pydantic import ValidationError
 from werkzeug.test import TestResponse
 
+from advisor.model.questionnaire import GROUP
 from tests.web.conftest import Browser
 from web.api import ApiError
+
+# A group's choices that the form offers with none made: a file that leaves one out means its default.
+CHOSEN = {q.name: q.default for q in GROUP if q.explicit}
 
 
 def json_of(response: TestResponse) -> Any:
@@ -24,6 +28,8 @@ def form_values(answers: dict[str, Any]) -> dict[str, Any]:
     """Answers as a browser would send them: lists as repeated fields, booleans as checkboxes,
     months separated by commas, a number for each name as `name: number` lines."""
     data: dict[str, Any] = {}
+    if "users" in answers:  # a group: the choices the form makes a person make, as the file means them
+        answers = {**CHOSEN, **answers}
     for key, value in answers.items():
         if key == "id" or value is None:
             continue

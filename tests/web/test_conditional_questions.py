@@ -14,7 +14,7 @@ import yaml
 from advisor.model.facts import Assessment, parse_assessment
 from tests.conftest import ROOT
 from tests.web.conftest import Browser
-from tests.web.helpers import rendered_form
+from tests.web.helpers import CHOSEN, rendered_form
 
 CONTOSO_TEXT = (ROOT / "examples" / "contoso.yaml").read_text()
 CONDITIONAL = ("personal_percent", "personal_devices", "corporate_devices", "private_use")
@@ -67,7 +67,8 @@ def test_ownership_and_platforms_decide_which_questions_are_shown(anna: Browser)
         },
     }
     for index, ((ownership, platforms), shown) in enumerate(expected.items()):
-        anna.post(f"/assessments/{assessment_id}/groups/new", _group(ownership, list(platforms)))
+        group = _group(ownership, list(platforms), name=f"Sales {index}")  # each group its own name
+        assert anna.post(f"/assessments/{assessment_id}/groups/new", group).status_code == 302
         page = anna.get(f"/assessments/{assessment_id}/groups/{index}").get_data(as_text=True)
         assert {name for name, seen in _shown(page).items() if seen} == shown, (ownership, platforms)
         # Every question is on the page for the script; only the shown ones carry their mark.
@@ -75,10 +76,13 @@ def test_ownership_and_platforms_decide_which_questions_are_shown(anna: Browser)
         assert marks == shown
 
 
-def test_a_new_group_asks_what_a_corporate_group_needs(anna: Browser) -> None:
+def test_a_new_group_asks_about_devices_once_their_owner_is_chosen(anna: Browser) -> None:
+    """Who owns the devices is a choice the person makes (none preselected): until it is made,
+    no question that depends on it is shown."""
     assessment_id = _new(anna)
     page = anna.get(f"/assessments/{assessment_id}/groups/new").get_data(as_text=True)
-    assert {name for name, seen in _shown(page).items() if seen} == {"corporate_devices"}
+    assert {name for name, seen in _shown(page).items() if seen} == set()
+    assert '<option value="" selected>Choose…</option>' in page
     assert '<script src="/static/questions.js" defer></script>' in page
 
 
@@ -163,32 +167,49 @@ def test_a_question_that_no_longer_applies_keeps_its_answer_unseen(anna: Browser
 
 def test_without_the_script_new_questions_are_shown_before_the_group_is_done(anna: Browser) -> None:
     """The form sent without its script showed the questions of the answers it was opened with:
-    the answers are saved and the questions they now ask are shown, named at the top."""
+    the questions they now ask are shown, and a choice among them that is not made yet is named
+    (nothing is saved until it is); answered, the group is saved."""
     assessment_id = _new(anna)
     page = anna.get(f"/assessments/{assessment_id}/groups/new").get_data(as_text=True)
-    form = {**rendered_form(page), **_group("mixed", ["android"])}
-    response = anna.post(f"/assessments/{assessment_id}/groups/new", form)
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    named = re.search(r'<div class="flash" role="status" id="new-questions">(.*?)</div>', page, re.S)
-    assert named is not None
-    assert re.findall(r'href="#q-(\w+)"', named.group(1)) == [
-        "personal_percent",
-        "personal_devices",
-        "private_use",
-    ]
+    levels = {name: CHOSEN[name] for name in ("change_readiness", "needs_help", "business_risk")}
+    # The hidden choices come back unmade, as a browser sends them: the ones now asked are required.
+    form = {**rendered_form(page), **levels, **_group("mixed", ["android"])}
+    refused = anna.post(f"/assessments/{assessment_id}/groups/new", form)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert 'id="error-personal_devices">is required</small>' in page
     assert all(_shown(page).values())
-    assert _exported(anna, assessment_id)["groups"][0]["ownership"] == "mixed"  # saved all the same
-    # Sent again with every question seen, the group is done.
-    form = {**rendered_form(page), "personal_devices": ["enroll"]}
-    assert anna.post(f"/assessments/{assessment_id}/groups/0", form).status_code == 302
-    assert _exported(anna, assessment_id)["groups"][0]["personal_devices"] == "enroll"
+    assert _exported(anna, assessment_id)["groups"] == []  # a failed submit changes nothing
+    # Sent again with every question seen and answered, the group is done.
+    form = {**rendered_form(page), "personal_devices": ["enroll"], "corporate_devices": ["new"]}
+    assert anna.post(f"/assessments/{assessment_id}/groups/new", form).status_code == 302
+    saved = _exported(anna, assessment_id)["groups"][0]
+    assert (saved["ownership"], saved["personal_devices"]) == ("mixed", "enroll")
+
+
+def test_a_question_the_answers_now_ask_is_named_when_they_are_saved(anna: Browser) -> None:
+    """Saved without the script, answers that bring a question the form did not show: saved, and
+    the new question named at the top."""
+    assessment_id = _new(anna)
+    anna.post(f"/assessments/{assessment_id}/groups/new", _group("corporate", ["windows"]))
+    page = anna.get(f"/assessments/{assessment_id}/groups/0").get_data(as_text=True)
+    form = {**rendered_form(page), "platforms": ["windows", "android"]}
+    response = anna.post(f"/assessments/{assessment_id}/groups/0", form)
+    assert response.status_code == 200
+    named = re.search(
+        r'<div class="flash" role="status" id="new-questions">(.*?)</div>',
+        response.get_data(as_text=True),
+        re.S,
+    )
+    assert named is not None
+    assert re.findall(r'href="#q-(\w+)"', named.group(1)) == ["private_use"]
+    assert _exported(anna, assessment_id)["groups"][0]["platforms"] == ["windows", "android"]
 
 
 def test_an_answer_never_given_to_a_hidden_question_is_left_out_of_the_file(anna: Browser) -> None:
     assessment_id = _new(anna)
     page = anna.get(f"/assessments/{assessment_id}/groups/new").get_data(as_text=True)
-    form = {**rendered_form(page), **_group("corporate", ["windows"])}
+    form = {**rendered_form(page), **CHOSEN, **_group("corporate", ["windows"])}
     assert anna.post(f"/assessments/{assessment_id}/groups/new", form).status_code == 302
     saved = _exported(anna, assessment_id)["groups"][0]
     assert not {"personal_percent", "personal_devices", "private_use"} & set(saved)
@@ -197,8 +218,10 @@ def test_an_answer_never_given_to_a_hidden_question_is_left_out_of_the_file(anna
 
 def test_a_hidden_answer_that_is_not_valid_is_removed_and_said(anna: Browser) -> None:
     assessment_id = _new(anna)
-    anna.post(f"/assessments/{assessment_id}/groups/new", _group("mixed", ["ios"], personal_percent="150"))
-    page = anna.get(f"/assessments/{assessment_id}/groups/0").get_data(as_text=True)
+    # A draft keeps an answer that is not valid (the autosave of a half-typed group).
+    draft = _group("mixed", ["ios"], personal_percent="150")
+    assert anna.post(f"/assessments/{assessment_id}/groups/draft", draft).status_code == 200
+    page = anna.get(f"/assessments/{assessment_id}/groups/0?check=1").get_data(as_text=True)
     assert 'id="error-personal_percent"' in page
     form = {**rendered_form(page), "ownership": ["corporate"]}
     response = anna.post(f"/assessments/{assessment_id}/groups/0", form, follow_redirects=True)

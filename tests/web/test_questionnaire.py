@@ -61,7 +61,8 @@ def test_leave_and_resume_where_you_were(anna: Browser) -> None:
     response = anna.post("/assessments", {"title": "T"})
     assessment_id = int(response.headers["Location"].split("/")[2])
     anna.post(f"/assessments/{assessment_id}/organisation", form_values(CONTOSO["organisation"]))
-    anna.post(f"/assessments/{assessment_id}/groups/new", {"name": "Half done", "users": "12"})
+    # The form's autosave keeps the half-typed group as a draft.
+    anna.post(f"/assessments/{assessment_id}/groups/draft", {"name": "Half done", "users": "12"})
     anna.post("/logout")
     anna.login("anna")
     resumed = anna.get(f"/assessments/{assessment_id}")
@@ -100,7 +101,10 @@ def test_an_incomplete_assessment_lists_what_the_plan_needs(anna: Browser) -> No
     assessment_id = int(response.headers["Location"].split("/")[2])
     page = anna.get(f"/assessments/{assessment_id}/plan").get_data(as_text=True)
     assert "The plan needs more answers" in page
-    assert "organisation.rollout_start" in page
+    assert "organisation.rollout_start" not in page  # the question by its title, linked to its field
+    assert (
+        f'Organisation: <a href="/assessments/{assessment_id}/organisation?check=1#f-rollout_start">' in page
+    )
 
 
 def test_a_group_named_like_a_script_is_only_text(anna: Browser) -> None:
@@ -226,7 +230,7 @@ def test_a_wrong_division_is_named_next_to_its_field_and_the_rest_is_kept(anna: 
         "devices_by_platform": "Windows: 250",
         "users_by_location": "Umeå: 80\nKiruna: 40",
     }
-    page = anna.post(f"/assessments/{assessment_id}/groups/0", wrong).get_data(as_text=True)
+    page = anna.post(f"/assessments/{assessment_id}/groups/new", wrong).get_data(as_text=True)
     assert "must name exactly the group&#39;s platforms: ios missing</small>" in page
     assert "must name exactly the group&#39;s sites: Luleå missing; Kiruna not among them</small>" in page
 
@@ -253,16 +257,33 @@ def test_the_swedish_form_names_a_wrong_division_in_swedish(anna: Browser) -> No
     assert 'id="error-users_by_location">blir sammanlagt 121, men gruppen har 120 användare</small>' in page
 
 
-def test_a_new_group_form_shows_the_defaults_and_keeps_them_when_sent_unchanged(anna: Browser) -> None:
-    """Before: a choice whose default is not its first option showed (and saved) the first one,
-    so a new group's willingness to change became "low" instead of "medium"."""
+def test_a_new_group_form_makes_the_person_choose_and_keeps_a_default_chosen_as_the_file_means_it(
+    anna: Browser,
+) -> None:
+    """Before: the form preselected the choices, so a group whose author skipped them got answers
+    they never gave ("reluctant to change; it goes late"). Now none is preselected, the group is
+    refused until each is chosen, and a default chosen is left out of the file, which means it."""
     assessment_id = _new(anna)
     fields = rendered_form(anna.get(f"/assessments/{assessment_id}/groups/new").get_data(as_text=True))
     defaults = {name: field.default for name, field in Group.model_fields.items()}
-    for name in ("change_readiness", "needs_help", "business_risk", "ownership", "corporate_devices"):
-        assert fields[name] == [defaults[name]], name
+    explicit = (
+        "change_readiness",
+        "needs_help",
+        "business_risk",
+        "ownership",
+        "corporate_devices",
+        "personal_devices",
+    )
+    for name in explicit:
+        assert fields[name] == [""], name
     sent = {**fields, "name": ["Defaults"], "users": ["10"], "platforms": ["windows"]}
-    assert anna.post(f"/assessments/{assessment_id}/groups/new", sent).status_code == 302
-    (group,) = _exported(anna, assessment_id)["groups"]
+    refused = anna.post(f"/assessments/{assessment_id}/groups/new", sent)
+    assert refused.status_code == 422
     for name in ("change_readiness", "needs_help", "business_risk", "ownership"):
+        assert f'id="error-{name}">is required</small>' in refused.get_data(as_text=True), name
+    assert _exported(anna, assessment_id)["groups"] == []
+    chosen = {**sent, **{name: [defaults[name]] for name in explicit}}
+    assert anna.post(f"/assessments/{assessment_id}/groups/new", chosen).status_code == 302
+    (group,) = _exported(anna, assessment_id)["groups"]
+    for name in explicit:
         assert group.get(name, defaults[name]) == defaults[name], name  # a default is left out

@@ -43,7 +43,143 @@
     });
   }
 
+  // A group's form saves its draft as the person types (once they pause): the server keeps one draft per form and answers with the assessment's new revision
+  // and the group's address, which the form takes over, so its own save is neither stale nor a
+  // second group. Leaving with changes that no draft holds asks first.
+  var PAUSE = 1500;
+
+  function autosave(form) {
+    var status = form.querySelector(".autosave");
+    var timer = null;
+    var saving = false;
+    var again = false;
+    var stopped = false;
+    var edits = 0; // changes made since the page opened; a draft holds those up to `saved`
+    var saved = 0;
+    var submitter = null; // a submit that waits for a draft on its way
+
+    function say(text) {
+      if (status) {
+        status.textContent = text;
+      }
+    }
+
+    function field(name) {
+      var input = form.querySelector("input[type=hidden][name=" + name + "]");
+      if (!input) {
+        input = document.createElement("input");
+        input.type = "hidden";
+        input.name = name;
+        form.appendChild(input);
+      }
+      return input;
+    }
+
+    function done() {
+      saving = false;
+      if (submitter !== null) {
+        var button = submitter;
+        submitter = null;
+        form.requestSubmit(button);
+      } else if (again) {
+        again = false;
+        save();
+      }
+    }
+
+    function save() {
+      timer = null;
+      if (stopped || edits === saved) {
+        return;
+      }
+      if (saving) {
+        again = true;
+        return;
+      }
+      saving = true;
+      var upTo = edits;
+      var body = new FormData(form);
+      body.delete("then");
+      fetch(form.dataset.autosave, { method: "POST", body: body, credentials: "same-origin" })
+        .then(function (response) {
+          return response.json().then(function (answer) {
+            if (answer.saved) {
+              field("revision").value = answer.revision;
+              field("version").value = answer.version;
+              field("group").value = answer.group;
+              form.action = answer.action;
+              saved = upTo;
+              var time = new Date().toLocaleTimeString(document.documentElement.lang || undefined, {
+                hour: "2-digit",
+                minute: "2-digit",
+              });
+              say(status.dataset.saved.replace("{time}", time));
+            } else if (answer.reason === "stale") {
+              stopped = true; // the form's own save shows what changed
+              say(status.dataset.stale);
+            } else if (answer.reason === "invalid") {
+              say(status.dataset.refused);
+            }
+          });
+        })
+        .catch(function () {
+          return null; // offline or refused: the person's own save still works
+        })
+        .then(done);
+    }
+
+    function later(wait) {
+      edits += 1;
+      if (timer !== null) {
+        clearTimeout(timer);
+      }
+      timer = setTimeout(save, wait);
+    }
+
+    // Every change (a key typed, a box ticked, a choice made) fires `input`: the draft is saved
+    // once the person pauses, as one version rather than one per change.
+    form.addEventListener("input", function () {
+      later(PAUSE);
+    });
+    form.addEventListener("submit", function (event) {
+      if (timer !== null) {
+        clearTimeout(timer);
+        timer = null;
+      }
+      if (saving) {
+        // the draft's answer brings the revision this submit must carry: send it after that
+        event.preventDefault();
+        submitter = event.submitter || null;
+        return;
+      }
+      stopped = true;
+      saved = edits; // the submit itself carries every change
+    });
+    // A submit that failed saved nothing: what it sent is kept as the draft now.
+    if (document.querySelector(".error-summary")) {
+      later(0);
+    }
+    window.addEventListener("beforeunload", function (event) {
+      if (edits !== saved) {
+        event.preventDefault();
+        event.returnValue = "";
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    // A form sent with problems opens on their summary, so that the person hears and sees them.
+    var summary = document.querySelector(".error-summary");
+    if (summary) {
+      summary.focus();
+    }
+    document.querySelectorAll("button[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        window.print();
+      });
+    });
+    document.querySelectorAll("form[data-autosave]").forEach(autosave);
     document.querySelectorAll("form").forEach(function (form) {
       if (!form.querySelector("[data-shown-when]")) {
         return;
