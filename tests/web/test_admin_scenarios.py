@@ -21,7 +21,7 @@ from web.extensions import services
 LOWER = ("  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 20")
 CHANGED = ("assisted-small-group-needing-help.yaml", "drivers-tech-fair-per-site.yaml")
 EXECUTIVES_SV = (
-    "      sv: >-\n        Chefer och VIP-användare får assisterad registrering, där en IT-medarbetare guidar var och\n"
+    "      sv: >-\n        Företagsledare och VIP-användare får assisterad registrering, där en IT-medarbetare guidar var och\n"
     "        en genom den.\n"
 )
 EXECUTIVES_EN = (
