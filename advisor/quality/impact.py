@@ -11,7 +11,7 @@ from advisor.model.errors import AdvisorError, InputError, RolloutTooLong
 from advisor.model.facts import Assessment, parse_assessment
 from advisor.model.plan import MAX_ROLLOUT_MONTHS, Placement, Plan
 from advisor.planning.planner import make_plan
-from advisor.quality.diff import plan_diff
+from advisor.quality.diff import plan_diff, warning_key
 from advisor.quality.scenarios import load_scenario, scenario_files
 from advisor.rulebook.loader import Rulebook
 
@@ -90,13 +90,13 @@ def impact_of(
             continue
         lines = [
             f"{g.name}: {_placements(g.old)} -> {_placements(g.new)}"
-            + (f" (now {', '.join(g.rules_now)})" if g.rules_now else "")
+            + (f" (now {', '.join(r.rule for r in g.reasons_now)})" if g.reasons_now else "")
             for g in diff.groups
         ]
         if diff.split_by:
             lines.append(f"production phases by {diff.split_by[0]} -> by {diff.split_by[1]}")
-        lines += [f"new warning {w}" for w in diff.warnings_added]
-        lines += [f"warning gone {w}" for w in diff.warnings_removed]
+        lines += [f"new warning {warning_key(w)}" for w in diff.warnings_added]
+        lines += [f"warning gone {warning_key(w)}" for w in diff.warnings_removed]
         changed.append((name, lines))
     return changed
 
