@@ -50,10 +50,12 @@ def test_the_guides_what_if_executives_as_3000_ordinary_users(rulebook: Rulebook
     assert change.approach_changed
     assert [p.enrollment for p in change.old] == ["assisted"]
     assert {p.enrollment for p in change.new} == {"self_service"}
-    assert "self-service-by-default" in change.rules_now
-    assert "assisted-for-executives" in change.rules_before
+    assert "self-service-by-default" in [r.rule for r in change.reasons_now]
+    assert "assisted-for-executives" in [r.rule for r in change.reasons_before]
+    assert all(r.text for r in change.reasons_now + change.reasons_before)  # each said in a sentence
     assert {a.field for a in change.answers} == {"users", "devices", "executives", "needs_help"}
     assert change.answers[0].label("sv")
+    assert {a.name for a in change.answers} == {"Executives"}  # the group as people call it
 
 
 def test_an_unchanged_plan_has_an_empty_diff(rulebook: Rulebook) -> None:
@@ -98,3 +100,29 @@ def test_a_changed_list_or_table_parameter_shows_as_changed(rulebook: Rulebook) 
         '      SE: ["07", "12"]\n      default: ["12"]\n',
     )
     assert parameter_changes(rulebook, swapped) == []
+
+
+def test_a_group_added_or_removed_reads_as_its_name_and_values_as_words() -> None:
+    """No Python dict, id or raw vocabulary reaches a person: a group added or removed shows its
+    name, a number per platform reads as `Windows: 50`, a yes/no answer as yes or no."""
+    new = copy.deepcopy(CONTOSO)
+    added = {**new["groups"][0], "id": "v-rd-och-omsorg", "name": "Vård och omsorg"}
+    removed = new["groups"].pop(1)
+    new["groups"].append(added)
+    new["groups"][0]["it_department"] = not CONTOSO["groups"][0].get("it_department", False)
+    changes = {c.path: c for c in answer_changes(CONTOSO, new)}
+    group_added = changes["groups[v-rd-och-omsorg]"]
+    assert (group_added.label("en"), group_added.before("en"), group_added.after("en")) == (
+        "Group added",
+        "–",
+        "Vård och omsorg",
+    )
+    group_removed = changes[f"groups[{removed['id']}]"]
+    assert (group_removed.label("sv"), group_removed.before("sv")) == ("Grupp borttagen", removed["name"])
+    flag = changes[f"groups[{CONTOSO['groups'][0]['id']}].it_department"]
+    assert {flag.before("en"), flag.after("en")} == {"yes", "no"}
+    assert flag.name == CONTOSO["groups"][0]["name"]
+    for change in changes.values():
+        for text in (change.before("en"), change.after("en"), change.before("sv"), change.after("sv")):
+            assert "{" not in text, text
+            assert "'" not in text, text

@@ -10,12 +10,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from advisor.model.errors import InputError
-from advisor.model.facts import control_character
+from advisor.model.facts import control_character, load_document
 from advisor.services import assessments as service
 from advisor.store.accounts import usernames
 from advisor.store.assessments import StaleRevision, visible_assessments
 from web.auth import login_required
-from web.common import load
+from web.common import load, where
 from web.extensions import svc
 from web.i18n import language
 from web.stale import form_revision, newest_versions, stale_page
@@ -54,6 +54,16 @@ def example() -> ResponseReturnValue:
     return redirect(url_for("questionnaire.summary", assessment_id=new_id))
 
 
+def _said(refused: InputError, content: bytes) -> list[str]:
+    """An import's problems as sentences in the reader's language: each at the group and question
+    it is about (by name and title, as the form shows them), never a path such as `groups[0].users`."""
+    try:
+        answers: dict[str, object] = load_document(content, "import")
+    except InputError:
+        answers = {}  # the file itself could not be read: its problems name no answer
+    return [f"{where(p.path, answers)}: {p.message}" if p.path else p.message for p in refused.problems]
+
+
 @bp.route("/assessments/import", methods=["GET", "POST"])
 @login_required
 def import_file() -> ResponseReturnValue:
@@ -64,11 +74,10 @@ def import_file() -> ResponseReturnValue:
             problems = [_("Choose a file to import.")]
         else:
             try:
-                new_id, name = service.import_document(
-                    svc(), g.user, upload.read(), upload.filename, language()
-                )
+                content = upload.read()
+                new_id, name = service.import_document(svc(), g.user, content, upload.filename, language())
             except InputError as exc:
-                problems = [str(p) for p in exc.problems]
+                problems = _said(exc, content)
             else:
                 flash(_("Imported %(name)s.", name=name))
                 return redirect(url_for("questionnaire.groups", assessment_id=new_id))

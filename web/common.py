@@ -3,13 +3,16 @@ left out."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Response, abort, flash, g
 from flask_babel import gettext as _
 
 from advisor.model.plan import Plan
-from advisor.model.questionnaire import Question
+from advisor.model.questionnaire import GROUP, ORGANISATION, Question
 from advisor.model.vocabulary import LANGUAGES, Language
 from advisor.output.formats import ExportFormat, content_disposition, export
 from advisor.services.assessments import AssessmentNotFound, visible
@@ -66,3 +69,34 @@ def say_dropped(dropped: tuple[Question, ...]) -> None:
             ),
             "error",
         )
+
+
+_PATH = re.compile(r"^(?:(?P<organisation>organisation)|groups\[(?P<index>\d+)\])(?:\.(?P<name>\w+))?")
+
+
+def where(path: str, answers: Mapping[str, Any]) -> str:
+    """Where an answer is, as a person calls it: the group by its name and the question by its
+    title (`Number of users (group HR)`), never `groups[4].users`; "" for the document as a whole.
+    A field that is no question (an unknown key in an imported file) is named as written."""
+    if path == "version":
+        return str(_("Format version"))
+    match = _PATH.match(path)
+    if match is None:
+        return path
+    name = match["name"]
+    questions = ORGANISATION if match["organisation"] else GROUP
+    question = next((q for q in questions if q.name == name), None)
+    field = question.title(language()) if question else f"“{name}”" if name else ""
+    if match["organisation"]:
+        return str(_("%(question)s (organisation)", question=field) if field else _("Organisation"))
+    index = int(match["index"])
+    groups = answers.get("groups")
+    group = groups[index] if isinstance(groups, list) and index < len(groups) else None
+    named = group.get("name") if isinstance(group, Mapping) else None
+    if isinstance(named, str) and named.strip():
+        if field:
+            return str(_("%(question)s (group %(name)s)", question=field, name=named.strip()))
+        return str(_("Group %(name)s", name=named.strip()))
+    if field:
+        return str(_("%(question)s (group number %(n)s)", question=field, n=index + 1))
+    return str(_("Group number %(n)s", n=index + 1))

@@ -24,7 +24,7 @@ from advisor.store.assessments import StaleRevision, latest_version, version, ve
 from advisor.store.reviews import review_events
 from advisor.store.tables import AssessmentRecord, ReviewAction, ReviewEvent
 from web.auth import login_required
-from web.common import load, say_dropped, usernames
+from web.common import load, say_dropped, usernames, where
 from web.extensions import svc
 from web.i18n import language
 from web.ids import bad_request, parse_id, version_argument
@@ -185,7 +185,7 @@ def whatif(assessment_id: int) -> ResponseReturnValue:
         group_questions=GROUP,
         changes=preview.changes,
         diff=preview.diff,
-        found=preview.found,
+        found=[(where(path, answers), message) for path, message in preview.found.items()],
         new_plan=preview.new_plan,
         base=preview.base,
         stale=stale,
@@ -343,8 +343,57 @@ def _say_missing(missing: review.Missing) -> None:
         flash(_("Write a comment that says what should change."), "error")
     elif missing == review.Missing.ANSWERS:
         flash(_("Answer every question before asking for a review."), "error")
+    elif missing == review.Missing.CONFIRMATION:
+        flash(
+            _("Tick the box that says you have read the plan to sign it off; nothing was changed."), "error"
+        )
     else:
         flash(_("Only a complete plan can be signed off."), "error")
+
+
+def comment_anchor(target: str | None) -> str:
+    """The page's anchor of what a comment is about (`group:<id>:<rule>` a recommendation,
+    `group:<id>` a group, "" the whole plan): where the reader is taken back after commenting."""
+    kind, _sep, rest = (target or "").partition(":")
+    if kind != "group" or not rest:
+        return "comments"
+    group_id, _sep, rule = rest.partition(":")
+    name = f"item-{group_id}-{rule}" if rule else f"group-{group_id}"
+    return re.sub(r"[^A-Za-z0-9_-]", "-", name)
+
+
+def orphan_title(target: str | None, plan: Plan | None) -> str:
+    """A heading for comments on what the plan no longer has, by the group's name."""
+    _kind, _sep, rest = (target or "").partition(":")
+    group_id, _sep, rule = rest.partition(":")
+    group = next((gp for gp in plan.groups if gp.id == group_id), None) if plan else None
+    if group is None:
+        return str(_("A group the plan no longer has"))
+    if rule:
+        return str(_("%(group)s: a recommendation the plan no longer makes", group=group.name))
+    return group.name
+
+
+# The pages whose form saves answers: on a signed-off assessment, saving reopens its review, and
+# the page says so before the person saves (base.html shows the notice).
+REOPENING = frozenset(
+    {
+        "questionnaire.organisation",
+        "questionnaire.group",
+        "questionnaire.groups",
+        "questionnaire.remove_group",
+        "review.whatif",
+    }
+)
+
+
+def _back_to(assessment_id: int, action: str, reply_to: int | None) -> str:
+    """Where the review page opens after a step: a comment at the item it is about (a reply at
+    the comment it answers), a change of status at the review's own panel."""
+    if action != "comment":
+        return url_for(".show", assessment_id=assessment_id)
+    anchor = f"comment-{reply_to}" if reply_to else comment_anchor(request.form.get("target", ""))
+    return url_for(".show", assessment_id=assessment_id, _anchor=anchor)
 
 
 @bp.post("/review/<any(submit, comment, send_back, sign_off):action>")
@@ -364,6 +413,9 @@ def act(assessment_id: int, action: str) -> ResponseReturnValue:
             text=request.form.get("text", ""),
             target=request.form.get("target", ""),
             reply_to=reply_to,
+            # The box the reviewer ticks (required in the form, and checked here for a browser
+            # that ignores that): a sign-off freezes the plan, so it is never a slip.
+            confirmed=request.form.get("confirm") == "1",
         )
     except AssessmentNotFound:
         abort(404)
@@ -379,11 +431,14 @@ def act(assessment_id: int, action: str) -> ResponseReturnValue:
         flash(_("That step does not apply to the review as it stands now; nothing was changed."), "error")
     except StaleRevision:
         return stale_page(assessment_id, back=url_for(".show", assessment_id=assessment_id))
-    return redirect(url_for(".show", assessment_id=assessment_id))
+    return redirect(_back_to(assessment_id, action, reply_to))
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.jinja_env.globals.update(
+        comment_anchor=comment_anchor, orphan_title=orphan_title, reopening_pages=REOPENING
+    )
 
     @app.context_processor
     def notifications() -> dict[str, Any]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from advisor.model.i18n import N_, gettext
+
 # No document the product reads nests deeper than about ten levels (a rule's nested
 # all/any/not conditions are the deepest); 32 leaves room and stays far from the stack's limit.
 MAX_DEPTH = 32
@@ -21,16 +23,21 @@ MAX_NUMBER_DIGITS = 30
 
 
 class DocumentProblem(ValueError):
-    """The text is not a document we accept; `line` is 1-based where known."""
+    """The text is not a document we accept; `line` is 1-based where known. `template` is the
+    message before its `values` are filled in (marked for the catalogue): `message` says it in
+    English, `say` in a person's language."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
+    def __init__(self, template: str, line: int | None = None, **values: object) -> None:
+        self.template, self.values, self.line = template, values, line
+        self.message = template % values if values else template
+        super().__init__(self.message)
+
+    def say(self, language: str) -> str:
+        return gettext(self.template, language, **self.values)
 
 
 def too_deep(line: int | None = None) -> DocumentProblem:
-    return DocumentProblem(f"nested deeper than {MAX_DEPTH} levels", line)
+    return DocumentProblem(N_("nested deeper than %(depth)s levels"), line, depth=MAX_DEPTH)
 
 
 def too_many_digits(text: str, line: int | None = None) -> DocumentProblem | None:
@@ -39,7 +46,10 @@ def too_many_digits(text: str, line: int | None = None) -> DocumentProblem | Non
     digits = sum(character.isalnum() for character in text)
     if digits > MAX_NUMBER_DIGITS:
         return DocumentProblem(
-            f"a number of {digits:,} digits; numbers have at most {MAX_NUMBER_DIGITS} digits", line
+            N_("a number of %(digits)s digits; numbers have at most %(most)s digits"),
+            line,
+            digits=f"{digits:,}",
+            most=MAX_NUMBER_DIGITS,
         )
     return None
 
@@ -59,13 +69,13 @@ def load_json(text: str | bytes) -> Any:
     try:
         data = json.loads(text, parse_int=_integer)
     except json.JSONDecodeError as exc:
-        raise DocumentProblem(f"not valid JSON: {exc.msg}", exc.lineno) from None
+        raise DocumentProblem(N_("not valid JSON: %(detail)s"), exc.lineno, detail=exc.msg) from None
     except RecursionError:  # the parser recursed past the interpreter's limit: too deep anyway
         raise too_deep() from None
     except DocumentProblem:
         raise
     except ValueError as exc:  # defensive: any other conversion the parser refuses
-        raise DocumentProblem(f"not valid JSON: {exc}") from None
+        raise DocumentProblem(N_("not valid JSON: %(detail)s"), detail=str(exc)) from None
     check_depth(data)
     return data
 

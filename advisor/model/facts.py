@@ -28,7 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from advisor.model.documents import DocumentProblem, load_json
 from advisor.model.errors import InputError, Problem
-from advisor.model.i18n import N_
+from advisor.model.i18n import N_, gettext
 from advisor.model.messages import describe_errors, text
 from advisor.model.vocabulary import (
     CRITERIA,
@@ -868,25 +868,33 @@ def load_assessment(path: Path | str, language: Language = "en") -> Assessment:
 
 def loads_assessment(raw: bytes | str, source: str, language: Language = "en") -> Assessment:
     """Parse and validate YAML or JSON text."""
-    return parse_assessment(load_document(raw, source), source, language)
+    return parse_assessment(load_document(raw, source, language), source, language)
 
 
-def load_document(raw: bytes | str, source: str) -> dict[str, Any]:
-    """YAML or JSON text as plain data (JSON is YAML, but a JSON error message reads better)."""
+def load_document(raw: bytes | str, source: str, language: Language = "en") -> dict[str, Any]:
+    """YAML or JSON text as plain data (JSON is YAML, but a JSON error message reads better);
+    InputError, said in `language`, for text that is neither or holds no mapping."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
-        raise InputError(source, [Problem("", "the file is not UTF-8 text")]) from None
+        raise InputError(source, [Problem("", gettext("the file is not UTF-8 text", language))]) from None
     data: Any
     try:
         data = load_json(text) if text.lstrip().startswith("{") else load_yaml(text)[0]
     except DocumentProblem as exc:  # both parsers bound nesting and number length alike
-        where = f"line {exc.line}: " if exc.line else ""
-        raise InputError(source, [Problem("", where + exc.message)]) from None
+        said = exc.say(language)
+        if exc.line:
+            said = gettext("line %(line)s: %(problem)s", language, line=exc.line, problem=said)
+        raise InputError(source, [Problem("", said)]) from None
     if not isinstance(data, dict):
         raise InputError(
             source,
-            [Problem("", "the file must hold a mapping with version, organisation and groups")],
+            [
+                Problem(
+                    "",
+                    gettext("the file must hold a mapping with version, organisation and groups", language),
+                )
+            ],
         )
     return data
 

@@ -108,6 +108,13 @@ CHOICE_LABELS: dict[str, str] = {
     "in_use_keep": N_("In use, must not be reset"),
     "enroll": N_("Users accept enrolling them"),
     "protect_apps": N_("App protection only"),
+    # an option stands alone, so it starts with a capital (the plan's sentences use `term`)
+    "low": N_("Low"),
+    "medium": N_("Medium"),
+    "high": N_("High"),
+    "corporate": N_("Corporate"),
+    "personal": N_("Personal"),
+    "mixed": N_("Mixed"),
 }
 
 # The guide's six discussion points for targeted groups and timeframes.

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from advisor.model.documents import MAX_DEPTH, DocumentProblem, too_deep, too_many_digits
+from advisor.model.i18n import N_
 
 # Rule files and assessments are small documents; anything larger is a mistake or an attack.
 MAX_DOCUMENT_BYTES = 1_000_000
@@ -47,7 +48,11 @@ def load_yaml(text: str | bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> tupl
     """
     raw = text.encode() if isinstance(text, str) else text
     if len(raw) > max_bytes:
-        raise YamlProblem(f"the document is {len(raw):,} bytes; the limit is {max_bytes:,}")
+        raise YamlProblem(
+            N_("the document is %(size)s bytes; the limit is %(limit)s"),
+            size=f"{len(raw):,}",
+            limit=f"{max_bytes:,}",
+        )
     try:
         _check_nesting(raw)
         node = yaml.compose(raw, Loader=_Loader)
@@ -55,18 +60,23 @@ def load_yaml(text: str | bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> tupl
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         if "maximum nesting depth" in str(exc.problem):  # libyaml's own bound (1,000), past ours
-            raise YamlProblem(too_deep().message, line) from None
-        raise YamlProblem(f"not valid YAML: {exc.problem or exc}", line) from None
+            raise _too_deep(line) from None
+        raise YamlProblem(N_("not valid YAML: %(detail)s"), line, detail=str(exc.problem or exc)) from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(f"not valid YAML: {exc}") from None
+        raise YamlProblem(N_("not valid YAML: %(detail)s"), detail=str(exc)) from None
     except RecursionError:  # defensive: the nesting bound above keeps the composer shallow
-        raise YamlProblem(too_deep().message) from None
+        raise _too_deep() from None
     lines = LineMap()
     if node is None:
         return None, lines
     seen: set[int] = set()
     data = _build(node, (), lines, seen, 0, yaml.SafeLoader(""))
     return data, lines
+
+
+def _too_deep(line: int | None = None) -> YamlProblem:
+    deep = too_deep(line)
+    return YamlProblem(deep.template, line, **deep.values)
 
 
 def _check_nesting(raw: bytes) -> None:
@@ -77,7 +87,7 @@ def _check_nesting(raw: bytes) -> None:
             depth += 1
             if depth > MAX_DEPTH:
                 mark = event.start_mark
-                raise YamlProblem(too_deep().message, mark.line + 1 if mark is not None else None)
+                raise _too_deep(mark.line + 1 if mark is not None else None)
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 
@@ -86,21 +96,21 @@ def _build(
     node: yaml.Node, path: Path, lines: LineMap, seen: set[int], depth: int, ctor: yaml.SafeLoader
 ) -> Any:
     if depth > MAX_DEPTH:  # defensive: _check_nesting refused deeper documents already
-        raise YamlProblem(too_deep().message, node.start_mark.line + 1)
+        raise _too_deep(node.start_mark.line + 1)
     if id(node) in seen or getattr(node, "anchor", None):
-        raise YamlProblem("anchors and aliases are not allowed", node.start_mark.line + 1)
+        raise YamlProblem(N_("anchors and aliases are not allowed"), node.start_mark.line + 1)
     seen.add(id(node))
     lines.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise YamlProblem("mapping keys must be plain values", key_node.start_mark.line + 1)
+                raise YamlProblem(N_("mapping keys must be plain values"), key_node.start_mark.line + 1)
             key = _scalar(key_node, ctor)
             if not isinstance(key, str | int | bool) or key is None:
-                raise YamlProblem(f"unsupported key {key!r}", key_node.start_mark.line + 1)
+                raise YamlProblem(N_("unsupported key %(key)s"), key_node.start_mark.line + 1, key=repr(key))
             if key in result:
-                raise YamlProblem(f"duplicate key '{key}'", key_node.start_mark.line + 1)
+                raise YamlProblem(N_("duplicate key '%(key)s'"), key_node.start_mark.line + 1, key=key)
             child = (*path, str(key))
             lines.lines[child] = key_node.start_mark.line + 1
             result[key] = _build(value_node, child, lines, seen, depth + 1, ctor)
@@ -119,10 +129,10 @@ def _scalar(node: yaml.Node, ctor: yaml.SafeLoader) -> Any:
     if node.tag == "tag:yaml.org,2002:int":
         problem = too_many_digits(str(node.value), line)
         if problem is not None:
-            raise YamlProblem(problem.message, line)
+            raise YamlProblem(problem.template, line, **problem.values)
     try:
         return ctor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
-        raise YamlProblem(f"unsupported value: {exc.problem}", line) from None
+        raise YamlProblem(N_("unsupported value: %(detail)s"), line, detail=str(exc.problem)) from None
     except ValueError as exc:  # defensive: a conversion the constructor itself refuses
-        raise YamlProblem(f"unsupported value: {exc}", line) from None
+        raise YamlProblem(N_("unsupported value: %(detail)s"), line, detail=str(exc)) from None

@@ -11,9 +11,10 @@ from pydantic_core import PydanticUndefined
 
 from advisor.model.facts import Group, Organisation
 from advisor.model.i18n import gettext
-from advisor.model.plan import Placement, Plan, Warning
+from advisor.model.plan import Placement, Plan, Reason, Warning
 from advisor.model.questionnaire import GROUP, ORGANISATION, asked
 from advisor.model.vocabulary import Language
+from advisor.planning.explain import show_value
 from advisor.rulebook.loader import Rulebook
 
 _LABELS = {("organisation", q.name): q for q in ORGANISATION} | {("group", q.name): q for q in GROUP}
@@ -31,6 +32,7 @@ class AnswerChange:
     # Whether the question is asked of the group in either version: pages that list answers show
     # only those that apply, while the version still records every change.
     applies: bool = True
+    name: str | None = None  # the group's name as people know it (the newer version's)
 
     def label(self, language: Language) -> str:
         if self.field is None:
@@ -40,6 +42,24 @@ class AnswerChange:
         scope = "organisation" if self.group is None else "group"
         question = _LABELS.get((scope, self.field or ""))
         return question.title(language) if question else (self.field or self.path)
+
+    def before(self, language: Language) -> str:
+        """The old value as a person reads it ("–" when there was none)."""
+        return self._shown(self.old, language)
+
+    def after(self, language: Language) -> str:
+        return self._shown(self.new, language)
+
+    def _shown(self, value: Any, language: Language) -> str:
+        if value is None:
+            return "–"
+        if self.field is None:  # a group added or removed: the group, by its name
+            return str(value.get("name") or self.name or "–") if isinstance(value, Mapping) else "–"
+        if isinstance(value, Mapping):  # a number per platform or per site
+            return ", ".join(
+                f"{show_value(key, language)}: {show_value(n, language)}" for key, n in value.items()
+            )
+        return show_value(value, language)
 
 
 _UNORDERED = {"platforms", "requirements", "locations", "quiet_months", "avoid_months"}
@@ -78,7 +98,10 @@ def answer_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Answe
     for group_id in _keys(old_groups, new_groups):
         before, after = old_groups.get(group_id), new_groups.get(group_id)
         if before is None or after is None:
-            changes.append(AnswerChange(f"groups[{group_id}]", group_id, None, before, after))
+            only = before or after or {}
+            changes.append(
+                AnswerChange(f"groups[{group_id}]", group_id, None, before, after, name=_name(only, group_id))
+            )
             continue
         for key in _keys(before, after):
             if key != "id" and _differs(Group, key, before.get(key, _OMITTED), after.get(key, _OMITTED)):
@@ -86,10 +109,21 @@ def answer_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Answe
                 applies = question is None or asked(question, before) or asked(question, after)
                 changes.append(
                     AnswerChange(
-                        f"groups[{group_id}].{key}", group_id, key, before.get(key), after.get(key), applies
+                        f"groups[{group_id}].{key}",
+                        group_id,
+                        key,
+                        before.get(key),
+                        after.get(key),
+                        applies,
+                        _name(after, group_id),
                     )
                 )
     return changes
+
+
+def _name(group: Mapping[str, Any], group_id: str) -> str:
+    name = group.get("name")
+    return name if isinstance(name, str) and name.strip() else group_id
 
 
 def _by_id(answers: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -112,8 +146,10 @@ class GroupChange:
     name: str
     old: tuple[Placement, ...]
     new: tuple[Placement, ...]
-    rules_now: tuple[str, ...] = ()  # rules that decide for the group now but did not before
-    rules_before: tuple[str, ...] = ()  # rules that decided before but no longer do
+    # The reasons of rules that decide for the group now but did not before, and of those that
+    # decided before but no longer do (each reason names its rule and says it in a sentence).
+    reasons_now: tuple[Reason, ...] = ()
+    reasons_before: tuple[Reason, ...] = ()
     answers: tuple[AnswerChange, ...] = field(default=())
 
     @property
@@ -125,7 +161,7 @@ class GroupChange:
 class PlanDiff:
     groups: tuple[GroupChange, ...]
     split_by: tuple[str, str] | None
-    warnings_added: tuple[Warning, ...]  # as the newer plan words them
+    warnings_added: tuple[Warning, ...]  # as the newer plan words them, in the order of warning_key
     warnings_removed: tuple[Warning, ...]  # as the older plan words them
     organisation_answers: tuple[AnswerChange, ...]
     names: Mapping[str, str] = field(default_factory=dict)  # every group's name by id, in either plan
@@ -151,8 +187,10 @@ def plan_diff(old: Plan | None, new: Plan | None, answers: list[AnswerChange] | 
         before, after = old_groups.get(group_id), new_groups.get(group_id)
         old_placements = tuple(before.placements) if before else ()
         new_placements = tuple(after.placements) if after else ()
-        old_rules = [r.rule for r in before.reasons] if before else []
-        new_rules = [r.rule for r in after.reasons] if after else []
+        old_reasons = list(before.reasons) if before else []
+        new_reasons = list(after.reasons) if after else []
+        old_rules = [r.rule for r in old_reasons]
+        new_rules = [r.rule for r in new_reasons]
         if old_placements == new_placements and old_rules == new_rules:
             continue
         changes.append(
@@ -161,8 +199,8 @@ def plan_diff(old: Plan | None, new: Plan | None, answers: list[AnswerChange] | 
                 name=next(g.name for g in (after, before) if g is not None),
                 old=old_placements,
                 new=new_placements,
-                rules_now=tuple(r for r in new_rules if r not in old_rules),
-                rules_before=tuple(r for r in old_rules if r not in new_rules),
+                reasons_now=tuple(r for r in new_reasons if r.rule not in old_rules),
+                reasons_before=tuple(r for r in old_reasons if r.rule not in new_rules),
                 answers=tuple(a for a in answers if a.group == group_id),
             )
         )

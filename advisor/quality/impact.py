@@ -90,7 +90,7 @@ def impact_of(
             continue
         lines = [
             f"{g.name}: {_placements(g.old)} -> {_placements(g.new)}"
-            + (f" (now {', '.join(g.rules_now)})" if g.rules_now else "")
+            + (f" (now {', '.join(r.rule for r in g.reasons_now)})" if g.reasons_now else "")
             for g in diff.groups
         ]
         if diff.split_by:

@@ -202,7 +202,7 @@ def import_document(
 ) -> tuple[int, str]:
     """A new assessment from an assessment file (YAML or JSON), kept exactly as written; its id
     and the organisation's name. InputError, and nothing saved, for a file that does not validate."""
-    data = load_document(content, filename)
+    data = load_document(content, filename, language)
     assessment = parse_assessment(data, filename, language)
     name = assessment.organisation.name
     return create(services, owner, name, data, VersionKind.IMPORT, "groups"), name

@@ -80,6 +80,7 @@ class Missing(StrEnum):
     COMMENT = "comment"  # a comment, or a send-back, says what should change
     ANSWERS = "answers"  # a review, or a kept what-if, needs every question answered
     PLAN = "plan"  # a sign-off needs a complete plan
+    CONFIRMATION = "confirmation"  # a sign-off needs the reviewer's confirmation that they read the plan
 
 
 class Incomplete(AdvisorError):
@@ -134,20 +135,25 @@ def act(
     text: str = "",
     target: str = "",
     reply_to: int | None = None,
+    confirmed: bool = True,
 ) -> ReviewEvent:
     """One step of the review (one of STEPS) by `actor`; the event it recorded.
 
     `expected_revision`: the revision the person saw; a change of status happens only on it
     (StaleRevision otherwise), a comment at any time. `target`: what a comment is about
     (None or "" for the whole plan). `reply_to`: the comment a comment answers (0: one the
-    request named but that cannot be one). AssessmentNotFound, NotAllowed, CommentTooLong,
-    NotAComment, NotNow or Incomplete when the step is refused; nothing is changed then.
+    request named but that cannot be one). `confirmed`: the reviewer confirmed a sign-off (a
+    form asks for it; a call through the API is its own confirmation). AssessmentNotFound,
+    NotAllowed, CommentTooLong, NotAComment, NotNow or Incomplete when the step is refused;
+    nothing is changed then.
     """
     if action not in STEPS:
         raise ValueError(f"not a step of a review: {action}")
     record = visible(services, actor, assessment_id)
     if not rights(actor, record).may(action):
         raise NotAllowed(f"you may not do this in the review of assessment {assessment_id}")
+    if action == ReviewAction.SIGNED_OFF and not confirmed:
+        raise Incomplete(Missing.CONFIRMATION)
     comment = text.strip()
     if len(comment) > MAX_COMMENT:
         raise CommentTooLong()

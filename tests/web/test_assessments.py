@@ -51,9 +51,33 @@ def test_an_invalid_file_is_refused_whole_with_every_problem(anna: Browser) -> N
     response = _import(anna, bad)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "groups[0].users: must be at least 1" in page
-    assert "organisation.rollout_start: must be a month" in page
+    # Each problem at the question and group it is about, as the form names them.
+    assert "Number of users (group IT): must be at least 1" in page
+    assert "First month of the rollout (organisation): must be a month" in page
+    assert "groups[0]" not in page
+    assert "organisation.rollout_start" not in page
     assert "Contoso" not in anna.get("/").get_data(as_text=True)
+
+
+def test_an_import_is_refused_in_swedish_under_the_swedish_interface(anna: Browser) -> None:
+    """The problems of a refused file are Swedish sentences: the question and group by name,
+    what is wrong in words; a file that is no YAML at all says so, and on which line."""
+    anna.post("/language", {"language": "sv"})
+    bad = CONTOSO_TEXT.replace("users: 250", "users: 0").replace(
+        "support_capacity: 2500", "support_capacity: lots"
+    )
+    page = _import(anna, bad).get_data(as_text=True)
+    assert "Antal användare (gruppen IT): måste vara minst 1" in page
+    assert "(organisationen): måste vara ett heltal" in page
+    broken = _import(anna, "version: 1\norganisation: [\n").get_data(as_text=True)
+    assert "rad 3: inte giltig YAML (tolken säger:" in broken
+    assert "not valid" not in broken
+    for raw in (b"\xff\xfe", b"- a\n- b\n"):
+        refused = anna.post(
+            "/assessments/import", {"file": (io.BytesIO(raw), "a.yaml")}, content_type="multipart/form-data"
+        ).get_data(as_text=True)
+        assert "Filen importerades inte" in refused
+        assert "the file" not in refused
 
 
 def test_an_oversized_upload_gets_413(anna: Browser) -> None:

@@ -148,7 +148,7 @@ def test_a_decision_keeps_the_sign_off(app: Flask, anna: Browser) -> None:
     assessment_id = fill(anna, UNDER_WAY)
     lead = _lead(app)
     anna.post(f"/assessments/{assessment_id}/review/submit")
-    lead.post(f"/assessments/{assessment_id}/review/sign_off")
+    lead.post(f"/assessments/{assessment_id}/review/sign_off", {"confirm": "1"})
     signed = _record(app, assessment_id).signed_version
     lead.post(
         f"/assessments/{assessment_id}/review/gate",

@@ -232,7 +232,7 @@ def test_the_review_transitions_and_the_sign_off_are_logged(
     anna.post(f"/assessments/{assessment_id}/review/submit")
     lead.post(f"/assessments/{assessment_id}/review/send_back", {"text": "Check HR."})
     anna.post(f"/assessments/{assessment_id}/review/submit")
-    lead.post(f"/assessments/{assessment_id}/review/sign_off")
+    lead.post(f"/assessments/{assessment_id}/review/sign_off", {"confirm": "1"})
     review = [line for line in _events(capsys) if line["event"].startswith("review.")]
     anna_id, lead_id = _user_id(app, "anna"), _user_id(app, "lead")
     assert [(line["event"], line["status"], line["user_id"]) for line in review] == [

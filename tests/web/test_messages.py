@@ -173,7 +173,7 @@ def test_only_the_author_edits_and_an_edit_keeps_a_signed_off_review_signed_off(
     bert.login("bert")
     assert bert.get(f"/assessments/{assessment_id}/messages").status_code == 404
     anna.post(f"/assessments/{assessment_id}/review/submit")
-    lead.post(f"/assessments/{assessment_id}/review/sign_off")
+    lead.post(f"/assessments/{assessment_id}/review/sign_off", {"confirm": "1"})
     assert _record(app, assessment_id).status == ReviewStatus.SIGNED_OFF
     assert anna.post(path, {"subject": "Now", "body": "Now", "action": "save"}).status_code == 302
     assert _record(app, assessment_id).status == ReviewStatus.SIGNED_OFF

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from flask import Flask
+from markupsafe import escape
 
 from advisor.store.assessments import versions
 from advisor.store.reviews import review_events
@@ -50,8 +51,8 @@ def test_every_save_is_a_version_and_the_history_says_who_changed_what(app: Flas
     anna.post(f"/assessments/{assessment_id}/groups/4", edited)  # the same answers again: no version
     assert len(_versions(app, assessment_id)) == len(numbers) + 1
     page = " ".join(anna.get(f"/assessments/{assessment_id}/history").get_data(as_text=True).split())
-    assert "Answers edited: Number of users (hr)" in page
-    assert "Answers edited: Group added (executives)" in page
+    assert "Answers edited: Number of users (HR)" in page  # the group by its name, not its id
+    assert "Answers edited: Group added (Executives)" in page
     assert "<td>anna</td>" in page
 
 
@@ -125,16 +126,29 @@ def test_what_if_executives_were_3000_ordinary_users(app: Flask, anna: Browser) 
         in row.group(1)
     )
     assert "self-service" in row.group(1)
-    assert "<code>self-service-by-default</code>" in row.group(1)
-    no_longer = re.search(r"No longer decided by:(.*?)</div>", row.group(1), re.S)
-    assert no_longer is not None
-    assert "<code>assisted-for-executives</code>" in no_longer.group(1)
+    # The reasons behind the change as sentences, never the rules' ids.
+    new_reasons = re.search(r"New reasons:(.*?)</div>", row.group(1), re.S)
+    gone_reasons = re.search(r"Reasons that no longer apply:(.*?)</div>", row.group(1), re.S)
+    assert new_reasons is not None
+    assert gone_reasons is not None
+    assert "<code>" not in row.group(1)
+    assert "self-service-by-default" not in row.group(1)
+    base = _record(app, assessment_id).plan
+    assert base is not None
+    assisted = next(r for r in base["en"]["groups"][6]["reasons"] if r["rule"] == "assisted-for-executives")
+    assert escape(assisted["text"]) in gone_reasons.group(1)
     assert "Number of users 30 → 3000" in row.group(1)
     assert "The group consists of executives or VIP users yes → no" in row.group(1)
     assert len(_versions(app, assessment_id)) == count  # a sandbox: nothing saved
     anna.post(f"/assessments/{assessment_id}/whatif", {**_whatif_form(assessment_id, change), "keep": "1"})
     assert len(_versions(app, assessment_id)) == count + 1
-    assert _record(app, assessment_id).answers["groups"][6]["users"] == 3000
+    kept = _record(app, assessment_id)
+    assert kept.answers["groups"][6]["users"] == 3000
+    assert kept.plan is not None
+    by_default = next(
+        r for r in kept.plan["en"]["groups"][6]["reasons"] if r["rule"] == "self-service-by-default"
+    )
+    assert escape(by_default["text"]) in new_reasons.group(1)
 
 
 def test_the_review_round_trip(app: Flask, anna: Browser) -> None:
@@ -174,10 +188,10 @@ def test_the_review_round_trip(app: Flask, anna: Browser) -> None:
 
     page = lead.get(f"/assessments/{assessment_id}/review").get_data(as_text=True)
     assert "Changes since it was sent back" in page
-    assert "Willingness to change (hr): <del>low</del> → <ins>high</ins>" in page
+    assert "Willingness to change (HR): <del>low</del> → <ins>high</ins>" in page
     assert "Agreed, they asked for it." in page
     assert "Comments on recommendations that have since changed" in page  # HR's wave changed
-    lead.post(f"/assessments/{assessment_id}/review/sign_off")
+    lead.post(f"/assessments/{assessment_id}/review/sign_off", {"confirm": "1"})
     record = _record(app, assessment_id)
     assert record.status == "signed_off"
     signed = record.signed_version
@@ -208,7 +222,7 @@ def test_the_review_round_trip(app: Flask, anna: Browser) -> None:
 
 def test_who_may_do_what_in_a_review(app: Flask, anna: Browser) -> None:
     assessment_id = fill(anna, CONTOSO)
-    assert anna.post(f"/assessments/{assessment_id}/review/sign_off").status_code == 403
+    assert anna.post(f"/assessments/{assessment_id}/review/sign_off", {"confirm": "1"}).status_code == 403
     assert anna.post(f"/assessments/{assessment_id}/review/send_back", {"text": "x"}).status_code == 403
     lead = _reviewer(app)
     assert lead.post(f"/assessments/{assessment_id}/review/submit").status_code == 403

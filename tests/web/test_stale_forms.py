@@ -172,11 +172,11 @@ def test_a_reviewer_signs_off_only_the_version_they_saw(app: Flask, anna: Browse
     forms = {action.rsplit("/", 1)[1]: body for action, body in _FORM.findall(review) if action}
     revision = current_revision(app, assessment_id)["revision"]
     assert all(f'name="revision" value="{revision}"' in forms[name] for name in ("sign_off", "send_back"))
-    refused = anna.post(f"/assessments/{assessment_id}/review/sign_off", seen)
+    refused = anna.post(f"/assessments/{assessment_id}/review/sign_off", {**seen, "confirm": "1"})
     assert refused.status_code == 409
     assert "<ins>600</ins>" in refused.get_data(as_text=True)
     assert _record(app, assessment_id)[0].status == "in_review"
-    assert anna.post(f"/assessments/{assessment_id}/review/sign_off").status_code == 302
+    assert anna.post(f"/assessments/{assessment_id}/review/sign_off", {"confirm": "1"}).status_code == 302
     record, count = _record(app, assessment_id)
     assert (record.status, record.signed_version) == ("signed_off", count)
 
