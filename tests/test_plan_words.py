@@ -64,10 +64,21 @@ def test_why_not_reads_as_sentences_without_priorities_or_rule_ids(
     assert self_service.why_not[0].text == expected + assisted.text
     hr = next(a for a in plan.group("hr").alternatives if a.enrollment == "tech_fair")
     needs = {
-        "en": "This rule applies only when help needed to enroll is high; here it is medium.",
-        "sv": "Regeln gäller bara när behov av hjälp vid registrering är hög; här är det medel.",
+        "en": "This rule applies only when the group needs a lot of help to enroll, but the group needs some help to enroll.",
+        "sv": (
+            "Regeln gäller bara när gruppen behöver mycket hjälp med registreringen, men gruppen behöver en "
+            "del hjälp med registreringen."
+        ),
     }[language]
     assert needs in [r.text for r in hr.why_not]
+    # A yes/no answer reads as what it says about the group, not as "executives or VIP users: no".
+    not_executives = {
+        "en": "This rule applies only when the group consists of executives or VIP users, but the group has "
+        "no executives or VIP users.",
+        "sv": "Regeln gäller bara när gruppen består av företagsledare eller VIP-användare, men gruppen består "
+        "inte av företagsledare eller VIP-användare.",
+    }[language]
+    assert not_executives in [r.text for g in plan.groups for a in g.alternatives for r in a.why_not]
 
 
 def _split_plan(language: Language = "en") -> Plan:

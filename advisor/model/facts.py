@@ -582,7 +582,13 @@ class Group(_Frozen):
             N_("The group is part of the IT department"),
             N_("The guide starts the rollout with IT users in the pilots."),
         ),
-        Fact(N_("part of the IT department")),
+        Fact(
+            N_("part of the IT department"),
+            says=(
+                ("true", N_("the group is part of the IT department")),
+                ("false", N_("the group is not part of the IT department")),
+            ),
+        ),
     ] = False
     executives: Annotated[
         StrictBool,
@@ -590,7 +596,13 @@ class Group(_Frozen):
             N_("The group consists of executives or VIP users"),
             N_("Executives are kept out of the limited pilot and get assisted enrollment."),
         ),
-        Fact(N_("executives or VIP users")),
+        Fact(
+            N_("executives or VIP users"),
+            says=(
+                ("true", N_("the group consists of executives or VIP users")),
+                ("false", N_("the group has no executives or VIP users")),
+            ),
+        ),
     ] = False
     change_readiness: Annotated[
         Level,
@@ -600,7 +612,14 @@ class Group(_Frozen):
             point=1,
             explicit=True,
         ),
-        Fact(N_("willingness to change")),
+        Fact(
+            N_("willingness to change"),
+            says=(
+                ("low", N_("the group is reluctant to change")),
+                ("medium", N_("the group is neither eager nor reluctant to change")),
+                ("high", N_("the group is eager to change")),
+            ),
+        ),
     ] = "medium"
     feedback: Annotated[
         StrictBool,
@@ -609,7 +628,13 @@ class Group(_Frozen):
             N_("Pilot users' feedback improves the configuration, documentation and notifications."),
             point=1,
         ),
-        Fact(N_("willing to give feedback")),
+        Fact(
+            N_("willing to give feedback"),
+            says=(
+                ("true", N_("the group is willing to give feedback")),
+                ("false", N_("the group has not said it will give feedback")),
+            ),
+        ),
     ] = False
     needs_help: Annotated[
         Level,
@@ -618,7 +643,14 @@ class Group(_Frozen):
             N_("Decides between self-service, assisted enrollment and an IT tech fair."),
             explicit=True,
         ),
-        Fact(N_("help needed to enroll")),
+        Fact(
+            N_("help needed to enroll"),
+            says=(
+                ("low", N_("the group needs little help to enroll")),
+                ("medium", N_("the group needs some help to enroll")),
+                ("high", N_("the group needs a lot of help to enroll")),
+            ),
+        ),
     ] = "medium"
     business_risk: Annotated[
         Level,
@@ -628,7 +660,14 @@ class Group(_Frozen):
             point=6,
             explicit=True,
         ),
-        Fact(N_("business risk")),
+        Fact(
+            N_("business risk"),
+            says=(
+                ("low", N_("a disruption would cost the group's work little")),
+                ("medium", N_("a disruption would cost the group's work something")),
+                ("high", N_("a disruption would cost the group's work dearly")),
+            ),
+        ),
     ] = "medium"
     requirements: Annotated[
         list[Requirement],
@@ -964,7 +1003,7 @@ def facts_of(model: type[Group]) -> dict[str, FactSpec]:
         fact = next((m for m in field.metadata if isinstance(m, Fact)), None)
         if fact is not None:
             kind, values = answer_kind(field.annotation)
-            specs[name] = FactSpec(name, _FACT_KINDS[kind], fact.label, values)
+            specs[name] = FactSpec(name, _FACT_KINDS[kind], fact.label, values, fact.says)
         for derived in DERIVED_GROUP_FACTS:
             if derived.after == name:
                 specs[derived.spec.name] = derived.spec

@@ -145,9 +145,13 @@ class Ask:
 
 @dataclass(frozen=True)
 class Fact:
-    """The answer is a fact rules may name, under the field's name; `label` names it in reasons."""
+    """The answer is a fact rules may name, under the field's name; `label` names it in reasons.
+
+    `says` words a value as a clause about the group ("the group needs a lot of help to enroll"),
+    by the value as text ("high", "true"): why-not sentences read naturally with it."""
 
     label: str  # English, marked with N_
+    says: tuple[tuple[str, str], ...] = ()  # (value, English clause marked with N_)
 
 
 @dataclass(frozen=True)
@@ -158,9 +162,16 @@ class FactSpec:
     kind: FactKind
     text: str  # what people call it, in English (marked with N_)
     values: tuple[str, ...] = ()
+    says: tuple[tuple[str, str], ...] = ()  # a value as a clause (see Fact)
 
     def label(self, language: Language) -> str:
         return gettext(self.text, language)
+
+    def clause(self, value: object, language: Language) -> str | None:
+        """The value as a clause about the group, if this fact words it so."""
+        key = str(value).lower() if isinstance(value, bool) else str(value)
+        said = dict(self.says).get(key)
+        return gettext(said, language) if said is not None else None
 
 
 def _facts(*specs: FactSpec) -> dict[str, FactSpec]:

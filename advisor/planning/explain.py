@@ -102,13 +102,29 @@ def describe(
             value = show_value(raw, language)
         if not sentence:
             return gettext(_OPS[node.op], language, label=spec.label(language), value=value)
-        return _clause(spec, node.op, value, language)
+        said = _said(spec, node.op, raw, language)
+        return said if said is not None else _clause(spec, node.op, value, language)
     if isinstance(node, NotOf):
         inner = describe(node.not_, language, parameters, stage_facts, sentence=sentence)
         return gettext("not (%(condition)s)", language, condition=inner)
     children = node.all if isinstance(node, AllOf) else node.any
     joiner = _joiner("and" if isinstance(node, AllOf) else "or", language)
     return joiner.join(describe(c, language, parameters, stage_facts, sentence=sentence) for c in children)
+
+
+def _said(spec: FactSpec, op: str, raw: object, language: Language) -> str | None:
+    """A comparison as the fact's own clauses about the group, where it has them: "the group needs
+    a lot of help to enroll"; a list of values joined by "or". None where the fact has no clause
+    for every value it names (then the comparison is read by its label)."""
+    values = list(raw) if isinstance(raw, list) else [raw]
+    if op in ("ne", "not_in") and spec.kind == "bool" and len(values) == 1 and isinstance(values[0], bool):
+        op, values = "eq", [not values[0]]
+    if op not in ("eq", "in"):
+        return None
+    said = [spec.clause(v, language) for v in values]
+    if not said or any(s is None for s in said):
+        return None
+    return _joiner("or", language).join(s for s in said if s is not None)
 
 
 def _clause(spec: FactSpec, op: str, value: str, language: Language) -> str:
@@ -245,6 +261,9 @@ _WHY_NOT: dict[str, str] = {
     "needs_many": N_("This rule applies only when %(condition)s; here %(actual)s."),
     "excluded_one": N_("This rule is set aside when %(condition)s, and here it is %(actual)s."),
     "excluded_many": N_("This rule is set aside when %(condition)s, as here: %(actual)s."),
+    # The fact words its value as a clause about the group (the condition is worded the same way).
+    "needs_said": N_("This rule applies only when %(condition)s, but %(actual)s."),
+    "excluded_said": N_("This rule is set aside when %(condition)s, as here."),
 }
 
 
@@ -282,13 +301,17 @@ def why_not(
         condition = describe(failure.node, language, parameters, info.stage, sentence=True)
         if len(shown) == 1:
             fact, value = next(iter(shown.items()))
-            actual = show_value(value, language)
+            said = specs[fact].clause(value, language)
+            actual = said if said is not None else show_value(value, language)
             key = "excluded_one" if failure.excluded else "needs_one"
             if specs[fact].kind == "set" and not failure.excluded:
                 key = "needs_set"
+            if said is not None:
+                key = "excluded_said" if failure.excluded else "needs_said"
         else:
             actual = _joiner("and", language).join(
-                _clause(specs[k], "eq", show_value(v, language), language) for k, v in shown.items()
+                specs[k].clause(v, language) or _clause(specs[k], "eq", show_value(v, language), language)
+                for k, v in shown.items()
             )
             key = "excluded_many" if failure.excluded else "needs_many"
         text = gettext(_WHY_NOT[key], language, condition=condition, actual=actual)

@@ -110,7 +110,7 @@ def test_a_signed_off_plan_downloads_with_who_signed_it_off_when_and_the_version
     lead = Browser(app.test_client())
     lead.login("lead")
     anna.post(f"/assessments/{assessment_id}/review/submit")
-    lead.post(f"/assessments/{assessment_id}/review/sign_off")
+    lead.post(f"/assessments/{assessment_id}/review/sign_off", data={"confirm": "1"})
     markdown = lead.get(f"/assessments/{assessment_id}/plan.markdown").get_data(as_text=True)
     found = re.search(r"\*\*Status: godkänd av lead den \d+ \w+ \d{4}, version (\d+)\.\*\*", markdown)
     assert found, markdown[:300]
