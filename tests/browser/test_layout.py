@@ -1,0 +1,162 @@
+"""Every main page at a phone's width (390 px) and a laptop's (1280 px), in English and Swedish:
+nothing scrolls sideways, the header is whole, a table wider than the screen scrolls in its own
+named box. One login, one load per page and language; the widths are set on the loaded page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from playwright.sync_api import FilePayload, Page, expect
+
+from advisor.settings import Settings
+from tests.browser.conftest import add_users, import_contoso, login, screenshot, serve
+from tests.conftest import ROOT
+from web import create_app
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = (390, 1280)
+HEIGHT = 844
+
+# What a person would see as broken, measured in the page: the page wider than the window, a
+# header link or button cut off at either edge, a table wider than the window outside a box of
+# its own that scrolls, can be reached by keyboard and has a name.
+MEASURE = """
+() => {
+  const width = document.documentElement.clientWidth;
+  const cut = (r) => r.left < -0.5 || r.right > width + 0.5;
+  const shown = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const problems = [];
+  const scroll = document.documentElement.scrollWidth;
+  if (scroll > width) problems.push(`the page is ${scroll} px wide`);
+  for (const el of document.querySelectorAll("header a, header button, header summary")) {
+    if (shown(el) && cut(el.getBoundingClientRect())) {
+      problems.push(`header item "${el.textContent.trim()}" is cut off`);
+    }
+  }
+  for (const table of document.querySelectorAll("main table")) {
+    if (!shown(table) || !cut(table.getBoundingClientRect())) continue;
+    let box = table.parentElement;
+    while (box && box !== document.body && !["auto", "scroll"].includes(getComputedStyle(box).overflowX)) {
+      box = box.parentElement;
+    }
+    const named = box && (box.getAttribute("aria-label") || box.getAttribute("aria-labelledby"));
+    const ok = box && box !== document.body && !cut(box.getBoundingClientRect())
+      && box.getAttribute("tabindex") === "0" && box.getAttribute("role") === "region" && named;
+    if (!ok) problems.push(`table "${table.className}" (${Math.round(table.getBoundingClientRect().width)} px) does not scroll in a named box`);
+  }
+  return problems;
+}
+"""
+
+
+@pytest.fixture
+def live_site(tmp_path: Path) -> Iterator[str]:
+    settings = Settings(
+        instance_dir=tmp_path / "instance",
+        database_url=f"sqlite:///{tmp_path}/a.db",
+        secret_key="layout-test-key",
+    )
+    app = create_app(settings)
+    add_users(app, root="admin")
+    with serve(app) as base:
+        yield base
+
+
+class Pass:
+    """Looks at each page at both widths; collects what is wrong rather than stopping at the first."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.problems: list[str] = []
+        self.seen: list[str] = []
+
+    def visit(self, url: str, name: str, lang: str) -> None:
+        response = self.page.goto(url)
+        assert response is not None, url
+        assert response.status == 200, url
+        # The API's reference is Swagger UI over an English specification: English whatever the
+        # interface's language, and marked so.
+        expect(self.page.locator("html")).to_have_attribute("lang", "en" if name == "api-docs" else lang)
+        self.look(name, lang)
+
+    def look(self, name: str, lang: str) -> None:
+        for width in WIDTHS:
+            self.page.set_viewport_size({"width": width, "height": HEIGHT})
+            found: list[str] = self.page.evaluate(MEASURE)
+            self.problems += [f"{name} {width} px {lang}: {problem}" for problem in found]
+            screenshot(self.page, f"layout-{name}-{width}-{lang}")
+        self.seen.append(f"{name}-{lang}")
+
+
+def pages(base: str, assessment: str) -> list[tuple[str, str]]:
+    """Every main page a signed-in admin reaches: the questionnaire, the plan and its review, the
+    rules, the account."""
+    return [
+        ("assessments", f"{base}/"),
+        ("import", f"{base}/assessments/import"),
+        ("organisation", f"{assessment}/organisation"),
+        ("group", f"{assessment}/groups/0"),
+        ("groups", f"{assessment}/groups"),
+        ("plan", f"{assessment}/plan"),
+        ("review", f"{assessment}/review"),
+        ("compare", f"{assessment}/compare"),
+        ("history", f"{assessment}/history"),
+        ("whatif", f"{assessment}/whatif"),
+        ("messages", f"{assessment}/messages"),
+        ("admin", f"{base}/admin"),
+        ("admin-edit", f"{base}/admin/rules/organisation.yaml"),
+        ("admin-history", f"{base}/admin/rules/organisation.yaml/history"),
+        ("admin-audit", f"{base}/admin/audit"),
+        ("password", f"{base}/account/password"),
+        ("tokens", f"{base}/account/tokens"),
+        ("users", f"{base}/admin/users"),
+        ("api-docs", f"{base}/api/docs"),
+    ]
+
+
+def long_named(contoso: dict[str, Any]) -> FilePayload:
+    """The guide's example with a group named by one long word, as a compound noun can be."""
+    groups = [{**contoso["groups"][0], "name": "Personalavdelningens" * 4}, *contoso["groups"][1:]]
+    return {
+        "name": "long.yaml",
+        "mimeType": "application/yaml",
+        "buffer": yaml.safe_dump({**contoso, "groups": groups}, allow_unicode=True).encode(),
+    }
+
+
+def test_every_page_fits_a_phone_and_a_laptop_in_both_languages(page: Page, live_site: str) -> None:
+    base = live_site
+    check = Pass(page)
+    check.visit(f"{base}/login", "login", "en")
+    login(page, base, "root")
+    assessment = import_contoso(page, base)
+    for name, url in pages(base, assessment):
+        check.visit(url, name, "en")
+
+    # A group named by a word longer than a phone is wide wraps rather than widen the page.
+    page.goto(f"{base}/assessments/import")
+    page.locator("#file").set_input_files(
+        files=[long_named(yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text()))]
+    )
+    page.get_by_role("button", name="Import").last.click()
+    expect(page.get_by_role("heading", name="Targeted groups")).to_be_visible()
+    check.look("groups-long-name", "en")
+    page.get_by_role("button", name="See the plan").click()
+    expect(page.locator("table.plan-table")).to_be_visible()
+    check.look("plan-long-name", "en")
+
+    page.get_by_role("button", name="Svenska").click()
+    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    for name, url in pages(base, assessment):
+        check.visit(url, name, "sv")
+    page.goto(f"{base}/")  # the API's reference has no header to log out from
+    page.get_by_role("button", name="Logga ut root").click()
+    check.visit(f"{base}/login", "login", "sv")
+
+    assert len(check.seen) == 2 * (len(pages(base, assessment)) + 1) + 2
+    assert check.problems == [], "\n".join(check.problems)
