@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, request
+from flask.typing import ResponseReturnValue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from advisor.model.guide import section_title, source_links
@@ -62,6 +63,12 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
             abort(413)
         if request.content_length is None and request.environ.get("wsgi.input_terminated"):
             _buffer_streamed_body(request.environ, limit)
+
+    @app.get("/favicon.ico")
+    def favicon() -> ResponseReturnValue:
+        # Pages link the SVG icon; a browser (or a bookmark, a feed reader) that asks for the
+        # conventional address anyway gets the same icon rather than a 404.
+        return app.send_static_file("favicon.svg")
 
     # Words of the plan in the reader's language, for every template (macros included).
     app.jinja_env.globals.update(

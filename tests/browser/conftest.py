@@ -117,9 +117,19 @@ def login(page: Page, base: str, username: str) -> None:
     expect(page.get_by_role("heading", name="Assessments")).to_be_visible()
 
 
-def screenshot(page: Page, name: str) -> None:
+def screenshot(page: Page, name: str, *, height: int | None = None) -> None:
+    """The whole page, or only its top `height` pixels (a long page takes seconds to capture)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    path = str(ARTIFACTS / f"{name}.png")
+    if height is None:
+        page.screenshot(path=path, full_page=True)
+    else:
+        width, whole = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+        )
+        page.screenshot(
+            path=path, full_page=True, clip={"x": 0, "y": 0, "width": width, "height": min(height, whole)}
+        )
 
 
 @pytest.fixture
