@@ -190,14 +190,14 @@ def test_every_page_fits_a_phone_and_a_laptop_in_both_languages(page: Page, live
     expect(page.locator("table.plan-table")).to_be_visible()
     check.look("plan-long-name", "en")
 
-    # On a phone the list's table scrolls in its own box: the next stop after the form, moved by
+    # On a phone the list's table scrolls in its own box: the next stop after the forms, moved by
     # the arrow keys, while its first column (the titles) stays where it is.
     page.goto(f"{base}/")
     page.set_viewport_size({"width": 390, "height": HEIGHT})
     box = page.get_by_role("region", name="Assessments")
     title = box.get_by_role("link", name="Contoso").first
     before = title.bounding_box()
-    page.get_by_role("button", name="Start a new assessment").focus()
+    page.get_by_role("button", name="Start from an example").focus()
     page.keyboard.press("Tab")
     expect(box).to_be_focused()
     page.keyboard.press("ArrowRight")
