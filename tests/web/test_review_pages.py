@@ -76,6 +76,14 @@ def test_a_sign_off_is_confirmed_then_shown_with_who_and_when_and_no_none(
     page = lead.get(review).get_data(as_text=True)
     assert "/review/sign_off" not in page  # done: neither button is offered again
     assert "/review/send_back" not in page
+    # A message edit after the sign-off is a newer version that keeps it: still nothing to sign.
+    message = f"/assessments/{assessment_id}/messages/en/it/limited_pilot/announce"
+    went = anna.post(message, {"subject": "Intune is coming", "body": "Soon.", "action": "save"})
+    assert went.status_code == 302, went.get_data(as_text=True)
+    assert _status(app, assessment_id) == ("signed_off", signed)
+    page = lead.get(review).get_data(as_text=True)
+    assert "/review/sign_off" not in page and "/review/send_back" not in page
+    assert f"lead signed off version {signed} on {when}." in _text(page)
 
     lead.post("/language", {"language": "sv"})
     text = _text(lead.get(review).get_data(as_text=True))
