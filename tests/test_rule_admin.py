@@ -11,7 +11,10 @@ import pytest
 import yaml
 
 from advisor.model.errors import NotAllowed, RulebookError
+from advisor.model.facts import parse_assessment
+from advisor.quality.impact import impact_of
 from advisor.rulebook.files import RuleFileError
+from advisor.rulebook.loader import build_rulebook
 from advisor.services import rule_admin
 from advisor.services.assessments import create
 from advisor.services.runtime import Services, open_services
@@ -142,3 +145,20 @@ def test_only_an_admin_saves(editable: Services, rules: Path, role: str) -> None
     with pytest.raises(NotAllowed):
         rule_admin.save(editable, account(editable, "someone", role), NAME, before.replace(*RETITLE), "m")
     assert _text(rules) == before
+
+
+def test_the_impact_names_a_warning_by_its_sentence_and_group_never_its_code() -> None:
+    sources = {p.name: p.read_bytes() for p in (ROOT / "rules").glob("*.yaml")}
+    old = build_rulebook(sources)
+    spread = b"        - {fact: production_phases, op: gt, value: 1}"
+    assert spread in sources[NAME]
+    new = build_rulebook(
+        {**sources, NAME: sources[NAME].replace(spread, spread.replace(b"value: 1", b"value: 0"))}
+    )
+    contoso = parse_assessment(yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text()))
+    ((_case, lines),) = impact_of(old, new, [("contoso", contoso)])
+    added = [line for line in lines if line.startswith("new warning")]
+    assert "new warning (Executives): The group's 30 users here are more than the helpdesk" in "\n".join(
+        added
+    )
+    assert not any("group-spread-over-months" in line or "@" in line for line in lines)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.errors import AdvisorError, InputError, RolloutTooLong
 from advisor.model.facts import Assessment, parse_assessment
-from advisor.model.plan import MAX_ROLLOUT_MONTHS, Placement, Plan
+from advisor.model.plan import MAX_ROLLOUT_MONTHS, Placement, Plan, Warning
 from advisor.planning.planner import make_plan
-from advisor.quality.diff import plan_diff, warning_key
+from advisor.quality.diff import plan_diff
 from advisor.quality.scenarios import load_scenario, scenario_files
 from advisor.rulebook.loader import Rulebook
 
@@ -95,10 +95,15 @@ def impact_of(
         ]
         if diff.split_by:
             lines.append(f"production phases by {diff.split_by[0]} -> by {diff.split_by[1]}")
-        lines += [f"new warning {warning_key(w)}" for w in diff.warnings_added]
-        lines += [f"warning gone {warning_key(w)}" for w in diff.warnings_removed]
+        # A warning as its sentence and the group it is about, as the plan shows it: never its code.
+        lines += [f"new warning{_about(w, diff.names)}: {w.text}" for w in diff.warnings_added]
+        lines += [f"warning gone{_about(w, diff.names)}: {w.text}" for w in diff.warnings_removed]
         changed.append((name, lines))
     return changed
+
+
+def _about(warning: Warning, names: Mapping[str, str]) -> str:
+    return f" ({names.get(warning.group, warning.group)})" if warning.group else ""
 
 
 def _plan(assessment: Assessment, evaluator: OracleEvaluator, max_months: int) -> Plan | str:
