@@ -82,7 +82,8 @@ def test_a_sign_off_is_confirmed_then_shown_with_who_and_when_and_no_none(
     assert went.status_code == 302, went.get_data(as_text=True)
     assert _status(app, assessment_id) == ("signed_off", signed)
     page = lead.get(review).get_data(as_text=True)
-    assert "/review/sign_off" not in page and "/review/send_back" not in page
+    assert "/review/sign_off" not in page
+    assert "/review/send_back" not in page
     assert f"lead signed off version {signed} on {when}." in _text(page)
 
     lead.post("/language", {"language": "sv"})
