@@ -30,7 +30,7 @@ from advisor.model.questionnaire import (
 from advisor.quality.diff import answer_changes
 from advisor.services.assessments import commit, resume_at
 from advisor.store.assessments import StaleRevision
-from advisor.store.tables import AssessmentRecord, VersionKind
+from advisor.store.tables import AssessmentRecord, ReviewStatus, VersionKind
 from web import stale as stale_forms
 from web.auth import login_required
 from web.common import load, say_dropped
@@ -252,6 +252,18 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
     return redirect(url_for(".groups", assessment_id=assessment_id))
 
 
+def _drafting(
+    record: AssessmentRecord, index: int | None, found: dict[str, str], *, new: bool = False
+) -> bool:
+    """Whether the group's form saves itself as the person types: only a draft's does, a group
+    being added (`new`: the form was opened as a new group's, and keeps saving the draft it made)
+    or one that still needs answers, so that typing in a finished group never changes the plan
+    unasked; and never on a signed-off assessment, whose review only a deliberate save reopens."""
+    if record.status == ReviewStatus.SIGNED_OFF:
+        return False
+    return new or index is None or any(p.startswith(f"groups[{index}]") for p in found)
+
+
 def _group_page(
     record: AssessmentRecord,
     values: dict[str, Any],
@@ -270,6 +282,7 @@ def _group_page(
         errors=errors,
         index=index,
         group_id=values.get("id") if index is not None else None,
+        autosave=_drafting(record, index, found),
         progress=progress_of(record.answers, found),
         step="groups",
         points=POINTS,
@@ -293,6 +306,9 @@ def autosave(assessment_id: int) -> ResponseReturnValue:
     index = next((i for i, g_ in enumerate(groups_) if group_id and g_.get("id") == group_id), None)
     if group_id and index is None:  # the group was removed meanwhile: the page says what changed
         return jsonify(saved=False, reason="stale"), 409
+    if not _drafting(record, index, problems(answers, language()), new=request.form.get("adding") == "1"):
+        # A finished group, or a signed-off assessment: only the form's own save changes it.
+        return jsonify(saved=False, reason="not_draft"), 409
     entered, _dropped = group_from_form(request.form.to_dict(flat=False))
     if not str(entered.get("name") or "").strip() and index is None:
         return jsonify(saved=False, reason="empty")  # nothing to keep yet: a draft has a name

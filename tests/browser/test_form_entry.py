@@ -62,7 +62,12 @@ def test_the_group_form_keeps_what_a_person_types(page: Page, live: str, languag
     expect(summary).to_be_focused()
     expect(summary.locator("a[href='#f-change_readiness']")).to_be_visible()
     _shot(page, f"group-{width}-{language}-after")
-    # The draft was saved meanwhile, as the page says; choosing saves it again at once.
+    # The failed submit saved nothing, nor does the page by itself: leaving asks first.
+    page.once("dialog", dismiss)
+    page.locator("main > p > a").last.click()
+    expect(page.locator("#f-name")).to_have_value(name)
+    assert dialogs == ["beforeunload", "beforeunload"]
+    # Once the person goes on, the draft is saved as they pause, as the page says.
     page.locator("#f-change_readiness").select_option("high")
     saved = "Utkastet sparades" if language == "sv" else "Draft saved at"
     expect(page.locator(".autosave")).to_contain_text(saved)

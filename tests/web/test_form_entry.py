@@ -14,7 +14,7 @@ from flask import Flask
 from advisor.model.questionnaire import GROUP, whole_number
 from advisor.store.tables import AssessmentRecord
 from tests.conftest import ROOT
-from tests.web.conftest import Browser
+from tests.web.conftest import Browser, make_user
 from tests.web.helpers import CHOSEN, json_of
 from web.extensions import services
 
@@ -125,26 +125,72 @@ def test_the_autosave_keeps_one_draft_per_form_and_returns_the_new_revision(
 ) -> None:
     assessment_id = _new(anna)
     assert json_of(anna.post(f"/assessments/{assessment_id}/groups/draft", {"users": "12"}))["saved"] is False
-    first = json_of(anna.post(f"/assessments/{assessment_id}/groups/draft", {**STORE_STAFF, "users": "12"}))
+    adding = {**STORE_STAFF, "adding": "1"}  # sent by a new group's form, as long as it is open
+    first = json_of(anna.post(f"/assessments/{assessment_id}/groups/draft", {**adding, "users": "12"}))
     record = _stored(app, assessment_id)
     assert (first["saved"], first["revision"], first["group"]) == (True, record.revision, "store-staff")
     assert first["action"] == f"/assessments/{assessment_id}/groups/0"
     fields = {"revision": str(first["revision"]), "version": str(first["version"]), "group": first["group"]}
     second = json_of(
-        anna.post(f"/assessments/{assessment_id}/groups/draft", {**STORE_STAFF, "users": "13", **fields})
+        anna.post(f"/assessments/{assessment_id}/groups/draft", {**adding, "users": "13", **fields})
     )
     assert second["revision"] > first["revision"]
     # Not valid as a draft at all: refused, nothing changes.
     refused = anna.post(f"/assessments/{assessment_id}/groups/draft", {**STORE_STAFF, "name": "x" * 201})
     assert refused.status_code == 422
     # A stale revision is not saved over.
-    stale = {**STORE_STAFF, **fields, "users": "14"}
+    stale = {**adding, **fields, "users": "14"}
     assert anna.post(f"/assessments/{assessment_id}/groups/draft", stale).status_code == 409
     # The form's own save, sent to the new group's address with the draft's id, edits the draft.
     fields["revision"] = str(second["revision"])
     assert anna.post(f"/assessments/{assessment_id}/groups/new", {**STORE_STAFF, **fields}).status_code == 302
     groups = _stored(app, assessment_id).answers["groups"]
     assert [(g["name"], g["users"]) for g in groups] == [("Store staff", 1200)]
+
+
+def test_only_a_drafts_form_saves_itself_and_never_on_a_signed_off_assessment(
+    app: Flask, anna: Browser
+) -> None:
+    assessment_id = _new(anna)
+    adding = {**STORE_STAFF, "adding": "1"}
+    made = json_of(anna.post(f"/assessments/{assessment_id}/groups/draft", adding))
+    assert made["saved"] is True  # a group being added: complete or not, its form keeps its draft
+    fields = {"revision": str(made["revision"]), "version": str(made["version"]), "group": made["group"]}
+    assert json_of(anna.post(f"/assessments/{assessment_id}/groups/draft", {**adding, **fields}))["saved"]
+    record = _stored(app, assessment_id)
+
+    # Opened again, the finished group's form does not save itself: typing there (users cleared
+    # on the way to retyping them) changes nothing until the person saves.
+    form = anna.get(f"/assessments/{assessment_id}/groups/0").get_data(as_text=True)
+    assert "data-autosave" not in form
+    assert 'name="adding"' not in form
+    fields = {"revision": str(record.revision), "group": "store-staff"}
+    typing = anna.post(f"/assessments/{assessment_id}/groups/draft", {**STORE_STAFF, "users": "", **fields})
+    assert (typing.status_code, json_of(typing)["reason"]) == (409, "not_draft")
+    assert _stored(app, assessment_id).answers == record.answers
+    assert _stored(app, assessment_id).revision == record.revision
+
+    # A failed submit saves nothing by itself either; its page is marked as holding unsaved answers.
+    failed = anna.post(f"/assessments/{assessment_id}/groups/0", {**STORE_STAFF, "users": "12OO", **fields})
+    assert failed.status_code == 422
+    assert 'data-unsaved="true"' in failed.get_data(as_text=True)
+    assert _stored(app, assessment_id).revision == record.revision
+
+    # Signed off: not even a new group's form saves itself (only a deliberate save reopens it).
+    assert anna.post(f"/assessments/{assessment_id}/review/submit").status_code == 302
+    make_user(app, "lead", "reviewer")
+    lead = Browser(app.test_client())
+    lead.login("lead")
+    lead.post(f"/assessments/{assessment_id}/review/sign_off", {"confirm": "1"})
+    signed = _stored(app, assessment_id)
+    assert signed.status == "signed_off"
+    assert "data-autosave" not in anna.get(f"/assessments/{assessment_id}/groups/new").get_data(as_text=True)
+    refused = anna.post(
+        f"/assessments/{assessment_id}/groups/draft",
+        {**adding, "name": "Drivers", "revision": str(signed.revision)},
+    )
+    assert (refused.status_code, json_of(refused)["reason"]) == (409, "not_draft")
+    assert _stored(app, assessment_id).status == "signed_off"
 
 
 def _rows(page: str) -> dict[str, str]:

@@ -43,9 +43,11 @@
     });
   }
 
-  // A group's form saves its draft as the person types (once they pause): the server keeps one draft per form and answers with the assessment's new revision
-  // and the group's address, which the form takes over, so its own save is neither stale nor a
-  // second group. Leaving with changes that no draft holds asks first.
+  // A draft group's form (a new group, or one that still needs answers) saves itself as the person
+  // types, once they pause: the server keeps one draft per form and answers with the assessment's
+  // new revision and the group's address, which the form takes over, so its own save is neither
+  // stale nor a second group. A finished group's form never saves unasked. Either way, leaving
+  // with changes that nothing has saved asks first.
   var PAUSE = 1500;
 
   function autosave(form) {
@@ -54,7 +56,9 @@
     var saving = false;
     var again = false;
     var stopped = false;
-    var edits = 0; // changes made since the page opened; a draft holds those up to `saved`
+    // Changes made since the page opened; a draft holds those up to `saved`. A form shown again
+    // after a failed submit holds what was sent and nothing saved it.
+    var edits = form.dataset.unsaved === "true" ? 1 : 0;
     var saved = 0;
     var submitter = null; // a submit that waits for a draft on its way
 
@@ -89,7 +93,7 @@
 
     function save() {
       timer = null;
-      if (stopped || edits === saved) {
+      if (stopped || edits === saved || !form.dataset.autosave) {
         return;
       }
       if (saving) {
@@ -114,6 +118,8 @@
                 minute: "2-digit",
               });
               say(status.dataset.saved.replace("{time}", time));
+            } else if (answer.reason === "not_draft") {
+              stopped = true; // finished meanwhile, or signed off: only the form's save changes it
             } else if (answer.reason === "stale") {
               stopped = true; // the form's own save shows what changed
               say(status.dataset.stale);
@@ -155,10 +161,6 @@
       stopped = true;
       saved = edits; // the submit itself carries every change
     });
-    // A submit that failed saved nothing: what it sent is kept as the draft now.
-    if (document.querySelector(".error-summary")) {
-      later(0);
-    }
     window.addEventListener("beforeunload", function (event) {
       if (edits !== saved) {
         event.preventDefault();
@@ -179,7 +181,7 @@
         window.print();
       });
     });
-    document.querySelectorAll("form[data-autosave]").forEach(autosave);
+    document.querySelectorAll("form[data-autosave], form[data-unsaved]").forEach(autosave);
     document.querySelectorAll("form").forEach(function (form) {
       if (!form.querySelector("[data-shown-when]")) {
         return;
