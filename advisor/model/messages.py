@@ -25,6 +25,7 @@ _TEXTS: dict[str, str] = {
     "more_than": N_("must be more than %(n)s"),
     "at_most": N_("must be at most %(n)s"),
     "one_of": N_("must be one of: %(values)s"),
+    "not_chosen": N_("not chosen yet: choose one"),
     "list": N_("must be a list"),
     "mapping": N_("must be a mapping of fields"),
     "id_form": N_("must be 1 to 64 lowercase letters, digits or hyphens"),
@@ -127,10 +128,10 @@ def describe_validation_error(
         container = next((p for p in reversed(loc[:-1]) if isinstance(p, str)), "")
         hint = did_you_mean(loc[-1] if loc else None, (known_fields or {}).get(container, ()), language)
         return Problem(path, text("extra_forbidden", language) + hint)
-    if kind == "literal_error" and value is None:  # a choice not made yet (a draft's null)
-        return Problem(path, text("missing", language))
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        if value is None:  # a choice not made yet: a draft keeps it as null, which no plan accepts
+            return Problem(path, text("not_chosen", language))
         if loc and loc[-1] == "version":
             return Problem(path, text("version", language))
         message = text("one_of", language, values=", ".join(choices))

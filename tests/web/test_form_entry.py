@@ -115,7 +115,7 @@ def test_an_unmade_choice_blocks_the_plan_which_names_the_group_and_links_the_fi
     assert "groups[0]" not in page
     assert (
         'Group <em class="name">Store staff</em>: '
-        f'<a href="/assessments/{assessment_id}/groups/0?check=1#f-business_risk">Business risk</a>: is required'
+        f'<a href="/assessments/{assessment_id}/groups/0?check=1#f-business_risk">Business risk</a>: not chosen yet: choose one'
     ) in page
     assert "See the plan" not in anna.get(f"/assessments/{assessment_id}/groups").get_data(as_text=True)
 
