@@ -66,16 +66,23 @@ def _stale_notice(name: str) -> Finding:
 
 
 def _save(
-    name: str, text: str, message: str, based_on: str | None = None, accept: list[str] | None = None
+    name: str,
+    text: str,
+    message: str,
+    based_on: str | None = None,
+    accept: list[str] | None = None,
+    accept_seen: dict[str, str] | None = None,
 ) -> Checked:
     """The save, with a refusal for an edit made on an older file said in the page's language."""
     try:
-        checked = rule_admin.save(svc(), g.user, name, text, message, based_on, accept or [])
+        checked = rule_admin.save(svc(), g.user, name, text, message, based_on, accept or [], accept_seen)
     except RuleFileError:
         abort(404)
     if not checked.stale:
         return checked
-    return replace(checked, findings=[_stale_notice(name), *checked.findings])
+    changed = [n for n in accept or [] if accept_seen and checked.seen.get(n) != accept_seen.get(n)]
+    named = ", ".join(scenario_key(n) for n in changed) if changed else name
+    return replace(checked, findings=[_stale_notice(named), *checked.findings])
 
 
 @bp.get("")
@@ -132,7 +139,9 @@ def edit(name: str) -> ResponseReturnValue:
             if not message:
                 message = _("Changed %(name)s", name=name)
             accept = request.form.getlist("accept")
-            checked = _save(name, text, message, request.form.get("based_on"), accept)
+            # Each ticked scenario as the check showed it: accepted only if it is still that file.
+            seen = {n: request.form.get(f"seen-{n}", "") for n in accept}
+            checked = _save(name, text, message, request.form.get("based_on"), accept, seen)
             if not checked.blocked:
                 flash(
                     _(

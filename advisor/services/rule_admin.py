@@ -118,6 +118,9 @@ class Checked:
     stale: bool = False
     # The scenario files whose new outcome a save accepts as expected: name → the file's new text.
     accepted: dict[str, str] = field(default_factory=dict)
+    # The scenario files as the check read them: name → fingerprint. Accepting a new outcome is
+    # made on what the admin saw: a file changed since is not accepted over (the save is stale).
+    seen: dict[str, str] = field(default_factory=dict)
 
     @property
     def warnings(self) -> list[Finding]:
@@ -140,13 +143,19 @@ def check(services: Services, name: str, text: str) -> Checked:
     if rulebook is None:
         return Checked(for_people(findings, folder), [], [], None)
     scenarios, problems = _run_scenarios(folder, rulebook, {})
+    seen = {
+        path.name: fingerprint_of(path.read_text(encoding="utf-8"))
+        for path in scenario_files(folder / SCENARIOS)
+    }
     with services.store.session() as db:
         cases = saved_cases(db)
     impact = impact_of(
         services.engine.rulebook, rulebook, cases, max_months=services.settings.max_rollout_months
     )
     changes = parameter_changes(services.engine.rulebook, rulebook)
-    return Checked(for_people([*findings, *problems], folder), scenarios, impact, rulebook, changes)
+    return Checked(
+        for_people([*findings, *problems], folder), scenarios, impact, rulebook, changes, seen=seen
+    )
 
 
 def _run_scenarios(
@@ -202,6 +211,7 @@ def save(
     message: str,
     based_on: str | None = None,
     accept: Sequence[str] = (),
+    accept_seen: Mapping[str, str] | None = None,
 ) -> Checked:
     """Write the file if every check passes; keep the version and the audit entry with it, and
     run the new rulebook at once. The scenarios named in `accept` that the edit makes fail
@@ -209,16 +219,20 @@ def save(
     with the rule file, in the same transaction.
 
     `based_on` is the fingerprint of the content the edit was made on: if the file changed since,
-    nothing is saved (a save never silently undoes another). Two saves at once cannot both take
-    the next version number (it is unique): the second is refused the same way. The database rows
-    and the files change together: a failure before the commit leaves the previous files (written
-    atomically) and no new version, and never puts back a file that someone else has saved since.
+    nothing is saved (a save never silently undoes another); `accept_seen` the same for each
+    scenario accepted (its fingerprint as the check showed it: `Checked.seen`). Two saves at once
+    cannot both take the next version number (it is unique): the second is refused the same way.
+    The database rows and the files change together: a failure before the commit leaves the
+    previous files (written atomically) and no new version, and never puts back a file that
+    someone else has saved since.
     NotAllowed unless `actor` is an admin; RuleFileError if there is no such rule file.
     """
     if actor.role != Role.ADMIN:
         raise NotAllowed("only an admin changes the rules")
     path = rule_file(services.settings.rules_dir, name)
     checked = _accepting(services, name, text, accept) if accept else check(services, name, text)
+    if accept_seen is not None and any(checked.seen.get(n) != accept_seen.get(n) for n in accept):
+        return _stale(checked)  # a scenario changed since the admin saw its differences
     if checked.blocked:
         return checked
     assert checked.rulebook is not None  # noqa: S101 - not blocked

@@ -42,6 +42,12 @@ def _changed_lines(before: str, after: str) -> list[str]:
     ]
 
 
+def _seen(root: Browser, text: str) -> dict[str, str]:
+    """The scenario fingerprints a check of `text` shows, as the form sends them with an accept."""
+    page = root.post("/admin/rules/enrollment.yaml", {"action": "check", "text": text}).get_data(as_text=True)
+    return dict(re.findall(r'<input type="hidden" name="(seen-[^"]+)" value="([^"]*)"', page))
+
+
 def _swedish(browser: Browser) -> None:
     assert browser.post("/language", {"language": "sv"}).status_code == 302
 
@@ -73,9 +79,11 @@ def test_accepting_the_new_outcomes_updates_the_scenarios_with_history_and_audit
 ) -> None:
     changed = _text(rules).replace(*LOWER)
     before = {name: _text(rules / "scenarios", name) for name in CHANGED}
+    seen = _seen(root, changed)
+    assert sorted(seen) == [f"seen-{name}" for name in CHANGED]
     # Accepting one of the two is not enough: nothing is written.
     response = root.post(
-        "/admin/rules/enrollment.yaml", {"action": "save", "text": changed, "accept": [CHANGED[0]]}
+        "/admin/rules/enrollment.yaml", {"action": "save", "text": changed, "accept": [CHANGED[0]], **seen}
     )
     assert response.status_code == 422
     assert (
@@ -87,7 +95,7 @@ def test_accepting_the_new_outcomes_updates_the_scenarios_with_history_and_audit
 
     response = root.post(
         "/admin/rules/enrollment.yaml",
-        {"action": "save", "text": changed, "message": "Assist at most 20", "accept": list(CHANGED)},
+        {"action": "save", "text": changed, "message": "Assist at most 20", "accept": list(CHANGED), **seen},
     )
     assert response.status_code == 302
     assert _text(rules) == changed
@@ -118,6 +126,23 @@ def test_accepting_the_new_outcomes_updates_the_scenarios_with_history_and_audit
     # What the build runs agrees: the rule folder's scenarios all pass.
     assert main(["rules", "test", str(rules)]) == 0
     assert "0 failed" in capsys.readouterr().out
+
+
+def test_an_accept_is_refused_when_the_scenario_changed_since_the_check(root: Browser, rules: Path) -> None:
+    changed = _text(rules).replace(*LOWER)
+    seen = _seen(root, changed)
+    # Another admin (or a checkout) changes one of the scenarios after this admin's check.
+    scenario = rules / "scenarios" / CHANGED[0]
+    edited = scenario.read_text(encoding="utf-8") + "# checked by hand\n"
+    scenario.write_text(edited, encoding="utf-8")
+    response = root.post(
+        "/admin/rules/enrollment.yaml", {"action": "save", "text": changed, "accept": list(CHANGED), **seen}
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f"Not saved: scenarios/{CHANGED[0]} was changed meanwhile" in page
+    assert _text(rules) != changed  # neither the rule file nor any scenario was written
+    assert scenario.read_text(encoding="utf-8") == edited
 
 
 def test_scenarios_are_listed_and_edited_like_rule_files(
