@@ -25,7 +25,7 @@ from advisor.services.messages import (
 from advisor.store.assessments import StaleRevision
 from advisor.store.tables import AssessmentRecord
 from web.auth import login_required
-from web.common import load
+from web.common import load, plan_language
 from web.extensions import svc
 from web.i18n import language
 from web.stale import form_revision, stale_since
@@ -73,8 +73,7 @@ def _language_of(record: AssessmentRecord) -> Language:
         if asked not in LANGUAGES:
             abort(404)
         return asked
-    own = (record.answers.get("organisation") or {}).get("language")
-    return own if own in LANGUAGES else language()
+    return plan_language(record)
 
 
 def _messages(assessment_id: int, lang: Language | None = None) -> Messages:

@@ -64,6 +64,16 @@ def test_the_plan_and_its_downloads_follow_the_assessment_the_page_the_reader(
     assert other not in messages
 
 
+def test_messages_follow_the_plan_when_the_assessment_leaves_its_language_out(anna: Browser) -> None:
+    organisation = {k: v for k, v in CONTOSO["organisation"].items() if k != "language"}
+    assessment_id = fill(anna, {**CONTOSO, "organisation": organisation})
+    anna.post("/language", {"language": "sv", "next": "/"})
+    messages = anna.get(f"/assessments/{assessment_id}/messages.md").get_data(as_text=True)
+    assert "Rollout plan" in messages or "Your devices for work move to Microsoft Intune" in messages
+    assert "Distributionsplan" not in messages
+    assert "Dina enheter för arbetet" not in messages
+
+
 def test_downloads_are_named_after_the_organisation_and_say_their_charset_once(
     app: Flask, anna: Browser
 ) -> None:
