@@ -25,7 +25,7 @@ _TEXTS: dict[str, str] = {
     "more_than": N_("must be more than %(n)s"),
     "at_most": N_("must be at most %(n)s"),
     "one_of": N_("must be one of: %(values)s"),
-    "not_chosen": N_("not chosen yet: choose one"),
+    "not_chosen": N_("not chosen yet"),
     "list": N_("must be a list"),
     "mapping": N_("must be a mapping of fields"),
     "id_form": N_("must be 1 to 64 lowercase letters, digits or hyphens"),

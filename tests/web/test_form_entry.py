@@ -115,7 +115,7 @@ def test_an_unmade_choice_blocks_the_plan_which_names_the_group_and_links_the_fi
     assert "groups[0]" not in page
     assert (
         'Group <em class="name">Store staff</em>: '
-        f'<a href="/assessments/{assessment_id}/groups/0?check=1#f-business_risk">Business risk</a>: not chosen yet: choose one'
+        f'<a href="/assessments/{assessment_id}/groups/0?check=1#f-business_risk">Business risk</a>: not chosen yet'
     ) in page
     assert "See the plan" not in anna.get(f"/assessments/{assessment_id}/groups").get_data(as_text=True)
 
@@ -191,6 +191,20 @@ def test_only_a_drafts_form_saves_itself_and_never_on_a_signed_off_assessment(
     )
     assert (refused.status_code, json_of(refused)["reason"]) == (409, "not_draft")
     assert _stored(app, assessment_id).status == "signed_off"
+
+
+def test_a_failed_submit_of_a_draft_says_the_draft_is_kept(app: Flask, anna: Browser) -> None:
+    assessment_id = _new(anna)
+    draft = {**STORE_STAFF, "users": "-5", "adding": "1"}
+    made = json_of(anna.post(f"/assessments/{assessment_id}/groups/draft", draft))
+    assert made["saved"] is True  # a draft may hold what a group may not: it "Needs answers"
+    fields = {"revision": str(made["revision"]), "version": str(made["version"]), "group": made["group"]}
+    failed = anna.post(made["action"], {**STORE_STAFF, "users": "-5", **fields})
+    assert failed.status_code == 422
+    page = failed.get_data(as_text=True)
+    assert "must be at least 1" in page
+    assert "is kept as this group&#39;s draft" in page or "is kept as this group's draft" in page
+    assert [g["users"] for g in _stored(app, assessment_id).answers["groups"]] == [-5]
 
 
 def _rows(page: str) -> dict[str, str]:

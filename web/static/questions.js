@@ -61,6 +61,7 @@
     var edits = form.dataset.unsaved === "true" ? 1 : 0;
     var saved = 0;
     var submitter = null; // a submit that waits for a draft on its way
+    var sent = false; // the form was submitted: a second click (a double click) sends nothing more
 
     function say(text) {
       if (status) {
@@ -158,8 +159,18 @@
         submitter = event.submitter || null;
         return;
       }
+      if (sent) {
+        event.preventDefault(); // the first submit is on its way and carries the same answers
+        return;
+      }
+      sent = true;
       stopped = true;
       saved = edits; // the submit itself carries every change
+    });
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) {
+        sent = false; // back to a page kept by the browser: its form may be sent again
+      }
     });
     window.addEventListener("beforeunload", function (event) {
       if (edits !== saved) {
