@@ -91,10 +91,16 @@ def _field_errors(found: dict[str, str], prefix: str) -> dict[str, str]:
             field, dot, name = path[len(prefix) :].partition(".")
             field = re.split(r"\[", field, maxsplit=1)[0]
             # A problem of one name's number in a `counts` answer says which name it is.
+            unknown = name.endswith(".[key]")
             name = name.removesuffix(".[key]")
             question = _NAMED_COUNTS.get(field) if prefix == "organisation." else None
             if question is not None and name in question.choices:
                 name = question.choice_label(name, language())
+            elif question is not None and unknown:
+                # A name the form does not know: the names it does know, as the person writes them
+                # (the file's keys are not theirs to learn).
+                labels = ", ".join(question.choice_label(c, language()) for c in question.choices)
+                message = _("not one of the names this answer takes: %(names)s", names=labels)
             errors.setdefault(field, f"{name}: {message}" if dot and name else message)
     return errors
 

@@ -257,3 +257,32 @@ def test_a_duplicated_group_gets_a_name_of_its_own(app: Flask, anna: Browser) ->
     anna.post(f"/assessments/{assessment_id}/groups/0/duplicate")
     names = [g["name"] for g in _stored(app, assessment_id).answers["groups"]]
     assert names == ["Store staff", "Store staff (copy) 2", "Store staff (copy)"]
+
+
+@pytest.mark.parametrize(
+    ("language", "known", "label"),
+    [
+        ("en", "Helpdesk tickets per 100 users", "Enrollment success rate"),
+        ("sv", "Supportärenden per 100 användare", ""),
+    ],
+)
+def test_exit_criteria_are_named_as_people_write_them_never_by_key(
+    app: Flask, anna: Browser, language: str, known: str, label: str
+) -> None:
+    assessment_id = _new(anna)
+    anna.post("/language", {"language": language})
+    organisation = {"name": "T", "rollout_start": "2027-07"}
+    page = anna.post(
+        f"/assessments/{assessment_id}/organisation", {**organisation, "gate_thresholds": "Tickets: 4"}
+    ).get_data(as_text=True)
+    assert "tickets_per_100_users" not in page
+    assert "enrollment_success" not in page
+    assert known in page
+    assert label in page
+    saved = anna.post(
+        f"/assessments/{assessment_id}/organisation", {**organisation, "gate_thresholds": f"{known}: 4"}
+    )
+    assert saved.status_code == 302
+    assert _stored(app, assessment_id).answers["organisation"]["gate_thresholds"] == {
+        "tickets_per_100_users": 4
+    }
