@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import yaml
 from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, url_for
@@ -11,6 +12,7 @@ from flask_babel import gettext as _
 
 from advisor.model.errors import InputError
 from advisor.model.facts import control_character, load_document
+from advisor.output.formats import content_disposition
 from advisor.services import assessments as service
 from advisor.store.accounts import usernames
 from advisor.store.assessments import StaleRevision, visible_assessments
@@ -138,10 +140,11 @@ def export(assessment_id: int, kind: str) -> ResponseReturnValue:
     else:
         body = yaml.safe_dump(record.answers, sort_keys=False, allow_unicode=True)
         mimetype = "application/yaml"
-    filename = f"assessment-{assessment_id}.{kind}"
-    return Response(
-        body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"}
-    )
+    # Named after the organisation and the day, as the plan's downloads are.
+    organisation = (record.answers.get("organisation") or {}).get("name")
+    named = organisation if isinstance(organisation, str) and organisation.strip() else record.title
+    disposition = content_disposition(named, datetime.now(UTC).date().isoformat(), kind, "assessment")
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})
 
 
 def init_app(app: Flask) -> None:

@@ -4,6 +4,7 @@ who may change the answers, and downloadable as Markdown, as one `.eml` or as a 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, url_for
@@ -12,6 +13,7 @@ from flask_babel import gettext as _
 
 from advisor.model.vocabulary import LANGUAGES, Language, MessageKind, PhaseKind, event_name
 from advisor.output.drafts import Draft, Key, eml_name, to_eml, to_markdown, to_zip
+from advisor.output.formats import content_disposition
 from advisor.services.assessments import AssessmentNotFound
 from advisor.services.messages import (
     MessageInvalid,
@@ -165,7 +167,7 @@ def edit(assessment_id: int, lang: str, group: str, phase: str, kind: str) -> Re
 def eml(assessment_id: int, lang: str, group: str, phase: str, kind: str) -> ResponseReturnValue:
     key = _key(lang, group, phase, kind)
     draft = _draft(_messages(assessment_id, key[4]), key)
-    return _attachment(to_eml(draft), "message/rfc822", eml_name(draft))
+    return _attachment(to_eml(draft), "message/rfc822", f'attachment; filename="{eml_name(draft)}"')
 
 
 @bp.get("/messages.md")
@@ -175,7 +177,7 @@ def markdown(assessment_id: int) -> ResponseReturnValue:
     lang = _language_of(found.record)
     organisation = found.plan.organisation if found.plan else found.record.title
     text = to_markdown(found.drafts, organisation, lang)
-    return _attachment(text.encode(), "text/markdown; charset=utf-8", f"messages-{assessment_id}-{lang}.md")
+    return _attachment(text.encode(), "text/markdown; charset=utf-8", _named(found, "md", lang))
 
 
 @bp.get("/messages.zip")
@@ -183,15 +185,20 @@ def markdown(assessment_id: int) -> ResponseReturnValue:
 def archive(assessment_id: int) -> ResponseReturnValue:
     found = _messages(assessment_id)
     lang = _language_of(found.record)
-    return _attachment(to_zip(found.drafts), "application/zip", f"messages-{assessment_id}-{lang}.zip")
+    return _attachment(to_zip(found.drafts), "application/zip", _named(found, "zip", lang))
 
 
-def _attachment(content: bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        content,
-        content_type=media_type,
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
+def _named(found: Messages, extension: str, lang: Language) -> str:
+    """The download's Content-Disposition: "messages-sv-contoso-2026-11-25.md", named after the
+    organisation and the day as the plan's downloads are."""
+    organisation = found.plan.organisation if found.plan else found.record.title
+    return content_disposition(
+        organisation, datetime.now(UTC).date().isoformat(), extension, f"messages-{lang}"
     )
+
+
+def _attachment(content: bytes, media_type: str, disposition: str) -> Response:
+    return Response(content, content_type=media_type, headers={"Content-Disposition": disposition})
 
 
 def init_app(app: Flask) -> None:

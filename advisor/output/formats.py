@@ -127,20 +127,22 @@ def _slug(text: str, *, ascii_only: bool) -> str:
     return "-".join(re.findall(r"[^\W_]+", text.lower()))[:60].strip("-")
 
 
-def download_names(organisation: str, day: str, extension: str) -> tuple[str, str | None]:
+def download_names(
+    organisation: str, day: str, extension: str, what: str = "rollout-plan"
+) -> tuple[str, str | None]:
     """A downloaded plan's file name, "rollout-plan-contoso-2026-11-25.pdf": in ASCII for every
     client, and when the organisation's name has other letters, the name with them as well (for
     RFC 6266's `filename*`), else None."""
     ascii_slug = _slug(organisation, ascii_only=True)
-    plain = "-".join(part for part in ("rollout-plan", ascii_slug, day) if part) + f".{extension}"
+    plain = "-".join(part for part in (what, ascii_slug, day) if part) + f".{extension}"
     full_slug = _slug(organisation, ascii_only=False)
-    full = "-".join(part for part in ("rollout-plan", full_slug, day) if part) + f".{extension}"
+    full = "-".join(part for part in (what, full_slug, day) if part) + f".{extension}"
     return plain, (full if full != plain else None)
 
 
-def content_disposition(organisation: str, day: str, extension: str) -> str:
+def content_disposition(organisation: str, day: str, extension: str, what: str = "rollout-plan") -> str:
     """The Content-Disposition of a downloaded plan: `filename` in ASCII, and `filename*` (RFC
     5987, UTF-8, percent-encoded) when the name has letters ASCII lacks."""
-    plain, full = download_names(organisation, day, extension)
+    plain, full = download_names(organisation, day, extension, what)
     header = f'attachment; filename="{plain}"'
     return header if full is None else header + f"; filename*=UTF-8''{quote(full, safe='')}"

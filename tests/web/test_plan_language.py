@@ -105,6 +105,12 @@ def test_downloads_are_named_after_the_organisation_and_say_their_charset_once(
             rf"filename\*=UTF-8''rollout-plan-v%C3%A5rd-omsorg-{DAY}\.{extension}",
             disposition,
         ), disposition
+    # The answers and the messages are named the same way, never by the assessment's number.
+    for kind, name in (("answers", "assessment"), ("messages", "messages-sv")):
+        disposition = responses[kind].headers["Content-Disposition"]
+        assert re.fullmatch(
+            rf'attachment; filename="{name}-vard-omsorg-{DAY}\.(yaml|md)"; filename\*=.+', disposition
+        )
     assert responses["csv"].headers["Content-Type"] == "text/csv; charset=utf-8"
 
 
