@@ -95,4 +95,9 @@ def test_the_group_form_keeps_what_a_person_types(page: Page, live: str, languag
         table = page.locator("main table")
         right = table.evaluate("t => [t.getBoundingClientRect().right, document.documentElement.clientWidth]")
         assert right[0] <= right[1], right
+    # Every action of the row is in view at the page's width (on a phone the rows are cards).
+    remove = rows.first.locator("td.actions a").last
+    box = remove.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= width, box
     _shot(page, f"groups-{width}-{language}-after")
