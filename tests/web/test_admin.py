@@ -54,7 +54,7 @@ def test_the_rulebook_is_rendered_for_people(root: Browser) -> None:
     page = root.get("/admin").get_data(as_text=True)
     assert "help needed to enroll: high and users of the group in this phase: at most 100" in page
     assert "Executives and VIP users get assisted enrollment" in page
-    assert "Chefer och VIP-användare får assisterad registrering" in page
+    assert "Företagsledare och VIP-användare får assisterad registrering" in page
     assert "User-assisted enrollment</a>" in page
 
 
@@ -462,7 +462,7 @@ def test_lists_and_tables_are_edited_field_by_field(admin_app: Flask, root: Brow
         in checked
     )
     # the planner splits by platform in this order: the scenarios that document it fail
-    assert "<strong>platform-split</strong>" in checked
+    assert "<code>scenarios/platform-split.yaml</code>" in checked
     assert _planning(rules) == before  # checking saves nothing
     response = root.post(
         "/admin/rules/planning.yaml",
