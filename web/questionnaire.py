@@ -243,7 +243,10 @@ def group(assessment_id: int, index: int | None) -> ResponseReturnValue:
         # A submit that fails changes nothing: the form again, as entered, at the same address
         # (a new group's stays new; a retry adds it once). Drafts are kept by the autosave.
         shown = changed["groups"][at] if index is not None else entered  # with its draft's id
-        return _group_page(record, shown, errors, index, problems(record.answers, language()), status=422)
+        # What was sent is unsaved unless the group's draft already holds exactly that.
+        unsaved = index is None or record.answers["groups"][index] != changed["groups"][at]
+        found = problems(record.answers, language())
+        return _group_page(record, shown, errors, index, found, status=422, unsaved=unsaved)
     say_dropped(dropped)
     try:
         _save(record, changed, f"group:{at}", form_revision())
@@ -279,9 +282,11 @@ def _group_page(
     *,
     status: int = 200,
     new_questions: tuple[Question, ...] = (),
+    unsaved: bool = False,
 ) -> ResponseReturnValue:
     return render_template(
         "questionnaire/group.html",
+        unsaved=unsaved,
         record=record,
         questions=GROUP,
         values=values,

@@ -95,9 +95,10 @@ def test_leave_and_resume_where_you_were(page: Page, live: str) -> None:
     page.get_by_role("button", name="Add a group").click()
     page.locator("#f-name").fill("Field staff")
     page.locator("#f-users").fill("120")
+    expect(page.locator(".autosave")).to_contain_text("Draft saved at")  # a pause: kept as a draft
     page.get_by_role("button", name="Save group").click()  # no platform yet: stays, with an error
     expect(page.locator("#error-platforms")).to_have_text("must have at least 1 item")
-    expect(page.locator(".autosave")).to_contain_text("Draft saved at")  # kept as a draft
+    expect(page.locator("form[data-unsaved=false]")).to_have_count(1)  # the draft holds what was sent
     page.get_by_role("button", name="Log out anna").click()
     login(page, live, "anna")
     page.get_by_role("link", name="Resume me").click()

@@ -280,7 +280,7 @@ def test_a_new_group_form_makes_the_person_choose_and_keeps_a_default_chosen_as_
     refused = anna.post(f"/assessments/{assessment_id}/groups/new", sent)
     assert refused.status_code == 422
     for name in ("change_readiness", "needs_help", "business_risk", "ownership"):
-        assert f'id="error-{name}">is required</small>' in refused.get_data(as_text=True), name
+        assert f'id="error-{name}">not chosen yet</small>' in refused.get_data(as_text=True), name
     assert _exported(anna, assessment_id)["groups"] == []
     chosen = {**sent, **{name: [defaults[name]] for name in explicit}}
     assert anna.post(f"/assessments/{assessment_id}/groups/new", chosen).status_code == 302
