@@ -84,6 +84,22 @@ def live(live_app: tuple[str, Flask]) -> str:
     return live_app[0]
 
 
+@pytest.fixture
+def live_admin(tmp_path: Path, rules: Path) -> Iterator[str]:
+    """The site on a copy of the rule folder (`rules`), reloading at once, with an admin `root`."""
+    settings = Settings(
+        instance_dir=tmp_path / "instance",
+        database_url=f"sqlite:///{tmp_path}/a.db",
+        rules_dir=rules,
+        secret_key="k",
+        reload_interval_seconds=0,
+    )
+    app = create_app(settings)
+    add_users(app, root="admin")
+    with serve(app) as base:
+        yield base
+
+
 def import_contoso(page: Page, live: str) -> str:
     """Import the guide's example through the import page; returns the assessment's address."""
     page.goto(f"{live}/assessments/import")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,9 +9,7 @@ import yaml
 from playwright.sync_api import FilePayload, Page, expect
 
 from advisor.quality.scenarios import scenario_files
-from advisor.settings import Settings
-from tests.browser.conftest import add_users, login, screenshot, serve
-from web import create_app
+from tests.browser.conftest import login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -38,21 +35,6 @@ SPREAD = {
         {"id": "service", "name": "Service", "users": 150, "platforms": ["windows"], "locations": ["Lund"]},
     ],
 }
-
-
-@pytest.fixture
-def live_admin(tmp_path: Path, rules: Path) -> Iterator[str]:
-    settings = Settings(
-        instance_dir=tmp_path / "instance",
-        database_url=f"sqlite:///{tmp_path}/a.db",
-        rules_dir=rules,
-        secret_key="k",
-        reload_interval_seconds=0,
-    )
-    app = create_app(settings)
-    add_users(app, root="admin")
-    with serve(app) as base:
-        yield base
 
 
 def test_threshold_change_broken_edit_and_rollback(page: Page, live_admin: str, rules: Path) -> None:

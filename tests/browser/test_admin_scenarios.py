@@ -4,35 +4,17 @@ diffs that read without colour, and the editor without JavaScript."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from advisor.settings import Settings
-from tests.browser.conftest import add_users, login, screenshot, serve
-from web import create_app
+from tests.browser.conftest import login, screenshot
 
 pytestmark = pytest.mark.browser
 
 LOWER = ("  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 20")
 SCENARIO = "assisted-small-group-needing-help.yaml"
-
-
-@pytest.fixture
-def live_admin(tmp_path: Path, rules: Path) -> Iterator[str]:
-    settings = Settings(
-        instance_dir=tmp_path / "instance",
-        database_url=f"sqlite:///{tmp_path}/a.db",
-        rules_dir=rules,
-        secret_key="k",
-        reload_interval_seconds=0,
-    )
-    app = create_app(settings)
-    add_users(app, root="admin")
-    with serve(app) as base:
-        yield base
 
 
 def _line_of_cursor(page: Page) -> int:
