@@ -99,8 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     database_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     database_commands.add_parser(
         "upgrade",
-        help="migrate the database to this version's schema, once: another process migrating "
-        "the same database at the same time is waited for",
+        help="migrate the database to this version's schema, once (another process migrating "
+        "it at the same time is waited for); on an empty database, create the first admin",
     )
     return parser
 
@@ -217,13 +217,23 @@ def _users(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _upgrade(settings: Settings) -> int:
+    from advisor.services.accounts import ensure_first_admin
+    from advisor.store.database import Store
     from advisor.store.migrate import upgrade
 
-    migration = upgrade(settings.resolved_database_url)
+    url = settings.resolved_database_url
+    migration = upgrade(url)
     if migration.ran:
         print(f"database migrated from {migration.before or 'empty'} to {migration.after}")
     else:
         print(f"database already at {migration.after}: nothing to do")
+    store = Store(url)
+    try:
+        password = ensure_first_admin(store)
+    finally:
+        store.engine.dispose()
+    if password:
+        print(f"First start: log in as 'admin' with the password {password} (shown only this once)")
     return 0
 
 

@@ -100,12 +100,14 @@ def test_two_processes_upgrading_a_fresh_database_at_once_migrate_it_once(
             time.sleep(0.1)
     results = [process.communicate(timeout=120) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], results
-    outputs = sorted(out for out, _ in results)
     target = head()
-    assert outputs == [
-        f"database already at {target}: nothing to do\n",
-        f"database migrated from empty to {target}\n",
+    firsts = sorted(out.splitlines()[0] for out, _ in results)
+    assert firsts == [
+        f"database already at {target}: nothing to do",
+        f"database migrated from empty to {target}",
     ]
+    # Then each makes sure someone can log in: one of them creates the first admin.
+    assert sum("First start: log in as 'admin' with the password " in out for out, _ in results) == 1
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
@@ -123,4 +125,5 @@ def test_two_processes_starting_together_both_succeed(empty_database: str, tmp_p
     results = [process.communicate(timeout=120) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], results
     assert sum("migrated from empty" in out for out, _ in results) == 1
+    assert sum("First start" in out for out, _ in results) == 1  # one first admin, whoever made it
     assert upgrade(empty_database).ran is False  # already at head
