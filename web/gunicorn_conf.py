@@ -49,20 +49,10 @@ def on_starting(server: Any) -> None:
         password = ensure_first_admin(store)
     finally:
         store.engine.dispose()
-    if password:
+    if password:  # for the operator, not a log line (gunicorn logs "Listening at" itself)
+        where = f"unix:{settings.socket_path}" if settings.socket_path else f"http://{settings.bind}/"
         print(
-            f"First start: log in as 'admin' with the password {password} (shown only this once)",
+            f"First start: log in as 'admin' with the password {password} at {where} (shown only this once)",
             file=sys.stderr,
             flush=True,
         )
-
-
-def when_ready(server: Any) -> None:
-    """Once, in the master, listening: where to log in."""
-    where = f"unix:{settings.socket_path}" if settings.socket_path else f"http://{settings.bind}/"
-    print(
-        f"Rollout Advisor on {where} (gunicorn, {settings.workers} workers): log in there. "
-        "`advisor users list` shows the accounts; `advisor users create NAME --role admin` adds one.",
-        file=sys.stderr,
-        flush=True,
-    )

@@ -88,8 +88,10 @@ def test_make_run_serves_with_gunicorn_on_loopback_as_the_image_does(tmp_path: P
     assert status == 200
     assert health["database"] is True
     assert health["rules"] is True
-    assert f"Rollout Advisor on http://127.0.0.1:{port}/ (gunicorn, 2 workers)" in output
-    assert output.count("log in as 'admin' with the password") == 1
+    (first,) = [line for line in output.splitlines() if line.startswith("First start:")]
+    assert "log in as 'admin' with the password " in first
+    assert first.endswith(f" at http://127.0.0.1:{port}/ (shown only this once)")
+    assert f"Listening at: http://127.0.0.1:{port}" in output  # gunicorn's own log line, later starts too
     assert "development server" not in output.lower()
     assert (tmp_path / "instance" / "advisor.db").exists()
 
