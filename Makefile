@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 
-.PHONY: translations messages run example system test lint typecheck unit bench lock schema clean
+.PHONY: translations messages run dev example system test lint typecheck unit bench lock schema clean
 
 $(STAMP): requirements/bootstrap.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,16 @@ translations: $(MO)
 messages: $(STAMP)
 	$(BIN)/python -m tools.build_translations --update
 
-## run: the site on http://127.0.0.1:8000 (SQLite in instance/, the shipped rules)
+# Where `make run` listens (gunicorn's ADVISOR_BIND); the image listens on 0.0.0.0:8000 instead.
+ADVISOR_BIND ?= 127.0.0.1:8000
+
+## run: the site under gunicorn on http://127.0.0.1:8000, as the image serves it (SQLite in instance/)
 run: $(MO)
-	$(BIN)/python -m web
+	ADVISOR_BIND='$(ADVISOR_BIND)' $(BIN)/gunicorn -c python:web.gunicorn_conf web.wsgi:app
+
+## dev: Flask's development server on http://127.0.0.1:8000, restarting when a source file changes
+dev: $(MO)
+	$(BIN)/python -m web --reload
 
 ## example: plan the guide's example organisation on the command line
 example: $(STAMP)

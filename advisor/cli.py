@@ -94,6 +94,14 @@ def _parser() -> argparse.ArgumentParser:
     token = user_commands.add_parser("token", help="make an API token for an account (shown once)")
     token.add_argument("username")
     token.add_argument("--name", default="command line", help="what the token is for")
+
+    database = commands.add_parser("db", help="the site's database (ADVISOR_DATABASE_URL)")
+    database_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    database_commands.add_parser(
+        "upgrade",
+        help="migrate the database to this version's schema, once (another process migrating "
+        "it at the same time is waited for); on an empty database, create the first admin",
+    )
     return parser
 
 
@@ -108,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _messages(args, settings)
         if args.command == "users":
             return _users(args, settings)
+        if args.command == "db":
+            return _upgrade(settings)
         if args.rules_command == "check":
             return _check(args.dir or default_rules_dir())
         if args.rules_command == "test":
@@ -203,6 +213,27 @@ def _users(args: argparse.Namespace, settings: Settings) -> int:
                 raise AccountError(f"there is no user '{args.username}'")
             account.disabled = args.users_command == "disable"
             print(f"{args.username}: {'disabled' if account.disabled else 'enabled'}")
+    return 0
+
+
+def _upgrade(settings: Settings) -> int:
+    from advisor.services.accounts import ensure_first_admin
+    from advisor.store.database import Store
+    from advisor.store.migrate import upgrade
+
+    url = settings.resolved_database_url
+    migration = upgrade(url)
+    if migration.ran:
+        print(f"database migrated from {migration.before or 'empty'} to {migration.after}")
+    else:
+        print(f"database already at {migration.after}: nothing to do")
+    store = Store(url)
+    try:
+        password = ensure_first_admin(store)
+    finally:
+        store.engine.dispose()
+    if password:
+        print(f"First start: log in as 'admin' with the password {password} (shown only this once)")
     return 0
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from advisor.model.errors import AdvisorError
@@ -271,10 +272,20 @@ def all_users(session: Session) -> list[User]:
 
 
 def ensure_first_admin(store: Store) -> str | None:
-    """Create the `admin` account if there are no accounts at all; return its new password."""
-    with store.session() as session:
-        if count_users(session) > 0:
-            return None
-        password = generate_password()
-        create_user(store, session, "admin", password, "admin")
-        return password
+    """Create the `admin` account if there are no accounts at all; return its new password.
+
+    Instances starting at the same moment on an empty database may both try: the one that loses
+    (its insert refused, or SQLite's write lock taken after it looked) finds the account made and
+    returns None."""
+    try:
+        with store.session() as session:
+            if count_users(session) > 0:
+                return None
+            password = generate_password()
+            create_user(store, session, "admin", password, "admin")
+            return password
+    except (AccountError, DBAPIError):
+        with store.session() as session:
+            if count_users(session) > 0:
+                return None
+        raise
