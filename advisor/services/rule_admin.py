@@ -41,6 +41,7 @@ from advisor.store.rules import (
     change_files,
     head,
     rule_file_versions,
+    rulebook_files,
     seed,
 )
 from advisor.store.tables import AuditAction, Role, User
@@ -379,6 +380,9 @@ def import_folder(store: Store, folder: Path) -> list[Finding]:
     that refuse it otherwise (nothing stored). Each changed file is versioned and audited as an
     import; files the folder no longer holds are removed. Every running instance adopts it."""
     files = folder_files(folder)
+    with store.session() as db:
+        if head(db) is not None and rulebook_files(db) == files:
+            return []  # the database holds this rulebook already: nothing to check or store
     rulebook = build(files)  # RulebookError with every finding when it does not load
     errors = [f for f in [*rulebook.findings, *lint(rulebook)] if f.severity == "error"]
     outcomes, problems = _run_scenarios(files, rulebook, {})
