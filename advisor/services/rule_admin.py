@@ -137,8 +137,6 @@ class Checked:
     # The scenario files as the check read them: name → fingerprint. Accepting a new outcome is
     # made on what the admin saw: a file changed since is not accepted over (the save is stale).
     seen: dict[str, str] = field(default_factory=dict)
-    # The rulebook's head (its serial) the check was made on: a save commits only on that head.
-    serial: int = 0
 
     @property
     def warnings(self) -> list[Finding]:
@@ -160,10 +158,10 @@ def check(services: Services, name: str, text: str, source: Source | None = None
     """`name` replaced by `text`: the findings, the rulebook's scenarios under it, and the saved
     assessments whose plan would change from the running rulebook's. `source` is the rulebook
     as read for a save (read here otherwise)."""
-    serial, files = source or read_rulebook(services.store)
+    _serial, files = source or read_rulebook(services.store)
     rulebook, findings = candidate(files, name, text)
     if rulebook is None:
-        return Checked(findings, [], [], None, serial=serial)
+        return Checked(findings, [], [], None)
     scenarios, problems = _run_scenarios(files, rulebook, {})
     seen = {scenario: fingerprint_of(content) for scenario, content in _scenarios(files).items()}
     with services.store.session() as db:
@@ -172,7 +170,7 @@ def check(services: Services, name: str, text: str, source: Source | None = None
         services.engine.rulebook, rulebook, cases, max_months=services.settings.max_rollout_months
     )
     changes = parameter_changes(services.engine.rulebook, rulebook)
-    return Checked([*findings, *problems], scenarios, impact, rulebook, changes, seen=seen, serial=serial)
+    return Checked([*findings, *problems], scenarios, impact, rulebook, changes, seen=seen)
 
 
 def _scenarios(files: Mapping[str, str]) -> dict[str, str]:
