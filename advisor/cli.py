@@ -70,6 +70,16 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("old", type=Path)
     diff.add_argument("new", type=Path)
     diff.add_argument("--no-saved", action="store_true", help="only the scenarios, not saved assessments")
+    imported = rule_commands.add_parser(
+        "import",
+        help="make a rule folder (its rule files and scenarios) the site's rulebook in the database "
+        "(ADVISOR_DATABASE_URL), checked as an admin's save is; every running instance adopts it",
+    )
+    imported.add_argument("dir", type=Path, help="rule folder")
+    exported = rule_commands.add_parser(
+        "export", help="write the site's rulebook (rule files and scenarios) from the database into a folder"
+    )
+    exported.add_argument("dir", type=Path, help="folder to write (created if missing)")
     schema = rule_commands.add_parser("schema", help="write the JSON Schema of rule files")
     schema.add_argument("--output", type=Path, help="write here instead of standard output")
 
@@ -124,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _test(args.dir or default_rules_dir())
         if args.rules_command == "diff":
             return _diff(args.old, args.new, settings, saved=not args.no_saved)
+        if args.rules_command in ("import", "export"):
+            return _transfer(args.rules_command, args.dir, settings)
         return _schema(args.output)
     except AdvisorError as exc:
         if isinstance(exc, EngineError):  # a defect, not the input: its traceback goes to the log
@@ -295,6 +307,34 @@ def _diff(old: Path, new: Path, settings: Settings, *, saved: bool) -> int:
         for line in lines:
             print(f"  {line}")
     print(f"rulebook {before.version} -> {after.version}: {len(changed)} of {len(cases)} plans change")
+    return 0
+
+
+def _transfer(command: str, folder: Path, settings: Settings) -> int:
+    """`rules import DIR` and `rules export DIR`: between a folder and the database's rulebook."""
+    from advisor.services.live_rules import seed_from_folder
+    from advisor.services.rule_admin import export_folder, import_folder
+    from advisor.store.database import Store
+    from advisor.store.migrate import upgrade
+
+    url = settings.resolved_database_url
+    upgrade(url)
+    store = Store(url)
+    try:
+        if command == "export":
+            seed_from_folder(store, settings.rules_dir)  # as a site starting on it would hold
+            names = export_folder(store, folder)
+            print(f"{folder}: wrote {len(names)} files")
+            return 0
+        findings = import_folder(store, folder)
+    finally:
+        store.engine.dispose()
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    if findings:
+        print(f"{folder}: not imported ({len(findings)} findings)", file=sys.stderr)
+        return 1
+    print(f"{folder}: imported")
     return 0
 
 

@@ -25,7 +25,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ADVISOR_", extra="ignore")
 
-    rules_dir: Path = REPOSITORY / "rules"
+    rules_dir: Path = Field(
+        default=REPOSITORY / "rules",
+        description="the rule folder: seeds the database's rulebook when it holds none (the site's "
+        "rulebook is the database's from then on); the CLI's folder commands default to it",
+    )
     instance_dir: Path = REPOSITORY / "instance"
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; the default is a SQLite file in instance_dir"
@@ -61,7 +65,10 @@ class Settings(BaseSettings):
         "(bounds the work and the size of every plan)",
     )
     reload_interval_seconds: float = Field(
-        default=1.0, description="how often each process looks for changed rule files"
+        default=0.5,
+        ge=0,
+        description="how often each process looks at the database for a new rulebook version "
+        "(one cheap query; on PostgreSQL a NOTIFY also wakes it at once)",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="the least severe log lines written (JSON, one per line, on stderr)"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -11,9 +11,13 @@ import pytest
 from advisor.evaluate.engine import Engine
 from advisor.model.facts import Assessment, load_assessment
 from advisor.rulebook import Rulebook, RuleInfo, load_rulebook
+from advisor.rulebook.loader import version_of
 from advisor.services.accounts import create_user
+from advisor.services.live_rules import read_rulebook, rule_sources
 from advisor.services.runtime import Services, open_services
 from advisor.settings import Settings
+from advisor.store.database import Store
+from advisor.store.rules import change_files
 from advisor.store.tables import User
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,3 +82,17 @@ def rules(tmp_path: Path) -> Path:
     folder = tmp_path / "rules"
     shutil.copytree(RULES, folder)
     return folder
+
+
+def stored(services: Services, name: str) -> str:
+    """A file of the database's rulebook ("enrollment.yaml", "scenarios/x.yaml")."""
+    return read_rulebook(services.store)[1][name]
+
+
+def store_directly(store: Store, changes: Mapping[str, str | None]) -> None:
+    """Change the database's rulebook as another instance's save (or an import) does, but without
+    any check: what every process then adopts, or refuses."""
+    serial, files = read_rulebook(store)
+    updated = {name: text for name, text in {**files, **changes}.items() if text is not None}
+    with store.session() as db:
+        assert change_files(db, changes, version_of(rule_sources(updated)), serial) is not None

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -31,6 +32,7 @@ from advisor.store.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
+_MIGRATING = threading.Lock()
 
 
 def free_port() -> int:
@@ -197,7 +199,8 @@ def gunicorn_site(
 ) -> Iterator[LiveSite]:
     """Start `gunicorn web.wsgi:app` on a free loopback port; yield once /healthz answers 200."""
     instance_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(database_url)
+    with _MIGRATING:  # alembic's command API is not thread-safe: sites started from threads take turns
+        upgrade(database_url)
     port = free_port()
     log = instance_dir / "gunicorn.log"
     environment = {

@@ -44,8 +44,8 @@ def root(editable: Services) -> User:
     return account(editable, "root", "admin")
 
 
-def _text(rules: Path) -> str:
-    return (rules / NAME).read_text()
+def _text(services: Services) -> str:
+    return rule_admin.rule_text(services, NAME)
 
 
 def test_a_check_runs_the_scenarios_and_shows_the_saved_plans_it_changes(
@@ -56,7 +56,7 @@ def test_a_check_runs_the_scenarios_and_shows_the_saved_plans_it_changes(
         {"id": "reception", "name": "Reception", "users": 40, "platforms": ["ios"], "needs_help": "high"}
     )
     new_id = create(editable, root, "Contoso", copy.deepcopy(answers), VersionKind.EDIT, "plan")
-    checked = rule_admin.check(editable, NAME, _text(rules).replace(*LOWER))
+    checked = rule_admin.check(editable, NAME, _text(editable).replace(*LOWER))
     assert checked.blocked  # the scenarios that document the old threshold fail
     assert checked.errors == []
     assert [o.scenario for o in checked.scenarios if not o.passed] == [
@@ -78,54 +78,54 @@ def test_a_broken_file_is_found_out_and_nothing_runs(editable: Services, rules: 
     assert (checked.scenarios, checked.impact) == ([], [])
 
 
-def test_a_save_writes_keeps_the_history_and_the_audit_and_runs_at_once(
+def test_a_save_stores_keeps_the_history_and_the_audit_and_runs_at_once(
     editable: Services, root: User, rules: Path
 ) -> None:
-    before, after = _text(rules), _text(rules).replace(*RETITLE)
+    before, after = _text(editable), _text(editable).replace(*RETITLE)
     running = editable.engine.rulebook.version
     checked = rule_admin.save(editable, root, NAME, after, "clearer", rule_admin.fingerprint_of(before))
     assert not checked.blocked
     assert checked.rulebook is not None
-    assert _text(rules) == after
+    assert _text(editable) == after
     assert editable.engine.rulebook.version == checked.rulebook.version != running
     with editable.store.session() as db:
         history = rule_file_versions(db, NAME)
         entries = db.query(AuditEntry).all()
     assert [(v.content, v.message, v.author_id) for v in history] == [
-        (before, "as found on disk", None),
+        (before, rule_admin.FIRST_VERSION, None),
         (after, "clearer", root.id),
     ]
     assert [(e.action, e.subject, e.actor_id) for e in entries] == [(AuditAction.RULES_SAVE, NAME, root.id)]
 
 
 def test_a_blocked_save_writes_nothing(editable: Services, root: User, rules: Path) -> None:
-    before = _text(rules)
+    before = _text(editable)
     checked = rule_admin.save(editable, root, NAME, before.replace(*LOWER), "lower")
     assert checked.blocked
     assert not checked.stale
-    assert _text(rules) == before
+    assert _text(editable) == before
     with editable.store.session() as db:
         assert rule_file_versions(db, NAME) == []
 
 
 def test_a_save_made_on_an_older_file_is_refused(editable: Services, root: User, rules: Path) -> None:
-    seen = rule_admin.fingerprint_of(_text(rules))
-    theirs = _text(rules).replace(*RETITLE)
+    seen = rule_admin.fingerprint_of(_text(editable))
+    theirs = _text(editable).replace(*RETITLE)
     assert not rule_admin.save(editable, root, NAME, theirs, "theirs", seen).blocked
-    mine = _text(rules).replace(
+    mine = _text(editable).replace(
         "  tech_fair_min_users:\n    value: 50", "  tech_fair_min_users:\n    value: 40"
     )
     refused = rule_admin.save(editable, root, NAME, mine, "mine", seen)
     assert refused.stale
     assert refused.blocked
     assert (refused.rulebook, refused.impact) == (None, [])
-    assert _text(rules) == theirs
+    assert _text(editable) == theirs
     with editable.store.session() as db:
-        assert [v.message for v in rule_file_versions(db, NAME)] == ["as found on disk", "theirs"]
+        assert [v.message for v in rule_file_versions(db, NAME)] == [rule_admin.FIRST_VERSION, "theirs"]
 
 
 @pytest.mark.parametrize("name", ["../pilot.yaml", "pilot.yml", "missing.yaml"])
-def test_only_files_of_the_folder_are_saved(editable: Services, root: User, name: str) -> None:
+def test_only_files_of_the_rulebook_are_saved(editable: Services, root: User, name: str) -> None:
     with pytest.raises(RuleFileError):
         rule_admin.save(editable, root, name, "x", "m")
 
@@ -141,10 +141,10 @@ def test_checking_a_folder_orders_errors_first(rules: Path) -> None:
 
 @pytest.mark.parametrize("role", ["respondent", "reviewer"])
 def test_only_an_admin_saves(editable: Services, rules: Path, role: str) -> None:
-    before = _text(rules)
+    before = _text(editable)
     with pytest.raises(NotAllowed):
         rule_admin.save(editable, account(editable, "someone", role), NAME, before.replace(*RETITLE), "m")
-    assert _text(rules) == before
+    assert _text(editable) == before
 
 
 def test_the_impact_names_a_warning_by_its_sentence_and_group_never_its_code() -> None:

@@ -52,7 +52,9 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
 
     @app.before_request
     def watch_the_rules() -> None:
-        services.watcher.start()  # once per process, off the request path
+        # Once per process: a thread follows the database's rulebook, off the request path (the
+        # first request of a process waits for one look, so that it never runs an old version).
+        services.watcher.start()
 
     @app.before_request
     def refuse_oversized_bodies() -> None:

@@ -18,11 +18,11 @@ from advisor.model.errors import Finding, InputError
 from advisor.model.vocabulary import PROVENANCES
 from advisor.model.yamlsource import YamlProblem, load_yaml
 from advisor.planning.explain import describe
-from advisor.quality.scenarios import parse_scenario, scenario_files
-from advisor.rulebook.files import FieldValue, RuleFileError, rule_files, set_fields
+from advisor.quality.scenarios import parse_scenario
+from advisor.rulebook.files import FieldValue, RuleFileError, set_fields
 from advisor.rulebook.loader import Rulebook
 from advisor.services import rule_admin
-from advisor.services.rule_admin import Checked, ScenarioChecked, fingerprint_of, for_people, scenario_key
+from advisor.services.rule_admin import Checked, ScenarioChecked, fingerprint_of, scenario_key
 from advisor.store.rules import rule_file_versions
 from advisor.store.tables import AuditEntry
 from web.auth import role_required
@@ -34,20 +34,17 @@ from web.ids import version_argument
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _folder() -> Path:
-    return svc().settings.rules_dir
-
-
-def _path(name: str) -> Path:
+def _text(name: str) -> str:
+    """The rule file's content in the rulebook's source (404 if there is no such file)."""
     try:
-        return rule_admin.rule_file(_folder(), name)
+        return rule_admin.rule_text(svc(), name)
     except RuleFileError:
         abort(404)
 
 
-def _scenario_path(name: str) -> Path:
+def _scenario_text(name: str) -> str:
     try:
-        return rule_admin.scenario_file(_folder(), name)
+        return rule_admin.scenario_text(svc(), name)
     except RuleFileError:
         abort(404)
 
@@ -58,8 +55,8 @@ def _stale_notice(name: str) -> Finding:
         None,
         None,
         _(
-            "Not saved: %(name)s was changed meanwhile (by someone else, or on disk). Your text is "
-            "kept below; open the file again to see the new version and apply your change to it.",
+            "Not saved: %(name)s was changed meanwhile (by someone else, or by an import). Your text "
+            "is kept below; open the file again to see the new version and apply your change to it.",
             name=name,
         ),
     )
@@ -92,7 +89,7 @@ def index() -> ResponseReturnValue:
     shown = request.args.get("provenance")  # only the rules of one provenance; anything else: all
     chosen = shown if shown in PROVENANCES else None
     files = {}
-    for name in rule_files(_folder()):
+    for name in rule_admin.rule_names(svc()):
         files[name] = [
             info
             for info in rulebook.rules
@@ -105,7 +102,7 @@ def index() -> ResponseReturnValue:
         provenances=PROVENANCES,
         chosen=chosen,
         describe=describe,
-        reload_error=for_people(svc().watcher.error, _folder()),
+        reload_error=svc().watcher.error,
         lang=language(),
     )
 
@@ -113,8 +110,7 @@ def index() -> ResponseReturnValue:
 @bp.route("/rules/<name>", methods=["GET", "POST"])
 @role_required("admin")
 def edit(name: str) -> ResponseReturnValue:
-    path = _path(name)
-    text = path.read_text(encoding="utf-8")
+    text = _text(name)
     # The form remembers the content it was first shown with, across checks, until it is saved.
     based_on = request.form.get("based_on") or fingerprint_of(text)
     checked: Checked | None = None
@@ -248,7 +244,7 @@ def _fields(name: str) -> tuple[dict[str, Any], dict[str, int]]:
     priorities of its rules, as now in force."""
     rulebook = svc().engine.rulebook
     try:
-        data, _lines = load_yaml((_folder() / name).read_text(encoding="utf-8"))
+        data, _lines = load_yaml(_text(name))
     except YamlProblem:
         data = {}
     names = list((data or {}).get("parameters") or {}) if isinstance(data, dict) else []
@@ -294,21 +290,21 @@ def _history(key: str, name: str, edit_url: str, rollback_endpoint: str) -> str:
 @bp.get("/rules/<name>/history")
 @role_required("admin")
 def history(name: str) -> ResponseReturnValue:
-    _path(name)
+    _text(name)
     return _history(name, name, url_for(".edit", name=name), ".rollback")
 
 
 @bp.post("/rules/<name>/rollback/<id:number>")
 @role_required("admin")
 def rollback(name: str, number: int) -> ResponseReturnValue:
-    _path(name)
+    _text(name)
     with svc().store.session() as db:
         target = next((v for v in rule_file_versions(db, name) if v.number == number), None)
     if target is None:
         abort(404)
     checked = _save(name, target.content, _("Roll back to version %(n)s", n=number))
     if checked.blocked:
-        based_on = fingerprint_of(_path(name).read_text(encoding="utf-8"))
+        based_on = fingerprint_of(_text(name))
         return _edit_page(name, target.content, checked, based_on, True), 422
     flash(_("Rolled %(name)s back to version %(n)s.", name=name, n=number))
     return redirect(url_for(".history", name=name))
@@ -319,12 +315,12 @@ def rollback(name: str, number: int) -> ResponseReturnValue:
 def scenarios() -> ResponseReturnValue:
     """Every scenario file, with what it shows (or that it does not read)."""
     listed: list[tuple[str, str | None]] = []
-    for path in scenario_files(_folder() / rule_admin.SCENARIOS):
+    for name in rule_admin.scenario_names(svc()):
         try:
-            description = parse_scenario(path.read_text(encoding="utf-8"), path.name).description
-            listed.append((path.name, description))
+            description = parse_scenario(_scenario_text(name), name).description
+            listed.append((name, description))
         except InputError:
-            listed.append((path.name, None))
+            listed.append((name, None))
     return render_template("admin/scenarios.html", scenarios=listed)
 
 
@@ -343,7 +339,7 @@ def _save_scenario(name: str, text: str, message: str, based_on: str | None) -> 
 def scenario(name: str) -> ResponseReturnValue:
     """A scenario file, edited as a rule file is: checked against the running rulebook, saved
     only when it reads and the plan meets what it expects."""
-    text = _scenario_path(name).read_text(encoding="utf-8")
+    text = _scenario_text(name)
     based_on = request.form.get("based_on") or fingerprint_of(text)
     checked: ScenarioChecked | None = None
     saving = False
@@ -378,14 +374,14 @@ def _scenario_page(name: str, text: str, checked: ScenarioChecked | None, based_
 @bp.get("/scenarios/<name>/history")
 @role_required("admin")
 def scenario_history(name: str) -> ResponseReturnValue:
-    _scenario_path(name)
+    _scenario_text(name)
     return _history(scenario_key(name), name, url_for(".scenario", name=name), ".scenario_rollback")
 
 
 @bp.post("/scenarios/<name>/rollback/<id:number>")
 @role_required("admin")
 def scenario_rollback(name: str, number: int) -> ResponseReturnValue:
-    path = _scenario_path(name)
+    _scenario_text(name)
     with svc().store.session() as db:
         versions = rule_file_versions(db, scenario_key(name))
     target = next((v for v in versions if v.number == number), None)
@@ -393,7 +389,7 @@ def scenario_rollback(name: str, number: int) -> ResponseReturnValue:
         abort(404)
     checked = _save_scenario(name, target.content, _("Roll back to version %(n)s", n=number), None)
     if checked.blocked:
-        based_on = fingerprint_of(path.read_text(encoding="utf-8"))
+        based_on = fingerprint_of(_scenario_text(name))
         return _scenario_page(name, target.content, checked, based_on, True), 422
     flash(_("Rolled %(name)s back to version %(n)s.", name=scenario_key(name), n=number))
     return redirect(url_for(".scenario_history", name=name))

@@ -1,5 +1,5 @@
-"""Rule files on disk, edited safely: names that stay in the folder, checks before writing,
-atomic writes, and field-by-field edits that keep the file's comments and order."""
+"""Rule files, edited safely: the names a rule or scenario file may have, atomic writes, and
+field-by-field edits that keep the file's comments and order."""
 
 from __future__ import annotations
 
@@ -27,30 +27,6 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\.yaml$")
 
 class RuleFileError(AdvisorError):
     """A request about a rule file that cannot be done (a bad name, an edit that does not apply)."""
-
-
-def rule_path(folder: Path, name: str) -> Path:
-    """The path of a rule file named in a request; never outside the folder, never a link."""
-    if not NAME.match(name):
-        raise RuleFileError(f"'{name}' is not a rule file name (lowercase letters, digits, - and _, .yaml)")
-    root = folder.resolve()
-    path = root / name
-    if path.resolve().parent != root or path.is_symlink():
-        raise RuleFileError(f"'{name}' is not in the rule folder")
-    return path
-
-
-def rule_files(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.glob("*.yaml") if NAME.match(p.name) and not p.is_symlink())
-
-
-def fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    """Changes whenever a rule file is written, added or removed (cheap: no file is read)."""
-    out = []
-    for name in rule_files(folder):
-        stat = (folder / name).stat()
-        out.append((name, stat.st_mtime_ns, stat.st_size))
-    return tuple(out)
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -1,7 +1,9 @@
 """Rule administration: a proposed rule file checked against the whole rulebook (validation, lint,
 scenarios, the saved assessments it would change) and saved only when every check passes; the
 scenario files likewise, and a rule change may accept the outcomes it changes as the new expected.
-Rule and scenario files keep their history in the same table: a scenario under `scenarios/name`."""
+The rulebook is the database's (advisor.services.live_rules): a save writes its files' rows, their
+versions and audit entries and bumps the head in one transaction. Rule and scenario files keep
+their history in the same table: a scenario under `scenarios/name`."""
 
 from __future__ import annotations
 
@@ -19,34 +21,46 @@ from advisor.model.yamlsource import MAX_DOCUMENT_BYTES
 from advisor.quality.diff import ParameterChange, parameter_changes
 from advisor.quality.impact import impact_of, saved_cases
 from advisor.quality.lint import exercised_by_scenarios, lint
-from advisor.quality.scenarios import Outcome, accepted, parse_scenario, run_scenario, scenario_files
-from advisor.rulebook.files import RuleFileError, rule_path, write_atomically
-from advisor.rulebook.loader import Rulebook, build_rulebook, load_rulebook, read_folder
+from advisor.quality.scenarios import Outcome, accepted, parse_scenario, run_scenario
+from advisor.rulebook.files import NAME, RuleFileError, write_atomically
+from advisor.rulebook.loader import Rulebook, load_rulebook, version_of
+from advisor.services.live_rules import (
+    SCENARIOS,
+    build,
+    folder_files,
+    is_rule_file,
+    read_rulebook,
+    rule_sources,
+)
 from advisor.services.logs import event
 from advisor.services.runtime import Services
 from advisor.store.accounts import audit
-from advisor.store.rules import add_rule_file_version, rule_file_versions
+from advisor.store.database import Store
+from advisor.store.rules import (
+    add_rule_file_version,
+    change_files,
+    head,
+    rule_file_versions,
+    rulebook_files,
+    seed,
+)
 from advisor.store.tables import AuditAction, Role, User
 
 log = logging.getLogger("advisor.rule_admin")
 
+# The first edit of a file keeps, as its first version, the content it replaces.
+FIRST_VERSION = "as seeded from the rule folder"
 
-def candidate(folder: Path, name: str, text: str) -> tuple[Rulebook | None, list[Finding]]:
-    """The folder's rulebook with `name` replaced by `text`, and every finding about it.
+
+def candidate(files: Mapping[str, str], name: str, text: str) -> tuple[Rulebook | None, list[Finding]]:
+    """The rulebook of `files` with `name` replaced by `text`, and every finding about it.
 
     Validation errors and lint errors both block; the rulebook is None when it did not load.
     """
     if len(text.encode()) > MAX_DOCUMENT_BYTES:
         return None, [Finding(name, None, None, f"larger than {MAX_DOCUMENT_BYTES:,} bytes")]
-    # Named as load_rulebook names them, so the result equals the folder loaded after a save.
     try:
-        sources = read_folder(folder)
-    except RulebookError as exc:
-        return None, list(exc.findings)
-    sources.pop(str(folder / name), None)
-    sources[str(folder / name)] = text.encode()
-    try:
-        rulebook = build_rulebook(sources, label=str(folder))
+        rulebook = build({**files, name: text})
     except RulebookError as exc:
         return None, list(exc.findings)
     return rulebook, [*rulebook.findings, *lint(rulebook)]
@@ -62,41 +76,43 @@ def check_folder(folder: Path) -> tuple[Rulebook, list[Finding]]:
     return rulebook, sorted(findings, key=lambda f: (f.severity != "error", f.file, f.line or 0))
 
 
-SCENARIOS = "scenarios"
-
-
-def for_people(findings: Sequence[Finding], folder: Path) -> list[Finding]:
-    """Findings as a person sees them: each file named within the rule folder ("calendar.yaml",
-    "scenarios/x.yaml"), never by where the server keeps it."""
-    roots = sorted({str(folder), str(folder.resolve())}, key=len, reverse=True)
-
-    def shown(file: str) -> str:
-        for root in roots:
-            if file == root:
-                return folder.name
-            if file.startswith(root + "/"):
-                return file[len(root) + 1 :]
-        return Path(file).name if Path(file).is_absolute() else file
-
-    def said(message: str) -> str:
-        for root in roots:
-            message = message.replace(root + "/", "").replace(root, folder.name)
-        return message
-
-    return [replace(f, file=shown(f.file), message=said(f.message)) for f in findings]
-
-
 def scenario_key(name: str) -> str:
-    """How a scenario file is named in the history and the audit log (rule files go by name)."""
+    """How a scenario file is named in the database, the history and the audit log (rule files
+    go by name)."""
     return f"{SCENARIOS}/{name}"
 
 
-def rule_file(folder: Path, name: str) -> Path:
-    """The path of an existing rule file named in a request; RuleFileError otherwise."""
-    path = rule_path(folder, name)
-    if not path.exists():
+def _named(name: str) -> str:
+    if not NAME.match(name):
+        raise RuleFileError(f"'{name}' is not a rule file name (lowercase letters, digits, - and _, .yaml)")
+    return name
+
+
+def rule_names(services: Services) -> list[str]:
+    """The rule files of the running rulebook's source, by name."""
+    return sorted(name for name in read_rulebook(services.store)[1] if is_rule_file(name))
+
+
+def scenario_names(services: Services) -> list[str]:
+    """The scenario files, by name (without `scenarios/`)."""
+    prefix = scenario_key("")
+    return sorted(name[len(prefix) :] for name in read_rulebook(services.store)[1] if name.startswith(prefix))
+
+
+def rule_text(services: Services, name: str) -> str:
+    """The content of an existing rule file named in a request; RuleFileError otherwise."""
+    text = read_rulebook(services.store)[1].get(_named(name))
+    if text is None:
         raise RuleFileError(f"there is no rule file '{name}'")
-    return path
+    return text
+
+
+def scenario_text(services: Services, name: str) -> str:
+    """The content of an existing scenario file named in a request; RuleFileError otherwise."""
+    text = read_rulebook(services.store)[1].get(scenario_key(_named(name)))
+    if text is None:
+        raise RuleFileError(f"there is no scenario file '{name}'")
+    return text
 
 
 def fingerprint_of(text: str) -> str:
@@ -114,7 +130,7 @@ class Checked:
     impact: list[tuple[str, list[str]]]
     rulebook: Rulebook | None
     parameters: list[ParameterChange] = field(default_factory=list)
-    # Not saved because the file changed since the edit began (by someone else, or on disk).
+    # Not saved because the file changed since the edit began (by someone else, or an import).
     stale: bool = False
     # The scenario files whose new outcome a save accepts as expected: name → the file's new text.
     accepted: dict[str, str] = field(default_factory=dict)
@@ -135,67 +151,70 @@ class Checked:
         return bool(self.errors) or any(not o.passed for o in self.scenarios) or self.rulebook is None
 
 
-def check(services: Services, name: str, text: str) -> Checked:
-    """`name` replaced by `text`: the findings, the folder's scenarios under it, and the saved
-    assessments whose plan would change from the running rulebook's."""
-    folder = services.settings.rules_dir
-    rulebook, findings = candidate(folder, name, text)
+Source = tuple[int, dict[str, str]]  # the head's serial and the rulebook's files, as read together
+
+
+def check(services: Services, name: str, text: str, source: Source | None = None) -> Checked:
+    """`name` replaced by `text`: the findings, the rulebook's scenarios under it, and the saved
+    assessments whose plan would change from the running rulebook's. `source` is the rulebook
+    as read for a save (read here otherwise)."""
+    _serial, files = source or read_rulebook(services.store)
+    rulebook, findings = candidate(files, name, text)
     if rulebook is None:
-        return Checked(for_people(findings, folder), [], [], None)
-    scenarios, problems = _run_scenarios(folder, rulebook, {})
-    seen = {
-        path.name: fingerprint_of(path.read_text(encoding="utf-8"))
-        for path in scenario_files(folder / SCENARIOS)
-    }
+        return Checked(findings, [], [], None)
+    scenarios, problems = _run_scenarios(files, rulebook, {})
+    seen = {scenario: fingerprint_of(content) for scenario, content in _scenarios(files).items()}
     with services.store.session() as db:
         cases = saved_cases(db)
     impact = impact_of(
         services.engine.rulebook, rulebook, cases, max_months=services.settings.max_rollout_months
     )
     changes = parameter_changes(services.engine.rulebook, rulebook)
-    return Checked(
-        for_people([*findings, *problems], folder), scenarios, impact, rulebook, changes, seen=seen
-    )
+    return Checked([*findings, *problems], scenarios, impact, rulebook, changes, seen=seen)
+
+
+def _scenarios(files: Mapping[str, str]) -> dict[str, str]:
+    """The scenario files among the rulebook's, by name (without `scenarios/`), in order."""
+    prefix = scenario_key("")
+    return {name[len(prefix) :]: files[name] for name in sorted(files) if name.startswith(prefix)}
 
 
 def _run_scenarios(
-    folder: Path, rulebook: Rulebook, texts: Mapping[str, str]
+    files: Mapping[str, str], rulebook: Rulebook, texts: Mapping[str, str]
 ) -> tuple[list[Outcome], list[Finding]]:
-    """Every scenario of the folder under `rulebook`, and a finding for each that does not read."""
+    """Every scenario of the rulebook under `rulebook` (those in `texts` as given there), and a
+    finding for each that does not read."""
     evaluator = OracleEvaluator(rulebook)
     outcomes: list[Outcome] = []
     problems: list[Finding] = []
-    for path in scenario_files(folder / SCENARIOS):
-        text = texts.get(path.name)
+    for name, content in _scenarios(files).items():
         try:
-            scenario = parse_scenario(path.read_text(encoding="utf-8") if text is None else text, path.name)
-            outcomes.append(run_scenario(scenario, evaluator, path.name))
+            scenario = parse_scenario(texts.get(name, content), name)
+            outcomes.append(run_scenario(scenario, evaluator, name))
         except InputError as exc:  # not a scenario, or an assessment the planner refuses
-            where = scenario_key(path.name)
-            problems.extend(Finding(where, None, None, str(problem)) for problem in exc.problems)
+            problems.extend(Finding(scenario_key(name), None, None, str(problem)) for problem in exc.problems)
     return outcomes, problems
 
 
-def _accepting(services: Services, name: str, text: str, accept: Sequence[str]) -> Checked:
+def _accepting(services: Services, source: Source, name: str, text: str, accept: Sequence[str]) -> Checked:
     """The check of an edit that accepts the new outcome of the scenarios named in `accept`
     (those that fail under it) as their expected one: the checks run on the updated scenarios."""
-    checked = check(services, name, text)
-    folder = services.settings.rules_dir / SCENARIOS
+    checked = check(services, name, text, source)
+    scenarios = _scenarios(source[1])
     wanted = set(accept)
     texts = {}
     for outcome in checked.scenarios:
         if outcome.source in wanted and not outcome.passed:
             try:
-                old = (folder / outcome.source).read_text(encoding="utf-8")
-                texts[outcome.source] = accepted(old, outcome.failures)
+                texts[outcome.source] = accepted(scenarios[outcome.source], outcome.failures)
             except RuleFileError as exc:  # not YAML after all: the scenario's finding says why
                 log.info("scenario %s not accepted: %s", outcome.source, exc)
     if not texts or checked.rulebook is None:
         return checked
     # Only the scenarios run again: the rule file, its lint and its impact are as just checked.
-    outcomes, problems = _run_scenarios(services.settings.rules_dir, checked.rulebook, texts)
+    outcomes, problems = _run_scenarios(source[1], checked.rulebook, texts)
     findings = [f for f in checked.findings if not f.file.startswith(f"{SCENARIOS}/")]
-    findings += for_people(problems, services.settings.rules_dir)
+    findings += problems
     return replace(checked, findings=findings, scenarios=outcomes, accepted=texts)
 
 
@@ -213,86 +232,90 @@ def save(
     accept: Sequence[str] = (),
     accept_seen: Mapping[str, str] | None = None,
 ) -> Checked:
-    """Write the file if every check passes; keep the version and the audit entry with it, and
-    run the new rulebook at once. The scenarios named in `accept` that the edit makes fail
-    expect, from now on, what the plan gives under it: they are written, versioned and audited
-    with the rule file, in the same transaction.
+    """Store the file if every check passes, with its version and audit entry, and run the new
+    rulebook at once (every other process adopts it from the database). The scenarios named in
+    `accept` that the edit makes fail expect, from now on, what the plan gives under it: they
+    are stored, versioned and audited with the rule file, in the same transaction.
 
     `based_on` is the fingerprint of the content the edit was made on: if the file changed since,
     nothing is saved (a save never silently undoes another); `accept_seen` the same for each
-    scenario accepted (its fingerprint as the check showed it: `Checked.seen`). Two saves at once
-    cannot both take the next version number (it is unique): the second is refused the same way.
-    The database rows and the files change together: a failure before the commit leaves the
-    previous files (written atomically) and no new version, and never puts back a file that
-    someone else has saved since.
+    scenario accepted (its fingerprint as the check showed it: `Checked.seen`). The transaction
+    commits only on the head the checks were made on: a save that another change overtook
+    meanwhile is refused the same way, never the last writer winning.
     NotAllowed unless `actor` is an admin; RuleFileError if there is no such rule file.
     """
     if actor.role != Role.ADMIN:
         raise NotAllowed("only an admin changes the rules")
-    path = rule_file(services.settings.rules_dir, name)
-    checked = _accepting(services, name, text, accept) if accept else check(services, name, text)
+    source = read_rulebook(services.store)
+    files = source[1]
+    previous = files.get(_named(name))
+    if previous is None:
+        raise RuleFileError(f"there is no rule file '{name}'")
+    checked = (
+        _accepting(services, source, name, text, accept) if accept else check(services, name, text, source)
+    )
     if accept_seen is not None and any(checked.seen.get(n) != accept_seen.get(n) for n in accept):
         return _stale(checked)  # a scenario changed since the admin saw its differences
     if checked.blocked:
         return checked
     assert checked.rulebook is not None  # noqa: S101 - not blocked
-    previous = path.read_text(encoding="utf-8")
     if based_on is not None and fingerprint_of(previous) != based_on:
         return _stale(checked)
     version = checked.rulebook.version
-    writes = [_Write(name, path, previous, text, AuditAction.RULES_SAVE)]
+    writes = [_Write(name, previous, text, AuditAction.RULES_SAVE)]
     for scenario, new_text in sorted(checked.accepted.items()):
-        scenario_path = services.settings.rules_dir / SCENARIOS / scenario
-        old_text = scenario_path.read_text(encoding="utf-8")
         key = scenario_key(scenario)
-        writes.append(_Write(key, scenario_path, old_text, new_text, AuditAction.SCENARIO_SAVE))
-    if not _commit(services, actor, writes, message, version):
+        writes.append(_Write(key, files[key], new_text, AuditAction.SCENARIO_SAVE))
+    serial = _commit(services.store, actor, writes, message, version, source)
+    if serial is None:
         return _stale(checked)
     event(log, "rules.saved", file=name, version=version, user_id=actor.id, message=message)
-    services.watcher.adopt(checked.rulebook)  # checked above: no second load and lint
+    saved = {**files, name: text, **{scenario_key(n): t for n, t in checked.accepted.items()}}
+    services.watcher.adopt(checked.rulebook, serial, saved)  # checked above: no second load and lint
     return checked
 
 
 @dataclass(frozen=True)
 class _Write:
-    """One file a save writes: its name in the history, its path, its content before and after."""
+    """One file a change writes: its name, its content before (None: new) and after (None: removed)."""
 
     key: str
-    path: Path
-    before: str
-    after: str
+    before: str | None
+    after: str | None
     action: AuditAction
 
 
-def _commit(services: Services, actor: User, writes: Sequence[_Write], message: str, version: str) -> bool:
-    """Keep a version and an audit entry for each write and write the files, all or none; False
-    when another save took a version number first (nothing is written then)."""
-    written: list[_Write] = []
-    running = services.engine.rulebook.version
+class _Overtaken(Exception):
+    """Another change moved the head since the checks: this one is rolled back whole."""
+
+
+def _commit(
+    store: Store,
+    actor: User | None,
+    writes: Sequence[_Write],
+    message: str,
+    version: str,
+    source: Source,
+) -> int | None:
+    """Store the files, a version and an audit entry for each, and bump the head, all or none;
+    the new head's serial, or None when another change moved the head first (nothing stored)."""
+    serial, files = source
+    running = version_of(rule_sources(files))
     try:
-        with services.store.session() as db:
+        with store.session() as db:
+            bumped = change_files(db, {write.key: write.after for write in writes}, version, serial)
+            if bumped is None:
+                raise _Overtaken
             for write in writes:
-                if not rule_file_versions(db, write.key):  # the first edit keeps what was there before it
-                    add_rule_file_version(db, write.key, write.before, None, "as found on disk", running)
-                add_rule_file_version(db, write.key, write.after, actor, message, version)
+                if write.before is not None and not rule_file_versions(db, write.key):
+                    # the first edit keeps what was there before it
+                    add_rule_file_version(db, write.key, write.before, None, FIRST_VERSION, running)
+                if write.after is not None:
+                    add_rule_file_version(db, write.key, write.after, actor, message, version)
                 audit(db, actor, write.action, write.key, f"{message} (rulebook {version})")
-            for write in writes:
-                write_atomically(write.path, write.after)
-                written.append(write)
-    except IntegrityError:  # another save took this version number first: it stands
-        _undo(written)
-        return False
-    except BaseException:
-        _undo(written)
-        raise
-    return True
-
-
-def _undo(written: Sequence[_Write]) -> None:
-    """Put back what a failed save wrote, unless someone else has written the file since."""
-    for write in written:
-        if write.path.read_text(encoding="utf-8") == write.after != write.before:
-            write_atomically(write.path, write.before)
+    except (_Overtaken, IntegrityError):  # another change came first: it stands
+        return None
+    return bumped
 
 
 @dataclass
@@ -307,11 +330,6 @@ class ScenarioChecked:
     @property
     def blocked(self) -> bool:
         return self.outcome is None or not self.outcome.passed or bool(self.findings)
-
-
-def scenario_file(folder: Path, name: str) -> Path:
-    """The path of an existing scenario file named in a request; RuleFileError otherwise."""
-    return rule_file(folder / SCENARIOS, name)
 
 
 def check_scenario(services: Services, name: str, text: str) -> ScenarioChecked:
@@ -331,20 +349,94 @@ def check_scenario(services: Services, name: str, text: str) -> ScenarioChecked:
 def save_scenario(
     services: Services, actor: User, name: str, text: str, message: str, based_on: str | None = None
 ) -> ScenarioChecked:
-    """Write a scenario file if it reads and the running rulebook plans it as it expects, with
+    """Store a scenario file if it reads and the running rulebook plans it as it expects, with
     its version and audit entry; refused like a rule file's save when it changed meanwhile.
     NotAllowed unless `actor` is an admin; RuleFileError if there is no such scenario file."""
     if actor.role != Role.ADMIN:
         raise NotAllowed("only an admin changes the scenarios")
-    path = scenario_file(services.settings.rules_dir, name)
+    source = read_rulebook(services.store)
+    key = scenario_key(_named(name))
+    previous = source[1].get(key)
+    if previous is None:
+        raise RuleFileError(f"there is no scenario file '{name}'")
     checked = check_scenario(services, name, text)
     if checked.blocked:
         return checked
-    previous = path.read_text(encoding="utf-8")
     if based_on is not None and fingerprint_of(previous) != based_on:
         return replace(checked, stale=True)
-    write = _Write(scenario_key(name), path, previous, text, AuditAction.SCENARIO_SAVE)
-    if not _commit(services, actor, [write], message, services.engine.rulebook.version):
+    write = _Write(key, previous, text, AuditAction.SCENARIO_SAVE)
+    version = version_of(rule_sources(source[1]))  # scenarios are no part of the version
+    if _commit(services.store, actor, [write], message, version, source) is None:
         return replace(checked, stale=True)
     event(log, "scenario.saved", file=name, user_id=actor.id, message=message)
     return checked
+
+
+def import_folder(store: Store, folder: Path) -> list[Finding]:
+    """Make a rule folder's files (rule files and scenarios) the database's rulebook, checked as
+    an admin's save is: it must load, lint without errors and pass its scenarios; the findings
+    that refuse it otherwise (nothing stored). Each changed file is versioned and audited as an
+    import; files the folder no longer holds are removed. Every running instance adopts it."""
+    files = folder_files(folder)
+    with store.session() as db:
+        if head(db) is not None and rulebook_files(db) == files:
+            return []  # the database holds this rulebook already: nothing to check or store
+    rulebook = build(files)  # RulebookError with every finding when it does not load
+    errors = [f for f in [*rulebook.findings, *lint(rulebook)] if f.severity == "error"]
+    outcomes, problems = _run_scenarios(files, rulebook, {})
+    errors += problems
+    errors += [
+        Finding(scenario_key(o.source), None, None, "; ".join(map(str, o.failures)))
+        for o in outcomes
+        if not o.passed
+    ]
+    if errors:
+        return errors
+    message = f"imported from {folder.name}"
+    if _seed_imported(store, files, message, rulebook.version):
+        return []
+    source = read_rulebook(store)
+    before = source[1]
+    writes = [
+        _Write(name, before.get(name), files.get(name), AuditAction.RULES_IMPORT)
+        for name in sorted({*before, *files})
+        if before.get(name) != files.get(name)
+    ]
+    if not writes:
+        return []
+    if _commit(store, None, writes, message, rulebook.version, source) is None:
+        raise RuleFileError("the rulebook changed while it was imported; import again")
+    event(log, "rules.imported", folder=str(folder), version=rulebook.version, files=len(writes))
+    return []
+
+
+def _seed_imported(store: Store, files: Mapping[str, str], message: str, version: str) -> bool:
+    """An import into a database that holds no rulebook yet: its first one, versioned and
+    audited; False if the database holds one (or another process seeded it meanwhile)."""
+    with store.session() as db:
+        if head(db) is not None:
+            return False
+    try:
+        with store.session() as db:
+            seed(db, files, version)
+            for name, content in sorted(files.items()):
+                add_rule_file_version(db, name, content, None, message, version)
+                audit(db, None, AuditAction.RULES_IMPORT, name, f"{message} (rulebook {version})")
+    except IntegrityError:
+        return False
+    event(log, "rules.imported", version=version, files=len(files))
+    return True
+
+
+def export_folder(store: Store, folder: Path) -> list[str]:
+    """Write every file of the database's rulebook into `folder` (scenarios under scenarios/),
+    byte for byte as stored; the names written."""
+    _serial, files = read_rulebook(store)
+    for name, content in files.items():
+        directory, _slash, file = name.rpartition("/")
+        if directory not in ("", SCENARIOS) or not NAME.match(file):
+            raise RuleFileError(f"'{name}' is not a rule file name")
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, content)
+    return sorted(files)

@@ -3,26 +3,19 @@ for the site, the API's server and the command line alike."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from advisor.evaluate.engine import Engine
-from advisor.model.errors import Finding, RulebookError
-from advisor.rulebook import Rulebook
-from advisor.rulebook.files import last_good, remember
-from advisor.rulebook.loader import build_rulebook, read_folder
-from advisor.services.live_rules import RuleWatcher
-from advisor.services.logs import event
+from advisor.services.live_rules import RuleWatcher, startup_rulebook
 from advisor.settings import Settings
 from advisor.store.database import Store
 from advisor.store.migrate import upgrade
 
-log = logging.getLogger("advisor.reload")
-
 
 @dataclass
 class Services:
-    """The instance's parts; a web app keeps one in app.extensions["advisor"]."""
+    """The instance's parts; a web app keeps one in app.extensions["advisor"]. The rulebook's
+    source is the database (`store`); `watcher` keeps `engine` on the version it holds."""
 
     settings: Settings
     store: Store
@@ -37,37 +30,14 @@ class Services:
 
 
 def open_services(settings: Settings) -> Services:
-    """Migrate the database and load the rules. A bad rulebook stops start-up here, never a request."""
+    """Migrate the database, seed its rulebook from the rule folder if it holds none, and load
+    the rules. A bad rulebook stops start-up here, never a request."""
     url = settings.resolved_database_url
     upgrade(url)
-    rulebook, refused = startup_rulebook(settings)
+    store = Store(url)
+    rulebook, refused, serial = startup_rulebook(settings, store)
     engine = Engine(rulebook)
-    watcher = RuleWatcher(settings, engine, interval=settings.reload_interval_seconds, error=refused)
-    return Services(settings, Store(url), engine, watcher)
-
-
-def startup_rulebook(settings: Settings) -> tuple[Rulebook, list[Finding]]:
-    """The folder's rulebook, kept as the last good one. If the folder does not load, the last
-    good rulebook this instance ran, with the refusal for the admins: a process that starts
-    while a broken file is on disk (a recycled worker) must not take the site down. With no last
-    good rulebook (a first start), a broken folder stops start-up here, never a request."""
-    label = str(settings.rules_dir)
-    try:
-        sources = read_folder(settings.rules_dir)
-        rulebook = build_rulebook(sources, label=label)
-    except RulebookError as exc:
-        kept = last_good(settings.instance_dir)
-        if kept is None:
-            raise
-        running = build_rulebook(kept, label=label)
-        event(
-            log,
-            "rules.refused",
-            level=logging.WARNING,
-            running=running.version,
-            findings=[str(f) for f in exc.errors],
-            at_start=True,
-        )
-        return running, exc.errors
-    remember(settings.instance_dir, sources)
-    return rulebook, []
+    watcher = RuleWatcher(
+        settings, store, engine, serial, interval=settings.reload_interval_seconds, error=refused
+    )
+    return Services(settings, store, engine, watcher)

@@ -71,6 +71,7 @@ class AuditAction(StrEnum):
     """What an admin did, as the audit log names it."""
 
     RULES_SAVE = "rules.save"
+    RULES_IMPORT = "rules.import"  # a rule folder imported whole (`advisor rules import DIR`)
     SCENARIO_SAVE = "scenarios.save"  # a scenario file saved, or its expected outcome accepted
     PASSWORD_RESET = "user.password_reset"  # noqa: S105 - an action's name, not a password
 
@@ -198,6 +199,29 @@ class RuleFileVersion(Base):
     message: Mapped[str] = mapped_column(String(500))
     rulebook_version: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+
+class RuleFile(Base):
+    """The current content of one file of the running rulebook, named as people name it: a rule
+    file "calendar.yaml", a scenario "scenarios/x.yaml". The rulebook's source of truth."""
+
+    __tablename__ = "rule_files"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    content: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+
+class RulebookHead(Base):
+    """The one row every change of the rulebook's files bumps: each process polls it to adopt a
+    new version, and a save commits only if it is still the head the save was checked on."""
+
+    __tablename__ = "rulebook_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    serial: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
 
 class AuditEntry(Base):

@@ -14,7 +14,9 @@ from playwright.sync_api import FilePayload, Page, expect
 from werkzeug.serving import make_server
 
 from advisor.services.accounts import create_user
+from advisor.services.live_rules import read_rulebook
 from advisor.settings import Settings
+from advisor.store.database import Store
 from advisor.store.tables import AssessmentRecord
 from tests.conftest import ROOT
 from web import create_app
@@ -86,7 +88,8 @@ def live(live_app: tuple[str, Flask]) -> str:
 
 @pytest.fixture
 def live_admin(tmp_path: Path, rules: Path) -> Iterator[str]:
-    """The site on a copy of the rule folder (`rules`), reloading at once, with an admin `root`."""
+    """The site with its rulebook seeded from a copy of the rule folder (`rules`), reloading at
+    once, with an admin `root`."""
     settings = Settings(
         instance_dir=tmp_path / "instance",
         database_url=f"sqlite:///{tmp_path}/a.db",
@@ -98,6 +101,16 @@ def live_admin(tmp_path: Path, rules: Path) -> Iterator[str]:
     add_users(app, root="admin")
     with serve(app) as base:
         yield base
+
+
+def admin_rulebook_file(tmp_path: Path, name: str) -> str:
+    """A file of the `live_admin` site's rulebook ("x.yaml", "scenarios/x.yaml"), as its database
+    holds it."""
+    store = Store(f"sqlite:///{tmp_path}/a.db")
+    try:
+        return read_rulebook(store)[1][name]
+    finally:
+        store.engine.dispose()
 
 
 def import_contoso(page: Page, live: str) -> str:

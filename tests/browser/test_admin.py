@@ -9,7 +9,7 @@ import yaml
 from playwright.sync_api import FilePayload, Page, expect
 
 from advisor.quality.scenarios import scenario_files
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import admin_rulebook_file, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +37,9 @@ SPREAD = {
 }
 
 
-def test_threshold_change_broken_edit_and_rollback(page: Page, live_admin: str, rules: Path) -> None:
+def test_threshold_change_broken_edit_and_rollback(
+    page: Page, live_admin: str, rules: Path, tmp_path: Path
+) -> None:
     base = live_admin
     login(page, base, "root")
     page.goto(f"{base}/assessments/import")
@@ -77,7 +79,7 @@ def test_threshold_change_broken_edit_and_rollback(page: Page, live_admin: str, 
     expect(page.get_by_text("Production phases are cut by department.")).to_be_visible()
 
     # A broken edit shows its errors with line numbers and changes nothing.
-    before = (rules / "organisation.yaml").read_text()
+    before = admin_rulebook_file(tmp_path, "organisation.yaml")
     page.goto(f"{base}/admin/rules/organisation.yaml")
     page.locator("#text").fill(
         before.replace(
@@ -91,7 +93,7 @@ def test_threshold_change_broken_edit_and_rollback(page: Page, live_admin: str, 
     )
     expect(page.get_by_text("The file is unchanged.")).to_be_visible()
     screenshot(page, "13-admin-broken")
-    assert (rules / "organisation.yaml").read_text() == before
+    assert admin_rulebook_file(tmp_path, "organisation.yaml") == before
 
     # A rollback restores the previous behaviour.
     page.goto(f"{base}/admin/rules/organisation.yaml/history")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import admin_rulebook_file, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def _background(page: Page, selector: str) -> str:
 
 
 def test_scenario_differences_are_shown_and_accepted_in_the_editor(
-    page: Page, live_admin: str, rules: Path
+    page: Page, live_admin: str, tmp_path: Path
 ) -> None:
     base = live_admin
     # A check runs every scenario and every saved assessment: on a busy machine a page takes longer
@@ -34,7 +34,7 @@ def test_scenario_differences_are_shown_and_accepted_in_the_editor(
     page.set_default_timeout(120_000)
     login(page, base, "root")
     page.goto(f"{base}/admin/rules/enrollment.yaml")
-    text = (rules / "enrollment.yaml").read_text()
+    text = admin_rulebook_file(tmp_path, "enrollment.yaml")
     gutter = page.locator(".line-numbered .gutter")
     expect(gutter).to_be_visible()
     assert gutter.inner_text().split("\n")[:3] == ["1", "2", "3"]
@@ -67,7 +67,7 @@ def test_scenario_differences_are_shown_and_accepted_in_the_editor(
     page.get_by_label("What and why (kept in the history)").last.fill("Assist at most 20")
     page.get_by_role("button", name="Save the file and accept the ticked outcomes").click()
     expect(page.get_by_text(f"The new outcome is now expected by: scenarios/{SCENARIO}")).to_be_visible()
-    assert "40 tech_fair" in (rules / "scenarios" / SCENARIO).read_text()
+    assert "40 tech_fair" in admin_rulebook_file(tmp_path, f"scenarios/{SCENARIO}")
 
     # In Swedish: the scenario checks clean, and its history shows the accepted change coloured.
     page.get_by_role("button", name="Svenska").click()

@@ -6,7 +6,7 @@ import functools
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -15,11 +15,13 @@ from flask import Flask
 
 from advisor.model.errors import EngineError
 from advisor.quality.scenarios import scenario_files
-from advisor.rulebook import Rulebook, load_rulebook
+from advisor.rulebook import Rulebook
+from advisor.rulebook.loader import build_rulebook
 from advisor.services import live_rules
-from advisor.store.rules import rule_file_versions
+from advisor.services.rule_admin import FIRST_VERSION
+from advisor.store.rules import Head, head, rule_file_versions
 from advisor.store.tables import AuditEntry
-from tests.conftest import ROOT
+from tests.conftest import ROOT, store_directly, stored
 from tests.web.conftest import Browser, make_user, rules_app
 from tests.web.helpers import fill
 from web.extensions import services
@@ -32,8 +34,14 @@ LOWER = ("  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    va
 RETITLE = ("  en: Matching each group in each phase", "  en: Choosing, for each group in each phase,")
 
 
-def _text(rules: Path) -> str:
-    return (rules / "enrollment.yaml").read_text()
+def _text(browser: Browser, name: str = "enrollment.yaml") -> str:
+    """A file of the rulebook as the site's database holds it."""
+    return stored(services(browser.client.application), name)
+
+
+def _put(app: Flask, name: str, text: str) -> None:
+    """A new version of a file stored by another instance (unchecked): this one adopts or refuses it."""
+    store_directly(services(app).store, {name: text})
 
 
 def test_only_admins_reach_the_admin_area(admin_app: Flask) -> None:
@@ -77,7 +85,7 @@ def test_a_threshold_change_shows_its_effect_is_saved_and_changes_plans(
             ],
         },
     )
-    changed = _text(rules).replace(*LOWER)
+    changed = _text(root).replace(*LOWER)
     page = root.post("/admin/rules/enrollment.yaml", {"action": "check", "text": changed}).get_data(
         as_text=True
     )
@@ -87,22 +95,26 @@ def test_a_threshold_change_shows_its_effect_is_saved_and_changes_plans(
     assert "drivers-tech-fair-per-site" in page
     assert "Saved assessments whose plan would change: 1" in page
     assert "Reception: production/2 2027-09 40 assisted -&gt; production/2 2027-09 40 tech_fair" in page
-    assert _text(rules) != changed  # checking saves nothing
+    assert _text(root) != changed  # checking saves nothing
 
     # The scenario that documents the old threshold fails, so saving is refused...
     assert root.post("/admin/rules/enrollment.yaml", {"action": "save", "text": changed}).status_code == 422
     # ...until the scenarios are updated to the new practice.
-    scenario = rules / "scenarios" / "assisted-small-group-needing-help.yaml"
-    scenario.write_text(scenario.read_text().replace("40 assisted", "40 tech_fair"))
-    scenario = rules / "scenarios" / "drivers-tech-fair-per-site.yaml"
-    scenario.write_text(scenario.read_text().replace("80 assisted @Copenhagen", "80 tech_fair @Copenhagen"))
+    scenario = "scenarios/assisted-small-group-needing-help.yaml"
+    _put(admin_app, scenario, _text(root, scenario).replace("40 assisted", "40 tech_fair"))
+    scenario = "scenarios/drivers-tech-fair-per-site.yaml"
+    _put(
+        admin_app,
+        scenario,
+        _text(root, scenario).replace("80 assisted @Copenhagen", "80 tech_fair @Copenhagen"),
+    )
     old_version = services(admin_app).engine.rulebook.version
     response = root.post(
         "/admin/rules/enrollment.yaml",
         {"action": "save", "text": changed, "message": "Assist at most 20 at a time"},
     )
     assert response.status_code == 302
-    assert _text(rules) == changed
+    assert _text(root) == changed
     assert services(admin_app).engine.rulebook.version != old_version  # live, without a restart
     assessment_id = fill(
         root,
@@ -125,14 +137,14 @@ def test_a_threshold_change_shows_its_effect_is_saved_and_changes_plans(
     with services(admin_app).store.session() as db:
         versions = rule_file_versions(db, "enrollment.yaml")
         entries = db.query(AuditEntry).all()
-    assert [v.message for v in versions] == ["as found on disk", "Assist at most 20 at a time"]
+    assert [v.message for v in versions] == [FIRST_VERSION, "Assist at most 20 at a time"]
     assert [(e.action, e.subject) for e in entries] == [("rules.save", "enrollment.yaml")]
 
 
 def test_a_broken_edit_shows_errors_with_line_numbers_and_changes_nothing(
-    admin_app: Flask, root: Browser, rules: Path
+    admin_app: Flask, root: Browser
 ) -> None:
-    before = _text(rules)
+    before = _text(root)
     broken = before.replace(
         "{fact: executives, op: eq, value: true}", "{fact: exectives, op: eq, value: true}", 1
     )
@@ -143,7 +155,7 @@ def test_a_broken_edit_shows_errors_with_line_numbers_and_changes_nothing(
     assert f"enrollment.yaml:{line} [" in page
     assert "unknown fact &#39;exectives&#39; (did you mean &#39;executives&#39;?)" in page
     assert "The file is unchanged." in page
-    assert _text(rules) == before
+    assert _text(root) == before
     with services(admin_app).store.session() as db:
         assert rule_file_versions(db, "enrollment.yaml") == []
     bad_yaml = root.post("/admin/rules/enrollment.yaml", {"action": "save", "text": "rules: [\n"})
@@ -151,13 +163,13 @@ def test_a_broken_edit_shows_errors_with_line_numbers_and_changes_nothing(
     assert "not valid YAML" in bad_yaml.get_data(as_text=True)
 
 
-def test_rollback_restores_the_previous_behaviour(admin_app: Flask, root: Browser, rules: Path) -> None:
-    original = _text(rules)
+def test_rollback_restores_the_previous_behaviour(admin_app: Flask, root: Browser) -> None:
+    original = _text(root)
     raised = original.replace("priority: 50\n", "priority: 60\n", 1)
     root.post("/admin/rules/enrollment.yaml", {"action": "save", "text": raised, "message": "raise"})
-    assert _text(rules) == raised
+    assert _text(root) == raised
     root.post("/admin/rules/enrollment.yaml/rollback/1")
-    assert _text(rules) == original
+    assert _text(root) == original
     with services(admin_app).store.session() as db:
         assert [v.number for v in rule_file_versions(db, "enrollment.yaml")] == [1, 2, 3]
     assert services(admin_app).engine.rulebook.rule("assisted-for-executives").rule.priority == 50
@@ -168,13 +180,13 @@ def test_rollback_restores_the_previous_behaviour(admin_app: Flask, root: Browse
     assert "<td>root</td>" in root.get("/admin/audit").get_data(as_text=True)
 
 
-def test_a_field_by_field_edit_keeps_comments_and_order(root: Browser, rules: Path) -> None:
-    before = _text(rules)
+def test_a_field_by_field_edit_keeps_comments_and_order(root: Browser) -> None:
+    before = _text(root)
     root.post(
         "/admin/rules/enrollment.yaml",
         {"action": "fields", "param-tech_fair_min_users": "60", "priority-assisted-for-executives": "50"},
     )
-    after = _text(rules)
+    after = _text(root)
     changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b]
     assert changed == [("    value: 50", "    value: 60")]
     assert after.startswith("# yaml-language-server")
@@ -187,23 +199,24 @@ def test_file_names_cannot_leave_the_rules_folder(root: Browser, name: str) -> N
 
 
 def test_a_crash_in_the_middle_of_a_save_leaves_the_file_and_history_intact(
-    admin_app: Flask, root: Browser, rules: Path, monkeypatch: pytest.MonkeyPatch
+    admin_app: Flask, root: Browser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = _text(rules)
+    before = _text(root)
+    serial = services(admin_app).watcher.serial
 
-    def crash(source: str, target: str) -> None:
-        raise OSError("disk full")
+    def crash(*args: object) -> None:
+        raise OSError("connection lost")
 
-    monkeypatch.setattr("advisor.rulebook.files.os.replace", crash)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr("advisor.services.rule_admin.audit", crash)
+    with pytest.raises(OSError, match="connection lost"):
         root.post(
             "/admin/rules/enrollment.yaml",
             {"action": "save", "text": before.replace("priority: 50\n", "priority: 60\n", 1)},
         )
-    assert _text(rules) == before
-    assert not list(rules.glob(".*.tmp"))
+    assert _text(root) == before
     with services(admin_app).store.session() as db:
         assert rule_file_versions(db, "enrollment.yaml") == []
+        assert head(db) == Head(serial, services(admin_app).engine.rulebook.version)
 
 
 def _until(condition: Callable[[], bool], seconds: float = 20) -> None:
@@ -214,17 +227,16 @@ def _until(condition: Callable[[], bool], seconds: float = 20) -> None:
         time.sleep(0.02)
 
 
-def test_files_changed_on_disk_are_picked_up_and_bad_ones_refused(
-    admin_app: Flask, root: Browser, rules: Path
+def test_versions_stored_by_another_instance_are_picked_up_and_bad_ones_refused(
+    admin_app: Flask, root: Browser
 ) -> None:
     engine = services(admin_app).engine
     start = engine.rulebook.version
-    path = rules / "enrollment.yaml"
     root.get("/healthz")  # the first request starts the watcher
-    path.write_text(_text(rules).replace(*LOWER))
+    _put(admin_app, "enrollment.yaml", _text(root).replace(*LOWER))
     _until(lambda: engine.rulebook.version != start)
     changed = engine.rulebook.version
-    path.write_text("stage: placement\nrules: [\n")  # broken on disk
+    _put(admin_app, "enrollment.yaml", "stage: placement\nrules: [\n")  # broken, stored unchecked
     _until(lambda: bool(services(admin_app).watcher.error))
     assert engine.rulebook.version == changed  # the last good rulebook stays
     page = root.get("/admin").get_data(as_text=True)
@@ -240,13 +252,13 @@ def test_files_changed_on_disk_are_picked_up_and_bad_ones_refused(
     ],
 )
 def test_an_emptied_rule_file_never_goes_live(
-    admin_app: Flask, root: Browser, rules: Path, content: str, why: str
+    admin_app: Flask, root: Browser, content: str, why: str
 ) -> None:
     """Before: an empty enrollment.yaml was adopted and executives lost assisted enrollment."""
     engine = services(admin_app).engine
     start = engine.rulebook.version
     root.get("/healthz")
-    (rules / "enrollment.yaml").write_text(content)
+    _put(admin_app, "enrollment.yaml", content)
     _until(lambda: bool(services(admin_app).watcher.error))
     assert engine.rulebook.version == start
     assert any(why in str(f) for f in services(admin_app).watcher.error)
@@ -255,7 +267,7 @@ def test_an_emptied_rule_file_never_goes_live(
 
 
 def test_reloading_happens_off_the_request_path(
-    admin_app: Flask, root: Browser, rules: Path, monkeypatch: pytest.MonkeyPatch
+    admin_app: Flask, root: Browser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A request never loads or lints rules: the watcher thread does, once per change."""
     watcher = services(admin_app).watcher
@@ -263,14 +275,14 @@ def test_reloading_happens_off_the_request_path(
     assert watcher._thread is not None
     assert watcher._thread.is_alive()
     loads: list[str] = []
-    real = load_rulebook
+    real = build_rulebook
 
-    def counted(folder: Path) -> Rulebook:  # the real loader, with a note of the thread it ran on
+    def counted(sources: Mapping[str, bytes], label: str) -> Rulebook:  # the real one, noting its thread
         loads.append(threading.current_thread().name)
-        return real(folder)
+        return real(sources, label=label)
 
-    monkeypatch.setattr(live_rules, "load_rulebook", counted)
-    (rules / "enrollment.yaml").write_text(_text(rules).replace(*LOWER))
+    monkeypatch.setattr(live_rules, "build_rulebook", counted)
+    _put(admin_app, "enrollment.yaml", _text(root).replace(*LOWER))
     _until(lambda: services(admin_app).engine.rulebook.parameters["assisted_max_users"] == 20)
     for _ in range(5):
         root.get("/healthz")
@@ -289,7 +301,7 @@ def test_two_processes_converge_on_the_same_rulebook(tmp_path: Path, rules: Path
     try:
         first.test_client().get("/healthz")
         second.test_client().get("/healthz")
-        (rules / "enrollment.yaml").write_text(_text(rules).replace(*LOWER))
+        _put(first, "enrollment.yaml", stored(services(first), "enrollment.yaml").replace(*LOWER))
         for app in (first, second):
             _until(functools.partial(_runs_lowered_threshold, app))
         assert services(first).engine.rulebook.version == services(second).engine.rulebook.version
@@ -301,10 +313,10 @@ def test_two_processes_converge_on_the_same_rulebook(tmp_path: Path, rules: Path
 @pytest.mark.parametrize("reason", ["{users:d}", "{users:>20000000}"])
 @pytest.mark.parametrize("action", ["check", "save"])
 def test_a_format_specification_in_a_reason_is_refused_by_line(
-    admin_app: Flask, root: Browser, rules: Path, reason: str, action: str
+    admin_app: Flask, root: Browser, reason: str, action: str
 ) -> None:
     """Before: the check and the save answered a bare 500 ({users:d}) or passed ({users:>20000000})."""
-    before = _text(rules)
+    before = _text(root)
     start = before.index("      en: ", before.index("    reason:"))
     end = before.index("\n", start)
     edited = before[:start] + f'      en: "{reason}"' + before[end:]
@@ -313,7 +325,7 @@ def test_a_format_specification_in_a_reason_is_refused_by_line(
     page = response.get_data(as_text=True)
     assert f"enrollment.yaml:{before[:start].count(chr(10)) + 1} [" in page
     assert "a placeholder is a fact or parameter name in braces" in page
-    assert _text(rules) == before
+    assert _text(root) == before
 
 
 def _fingerprint(browser: Browser, name: str = "enrollment.yaml") -> str:
@@ -323,21 +335,19 @@ def _fingerprint(browser: Browser, name: str = "enrollment.yaml") -> str:
     return match.group(1)
 
 
-def test_a_save_made_on_an_older_file_never_undoes_another(
-    admin_app: Flask, root: Browser, rules: Path
-) -> None:
+def test_a_save_made_on_an_older_file_never_undoes_another(admin_app: Flask, root: Browser) -> None:
     """Before: an admin who had the file open saved over a colleague's save without a word."""
     make_user(admin_app, "root2", "admin")
     other = Browser(admin_app.test_client())
     other.login("root2")
     seen = _fingerprint(root)
-    theirs = _text(rules).replace(*RETITLE)
+    theirs = _text(root).replace(*RETITLE)
     saved = other.post(
         "/admin/rules/enrollment.yaml",
         {"action": "save", "text": theirs, "message": "m", "based_on": _fingerprint(other)},
     )
     assert saved.status_code == 302
-    mine = _text(rules).replace(
+    mine = _text(root).replace(
         "  tech_fair_min_users:\n    value: 50", "  tech_fair_min_users:\n    value: 40"
     )
     refused = root.post(
@@ -345,20 +355,20 @@ def test_a_save_made_on_an_older_file_never_undoes_another(
     )
     assert refused.status_code == 422
     assert "was changed meanwhile" in refused.get_data(as_text=True)
-    assert _text(rules) == theirs
+    assert _text(root) == theirs
     with services(admin_app).store.session() as db:
-        assert [v.message for v in rule_file_versions(db, "enrollment.yaml")] == ["as found on disk", "m"]
+        assert [v.message for v in rule_file_versions(db, "enrollment.yaml")] == [FIRST_VERSION, "m"]
 
 
-def test_two_saves_at_once_have_one_winner_and_no_500(admin_app: Flask, root: Browser, rules: Path) -> None:
+def test_two_saves_at_once_have_one_winner_and_no_500(admin_app: Flask, root: Browser) -> None:
     """Before: the second save failed on the version number (500) and its clean-up put the old
     file back over the first, which had been reported saved."""
     make_user(admin_app, "root2", "admin")
     other = Browser(admin_app.test_client())
     other.login("root2")
     texts = {
-        "root": _text(rules).replace(*RETITLE),
-        "root2": _text(rules).replace(
+        "root": _text(root).replace(*RETITLE),
+        "root2": _text(root).replace(
             "  tech_fair_min_users:\n    value: 50", "  tech_fair_min_users:\n    value: 40"
         ),
     }
@@ -379,13 +389,13 @@ def test_two_saves_at_once_have_one_winner_and_no_500(admin_app: Flask, root: Br
         thread.join()
     assert sorted(statuses.values()) == [302, 422], statuses
     (winner,) = [name for name, status in statuses.items() if status == 302]
-    assert _text(rules) == texts[winner]
+    assert _text(root) == texts[winner]
     with services(admin_app).store.session() as db:
         assert rule_file_versions(db, "enrollment.yaml")[-1].message == winner
 
 
 def test_a_rulebook_the_engine_cannot_run_is_refused_and_shown(
-    admin_app: Flask, root: Browser, rules: Path, monkeypatch: pytest.MonkeyPatch
+    admin_app: Flask, root: Browser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An engine failure while swapping rulebooks keeps the old one and tells the admins (before:
     the watcher logged a traceback, never tried that folder again, and showed nothing)."""
@@ -397,7 +407,7 @@ def test_a_rulebook_the_engine_cannot_run_is_refused_and_shown(
 
     monkeypatch.setattr(engine, "reload", refuses)
     root.get("/healthz")
-    (rules / "enrollment.yaml").write_text(_text(rules).replace(*LOWER))
+    _put(admin_app, "enrollment.yaml", _text(root).replace(*LOWER))
     _until(lambda: bool(services(admin_app).watcher.error))
     assert engine.rulebook.version == start
     assert "the engine cannot run it" in root.get("/admin").get_data(as_text=True)
@@ -418,8 +428,8 @@ def test_the_rulebook_can_be_read_one_provenance_at_a_time(root: Browser, admin_
     assert unknown.count('class="rule-card"') == len(rulebook.rules)  # an unknown filter shows all
 
 
-def _planning(rules: Path) -> str:
-    return (rules / "planning.yaml").read_text()
+def _planning(browser: Browser) -> str:
+    return _text(browser, "planning.yaml")
 
 
 def test_the_rulebook_view_shows_list_and_table_parameters(root: Browser) -> None:
@@ -434,8 +444,8 @@ def test_the_rulebook_view_shows_list_and_table_parameters(root: Browser) -> Non
     assert "provenance-beyond_guide" in table
 
 
-def test_a_broken_platform_order_is_refused_with_its_line(root: Browser, rules: Path) -> None:
-    before = _planning(rules)
+def test_a_broken_platform_order_is_refused_with_its_line(root: Browser) -> None:
+    before = _planning(root)
     broken = before.replace("[ios, android, windows, macos]", "[ios, android, windows, ios]", 1)
     response = root.post("/admin/rules/planning.yaml", {"action": "save", "text": broken})
     assert response.status_code == 422
@@ -444,14 +454,14 @@ def test_a_broken_platform_order_is_refused_with_its_line(root: Browser, rules: 
     assert f"planning.yaml:{line}: platform_order: &#39;ios&#39; is listed twice" in page
     assert f"planning.yaml:{line}: platform_order misses macos" in page
     assert "The file is unchanged." in page
-    assert _planning(rules) == before
+    assert _planning(root) == before
 
 
-def test_lists_and_tables_are_edited_field_by_field(admin_app: Flask, root: Browser, rules: Path) -> None:
+def test_lists_and_tables_are_edited_field_by_field(admin_app: Flask, root: Browser) -> None:
     form = root.get("/admin/rules/planning.yaml").get_data(as_text=True)
     assert 'name="param-platform_order" value="ios, android, windows, macos"' in form
     assert "default: 12\nSE: 07, 12\nNO: 07, 12\nDK: 07, 12\nFI: 07, 12</textarea>" in form
-    before = _planning(rules)
+    before = _planning(root)
     checked = root.post(
         "/admin/rules/planning.yaml",
         {"action": "fields-check", "param-platform_order": "macos, ios, android, windows"},
@@ -463,7 +473,7 @@ def test_lists_and_tables_are_edited_field_by_field(admin_app: Flask, root: Brow
     )
     # the planner splits by platform in this order: the scenarios that document it fail
     assert "<code>scenarios/platform-split.yaml</code>" in checked
-    assert _planning(rules) == before  # checking saves nothing
+    assert _planning(root) == before  # checking saves nothing
     response = root.post(
         "/admin/rules/planning.yaml",
         {
@@ -474,7 +484,7 @@ def test_lists_and_tables_are_edited_field_by_field(admin_app: Flask, root: Brow
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)
-    after = _planning(rules)
+    after = _planning(root)
     assert "    value: [ios, android, windows, macos]\n" in after
     assert '      FI: ["07", "12"]\n      IS: ["07"]\n    provenance: beyond_guide' in after
     rulebook = services(admin_app).engine.rulebook
@@ -486,14 +496,14 @@ def test_lists_and_tables_are_edited_field_by_field(admin_app: Flask, root: Brow
     )
     assert refused.status_code == 422
     assert "platform_order misses android" in refused.get_data(as_text=True)
-    assert _planning(rules) == after
+    assert _planning(root) == after
 
 
 def test_reasons_that_contradict_are_shown_by_the_check_and_block_the_save(
-    admin_app: Flask, root: Browser, rules: Path
+    admin_app: Flask, root: Browser
 ) -> None:
     """Two warnings for one placement, one saying the group goes early and one that it goes late."""
-    before = _text(rules)
+    before = _text(root)
     source = "https://docs.microsoft.com/intune/planning-guide-rollout-plan#it-tech-fair"
     added = "".join(
         f"\n  - id: says-{verdict}\n    decides: warning\n    value: says-{verdict}\n"
@@ -513,4 +523,4 @@ def test_reasons_that_contradict_are_shown_by_the_check_and_block_the_save(
     assert save.status_code == 422
     assert expected in save.get_data(as_text=True)
     assert "The file is unchanged." in save.get_data(as_text=True)
-    assert _text(rules) == before
+    assert _text(root) == before

@@ -13,8 +13,10 @@ import pytest
 from flask import Flask
 
 from advisor.cli import main
+from advisor.services.rule_admin import FIRST_VERSION, export_folder
 from advisor.store.rules import rule_file_versions
 from advisor.store.tables import AuditEntry
+from tests.conftest import store_directly, stored
 from tests.web.conftest import Browser
 from web.extensions import services
 
@@ -30,8 +32,14 @@ EXECUTIVES_EN = (
 )
 
 
-def _text(rules: Path, name: str = "enrollment.yaml") -> str:
-    return (rules / name).read_text(encoding="utf-8")
+def _text(browser: Browser, name: str = "enrollment.yaml") -> str:
+    """A file of the rulebook as the site's database holds it."""
+    return stored(services(browser.client.application), name)
+
+
+def _put(app: Flask, name: str, text: str) -> None:
+    """A file stored by another instance (unchecked), as this one then finds it."""
+    store_directly(services(app).store, {name: text})
 
 
 def _changed_lines(before: str, after: str) -> list[str]:
@@ -52,9 +60,9 @@ def _swedish(browser: Browser) -> None:
     assert browser.post("/language", {"language": "sv"}).status_code == 302
 
 
-def test_a_rule_change_shows_each_scenario_difference(root: Browser, rules: Path) -> None:
+def test_a_rule_change_shows_each_scenario_difference(root: Browser) -> None:
     page = root.post(
-        "/admin/rules/enrollment.yaml", {"action": "check", "text": _text(rules).replace(*LOWER)}
+        "/admin/rules/enrollment.yaml", {"action": "check", "text": _text(root).replace(*LOWER)}
     ).get_data(as_text=True)
     # Which scenario, which group and field, expected and now; the unchanged placements unmarked.
     assert "<code>scenarios/assisted-small-group-needing-help.yaml</code>" in page
@@ -67,7 +75,7 @@ def test_a_rule_change_shows_each_scenario_difference(root: Browser, rules: Path
     assert "Not saved: fix" not in page  # a check saves nothing: it does not say a save failed
     _swedish(root)
     page = root.post(
-        "/admin/rules/enrollment.yaml", {"action": "check", "text": _text(rules).replace(*LOWER)}
+        "/admin/rules/enrollment.yaml", {"action": "check", "text": _text(root).replace(*LOWER)}
     ).get_data(as_text=True)
     assert "Faser för gruppen Reception" in page
     assert "Scenariot förväntar sig" in page
@@ -75,10 +83,10 @@ def test_a_rule_change_shows_each_scenario_difference(root: Browser, rules: Path
 
 
 def test_accepting_the_new_outcomes_updates_the_scenarios_with_history_and_audit(
-    admin_app: Flask, root: Browser, rules: Path, capsys: pytest.CaptureFixture[str]
+    admin_app: Flask, root: Browser, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    changed = _text(rules).replace(*LOWER)
-    before = {name: _text(rules / "scenarios", name) for name in CHANGED}
+    changed = _text(root).replace(*LOWER)
+    before = {name: _text(root, f"scenarios/{name}") for name in CHANGED}
     seen = _seen(root, changed)
     assert sorted(seen) == [f"seen-{name}" for name in CHANGED]
     # Accepting one of the two is not enough: nothing is written.
@@ -90,21 +98,21 @@ def test_accepting_the_new_outcomes_updates_the_scenarios_with_history_and_audit
         "Not saved: fix the errors and failing scenarios first. The file is unchanged."
         in response.get_data(as_text=True)
     )
-    assert _text(rules) != changed
-    assert {name: _text(rules / "scenarios", name) for name in CHANGED} == before
+    assert _text(root) != changed
+    assert {name: _text(root, f"scenarios/{name}") for name in CHANGED} == before
 
     response = root.post(
         "/admin/rules/enrollment.yaml",
         {"action": "save", "text": changed, "message": "Assist at most 20", "accept": list(CHANGED), **seen},
     )
     assert response.status_code == 302
-    assert _text(rules) == changed
+    assert _text(root) == changed
     # Each scenario file changes on the one line whose outcome changed, comments and wrapping kept.
-    assert _changed_lines(before[CHANGED[0]], _text(rules / "scenarios", CHANGED[0])) == [
+    assert _changed_lines(before[CHANGED[0]], _text(root, f"scenarios/{CHANGED[0]}")) == [
         "-    - production/1 2027-02 40 assisted",
         "+    - production/1 2027-02 40 tech_fair",
     ]
-    assert _changed_lines(before[CHANGED[1]], _text(rules / "scenarios", CHANGED[1])) == [
+    assert _changed_lines(before[CHANGED[1]], _text(root, f"scenarios/{CHANGED[1]}")) == [
         "-    - production/1 2027-05 80 assisted @Copenhagen",
         "+    - production/1 2027-05 80 tech_fair @Copenhagen",
     ]
@@ -114,8 +122,8 @@ def test_accepting_the_new_outcomes_updates_the_scenarios_with_history_and_audit
         history = rule_file_versions(db, f"scenarios/{CHANGED[0]}")
         entries = [(e.action, e.subject) for e in db.query(AuditEntry).order_by(AuditEntry.id)]
     assert [(v.message, v.content) for v in history] == [
-        ("as found on disk", before[CHANGED[0]]),
-        ("Assist at most 20", _text(rules / "scenarios", CHANGED[0])),
+        (FIRST_VERSION, before[CHANGED[0]]),
+        ("Assist at most 20", _text(root, f"scenarios/{CHANGED[0]}")),
     ]
     assert entries == [
         ("rules.save", "enrollment.yaml"),
@@ -123,26 +131,27 @@ def test_accepting_the_new_outcomes_updates_the_scenarios_with_history_and_audit
     ]
     history_page = root.get(f"/admin/scenarios/{CHANGED[0]}/history?a=1&b=2").get_data(as_text=True)
     assert "-    - production/1 2027-02 40 assisted</del>" in history_page
-    # What the build runs agrees: the rule folder's scenarios all pass.
-    assert main(["rules", "test", str(rules)]) == 0
+    # What the build runs agrees: the rulebook's scenarios, exported to a folder, all pass.
+    export_folder(services(admin_app).store, tmp_path / "exported")
+    assert main(["rules", "test", str(tmp_path / "exported")]) == 0
     assert "0 failed" in capsys.readouterr().out
 
 
-def test_an_accept_is_refused_when_the_scenario_changed_since_the_check(root: Browser, rules: Path) -> None:
-    changed = _text(rules).replace(*LOWER)
+def test_an_accept_is_refused_when_the_scenario_changed_since_the_check(root: Browser) -> None:
+    changed = _text(root).replace(*LOWER)
     seen = _seen(root, changed)
     # Another admin (or a checkout) changes one of the scenarios after this admin's check.
-    scenario = rules / "scenarios" / CHANGED[0]
-    edited = scenario.read_text(encoding="utf-8") + "# checked by hand\n"
-    scenario.write_text(edited, encoding="utf-8")
+    scenario = f"scenarios/{CHANGED[0]}"
+    edited = _text(root, scenario) + "# checked by hand\n"
+    _put(root.client.application, scenario, edited)
     response = root.post(
         "/admin/rules/enrollment.yaml", {"action": "save", "text": changed, "accept": list(CHANGED), **seen}
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert f"Not saved: scenarios/{CHANGED[0]} was changed meanwhile" in page
-    assert _text(rules) != changed  # neither the rule file nor any scenario was written
-    assert scenario.read_text(encoding="utf-8") == edited
+    assert _text(root) != changed  # neither the rule file nor any scenario was written
+    assert _text(root, scenario) == edited
 
 
 def test_scenarios_are_listed_and_edited_like_rule_files(
@@ -152,7 +161,7 @@ def test_scenarios_are_listed_and_edited_like_rule_files(
     assert '<a href="/admin/scenarios/contoso-guide-example.yaml">Edit</a>' in listing
     name = CHANGED[0]
     path = f"/admin/scenarios/{name}"
-    before = _text(rules / "scenarios", name)
+    before = _text(root, f"scenarios/{name}")
     wrong = before.replace("40 assisted", "40 tech_fair")
     page = root.post(path, {"action": "check", "text": wrong}).get_data(as_text=True)
     assert "Phases of the group Reception" in page
@@ -160,22 +169,22 @@ def test_scenarios_are_listed_and_edited_like_rule_files(
     refused = root.post(path, {"action": "save", "text": wrong})
     assert refused.status_code == 422
     assert "The file is unchanged." in refused.get_data(as_text=True)
-    assert _text(rules / "scenarios", name) == before
+    assert _text(root, f"scenarios/{name}") == before
     retitled = before.replace("name: assisted-small-group-needing-help", "name: small-group-assisted")
     page = root.post(path, {"action": "check", "text": retitled}).get_data(as_text=True)
     assert "No problems found; not saved yet." in page
     assert root.post(path, {"action": "save", "text": retitled, "message": "shorter"}).status_code == 302
-    assert _text(rules / "scenarios", name) == retitled
+    assert _text(root, f"scenarios/{name}") == retitled
     with services(admin_app).store.session() as db:
         assert [v.message for v in rule_file_versions(db, f"scenarios/{name}")] == [
-            "as found on disk",
+            FIRST_VERSION,
             "shorter",
         ]
         assert [(e.action, e.subject) for e in db.query(AuditEntry)] == [
             ("scenarios.save", f"scenarios/{name}")
         ]
     assert root.post(f"{path}/rollback/1").status_code == 302
-    assert _text(rules / "scenarios", name) == before
+    assert _text(root, f"scenarios/{name}") == before
     broken = root.post(path, {"action": "check", "text": "name: [\n"}).get_data(as_text=True)
     assert "scenarios/assisted-small-group-needing-help.yaml: " in broken
     assert str(rules) not in broken
@@ -186,15 +195,15 @@ def test_scenarios_are_listed_and_edited_like_rule_files(
     assert root.get("/admin/scenarios/missing.yaml").status_code == 404
 
 
-def test_a_check_that_finds_nothing_says_so_and_lists_its_warnings(root: Browser, rules: Path) -> None:
-    page = root.post("/admin/rules/enrollment.yaml", {"action": "check", "text": _text(rules)}).get_data(
+def test_a_check_that_finds_nothing_says_so_and_lists_its_warnings(root: Browser) -> None:
+    page = root.post("/admin/rules/enrollment.yaml", {"action": "check", "text": _text(root)}).get_data(
         as_text=True
     )
     assert "No problems found; not saved yet." in page
     assert "Not saved" not in page
     assert "Warnings (they do not stop a save)" not in page
-    untranslated = _text(rules).replace(EXECUTIVES_SV, EXECUTIVES_EN)
-    assert untranslated != _text(rules)
+    untranslated = _text(root).replace(EXECUTIVES_SV, EXECUTIVES_EN)
+    assert untranslated != _text(root)
     page = root.post("/admin/rules/enrollment.yaml", {"action": "check", "text": untranslated}).get_data(
         as_text=True
     )
@@ -221,33 +230,33 @@ def _form_fields(page: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("name", ["enrollment.yaml", "organisation.yaml", "pilot.yaml", "waves.yaml"])
-def test_a_field_by_field_edit_changes_exactly_the_one_line(root: Browser, rules: Path, name: str) -> None:
-    before = _text(rules, name)
+def test_a_field_by_field_edit_changes_exactly_the_one_line(root: Browser, name: str) -> None:
+    before = _text(root, name)
     page = root.get(f"/admin/rules/{name}").get_data(as_text=True)
     fields = _form_fields(page)
     priority = next(key for key in fields if key.startswith("priority-"))
     fields[priority] = str(int(fields[priority]) + 1)  # one field changed; every other sent unchanged
     response = root.post(f"/admin/rules/{name}", {**fields, "action": "fields", "message": "one field"})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-    changed = _changed_lines(before, _text(rules, name))
+    changed = _changed_lines(before, _text(root, name))
     assert [line[0] for line in changed] == ["-", "+"], changed  # one line out, one line in
     assert all("priority: " in line for line in changed)
 
 
-def test_a_field_edit_keeps_a_layout_the_round_trip_would_restyle(root: Browser, rules: Path) -> None:
+def test_a_field_edit_keeps_a_layout_the_round_trip_would_restyle(root: Browser) -> None:
     odd = (
-        _text(rules)
+        _text(root)
         .replace("stage: placement", "stage:    placement")
         .replace("    value: 100", "    value:   100")
     )
-    (rules / "enrollment.yaml").write_text(odd, encoding="utf-8")
+    _put(root.client.application, "enrollment.yaml", odd)
     fields = _form_fields(root.get("/admin/rules/enrollment.yaml").get_data(as_text=True))
     response = root.post(
         "/admin/rules/enrollment.yaml",
         {**fields, "param-tech_fair_min_users": "60", "action": "fields", "message": "one field"},
     )
     assert response.status_code == 302
-    assert _changed_lines(odd, _text(rules)) == ["-    value: 50", "+    value: 60"]
+    assert _changed_lines(odd, _text(root)) == ["-    value: 50", "+    value: 60"]
 
 
 def test_findings_name_the_file_never_the_servers_path(admin_app: Flask, root: Browser, rules: Path) -> None:
@@ -257,21 +266,20 @@ def test_findings_name_the_file_never_the_servers_path(admin_app: Flask, root: B
     assert "calendar.yaml:2: not valid YAML" in broken
     assert str(rules) not in broken
     assert str(rules.resolve()) not in broken
-    # A broken file on disk: the running rulebook stays, and the rulebook page says why by name.
-    calendar = _text(rules, "calendar.yaml")
-    (rules / "calendar.yaml").write_text("rules: [\n", encoding="utf-8")
+    # A broken file stored: the running rulebook stays, and the rulebook page says why by name.
+    calendar = _text(root, "calendar.yaml")
+    _put(admin_app, "calendar.yaml", "rules: [\n")
     watcher = services(admin_app).watcher
-    for _ in range(3):  # a change is taken once two looks agree on it
-        watcher.poll()
+    watcher.poll()
     assert watcher.error
     page = root.get("/admin").get_data(as_text=True)
     assert "calendar.yaml:2: not valid YAML" in page
     assert str(rules) not in page
     assert str(rules.resolve()) not in page
-    # A broken scenario on disk is named within the rule folder when a rule change is checked.
-    (rules / "scenarios" / "zz-broken.yaml").write_text("name: [\n", encoding="utf-8")
-    (rules / "calendar.yaml").write_text(calendar, encoding="utf-8")
-    page = root.post("/admin/rules/enrollment.yaml", {"action": "check", "text": _text(rules)}).get_data(
+    # A broken scenario stored is named as people name it when a rule change is checked.
+    _put(admin_app, "scenarios/zz-broken.yaml", "name: [\n")
+    _put(admin_app, "calendar.yaml", calendar)
+    page = root.post("/admin/rules/enrollment.yaml", {"action": "check", "text": _text(root)}).get_data(
         as_text=True
     )
     assert "scenarios/zz-broken.yaml: " in page
@@ -279,13 +287,13 @@ def test_findings_name_the_file_never_the_servers_path(admin_app: Flask, root: B
     assert str(rules.resolve()) not in page
 
 
-def test_the_editor_has_line_numbers_and_diffs_read_without_colour(root: Browser, rules: Path) -> None:
+def test_the_editor_has_line_numbers_and_diffs_read_without_colour(root: Browser) -> None:
     page = root.get("/admin/rules/enrollment.yaml").get_data(as_text=True)
     assert (
         '<textarea id="text" name="text" rows="30" spellcheck="false" class="code" data-line-numbers' in page
     )
     assert 'src="/static/editor.js"' in page
-    broken = _text(rules).replace(
+    broken = _text(root).replace(
         "{fact: executives, op: eq, value: true}", "{fact: exectives, op: eq, value: true}"
     )
     line = next(n for n, text in enumerate(broken.splitlines(), 1) if "exectives" in text)
@@ -293,7 +301,7 @@ def test_the_editor_has_line_numbers_and_diffs_read_without_colour(root: Browser
         as_text=True
     )
     assert f'<a href="#text" class="to-line" data-line="{line}"><code>enrollment.yaml:{line} [' in page
-    raised = _text(rules).replace("priority: 50\n", "priority: 60\n", 1)
+    raised = _text(root).replace("priority: 50\n", "priority: 60\n", 1)
     assert root.post("/admin/rules/enrollment.yaml", {"action": "save", "text": raised}).status_code == 302
     diff = root.get("/admin/rules/enrollment.yaml/history?a=1&b=2").get_data(as_text=True)
     assert '<del><span class="visually-hidden">removed: </span>-    priority: 50</del>' in diff

@@ -20,7 +20,7 @@ from advisor.model.errors import EngineError
 from advisor.rulebook import Rulebook
 from advisor.settings import Settings
 from advisor.store.accounts import create_token, user_by_name
-from tests.conftest import ROOT
+from tests.conftest import ROOT, store_directly, stored
 from tests.live import LiveSite, call
 from tests.web.conftest import PASSWORD, Browser, make_user
 from tests.web.helpers import fill
@@ -144,15 +144,15 @@ def test_a_throttled_login_is_logged_once_with_its_limit(
 
 
 def test_a_refused_reload_and_an_adopted_one_are_logged(
-    admin_app: Flask, root: Browser, rules: Path, capsys: pytest.CaptureFixture[str]
+    admin_app: Flask, root: Browser, capsys: pytest.CaptureFixture[str]
 ) -> None:
     engine = services(admin_app).engine
     start = engine.rulebook.version
-    path = rules / "enrollment.yaml"
-    good = path.read_text()
+    store = services(admin_app).store
+    good = stored(services(admin_app), "enrollment.yaml")
     root.get("/healthz")  # the first request starts the watcher
     _events(capsys)
-    path.write_text("stage: placement\nrules: [\n")  # broken on disk
+    store_directly(store, {"enrollment.yaml": "stage: placement\nrules: [\n"})  # broken, unchecked
     _until(lambda: bool(services(admin_app).watcher.error))
     (refused,) = _events(capsys, "rules.refused")
     assert refused["level"] == "warning"
@@ -160,9 +160,8 @@ def test_a_refused_reload_and_an_adopted_one_are_logged(
     assert refused["findings"]
     assert all("enrollment.yaml" in f for f in refused["findings"])
 
-    path.write_text(
-        good.replace("  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 20")
-    )
+    lowered = good.replace("  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 20")
+    store_directly(store, {"enrollment.yaml": lowered})
     # the watcher clears its refusal after it has logged the reload
     _until(lambda: engine.rulebook.version != start and not services(admin_app).watcher.error)
     (reloaded,) = _events(capsys, "rules.reloaded")
@@ -172,7 +171,6 @@ def test_a_refused_reload_and_an_adopted_one_are_logged(
 def test_an_engine_error_on_reload_is_logged_with_its_traceback(
     admin_app: Flask,
     root: Browser,
-    rules: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -183,8 +181,8 @@ def test_an_engine_error_on_reload_is_logged_with_its_traceback(
 
     monkeypatch.setattr(engine, "reload", refuses)
     root.get("/healthz")
-    path = rules / "enrollment.yaml"
-    path.write_text(path.read_text().replace("value: 100", "value: 20", 1))
+    text = stored(services(admin_app), "enrollment.yaml")
+    store_directly(services(admin_app).store, {"enrollment.yaml": text.replace("value: 100", "value: 20", 1)})
     _until(lambda: bool(services(admin_app).watcher.error))
     lines = _events(capsys)
     (error,) = [line for line in lines if line["event"] == "engine.error"]
@@ -195,9 +193,9 @@ def test_an_engine_error_on_reload_is_logged_with_its_traceback(
 
 
 def test_an_admin_save_is_logged_with_who_and_the_new_version(
-    admin_app: Flask, root: Browser, rules: Path, capsys: pytest.CaptureFixture[str]
+    admin_app: Flask, root: Browser, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    text = (rules / "enrollment.yaml").read_text()
+    text = stored(services(admin_app), "enrollment.yaml")
     changed = text.replace(
         "  en: Matching each group in each phase", "  en: Choosing, for each group in each phase,"
     )
