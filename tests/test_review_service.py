@@ -73,7 +73,7 @@ def test_an_admin_reviews_others_but_not_their_own(instance: Services, anna: Use
 def _waiting(instance: Services, user: User) -> list[int]:
     """The ids of the assessments waiting on `user`, as their list's waiting view shows them."""
     with instance.store.session() as db:
-        page = listing.assessment_page(db, user, listing.ListQuery(waiting=True))
+        page = listing.assessment_page(db, user, listing.ListQuery(waiting=True), 50)
     assert page.count == review.waiting_count(instance, user) == len(page.records)
     return [r.id for r in page.records]
 

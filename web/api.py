@@ -346,7 +346,7 @@ def list_assessments() -> ResponseReturnValue:
     _authenticate()
     query = _list_query()
     with svc().store.session() as db:
-        page = assessment_page(db, g.user, query)
+        page = assessment_page(db, g.user, query, svc().settings.page_size)
     near = {
         rel: f"{url_for('.list_assessments')}?{urlencode(query.arguments(cursor))}"
         for rel, cursor in (("next", page.next), ("prev", page.prev))

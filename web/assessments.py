@@ -16,7 +16,7 @@ from advisor.output.formats import content_disposition
 from advisor.services import assessments as service
 from advisor.store.accounts import usernames
 from advisor.store.assessments import StaleRevision
-from advisor.store.listing import MAX_QUERY, PAGE_SIZE, BadListQuery, ListQuery, Sort, assessment_page
+from advisor.store.listing import MAX_QUERY, BadListQuery, ListQuery, Sort, assessment_page
 from advisor.store.tables import ReviewStatus
 from web.auth import login_required
 from web.common import load, where
@@ -39,7 +39,7 @@ def index() -> ResponseReturnValue:
     except BadListQuery as exc:
         bad_request(_list_problem(exc))
     with svc().store.session() as db:
-        page = assessment_page(db, g.user, query)
+        page = assessment_page(db, g.user, query, svc().settings.page_size)
         # The first few waiting on the reader, above the list, with a link to all of them.
         waiting = (
             []
@@ -58,7 +58,7 @@ def index() -> ResponseReturnValue:
         newest=newest,
         statuses=ReviewStatus,
         sorts=Sort,
-        page_size=PAGE_SIZE,
+        page_size=svc().settings.page_size,
     )
 
 

@@ -14,7 +14,8 @@ from advisor.model.facts import Assessment
 from advisor.model.plan import Plan
 from advisor.model.questionnaire import GROUP, ORGANISATION, Question
 from advisor.output.formats import ExportFormat, offered
-from advisor.store.listing import MAX_QUERY, PAGE_SIZE, Sort
+from advisor.settings import Settings
+from advisor.store.listing import MAX_CURSOR, MAX_QUERY, Sort
 from advisor.store.tables import MAX_ID, ReviewStatus
 from web.api import (
     ApiError,
@@ -84,11 +85,12 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
 
+PAGE_SIZE = Settings.model_fields["page_size"].default
 LIST_PARAMETERS = [
     _query(
         "page",
         "The cursor of a page, from a next or prev link; the first page without it",
-        {"type": "string", "maxLength": 1000},
+        {"type": "string", "maxLength": MAX_CURSOR},
     ),
     _query(
         "q",
@@ -211,7 +213,8 @@ def openapi() -> dict[str, Any]:
                 "get": {
                     "operationId": "listAssessments",
                     "summary": "The saved assessments you can see, a page at a time",
-                    "description": f"At most {PAGE_SIZE} a page. The next and previous pages' addresses "
+                    "description": f"A page holds at most ADVISOR_PAGE_SIZE ({PAGE_SIZE} by default). "
+                    "The next and previous pages' addresses "
                     'are in the body and in the Link header (rel="next", rel="prev"); follow them as '
                     "they are: `page` is an opaque cursor, valid only with the `sort` it was made with. "
                     "An assessment created or changed meanwhile never makes a later page repeat or skip "

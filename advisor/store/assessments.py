@@ -96,8 +96,9 @@ def organisation_name(answers: dict[str, Any]) -> str:
 
 
 def search_text(title: str, organisation: str) -> str:
-    """What the list's search looks in: the title and the organisation's name, case-folded (the
-    query is folded alike, so "ÅBY" finds "Åby" on every database, whatever its collation)."""
+    """What the list's search looks in, and its title order sorts by: the title and the
+    organisation's name, case-folded (the query is folded alike, so "ÅBY" finds "Åby" on every
+    database, whatever its collation)."""
     return f"{title}\n{organisation}".casefold()
 
 

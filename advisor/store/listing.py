@@ -22,21 +22,25 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from advisor.store.tables import MAX_ID, SUMMARY_ONLY, AssessmentRecord, ReviewStatus, Role, User
 
-PAGE_SIZE = 50
 MAX_QUERY = 200  # characters of a search: no title or organisation name is longer
+# Characters of a cursor's sort key, and of a cursor: a title and an organisation name, 401
+# characters at most, fit however case-folding lengthens them (at most threefold), and base64 of
+# that in UTF-8 too.
+MAX_KEY = 1300
+MAX_CURSOR = 8 * MAX_KEY
 
 
 class Sort(StrEnum):
     CHANGED = "changed"  # recently changed first (the default)
     CREATED = "created"  # recently created first
-    TITLE = "title"  # by title, A to Z
+    TITLE = "title"  # by title, A to Z whatever the case (then by organisation)
 
 
 # Each order's column, and whether it runs from the highest value down.
 _ORDER: dict[Sort, tuple[InstrumentedAttribute[Any], bool]] = {
     Sort.CHANGED: (AssessmentRecord.updated_at, True),
     Sort.CREATED: (AssessmentRecord.created_at, True),
-    Sort.TITLE: (AssessmentRecord.title, False),
+    Sort.TITLE: (AssessmentRecord.search_text, False),
 }
 
 
@@ -68,7 +72,7 @@ class Cursor:
         refused = BadListQuery(
             "page", "is not a page of this list: follow the list's own next and prev links"
         )
-        if len(text) > 1000:
+        if len(text) > MAX_CURSOR:
             raise refused
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
@@ -76,7 +80,7 @@ class Cursor:
             sort = Sort(sort_name)
         except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
             raise refused from None
-        if direction not in ("a", "b") or not isinstance(key, str) or len(key) > 200:
+        if direction not in ("a", "b") or not isinstance(key, str) or len(key) > MAX_KEY:
             raise refused
         if not isinstance(row_id, int) or isinstance(row_id, bool) or not 1 <= row_id <= MAX_ID:
             raise refused
@@ -201,8 +205,9 @@ def _cursor(record: AssessmentRecord, sort: Sort, before: bool) -> str:
     return Cursor(sort, before, getattr(record, column.key), record.id).encode()
 
 
-def assessment_page(session: Session, user: User, query: ListQuery, size: int = PAGE_SIZE) -> Page:
-    """One page of the assessments `user` may see that match `query`, and the count of them all."""
+def assessment_page(session: Session, user: User, query: ListQuery, size: int) -> Page:
+    """A page (`size` rows at most) of the assessments `user` may see that match `query`, and the
+    count of them all."""
     filters = _filters(user, query)
     count = session.scalar(select(func.count()).select_from(AssessmentRecord).where(*filters)) or 0
     cursor = query.page

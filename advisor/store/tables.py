@@ -137,7 +137,7 @@ class AssessmentRecord(Base):
     __table_args__ = (
         Index("ix_assessments_updated", "updated_at", "id"),
         Index("ix_assessments_created", "created_at", "id"),
-        Index("ix_assessments_title", "title", "id"),
+        Index("ix_assessments_title", "search_text", "id"),
         Index("ix_assessments_owner_updated", "owner_id", "updated_at", "id"),
         Index("ix_assessments_status_updated", "status", "updated_at", "id"),
     )
@@ -159,8 +159,9 @@ class AssessmentRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
     # The organisation's name as the answers give it ("" while unanswered), and what the list's
-    # search looks in (the title and that name, case-folded): both kept in step with the title and
-    # the answers by every write (store.assessments), so that a list never reads the answers.
+    # search looks in and its title order sorts by (the title, then that name, case-folded): both
+    # kept in step with the title and the answers by every write (store.assessments), so that a
+    # list never reads the answers.
     organisation: Mapped[str] = mapped_column(String(200), default="", server_default="")
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 

@@ -90,7 +90,7 @@ def test_lists_load_no_plans(app: Flask, anna: Browser) -> None:
     with svc.store.session() as db:
         user = user_by_name(db, "anna")
         assert user is not None
-        (record,) = assessment_page(db, user, ListQuery()).records
+        (record,) = assessment_page(db, user, ListQuery(), 50).records
         assert {"plan", "answers"} <= inspect(record).unloaded
     assert anna.get("/").status_code == 200
 
