@@ -61,7 +61,7 @@ class Settings(BaseSettings):
         "(bounds the work and the size of every plan)",
     )
     page_size: int = Field(
-        default=50,
+        default=25,
         ge=1,
         le=500,
         description="assessments on one page of the list (the site's and the API's): each page "

@@ -16,7 +16,7 @@ from advisor.output.formats import content_disposition
 from advisor.services import assessments as service
 from advisor.store.accounts import usernames
 from advisor.store.assessments import StaleRevision
-from advisor.store.listing import MAX_QUERY, BadListQuery, ListQuery, Sort, assessment_page
+from advisor.store.listing import MAX_QUERY, BadListQuery, ListQuery, Sort, assessment_page, first_waiting
 from advisor.store.tables import ReviewStatus
 from web.auth import login_required
 from web.common import load, where
@@ -41,11 +41,7 @@ def index() -> ResponseReturnValue:
     with svc().store.session() as db:
         page = assessment_page(db, g.user, query, svc().settings.page_size)
         # The first few waiting on the reader, above the list, with a link to all of them.
-        waiting = (
-            []
-            if query.waiting
-            else assessment_page(db, g.user, ListQuery(waiting=True), WAITING_SHOWN).records
-        )
+        waiting = [] if query.waiting else first_waiting(db, g.user, WAITING_SHOWN)
         owners = usernames(db)
         mine = [r.id for r in page.records if r.owner_id == g.user.id]
         newest = newest_versions(db, mine)

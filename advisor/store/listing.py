@@ -170,6 +170,12 @@ def waiting_count(session: Session, user: User) -> int:
     return session.scalar(query) or 0
 
 
+def first_waiting(session: Session, user: User, size: int) -> list[AssessmentRecord]:
+    """The `size` assessments that have waited on `user` the least time (most recently changed)."""
+    statement = page_statement(user, ListQuery(waiting=True), size).limit(size)
+    return list(session.scalars(statement))
+
+
 def _filters(user: User, query: ListQuery) -> list[ColumnElement[bool]]:
     """Who may see whose (an author their own; reviewers and admins every one), then the query's."""
     found: list[ColumnElement[bool]] = []
@@ -205,15 +211,23 @@ def _cursor(record: AssessmentRecord, sort: Sort, before: bool) -> str:
     return Cursor(sort, before, getattr(record, column.key), record.id).encode()
 
 
+def page_statement(user: User, query: ListQuery, size: int) -> Select[Any]:
+    """The SELECT of a page: `size` + 1 rows (the one more tells whether a page follows), read
+    backwards when the cursor points back."""
+    backwards = query.page is not None and query.page.before
+    statement = select(AssessmentRecord).options(*SUMMARY_ONLY).where(*_filters(user, query))
+    return _keyed(statement, query.sort, query.page, backwards).limit(size + 1)
+
+
 def assessment_page(session: Session, user: User, query: ListQuery, size: int) -> Page:
     """A page (`size` rows at most) of the assessments `user` may see that match `query`, and the
     count of them all."""
-    filters = _filters(user, query)
-    count = session.scalar(select(func.count()).select_from(AssessmentRecord).where(*filters)) or 0
+    count = (
+        session.scalar(select(func.count()).select_from(AssessmentRecord).where(*_filters(user, query))) or 0
+    )
     cursor = query.page
     backwards = cursor is not None and cursor.before
-    statement = select(AssessmentRecord).options(*SUMMARY_ONLY).where(*filters)
-    records = list(session.scalars(_keyed(statement, query.sort, cursor, backwards).limit(size + 1)))
+    records = list(session.scalars(page_statement(user, query, size)))
     more = len(records) > size
     records = records[:size]
     if backwards:

@@ -26,7 +26,7 @@ INDEXES = {
     "ix_assessments_created": ["created_at", "id"],
     "ix_assessments_title": ["search_text", "id"],
     "ix_assessments_owner_updated": ["owner_id", "updated_at", "id"],
-    "ix_assessments_status_updated": ["status", "updated_at", "id"],
+    "ix_assessments_status_updated": ["status", "updated_at", "id", "owner_id"],
 }
 
 
