@@ -322,8 +322,13 @@ def rules() -> ResponseReturnValue:
 
 
 def _list_query() -> ListQuery:
-    """The list's parameters, each given at most once; 400 naming the one that cannot be used."""
+    """The list's parameters, each given at most once and not empty; 400 naming the one that
+    cannot be used."""
     for name in sorted(request.args):
+        if not request.args[name]:  # the site's form sends empty fields; a client leaves them out
+            raise Failure(
+                400, "invalid_query", f"{name} is empty", [FieldProblem(loc=name, msg="must not be empty")]
+            )
         if len(request.args.getlist(name)) > 1:
             raise Failure(
                 400,

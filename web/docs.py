@@ -90,17 +90,19 @@ LIST_PARAMETERS = [
     _query(
         "page",
         "The cursor of a page, from a next or prev link; the first page without it",
-        {"type": "string", "maxLength": MAX_CURSOR},
+        {"type": "string", "minLength": 1, "maxLength": MAX_CURSOR},
     ),
     _query(
         "q",
         "Only those whose title or organisation name contains this text (any case)",
-        {"type": "string", "maxLength": MAX_QUERY},
+        {"type": "string", "minLength": 1, "maxLength": MAX_QUERY},
     ),
     _query(
         "status", "Only those whose review is at this status", {"type": "string", "enum": list(ReviewStatus)}
     ),
-    _query("owner", "Only those of this author (a username)", {"type": "string", "maxLength": 64}),
+    _query(
+        "owner", "Only those of this author (a username)", {"type": "string", "minLength": 1, "maxLength": 64}
+    ),
     _query(
         "sort",
         "changed: recently changed first (the default); created: recently created first; title: A to Z",
@@ -110,7 +112,7 @@ LIST_PARAMETERS = [
         "waiting",
         "true: only those waiting on you (a reviewer's: the others' assessments in review; an "
         "author's: their own sent back to them)",
-        {"type": "string", "enum": ["true", "false"]},
+        {"type": "string", "enum": ["true", "false", "1", "0"]},
     ),
 ]
 
@@ -219,7 +221,7 @@ def openapi() -> dict[str, Any]:
                     "they are: `page` is an opaque cursor, valid only with the `sort` it was made with. "
                     "An assessment created or changed meanwhile never makes a later page repeat or skip "
                     "one. Refused with 400 (code invalid_query, the parameter named) for a parameter "
-                    "that cannot be used or is given twice.",
+                    "that cannot be used, is empty or is given twice.",
                     "security": SECURED,
                     "parameters": LIST_PARAMETERS,
                     "responses": {
@@ -233,6 +235,7 @@ def openapi() -> dict[str, Any]:
                             },
                             **_json(_ref(AssessmentList)),
                         },
+                        "414": {"description": "The address is longer than the server takes"},
                         **_errors(400, 401, 422),
                     },
                 },

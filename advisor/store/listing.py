@@ -24,10 +24,10 @@ from advisor.store.tables import MAX_ID, SUMMARY_ONLY, AssessmentRecord, ReviewS
 
 MAX_QUERY = 200  # characters of a search: no title or organisation name is longer
 # Characters of a cursor's sort key, and of a cursor: a title and an organisation name, 401
-# characters at most, fit however case-folding lengthens them (at most threefold), and base64 of
-# that in UTF-8 too.
+# characters at most, fit however case-folding lengthens them (at most threefold); the cursor
+# stays within the request line a server takes (gunicorn's: 4,094 bytes) for any usual title.
 MAX_KEY = 1300
-MAX_CURSOR = 8 * MAX_KEY
+MAX_CURSOR = 3000
 
 
 class Sort(StrEnum):

@@ -306,6 +306,7 @@ def test_the_api_says_which_parameter_it_refuses(app: Flask, api: tuple[FlaskCli
         "waiting=maybe": ("waiting", "must be true or false"),
         "q=" + "x" * 201: ("q", "must be at most 200 characters"),
         "status=draft&status=in_review": ("status", "must be given at most once"),
+        "q=": ("q", "must not be empty"),
     }
     for query, (field, reason) in refusals.items():
         response = client.get(f"/api/v1/assessments?{query}", headers=auth)
