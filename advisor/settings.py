@@ -64,6 +64,13 @@ class Settings(BaseSettings):
         description="the most months one plan may span; a longer rollout is refused with the reason "
         "(bounds the work and the size of every plan)",
     )
+    page_size: int = Field(
+        default=25,
+        ge=1,
+        le=500,
+        description="assessments on one page of the list (the site's and the API's): each page "
+        "costs the same however long the list",
+    )
     reload_interval_seconds: float = Field(
         default=0.5,
         ge=0,

@@ -1,4 +1,5 @@
-"""Measure the engine wrapper, the oracle and a straightforward durable_rules use in one run."""
+"""Measure the engine wrapper, the oracle and a straightforward durable_rules use in one run;
+then the service (bench/service.py) and the assessments list (bench/lists.py)."""
 
 from __future__ import annotations
 
@@ -190,6 +191,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    from bench.lists import main as lists
     from bench.service import main as service
 
     service()
+    lists()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.exceptions import HTTPException
@@ -38,7 +39,8 @@ from advisor.services.messages import messages_of
 from advisor.services.planning import build_plan
 from advisor.services.review import Incomplete
 from advisor.store.accounts import user_by_token
-from advisor.store.assessments import StaleRevision, visible_assessments
+from advisor.store.assessments import StaleRevision
+from advisor.store.listing import BadListQuery, ListQuery, assessment_page
 from advisor.store.tables import MAX_ID, AssessmentRecord, VersionKind
 from web.common import plan_file
 from web.extensions import csrf, svc
@@ -71,6 +73,19 @@ class AssessmentSummary(_Model):
     status: Literal["draft", "in_review", "changes_requested", "signed_off"]
     revision: int
     updated_at: datetime
+
+
+class AssessmentList(_Model):
+    """A page of the assessments you can see, newest change first unless `sort` says otherwise."""
+
+    items: list[AssessmentSummary]
+    count: int = Field(description="How many assessments match, on every page")
+    next: str | None = Field(
+        description="The next page's address (as the Link header's rel=next), null on the last page"
+    )
+    prev: str | None = Field(
+        description="The previous page's address (as the Link header's rel=prev), null on the first page"
+    )
 
 
 class AssessmentResource(AssessmentSummary):
@@ -237,10 +252,6 @@ def _summary_fields(record: AssessmentRecord) -> dict[str, Any]:
     }
 
 
-def _summary(record: AssessmentRecord) -> dict[str, Any]:
-    return AssessmentSummary(**_summary_fields(record)).model_dump(mode="json")
-
-
 def _resource(record: AssessmentRecord) -> dict[str, Any]:
     return AssessmentResource(
         **_summary_fields(record), rulebook_version=record.rulebook_version, answers=record.answers
@@ -249,6 +260,7 @@ def _resource(record: AssessmentRecord) -> dict[str, Any]:
 
 # The query parameters each endpoint takes; anything else is refused, not silently ignored.
 _QUERY = {
+    "api.list_assessments": {"page", "status", "q", "owner", "sort", "waiting"},
     "api.plan": {"language"},
     "api.assessment_plan": {"language"},
     "api.assessment_export": {"language"},
@@ -309,13 +321,52 @@ def rules() -> ResponseReturnValue:
     return info.model_dump(mode="json")
 
 
+def _list_query() -> ListQuery:
+    """The list's parameters, each given at most once and not empty; 400 naming the one that
+    cannot be used."""
+    for name in sorted(request.args):
+        if not request.args[name]:  # the site's form sends empty fields; a client leaves them out
+            raise Failure(
+                400, "invalid_query", f"{name} is empty", [FieldProblem(loc=name, msg="must not be empty")]
+            )
+        if len(request.args.getlist(name)) > 1:
+            raise Failure(
+                400,
+                "invalid_query",
+                f"{name} is given more than once",
+                [FieldProblem(loc=name, msg="must be given at most once")],
+            )
+    try:
+        return ListQuery.parse(request.args)
+    except BadListQuery as exc:
+        raise Failure(
+            400, "invalid_query", f"{exc.field} {exc.reason}", [FieldProblem(loc=exc.field, msg=exc.reason)]
+        ) from None
+
+
 @bp.get("/assessments")
 def list_assessments() -> ResponseReturnValue:
+    """A page of the assessments the token's user may see; the pages around it in the body and in
+    Link headers (RFC 8288), their cursors opaque."""
     _authenticate()
-    store = svc().store
-    with store.session() as db:
-        records = visible_assessments(db, g.user)
-    return {"items": [_summary(r) for r in records]}
+    query = _list_query()
+    with svc().store.session() as db:
+        page = assessment_page(db, g.user, query, svc().settings.page_size)
+    near = {
+        rel: f"{url_for('.list_assessments')}?{urlencode(query.arguments(cursor))}"
+        for rel, cursor in (("next", page.next), ("prev", page.prev))
+        if cursor is not None
+    }
+    body = AssessmentList(
+        items=[AssessmentSummary(**_summary_fields(r)) for r in page.records],
+        count=page.count,
+        next=near.get("next"),
+        prev=near.get("prev"),
+    )
+    response = current_app.response_class(body.model_dump_json(), mimetype="application/json")
+    if near:
+        response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in near.items())
+    return response
 
 
 @bp.post("/assessments")

@@ -15,25 +15,58 @@ from advisor.model.facts import control_character, load_document
 from advisor.output.formats import content_disposition
 from advisor.services import assessments as service
 from advisor.store.accounts import usernames
-from advisor.store.assessments import StaleRevision, visible_assessments
+from advisor.store.assessments import StaleRevision
+from advisor.store.listing import MAX_QUERY, BadListQuery, ListQuery, Sort, assessment_page, first_waiting
+from advisor.store.tables import ReviewStatus
 from web.auth import login_required
 from web.common import load, where
 from web.extensions import svc
 from web.i18n import language
+from web.ids import bad_request
 from web.stale import form_revision, newest_versions, stale_page
 
 bp = Blueprint("assessments", __name__)
+WAITING_SHOWN = 5  # of the assessments waiting on the reader, named above the list
 
 
 @bp.get("/")
 @login_required
 def index() -> ResponseReturnValue:
-    store = svc().store
-    with store.session() as db:
-        records = visible_assessments(db, g.user)
+    """The assessments the reader may see, a page at a time: searched, filtered and sorted by the
+    GET form at its top, so that a list can be bookmarked and the back button returns to it."""
+    try:
+        query = ListQuery.parse(request.args)
+    except BadListQuery as exc:
+        bad_request(_list_problem(exc))
+    with svc().store.session() as db:
+        page = assessment_page(db, g.user, query, svc().settings.page_size)
+        # The first few waiting on the reader, above the list, with a link to all of them.
+        waiting = [] if query.waiting else first_waiting(db, g.user, WAITING_SHOWN)
         owners = usernames(db)
-        newest = newest_versions(db, [r.id for r in records if r.owner_id == g.user.id])
-    return render_template("assessments/list.html", records=records, owners=owners, newest=newest)
+        mine = [r.id for r in page.records if r.owner_id == g.user.id]
+        newest = newest_versions(db, mine)
+    return render_template(
+        "assessments/list.html",
+        page=page,
+        query=query,
+        waiting_first=waiting,
+        owners=owners,
+        newest=newest,
+        statuses=ReviewStatus,
+        sorts=Sort,
+        page_size=svc().settings.page_size,
+    )
+
+
+def _list_problem(exc: BadListQuery) -> str:
+    """Why the list's parameters were refused, in the reader's language (the form sends none of
+    these: an edited or truncated address does)."""
+    said = {
+        "page": _("That page of the list is not one this site made; start again from the first page."),
+        "q": _("A search may be at most %(n)s characters long.", n=MAX_QUERY),
+    }
+    other = _("The list cannot be shown with those settings; start again from the first page.")
+    return str(said.get(exc.field, other))
 
 
 @bp.post("/assessments")

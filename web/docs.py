@@ -14,10 +14,13 @@ from advisor.model.facts import Assessment
 from advisor.model.plan import Plan
 from advisor.model.questionnaire import GROUP, ORGANISATION, Question
 from advisor.output.formats import ExportFormat, offered
-from advisor.store.tables import MAX_ID
+from advisor.settings import Settings
+from advisor.store.listing import MAX_CURSOR, MAX_QUERY, Sort
+from advisor.store.tables import MAX_ID, ReviewStatus
 from web.api import (
     ApiError,
     AssessmentCreate,
+    AssessmentList,
     AssessmentResource,
     AssessmentSummary,
     AssessmentUpdate,
@@ -51,6 +54,7 @@ def _export_schema(spec: ExportFormat) -> dict[str, str]:
 
 def _errors(*codes: int) -> dict[str, Any]:
     words = {
+        400: "A query parameter that cannot be used (the message names it and says why)",
         401: "No or a bad API token",
         404: "Not found, or not yours to see",
         409: "Conflict",
@@ -75,6 +79,42 @@ ID = {
     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
 }
 SECURED: list[dict[str, list[str]]] = [{"token": []}]
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+PAGE_SIZE = Settings.model_fields["page_size"].default
+LIST_PARAMETERS = [
+    _query(
+        "page",
+        "The cursor of a page, from a next or prev link; the first page without it",
+        {"type": "string", "minLength": 1, "maxLength": MAX_CURSOR},
+    ),
+    _query(
+        "q",
+        "Only those whose title or organisation name contains this text (any case)",
+        {"type": "string", "minLength": 1, "maxLength": MAX_QUERY},
+    ),
+    _query(
+        "status", "Only those whose review is at this status", {"type": "string", "enum": list(ReviewStatus)}
+    ),
+    _query(
+        "owner", "Only those of this author (a username)", {"type": "string", "minLength": 1, "maxLength": 64}
+    ),
+    _query(
+        "sort",
+        "changed: recently changed first (the default); created: recently created first; title: A to Z",
+        {"type": "string", "enum": list(Sort)},
+    ),
+    _query(
+        "waiting",
+        "true: only those waiting on you (a reviewer's: the others' assessments in review; an "
+        "author's: their own sent back to them)",
+        {"type": "string", "enum": ["true", "false", "1", "0"]},
+    ),
+]
 
 
 def _describe(properties: dict[str, Any], questions: tuple[Question, ...]) -> None:
@@ -105,6 +145,7 @@ def openapi() -> dict[str, Any]:
         (Plan, "serialization"),
         (ApiError, "serialization"),
         (AssessmentSummary, "serialization"),
+        (AssessmentList, "serialization"),
         (AssessmentResource, "serialization"),
         (AssessmentCreate, "validation"),
         (AssessmentUpdate, "validation"),
@@ -116,11 +157,6 @@ def openapi() -> dict[str, Any]:
     _, schemas = models_json_schema(models, ref_template=REF)
     for model, questions in (("Organisation", ORGANISATION), ("Group", GROUP)):
         _describe(schemas["$defs"][model]["properties"], questions)
-    listing = {
-        "type": "object",
-        "properties": {"items": {"type": "array", "items": _ref(AssessmentSummary)}},
-        "required": ["items"],
-    }
     exports = {
         "200": {
             "description": "The plan in the chosen format",
@@ -178,9 +214,30 @@ def openapi() -> dict[str, Any]:
             "/api/v1/assessments": {
                 "get": {
                     "operationId": "listAssessments",
-                    "summary": "The saved assessments you can see",
+                    "summary": "The saved assessments you can see, a page at a time",
+                    "description": f"A page holds at most ADVISOR_PAGE_SIZE ({PAGE_SIZE} by default). "
+                    "The next and previous pages' addresses "
+                    'are in the body and in the Link header (rel="next", rel="prev"); follow them as '
+                    "they are: `page` is an opaque cursor, valid only with the `sort` it was made with. "
+                    "An assessment created or changed meanwhile never makes a later page repeat or skip "
+                    "one. Refused with 400 (code invalid_query, the parameter named) for a parameter "
+                    "that cannot be used, is empty or is given twice.",
                     "security": SECURED,
-                    "responses": {"200": {"description": "Assessments", **_json(listing)}, **_errors(401)},
+                    "parameters": LIST_PARAMETERS,
+                    "responses": {
+                        "200": {
+                            "description": "A page of assessments",
+                            "headers": {
+                                "Link": {
+                                    "description": "The next and previous pages (RFC 8288), when there are",
+                                    "schema": {"type": "string"},
+                                }
+                            },
+                            **_json(_ref(AssessmentList)),
+                        },
+                        "414": {"description": "The address is longer than the server takes"},
+                        **_errors(400, 401, 422),
+                    },
                 },
                 "post": {
                     "operationId": "createAssessment",

@@ -443,4 +443,4 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def notifications() -> dict[str, Any]:
         user = g.get("user")
-        return {"waiting": [] if user is None else review.waiting_for(svc(), user)}
+        return {"waiting_count": 0 if user is None else review.waiting_count(svc(), user)}

@@ -28,10 +28,10 @@ from advisor.services.assessments import commit, stored_plan, visible
 from advisor.services.logs import event
 from advisor.services.planning import build_plan
 from advisor.services.runtime import Services
+from advisor.store import listing
 from advisor.store.assessments import StaleRevision, latest_version, lock_at_revision, version
 from advisor.store.reviews import record_event, review_events
 from advisor.store.tables import (
-    SUMMARY_ONLY,
     AssessmentRecord,
     AssessmentVersion,
     ReviewAction,
@@ -319,18 +319,10 @@ def overview(services: Services, actor: User, record: AssessmentRecord, language
     return Overview(rights(actor, record), plan, events, comments, newest, since, signed, orphans)
 
 
-def waiting_for(services: Services, user: User) -> list[AssessmentRecord]:
-    """The assessments waiting on `user`: a reviewer's to review, an author's sent back."""
+def waiting_count(services: Services, user: User) -> int:
+    """How many assessments wait on `user`: a reviewer's to review, an author's sent back."""
     with services.store.session() as db:
-        query = db.query(AssessmentRecord).options(*SUMMARY_ONLY)
-        if user.role in (Role.REVIEWER, Role.ADMIN):
-            return query.filter(
-                AssessmentRecord.status == ReviewStatus.IN_REVIEW, AssessmentRecord.owner_id != user.id
-            ).all()
-        return query.filter(
-            AssessmentRecord.status == ReviewStatus.CHANGES_REQUESTED,
-            AssessmentRecord.owner_id == user.id,
-        ).all()
+        return listing.waiting_count(db, user)
 
 
 def standing(services: Services, record: AssessmentRecord) -> Standing:

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session, defer
 
 from advisor.store.tables import (
     MAX_ID,
-    SUMMARY_ONLY,
     AssessmentRecord,
     AssessmentVersion,
     ReviewAction,
@@ -21,13 +20,6 @@ from advisor.store.tables import (
     VersionKind,
     now,
 )
-
-
-def visible_assessments(session: Session, user: User) -> list[AssessmentRecord]:
-    query = select(AssessmentRecord).options(*SUMMARY_ONLY).order_by(AssessmentRecord.updated_at.desc())
-    if user.role == Role.RESPONDENT:
-        query = query.where(AssessmentRecord.owner_id == user.id)
-    return list(session.scalars(query))
 
 
 def assessment_for(
@@ -85,11 +77,29 @@ def _claim(
         values |= {"revision": table.c.revision + 1, "updated_at": now()}
     else:
         values |= {"revision": table.c.revision}  # an update that changes nothing still locks
+    if "answers" in values:
+        values["organisation"] = organisation_name(values["answers"])
     if session.connection().execute(statement.values(**values)).rowcount != 1:
         raise StaleRevision(assessment_id, expected, _revision(session, assessment_id))
     record = session.get(AssessmentRecord, assessment_id, populate_existing=True)
     assert record is not None  # noqa: S101 - updated just now, under its lock
+    if "answers" in values or "title" in values:
+        record.search_text = search_text(record.title, record.organisation)
     return record
+
+
+def organisation_name(answers: dict[str, Any]) -> str:
+    """The organisation's name as the answers give it, "" while a draft has none."""
+    organisation = answers.get("organisation")
+    name = organisation.get("name") if isinstance(organisation, dict) else None
+    return name.strip()[:200] if isinstance(name, str) else ""
+
+
+def search_text(title: str, organisation: str) -> str:
+    """What the list's search looks in, and its title order sorts by: the title and the
+    organisation's name, case-folded (the query is folded alike, so "ÅBY" finds "Åby" on every
+    database, whatever its collation)."""
+    return f"{title}\n{organisation}".casefold()
 
 
 def _revision(session: Session, assessment_id: int) -> int | None:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -132,6 +133,16 @@ class User(Base):
 
 class AssessmentRecord(Base):
     __tablename__ = "assessments"
+    # One index per order the list pages in (keyset: the sort key, then the id), and the owner's
+    # and a status's own lists in their default order (see advisor/store/listing.py); the last
+    # also holds the owner, so that what waits on a reviewer is counted from the index alone.
+    __table_args__ = (
+        Index("ix_assessments_updated", "updated_at", "id"),
+        Index("ix_assessments_created", "created_at", "id"),
+        Index("ix_assessments_title", "search_text", "id"),
+        Index("ix_assessments_owner_updated", "owner_id", "updated_at", "id"),
+        Index("ix_assessments_status_updated", "status", "updated_at", "id", "owner_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -149,6 +160,12 @@ class AssessmentRecord(Base):
     signed_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    # The organisation's name as the answers give it ("" while unanswered), and what the list's
+    # search looks in and its title order sorts by (the title, then that name, case-folded): both
+    # kept in step with the title and the answers by every write (store.assessments), so that a
+    # list never reads the answers.
+    organisation: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class AssessmentVersion(Base):

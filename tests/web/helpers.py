@@ -81,9 +81,18 @@ def documented_refusal(status: int, body: bytes) -> bool:
     used twice, answers of a group that disagree, months to keep free that name all twelve, an exit
     criterion in percent over 100, a decision dated on a day the calendar does not have, a rollout longer than the ceiling on months, and a go/no-go
     decision at a gate the plan does not have or on a day it cannot be taken (an ApiError all the
-    same); and a body past the size limit, refused with 413 before it is read (such as thousands of
-    edited messages of 10,000 characters each, which the schema's bounds allow together)."""
+    same); a body past the size limit, refused with 413 before it is read (such as thousands of
+    edited messages of 10,000 characters each, which the schema's bounds allow together), or an
+    address past the server's limit (414); and a list's page cursor that the API did not make (400)."""
     text = body.decode("utf-8", errors="replace")
+    if status == 400:  # a list's `page` is an opaque cursor: only the API's own links are pages
+        try:
+            error = ApiError.model_validate_json(text).error
+        except ValidationError:
+            return False
+        return error.code == "invalid_query" and [problem.loc for problem in error.fields] == ["page"]
+    if status == 414:  # an address longer than the server takes (gunicorn's request line)
+        return True
     if status == 413:
         try:
             return ApiError.model_validate_json(text).error.code == "payload_too_large"
