@@ -17,7 +17,6 @@ from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.errors import Finding, InputError, NotAllowed, RulebookError
 from advisor.model.yamlsource import MAX_DOCUMENT_BYTES
 from advisor.quality.diff import ParameterChange, parameter_changes
-from advisor.quality.impact import impact_of, saved_cases
 from advisor.quality.lint import exercised_by_scenarios, lint
 from advisor.quality.scenarios import Outcome, accepted, parse_scenario, run_scenario, scenario_files
 from advisor.rulebook.files import RuleFileError, rule_path, write_atomically
@@ -106,12 +105,11 @@ def fingerprint_of(text: str) -> str:
 
 @dataclass
 class Checked:
-    """Everything an admin sees before a save: findings, scenario results, impact, and the
-    parameters whose values the edit changes."""
+    """Everything an admin sees before a save: findings, scenario results and the parameters
+    whose values the edit changes (the impact on saved assessments is a job: `impact_files`)."""
 
     findings: list[Finding]
     scenarios: list[Outcome]
-    impact: list[tuple[str, list[str]]]
     rulebook: Rulebook | None
     parameters: list[ParameterChange] = field(default_factory=list)
     # Not saved because the file changed since the edit began (by someone else, or on disk).
@@ -136,26 +134,28 @@ class Checked:
 
 
 def check(services: Services, name: str, text: str) -> Checked:
-    """`name` replaced by `text`: the findings, the folder's scenarios under it, and the saved
-    assessments whose plan would change from the running rulebook's."""
+    """`name` replaced by `text`: the findings and the folder's scenarios under it."""
     folder = services.settings.rules_dir
     rulebook, findings = candidate(folder, name, text)
     if rulebook is None:
-        return Checked(for_people(findings, folder), [], [], None)
+        return Checked(for_people(findings, folder), [], None)
     scenarios, problems = _run_scenarios(folder, rulebook, {})
     seen = {
         path.name: fingerprint_of(path.read_text(encoding="utf-8"))
         for path in scenario_files(folder / SCENARIOS)
     }
-    with services.store.session() as db:
-        cases = saved_cases(db)
-    impact = impact_of(
-        services.engine.rulebook, rulebook, cases, max_months=services.settings.max_rollout_months
-    )
     changes = parameter_changes(services.engine.rulebook, rulebook)
-    return Checked(
-        for_people([*findings, *problems], folder), scenarios, impact, rulebook, changes, seen=seen
-    )
+    return Checked(for_people([*findings, *problems], folder), scenarios, rulebook, changes, seen=seen)
+
+
+def impact_files(services: Services, name: str, text: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The rule files (file name → text) before and after `name` is replaced by `text`: what an
+    impact job compares (`advisor.services.jobs.start_impact`)."""
+    before = {
+        Path(path).name: content.decode("utf-8")
+        for path, content in read_folder(services.settings.rules_dir).items()
+    }
+    return before, {**before, name: text}
 
 
 def _run_scenarios(
@@ -192,7 +192,7 @@ def _accepting(services: Services, name: str, text: str, accept: Sequence[str]) 
                 log.info("scenario %s not accepted: %s", outcome.source, exc)
     if not texts or checked.rulebook is None:
         return checked
-    # Only the scenarios run again: the rule file, its lint and its impact are as just checked.
+    # Only the scenarios run again: the rule file and its lint are as just checked.
     outcomes, problems = _run_scenarios(services.settings.rules_dir, checked.rulebook, texts)
     findings = [f for f in checked.findings if not f.file.startswith(f"{SCENARIOS}/")]
     findings += for_people(problems, services.settings.rules_dir)
@@ -200,7 +200,7 @@ def _accepting(services: Services, name: str, text: str, accept: Sequence[str]) 
 
 
 def _stale(checked: Checked) -> Checked:
-    return replace(checked, impact=[], rulebook=None, stale=True)
+    return replace(checked, rulebook=None, stale=True)
 
 
 def save(

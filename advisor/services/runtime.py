@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from advisor.evaluate.engine import Engine
 from advisor.model.errors import Finding, RulebookError
@@ -15,9 +16,14 @@ from advisor.services.live_rules import RuleWatcher
 from advisor.services.logs import event
 from advisor.settings import Settings
 from advisor.store.database import Store
+from advisor.store.jobs import JobQueue
 from advisor.store.migrate import upgrade
 
 log = logging.getLogger("advisor.reload")
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
 
 
 @dataclass
@@ -28,9 +34,15 @@ class Services:
     store: Store
     engine: Engine
     watcher: RuleWatcher
+    jobs: JobQueue
+    # The job worker running in this process, if any (the site's embedded worker).
+    worker: Stoppable | None = None
 
     def close(self) -> None:
-        """Stop watching the rules, free the engine and the database connections."""
+        """Stop the job worker and the watching of the rules, free the engine and the database
+        connections."""
+        if self.worker is not None:
+            self.worker.stop()
         self.watcher.stop()
         self.engine.close()
         self.store.engine.dispose()
@@ -43,7 +55,8 @@ def open_services(settings: Settings) -> Services:
     rulebook, refused = startup_rulebook(settings)
     engine = Engine(rulebook)
     watcher = RuleWatcher(settings, engine, interval=settings.reload_interval_seconds, error=refused)
-    return Services(settings, Store(url), engine, watcher)
+    store = Store(url)
+    return Services(settings, store, engine, watcher, JobQueue(store, settings.job_lease_seconds))
 
 
 def startup_rulebook(settings: Settings) -> tuple[Rulebook, list[Finding]]:
