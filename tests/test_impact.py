@@ -116,7 +116,7 @@ def test_a_threshold_of_a_group_rule_touches_only_the_groups_it_flips(
 ) -> None:
     new = _rulebook(parameters={**RULEBOOK.parameters, "many_devices_percent": threshold})
     check = Filter(RULEBOOK, new)
-    assert check.changed == {"warn-many-devices-per-user"}
+    assert check.changed == frozenset({"warn-many-devices-per-user"})
     try:
         case = Case("drawn", parse_assessment(drawn))
     except InputError:

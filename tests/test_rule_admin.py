@@ -13,11 +13,11 @@ import yaml
 from advisor.model.errors import NotAllowed, RulebookError
 from advisor.model.facts import parse_assessment
 from advisor.quality.impact import Case, impact_of
-from advisor.services.jobs import Worker, start_impact
 from advisor.rulebook.files import RuleFileError
 from advisor.rulebook.loader import build_rulebook
 from advisor.services import rule_admin
 from advisor.services.assessments import create
+from advisor.services.jobs import Worker, start_impact
 from advisor.services.runtime import Services, open_services
 from advisor.settings import Settings
 from advisor.store.rules import rule_file_versions
