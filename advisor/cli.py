@@ -257,14 +257,33 @@ def _test(folder: Path) -> int:
 
 def _diff(old: Path, new: Path, settings: Settings, *, saved: bool) -> int:
     from advisor.quality.diff import parameter_changes
-    from advisor.quality.impact import impact_of, saved_assessments, scenario_assessments
+    from advisor.quality.impact import (
+        impact_of,
+        open_saved,
+        saved_cases,
+        scenario_assessments,
+        with_saved_plans,
+    )
 
     sources = read_folder(old), read_folder(new)
     before, after = build_rulebook(sources[0], label=str(old)), build_rulebook(sources[1], label=str(new))
     cases = scenario_assessments(new / "scenarios") or scenario_assessments(old / "scenarios")
-    if saved:
-        cases += saved_assessments(settings.resolved_database_url)
-    changed = impact_of(before, after, cases, max_months=settings.max_rollout_months, sources=sources)
+    store = open_saved(settings.resolved_database_url) if saved else None
+    try:
+        if store is not None:
+            with store.session() as db:
+                cases += saved_cases(db)[0]
+        changed = impact_of(
+            before,
+            after,
+            cases,
+            max_months=settings.max_rollout_months,
+            sources=sources,
+            prepare=(lambda touched: with_saved_plans(store, touched)) if store is not None else None,
+        )
+    finally:
+        if store is not None:
+            store.engine.dispose()
     for change in parameter_changes(before, after):
         print(change)
     for name, lines in changed:

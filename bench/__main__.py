@@ -1,4 +1,5 @@
-"""Measure the engine wrapper, the oracle and a straightforward durable_rules use in one run."""
+"""Measure the engine wrapper, the oracle and a straightforward durable_rules use in one run (then
+the service and the impact of a rule change)."""
 
 from __future__ import annotations
 
@@ -190,6 +191,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    from bench.impact import main as impact
     from bench.service import main as service
 
     service()
+    impact()

@@ -17,7 +17,7 @@ import json
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,8 @@ from advisor.rulebook.schema import leaves
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from advisor.store.database import Store
 
 Change = tuple[str, list[str]]  # a case, and the lines that say how its plan changes
 
@@ -56,6 +58,7 @@ class Case:
     assessment: Assessment
     plan: Mapping[str, Any] | None = None
     rulebook_version: str | None = None
+    id: int | None = None  # a saved assessment's
 
 
 def scenario_assessments(folder: Path) -> list[Case]:
@@ -69,20 +72,15 @@ def scenario_assessments(folder: Path) -> list[Case]:
 
 def saved_cases(session: Session, after_id: int = 0, limit: int | None = None) -> tuple[list[Case], int]:
     """The saved assessments whose answers are complete (drafts have no plan to change), by id,
-    from after `after_id`, at most `limit` rows read; each with its saved plan. With them, the
-    last id read (`after_id` if none was): where the next rows start."""
+    from after `after_id`, at most `limit` rows read. With them, the last id read (`after_id` if
+    none was): where the next rows start. Their saved plans are not read here (they are large):
+    `with_saved_plans` reads those of the cases a change touches."""
     from sqlalchemy import select
 
     from advisor.store.tables import AssessmentRecord
 
     query = (
-        select(
-            AssessmentRecord.id,
-            AssessmentRecord.title,
-            AssessmentRecord.answers,
-            AssessmentRecord.plan,
-            AssessmentRecord.rulebook_version,
-        )
+        select(AssessmentRecord.id, AssessmentRecord.title, AssessmentRecord.answers)
         .where(AssessmentRecord.id > after_id)
         .order_by(AssessmentRecord.id)
     )
@@ -90,19 +88,49 @@ def saved_cases(session: Session, after_id: int = 0, limit: int | None = None) -
         query = query.limit(limit)
     cases: list[Case] = []
     last = after_id
-    for id_, title, answers, plans, version in session.execute(query):
+    for id_, title, answers in session.execute(query):
         last = id_
         try:
-            assessment = parse_assessment(answers)
+            cases.append(Case(f"assessment {id_} ({title})", parse_assessment(answers), id=id_))
         except InputError:
             continue
-        plan = (plans or {}).get(assessment.organisation.language)
-        cases.append(Case(f"assessment {id_} ({title})", assessment, plan, version))
     return cases, last
 
 
-def saved_assessments(database_url: str) -> list[Case]:
-    """`saved_cases` of the database at `database_url` (migrated first)."""
+# What the comparison reads of a saved plan; the rest (the calendar, the support load...) is
+# most of its size, and is left behind rather than sent to the planning processes.
+_COMPARED = ("version", "language", "organisation", "rulebook", "split_by", "phases", "groups", "warnings")
+
+
+def with_saved_plans(store: Store, cases: Sequence[Case]) -> list[Case]:
+    """The cases, each saved assessment with its saved plan (in its language) and the version of
+    the rulebook that made it."""
+    from sqlalchemy import select
+
+    from advisor.store.tables import AssessmentRecord
+
+    ids = [case.id for case in cases if case.id is not None]
+    if not ids:
+        return list(cases)
+    found: dict[int, tuple[Any, str | None]] = {}
+    with store.session() as db:
+        for start in range(0, len(ids), 500):
+            query = select(
+                AssessmentRecord.id, AssessmentRecord.plan, AssessmentRecord.rulebook_version
+            ).where(AssessmentRecord.id.in_(ids[start : start + 500]))
+            found.update({id_: (plans, version) for id_, plans, version in db.execute(query)})
+    out = []
+    for case in cases:
+        plans, version = found.get(case.id or 0, (None, None))
+        plan = (plans or {}).get(case.assessment.organisation.language)
+        if plan is not None:
+            plan = {key: plan[key] for key in _COMPARED if key in plan}
+        out.append(replace(case, plan=plan, rulebook_version=version))
+    return out
+
+
+def open_saved(database_url: str) -> Store:
+    """The database at `database_url`, migrated; DatabaseError if it cannot be reached."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from advisor.store.database import Store
@@ -111,13 +139,11 @@ def saved_assessments(database_url: str) -> list[Case]:
     store = Store(database_url)
     try:
         upgrade(database_url)
-        with store.session() as session:
-            return saved_cases(session)[0]
     except SQLAlchemyError as exc:
+        store.engine.dispose()
         cause = getattr(exc, "orig", None) or exc
         raise DatabaseError(f"cannot read the saved assessments: {cause}") from None
-    finally:
-        store.engine.dispose()
+    return store
 
 
 class DatabaseError(AdvisorError):
@@ -231,6 +257,7 @@ def impact_of(
     max_months: int = MAX_ROLLOUT_MONTHS,
     sources: tuple[Mapping[str, bytes], Mapping[str, bytes]] | None = None,
     processes: int | None = None,
+    prepare: Callable[[list[Case]], list[Case]] | None = None,
 ) -> list[Change]:
     """(case, lines describing the change) for every case whose plan changes, in the cases' order.
 
@@ -242,7 +269,9 @@ def impact_of(
         changes.extend(found)
         return True
 
-    impact_in_chunks(old, new, [cases], keep, max_months=max_months, sources=sources, processes=processes)
+    impact_in_chunks(
+        old, new, [cases], keep, max_months=max_months, sources=sources, processes=processes, prepare=prepare
+    )
     return changes
 
 
@@ -310,10 +339,12 @@ def impact_in_chunks(
     max_months: int,
     sources: tuple[Mapping[str, bytes], Mapping[str, bytes]] | None = None,
     processes: int | None = None,
+    prepare: Callable[[list[Case]], list[Case]] | None = None,
 ) -> None:
     """The impact chunk by chunk, one pool of processes for them all (only with `sources`, the
     files of `old` and `new`, which each process builds its rulebooks from); `keep(count,
-    changes)` gets each chunk's case count and changes, and stops the work by returning False."""
+    changes)` gets each chunk's case count and changes, and stops the work by returning False;
+    `prepare` completes the cases a change touches before they are planned (their saved plans)."""
     check = Filter(old, new)
     count = processes or os.cpu_count() or 1
     context = multiprocessing.get_context("spawn")
@@ -322,6 +353,8 @@ def impact_in_chunks(
     try:
         for chunk in chunks:
             touched = [case for case in chunk if check.touches(case)]
+            if prepare is not None and touched:
+                touched = prepare(touched)
             if sources is not None and count >= 2 and len(touched) >= PARALLEL_FROM:
                 if pool is None:
                     pool = context.Pool(

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from advisor.quality.impact import Case, Change, impact_in_chunks, saved_cases
+from advisor.quality.impact import Case, Change, impact_in_chunks, saved_cases, with_saved_plans
 from advisor.rulebook.loader import build_rulebook
 from advisor.services.logs import event
 from advisor.services.runtime import Services
@@ -91,6 +91,7 @@ def _impact(services: Services, job: Job, owner: str, stopping: threading.Event)
         max_months=services.settings.max_rollout_months,
         sources=(sources[0], sources[1]),
         processes=processes,
+        prepare=lambda touched: with_saved_plans(services.store, touched),
     )
     if not outcome or outcome[-1] == Next.GO_ON:
         if not outcome:  # no saved assessment at all: the result is an empty list
