@@ -5,7 +5,11 @@ API's job resource."""
 from __future__ import annotations
 
 import copy
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -277,3 +281,36 @@ def _owner(svc: Services) -> User:
         user = user_by_name(db, "root")
         assert user is not None
         return user
+
+
+def test_the_worker_command_does_the_queued_jobs_and_stops_cleanly_on_sigterm(
+    node: Services, tmp_path: Path, database_url: str, rules: Path
+) -> None:
+    root = _admin(node)
+    _saved(node, root, 1)
+    job_id = _lower(node, root)
+    env = {
+        **os.environ,
+        "ADVISOR_DATABASE_URL": database_url,
+        "ADVISOR_RULES_DIR": str(rules),
+        "ADVISOR_INSTANCE_DIR": str(tmp_path / "worker"),
+        "ADVISOR_JOB_POLL_SECONDS": "0.1",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "advisor.cli", "worker"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        for _ in range(600):  # until the job is done (the worker's first look finds it)
+            job = node.jobs.get(job_id)
+            if job is not None and job.status == JobStatus.DONE:
+                break
+            time.sleep(0.1)
+        assert job is not None
+        assert (job.status, len(job.result or [])) == (JobStatus.DONE, 1)
+        worker.send_signal(signal.SIGTERM)
+        _out, err = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0
+    assert "worker.stopped" in err
