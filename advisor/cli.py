@@ -19,6 +19,7 @@ from advisor.model.vocabulary import LANGUAGES
 from advisor.output.drafts import drafts, to_markdown, to_zip
 from advisor.output.formats import FORMATS, export, offered
 from advisor.rulebook import RuleFile, load_rulebook
+from advisor.rulebook.loader import build_rulebook, read_folder
 from advisor.services import logs
 from advisor.services.planning import build_plan
 from advisor.settings import Settings, default_rules_dir, load_settings
@@ -112,6 +113,10 @@ def _parser() -> argparse.ArgumentParser:
         help="migrate the database to this version's schema, once (another process migrating "
         "it at the same time is waited for); on an empty database, create the first admin",
     )
+    commands.add_parser(
+        "worker",
+        help="run jobs (the impact of rule changes) from the database's queue until stopped (SIGTERM)",
+    )
     return parser
 
 
@@ -128,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _users(args, settings)
         if args.command == "db":
             return _upgrade(settings)
+        if args.command == "worker":
+            return _worker(settings)
         if args.rules_command == "check":
             return _check(args.dir or default_rules_dir())
         if args.rules_command == "test":
@@ -293,13 +300,33 @@ def _test(folder: Path) -> int:
 
 def _diff(old: Path, new: Path, settings: Settings, *, saved: bool) -> int:
     from advisor.quality.diff import parameter_changes
-    from advisor.quality.impact import impact_of, saved_assessments, scenario_assessments
+    from advisor.quality.impact import (
+        impact_of,
+        open_saved,
+        saved_cases,
+        scenario_assessments,
+        with_saved_plans,
+    )
 
-    before, after = load_rulebook(old), load_rulebook(new)
+    sources = read_folder(old), read_folder(new)
+    before, after = build_rulebook(sources[0], label=str(old)), build_rulebook(sources[1], label=str(new))
     cases = scenario_assessments(new / "scenarios") or scenario_assessments(old / "scenarios")
-    if saved:
-        cases += saved_assessments(settings.resolved_database_url)
-    changed = impact_of(before, after, cases, max_months=settings.max_rollout_months)
+    store = open_saved(settings.resolved_database_url) if saved else None
+    try:
+        if store is not None:
+            with store.session() as db:
+                cases += saved_cases(db)[0]
+        changed = impact_of(
+            before,
+            after,
+            cases,
+            max_months=settings.max_rollout_months,
+            sources=sources,
+            prepare=(lambda touched: with_saved_plans(store, touched)) if store is not None else None,
+        )
+    finally:
+        if store is not None:
+            store.engine.dispose()
     for change in parameter_changes(before, after):
         print(change)
     for name, lines in changed:
@@ -335,6 +362,31 @@ def _transfer(command: str, folder: Path, settings: Settings) -> int:
         print(f"{folder}: not imported ({len(findings)} findings)", file=sys.stderr)
         return 1
     print(f"{folder}: imported")
+    return 0
+
+
+def _worker(settings: Settings) -> int:
+    """Claim and run jobs until SIGTERM or SIGINT; a job under way goes back to the queue at its
+    next checkpoint, for the next worker to resume."""
+    import signal
+
+    from advisor.services.jobs import Worker
+    from advisor.services.runtime import open_services
+
+    services = open_services(settings)
+    worker = Worker(services)
+
+    def stop(_signal: int, _frame: object) -> None:
+        worker.stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    logs.event(log, "worker.started", owner=worker.owner)
+    try:
+        worker.run()
+    finally:
+        services.close()
+    logs.event(log, "worker.stopped", owner=worker.owner)
     return 0
 
 

@@ -77,6 +77,26 @@ class Settings(BaseSettings):
         description="how often each process looks at the database for a new rulebook version "
         "(one cheap query; on PostgreSQL a NOTIFY also wakes it at once)",
     )
+    embedded_worker: bool = Field(
+        default=True,
+        description="run a job worker (the impact of rule changes) in a thread of each site process; "
+        "set it false when `advisor worker` processes do the jobs instead",
+    )
+    job_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="how long a job stays with a worker that stopped renewing its lease before "
+        "another worker takes it over (and resumes it from its last checkpoint)",
+    )
+    job_poll_seconds: float = Field(
+        default=1.0, gt=0, description="how often an idle job worker looks for work"
+    )
+    impact_processes: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="processes that plan the saved assessments for an impact job; 0: one per core",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="the least severe log lines written (JSON, one per line, on stderr)"
     )

@@ -1,5 +1,6 @@
 """Measure the engine wrapper, the oracle and a straightforward durable_rules use in one run;
-then the service (bench/service.py) and the assessments list (bench/lists.py)."""
+then the service (bench/service.py), the assessments list (bench/lists.py) and the impact of a rule
+change (bench/impact.py)."""
 
 from __future__ import annotations
 
@@ -191,8 +192,10 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    from bench.impact import main as impact
     from bench.lists import main as lists
     from bench.service import main as service
 
     service()
     lists()
+    impact()

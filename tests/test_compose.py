@@ -85,20 +85,7 @@ def test_the_file_parses_and_uses_only_known_keys() -> None:
         assert match["how"] == ":?", f"{match[0]}: refuse to start without it, never default a secret"
 
 
-@pytest.mark.parametrize(
-    "service",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                strict=True, reason="`advisor worker` arrives with the job queue's branch: drop at merge"
-            ),
-        )
-        if name == "worker"
-        else name
-        for name in ADVISOR
-    ],
-)
+@pytest.mark.parametrize("service", ADVISOR)
 def test_each_service_runs_a_command_that_exists_here(service: str, tmp_path: Path) -> None:
     """The command resolves to this virtualenv's entry point and accepts its arguments: `advisor
     ... --help` exits 0; gunicorn checks its configuration and loads the site (on a SQLite file,

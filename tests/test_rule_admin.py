@@ -12,15 +12,16 @@ import yaml
 
 from advisor.model.errors import NotAllowed, RulebookError
 from advisor.model.facts import parse_assessment
-from advisor.quality.impact import impact_of
+from advisor.quality.impact import Case, impact_of
 from advisor.rulebook.files import RuleFileError
 from advisor.rulebook.loader import build_rulebook
 from advisor.services import rule_admin
 from advisor.services.assessments import create
+from advisor.services.jobs import Worker, start_impact
 from advisor.services.runtime import Services, open_services
 from advisor.settings import Settings
 from advisor.store.rules import rule_file_versions
-from advisor.store.tables import AuditAction, AuditEntry, User, VersionKind
+from advisor.store.tables import AuditAction, AuditEntry, JobStatus, User, VersionKind
 from tests.conftest import ROOT, account
 
 NAME = "enrollment.yaml"
@@ -63,7 +64,15 @@ def test_a_check_runs_the_scenarios_and_shows_the_saved_plans_it_changes(
         "assisted-small-group-needing-help",
         "drivers-tech-fair-per-site",
     ]
-    ((case, lines),) = checked.impact
+    # The impact is a job: queued with the files before and after, done by a worker.
+    job_id = start_impact(
+        editable, root, *rule_admin.impact_files(editable, NAME, _text(editable).replace(*LOWER))
+    )
+    assert Worker(editable).run_once()
+    job = editable.jobs.get(job_id)
+    assert job is not None
+    assert (job.status, job.done, job.total) == (JobStatus.DONE, 1, 1)
+    ((case, lines),) = job.result
     assert case == f"assessment {new_id} (Contoso)"
     assert [line.split(" (now ")[0] for line in lines] == [
         "Reception: production/2 2027-09 40 assisted -> production/2 2027-09 40 tech_fair"
@@ -75,7 +84,7 @@ def test_a_broken_file_is_found_out_and_nothing_runs(editable: Services, rules: 
     assert checked.blocked
     assert checked.rulebook is None
     assert checked.errors
-    assert (checked.scenarios, checked.impact) == ([], [])
+    assert checked.scenarios == []
 
 
 def test_a_save_stores_keeps_the_history_and_the_audit_and_runs_at_once(
@@ -118,7 +127,7 @@ def test_a_save_made_on_an_older_file_is_refused(editable: Services, root: User,
     refused = rule_admin.save(editable, root, NAME, mine, "mine", seen)
     assert refused.stale
     assert refused.blocked
-    assert (refused.rulebook, refused.impact) == (None, [])
+    assert refused.rulebook is None
     assert _text(editable) == theirs
     with editable.store.session() as db:
         assert [v.message for v in rule_file_versions(db, NAME)] == [rule_admin.FIRST_VERSION, "theirs"]
@@ -156,7 +165,7 @@ def test_the_impact_names_a_warning_by_its_sentence_and_group_never_its_code() -
         {**sources, NAME: sources[NAME].replace(spread, spread.replace(b"value: 1", b"value: 0"))}
     )
     contoso = parse_assessment(yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text()))
-    ((_case, lines),) = impact_of(old, new, [("contoso", contoso)])
+    ((_case, lines),) = impact_of(old, new, [Case("contoso", contoso)])
     added = [line for line in lines if line.startswith("new warning")]
     assert "new warning (Executives): The group's 30 users here are more than the helpdesk" in "\n".join(
         added

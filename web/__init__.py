@@ -17,6 +17,7 @@ from advisor.model.vocabulary import day_name, month_name, term
 from advisor.output.render import enrolls, needed_by, reset_word, yes_no
 from advisor.planning.explain import fact_label, show_value
 from advisor.services import logs
+from advisor.services.jobs import Worker
 from advisor.services.runtime import open_services
 from advisor.settings import Settings, load_settings
 from web.extensions import csrf
@@ -49,6 +50,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
 
     services = open_services(settings)
     app.extensions["advisor"] = services
+    if settings.embedded_worker:  # the jobs of the default install need no other process
+        services.worker = Worker(services).start()
 
     @app.before_request
     def watch_the_rules() -> None:

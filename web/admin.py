@@ -22,9 +22,10 @@ from advisor.quality.scenarios import parse_scenario
 from advisor.rulebook.files import FieldValue, RuleFileError, set_fields
 from advisor.rulebook.loader import Rulebook
 from advisor.services import rule_admin
+from advisor.services.jobs import start_impact
 from advisor.services.rule_admin import Checked, ScenarioChecked, fingerprint_of, scenario_key
 from advisor.store.rules import rule_file_versions
-from advisor.store.tables import AuditEntry
+from advisor.store.tables import AuditEntry, Job
 from web.auth import role_required
 from web.common import usernames
 from web.extensions import svc
@@ -116,6 +117,7 @@ def edit(name: str) -> ResponseReturnValue:
     checked: Checked | None = None
     saving = False
     status = 200
+    job = _shown_job()
     if request.method == "POST":
         action = request.form.get("action", "check")
         message = request.form.get("message", "").strip()[:500]
@@ -128,8 +130,11 @@ def edit(name: str) -> ResponseReturnValue:
         except RuleFileError as exc:
             flash(str(exc), "error")
             return redirect(url_for(".edit", name=name))
+        # The files as they are before a save: what the impact of the edit is measured from.
+        files = rule_admin.impact_files(svc(), name, text)
         if action == "check":
             checked = rule_admin.check(svc(), name, text)
+            job = _impact_job(checked, files)
         else:
             saving = True
             if not message:
@@ -138,6 +143,7 @@ def edit(name: str) -> ResponseReturnValue:
             # Each ticked scenario as the check showed it: accepted only if it is still that file.
             seen = {n: request.form.get(f"seen-{n}", "") for n in accept}
             checked = _save(name, text, message, request.form.get("based_on"), accept, seen)
+            job = _impact_job(checked, files)
             if not checked.blocked:
                 flash(
                     _(
@@ -153,12 +159,28 @@ def edit(name: str) -> ResponseReturnValue:
                             names=", ".join(scenario_key(n) for n in sorted(checked.accepted)),
                         )
                     )
-                return redirect(url_for(".edit", name=name))
+                return redirect(url_for(".edit", name=name, job=job.id if job else None))
             status = 422
-    return _edit_page(name, text, checked, based_on, saving), status
+    return _edit_page(name, text, checked, based_on, saving, job), status
 
 
-def _edit_page(name: str, text: str, checked: Checked | None, based_on: str, saving: bool) -> str:
+def _impact_job(checked: Checked, files: tuple[dict[str, str], dict[str, str]]) -> Job | None:
+    """The job that works out which saved assessments' plans the edit changes (none when the
+    edited rulebook does not load, or a save was refused because the file changed meanwhile)."""
+    if checked.rulebook is None:
+        return None
+    return svc().jobs.get(start_impact(svc(), g.user, *files))
+
+
+def _shown_job() -> Job | None:
+    """The impact job named in the address (`?job=`), after a save."""
+    job_id = version_argument("job")
+    return svc().jobs.get(job_id) if job_id else None
+
+
+def _edit_page(
+    name: str, text: str, checked: Checked | None, based_on: str, saving: bool, job: Job | None = None
+) -> str:
     parameters, priorities = _fields(name)
     return render_template(
         "admin/edit.html",
@@ -170,6 +192,7 @@ def _edit_page(name: str, text: str, checked: Checked | None, based_on: str, sav
         parameters=parameters,
         priorities=priorities,
         based_on=based_on,
+        job=job,
     )
 
 
@@ -393,6 +416,30 @@ def scenario_rollback(name: str, number: int) -> ResponseReturnValue:
         return _scenario_page(name, target.content, checked, based_on, True), 422
     flash(_("Rolled %(name)s back to version %(n)s.", name=scenario_key(name), n=number))
     return redirect(url_for(".scenario_history", name=name))
+
+
+@bp.get("/jobs/<id:job_id>")
+@role_required("admin")
+def job(job_id: int) -> ResponseReturnValue:
+    """An impact job as it stands: the fragment the edit page polls while the job runs."""
+    found = svc().jobs.get(job_id)
+    if found is None:
+        abort(404)
+    return render_template("admin/_job.html", job=found)
+
+
+@bp.post("/jobs/<id:job_id>/cancel")
+@role_required("admin")
+def cancel_job(job_id: int) -> ResponseReturnValue:
+    found = svc().jobs.cancel(job_id)
+    if found is None:
+        abort(404)
+    if request.headers.get("HX-Request"):
+        return render_template("admin/_job.html", job=found)
+    back = request.form.get("file", "")
+    if back in rule_admin.rule_names(svc()):
+        return redirect(url_for(".edit", name=back, job=job_id))
+    return redirect(url_for(".index"))
 
 
 @bp.get("/audit")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from advisor.model.documents import DocumentProblem, load_json
-from advisor.model.errors import NotAllowed, RolloutTooLong
+from advisor.model.errors import NotAllowed, RolloutTooLong, RulebookError
 from advisor.model.facts import (
     KNOWN_FIELDS,
     WHOLE,
@@ -33,15 +33,18 @@ from advisor.model.plan import GateDecision, PhaseRef, Plan
 from advisor.model.vocabulary import Language, Outcome
 from advisor.output.drafts import Draft
 from advisor.output.formats import offered, offered_format
-from advisor.services import gates
+from advisor.rulebook.files import RuleFileError
+from advisor.services import gates, rule_admin
 from advisor.services.assessments import AssessmentNotFound, commit, create, delete, stored_plan, visible
+from advisor.services.jobs import start_impact
+from advisor.services.live_rules import build
 from advisor.services.messages import messages_of
 from advisor.services.planning import build_plan
 from advisor.services.review import Incomplete
 from advisor.store.accounts import user_by_token
 from advisor.store.assessments import StaleRevision
 from advisor.store.listing import BadListQuery, ListQuery, assessment_page
-from advisor.store.tables import MAX_ID, AssessmentRecord, VersionKind
+from advisor.store.tables import MAX_ID, AssessmentRecord, Job, Role, VersionKind
 from web.common import plan_file
 from web.extensions import csrf, svc
 
@@ -158,6 +161,37 @@ class MessageList(_Model):
         description="Messages edited for a group and phase the plan no longer has (in any language): "
         "kept in the assessment, used by no draft."
     )
+
+
+class JobLinks(_Model):
+    self: str
+    cancel: str
+
+
+class JobResource(_Model):
+    """Long work done off the request (the impact of a rule change), as it stands."""
+
+    id: int
+    kind: Literal["impact"]
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    done: int = Field(description="Saved assessments checked so far")
+    total: int | None = Field(description="Saved assessments to check (null until a worker starts)")
+    result: list[tuple[str, list[str]]] | None = Field(
+        description="The assessments whose plan changes so far, each with the lines that say how"
+    )
+    error: str | None = Field(description="Why the job failed")
+    cancel_requested: bool
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    links: JobLinks
+
+
+class ImpactCreate(_Model):
+    """A rule file as it would be saved: its impact on every saved assessment, as a job."""
+
+    file: str = Field(max_length=200, description="The rule file's name, e.g. methods.yaml")
+    text: str = Field(max_length=2_000_000, description="Its proposed content")
 
 
 class Failure(Exception):
@@ -342,6 +376,69 @@ def _list_query() -> ListQuery:
         raise Failure(
             400, "invalid_query", f"{exc.field} {exc.reason}", [FieldProblem(loc=exc.field, msg=exc.reason)]
         ) from None
+
+
+def _admin() -> None:
+    _authenticate()
+    if g.user.role != Role.ADMIN:
+        raise Failure(403, "forbidden", "only an admin sees and cancels jobs")
+
+
+def _job(job_id: int) -> Job:
+    job = svc().jobs.get(job_id)
+    if job is None:
+        raise Failure(404, "not_found", f"there is no job {job_id}")
+    return job
+
+
+def _job_resource(job: Job) -> dict[str, Any]:
+    return JobResource(
+        id=job.id,
+        kind="impact",
+        status=job.status.value,
+        done=job.done,
+        total=job.total,
+        result=[(name, lines) for name, lines in job.result] if job.result is not None else None,
+        error=job.error,
+        cancel_requested=job.cancel_requested,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        links=JobLinks(self=f"/api/v1/jobs/{job.id}", cancel=f"/api/v1/jobs/{job.id}/cancel"),
+    ).model_dump(mode="json")
+
+
+@bp.post("/rules/impact")
+def rules_impact() -> ResponseReturnValue:
+    _admin()
+    body: ImpactCreate = _body(ImpactCreate)
+    try:
+        rule_admin.rule_text(svc(), body.file)
+    except RuleFileError as exc:
+        raise Failure(404, "not_found", str(exc)) from None
+    before, after = rule_admin.impact_files(svc(), body.file, body.text)
+    try:  # whether it loads: its lint and scenarios are the admin's check, not the impact's
+        build(after)
+    except RulebookError as exc:
+        problems = [FieldProblem(loc="text", msg=str(f)) for f in exc.findings[:20]]
+        raise Failure(422, "invalid_rules", "the rule file does not load", problems) from None
+    job_id = start_impact(svc(), g.user, before, after)
+    return _job_resource(_job(job_id)), 202, {"Location": f"/api/v1/jobs/{job_id}"}
+
+
+@bp.get("/jobs/<id:job_id>")
+def read_job(job_id: int) -> ResponseReturnValue:
+    _admin()
+    return _job_resource(_job(job_id))
+
+
+@bp.post("/jobs/<id:job_id>/cancel")
+def cancel_job(job_id: int) -> ResponseReturnValue:
+    _admin()
+    _job(job_id)
+    job = svc().jobs.cancel(job_id)
+    assert job is not None  # noqa: S101 - it exists (jobs are never deleted)
+    return _job_resource(job), 202
 
 
 @bp.get("/assessments")

@@ -26,6 +26,8 @@ from web.api import (
     AssessmentUpdate,
     GateDecisionCreate,
     GateDecisions,
+    ImpactCreate,
+    JobResource,
     MessageList,
     RulesInfo,
 )
@@ -56,6 +58,7 @@ def _errors(*codes: int) -> dict[str, Any]:
     words = {
         400: "A query parameter that cannot be used (the message names it and says why)",
         401: "No or a bad API token",
+        403: "Not allowed to your account's role",
         404: "Not found, or not yours to see",
         409: "Conflict",
         413: "The body is too large",
@@ -78,6 +81,7 @@ ID = {
     "required": True,
     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
 }
+JOB_ID = {**ID, "name": "job_id"}
 SECURED: list[dict[str, list[str]]] = [{"token": []}]
 
 
@@ -153,6 +157,8 @@ def openapi() -> dict[str, Any]:
         (GateDecisionCreate, "validation"),
         (GateDecisions, "serialization"),
         (MessageList, "serialization"),
+        (JobResource, "serialization"),
+        (ImpactCreate, "validation"),
     ]
     _, schemas = models_json_schema(models, ref_template=REF)
     for model, questions in (("Organisation", ORGANISATION), ("Group", GROUP)):
@@ -209,6 +215,43 @@ def openapi() -> dict[str, Any]:
                     "operationId": "describeRules",
                     "summary": "The loaded rulebook",
                     "responses": {"200": {"description": "Rules and parameters", **_json(_ref(RulesInfo))}},
+                }
+            },
+            "/api/v1/rules/impact": {
+                "post": {
+                    "operationId": "startImpact",
+                    "summary": "Start a job: the saved assessments whose plan a rule file's new text would "
+                    "change (admins)",
+                    "security": SECURED,
+                    "requestBody": {"required": True, **_json(_ref(ImpactCreate))},
+                    "responses": {
+                        "202": {"description": "The job, queued", **_json(_ref(JobResource))},
+                        **_errors(401, 403, 404, 413, 415, 422),
+                    },
+                }
+            },
+            "/api/v1/jobs/{job_id}": {
+                "get": {
+                    "operationId": "readJob",
+                    "summary": "A job: its status, progress and (partial) result (admins)",
+                    "security": SECURED,
+                    "parameters": [JOB_ID],
+                    "responses": {
+                        "200": {"description": "The job", **_json(_ref(JobResource))},
+                        **_errors(401, 403, 404),
+                    },
+                }
+            },
+            "/api/v1/jobs/{job_id}/cancel": {
+                "post": {
+                    "operationId": "cancelJob",
+                    "summary": "Cancel a job: at once if queued, at its next checkpoint if running (admins)",
+                    "security": SECURED,
+                    "parameters": [JOB_ID],
+                    "responses": {
+                        "202": {"description": "The job, cancel requested", **_json(_ref(JobResource))},
+                        **_errors(401, 403, 404),
+                    },
                 }
             },
             "/api/v1/assessments": {

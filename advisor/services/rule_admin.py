@@ -19,7 +19,6 @@ from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.errors import Finding, InputError, NotAllowed, RulebookError
 from advisor.model.yamlsource import MAX_DOCUMENT_BYTES
 from advisor.quality.diff import ParameterChange, parameter_changes
-from advisor.quality.impact import impact_of, saved_cases
 from advisor.quality.lint import exercised_by_scenarios, lint
 from advisor.quality.scenarios import Outcome, accepted, parse_scenario, run_scenario
 from advisor.rulebook.files import NAME, RuleFileError, write_atomically
@@ -122,12 +121,11 @@ def fingerprint_of(text: str) -> str:
 
 @dataclass
 class Checked:
-    """Everything an admin sees before a save: findings, scenario results, impact, and the
-    parameters whose values the edit changes."""
+    """Everything an admin sees before a save: findings, scenario results and the parameters
+    whose values the edit changes (the impact on saved assessments is a job: `impact_files`)."""
 
     findings: list[Finding]
     scenarios: list[Outcome]
-    impact: list[tuple[str, list[str]]]
     rulebook: Rulebook | None
     parameters: list[ParameterChange] = field(default_factory=list)
     # Not saved because the file changed since the edit began (by someone else, or an import).
@@ -155,28 +153,31 @@ Source = tuple[int, dict[str, str]]  # the head's serial and the rulebook's file
 
 
 def check(services: Services, name: str, text: str, source: Source | None = None) -> Checked:
-    """`name` replaced by `text`: the findings, the rulebook's scenarios under it, and the saved
-    assessments whose plan would change from the running rulebook's. `source` is the rulebook
-    as read for a save (read here otherwise)."""
+    """`name` replaced by `text`: the findings and the rulebook's scenarios under it (the impact
+    on saved assessments is a job: `impact_files`). `source` is the rulebook as read for a save
+    (read here otherwise)."""
     _serial, files = source or read_rulebook(services.store)
     rulebook, findings = candidate(files, name, text)
     if rulebook is None:
-        return Checked(findings, [], [], None)
+        return Checked(findings, [], None)
     scenarios, problems = _run_scenarios(files, rulebook, {})
     seen = {scenario: fingerprint_of(content) for scenario, content in _scenarios(files).items()}
-    with services.store.session() as db:
-        cases = saved_cases(db)
-    impact = impact_of(
-        services.engine.rulebook, rulebook, cases, max_months=services.settings.max_rollout_months
-    )
     changes = parameter_changes(services.engine.rulebook, rulebook)
-    return Checked([*findings, *problems], scenarios, impact, rulebook, changes, seen=seen)
+    return Checked([*findings, *problems], scenarios, rulebook, changes, seen=seen)
 
 
 def _scenarios(files: Mapping[str, str]) -> dict[str, str]:
     """The scenario files among the rulebook's, by name (without `scenarios/`), in order."""
     prefix = scenario_key("")
     return {name[len(prefix) :]: files[name] for name in sorted(files) if name.startswith(prefix)}
+
+
+def impact_files(services: Services, name: str, text: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The rule files (file name → text) before and after `name` is replaced by `text`, as the
+    database holds them: what an impact job compares (`advisor.services.jobs.start_impact`)."""
+    _serial, files = read_rulebook(services.store)
+    before = {file: content for file, content in files.items() if is_rule_file(file)}
+    return before, {**before, name: text}
 
 
 def _run_scenarios(
@@ -211,7 +212,7 @@ def _accepting(services: Services, source: Source, name: str, text: str, accept:
                 log.info("scenario %s not accepted: %s", outcome.source, exc)
     if not texts or checked.rulebook is None:
         return checked
-    # Only the scenarios run again: the rule file, its lint and its impact are as just checked.
+    # Only the scenarios run again: the rule file and its lint are as just checked.
     outcomes, problems = _run_scenarios(source[1], checked.rulebook, texts)
     findings = [f for f in checked.findings if not f.file.startswith(f"{SCENARIOS}/")]
     findings += problems
@@ -219,7 +220,7 @@ def _accepting(services: Services, source: Source, name: str, text: str, accept:
 
 
 def _stale(checked: Checked) -> Checked:
-    return replace(checked, impact=[], rulebook=None, stale=True)
+    return replace(checked, rulebook=None, stale=True)
 
 
 def save(

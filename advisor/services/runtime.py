@@ -4,12 +4,18 @@ for the site, the API's server and the command line alike."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from advisor.evaluate.engine import Engine
 from advisor.services.live_rules import RuleWatcher, startup_rulebook
 from advisor.settings import Settings
 from advisor.store.database import Store
+from advisor.store.jobs import JobQueue
 from advisor.store.migrate import upgrade
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
 
 
 @dataclass
@@ -21,9 +27,15 @@ class Services:
     store: Store
     engine: Engine
     watcher: RuleWatcher
+    jobs: JobQueue
+    # The job worker running in this process, if any (the site's embedded worker).
+    worker: Stoppable | None = None
 
     def close(self) -> None:
-        """Stop watching the rules, free the engine and the database connections."""
+        """Stop the job worker and the watching of the rules, free the engine and the database
+        connections."""
+        if self.worker is not None:
+            self.worker.stop()
         self.watcher.stop()
         self.engine.close()
         self.store.engine.dispose()
@@ -40,4 +52,4 @@ def open_services(settings: Settings) -> Services:
     watcher = RuleWatcher(
         settings, store, engine, serial, interval=settings.reload_interval_seconds, error=refused
     )
-    return Services(settings, store, engine, watcher)
+    return Services(settings, store, engine, watcher, JobQueue(store, settings.job_lease_seconds))

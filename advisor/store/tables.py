@@ -77,6 +77,16 @@ class AuditAction(StrEnum):
     PASSWORD_RESET = "user.password_reset"  # noqa: S105 - an action's name, not a password
 
 
+class JobStatus(StrEnum):
+    """Where a job stands: queued → running → done | failed | cancelled."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -286,3 +296,30 @@ SUMMARY_ONLY = (
     defer(AssessmentRecord.answers, raiseload=True),
     defer(AssessmentRecord.plan, raiseload=True),
 )
+
+
+class Job(Base):
+    """Long work done off the request by whichever worker claims it first; everything about it
+    (progress, partial result, who holds it) lives here, so any instance sees and cancels it."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[JobStatus] = mapped_column(EnumText(JobStatus, 16), default=JobStatus.QUEUED, index=True)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The result so far: each chunk's part is added as the chunk ends, with `state` saying where
+    # the next chunk starts, so a worker that takes the job over resumes there.
+    result: Mapped[Any] = mapped_column(JSON, nullable=True)
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The lease: the worker holding the job, and when it last said it is still at work.
+    owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    heartbeat: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)

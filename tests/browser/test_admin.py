@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+from flask import Flask
 from playwright.sync_api import FilePayload, Page, expect
 
 from advisor.quality.scenarios import scenario_files
-from tests.browser.conftest import admin_rulebook_file, login, screenshot
+from advisor.services.jobs import Worker
+from advisor.settings import Settings
+from tests.browser.conftest import add_users, admin_rulebook_file, import_contoso, login, screenshot, serve
+from web import create_app
+from web.extensions import services
 
 pytestmark = pytest.mark.browser
 
@@ -104,3 +111,40 @@ def test_threshold_change_broken_edit_and_rollback(
     page.goto(plan_url)
     page.get_by_role("button", name="Accept the new plan").click()
     expect(page.get_by_text("Production phases are cut by geography.")).to_be_visible()
+
+
+@pytest.fixture
+def live_without_worker(tmp_path: Path, rules: Path) -> Iterator[tuple[str, Flask]]:
+    """The site on a copy of the rules with no job worker of its own: the test is the worker."""
+    settings = Settings(
+        instance_dir=tmp_path / "instance",
+        database_url=f"sqlite:///{tmp_path}/a.db",
+        rules_dir=rules,
+        secret_key="k",
+        reload_interval_seconds=0,
+        embedded_worker=False,
+    )
+    app = create_app(settings)
+    add_users(app, root="admin")
+    with serve(app) as base:
+        yield base, app
+
+
+def test_the_impact_of_a_check_shows_its_progress_then_its_result(
+    page: Page, live_without_worker: tuple[str, Flask]
+) -> None:
+    """The page polls the impact job (htmx, under the strict CSP): waiting for a worker, then the
+    result once one has done it."""
+    base, app = live_without_worker
+    login(page, base, "root")
+    import_contoso(page, base)
+    page.goto(f"{base}/admin/rules/organisation.yaml")
+    page.get_by_label("few_sites_max").fill("0")
+    page.get_by_role("button", name="Check without saving").first.click()
+    expect(page.get_by_text("Waiting for a worker to work out the impact")).to_be_visible()
+    expect(page.locator("#impact-job progress")).to_be_visible()
+    expect(page.locator("#impact-job").get_by_role("button", name="Cancel")).to_be_visible()
+    assert Worker(services(app)).run_once()
+    expect(page.get_by_text(re.compile(r"Saved assessments whose plan would change: \d+"))).to_be_visible()
+    expect(page.locator("#impact-job").get_by_role("button", name="Cancel")).to_have_count(0)
+    screenshot(page, "12b-admin-impact-job")

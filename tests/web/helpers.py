@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from html.parser import HTMLParser
 from typing import Any
 
@@ -160,3 +161,22 @@ def rendered_form(page: str) -> dict[str, list[str]]:
     parser = _Form()
     parser.feed(page)
     return parser.fields
+
+
+def job_address(page: str) -> str:
+    """The address of the impact job a page shows (the fragment it polls)."""
+    match = re.search(r'id="impact-job"[^>]*?hx-get="(/admin/jobs/\d+)"', page)
+    assert match, page[-2000:]
+    return match.group(1)
+
+
+def finished_job(browser: Browser, page: str, looks: int = 600) -> str:
+    """The job fragment once the job has ended, polled as the page does (the site's embedded
+    worker does the job)."""
+    address = job_address(page)
+    for _ in range(looks):
+        fragment: str = browser.get(address).get_data(as_text=True)
+        if "hx-trigger" not in fragment:
+            return fragment
+        time.sleep(0.1)
+    raise AssertionError(f"the job at {address} did not end: {fragment}")

@@ -1,0 +1,163 @@
+"""The fast impact gives what planning every case under both rulebooks gives: the filter never
+skips a plan that changes, and a saved plan stands in for the plan before only when it may."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from advisor.evaluate.oracle import OracleEvaluator
+from advisor.model.errors import InputError, RolloutTooLong
+from advisor.model.facts import parse_assessment
+from advisor.planning.planner import make_plan
+from advisor.quality.impact import Case, Change, Filter, _plan, changed_rules, describe_change, impact_of
+from advisor.rulebook import Rulebook, load_rulebook
+from advisor.rulebook.loader import RuleInfo
+from advisor.rulebook.schema import leaves
+from tests.strategies import assessments
+
+ROOT = Path(__file__).resolve().parent.parent
+RULEBOOK = load_rulebook(ROOT / "rules")
+CONDITIONS = {leaf.param for i in RULEBOOK.rules if i.rule.when for leaf in leaves(i.rule.when) if leaf.param}
+
+
+def _rulebook(rules: tuple[RuleInfo, ...] | None = None, **changes: Any) -> Rulebook:
+    """The shipped rulebook with some of its parts replaced (a new version)."""
+    return Rulebook(
+        label=RULEBOOK.label,
+        rules=RULEBOOK.rules if rules is None else rules,
+        parameters=changes.get("parameters", RULEBOOK.parameters),
+        parameter_texts=RULEBOOK.parameter_texts,
+        parameter_provenance=RULEBOOK.parameter_provenance,
+        lists=changes.get("lists", RULEBOOK.lists),
+        tables=RULEBOOK.tables,
+        version="changed",
+    )
+
+
+def _full(old: Rulebook, new: Rulebook, cases: list[Case]) -> list[Change]:
+    """The straightforward impact: every case planned under both rulebooks."""
+    before, after = OracleEvaluator(old), OracleEvaluator(new)
+    found = [
+        describe_change(c.name, _plan(c.assessment, before, 240), _plan(c.assessment, after, 240))
+        for c in cases
+    ]
+    return [change for change in found if change is not None]
+
+
+@st.composite
+def single_changes(draw: st.DrawFn) -> Rulebook:
+    """One change of the kinds an admin makes: a number, a rule's priority, a rule gone, a list
+    reordered."""
+    kind = draw(st.sampled_from(["number", "number", "priority", "removed", "list"]))
+    if kind == "number":
+        # Half of them a number some rule's condition reads (what the filter bounds), half any.
+        name = draw(st.sampled_from(sorted(CONDITIONS)) | st.sampled_from(sorted(RULEBOOK.parameters)))
+        value = RULEBOOK.parameters[name]
+        new = draw(st.integers(max(0, value - 20), value + 20) | st.integers(0, 5000))
+        return _rulebook(parameters={**RULEBOOK.parameters, name: new})
+    if kind == "list":
+        name = draw(st.sampled_from(sorted(RULEBOOK.lists)))
+        return _rulebook(lists={**RULEBOOK.lists, name: tuple(reversed(RULEBOOK.lists[name]))})
+    index = draw(st.integers(0, len(RULEBOOK.rules) - 1))
+    if kind == "removed":
+        return _rulebook(RULEBOOK.rules[:index] + RULEBOOK.rules[index + 1 :])
+    info = RULEBOOK.rules[index]
+    changed = replace(info, rule=info.rule.model_copy(update={"priority": draw(st.integers(0, 1000))}))
+    return _rulebook((*RULEBOOK.rules[:index], changed, *RULEBOOK.rules[index + 1 :]))
+
+
+def _cases(drawn: list[dict[str, Any]], saved: list[bool]) -> list[Case]:
+    """The assessments as saved: some with the plan the running rulebook made for them (on a day
+    after their start, so with its dated warnings), some without."""
+    cases = []
+    for i, (answers, with_plan) in enumerate(zip(drawn, saved, strict=True)):
+        try:
+            assessment = parse_assessment(answers)
+        except InputError:
+            continue
+        plan = None
+        if with_plan:
+            try:
+                made = make_plan(
+                    assessment, OracleEvaluator(RULEBOOK), max_months=240, today=date(2031, 1, 1)
+                )
+                plan = made.model_dump(mode="json")
+            except RolloutTooLong:
+                pass
+        cases.append(Case(f"case {i}", assessment, plan, RULEBOOK.version))
+    return cases
+
+
+@settings(max_examples=90, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    new=single_changes(),
+    drawn=st.lists(assessments(max_groups=5), min_size=1, max_size=3),
+    saved=st.lists(st.booleans(), min_size=3, max_size=3),
+)
+def test_the_filtered_impact_is_the_full_impact(
+    new: Rulebook, drawn: list[dict[str, Any]], saved: list[bool]
+) -> None:
+    cases = _cases(drawn, saved[: len(drawn)])
+    assert impact_of(RULEBOOK, new, cases, max_months=240) == _full(RULEBOOK, new, cases)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn=assessments(max_groups=6), threshold=st.integers(0, 400))
+def test_a_threshold_of_a_group_rule_touches_only_the_groups_it_flips(
+    drawn: dict[str, Any], threshold: int
+) -> None:
+    new = _rulebook(parameters={**RULEBOOK.parameters, "many_devices_percent": threshold})
+    check = Filter(RULEBOOK, new)
+    assert check.changed == frozenset({"warn-many-devices-per-user"})
+    try:
+        case = Case("drawn", parse_assessment(drawn))
+    except InputError:
+        return
+    if not check.touches(case):
+        assert _full(RULEBOOK, new, [case]) == []
+
+
+def test_a_change_the_filter_cannot_bound_touches_every_plan() -> None:
+    planner_read = _rulebook(parameters={**RULEBOOK.parameters, "limited_pilot_size": 7})
+    reordered = _rulebook(tuple(reversed(RULEBOOK.rules)))
+    organisation = _rulebook(parameters={**RULEBOOK.parameters, "few_sites_max": 9})
+    for new in (planner_read, reordered, organisation):
+        assert changed_rules(RULEBOOK, new) is None
+    assert changed_rules(RULEBOOK, _rulebook()) == frozenset()
+
+
+def test_the_numbers_rule_conditions_read_are_never_read_by_the_planner_itself() -> None:
+    """The filter bounds a change of such a number by the rules that read it; a planner step that
+    read one directly would make that unsound (it would then need to touch every plan)."""
+    read = {
+        leaf.param
+        for info in RULEBOOK.rules
+        if info.rule.when
+        for leaf in leaves(info.rule.when)
+        if leaf.param
+    }
+    assert read
+    planner = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "advisor" / "planning").glob("*.py"))
+    assert not {name for name in read if re.search(rf"[\"']{name}[\"']", planner)}
+
+
+@pytest.mark.parametrize("version", [RULEBOOK.version, "another"])
+def test_a_saved_plan_stands_in_only_for_the_rulebook_that_made_it(version: str) -> None:
+    """A plan saved under another rulebook is not the plan before: the case is planned again."""
+    contoso = parse_assessment(__import__("yaml").safe_load((ROOT / "examples" / "contoso.yaml").read_text()))
+    other = make_plan(
+        contoso, OracleEvaluator(_rulebook(parameters={**RULEBOOK.parameters, "limited_pilot_size": 1}))
+    )
+    case = Case("contoso", contoso, other.model_dump(mode="json"), version)
+    new = _rulebook(parameters={**RULEBOOK.parameters, "limited_pilot_size": 1})
+    found = impact_of(RULEBOOK, new, [case])
+    # Trusted, the saved plan says nothing changes; planned again, the pilot's size does.
+    assert (found == []) == (version == RULEBOOK.version)
