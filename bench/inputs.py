@@ -39,12 +39,13 @@ def random_group(rng: random.Random, index: int) -> Group:
 
 def random_assessment(rng: random.Random, number: int) -> Assessment:
     """An organisation of 4 to 20 random groups (as saved assessments are), with a helpdesk that
-    takes its rollout within two years, so that it plans rather than being refused."""
+    takes all their users within a year, so that it plans (a split by platform counts each
+    platform's load, and quiet months add more) rather than being refused."""
     groups = [random_group(rng, i) for i in range(rng.randint(4, 20))]
     organisation = Organisation(
         name=f"Organisation {number}",
         rollout_start=f"{rng.randint(2027, 2029)}-{rng.randint(1, 12):02d}",
-        support_capacity=max(100, -(-sum(g.users for g in groups) // 24)),
+        support_capacity=max(100, -(-sum(g.users for g in groups) // 12)),
         split_by=rng.choice(SPLIT_CHOICES),
     )
     return Assessment(version=1, organisation=organisation, groups=groups)
