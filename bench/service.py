@@ -1,4 +1,9 @@
-"""Service benchmark: POST /api/v1/plans against a trivial endpoint, gunicorn on 127.0.0.1."""
+"""Service benchmark: POST /api/v1/plans against a trivial endpoint, gunicorn on 127.0.0.1.
+
+Plans are posted two ways: the guide's example every time (after its first plan the rule memo
+answers every fact), and assessments generated from a seed, a different one per request, so that
+the engine does the work a real mix of organisations gives it. Each prints the memo's hit rate it
+saw, counted by the workers (bench/gunicorn_conf.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import http.client
 import itertools
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -24,6 +30,8 @@ SECONDS = 5.0  # per endpoint
 MAX_REQUESTS = 20_000  # per client process, whatever comes first
 CLIENTS = 2  # processes
 THREADS = 4  # per process
+VARIED = 1000  # generated assessments: more than a run posts on this machine (a repeat is printed)
+SEED = 15
 
 
 def _free_port() -> int:
@@ -32,14 +40,20 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _load(port: int, method: str, path: str, body: bytes | None, seconds: float) -> tuple[int, int]:
-    """One client process: THREADS threads sending requests until time or count runs out."""
+def _load(
+    port: int, method: str, path: str, bodies: list[bytes | None], seconds: float, client: int
+) -> tuple[int, int]:
+    """One client process: THREADS threads sending requests until time or count runs out. With
+    several bodies, each thread sends its own share of them in turn (no body twice while there
+    are more bodies than requests)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    def worker() -> tuple[int, int]:
+    def worker(thread: int) -> tuple[int, int]:
         done = failed = 0
         end = time.monotonic() + seconds
+        lane = client * THREADS + thread
         while time.monotonic() < end and done < MAX_REQUESTS // THREADS:
+            body = bodies[(lane + done * CLIENTS * THREADS) % len(bodies)]
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             try:
                 connection.request(method, path, body=body, headers={"Content-Type": "application/json"})
@@ -54,13 +68,14 @@ def _load(port: int, method: str, path: str, body: bytes | None, seconds: float)
         return done, failed
 
     with ThreadPoolExecutor(THREADS) as pool:
-        results = list(pool.map(lambda _: worker(), range(THREADS)))
+        results = list(pool.map(worker, range(THREADS)))
     return sum(r[0] for r in results), sum(r[1] for r in results)
 
 
 def _rate(
-    port: int, method: str, path: str, body: bytes | None, seconds: float = SECONDS
+    port: int, method: str, path: str, body: bytes | list[bytes] | None, seconds: float = SECONDS
 ) -> tuple[float, int]:
+    bodies: list[bytes | None] = list(body) if isinstance(body, list) else [body]
     start = time.monotonic()
     with ProcessPoolExecutor(CLIENTS) as pool:
         results = list(
@@ -69,8 +84,9 @@ def _rate(
                 [port] * CLIENTS,
                 [method] * CLIENTS,
                 [path] * CLIENTS,
-                [body] * CLIENTS,
+                [bodies] * CLIENTS,
                 [seconds] * CLIENTS,
+                range(CLIENTS),
             )
         )
     elapsed = time.monotonic() - start
@@ -82,8 +98,10 @@ def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
     rules = data / "rules"  # a copy: the reload measurement rewrites a rule file
     shutil.copytree(ROOT / "rules", rules)
+    counts = data / "memo-counts.jsonl"
     env = {
         **os.environ,
+        "ADVISOR_BENCH_COUNTS": str(counts),
         "ADVISOR_BIND": f"127.0.0.1:{port}",
         "ADVISOR_INSTANCE_DIR": str(data),
         "ADVISOR_RULES_DIR": str(rules),
@@ -91,13 +109,14 @@ def main() -> None:
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
     server = subprocess.Popen(
-        ["gunicorn", "-c", "python:web.gunicorn_conf", "--access-logfile", "/dev/null", "web.wsgi:app"],
+        ["gunicorn", "-c", "python:bench.gunicorn_conf", "--access-logfile", "/dev/null", "web.wsgi:app"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     body = json.dumps(yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())).encode()
+    varied = _varied_bodies()
     try:
         for _ in range(300):
             try:
@@ -107,7 +126,13 @@ def main() -> None:
                 time.sleep(0.1)
         _rate(port, "POST", "/api/v1/plans", body)  # warm-up: workers compile their rules
         trivial, trivial_failed = _rate(port, "GET", "/api/v1/ping", None)
+        # Each plan measurement starts on fresh workers (an empty memo) and ends by restarting
+        # them, which writes what their memos answered.
+        _restart_workers(server.pid, port, counts)
         plans, plans_failed = _rate(port, "POST", "/api/v1/plans", body)
+        same_hits = _restart_workers(server.pid, port, counts)
+        mixed, mixed_failed = _rate(port, "POST", "/api/v1/plans", varied)
+        mixed_hits = _restart_workers(server.pid, port, counts)
         worst = _worst_requests(port, server.pid)
         reloading, reloading_failed, reloads = _while_rules_change(port, rules / "enrollment.yaml")
     finally:
@@ -118,9 +143,22 @@ def main() -> None:
         f"{SECONDS:.0f} s each)"
     )
     print(f"  GET  /api/v1/ping (trivial)       {trivial:8.0f} req/s   failed {trivial_failed}")
-    print(f"  POST /api/v1/plans (guide example) {plans:7.0f} req/s   failed {plans_failed}")
-    ratio = plans / trivial if trivial else 0.0
-    print(f"  plans / trivial = {ratio:.2f}  (target at least 0.50: {'met' if ratio >= 0.5 else 'NOT met'})")
+    print(
+        f"  POST /api/v1/plans (guide example) {plans:7.0f} req/s   failed {plans_failed}   "
+        f"memo hit rate {same_hits:6.1%} (the same assessment every time)"
+    )
+    posted = round(mixed * SECONDS)
+    print(
+        f"  POST /api/v1/plans (generated)     {mixed:7.0f} req/s   failed {mixed_failed}   "
+        f"memo hit rate {mixed_hits:6.1%} (about {posted:,} posted of {len(varied):,} generated from "
+        f"seed {SEED}, 4-20 groups each; {'none' if posted <= len(varied) else 'some'} twice)"
+    )
+    for name, rate in (("guide example", plans), ("generated", mixed)):
+        ratio = rate / trivial if trivial else 0.0
+        print(
+            f"  plans / trivial = {ratio:.2f} ({name}; target at least 0.50: "
+            f"{'met' if ratio >= 0.5 else 'NOT met'})"
+        )
     print(
         f"  GET  /api/v1/ping while a rule file changes every {REWRITE_SECONDS:.0f} s "
         f"{reloading:5.0f} req/s   failed {reloading_failed}  "
@@ -131,6 +169,47 @@ def main() -> None:
     )
     for line in worst:
         print(f"  {line}")
+
+
+def _varied_bodies() -> list[bytes]:
+    """VARIED assessments generated from SEED, as the API takes them (the same on every run)."""
+    from bench.inputs import random_assessment
+
+    rng = random.Random(SEED)
+    return [
+        json.dumps(random_assessment(rng, number).model_dump(mode="json")).encode()
+        for number in range(VARIED)
+    ]
+
+
+def _worker_pids(pid: int) -> set[int]:
+    return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+def _restart_workers(pid: int, port: int, counts: Path) -> float:
+    """Restart gunicorn's workers gracefully (SIGHUP) and return the memo hit rate that the
+    workers which exited since the last restart saw (those recycled meanwhile included): each
+    writes its counters as it exits (bench/gunicorn_conf.py). Returns when the new workers have
+    had time to start."""
+    old = _worker_pids(pid)
+    os.kill(pid, signal.SIGHUP)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        written = counts.read_text().split("\n")[:-1] if counts.exists() else []  # whole lines only
+        lines = [json.loads(line) for line in written]
+        if old <= {line["pid"] for line in lines}:
+            break
+        time.sleep(0.1)
+    else:
+        raise RuntimeError("gunicorn's workers did not report their counters")
+    counts.unlink()
+    while len(_worker_pids(pid)) < len(old) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(3)  # the new workers load the site and compile the rules before they answer
+    _rate(port, "GET", "/api/v1/ping", None, seconds=1.0)  # and answer (the memo untouched)
+    lookups = sum(line["lookups"] for line in lines)
+    evaluations = sum(line["evaluations"] for line in lines)
+    return 1 - evaluations / lookups if lookups else 0.0
 
 
 REWRITE_SECONDS = 2.0  # longer than two watch intervals: each change is reloaded by every worker

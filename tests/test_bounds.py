@@ -152,46 +152,37 @@ def worst() -> Assessment:
 @pytest.mark.parametrize("split_by", split_values())
 def test_the_worst_input_is_refused_or_bounded(engine: Engine, worst: Assessment, split_by: str) -> None:
     """Most groups, sites, platforms and users: the smallest capacity is refused; the smallest
-    capacity that is accepted (found by bisection) gives a plan within the structural bounds."""
+    capacity that is accepted (to within 5 %) gives a plan within the structural bounds."""
     organisation = worst.organisation.model_copy(update={"split_by": split_by})
     assessment = worst.model_copy(update={"organisation": organisation})
     with engine.version() as compiled:
         with pytest.raises(RolloutTooLong) as refused:
             make_plan(assessment, compiled)
         maximum = 100_000_000  # the schema's largest support_capacity
-        # The refusal names a capacity the plan needs at least: the search starts there, doubles
-        # until a capacity plans, then halves the gap (the smallest accepted capacity).
+        # The refusal names a capacity the plan needs at least: the search starts there.
         named = re.search(r"at least (\d+) users a month", refused.value.problems[0].message)
-        low = int(named.group(1)) if named else smallest_capacity()
-
-        # The latest accepted plan is always the one at `high` (a success moves `high` to it): one
-        # is kept, never several (each holds up to a hundred thousand placements).
-        accepted: dict[int, Plan] = {}
-
-        def plans(capacity: int) -> bool:
+        capacity = int(named.group(1)) if named else smallest_capacity()
+        # Upwards from there, by refusals only (a refusal takes seconds; an accepted plan of this
+        # input tens of seconds, a geography split being a hundred thousand placements, each with
+        # its calendar): each refusal says how many months its capacity needs, and the months
+        # shrink as the capacity grows, so the next try is the capacity times months / ceiling,
+        # never more than 5 % above the last refusal. The first capacity that plans is then within
+        # 5 % of the smallest accepted one: its plan is within a few months of the ceiling, and it
+        # is the only plan made.
+        low = capacity
+        while True:
             try:
                 plan = make_plan(_with_capacity(assessment, capacity), compiled)
-            except RolloutTooLong:
-                return False
-            accepted.clear()
-            accepted[capacity] = plan
-            return True
-
-        high = low
-        while high < maximum and not plans(high):
-            low, high = high + 1, min(maximum, high * 2)
-        # Halving to within 5 % of the smallest accepted capacity: the plan there is within a few
-        # months of the ceiling, and every accepted plan of this input costs seconds (a geography
-        # split is a hundred thousand placements, each with its calendar).
-        while high - low > high // 20:
-            middle = (low + high) // 2
-            if plans(middle):
-                high = middle
-            else:
-                low = middle + 1
-        # The bounds are measured on a real plan, never only on refusals: the largest capacity
-        # must fit (if a later schema makes it unplannable, find another worst input that plans).
-        plan = accepted[high] if high in accepted else make_plan(_with_capacity(assessment, high), compiled)
+                break
+            except RolloutTooLong as too_long:
+                months = too_long.months
+            assert capacity < maximum, "the largest capacity must plan: find another worst input"
+            low = capacity + 1
+            estimate = -(-capacity * months // MAX_ROLLOUT_MONTHS)
+            capacity = min(maximum, max(low, min(estimate, capacity + capacity // 20)))
+        high = capacity
+        assert high - low <= high // 20
+    # The bounds are measured on a real plan, never only on refusals.
     _assert_bounded(assessment, plan, MAX_ROLLOUT_MONTHS)
 
 

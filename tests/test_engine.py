@@ -42,7 +42,10 @@ class Comparing:
         return got
 
 
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Every rule of the shipped rulebook (76) fires within the first hundred or so examples, and 500
+# compare about 3,000 distinct classes of facts (measured: 2,000 examples, 45 s, compared about
+# 10,000 and fired no rule more); each run draws new examples, so runs add up.
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=assessments())
 def test_engine_and_oracle_fire_the_same_rules_for_random_assessments(
     data: dict[str, Any], engine: Engine, rulebook: Rulebook
@@ -390,8 +393,8 @@ def test_each_class_of_facts_reaches_durable_once(rulebook: Rulebook) -> None:
     compiled = CompiledRulebook(rulebook)
     try:
         assert compiled.evaluate("group", facts) == OracleEvaluator(rulebook).evaluate("group", facts)
-        assert compiled.engine_evaluations == 1
+        assert (compiled.lookups, compiled.engine_evaluations) == (200, 1)
         compiled.evaluate("group", facts)
-        assert compiled.engine_evaluations == 1
+        assert (compiled.lookups, compiled.engine_evaluations) == (400, 1)  # 399 memo hits of 400
     finally:
         compiled.close()

@@ -48,6 +48,9 @@ def test_a_no_go_calls_for_the_rollback(page: Page, live: str, width: int) -> No
     expect(gate.locator(".decisions")).to_contain_text(
         "No-go, 30 March 2026, anna: Tickets: 9 per 100 users."
     )
+    # Measured once the page's style sheets have loaded (on a busy machine, with other workers'
+    # browsers running, the text shows before them and the unstyled page is wider than a phone).
+    page.wait_for_load_state()
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing runs off a phone
     screenshot(page, f"gates-no-go-{width}")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
