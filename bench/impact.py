@@ -40,7 +40,7 @@ from advisor.rulebook.loader import build_rulebook, read_folder
 from advisor.store.database import Store
 from advisor.store.migrate import upgrade
 from advisor.store.tables import AssessmentRecord, ReviewStatus, User
-from bench.__main__ import random_group
+from bench.inputs import random_group
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSESSMENTS = 10_000

@@ -12,7 +12,6 @@ import itertools
 import json
 import os
 import random
-import shutil
 import signal
 import socket
 import subprocess
@@ -96,15 +95,15 @@ def _rate(
 def main() -> None:
     port = _free_port()
     data = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
-    rules = data / "rules"  # a copy: the reload measurement rewrites a rule file
-    shutil.copytree(ROOT / "rules", rules)
+    database_url = f"sqlite:///{data / 'advisor.db'}"  # the reload measurement changes its rulebook
     counts = data / "memo-counts.jsonl"
     env = {
         **os.environ,
         "ADVISOR_BENCH_COUNTS": str(counts),
         "ADVISOR_BIND": f"127.0.0.1:{port}",
         "ADVISOR_INSTANCE_DIR": str(data),
-        "ADVISOR_RULES_DIR": str(rules),
+        "ADVISOR_DATABASE_URL": database_url,
+        "ADVISOR_RULES_DIR": str(ROOT / "rules"),
         "ADVISOR_WORKERS": "2",
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
@@ -134,7 +133,7 @@ def main() -> None:
         mixed, mixed_failed = _rate(port, "POST", "/api/v1/plans", varied)
         mixed_hits = _restart_workers(server.pid, port, counts)
         worst = _worst_requests(port, server.pid)
-        reloading, reloading_failed, reloads = _while_rules_change(port, rules / "enrollment.yaml")
+        reloading, reloading_failed, reloads = _while_rules_change(port, database_url)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -212,19 +211,34 @@ def _restart_workers(pid: int, port: int, counts: Path) -> float:
     return 1 - evaluations / lookups if lookups else 0.0
 
 
-REWRITE_SECONDS = 2.0  # longer than two watch intervals: each change is reloaded by every worker
+REWRITE_SECONDS = 2.0  # the time every instance has to adopt a saved rulebook
 
 
-def _while_rules_change(port: int, path: Path) -> tuple[float, int, int]:
-    """The trivial endpoint's rate while a rule file flips between two valid versions, and how
-    many rulebook changes /healthz reported meanwhile (so that reloads did happen)."""
-    original = path.read_text()
+def _while_rules_change(port: int, database_url: str) -> tuple[float, int, int]:
+    """The trivial endpoint's rate while the database's rulebook flips between two valid versions
+    (a threshold of enrollment.yaml, written and the head bumped as an admin's save does), and
+    how many rulebook changes /healthz reported meanwhile (so that reloads did happen)."""
+    from advisor.services.live_rules import build
+    from advisor.store.database import Store
+    from advisor.store.rules import change_files, head, rulebook_files
+
+    store = Store(database_url)
+    with store.session() as db:
+        files = rulebook_files(db)
+    original = files["enrollment.yaml"]
     changed = original.replace(
         "  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 99"
     )
     assert changed != original
+    versions = {text: build({**files, "enrollment.yaml": text}).version for text in (original, changed)}
     stop = threading.Event()
     seen: list[str] = []
+
+    def write(text: str) -> None:
+        with store.session() as db:
+            current = head(db)
+            assert current is not None
+            change_files(db, {"enrollment.yaml": text}, versions[text], current.serial)
 
     def flip() -> None:
         texts = [changed, original]
@@ -233,9 +247,7 @@ def _while_rules_change(port: int, path: Path) -> tuple[float, int, int]:
             connection.request("GET", "/healthz")
             seen.append(json.loads(connection.getresponse().read())["rulebook"])
             connection.close()
-            temporary = path.with_suffix(".tmp")
-            temporary.write_text(texts[0])
-            os.replace(temporary, path)
+            write(texts[0])
             texts.reverse()
 
     flipper = threading.Thread(target=flip)
@@ -245,7 +257,8 @@ def _while_rules_change(port: int, path: Path) -> tuple[float, int, int]:
     finally:
         stop.set()
         flipper.join()
-        path.write_text(original)
+        write(original)
+        store.engine.dispose()
     return rate, failed, sum(a != b for a, b in itertools.pairwise(seen))
 
 
