@@ -234,6 +234,9 @@ def test_the_server_as_an_unprivileged_user_writes_only_its_instance_folder() ->
             "ADVISOR_BIND": f"127.0.0.1:{port}",
             "ADVISOR_INSTANCE_DIR": str(data),
             "ADVISOR_RULES_DIR": str(rules),
+            # An admin's save checks the rulebook in the request (lint, scenarios): on a busy
+            # machine that can outlast gunicorn's default 60 s worker timeout.
+            "GUNICORN_CMD_ARGS": "--timeout 300",
         }
         command = _exec_form(next(rest for name, rest in _runtime_stage() if name == "CMD"))
         with log_path.open("w") as log:
@@ -276,6 +279,18 @@ def test_the_server_as_an_unprivileged_user_writes_only_its_instance_folder() ->
             assert new_password
             # ... which is saved: the account logs in with it.
             assert LiveBrowser(base).login("lead", new_password.group(1)).status == 302
+            # A rule change through the admin area is saved too: in the database, never in a file.
+            version = call(f"{base}/api/v1/rules").json()["version"]
+            form = "/admin/rules/enrollment.yaml"
+            text = (rules / "enrollment.yaml").read_text() + "# saved by the image's user\n"
+            fields = {"action": "save", "text": text, "message": "a comment"}
+            saved = admin.post(form, fields, token=admin.token(form))
+            assert saved.status == 302, saved.body.decode()[:2000]
+            for _ in range(100):  # bounded: until the worker that answers has adopted it
+                if call(f"{base}/api/v1/rules").json()["version"] != version:
+                    break
+                time.sleep(0.1)
+            assert call(f"{base}/api/v1/rules").json()["version"] != version
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)

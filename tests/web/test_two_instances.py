@@ -4,13 +4,19 @@ against one PostgreSQL database, sharing one secret key, as behind a load balanc
 An admin's rule change saved on instance A is served by instance B within two seconds, while a
 bounded client load posting assessments to the plan API across both gets no 5xx and no plan that
 is neither the old version's nor the new one's. Login throttling counts the failures made on both,
-and a session or an API token made on one works on the other.
+and a session or an API token made on one works on the other. Jobs live in the database: a job
+started on one instance is read and cancelled on the other, and an `advisor worker` of its own (a
+third process, as compose runs one) does the impact job that the save on A queued.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -72,7 +78,9 @@ def sites(database_url: str, tmp_path: Path) -> Iterator[tuple[LiveSite, LiveSit
     """Both instances, started at the same time (of the two, exactly one seeds the rulebook)."""
     # An admin's save runs its checks (the lint over the rulebook's whole space, the scenarios)
     # in the request: on a busy 2-core machine that can outlast gunicorn's 60 s worker timeout.
-    slow = {"GUNICORN_CMD_ARGS": "--timeout 300"}
+    # The sites' embedded job workers look at the queue once at their start and then once an
+    # hour: the jobs stay queued until the test's own worker process runs them.
+    slow = {"GUNICORN_CMD_ARGS": "--timeout 300", "ADVISOR_JOB_POLL_SECONDS": "3600"}
     managers = [gunicorn_site(database_url, tmp_path / name, env=slow) for name in ("a", "b")]
     with ExitStack() as stack, ThreadPoolExecutor(2) as pool:
         started = [pool.submit(manager.__enter__) for manager in managers]
@@ -129,8 +137,19 @@ def _save(site: LiveSite, admin: LiveBrowser, form: str, fields: dict[str, str])
     return call(site.base + form, "POST", body, headers, timeout=300, follow_redirects=False)
 
 
-def test_two_instances_share_the_rulebook_logins_sessions_and_tokens(
-    sites: tuple[LiveSite, LiveSite],
+def _header(reply: Reply, name: str) -> str:
+    return next(value for key, value in reply.headers.items() if key.lower() == name.lower())
+
+
+def _job(site: LiveSite, job_id: int, auth: dict[str, str]) -> dict[str, Any]:
+    reply = call(f"{site.base}/api/v1/jobs/{job_id}", headers=auth)
+    assert reply.status == 200, reply.body.decode()[:500]
+    job: dict[str, Any] = reply.json()
+    return job
+
+
+def test_two_instances_share_the_rulebook_logins_sessions_tokens_and_jobs(
+    sites: tuple[LiveSite, LiveSite], tmp_path: Path
 ) -> None:
     a, b = sites
     old_plan, new_plan, old_version, new_version = _expected_plans()
@@ -154,6 +173,14 @@ def test_two_instances_share_the_rulebook_logins_sessions_and_tokens(
     token = _token_made_on(a, "anna")
     assert call(f"{b.base}/api/v1/assessments", headers={"Authorization": f"Bearer {token}"}).status == 200
     assert call(f"{b.base}/api/v1/assessments", headers={"Authorization": "Bearer nope"}).status == 401
+    # A saved assessment for the save's impact job to find: planned by geography before the change.
+    created = call(
+        f"{a.base}/api/v1/assessments",
+        "POST",
+        json.dumps({"answers": SPREAD}).encode(),
+        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert created.status == 201, created.body.decode()[:500]
 
     saved = threading.Event()
     saved_at = [0.0]
@@ -221,3 +248,49 @@ def test_two_instances_share_the_rulebook_logins_sessions_and_tokens(
     assert late, "the load ended before the bound: nothing shows B on the new version"
     assert all(s.plan == new_plan for s in late)
     assert switch <= BOUND_SECONDS
+
+    # Jobs: the save on A queued its impact job (the address it redirected to names it). A job
+    # started on B is cancelled from A; B reads the save's job, done by a worker process of its own.
+    saved_job = int(urllib.parse.parse_qs(urllib.parse.urlparse(_header(answer, "Location")).query)["job"][0])
+    auth = {"Authorization": f"Bearer {_token_made_on(a, 'root')}", "Content-Type": "application/json"}
+    assert _job(b, saved_job, auth)["status"] == "queued"
+    text = folder_files(RULES)["organisation.yaml"]
+    started = call(
+        f"{b.base}/api/v1/rules/impact",
+        "POST",
+        json.dumps({"file": "organisation.yaml", "text": text}).encode(),
+        auth,
+    )
+    assert started.status == 202, started.body.decode()[:500]
+    other = started.json()["id"]
+    bearer = {"Authorization": auth["Authorization"]}
+    cancelled = call(f"{a.base}/api/v1/jobs/{other}/cancel", "POST", None, bearer)
+    assert (cancelled.status, cancelled.json()["status"]) == (202, "cancelled")
+    assert _job(b, other, auth)["status"] == "cancelled"
+    env = {
+        **os.environ,
+        "ADVISOR_DATABASE_URL": a.database_url,
+        "ADVISOR_INSTANCE_DIR": str(tmp_path / "worker"),
+        "ADVISOR_JOB_POLL_SECONDS": "0.1",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "advisor.cli", "worker"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        for _ in range(1200):  # bounded: until B reads the job as ended
+            job = _job(b, saved_job, auth)
+            if job["status"] not in ("queued", "running"):
+                break
+            time.sleep(0.1)
+        worker.send_signal(signal.SIGTERM)
+        worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert worker.returncode == 0
+    assert (job["status"], job["done"], job["total"]) == ("done", 1, 1), job
+    ((case, lines),) = job["result"]
+    assert "Fabrikam" in case
+    assert any("production phases by geography -> by department" in line for line in lines), lines
+    assert _job(b, other, auth)["status"] == "cancelled"  # the worker left the cancelled one alone
