@@ -20,7 +20,7 @@ from advisor.planning.planner import make_plan
 from advisor.quality.impact import Case, Change, Filter, _plan, changed_rules, describe_change, impact_of
 from advisor.rulebook import Rulebook, load_rulebook
 from advisor.rulebook.loader import RuleInfo
-from advisor.rulebook.schema import leaves
+from advisor.rulebook.schema import AllOf, Leaf, leaves
 from tests.strategies import assessments
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,6 +132,21 @@ def test_a_change_the_filter_cannot_bound_touches_every_plan() -> None:
     for new in (planner_read, reordered, organisation):
         assert changed_rules(RULEBOOK, new) is None
     assert changed_rules(RULEBOOK, _rulebook()) == frozenset()
+
+
+def test_a_number_the_planner_reads_touches_every_plan_even_when_a_rule_reads_it_too() -> None:
+    """A rule may compare a fact with a planner's number (the lint allows it): changing that
+    number changes plans through the planner, not only where the rule flips."""
+    index, info = next((i, r) for i, r in enumerate(RULEBOOK.rules) if r.id == "limited-pilot-from-it")
+    condition = Leaf(fact="users", op="gte", param="limited_pilot_size")
+    reading = info.rule.model_copy(
+        update={"when": condition if info.rule.when is None else AllOf(all=[info.rule.when, condition])}
+    )
+    rules = (*RULEBOOK.rules[:index], replace(info, rule=reading), *RULEBOOK.rules[index + 1 :])
+    old = _rulebook(rules)
+    new = replace(old, parameters={**RULEBOOK.parameters, "limited_pilot_size": 5}, version="changed again")
+    assert "limited_pilot_size" in {leaf.param for leaf in leaves(reading.when) if leaf.param}
+    assert changed_rules(old, new) is None
 
 
 def test_the_numbers_rule_conditions_read_are_never_read_by_the_planner_itself() -> None:

@@ -25,6 +25,7 @@ from advisor.evaluate.oracle import OracleEvaluator, holds
 from advisor.model.errors import AdvisorError, InputError, RolloutTooLong
 from advisor.model.facts import Assessment, group_facts, parse_assessment
 from advisor.model.plan import MAX_ROLLOUT_MONTHS, Placement, Plan, Warning
+from advisor.model.vocabulary import PLANNER_PARAMETERS
 from advisor.planning.methods import owners
 from advisor.planning.planner import make_plan
 from advisor.quality.diff import plan_diff
@@ -172,8 +173,8 @@ def changed_rules(old: Rulebook, new: Rulebook) -> frozenset[str] | None:
         return None  # the order of the rules decides ties
     numbers = {k for k, v in old.parameters.items() if new.parameters[k] != v}
     read = {p for info in (*old.rules, *new.rules) for p in _condition_parameters(info)}
-    if numbers - read:
-        return None  # a number the planner reads itself
+    if numbers - read or numbers & set(PLANNER_PARAMETERS):
+        return None  # a number the planner reads itself (whatever rules may read it too)
     changed = set()
     for rule_id in {*before, *after}:
         a, b = before.get(rule_id), after.get(rule_id)
