@@ -95,7 +95,8 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         le=256,
-        description="processes that plan the saved assessments for an impact job; 0: one per core",
+        description="processes that plan the saved assessments for an impact job; 0: one per core this "
+        "process may use (its CPU set, not the host's count), at most 4",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="the least severe log lines written (JSON, one per line, on stderr)"

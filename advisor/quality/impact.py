@@ -331,6 +331,19 @@ def describe_change(name: str, old_plan: Plan | str, new_plan: Plan | str) -> Ch
     return (name, lines)
 
 
+MAX_DEFAULT_PROCESSES = 4  # each builds both rulebooks and holds its own plans in memory
+
+
+def default_processes() -> int:
+    """The cores this process may run on (a container's CPU set or affinity, not the host's
+    count), at most MAX_DEFAULT_PROCESSES: set ADVISOR_IMPACT_PROCESSES for more."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_PROCESSES))
+
+
 def impact_in_chunks(
     old: Rulebook,
     new: Rulebook,
@@ -347,7 +360,7 @@ def impact_in_chunks(
     changes)` gets each chunk's case count and changes, and stops the work by returning False;
     `prepare` completes the cases a change touches before they are planned (their saved plans)."""
     check = Filter(old, new)
-    count = processes or os.cpu_count() or 1
+    count = processes or default_processes()
     context = multiprocessing.get_context("spawn")
     pool = None
     planner = _Planner(old, new, max_months)

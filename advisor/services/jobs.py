@@ -94,9 +94,9 @@ def _impact(services: Services, job: Job, owner: str, stopping: threading.Event)
         prepare=lambda touched: with_saved_plans(services.store, touched),
     )
     if not outcome or outcome[-1] == Next.GO_ON:
-        if not outcome:  # no saved assessment at all: the result is an empty list
+        if not outcome:  # nothing (left) to read: no saved assessment, or the last chunk was saved
             services.jobs.save_chunk(
-                job.id, owner, done=0, total=total, part=[], state={"after_id": after_id}
+                job.id, owner, done=done, total=total, part=[], state={"after_id": after_id}
             )
         return JobStatus.DONE
     return JobStatus.CANCELLED if outcome[-1] == Next.CANCEL else None

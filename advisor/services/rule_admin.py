@@ -162,7 +162,7 @@ def check(services: Services, name: str, text: str, source: Source | None = None
         return Checked(findings, [], None)
     scenarios, problems = _run_scenarios(files, rulebook, {})
     seen = {scenario: fingerprint_of(content) for scenario, content in _scenarios(files).items()}
-    changes = parameter_changes(services.engine.rulebook, rulebook)
+    changes = parameter_changes(_rulebook_of(services, files), rulebook)
     return Checked([*findings, *problems], scenarios, rulebook, changes, seen=seen)
 
 
@@ -333,18 +333,31 @@ class ScenarioChecked:
         return self.outcome is None or not self.outcome.passed or bool(self.findings)
 
 
-def check_scenario(services: Services, name: str, text: str) -> ScenarioChecked:
-    """A scenario file's new text: does it read, and does the running rulebook plan it as it
-    expects?"""
+def check_scenario(
+    services: Services, name: str, text: str, source: Source | None = None
+) -> ScenarioChecked:
+    """A scenario file's new text: does it read, and does the database's rulebook plan it as it
+    expects? (That rulebook, not this process's: another instance may have saved a newer one
+    that this process has yet to adopt, and the save commits on the database's.) `source` is the
+    rulebook as read for a save (read here otherwise)."""
     key = scenario_key(name)
     if len(text.encode()) > MAX_DOCUMENT_BYTES:
         return ScenarioChecked([Finding(key, None, None, f"larger than {MAX_DOCUMENT_BYTES:,} bytes")], None)
     try:
         scenario = parse_scenario(text, key)
-        outcome = run_scenario(scenario, OracleEvaluator(services.engine.rulebook), name)
+        _serial, files = source or read_rulebook(services.store)
+        outcome = run_scenario(scenario, OracleEvaluator(_rulebook_of(services, files)), name)
     except InputError as exc:  # not a scenario, or an assessment the planner refuses
         return ScenarioChecked([Finding(key, None, None, str(problem)) for problem in exc.problems], None)
     return ScenarioChecked([], outcome)
+
+
+def _rulebook_of(services: Services, files: Mapping[str, str]) -> Rulebook:
+    """The rulebook of the database's files: the running one when this process runs them (no
+    second build), else built from them."""
+    if version_of(rule_sources(files)) == services.engine.rulebook.version:
+        return services.engine.rulebook
+    return build(files)
 
 
 def save_scenario(
@@ -360,7 +373,7 @@ def save_scenario(
     previous = source[1].get(key)
     if previous is None:
         raise RuleFileError(f"there is no scenario file '{name}'")
-    checked = check_scenario(services, name, text)
+    checked = check_scenario(services, name, text, source)
     if checked.blocked:
         return checked
     if based_on is not None and fingerprint_of(previous) != based_on:
@@ -431,7 +444,8 @@ def _seed_imported(store: Store, files: Mapping[str, str], message: str, version
 
 def export_folder(store: Store, folder: Path) -> list[str]:
     """Write every file of the database's rulebook into `folder` (scenarios under scenarios/),
-    byte for byte as stored; the names written."""
+    byte for byte as stored, and remove the rule and scenario files the database does not hold
+    (so that the folder is the rulebook: importing it again changes nothing); the names written."""
     _serial, files = read_rulebook(store)
     for name, content in files.items():
         directory, _slash, file = name.rpartition("/")
@@ -440,4 +454,8 @@ def export_folder(store: Store, folder: Path) -> list[str]:
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, content)
+    if folder.is_dir():
+        for name in folder_files(folder):
+            if name not in files:
+                (folder / name).unlink()
     return sorted(files)

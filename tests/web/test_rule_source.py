@@ -208,3 +208,45 @@ def test_an_import_is_checked_versioned_audited_and_adopted(
     assert stored(second, "enrollment.yaml") == files["enrollment.yaml"]
     assert rule_admin.import_folder(first.store, folder) == []  # the same again: nothing changes
     assert read_rulebook(first.store)[0] == 2
+
+
+def test_an_export_into_a_folder_removes_the_files_the_database_no_longer_holds(
+    tmp_path: Path, pair: tuple[Services, Services]
+) -> None:
+    """Exported over a checkout that still has a file an import dropped, the folder becomes the
+    database's rulebook: importing it back changes nothing (the file does not return)."""
+    first, _second = pair
+    folder = tmp_path / "checkout"
+    shutil.copytree(RULES, folder)
+    dropped = folder / "scenarios" / "drivers-tech-fair-per-site.yaml"
+    edited = tmp_path / "edited"
+    shutil.copytree(RULES, edited)
+    (edited / "scenarios" / dropped.name).unlink()
+    assert rule_admin.import_folder(first.store, edited) == []
+    serial = read_rulebook(first.store)[0]
+    rule_admin.export_folder(first.store, folder)
+    assert not dropped.exists()
+    assert folder_files(folder) == read_rulebook(first.store)[1]
+    assert rule_admin.import_folder(first.store, folder) == []
+    assert read_rulebook(first.store)[0] == serial  # nothing to import: the same rulebook
+
+
+def test_a_scenario_is_checked_against_the_databases_rulebook_not_this_processs(
+    pair: tuple[Services, Services],
+) -> None:
+    """Instance B has yet to adopt A's save: a scenario saved on B is checked against the rulebook
+    the save commits on (the database's), so it cannot store one that fails under it."""
+    first, second = pair
+    root = account(first, "root", "admin")
+    name = "drivers-tech-fair-per-site.yaml"
+    scenario = stored(first, f"scenarios/{name}")
+    running = second.engine.rulebook.version
+    lowered = stored(first, "enrollment.yaml").replace(*LOWER)
+    both = [name, "assisted-small-group-needing-help.yaml"]  # the two that document the old threshold
+    assert not rule_admin.save(first, root, "enrollment.yaml", lowered, "lower", accept=both).blocked
+    assert second.engine.rulebook.version == running  # B has not polled yet
+    checked = rule_admin.save_scenario(second, root, name, scenario, "the old expectation again")
+    assert checked.blocked
+    assert checked.outcome is not None
+    assert not checked.outcome.passed
+    assert stored(first, f"scenarios/{name}") != scenario  # the accepted outcome stays
