@@ -33,9 +33,11 @@ def start_impact(
     services: Services, user: User | None, before: Mapping[str, str], after: Mapping[str, str]
 ) -> int:
     """Queue the impact of replacing the rule files `before` by `after` (file name → text) on
-    every saved assessment; the job's id."""
-    parameters = {"before": dict(before), "after": dict(after)}
-    return services.jobs.submit(IMPACT, parameters, user.id if user else None)
+    every saved assessment; the job's id. The user's impact jobs of the same files still waiting
+    are cancelled: each check of an edit starts one, and only the latest matters."""
+    key = ",".join(sorted(name for name in {*before, *after} if before.get(name) != after.get(name)))
+    parameters = {"before": dict(before), "after": dict(after), "key": key}
+    return services.jobs.submit(IMPACT, parameters, user.id if user else None, supersedes=key)
 
 
 class Stopped(Exception):

@@ -32,8 +32,27 @@ class JobQueue:
         self.store = store
         self.lease = timedelta(seconds=lease_seconds)
 
-    def submit(self, kind: str, parameters: dict[str, Any], user_id: int | None = None) -> int:
+    def submit(
+        self, kind: str, parameters: dict[str, Any], user_id: int | None = None, supersedes: str | None = None
+    ) -> int:
+        """Queue a job; its id. With `supersedes`, the same user's jobs of this kind still waiting
+        under that key (`parameters["key"]`) are cancelled first: a newer check of the same file
+        replaces the older one rather than queueing behind it."""
         with self.store.session() as db:
+            if supersedes is not None and user_id is not None:
+                waiting = db.execute(
+                    select(Job.id, Job.parameters).where(
+                        Job.kind == kind, Job.user_id == user_id, Job.status == JobStatus.QUEUED
+                    )
+                ).all()
+                same = [id_ for id_, parameters in waiting if (parameters or {}).get("key") == supersedes]
+                if same:  # only while still queued: one a worker claimed meanwhile runs on
+                    db.execute(
+                        update(Job)
+                        .where(Job.id.in_(same), Job.status == JobStatus.QUEUED)
+                        .values(status=JobStatus.CANCELLED, finished_at=now(), cancel_requested=True)
+                        .execution_options(synchronize_session=False)
+                    )
             job = Job(kind=kind, parameters=parameters, user_id=user_id, status=JobStatus.QUEUED, done=0)
             job.cancel_requested = False
             db.add(job)

@@ -150,6 +150,32 @@ def test_cancel_stops_a_queued_job_at_once_and_a_running_one_at_its_next_chunk(n
     assert node.jobs.claim("other") is None
 
 
+def test_a_newer_check_of_the_same_file_replaces_the_users_older_one_still_waiting(node: Services) -> None:
+    """Each check of an edit starts an impact job: the user's older one of the same file that is
+    still queued is cancelled (not queued behind), one already running runs on, and another
+    file's job or another user's is left alone."""
+    root = _admin(node)
+    with node.store.session() as db:
+        other = create_user(node.store, db, "other", "correct horse battery", "admin")
+    running = _lower(node, root)
+    assert node.jobs.claim("w") is not None  # a worker has it
+    older = _lower(node, root)
+    theirs = _lower(node, other)
+    before, after = rule_admin.impact_files(
+        node, "pilot.yaml", rule_admin.rule_text(node, "pilot.yaml") + "\n"
+    )
+    elsewhere = start_impact(node, root, before, after)
+    newer = _lower(node, root)
+    status = {n: node.jobs.get(n).status for n in (running, older, theirs, elsewhere, newer)}  # type: ignore[union-attr]  # they exist
+    assert status == {
+        running: JobStatus.RUNNING,
+        older: JobStatus.CANCELLED,
+        theirs: JobStatus.QUEUED,
+        elsewhere: JobStatus.QUEUED,
+        newer: JobStatus.QUEUED,
+    }
+
+
 def test_an_impact_job_cancelled_while_running_ends_cancelled(node: Services) -> None:
     root = _admin(node)
     _saved(node, root, 1)
