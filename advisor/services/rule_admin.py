@@ -333,9 +333,7 @@ class ScenarioChecked:
         return self.outcome is None or not self.outcome.passed or bool(self.findings)
 
 
-def check_scenario(
-    services: Services, name: str, text: str, source: Source | None = None
-) -> ScenarioChecked:
+def check_scenario(services: Services, name: str, text: str, source: Source | None = None) -> ScenarioChecked:
     """A scenario file's new text: does it read, and does the database's rulebook plan it as it
     expects? (That rulebook, not this process's: another instance may have saved a newer one
     that this process has yet to adopt, and the save commits on the database's.) `source` is the
