@@ -17,9 +17,19 @@ from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.errors import InputError, RolloutTooLong
 from advisor.model.facts import parse_assessment
 from advisor.planning.planner import make_plan
-from advisor.quality.impact import Case, Change, Filter, _plan, changed_rules, describe_change, impact_of
+from advisor.quality.impact import (
+    PARALLEL_FROM,
+    Case,
+    Change,
+    Filter,
+    _plan,
+    changed_rules,
+    describe_change,
+    impact_of,
+    scenario_assessments,
+)
 from advisor.rulebook import Rulebook, load_rulebook
-from advisor.rulebook.loader import RuleInfo
+from advisor.rulebook.loader import RuleInfo, build_rulebook, read_folder
 from advisor.rulebook.schema import AllOf, Leaf, leaves
 from tests.strategies import assessments
 
@@ -176,3 +186,22 @@ def test_a_saved_plan_stands_in_only_for_the_rulebook_that_made_it(version: str)
     found = impact_of(RULEBOOK, new, [case])
     # Trusted, the saved plan says nothing changes; planned again, the pilot's size does.
     assert (found == []) == (version == RULEBOOK.version)
+
+
+def test_planning_in_processes_gives_what_one_process_gives() -> None:
+    """With enough cases the impact plans them in a pool of processes (spawned: each builds both
+    rulebooks from their files); the changes and their order are those of one process."""
+    sources = read_folder(ROOT / "rules")
+    name = str(ROOT / "rules" / "planning.yaml")
+    changed = dict(sources)
+    changed[name] = sources[name].replace(
+        b"limited_pilot_size:\n    value: 50", b"limited_pilot_size:\n    value: 5"
+    )
+    assert changed[name] != sources[name]
+    new = build_rulebook(changed)
+    cases = scenario_assessments(ROOT / "rules" / "scenarios")
+    assert len(cases) >= PARALLEL_FROM  # enough for the pool
+    alone = impact_of(RULEBOOK, new, cases, max_months=240)
+    pooled = impact_of(RULEBOOK, new, cases, max_months=240, sources=(sources, changed), processes=2)
+    assert alone  # the change alters plans: the comparison is not between two empty lists
+    assert pooled == alone == _full(RULEBOOK, new, cases)

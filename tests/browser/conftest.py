@@ -55,8 +55,7 @@ def serve(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
-        services(app).engine.close()
-        services(app).store.engine.dispose()
+        services(app).close()  # the rule watcher, the job worker, the engine and the database
 
 
 def add_users(app: Flask, **roles: str) -> None:

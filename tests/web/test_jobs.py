@@ -20,6 +20,7 @@ import pytest
 import yaml
 from flask import Flask
 
+from advisor.quality.impact import PARALLEL_FROM
 from advisor.services import rule_admin
 from advisor.services.accounts import create_user
 from advisor.services.assessments import create
@@ -313,7 +314,7 @@ def test_the_worker_command_does_the_queued_jobs_and_stops_cleanly_on_sigterm(
     node: Services, tmp_path: Path, database_url: str, rules: Path
 ) -> None:
     root = _admin(node)
-    _saved(node, root, 1)
+    _saved(node, root, PARALLEL_FROM)  # enough for the worker to plan them in a pool of processes
     job_id = _lower(node, root)
     env = {
         **os.environ,
@@ -321,18 +322,19 @@ def test_the_worker_command_does_the_queued_jobs_and_stops_cleanly_on_sigterm(
         "ADVISOR_RULES_DIR": str(rules),
         "ADVISOR_INSTANCE_DIR": str(tmp_path / "worker"),
         "ADVISOR_JOB_POLL_SECONDS": "0.1",
+        "ADVISOR_IMPACT_PROCESSES": "2",  # spawned from the command's process, as a deployment's
     }
     worker = subprocess.Popen(
         [sys.executable, "-m", "advisor.cli", "worker"], env=env, stderr=subprocess.PIPE, text=True
     )
     try:
-        for _ in range(600):  # until the job is done (the worker's first look finds it)
+        for _ in range(1200):  # until the job is done (the worker's first look finds it)
             job = node.jobs.get(job_id)
             if job is not None and job.status == JobStatus.DONE:
                 break
             time.sleep(0.1)
         assert job is not None
-        assert (job.status, len(job.result or [])) == (JobStatus.DONE, 1)
+        assert (job.status, len(job.result or [])) == (JobStatus.DONE, PARALLEL_FROM)
         worker.send_signal(signal.SIGTERM)
         _out, err = worker.communicate(timeout=60)
     finally:

@@ -21,4 +21,4 @@ def test_gunicorn_serves_the_site_with_two_workers(gunicorn: LiveSite) -> None:
     token = gunicorn.token("ida")
     listed = call(f"{gunicorn.base}/api/v1/assessments", headers={"Authorization": f"Bearer {token}"})
     assert listed.status == 200
-    assert json.loads(listed.body) == {"items": []}
+    assert json.loads(listed.body) == {"items": [], "count": 0, "next": None, "prev": None}

@@ -13,7 +13,7 @@ from markupsafe import escape
 from advisor.store.assessments import versions
 from advisor.store.reviews import review_events
 from advisor.store.tables import AssessmentRecord
-from tests.conftest import ROOT
+from tests.conftest import ROOT, store_directly, stored
 from tests.web.conftest import Browser, make_user, rules_app
 from tests.web.helpers import fill, form_values
 from web.extensions import services
@@ -77,14 +77,13 @@ def test_a_rulebook_change_is_shown_and_applied_only_when_accepted(
     anna.login("anna")
     assessment_id = fill(anna, CONTOSO)
     old_version = _record(first, assessment_id).rulebook_version
-    services(first).close()
-    # An admin lowers the assisted threshold, so Executives (30) no longer count as a small group.
-    path = rules / "enrollment.yaml"
-    path.write_text(
-        path.read_text().replace(
-            "  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 20"
-        )
+    # An admin lowers the assisted threshold, so Executives (30) no longer count as a small group:
+    # the database's rulebook changes (as a save or an import changes it) while no site runs.
+    lowered = stored(services(first), "enrollment.yaml").replace(
+        "  assisted_max_users:\n    value: 100", "  assisted_max_users:\n    value: 20"
     )
+    store_directly(services(first).store, {"enrollment.yaml": lowered})
+    services(first).close()
     second = rules_app(tmp_path, rules, database_url)
     anna = Browser(second.test_client())
     anna.login("anna")

@@ -41,8 +41,7 @@ def test_the_default_database_file_and_its_wal_are_private(tmp_path: Path) -> No
         assert set(modes) == {"advisor.db", "advisor.db-wal", "advisor.db-shm"}
         assert set(modes.values()) == {"0o600"}, modes
     finally:
-        services(app).engine.close()
-        services(app).store.engine.dispose()
+        services(app).close()
 
 
 @pytest.mark.parametrize("first", ["upgrade", "store"])

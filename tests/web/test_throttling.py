@@ -43,8 +43,7 @@ def make_app(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Flask]
 
     yield make
     for app in made:
-        services(app).engine.close()
-        services(app).store.engine.dispose()
+        services(app).close()
 
 
 def _login(site: Browser, username: str, password: str, headers: dict[str, str] | None = None) -> Any:
