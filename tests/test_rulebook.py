@@ -236,7 +236,8 @@ def test_a_file_rewritten_in_place_is_never_read_half_written(tmp_path: Path) ->
         stop.set()
         writer.join()
     assert set(versions) <= {whole}
-    assert all("kept changing" in message for message in refusals), refusals
+    # Refused while it changed, or read empty both times (the truncated moment): never half of it.
+    assert all("kept changing" in m or m.startswith("the file is empty") for m in refusals), refusals
     assert versions  # most loads succeed between rewrites
 
 

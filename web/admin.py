@@ -134,7 +134,7 @@ def edit(name: str) -> ResponseReturnValue:
         files = rule_admin.impact_files(svc(), name, text)
         if action == "check":
             checked = rule_admin.check(svc(), name, text)
-            job = _impact_job(checked, files)
+            job = _impact_job(checked, files, preview=True)
         else:
             saving = True
             if not message:
@@ -164,12 +164,14 @@ def edit(name: str) -> ResponseReturnValue:
     return _edit_page(name, text, checked, based_on, saving, job), status
 
 
-def _impact_job(checked: Checked, files: tuple[dict[str, str], dict[str, str]]) -> Job | None:
+def _impact_job(
+    checked: Checked, files: tuple[dict[str, str], dict[str, str]], *, preview: bool = False
+) -> Job | None:
     """The job that works out which saved assessments' plans the edit changes (none when the
     edited rulebook does not load, or a save was refused because the file changed meanwhile)."""
     if checked.rulebook is None:
         return None
-    return svc().jobs.get(start_impact(svc(), g.user, *files))
+    return svc().jobs.get(start_impact(svc(), g.user, *files, preview=preview))
 
 
 def _shown_job() -> Job | None:

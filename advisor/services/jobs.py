@@ -30,14 +30,22 @@ CHUNK = 500
 
 
 def start_impact(
-    services: Services, user: User | None, before: Mapping[str, str], after: Mapping[str, str]
+    services: Services,
+    user: User | None,
+    before: Mapping[str, str],
+    after: Mapping[str, str],
+    *,
+    preview: bool = False,
 ) -> int:
     """Queue the impact of replacing the rule files `before` by `after` (file name → text) on
-    every saved assessment; the job's id. The user's impact jobs of the same files still waiting
-    are cancelled: each check of an edit starts one, and only the latest matters."""
+    every saved assessment; the job's id. A `preview` (an admin's check of an edit: each check
+    starts one, and only the latest matters) cancels the user's preview of the same files still
+    waiting; the impact of a save, or one asked for through the API, stands on its own."""
     key = ",".join(sorted(name for name in {*before, *after} if before.get(name) != after.get(name)))
-    parameters = {"before": dict(before), "after": dict(after), "key": key}
-    return services.jobs.submit(IMPACT, parameters, user.id if user else None, supersedes=key)
+    parameters = {"before": dict(before), "after": dict(after), "key": key, "preview": preview}
+    return services.jobs.submit(
+        IMPACT, parameters, user.id if user else None, supersedes=key if preview else None
+    )
 
 
 class Stopped(Exception):

@@ -36,8 +36,9 @@ class JobQueue:
         self, kind: str, parameters: dict[str, Any], user_id: int | None = None, supersedes: str | None = None
     ) -> int:
         """Queue a job; its id. With `supersedes`, the same user's jobs of this kind still waiting
-        under that key (`parameters["key"]`) are cancelled first: a newer check of the same file
-        replaces the older one rather than queueing behind it."""
+        under that key (`parameters["key"]`) that were themselves submitted superseding (a
+        preview) are cancelled first: a newer check of the same file replaces the older one
+        rather than queueing behind it."""
         with self.store.session() as db:
             if supersedes is not None and user_id is not None:
                 waiting = db.execute(
@@ -45,7 +46,11 @@ class JobQueue:
                         Job.kind == kind, Job.user_id == user_id, Job.status == JobStatus.QUEUED
                     )
                 ).all()
-                same = [id_ for id_, parameters in waiting if (parameters or {}).get("key") == supersedes]
+                same = [
+                    id_
+                    for id_, parameters in waiting
+                    if (parameters or {}).get("key") == supersedes and (parameters or {}).get("preview")
+                ]
                 if same:  # only while still queued: one a worker claimed meanwhile runs on
                     db.execute(
                         update(Job)

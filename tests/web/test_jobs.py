@@ -74,9 +74,9 @@ def _saved(node: Services, owner: User, count: int) -> list[int]:
     ]
 
 
-def _lower(node: Services, owner: User) -> int:
+def _lower(node: Services, owner: User, *, preview: bool = False) -> int:
     text = (node.settings.rules_dir / NAME).read_text().replace(*LOWER)
-    return start_impact(node, owner, *rule_admin.impact_files(node, NAME, text))
+    return start_impact(node, owner, *rule_admin.impact_files(node, NAME, text), preview=preview)
 
 
 def test_two_workers_racing_for_one_job_claim_it_once(node: Services) -> None:
@@ -152,24 +152,24 @@ def test_cancel_stops_a_queued_job_at_once_and_a_running_one_at_its_next_chunk(n
 
 
 def test_a_newer_check_of_the_same_file_replaces_the_users_older_one_still_waiting(node: Services) -> None:
-    """Each check of an edit starts an impact job: the user's older one of the same file that is
-    still queued is cancelled (not queued behind), one already running runs on, and another
-    file's job or another user's is left alone."""
+    """Each check of an edit starts an impact job (a preview): the user's older preview of the
+    same file that is still queued is cancelled (not queued behind); one already running runs on,
+    and another file's, another user's and a save's (not a preview) are left alone."""
     root = _admin(node)
     with node.store.session() as db:
         other = create_user(node.store, db, "other", "correct horse battery", "admin")
-    running = _lower(node, root)
+    running = _lower(node, root, preview=True)
     assert node.jobs.claim("w") is not None  # a worker has it
-    older = _lower(node, root)
-    theirs = _lower(node, other)
-    before, after = rule_admin.impact_files(
-        node, "pilot.yaml", rule_admin.rule_text(node, "pilot.yaml") + "\n"
-    )
-    elsewhere = start_impact(node, root, before, after)
-    newer = _lower(node, root)
-    status = {n: node.jobs.get(n).status for n in (running, older, theirs, elsewhere, newer)}  # type: ignore[union-attr]  # they exist
-    assert status == {
+    saved = _lower(node, root)  # the impact of a save, or one asked for through the API
+    older = _lower(node, root, preview=True)
+    theirs = _lower(node, other, preview=True)
+    text = rule_admin.rule_text(node, "pilot.yaml") + "\n"
+    elsewhere = start_impact(node, root, *rule_admin.impact_files(node, "pilot.yaml", text), preview=True)
+    newer = _lower(node, root, preview=True)
+    jobs = {n: node.jobs.get(n) for n in (running, saved, older, theirs, elsewhere, newer)}
+    assert {n: job.status for n, job in jobs.items() if job is not None} == {
         running: JobStatus.RUNNING,
+        saved: JobStatus.QUEUED,
         older: JobStatus.CANCELLED,
         theirs: JobStatus.QUEUED,
         elsewhere: JobStatus.QUEUED,
