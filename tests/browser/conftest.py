@@ -85,20 +85,28 @@ def live(live_app: tuple[str, Flask]) -> str:
     return live_app[0]
 
 
-@pytest.fixture
-def live_admin(tmp_path: Path, rules: Path) -> Iterator[str]:
+@contextmanager
+def admin_site(tmp_path: Path, rules: Path, **overrides: Any) -> Iterator[tuple[str, Flask]]:
     """The site with its rulebook seeded from a copy of the rule folder (`rules`), reloading at
-    once, with an admin `root`."""
+    once, with an admin `root`: its address and the app behind it (`overrides`: other settings)."""
     settings = Settings(
         instance_dir=tmp_path / "instance",
         database_url=f"sqlite:///{tmp_path}/a.db",
         rules_dir=rules,
         secret_key="k",
         reload_interval_seconds=0,
+        **overrides,
     )
     app = create_app(settings)
     add_users(app, root="admin")
     with serve(app) as base:
+        yield base, app
+
+
+@pytest.fixture
+def live_admin(tmp_path: Path, rules: Path) -> Iterator[str]:
+    """The admin site (`admin_site`)."""
+    with admin_site(tmp_path, rules) as (base, _app):
         yield base
 
 

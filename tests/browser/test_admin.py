@@ -13,9 +13,7 @@ from playwright.sync_api import FilePayload, Page, expect
 
 from advisor.quality.scenarios import scenario_files
 from advisor.services.jobs import Worker
-from advisor.settings import Settings
-from tests.browser.conftest import add_users, admin_rulebook_file, import_contoso, login, screenshot, serve
-from web import create_app
+from tests.browser.conftest import admin_rulebook_file, admin_site, import_contoso, login, screenshot
 from web.extensions import services
 
 pytestmark = pytest.mark.browser
@@ -115,19 +113,9 @@ def test_threshold_change_broken_edit_and_rollback(
 
 @pytest.fixture
 def live_without_worker(tmp_path: Path, rules: Path) -> Iterator[tuple[str, Flask]]:
-    """The site on a copy of the rules with no job worker of its own: the test is the worker."""
-    settings = Settings(
-        instance_dir=tmp_path / "instance",
-        database_url=f"sqlite:///{tmp_path}/a.db",
-        rules_dir=rules,
-        secret_key="k",
-        reload_interval_seconds=0,
-        embedded_worker=False,
-    )
-    app = create_app(settings)
-    add_users(app, root="admin")
-    with serve(app) as base:
-        yield base, app
+    """The admin site with no job worker of its own: the test is the worker."""
+    with admin_site(tmp_path, rules, embedded_worker=False) as site:
+        yield site
 
 
 def test_the_impact_of_a_check_shows_its_progress_then_its_result(

@@ -7,6 +7,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -102,17 +103,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield _fresh_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "advisor.db")
 
 
-@pytest.fixture
-def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+@contextmanager
+def site_app(tmp_path: Path, database_url: str, **overrides: Any) -> Iterator[Flask]:
+    """The site for the test client on the test's database (`overrides`: other settings); all of
+    it (watcher, job worker, engine, database) closed after."""
     settings = Settings(
         instance_dir=tmp_path / "instance",
         database_url=database_url,
         secure_cookies=False,
         secret_key="test-secret-key",
+        **overrides,
     )
     app = create_app(settings, {"TESTING": True})
-    yield app
-    services(app).close()
+    try:
+        yield app
+    finally:
+        services(app).close()
+
+
+@pytest.fixture
+def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+    with site_app(tmp_path, database_url) as made:
+        yield made
 
 
 def make_user(app: Flask, username: str, role: str = "respondent") -> None:

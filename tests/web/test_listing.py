@@ -21,14 +21,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from advisor.model.questionnaire import empty_draft
-from advisor.settings import Settings
 from advisor.store.accounts import create_token, user_by_name
 from advisor.store.assessments import add_version
 from advisor.store.migrate import MIGRATIONS
 from advisor.store.tables import AssessmentRecord, ReviewStatus, VersionKind
 from tests.conftest import ROOT
-from tests.web.conftest import Browser, make_user
-from web import create_app
+from tests.web.conftest import Browser, make_user, site_app
 from web.extensions import services
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -38,16 +36,8 @@ CONTOSO = (ROOT / "examples" / "contoso.yaml").read_text()
 
 @pytest.fixture
 def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
-    settings = Settings(
-        instance_dir=tmp_path / "instance",
-        database_url=database_url,
-        secure_cookies=False,
-        secret_key="test-secret-key",
-        page_size=SIZE,
-    )
-    app = create_app(settings, {"TESTING": True})
-    yield app
-    services(app).close()
+    with site_app(tmp_path, database_url, page_size=SIZE) as made:
+        yield made
 
 
 def _add(
