@@ -300,29 +300,24 @@ def _test(folder: Path) -> int:
 
 def _diff(old: Path, new: Path, settings: Settings, *, saved: bool) -> int:
     from advisor.quality.diff import parameter_changes
-    from advisor.quality.impact import (
-        impact_of,
-        open_saved,
-        saved_cases,
-        scenario_assessments,
-        with_saved_plans,
-    )
+    from advisor.quality.impact import Item, impact_of, open_saved, saved_rows, scenario_assessments
 
     sources = read_folder(old), read_folder(new)
     before, after = build_rulebook(sources[0], label=str(old)), build_rulebook(sources[1], label=str(new))
-    cases = scenario_assessments(new / "scenarios") or scenario_assessments(old / "scenarios")
+    items: list[Item] = []
+    items += scenario_assessments(new / "scenarios") or scenario_assessments(old / "scenarios")
     store = open_saved(settings.resolved_database_url) if saved else None
     try:
         if store is not None:
             with store.session() as db:
-                cases += saved_cases(db)[0]
+                items += saved_rows(db)[0]
         changed = impact_of(
             before,
             after,
-            cases,
+            items,
             max_months=settings.max_rollout_months,
             sources=sources,
-            prepare=(lambda touched: with_saved_plans(store, touched)) if store is not None else None,
+            saved_plans=store.url if store is not None else None,
         )
     finally:
         if store is not None:
@@ -333,7 +328,7 @@ def _diff(old: Path, new: Path, settings: Settings, *, saved: bool) -> int:
         print(name)
         for line in lines:
             print(f"  {line}")
-    print(f"rulebook {before.version} -> {after.version}: {len(changed)} of {len(cases)} plans change")
+    print(f"rulebook {before.version} -> {after.version}: {len(changed)} of {len(items)} plans change")
     return 0
 
 
