@@ -187,6 +187,9 @@ def main() -> None:
             plain = _straightforward(store, old, narrow, SAMPLE)
             narrow_s, narrow_changed, total = _fast(store, old, narrow, (running, narrow_sources), None)
             broad_s, broad_changed, sampled = _fast(store, old, broad, (running, broad_sources), SAMPLE)
+            # The processes' start (spawned, each builds both rulebooks), paid once per job: the
+            # same rulebook on both sides touches nothing, so this is the start and little else.
+            start_s = _fast(store, old, old, (running, running), SAMPLE)[0]
         finally:
             store.engine.dispose()
     scale = ASSESSMENTS / SAMPLE
@@ -198,9 +201,11 @@ def main() -> None:
         f"  narrow change (many_devices_percent 200 -> 201)    {narrow_s:8.1f}   {plain * scale / narrow_s:.2f}x"
         f"   ({narrow_changed:,} of {total:,} plans change; {len(touched):,} touched)"
     )
+    broad_all = start_s + max(0.0, broad_s - start_s) * scale
     print(
-        f"  change touching every plan (limited_pilot_size)    {broad_s * scale:8.1f}   {plain / broad_s:.2f}x"
-        f"   (measured on {sampled}, ×{scale:.0f}; {broad_changed} of {sampled} change)"
+        f"  change touching every plan (limited_pilot_size)    {broad_all:8.1f}   {plain * scale / broad_all:.2f}x"
+        f"   (measured on {sampled}: {broad_s:.1f} s, of which {start_s:.1f} s starting the processes,"
+        f" paid once; the rest ×{scale:.0f}; {broad_changed} of {sampled} change)"
     )
 
 
