@@ -1,7 +1,8 @@
 """Counting: users into cells (department, site, executive), their devices joined by address.
 
-The only personal values held are the addresses of the users file, in a dict that maps each to its
-cell for the join; it is dropped when `propose` returns. Everything kept is a count.
+No address is kept, not even for the join: each user's cell is filed under the hash of their
+address (64 bits: two of 100,000 addresses collide about once in 10^9 imports), in a dict that is
+dropped before the counts become the proposal. Everything kept is a count.
 """
 
 from __future__ import annotations
@@ -116,19 +117,20 @@ def propose(
     executive_titles = Counter[str]()
     cells: dict[tuple[str, str | None, bool], int] = {}
     counts: list[_Counts] = []
-    where: dict[str, int] = {}  # address -> cell (LEFT_OUT): the join, in memory only
+    where: dict[int, int] = {}  # hash of the address -> cell (LEFT_OUT): the join, in memory only
     executive = settings.executive_matcher.search
     for row in user_rows:
         report["users_read"] += 1
         if not row.upn:
             report["without_upn"] += 1
             continue
-        if row.upn in where:
+        address = hash(row.upn)
+        if address in where:
             report["duplicates"] += 1
             continue
         if not row.enabled or row.guest:
             report["disabled" if not row.enabled else "guests"] += 1
-            where[row.upn] = LEFT_OUT
+            where[address] = LEFT_OUT
             continue
         if row.department is None or not tidy(row.department):
             report["unassigned"] += 1
@@ -150,7 +152,7 @@ def propose(
             index = cells[key] = len(counts)
             counts.append(_Counts())
         counts[index].users += 1
-        where[row.upn] = index
+        where[address] = index
     unsupported = Counter[tuple[Platform, str, str]]()
     other = Counter[str]()
     unknown = Counter[str]()
@@ -164,7 +166,7 @@ def propose(
             if device.upn is None:
                 report["devices_without_user"] += 1
                 continue
-            index = where.get(device.upn)
+            index = where.get(hash(device.upn))
             if index is None:
                 report["devices_of_unknown_users"] += 1
                 continue
