@@ -33,7 +33,7 @@ from advisor.directory.reading import DeviceRow, UserRow, parse_time, read_devic
 from advisor.directory.settings import DirectorySettings, matcher
 from advisor.model.facts import parse_assessment
 from advisor.rulebook import Rulebook
-from bench.directory_data import devices_csv, display_name, upn, users_csv
+from bench.directory_data import Truth, devices_csv, display_name, upn, users_csv
 
 USERS = "userPrincipalName,displayName,department,accountEnabled,userType,jobTitle,physicalDeliveryOfficeName,city"
 DEVICES = "Device name,Managed by,Ownership,OS,OS version,Last check-in,Primary user UPN"
@@ -316,12 +316,19 @@ def test_os_strings_map_to_platforms(os: str, platform: str | None) -> None:
 
 
 def test_patterns_are_whole_words_with_stars_at_the_ends_only() -> None:
-    executive = matcher(["VD", "*direktör", "Chief"])
+    executive = matcher(("VD", "*direktör", "Chief"))
     assert [bool(executive.search(t)) for t in ("Vice VD", "Kommundirektör", "Chief Nurse", "VDI-tekniker")] == [
         True, True, True, False]  # fmt: skip
-    it = matcher(["IT", "Digitalisering*"])
+    it = matcher(("IT", "Digitalisering*"))
     assert [bool(it.search(d)) for d in ("IT-avdelningen", "Audit", "Digitaliseringsenheten", "Kommunikation")] == [
         True, False, True, False]  # fmt: skip
+
+
+def test_patterns_typed_for_one_import_replace_the_rule_files(rulebook: Rulebook) -> None:
+    typed = DirectorySettings.from_rulebook(rulebook, executive_patterns=["Rektor"], it_patterns=None)
+    assert typed.executive_matcher.search("Rektor") is not None
+    assert typed.executive_matcher.search("CEO") is None
+    assert typed.it_matcher.search("IT") is not None  # not typed: the rule file's
 
 
 def test_a_typed_pattern_with_a_star_inside_is_refused(options: DirectorySettings) -> None:
@@ -332,14 +339,17 @@ def test_a_typed_pattern_with_a_star_inside_is_refused(options: DirectorySetting
 # The proposal from a generated organisation
 
 
+Generated = tuple[Proposal, Truth, Truth]
+
+
 @pytest.fixture(scope="module")
-def organisation(options: DirectorySettings) -> tuple[Proposal, object, object]:
+def organisation(options: DirectorySettings) -> Generated:
     users, truth = users_csv(20_000, 16)
     devices, device_truth = devices_csv(30_000, 20_000, 16)
     return propose(io.BytesIO(users), io.BytesIO(devices), settings=options), truth, device_truth
 
 
-def test_disabled_guests_and_unassigned_are_counted_as_generated(organisation: tuple) -> None:  # type: ignore[type-arg]
+def test_disabled_guests_and_unassigned_are_counted_as_generated(organisation: Generated) -> None:
     proposal, truth, _ = organisation
     report = proposal.report
     assert (report.users_read, report.disabled, report.guests, report.unassigned) == (
@@ -347,7 +357,7 @@ def test_disabled_guests_and_unassigned_are_counted_as_generated(organisation: t
     assert proposal.users_in_groups() == truth.rows - truth.disabled - truth.guests
 
 
-def test_one_department_whatever_its_spelling_with_the_variants_listed(organisation: tuple) -> None:  # type: ignore[type-arg]
+def test_one_department_whatever_its_spelling_with_the_variants_listed(organisation: Generated) -> None:
     proposal, truth, _ = organisation
     users: dict[str, int] = {}
     for cell in proposal.cells:
@@ -361,7 +371,7 @@ def test_one_department_whatever_its_spelling_with_the_variants_listed(organisat
     assert {c.department for c in proposal.cells} == {*truth.members, "Unassigned"}
 
 
-def test_devices_are_counted_once_in_their_users_cell_or_in_a_reason(organisation: tuple) -> None:  # type: ignore[type-arg]
+def test_devices_are_counted_once_in_their_users_cell_or_in_a_reason(organisation: Generated) -> None:
     proposal, _, devices = organisation
     report = proposal.report
     assert report.devices_read == devices.devices
@@ -373,7 +383,7 @@ def test_devices_are_counted_once_in_their_users_cell_or_in_a_reason(organisatio
     assert set(report.unknown_os) == {"Tizen", ""}
 
 
-def test_os_versions_intune_no_longer_supports_are_flagged_with_counts(organisation: tuple) -> None:  # type: ignore[type-arg]
+def test_os_versions_intune_no_longer_supports_are_flagged_with_counts(organisation: Generated) -> None:
     flagged = {(u.platform, u.version): u for u in organisation[0].report.unsupported}
     assert set(flagged) == {("windows", "10.0.19044"), ("windows", "10.0.17763"), ("ios", "16"), ("ios", "15"),
                             ("android", "9"), ("android", "8"), ("macos", "13")}  # fmt: skip
@@ -382,8 +392,8 @@ def test_os_versions_intune_no_longer_supports_are_flagged_with_counts(organisat
 
 
 def test_large_departments_are_split_by_site_and_it_is_flagged(
-    organisation: tuple, options: DirectorySettings
-) -> None:  # type: ignore[type-arg]
+    organisation: Generated, options: DirectorySettings
+) -> None:
     proposal = organisation[0]
     names = {g.name for g in proposal.groups}
     assert "Produktion – Kiruna" in names
@@ -394,7 +404,7 @@ def test_large_departments_are_split_by_site_and_it_is_flagged(
     assert all(g.it_department == (g.department == "IT") for g in proposal.groups)
 
 
-def test_every_proposed_group_is_a_valid_assessment_group(organisation: tuple) -> None:  # type: ignore[type-arg]
+def test_every_proposed_group_is_a_valid_assessment_group(organisation: Generated) -> None:
     proposal = organisation[0]
     groups = assessment_groups(proposal, proposal.groups)
     assessment = parse_assessment(
@@ -405,7 +415,7 @@ def test_every_proposed_group_is_a_valid_assessment_group(organisation: tuple) -
     assert not any(g.executives for g in assessment.groups)  # never assumed: not confirmed
 
 
-def test_nothing_personal_is_in_the_proposal(organisation: tuple) -> None:  # type: ignore[type-arg]
+def test_nothing_personal_is_in_the_proposal(organisation: Generated) -> None:
     text = organisation[0].model_dump_json()
     for index in (0, 1, 2, 17, 4242, 19_999):
         assert upn(index) not in text
@@ -415,7 +425,7 @@ def test_nothing_personal_is_in_the_proposal(organisation: tuple) -> None:  # ty
     assert "contoso" not in text
 
 
-def test_the_proposal_is_json_and_back(organisation: tuple) -> None:  # type: ignore[type-arg]
+def test_the_proposal_is_json_and_back(organisation: Generated) -> None:
     proposal = organisation[0]
     assert Proposal.model_validate(json.loads(proposal.model_dump_json())) == proposal
 
