@@ -29,7 +29,15 @@ from advisor.directory.edits import (
 from advisor.directory.errors import FileRefused, MissingColumns
 from advisor.directory.groups import to_group_answers
 from advisor.directory.proposal import Proposal
-from advisor.directory.reading import DeviceRow, UserRow, parse_time, read_devices, read_users
+from advisor.directory.reading import (
+    CHUNK,
+    DeviceRow,
+    SizeLimited,
+    UserRow,
+    parse_time,
+    read_devices,
+    read_users,
+)
 from advisor.directory.settings import DirectorySettings, matcher
 from advisor.model.facts import parse_assessment
 from advisor.rulebook import Rulebook
@@ -650,3 +658,12 @@ def test_users_and_devices_in_groups_plus_those_left_out_are_all_that_were_read(
 def test_lines_are_counted_from_the_top_of_the_file_whatever_comes_before_the_header() -> None:
     text = "\r\n\r\nsep=,\r\nuserPrincipalName,department,accountEnabled,userType\r\na@x.org,S,True,Member\r\nb@x.org,S\r\n"
     assert refused(read_users(stream(text))).line == 6
+
+
+def test_an_upload_past_its_size_limit_is_refused_while_it_is_read() -> None:
+    data, _ = users_csv(3000, 9)
+    limited = SizeLimited(io.BytesIO(data), 100_000, "users")
+    error = refused(read_users(limited))
+    assert (error.code, error.values["megabytes"]) == ("too_large", 0)
+    assert limited.consumed <= 100_000 + CHUNK  # not read to its end
+    assert len(list(read_users(SizeLimited(io.BytesIO(data), len(data), "users")))) == 3000

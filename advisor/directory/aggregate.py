@@ -11,12 +11,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import BinaryIO
 
 from advisor.directory.columns import ColumnMapping
 from advisor.directory.groups import proposed_groups
 from advisor.directory.proposal import Cell, Owner, Proposal, Report, Unsupported, Variant
-from advisor.directory.reading import DeviceRow, UserRow, read_devices, read_users
+from advisor.directory.reading import DeviceRow, Readable, UserRow, read_devices, read_users
 from advisor.directory.settings import DirectorySettings, version_tuple
 from advisor.model.i18n import N_, gettext
 from advisor.model.vocabulary import PLATFORMS, Language, Platform
@@ -101,15 +100,15 @@ class _Counts:
 
 
 def propose(
-    users: BinaryIO | Iterable[UserRow],
-    devices: BinaryIO | Iterable[DeviceRow] | None = None,
+    users: Readable | Iterable[UserRow],
+    devices: Readable | Iterable[DeviceRow] | None = None,
     *,
     settings: DirectorySettings,
     mapping: ColumnMapping | None = None,
     language: Language = "en",
 ) -> Proposal:
     """Read both exports (streams, or rows already read) and propose groups; see the module."""
-    user_rows = read_users(users, mapping) if hasattr(users, "read") else users  # type: ignore[arg-type]
+    user_rows = read_users(users, mapping) if isinstance(users, Readable) else users
     report = Counter[str]()
     departments, sites = _Names(), _Names()
     unassigned = tidy(gettext(UNASSIGNED, language)).casefold()
@@ -158,7 +157,7 @@ def propose(
     unknown = Counter[str]()
     has_devices = devices is not None
     if devices is not None:
-        device_rows = read_devices(devices, mapping) if hasattr(devices, "read") else devices  # type: ignore[arg-type]
+        device_rows = read_devices(devices, mapping) if isinstance(devices, Readable) else devices
         platforms: dict[str, Platform | str | None] = {}
         minimum = settings.minimum_versions
         for device in device_rows:
