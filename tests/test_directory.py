@@ -34,6 +34,7 @@ from advisor.directory.reading import (
     DeviceRow,
     SizeLimited,
     UserRow,
+    is_enrolled,
     parse_time,
     read_devices,
     read_users,
@@ -667,3 +668,22 @@ def test_an_upload_past_its_size_limit_is_refused_while_it_is_read() -> None:
     assert (error.code, error.values["megabytes"]) == ("too_large", 0)
     assert limited.consumed <= 100_000 + CHUNK  # not read to its end
     assert len(list(read_users(SizeLimited(io.BytesIO(data), len(data), "users")))) == 3000
+
+
+@pytest.mark.parametrize(
+    ("managed", "seen", "enrolled"),
+    [
+        ("Intune", "2026-11-20 08:00:00", True),
+        ("Co-managed", "2026-10-22 08:00:00", True),
+        ("Intune", "2026-10-20 08:00:00", False),  # silent for more than 30 days
+        ("ConfigMgr", "2026-11-20 08:00:00", False),
+        ("EAS", "2026-11-20 08:00:00", False),
+        ("mdm", "2026-11-20T08:00:00Z", True),
+        ("Intune", "", False),
+    ],
+)
+def test_enrolled_means_managed_by_intune_and_seen_lately(managed: str, seen: str, enrolled: bool) -> None:
+    (device,) = read_devices(stream(f"{DEVICES}\nPC,{managed},Corporate,Windows,10.0.26100,{seen},a@x.org\n"))
+    now = parse_time("2026-11-21 08:00:00")
+    assert now is not None
+    assert is_enrolled(device, now, 30) is enrolled

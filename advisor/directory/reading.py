@@ -124,6 +124,13 @@ def read_devices(
         )
 
 
+def is_enrolled(device: DeviceRow, now: datetime, active_days: int) -> bool:
+    """Enrolled, for the progress: managed by Intune and checked in within `active_days` of `now`
+    (the rule file's directory_active_days); a time in the future (a skewed clock) counts."""
+    seen = device.last_check_in
+    return device.intune and seen is not None and (now - seen).total_seconds() <= active_days * 86_400
+
+
 def ownership_of(value: str) -> OwnershipSeen:
     """Intune's Ownership column (`Corporate`, `Personal`) or Graph's owner type (`company`)."""
     word = value.strip().casefold()
