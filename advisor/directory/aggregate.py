@@ -22,7 +22,11 @@ from advisor.model.vocabulary import PLATFORMS, Language, Platform
 
 UNASSIGNED = N_("Unassigned")
 LEFT_OUT = -1  # the cell of a user left out (disabled, guest): their devices are counted apart
-_CONTROL = re.compile(r"[\u0000-\u001f\u007f-\u009f]")
+# Control characters, and the spaces the assessment's text pattern counts that Python's split()
+# does not (a name of only a BOM or a no-break space is blank there too).
+_NOT_TEXT = re.compile(
+    r"[\u0000-\u001f\u007f-\u009f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+)
 
 # Platforms Intune manages but the plan does not (counted in the report); every other OS string
 # the exports write is mapped below or reported as unknown.
@@ -53,7 +57,7 @@ _PLATFORM_PREFIXES: tuple[tuple[str, Platform], ...] = (
 
 def tidy(text: str) -> str:
     """A name as the assessment takes it: no control characters, spaces collapsed, at most 200."""
-    return " ".join(_CONTROL.sub(" ", text).split())[:200].rstrip()
+    return " ".join(_NOT_TEXT.sub(" ", text).split())[:200].rstrip()
 
 
 def platform_of(os: str) -> Platform | str | None:
@@ -190,7 +194,7 @@ def propose(
                 if version and version[: len(floor)] < floor:
                     label = ".".join(str(p) for p in version[: len(floor)])
                     unsupported[(platform, label, ".".join(map(str, floor)))] += 1
-    del where  # the addresses go here, before anything is built from the counts
+    del where  # the join goes here, before anything is built from the counts
 
     department_names = {key: departments.name(key) for key in departments.spellings}
     department_names[unassigned] = department_names.get(unassigned) or gettext(UNASSIGNED, language)
