@@ -92,6 +92,7 @@ def test_user_headers_match_whatever_their_case_spacing_and_quotes(header: str) 
         DEVICES,
         "deviceName,managementAgent,managedDeviceOwnerType,operatingSystem,osVersion,lastSyncDateTime,userPrincipalName",
         "Device name,Managed by,Ownership,OS,OS version,Last check-in,Primary user email address",
+        "DeviceName,ManagedBy,Ownership,OS,OSVersion,LastContact,UPN",  # DevicesWithInventory via Graph
     ],
 )
 def test_device_headers_as_intune_exports_them_or_graph_names_them(header: str) -> None:
