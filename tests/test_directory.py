@@ -582,13 +582,17 @@ def test_a_reimport_changes_the_counts_and_keeps_every_other_answer(options: Dir
     groups, changes = merge_answers(existing, assessment_groups(again, again.groups), has_devices=True)
     by_id = {g["id"]: g for g in groups}
     assert by_id["contractors"] == answered[-1]
-    assert changes.not_in_data == ["contractors"]
+    # Sales grew past the split threshold: its one group is kept and flagged, its sites added
+    assert changes.not_in_data == ["sales", "contractors"]
+    assert by_id["sales"] == answered[[g["id"] for g in answered].index("sales")]
+    assert {"sales-stockholm", "sales-london"} <= set(changes.added)
     for group in answered[:-1]:
         kept = by_id[group["id"]]
         assert {k: kept[k] for k in ("change_readiness", "feedback", "requirements", "avoid_months")} == {
             "change_readiness": "high", "feedback": True, "requirements": ["email"], "avoid_months": ["07"]}  # fmt: skip
     assert any(c.field == "users" and c.new != c.old for c in changes.changed)
-    assert sum(g["users"] for g in groups if g["id"] != "contractors") == again.users_in_groups()
+    current = [g for g in groups if g["id"] not in changes.not_in_data]
+    assert sum(g["users"] for g in current) == again.users_in_groups()
     parse_assessment({**existing, "groups": groups})
 
 
@@ -689,3 +693,36 @@ def test_enrolled_means_managed_by_intune_and_seen_lately(managed: str, seen: st
     now = parse_time("2026-11-21 08:00:00")
     assert now is not None
     assert is_enrolled(device, now, 30) is enrolled
+
+
+def test_a_department_split_since_the_last_import_is_not_matched_to_any_one_part() -> None:
+    existing = {
+        "groups": [{"id": "team", "name": "Sales", "users": 10, "platforms": ["windows"], "feedback": True}]
+    }
+    proposed = [
+        {
+            "id": "sales-umea",
+            "name": "Sales – Umeå",
+            "department": "Sales",
+            "users": 6,
+            "platforms": ["windows"],
+        },
+        {
+            "id": "sales-lund",
+            "name": "Sales – Lund",
+            "department": "Sales",
+            "users": 7,
+            "platforms": ["windows"],
+        },
+    ]
+    groups, changes = merge_answers(existing, proposed, has_devices=False)
+    assert groups[0] == existing["groups"][0]
+    assert (changes.changed, changes.added, changes.not_in_data) == (
+        [],
+        ["sales-umea", "sales-lund"],
+        ["team"],
+    )
+    one = [{**proposed[0], "id": "sales", "name": "Sales", "users": 13}]
+    groups, changes = merge_answers(existing, one, has_devices=False)
+    assert (groups[0]["id"], groups[0]["users"], groups[0]["feedback"]) == ("team", 13, True)  # by department
+    assert [(c.group, c.field, c.old, c.new) for c in changes.changed] == [("team", "users", 10, 13)]
