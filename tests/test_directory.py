@@ -726,3 +726,18 @@ def test_a_department_split_since_the_last_import_is_not_matched_to_any_one_part
     groups, changes = merge_answers(existing, one, has_devices=False)
     assert (groups[0]["id"], groups[0]["users"], groups[0]["feedback"]) == ("team", 13, True)  # by department
     assert [(c.group, c.field, c.old, c.new) for c in changes.changed] == [("team", "users", 10, 13)]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "secret.person@x.org,Secret Person,Sales,True",  # too few fields
+        f"secret.person@x.org,Secret Person,{'Secret' * 400},True,Member,,,",  # too long
+        'secret.person@x.org,"Secret Person,Sales,True,Member,,,',  # a quote never closed
+    ],
+)
+def test_no_error_quotes_a_cell(row: str) -> None:
+    error = refused(read_users(users_file("a@x.org,A,Sales,True,Member,,Lund,", row)))
+    said = f"{error} {error.say('sv')} {error.values} {error.format_message()}"
+    assert "secret" not in said.lower()
+    assert error.line == 3
