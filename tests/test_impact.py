@@ -290,3 +290,17 @@ def test_the_planner_names_every_warning_it_gives_of_itself() -> None:
     written |= set(re.findall(r'warnings\.append\(\(\s*"([a-z0-9-]+)"', source))
     assert written
     assert written == set(PLANNER_WARNINGS)
+
+
+def test_a_parameter_only_the_import_reads_touches_no_plan() -> None:
+    """The import's patterns and numbers (rules/directory.yaml) change no plan: the planning code
+    never names them, so the impact of changing them is nothing, not every plan planned again."""
+    from advisor.model.vocabulary import IMPORT_PARAMETERS
+
+    assert IMPORT_PARAMETERS
+    planner = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "advisor" / "planning").glob("*.py"))
+    assert not {name for name in IMPORT_PARAMETERS if name in planner}
+    number = _rulebook(parameters={**RULEBOOK.parameters, "directory_active_days": 90})
+    patterns = _rulebook(lists={**RULEBOOK.lists, "directory_executive_patterns": ("chief",)})
+    for new in (number, patterns):
+        assert changed_rules(RULEBOOK, new) == frozenset()

@@ -479,3 +479,6 @@ PLANNER_PARAMETERS: dict[str, ParameterKind] = {
     "directory_active_days": "number",  # days since the last check-in that count as enrolled
     "directory_site_split_users": "number",  # a department past this many users is split by site
 }
+# The parameters only the import of the organisation's exports reads: no plan depends on them, so
+# changing one changes no saved plan (the impact of a rule change passes them by).
+IMPORT_PARAMETERS = frozenset(name for name in PLANNER_PARAMETERS if name.startswith("directory_"))

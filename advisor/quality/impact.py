@@ -27,7 +27,7 @@ from advisor.evaluate.oracle import OracleEvaluator, Test, compile_condition
 from advisor.model.errors import AdvisorError, InputError, RolloutTooLong
 from advisor.model.facts import Assessment, group_facts, parse_assessment
 from advisor.model.plan import MAX_ROLLOUT_MONTHS, Placement, Plan, Warning
-from advisor.model.vocabulary import PLANNER_PARAMETERS
+from advisor.model.vocabulary import IMPORT_PARAMETERS, PLANNER_PARAMETERS
 from advisor.planning.methods import owners
 from advisor.planning.planner import PLANNER_WARNINGS, make_plan, rule_warning
 from advisor.quality.diff import plan_diff, warnings_diff
@@ -205,15 +205,15 @@ def changed_rules(old: Rulebook, new: Rulebook) -> frozenset[str] | None:
     """The ids of the rules that differ between the two rulebooks (in their definition, or in a
     number their condition reads), when that bounds the change; None when it does not (the
     change may touch any plan)."""
-    if dict(old.lists) != dict(new.lists) or _tables(old) != _tables(new):
+    if _planned(old.lists) != _planned(new.lists) or _tables(old) != _tables(new):
         return None
-    if list(old.parameters) != list(new.parameters):
+    if list(_planned(old.parameters)) != list(_planned(new.parameters)):
         return None
     before, after = {i.id: i for i in old.rules}, {i.id: i for i in new.rules}
     common = [i.id for i in old.rules if i.id in after]
     if common != [i.id for i in new.rules if i.id in before]:
         return None  # the order of the rules decides ties
-    numbers = {k for k, v in old.parameters.items() if new.parameters[k] != v}
+    numbers = {k for k, v in _planned(old.parameters).items() if new.parameters[k] != v}
     read = {p for info in (*old.rules, *new.rules) for p in _condition_parameters(info)}
     if numbers - read or numbers & set(PLANNER_PARAMETERS):
         return None  # a number the planner reads itself (whatever rules may read it too)
@@ -234,8 +234,13 @@ def changed_rules(old: Rulebook, new: Rulebook) -> frozenset[str] | None:
     return frozenset(changed)
 
 
+def _planned(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters that plans may depend on: all but those only the import reads."""
+    return {name: value for name, value in parameters.items() if name not in IMPORT_PARAMETERS}
+
+
 def _tables(rulebook: Rulebook) -> list[tuple[str, list[tuple[str, tuple[str, ...]]]]]:
-    return [(name, list(table.items())) for name, table in rulebook.tables.items()]
+    return [(name, list(table.items())) for name, table in _planned(rulebook.tables).items()]
 
 
 class Filter:
