@@ -13,7 +13,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from advisor.model.errors import AdvisorError, EngineError, InputError, Problem
 from advisor.model.facts import Assessment, load_assessment
@@ -26,6 +26,9 @@ from advisor.rulebook.loader import build_rulebook, read_folder
 from advisor.services import logs
 from advisor.services.planning import build_plan
 from advisor.settings import Settings, default_rules_dir, load_settings
+
+if TYPE_CHECKING:
+    from advisor.directory.columns import ColumnMapping
 
 log = logging.getLogger("advisor.cli")
 
@@ -129,6 +132,20 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep the executives found by job title as a group (else they stay in their departments)",
     )
+    propose.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="KIND.FIELD=HEADER",
+        help="the header in the file of a column the import does not recognise, such as "
+        "users.department=Avdelning or devices.upn='Primary user email address' (repeatable)",
+    )
+    propose.add_argument(
+        "--mapping",
+        type=Path,
+        help="a file (JSON) that remembers the column mappings: read if it is there, and written with "
+        "the --map given once the import succeeds, so that the next import needs none",
+    )
     propose.add_argument("--rules", type=Path, help="rule folder (the shipped rules)")
 
     database = commands.add_parser("db", help="the site's database (ADVISOR_DATABASE_URL)")
@@ -224,16 +241,28 @@ def _propose(args: argparse.Namespace) -> int:
 
     from advisor.directory.aggregate import propose
     from advisor.directory.edits import Executives, apply_edits, assessment_groups
+    from advisor.directory.errors import MissingColumns
     from advisor.directory.settings import DirectorySettings
     from advisor.directory.summary import report_lines
     from advisor.model.facts import parse_assessment
     from advisor.model.i18n import gettext
 
     settings = DirectorySettings.from_rulebook(load_rulebook(args.rules or default_rules_dir()))
+    mapping = _column_mapping(args.mapping, args.map)
+    if mapping is None:
+        return 2
     with contextlib.ExitStack() as stack:
         users = stack.enter_context(_opened(args.users))
         devices = None if args.devices is None else stack.enter_context(_opened(args.devices))
-        proposal = propose(users, devices, settings=settings, language=args.language)
+        try:
+            proposal = propose(users, devices, settings=settings, mapping=mapping, language=args.language)
+        except MissingColumns as missing:
+            print(missing.format_message(), file=sys.stderr)
+            print(f"  the file's columns: {', '.join(missing.headers)}", file=sys.stderr)
+            example = f"{missing.kind}.{missing.missing[0]}=HEADER"
+            print(f"  name the column of each with --map {example} (and --mapping FILE to remember it)",
+                  file=sys.stderr)  # fmt: skip
+            return missing.exit_code
     edits = [Executives(group=g.id, confirmed=True) for g in proposal.groups if g.executives]
     groups = apply_edits(proposal, edits if args.confirm_executives else [])
     start = args.start or _next_month()
@@ -248,7 +277,44 @@ def _propose(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     _write(text.encode(), args.output)
+    if args.mapping is not None:
+        args.mapping.write_text(mapping.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+def _column_mapping(remembered: Path | None, given: Sequence[str]) -> ColumnMapping | None:
+    """The mapping of `--mapping FILE` (if it is there) with the `--map KIND.FIELD=HEADER` given
+    over it; None, said on standard error, when one of them is wrong."""
+    from pydantic import ValidationError
+
+    from advisor.directory.columns import ColumnMapping
+
+    values: dict[str, dict[str, str]] = {"users": {}, "devices": {}}
+    try:
+        if remembered is not None and remembered.exists():
+            values.update(ColumnMapping.model_validate_json(remembered.read_bytes()).model_dump())
+        for option in given:
+            target, equals, header = option.partition("=")
+            kind, dot, field = target.strip().partition(".")
+            if not (equals and dot and kind in values and field and header.strip()):
+                print(f"advisor groups propose: --map {option}: write KIND.FIELD=HEADER, KIND users or "
+                      "devices", file=sys.stderr)  # fmt: skip
+                return None
+            values[kind][field] = header.strip()
+        return ColumnMapping.model_validate(values)
+    except (ValidationError, OSError) as exc:
+        where = "--map" if given else str(remembered)
+        print(f"advisor groups propose: {where}: {_first_error(exc)}", file=sys.stderr)
+        return None
+
+
+def _first_error(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        error = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+    return str(getattr(exc, "strerror", None) or exc)
 
 
 @contextlib.contextmanager
