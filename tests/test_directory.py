@@ -1140,3 +1140,19 @@ def test_devices_that_join_no_user_leave_the_device_answers_unset(options: Direc
 def test_a_department_called_executives_and_the_executives_are_two_names(options: DirectorySettings) -> None:
     proposal = propose(people("Executives", 3, None) + people("IT", 1, None, 10, "CIO"), settings=options)
     assert [g.name for g in proposal.groups] == ["Executives", "Executives (by job title)"]
+
+
+def test_a_part_of_a_split_department_renamed_keeps_its_answers_on_reimport(
+    options: DirectorySettings,
+) -> None:
+    users = people("Sales", 300, "Umeå") + people("Sales", 300, "Lund", 300)
+    first = propose(users, settings=options)
+    groups = apply_edits(first, [Rename(group="sales-umea", name="Norr")])
+    answered = [{**g, "feedback": g["name"] == "Norr"} for g in assessment_groups(first, groups)]
+    again = propose(users + people("Sales", 20, "Umeå", 600), settings=options)
+    merged, changes = merge_answers(
+        {"groups": answered}, assessment_groups(again, again.groups), has_devices=False
+    )
+    north = next(g for g in merged if g["name"] == "Norr")
+    assert (north["id"], north["users"], north["feedback"]) == ("sales-umea", 320, True)
+    assert (changes.added, changes.not_in_data) == ([], [])

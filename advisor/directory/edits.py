@@ -312,9 +312,16 @@ def _matches(old: Mapping[str, Any], new: Mapping[str, Any], how: str, split: bo
     """Whether `new` (from the import) is `old` (answered), matched `how`. An id is made from a name
     and the order, so two departments can share one ("Förvaltning", "Forvaltning"): it matches only
     with the name or the department. A part of a department now split by site is matched by its
-    name only: not by the department nor by an id, which the whole department had."""
-    if split and how != "name":
+    name, or by its id if the group answered was itself a part of that department (renamed since):
+    never by the department, nor by the id the whole department had."""
+    if split and how == "department":
         return False
+    if split and how == "id":  # a part renamed since, not the whole department that had the id
+        return (
+            old.get("id") == new.get("id")
+            and _department(old) == _department(new)
+            and _key(old.get("name")) != _department(old)
+        )
     if how == "id":
         return (
             bool(new.get("id"))
