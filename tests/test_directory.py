@@ -938,12 +938,15 @@ def test_a_users_only_reimport_keeps_a_division_of_devices_that_stood_for_the_us
 
 
 def test_a_reimport_whose_counts_cannot_fit_the_answers_keeps_the_group_and_says_so() -> None:
-    existing = {"groups": [{"id": "sales", "name": "Sales", "users": 2, "platforms": ["windows"],
-                            "ownership": "mixed", "personal_percent": 140}]}  # fmt: skip
-    proposed = [{"id": "sales", "name": "Sales", "users": 9, "platforms": ["windows"]}]
-    groups, changes = merge_answers(existing, proposed, has_devices=False)
-    assert groups == existing["groups"]
-    assert changes.conflicts == ["sales"]
+    existing = {
+        "groups": [{"id": "sales", "name": "Sales", "users": 2, "platforms": ["windows"], "feedback": True}]
+    }
+    # counts no valid group can hold (more users than the model allows; more sites than it names)
+    for counted in ({"users": 20_000_000}, {"users": 201, "locations": [f"S{i}" for i in range(201)]}):
+        proposed = [{"id": "sales", "name": "Sales", "platforms": ["windows"], **counted}]
+        groups, changes = merge_answers(existing, proposed, has_devices=False)
+        assert groups == existing["groups"]
+        assert (changes.conflicts, changes.changed) == (["sales"], [])
 
 
 def test_a_small_department_at_many_sites_is_one_group(options: DirectorySettings) -> None:
@@ -1156,3 +1159,11 @@ def test_a_part_of_a_split_department_renamed_keeps_its_answers_on_reimport(
     north = next(g for g in merged if g["name"] == "Norr")
     assert (north["id"], north["users"], north["feedback"]) == ("sales-umea", 320, True)
     assert (changes.added, changes.not_in_data) == ([], [])
+
+
+def test_a_draft_group_still_missing_answers_gets_its_counts_all_the_same() -> None:
+    existing = {"groups": [{"id": "sales", "name": "Sales", "users": 2, "users_by_location": {"Umeå": "2"}}]}
+    proposed = [{"id": "sales", "name": "Sales", "users": 9, "platforms": ["windows"]}]
+    groups, changes = merge_answers(existing, proposed, has_devices=False)
+    assert groups[0]["users"] == 9  # no platforms answered yet, a division of text: not the import's doing
+    assert changes.conflicts == []

@@ -360,10 +360,10 @@ def merge_answers(
     for p, o in sorted(matched.items(), key=lambda kv: kv[1]):
         before = result[o]
         group, changed = _counted(before, proposed[p], together)
-        try:
-            Group.model_validate(group)
-        except ValidationError:
-            conflicts.append(str(before.get("id")))  # the counts do not fit its other answers: kept
+        # The counts must not make the group wrong where it was right (an answer still missing in
+        # a draft is not the import's doing): else it is kept as it was, for the respondent.
+        if not _problems(group) <= _problems(before):
+            conflicts.append(str(before.get("id")))
             continue
         result[o] = group
         changes.extend(changed)
@@ -385,6 +385,22 @@ def merge_answers(
     return result, Changes(changed=changes, added=added, not_in_data=missing, conflicts=conflicts)
 
 
+def _problems(group: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """What the assessment's Group says is wrong with the answers (where, what kind)."""
+    try:
+        Group.model_validate(group)
+    except ValidationError as exc:
+        return {(".".join(map(str, e["loc"])), e["type"]) for e in exc.errors()}
+    return set()
+
+
+def _total(counts: object) -> int | None:
+    """The sum of a division (by site, by platform), None if it is not one of whole numbers."""
+    if not isinstance(counts, Mapping) or not all(type(n) is int for n in counts.values()):
+        return None
+    return sum(counts.values())
+
+
 def _counted(
     old: Mapping[str, Any], new: Mapping[str, Any], together: Sequence[tuple[str, Sequence[str]]]
 ) -> tuple[dict[str, Any], list[FieldChange]]:
@@ -400,15 +416,13 @@ def _counted(
                 group.pop(field, None)
             else:
                 group[field] = copy.deepcopy(new[field])
-    by_site = group.get("users_by_location")
-    if isinstance(by_site, Mapping) and sum(by_site.values()) != group.get("users"):
+    by_site = _total(group.get("users_by_location"))
+    if by_site is not None and by_site != group.get("users"):
         group.pop("users_by_location")
-    by_platform = group.get("devices_by_platform")
-    if isinstance(by_platform, Mapping) and sum(by_platform.values()) != group.get(
-        "devices", group.get("users")
-    ):
-        if group.get("devices") is None and by_platform == old.get("devices_by_platform"):
-            group["devices"] = sum(by_platform.values())  # the devices the respondent divided
+    by_platform = _total(group.get("devices_by_platform"))
+    if by_platform is not None and by_platform != group.get("devices", group.get("users")):
+        if group.get("devices") is None and group["devices_by_platform"] == old.get("devices_by_platform"):
+            group["devices"] = by_platform  # the devices the respondent divided
         else:
             group.pop("devices_by_platform")
     fields = [f for _, fs in _TOGETHER + _DEVICES_TOGETHER for f in fs]
