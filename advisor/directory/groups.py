@@ -91,7 +91,8 @@ def proposed_groups(
                 break
             combined.append(plan)
             total -= parts(plan)
-        plans = [p for p in plans if p not in combined]
+        gone = {plan[0] for plan in combined}  # (a set: a messy file may hold 100,000 departments)
+        plans = [p for p in plans if p[0] not in gone]
     drafts: list[tuple[str, str | None, list[int], bool, bool]] = []
     for department, members, _, split in plans:
         if not members:
