@@ -472,4 +472,8 @@ PLANNER_PARAMETERS: dict[str, ParameterKind] = {
     # Support load per week: the share of a tech fair group's load on its fair's day(s)
     "tech_fair_load_percent": "number",
     "support_week_over_percent": "number",  # a week's load past this share of its capacity warns
+    # Enrollment progress measured from an Intune device export (advisor/directory/progress.py)
+    "progress_active_days": "number",  # days since the last check-in within which a device counts
+    "progress_intune_managed_by": "list",  # "Managed by" values that mean Intune manages the device
+    "progress_behind_margin_percent": "number",  # points short of the expected share before "behind"
 }
