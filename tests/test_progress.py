@@ -70,7 +70,7 @@ class People:
     """A seeded, messy organisation: names with åäö, departments in several spellings."""
 
     def __init__(self, seed: int) -> None:
-        self.random = random.Random(seed)
+        self.random = random.Random(seed)  # noqa: S311 - reproducible test data, not a secret
         self.serial = 0
 
     def upn(self) -> str:
