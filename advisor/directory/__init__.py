@@ -1,2 +1,1 @@
-"""Organisations' own data: directory and device exports read, proposed as groups, and measured
-against the plan."""
+"""Groups proposed from the organisation's own directory and device exports (aggregates only)."""
