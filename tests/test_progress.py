@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import copy
 import random
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 import yaml
 
-from advisor.directory.progress import ProgressSettings, department_key, managed_key, measure
+from advisor.directory.progress import ProgressSettings, department_key, measure, platform_of
+from advisor.directory.reading import DeviceRow, UserRow
 from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.facts import Assessment, parse_assessment
 from advisor.model.plan import Plan
@@ -29,22 +29,20 @@ UNDER_WAY["organisation"]["rollout_start"] = "2026-03"  # pilots in March, produ
 TODAY = date(2026, 4, 15)  # production 1's window (1 to 21 April) two-thirds gone
 
 
-@dataclass(frozen=True)
-class User:
-    upn: str
-    department: str
-    site: str
-    enabled: bool = True
-    guest: bool = False
-    executive: bool = False
+NOW = datetime(2026, 4, 13, 8, 30, tzinfo=UTC)  # a recent check-in
+OS = {"windows": "Windows", "macos": "macOS", "ios": "iOS/iPadOS", "android": "Android", None: "Linux"}
 
 
-@dataclass(frozen=True)
-class Device:
-    upn: str
-    platform: Platform | None
-    managed_by: str = "Intune"
-    last_check_in: date | None = TODAY - timedelta(days=2)
+def user(upn: str, department: str | None, site: str | None, **kind: Any) -> UserRow:
+    fields: dict[str, Any] = {"enabled": True, "guest": False, "job_title": None, **kind}
+    return UserRow(upn, department, fields["enabled"], fields["guest"], fields["job_title"], site)
+
+
+def device(
+    upn: str | None, platform: Platform | None, *, intune: bool = True, last_check_in: datetime | None = NOW
+) -> DeviceRow:
+    managed_by = "Intune" if intune else "Exchange ActiveSync"
+    return DeviceRow(upn, OS[platform], "1", "corporate", managed_by, intune, last_check_in)
 
 
 @pytest.fixture(scope="module")
@@ -82,18 +80,35 @@ class People:
         """The department as a person typed it: case and stray spaces vary."""
         return self.random.choice([department, department.upper(), f" {department.lower()} ", department])
 
-    def users(self, department: str, site: str, count: int, **kind: bool) -> list[User]:
-        return [User(self.upn(), self.spelled(department), site, **kind) for _ in range(count)]
+    def users(self, department: str, site: str, count: int, **kind: Any) -> list[UserRow]:
+        return [user(self.upn(), self.spelled(department), site, **kind) for _ in range(count)]
 
 
-def devices(users: list[User], platforms: list[Platform], **kind: Any) -> list[Device]:
-    return [Device(u.upn, platforms[i % len(platforms)], **kind) for i, u in enumerate(users)]
+def devices(users: list[UserRow], platforms: list[Platform | None], **kind: Any) -> list[DeviceRow]:
+    return [device(u.upn, platforms[i % len(platforms)], **kind) for i, u in enumerate(users)]
 
 
-def test_department_and_managed_by_compare_without_case_or_spaces() -> None:
+def test_departments_compare_without_case_or_spaces() -> None:
     assert department_key(" sales   and MARKETING ") == department_key("Sales and marketing")
-    assert department_key("  ") == department_key("Unassigned")
-    assert managed_key("Co-managed") == managed_key(" CoManaged ") == "comanaged"
+    assert department_key("  ") == department_key(None) == department_key("Unassigned")
+
+
+@pytest.mark.parametrize(
+    ("os", "platform"),
+    [
+        ("Windows", "windows"),
+        ("macOS", "macos"),
+        ("iOS/iPadOS", "ios"),
+        ("iPadOS", "ios"),
+        ("Android Enterprise", "android"),
+        ("AndroidForWork", "android"),
+        ("Linux", None),
+        ("ChromeOS", None),
+        ("", None),
+    ],
+)
+def test_the_plans_platform_of_an_os(os: str, platform: Platform | None) -> None:
+    assert platform_of(os) == platform
 
 
 def test_a_groups_devices_fill_its_phases_in_order(
@@ -130,12 +145,13 @@ def test_only_recent_intune_devices_of_the_planned_platforms_count(
 ) -> None:
     people = People(2)
     sales = people.users("Sales and marketing", "Redmond", 400)
-    counted = devices(sales[:100], ["ios", "android", "windows"], managed_by="Co-managed")
-    exchange = devices(sales[100:150], ["ios"], managed_by="Exchange ActiveSync")
-    stale = devices(sales[150:180], ["android"], last_check_in=TODAY - timedelta(days=31))
+    counted = devices(sales[:100], ["ios", "android", "windows"])
+    exchange = devices(sales[100:150], ["ios"], intune=False)
+    thirty_days_ago = datetime.combine(TODAY - timedelta(days=30), datetime.min.time(), UTC)
+    stale = devices(sales[150:180], ["android"], last_check_in=thirty_days_ago - timedelta(seconds=1))
     never = devices(sales[180:190], ["windows"], last_check_in=None)
     linux = devices(sales[190:200], [None])
-    just_in_time = devices(sales[200:205], ["windows"], last_check_in=TODAY - timedelta(days=30))
+    just_in_time = devices(sales[200:205], ["windows"], last_check_in=thirty_days_ago)
     progress = measure(
         assessment,
         plan,
@@ -160,8 +176,8 @@ def test_what_the_plan_does_not_count_is_counted_by_reason(
     guests = people.users("Retail", "Seattle", 4, guest=True)
     nowhere = people.users("Catering", "Seattle", 11)
     unassigned = people.users("", "Seattle", 3)
-    strangers = [Device(f"gone{i}@contoso.example", "ios") for i in range(6)]
-    ownerless = [Device("", "android") for _ in range(5)]
+    strangers = [device(f"gone{i}@contoso.example", "ios") for i in range(6)]
+    ownerless = [device(None, "android") for _ in range(5)]
     users = [*retail, *disabled, *guests, *nowhere, *unassigned]
     progress = measure(
         assessment,
@@ -206,12 +222,13 @@ def test_executives_go_to_the_executive_group_of_their_department(
     assessment: Assessment, plan: Plan, settings: ProgressSettings
 ) -> None:
     people = People(5)
-    it_execs = people.users("IT", "Redmond", 8, executive=True)
-    other_execs = people.users("Finance", "Redmond", 12, executive=True)  # the Executives group
-    users = [*it_execs, *other_execs]
+    it_execs = people.users("IT", "Redmond", 8, job_title="Chief Information Officer")
+    other_execs = people.users("Finance", "Redmond", 12, job_title="Ekonomidirektör")  # the Executives group
+    not_execs = people.users("Finance", "Redmond", 3, job_title="Directory administrator")
+    users = [*it_execs, *other_execs, *not_execs]
     progress = measure(assessment, plan, users, devices(users, ["windows"]), today=TODAY, settings=settings)
     enrolled = {g.group: g.enrolled for g in progress.groups if g.enrolled}
-    assert enrolled == {"it-executives": 8, "executives": 12}
+    assert enrolled == {"it-executives": 8, "executives": 12, "finance": 3}
 
 
 @pytest.mark.parametrize(

@@ -6,20 +6,22 @@ of the assessment's groups, and each device follows its primary user there. Only
 this module: no UPN, name or device name is in a `Progress`.
 
 A device counts as enrolled when Intune manages it (the export's "Managed by", or the Graph
-`managementAgent`, is one of the rulebook's `progress_intune_managed_by` values:
+`managementAgent`, names Intune or MDM, alone or co-managed, as the reader decides:
 https://learn.microsoft.com/graph/api/resources/intune-devices-managementagenttype) and it
-checked in within `progress_active_days` days of the day measured. A group's enrolled devices
-fill its placements in the order of the phases, each placement taking the devices of its
-platforms and sites up to what it plans (a group the planner split over a pilot and a later
-phase enrolls its pilot first); what exceeds every placement counts in the group's last one.
+checked in within the rulebook's `directory_active_days` of the day measured (from its start).
+A group's enrolled devices fill its placements in the order of the phases, each placement taking
+the devices of its platforms and sites up to what it plans (a group the planner split over a
+pilot and a later phase enrolls its pilot first); what exceeds every placement counts in the
+group's last one.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -33,64 +35,87 @@ UNASSIGNED = "Unassigned"  # the department of a user whose department is empty,
 
 
 class UserFacts(Protocol):
-    """What `measure` reads of a row of the users export."""
+    """What `measure` reads of a row of the users export (reading.UserRow)."""
 
     @property
     def upn(self) -> str: ...  # lower-cased and stripped
     @property
-    def department(self) -> str: ...  # "" when the export leaves it empty
+    def department(self) -> str | None: ...
     @property
-    def site(self) -> str: ...  # officeLocation, else city, else country; "" when none
+    def site(self) -> str | None: ...  # the office, else the city, else the country
     @property
     def enabled(self) -> bool: ...
     @property
     def guest(self) -> bool: ...
     @property
-    def executive(self) -> bool: ...  # the job title matches the import's executive patterns
+    def job_title(self) -> str | None: ...
 
 
 class DeviceFacts(Protocol):
-    """What `measure` reads of a row of the device export."""
+    """What `measure` reads of a row of the device export (reading.DeviceRow)."""
 
     @property
-    def upn(self) -> str: ...  # the primary user's, lower-cased; "" when the device has none
+    def upn(self) -> str | None: ...  # the primary user's, lower-cased; None when it has none
     @property
-    def platform(self) -> Platform | None: ...  # None: an OS the plan does not enroll
+    def os(self) -> str: ...
     @property
-    def managed_by(self) -> str: ...
+    def intune(self) -> bool: ...  # managed by Intune, alone or co-managed
     @property
-    def last_check_in(self) -> date | None: ...
+    def last_check_in(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
 class ProgressSettings:
-    """The rulebook's parameters for measuring progress (rules/progress.yaml, rules/calendar.yaml)."""
+    """The rulebook's parameters for measuring progress (rules/directory.yaml, rules/progress.yaml,
+    rules/calendar.yaml)."""
 
     active_days: int
-    intune_managed_by: frozenset[str]  # normalised by `managed_key`
     behind_margin_percent: int
     enrollment_success_percent: int  # a phase's target when its gate does not say
+    executive_patterns: tuple[str, ...] = ()
 
     @classmethod
     def from_rulebook(cls, rulebook: Rulebook) -> ProgressSettings:
         return cls(
-            active_days=rulebook.parameters["progress_active_days"],
-            intune_managed_by=frozenset(managed_key(v) for v in rulebook.lists["progress_intune_managed_by"]),
+            active_days=rulebook.parameters["directory_active_days"],
             behind_margin_percent=rulebook.parameters["progress_behind_margin_percent"],
             enrollment_success_percent=rulebook.parameters["gate_enrollment_success_percent"],
+            executive_patterns=rulebook.lists["directory_executive_patterns"],
         )
 
 
-def managed_key(value: str) -> str:
-    """ "Co-managed", "co managed " and "CoManaged" compare alike (case, spaces and dashes ignored)."""
-    return "".join(value.split()).replace("-", "").casefold()
-
-
-def department_key(name: str) -> str:
-    """What makes two department names one: case and runs of spaces do not count; empty is
+def department_key(name: str | None) -> str:
+    """What makes two department names one: case and runs of spaces do not count; none is
     Unassigned (as the import compares them)."""
-    words = " ".join(name.split())
+    words = " ".join((name or "").split())
     return (words or UNASSIGNED).casefold()
+
+
+def platform_of(os: str) -> Platform | None:
+    """The plan's platform of an OS as Intune writes it (Windows, macOS, iOS, iPadOS, Android,
+    Android Enterprise, ...); None for one the plan does not enroll (Linux, ChromeOS, unknown)."""
+    word = os.strip().casefold()
+    if word.startswith("windows"):
+        return "windows"
+    if word.startswith(("macos", "mac os", "os x")):
+        return "macos"
+    if word.startswith(("ios", "ipados", "iphone", "ipad")):
+        return "ios"
+    return "android" if word.startswith("android") else None
+
+
+def executive_matcher(patterns: Iterable[str]) -> re.Pattern[str] | None:
+    """Job-title patterns as rules/directory.yaml writes them: whole words, case not counting, a *
+    at either end standing for the rest of a word."""
+    parts = []
+    for pattern in patterns:
+        text = pattern.strip()
+        head = r"\w*" if text.startswith("*") else r"\b"
+        tail = r"\w*" if text.endswith("*") else r"\b"
+        words = r"\s+".join(re.escape(w) for w in text.strip("*").split())
+        if words:
+            parts.append(f"{head}{words}{tail}")
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
 class _Out(BaseModel):
@@ -207,7 +232,7 @@ class _Matcher:
         ]
         self._cache: dict[tuple[str, str, bool], str | None] = {}
 
-    def group_of(self, department: str, site: str, executive: bool) -> str | None:
+    def group_of(self, department: str | None, site: str, executive: bool) -> str | None:
         key = (department_key(department), site_key(site), executive)
         if key not in self._cache:
             self._cache[key] = self._find(*key)
@@ -246,6 +271,7 @@ def measure(
     The users are read first, into a map from UPN to group that lives only while this runs; the
     devices then stream past it, leaving counts."""
     matcher = _Matcher(assessment.groups)
+    titles = executive_matcher(settings.executive_patterns)
     lost = Counter[str]()
     # UPN -> (group id, site key), None for a user in no group; dropped when measure returns.
     group_of_user: dict[str, tuple[str, str] | None] = {}
@@ -259,13 +285,14 @@ def measure(
         if user.guest:
             lost["users_guest"] += 1
             continue
-        group_id = matcher.group_of(user.department, user.site, user.executive)
-        group_of_user[user.upn] = None if group_id is None else (group_id, site_key(user.site))
+        executive = bool(titles and user.job_title and titles.search(user.job_title))
+        group_id = matcher.group_of(user.department, user.site or "", executive)
+        group_of_user[user.upn] = None if group_id is None else (group_id, site_key(user.site or ""))
         if group_id is None:
             lost["users_in_no_group"] += 1
         else:
             users_in[group_id] += 1
-    oldest = today - timedelta(days=settings.active_days)
+    oldest = datetime.combine(today - timedelta(days=settings.active_days), time(), UTC)
     # (group, platform, site) -> enrolled devices: what the placements are filled from.
     enrolled_by = Counter[tuple[str, Platform, str]]()
     devices_in = Counter[str]()
@@ -284,14 +311,15 @@ def measure(
             continue
         group_id, site = placed
         devices_in[group_id] += 1
-        if device.platform is None:
+        platform = platform_of(device.os)
+        if platform is None:
             lost["devices_other_platform"] += 1
-        elif managed_key(device.managed_by) not in settings.intune_managed_by:
+        elif not device.intune:
             lost["devices_not_intune"] += 1
         elif device.last_check_in is None or device.last_check_in < oldest:
             lost["devices_stale"] += 1
         else:
-            enrolled_by[(group_id, device.platform, site)] += 1
+            enrolled_by[(group_id, platform, site)] += 1
     del group_of_user
     placements, over = _fill(plan, enrolled_by)
     lost["devices_over_plan"] = over

@@ -479,7 +479,5 @@ PLANNER_PARAMETERS: dict[str, ParameterKind] = {
     "directory_active_days": "number",  # days since the last check-in that count as enrolled
     "directory_site_split_users": "number",  # a department past this many users is split by site
     # Enrollment progress measured from an Intune device export (advisor/directory/progress.py)
-    "progress_active_days": "number",  # days since the last check-in within which a device counts
-    "progress_intune_managed_by": "list",  # "Managed by" values that mean Intune manages the device
     "progress_behind_margin_percent": "number",  # points short of the expected share before "behind"
 }
