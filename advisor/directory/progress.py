@@ -141,7 +141,6 @@ class PhaseProgress(_Out):
     phase: PhaseKind
     number: int | None
     month: str
-    title: str
     start: str  # YYYY-MM-DD: the first day its enrollment window opens
     end: str  # YYYY-MM-DD: the last day it is open
     planned: int
@@ -456,7 +455,6 @@ def _phases(
                 phase=phase.kind,
                 number=phase.number,
                 month=phase.month,
-                title=phase.title,
                 start=start.isoformat(),
                 end=end.isoformat(),
                 planned=planned,
