@@ -40,7 +40,8 @@ _WORDS: dict[str, str] = {
     "report_total": N_("Altogether: %(figures)s."),
     "report_phase": N_("%(phase)s (%(month)s): %(figures)s; by today %(expected)s%% expected"),
     "report_gate": N_(
-        "Go/no-go review after %(phase)s on %(day)s: %(measured)s against at least %(threshold)s%%: %(verdict)s"
+        "Go/no-go review after %(phase)s on %(day)s: %(measured)s against at least "
+        "%(threshold)s%%: %(verdict)s"
     ),
     "met": N_("met"),
     "not_met": N_("not met"),
@@ -104,9 +105,8 @@ def progress_svg(progress: Progress, language: Language) -> str:
         label = f"{phase_name(phase.phase, phase.number, language)} · {month_name(phase.month, language)}"
         if phase.behind:
             label += f" · {word('behind', language)}"
-        body.append(
-            f'<text x="{_LEFT}" y="{y + _FONT}" font-weight="{"bold" if phase.behind else "normal"}">{text(label)}</text>'
-        )
+        weight = "bold" if phase.behind else "normal"
+        body.append(f'<text x="{_LEFT}" y="{y + _FONT}" font-weight="{weight}">{text(label)}</text>')
         bar_y = y + _FONT + 6
         body.append(
             f'<rect x="{_LEFT}" y="{bar_y}" width="{track}" height="{_BAR}" fill="#f4f4f4" stroke="#8a8a8a"/>'
@@ -166,11 +166,10 @@ def trend_svg(history: Sequence[tuple[date, float | None]], language: Language) 
         + " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
         + '"/>'
     )
-    for (x, y), (day, rate) in zip(xy, points, strict=True):
+    for (x, y), (day, _) in zip(xy, points, strict=True):
         body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#1f4e79"/>')
-        body.append(
-            f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" font-size="11">{text(day.isoformat()[5:])}</text>'
-        )
+        label = text(day.isoformat()[5:])
+        body.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" font-size="11">{label}</text>')
     return _svg("trend", height, word("trend", language), desc, body)
 
 
