@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import io
 import re
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -201,8 +200,8 @@ def test_only_those_who_may_decide_at_the_gates_may_upload(
 
 
 @pytest.fixture
-def client(app: Flask) -> Iterator[FlaskClient]:
-    yield app.test_client()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
 
 
 def test_the_api_measures_an_upload_and_lists_the_history(
