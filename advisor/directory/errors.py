@@ -40,13 +40,14 @@ MESSAGES: dict[str, str] = {
     "bad_quotes": N_("line %(line)s: the quoting is broken (%(detail)s)"),
     "missing_columns": N_("the file has no column for: %(fields)s"),
     "too_many_rows": N_("the file has more than %(limit)s rows"),
-    "unreadable": N_("the file could not be read"),
 }
 
 
 class FileRefused(InputError):
     """An export refused whole: `code` says why (the site translates it), `line` and `column`
     where (1-based; None when it is about the file as a whole), `values` fill the message."""
+
+    exit_code = 2
 
     def __init__(
         self,

@@ -153,7 +153,7 @@ def _strptime(text: str) -> datetime | None:
 def read_headers(stream: BinaryIO, kind: Kind, source: str | None = None) -> tuple[str, ...]:
     """The header line only (for a mapping form), as it may be shown."""
     lines = _lines(stream, kind, source)
-    first = next(lines, None)
+    first = next((line for line in lines if line.strip()), None)
     if first is None:
         raise FileRefused("empty", kind, source=source)
     delimiter, first = _delimiter(first, lines, kind, source)
@@ -166,12 +166,19 @@ def _table(
     """The rows after the header line, each checked for its width and the length of the fields
     read, and where each field is."""
     lines = _lines(stream, kind, source)
-    first = next(lines, None)
+    skipped = 0  # lines before the header (blank ones, Excel's sep= line): csv's count starts after
+    first = None
+    for line in lines:
+        if line.strip():
+            first = line
+            break
+        skipped += 1
     if first is None:
         raise FileRefused("empty", kind, source=source)
-    delimiter, first = _delimiter(first, lines, kind, source)
-    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
-    headers = _next(reader, kind, source)
+    delimiter, header = _delimiter(first, lines, kind, source)
+    skipped += header is not first
+    reader = csv.reader(itertools.chain([header], lines), delimiter=delimiter)
+    headers = _next(reader, kind, source, skipped)
     if headers is None or not any(h.strip() for h in headers):
         raise FileRefused("empty", kind, source=source)
     try:
@@ -181,15 +188,17 @@ def _table(
         if other is not None and other != kind:
             raise FileRefused(f"{other}_as_{kind}", kind, source=source) from None
         raise MissingColumns(kind, missing.missing, missing.headers, source) from None
-    return _rows(reader, len(headers), sorted(columns.values()), kind, source), columns
+    return _rows(reader, len(headers), sorted(columns.values()), kind, source, skipped), columns
 
 
-def _rows(reader: Reader, width: int, used: list[int], kind: Kind, source: str | None) -> Iterator[list[str]]:
+def _rows(
+    reader: Reader, width: int, used: list[int], kind: Kind, source: str | None, skipped: int
+) -> Iterator[list[str]]:
     def line_num() -> int:
-        return reader.line_num
+        return reader.line_num + skipped
 
     count = 0
-    while (row := _next(reader, kind, source)) is not None:
+    while (row := _next(reader, kind, source, skipped)) is not None:
         if not row:
             continue  # a blank line
         if len(row) != width and not (len(row) > width and not any(row[width:])):
@@ -211,11 +220,11 @@ def _rows(reader: Reader, width: int, used: list[int], kind: Kind, source: str |
         raise FileRefused("no_rows", kind, source=source)
 
 
-def _next(reader: Reader, kind: Kind, source: str | None) -> list[str] | None:
+def _next(reader: Reader, kind: Kind, source: str | None, skipped: int) -> list[str] | None:
     try:
         return next(reader, None)
     except csv.Error as exc:
-        line = reader.line_num
+        line = reader.line_num + skipped
         if "field larger than field limit" in str(exc):
             raise FileRefused(
                 "field_too_long", kind, line=line, source=source, limit=csv.field_size_limit()
