@@ -59,10 +59,10 @@ def test_progress_as_json_in_swedish_words_too(
     assert "Registrering den 2026-04-15" in capsys.readouterr().out
 
 
-def test_a_users_file_given_as_the_devices_file_exits_1_naming_it(
+def test_a_users_file_given_as_the_devices_file_exits_2_naming_it(
     files: tuple[Path, Path, Path, set[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assessment, users, _, _ = files
-    assert main(["progress", str(assessment), str(users), str(users)]) == 1
+    assert main(["progress", str(assessment), str(users), str(users)]) == 2  # as every refused export
     err = capsys.readouterr().err
     assert f"{users}: this looks like a users export (from Microsoft Entra ID)" in err
