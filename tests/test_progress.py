@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from advisor.directory.progress import ProgressSettings, department_key, measure, platform_of
+from advisor.directory.progress import ProgressSettings, department_key, measure, planned_platform
 from advisor.directory.reading import DeviceRow, UserRow
 from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.facts import Assessment, parse_assessment
@@ -90,7 +90,7 @@ def devices(users: list[UserRow], platforms: list[Platform | None], **kind: Any)
 
 def test_departments_compare_without_case_or_spaces() -> None:
     assert department_key(" sales   and MARKETING ") == department_key("Sales and marketing")
-    assert department_key("  ") == department_key(None) == department_key("Unassigned")
+    assert department_key("  ") == department_key(None) != department_key("Unassigned")
 
 
 @pytest.mark.parametrize(
@@ -108,7 +108,7 @@ def test_departments_compare_without_case_or_spaces() -> None:
     ],
 )
 def test_the_plans_platform_of_an_os(os: str, platform: Platform | None) -> None:
-    assert platform_of(os) == platform
+    assert planned_platform(os) == platform
 
 
 def test_a_groups_devices_fill_its_phases_in_order(
@@ -329,3 +329,20 @@ def test_a_measure_of_nothing_reads_as_nothing(
         ("expanded_pilot", True),
         ("production", True),
     ]
+
+
+@pytest.mark.parametrize("name", ["Unassigned", "Ej tilldelad"])
+def test_users_without_a_department_go_to_the_imports_unassigned_group(
+    rulebook: Rulebook, settings: ProgressSettings, name: str
+) -> None:
+    """The import names the group of users without a department in the assessment's language."""
+    answers = copy.deepcopy(UNDER_WAY)
+    answers["groups"].append({**copy.deepcopy(answers["groups"][-1]), "id": "unassigned", "name": name})
+    answers["groups"][-1].pop("department", None)
+    answers["groups"][-1]["executives"] = False
+    assessment = parse_assessment(answers)
+    plan = make_plan(assessment, OracleEvaluator(rulebook))
+    people = People(10)
+    users = [*people.users("", "Redmond", 6), user("nodept@contoso.example", None, "Redmond")]
+    progress = measure(assessment, plan, users, devices(users, ["windows"]), today=TODAY, settings=settings)
+    assert {g.group: g.users for g in progress.groups if g.users} == {"unassigned": 7}

@@ -17,7 +17,6 @@ group's last one.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -26,12 +25,13 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from advisor.directory.aggregate import UNASSIGNED, platform_of, tidy
+from advisor.directory.settings import matcher as pattern_matcher
 from advisor.model.facts import Assessment, Group, site_key
+from advisor.model.i18n import gettext
 from advisor.model.plan import Placement, Plan
-from advisor.model.vocabulary import PhaseKind, Platform
+from advisor.model.vocabulary import LANGUAGES, PLATFORMS, PhaseKind, Platform
 from advisor.rulebook.loader import Rulebook
-
-UNASSIGNED = "Unassigned"  # the department of a user whose department is empty, as the import names it
 
 
 class UserFacts(Protocol):
@@ -85,37 +85,22 @@ class ProgressSettings:
 
 
 def department_key(name: str | None) -> str:
-    """What makes two department names one: case and runs of spaces do not count; none is
-    Unassigned (as the import compares them)."""
-    words = " ".join((name or "").split())
-    return (words or UNASSIGNED).casefold()
+    """What makes two department names one, as the import compares them: case, control characters
+    and runs of spaces do not count. A user without a department is Unassigned."""
+    text = tidy(name or "")
+    return text.casefold() if text else _UNASSIGNED_KEY
 
 
-def platform_of(os: str) -> Platform | None:
-    """The plan's platform of an OS as Intune writes it (Windows, macOS, iOS, iPadOS, Android,
-    Android Enterprise, ...); None for one the plan does not enroll (Linux, ChromeOS, unknown)."""
-    word = os.strip().casefold()
-    if word.startswith("windows"):
-        return "windows"
-    if word.startswith(("macos", "mac os", "os x")):
-        return "macos"
-    if word.startswith(("ios", "ipados", "iphone", "ipad")):
-        return "ios"
-    return "android" if word.startswith("android") else None
+# The import names the group of users without a department in the assessment's language.
+_UNASSIGNED_KEY = "\0unassigned"
+_UNASSIGNED_NAMES = frozenset(tidy(gettext(UNASSIGNED, language)).casefold() for language in LANGUAGES)
 
 
-def executive_matcher(patterns: Iterable[str]) -> re.Pattern[str] | None:
-    """Job-title patterns as rules/directory.yaml writes them: whole words, case not counting, a *
-    at either end standing for the rest of a word."""
-    parts = []
-    for pattern in patterns:
-        text = pattern.strip()
-        head = r"\w*" if text.startswith("*") else r"\b"
-        tail = r"\w*" if text.endswith("*") else r"\b"
-        words = r"\s+".join(re.escape(w) for w in text.strip("*").split())
-        if words:
-            parts.append(f"{head}{words}{tail}")
-    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+def planned_platform(os: str) -> Platform | None:
+    """The plan's platform of an OS as the export writes it; None for one the plan does not enroll
+    (Linux, ChromeOS, unknown)."""
+    found = platform_of(os)
+    return found if found in PLATFORMS else None
 
 
 class _Out(BaseModel):
@@ -220,6 +205,8 @@ class _Matcher:
         self.by_department: dict[str, list[Group]] = {}
         for group in groups:
             key = department_key(group.department or group.name)
+            if key in _UNASSIGNED_NAMES:
+                key = _UNASSIGNED_KEY
             self.by_department.setdefault(key, []).append(group)
         # Executives carved out of their departments: executive groups with a department of
         # their own (the import's executive group; the guide's "HR, Finance and Executives").
@@ -270,10 +257,11 @@ def measure(
     The users are read first, into a map from UPN to group that lives only while this runs; the
     devices then stream past it, leaving counts."""
     matcher = _Matcher(assessment.groups)
-    titles = executive_matcher(settings.executive_patterns)
+    titles = pattern_matcher(settings.executive_patterns)
     lost = Counter[str]()
-    # UPN -> (group id, site key), None for a user in no group; dropped when measure returns.
-    group_of_user: dict[str, tuple[str, str] | None] = {}
+    # The hash of the UPN -> (group id, site key), None for a user in no group: the join, in
+    # memory only (as the import keeps it), dropped when measure returns.
+    group_of_user: dict[int, tuple[str, str] | None] = {}
     users_in = Counter[str]()
     users_read = 0
     for user in users:
@@ -284,9 +272,9 @@ def measure(
         if user.guest:
             lost["users_guest"] += 1
             continue
-        executive = bool(titles and user.job_title and titles.search(user.job_title))
+        executive = bool(user.job_title and titles.search(user.job_title))
         group_id = matcher.group_of(user.department, user.site or "", executive)
-        group_of_user[user.upn] = None if group_id is None else (group_id, site_key(user.site or ""))
+        group_of_user[hash(user.upn)] = None if group_id is None else (group_id, site_key(user.site or ""))
         if group_id is None:
             lost["users_in_no_group"] += 1
         else:
@@ -301,16 +289,17 @@ def measure(
         if not device.upn:
             lost["devices_without_user"] += 1
             continue
-        if device.upn not in group_of_user:
+        address = hash(device.upn)
+        if address not in group_of_user:
             lost["devices_user_not_found"] += 1
             continue
-        placed = group_of_user[device.upn]
+        placed = group_of_user[address]
         if placed is None:
             lost["devices_in_no_group"] += 1
             continue
         group_id, site = placed
         devices_in[group_id] += 1
-        platform = platform_of(device.os)
+        platform = planned_platform(device.os)
         if platform is None:
             lost["devices_other_platform"] += 1
         elif not device.intune:
