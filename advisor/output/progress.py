@@ -81,9 +81,12 @@ def figures(phase: PhaseProgress | Progress, language: Language) -> str:
     return word("figures", language, enrolled=phase.enrolled, planned=phase.planned, rate=percent(phase.rate))
 
 
-_ROW = 48
-_TOP = 8
-_LEFT = 6
+# Narrower than the plan's pictures: each phase's words stand on two lines above its bar, so the
+# picture stays readable when a phone shows it 360 px wide.
+_WIDE = 400
+_ROW = 66
+_TOP = 4
+_LEFT = 4
 _BAR = 16
 _FONT = 14
 
@@ -98,16 +101,21 @@ def progress_svg(progress: Progress, language: Language) -> str:
         day=day_name(progress.measured_on, language),
         behind=behind or word("none", language),
     )
-    track = WIDTH - 2 * _LEFT
+    track = _WIDE - 2 * _LEFT
     body: list[str] = []
     for i, phase in enumerate(progress.phases):
         y = _TOP + i * _ROW
-        label = f"{phase_name(phase.phase, phase.number, language)} · {month_name(phase.month, language)}"
-        if phase.behind:
-            label += f" · {word('behind', language)}"
         weight = "bold" if phase.behind else "normal"
-        body.append(f'<text x="{_LEFT}" y="{y + _FONT}" font-weight="{weight}">{text(label)}</text>')
-        bar_y = y + _FONT + 6
+        name = phase_name(phase.phase, phase.number, language)
+        body.append(f'<text x="{_LEFT}" y="{y + _FONT}" font-weight="{weight}">{text(name)}</text>')
+        words = f"{month_name(phase.month, language)} · {figures(phase, language)}"
+        if phase.behind:
+            words += f" · {word('behind', language)}"
+        second = y + 2 * _FONT + 4
+        body.append(
+            f'<text x="{_LEFT}" y="{second}" font-size="12" font-weight="{weight}">{text(words)}</text>'
+        )
+        bar_y = y + 2 * _FONT + 12
         body.append(
             f'<rect x="{_LEFT}" y="{bar_y}" width="{track}" height="{_BAR}" fill="#f4f4f4" stroke="#8a8a8a"/>'
         )
@@ -128,12 +136,8 @@ def progress_svg(progress: Progress, language: Language) -> str:
                 f'<line x1="{expected:.1f}" y1="{bar_y - 5}" x2="{expected:.1f}" y2="{bar_y + _BAR + 5}" '
                 'stroke="#1f4e79" stroke-width="3"/>'
             )
-        words = figures(phase, language)
-        body.append(
-            f'<text x="{WIDTH - _LEFT}" y="{y + _FONT}" text-anchor="end" font-size="12">{text(words)}</text>'
-        )
-    height = _TOP + len(progress.phases) * _ROW + 4
-    return _svg("progress", height, word("title", language), desc, body)
+    height = _TOP + len(progress.phases) * _ROW
+    return _svg("progress", _WIDE, height, word("title", language), desc, body)
 
 
 def trend_svg(history: Sequence[tuple[date, float | None]], language: Language) -> str:
@@ -166,17 +170,21 @@ def trend_svg(history: Sequence[tuple[date, float | None]], language: Language) 
         + " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
         + '"/>'
     )
-    for (x, y), (day, _) in zip(xy, points, strict=True):
+    for i, ((x, y), (day, _)) in enumerate(zip(xy, points, strict=True)):
         body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#1f4e79"/>')
         label = text(day.isoformat()[5:])
-        body.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" font-size="11">{label}</text>')
-    return _svg("trend", height, word("trend", language), desc, body)
+        # The first and last labels keep inside the picture; the others centre under their point.
+        anchor = "start" if i == 0 else "end" if i == len(xy) - 1 else "middle"
+        body.append(
+            f'<text x="{x:.1f}" y="{height - 8}" text-anchor="{anchor}" font-size="11">{label}</text>'
+        )
+    return _svg("trend", WIDTH, height, word("trend", language), desc, body)
 
 
-def _svg(prefix: str, height: float, title: str, desc: str, body: list[str]) -> str:
+def _svg(prefix: str, width: int, height: float, title: str, desc: str, body: list[str]) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{prefix}" '
-        f'viewBox="0 0 {WIDTH} {height:.0f}" role="img" aria-labelledby="{prefix}-title {prefix}-desc" '
+        f'viewBox="0 0 {width} {height:.0f}" role="img" aria-labelledby="{prefix}-title {prefix}-desc" '
         f'font-family="DejaVu Sans, Verdana, sans-serif" font-size="{_FONT}" fill="#1a1a1a">'
         f'<title id="{prefix}-title">{text(title)}</title><desc id="{prefix}-desc">{text(desc)}</desc>'
         + "".join(body)
