@@ -6,20 +6,23 @@ from __future__ import annotations
 
 import copy
 import io
+import logging
 import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from advisor.model.facts import Assessment
+from advisor.output.formats import offered
 from advisor.services.assessments import create
 from advisor.store.accounts import user_by_name
-from advisor.store.tables import ProgressSnapshot, VersionKind
+from advisor.store.tables import Base, ProgressSnapshot, VersionKind
 from tests.conftest import ROOT
 from tests.progress_data import Exports, generate
 from tests.web.conftest import Browser, make_user
@@ -240,3 +243,52 @@ def test_the_api_refuses_bad_uploads_with_a_code(app: Flask, client: FlaskClient
     )
     assert client.get(f"/api/v1/assessments/{assessment_id}/progress", headers=bert).status_code == 404
     assert _snapshots(app) == 0
+
+
+def test_nothing_from_the_exports_reaches_the_database_the_logs_or_the_plans_exports(
+    app: Flask, anna: Browser, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The privacy test of this path on the site: after an upload (and a refused one), no UPN,
+    display name or device name is in any table, the database file, the logs, the plan in every
+    format the plan page offers, or the answers' exports."""
+    caplog.set_level(logging.DEBUG)
+    assessment_id = _new(app)
+    data = generate(ASSESSMENT, date.today(), seed=11)
+    response = anna.post(
+        f"/assessments/{assessment_id}/progress",
+        _files(data.users_csv, data.devices_csv),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    broken = data.devices_csv.replace(b"Compliant", b"Compliant,extra", 1)
+    refused = anna.post(
+        f"/assessments/{assessment_id}/progress",
+        _files(data.users_csv, broken),
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422
+    pages = [
+        "plan",
+        "progress",
+        *(f"plan.{spec.name}" for spec in offered("page")),
+        "export.yaml",
+        "export.json",
+    ]
+    responses = [anna.get(f"/assessments/{assessment_id}/{page}") for page in pages]
+    assert [r.status_code for r in responses] == [200] * len(pages)
+    seen = [r.get_data() for r in responses]
+    rows = []
+    with services(app).store.session() as db:
+        for table in Base.metadata.sorted_tables:
+            rows += [repr(tuple(row)) for row in db.execute(text(f"SELECT * FROM {table.name}"))]  # noqa: S608 - our own table names
+    stored = "\n".join(rows)
+    raw = services(app).settings.resolved_database_url.removeprefix("sqlite:///")
+    database = b"".join(Path(p).read_bytes() for p in (raw, f"{raw}-wal") if Path(p).exists())
+    logged = "\n".join(r.getMessage() + repr(getattr(r, "fields", "")) for r in caplog.records)
+    assert "progress.recorded" in logged
+    for value in data.personal:
+        assert value not in stored, value
+        assert value.encode() not in database, value
+        assert value not in logged, value
+        for body in seen:
+            assert value.encode() not in body, value
