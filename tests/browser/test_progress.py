@@ -37,12 +37,9 @@ def _import_under_way(page: Page, live: str) -> str:
 
 
 def _upload(page: Page, users: bytes, devices: bytes, button: str) -> None:
-    page.locator("#users").set_input_files(
-        files=[{"name": "users.csv", "mimeType": "text/csv", "buffer": users}]
-    )
-    page.locator("#devices").set_input_files(
-        files=[{"name": "devices.csv", "mimeType": "text/csv", "buffer": devices}]
-    )
+    for field, content in (("users", users), ("devices", devices)):
+        payload: FilePayload = {"name": f"{field}.csv", "mimeType": "text/csv", "buffer": content}
+        page.locator(f"#{field}").set_input_files(files=[payload])
     page.get_by_role("button", name=button).click()
 
 
