@@ -15,6 +15,7 @@ from typing import Any, BinaryIO, cast
 from flask import Blueprint, Flask, current_app, g, request
 from flask.typing import ResponseReturnValue
 
+from advisor.directory.columns import DEVICE_FIELDS, USER_FIELDS
 from advisor.directory.errors import FileRefused, MissingColumns
 from advisor.directory.progress import Progress
 from advisor.model.errors import NotAllowed
@@ -25,6 +26,7 @@ from web.extensions import LARGE_UPLOADS, csrf, svc
 
 bp = Blueprint("api_progress", __name__, url_prefix="/api/v1/assessments/<id:assessment_id>")
 KINDS = ("users", "devices")
+FIELDS = {"users": USER_FIELDS, "devices": DEVICE_FIELDS}
 
 
 class ProgressResource(_Model):
@@ -51,12 +53,26 @@ def _resource(made: Snapshot) -> ProgressResource:
     )
 
 
+def _mapping() -> dict[str, dict[str, str]]:
+    """Headers named for the fields a file holds under another name: query parameters
+    `map-devices-managed_by=Hanterad av` (as the import takes them)."""
+    mapping: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
+    for kind in KINDS:
+        for name in FIELDS[kind]:
+            chosen = request.args.get(f"map-{kind}-{name}", "").strip()
+            if chosen:
+                mapping[kind][name] = chosen[:200]
+    return mapping
+
+
 def _refused(exc: FileRefused) -> Failure:
     if isinstance(exc, MissingColumns):
         headers = ", ".join(exc.headers[:50])
         fields = [
             FieldProblem(
-                loc=exc.kind, msg=f"the {exc.kind} file has no column for {name} (the file has: {headers})"
+                loc=f"map-{exc.kind}-{name}",
+                msg=f"the {exc.kind} file has no column for {name}: name the header that holds it "
+                f"(the file has: {headers})",
             )
             for name in exc.missing
         ]
@@ -88,7 +104,16 @@ def upload(assessment_id: int) -> ResponseReturnValue:
                 [FieldProblem(loc=kind, msg="a CSV file is required") for kind in missing],
             )
         users, devices = (cast(BinaryIO, part.stream) for part in parts if part is not None)
-        made = record_progress(svc(), g.user, assessment_id, users, devices)
+        mapping = _mapping()
+        made = record_progress(
+            svc(),
+            g.user,
+            assessment_id,
+            users,
+            devices,
+            users_mapping=mapping["users"],
+            devices_mapping=mapping["devices"],
+        )
     except FileRefused as exc:
         raise _refused(exc) from None
     except Incomplete:

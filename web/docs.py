@@ -369,7 +369,9 @@ def openapi() -> dict[str, Any]:
                     "devices export names no department, so it places each device's user in a group) and "
                     "`devices` (the Intune devices export), CSV as the admin centers write them. Both are "
                     "read as streams and dropped; only the figures are kept (counts per phase, group and "
-                    "gate), with who uploaded them. The author, or a reviewer or admin, may upload. "
+                    "gate), with who uploaded them. The author, or a reviewer or admin, may upload. A "
+                    "column the file names otherwise is named by a query parameter, "
+                    "`map-devices-managed_by=Hanterad av` (field codes as missing_columns lists them). "
                     "Refused with 422 and the file's code (users_as_devices, no_rows, not_csv, "
                     "missing_columns, ...; the field names the file), 409 (code no_plan) while the "
                     "answers are incomplete, 413 past the import's size limit (before it is read).",

@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from advisor.directory.columns import DEVICE_FIELDS, USER_FIELDS
 from advisor.directory.errors import FileRefused, MissingColumns
 from advisor.directory.progress import Progress
 from advisor.model.errors import NotAllowed
@@ -30,6 +31,7 @@ from web.i18n import language
 
 bp = Blueprint("progress", __name__, url_prefix="/assessments/<id:assessment_id>")
 KINDS = ("users", "devices")
+FIELDS = {"users": USER_FIELDS, "devices": DEVICE_FIELDS}
 
 
 def pictures(progress: Progress, lang: Language) -> Markup:
@@ -37,7 +39,40 @@ def pictures(progress: Progress, lang: Language) -> Markup:
     return Markup(progress_svg(progress, lang))  # noqa: S704 - escaped where written
 
 
-def _page(assessment_id: int, problems: list[str] | None = None, status: int = 200) -> ResponseReturnValue:
+def field_label(field: str) -> str:
+    """A column the reading needs, as the mapping form names it."""
+    labels = {
+        "upn": _("User principal name (UPN)"),
+        "department": _("Department"),
+        "account_enabled": _("Account enabled"),
+        "user_type": _("User type (member or guest)"),
+        "os": _("Operating system"),
+        "os_version": _("OS version"),
+        "ownership": _("Ownership"),
+        "managed_by": _("Managed by"),
+        "last_check_in": _("Last check-in"),
+    }
+    return str(labels.get(field, field))
+
+
+def form_mapping() -> dict[str, dict[str, str]]:
+    """The columns mapped on the form (`map-devices-managed_by` -> the header chosen), by file."""
+    mapping: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
+    for kind in KINDS:
+        for name in FIELDS[kind]:
+            chosen = request.form.get(f"map-{kind}-{name}", "").strip()
+            if chosen:
+                mapping[kind][name] = chosen[:200]
+    return mapping
+
+
+def _page(
+    assessment_id: int,
+    problems: list[str] | None = None,
+    status: int = 200,
+    missing: MissingColumns | None = None,
+    mapped: dict[str, dict[str, str]] | None = None,
+) -> ResponseReturnValue:
     record = load(assessment_id)
     lang = language()
     history = progress_history(svc(), g.user, assessment_id)
@@ -60,7 +95,9 @@ def _page(assessment_id: int, problems: list[str] | None = None, status: int = 2
             phase_name=phase_name,
             figures=figures,
             percent=percent,
-            names={gr.group: gr.name for gr in latest.progress.groups} if latest else {},
+            missing=missing,
+            mapped=mapped or {},
+            field_label=field_label,
         ),
         status,
     )
@@ -83,9 +120,18 @@ def upload(assessment_id: int) -> ResponseReturnValue:
             words = {"users": _("Choose the users export."), "devices": _("Choose the devices export.")}
             return _page(assessment_id, [words[kind] for kind in missing], 422)
         users, devices = (cast(BinaryIO, part.stream) for part in parts if part is not None)
-        made = record_progress(svc(), g.user, assessment_id, users, devices)
+        mapping = form_mapping()
+        made = record_progress(
+            svc(),
+            g.user,
+            assessment_id,
+            users,
+            devices,
+            users_mapping=mapping["users"],
+            devices_mapping=mapping["devices"],
+        )
     except MissingColumns as exc:
-        return _page(assessment_id, [_refused(exc)], 422)
+        return _page(assessment_id, [_refused(exc)], 422, missing=exc, mapped=form_mapping())
     except FileRefused as exc:
         return _page(assessment_id, [_refused(exc)], 422)
     except Incomplete:

@@ -235,6 +235,16 @@ def test_the_api_refuses_bad_uploads_with_a_code(app: Flask, client: FlaskClient
     assert json_of(swapped)["error"]["code"] == "users_as_devices"
     one = client.post(url, headers=anna, data={"users": (io.BytesIO(exports.users_csv), "u.csv")})
     assert json_of(one)["error"]["fields"] == [{"loc": "devices", "msg": "a CSV file is required"}]
+    renamed = exports.devices_csv.replace(b"Managed by", b"Hanterad av", 1)
+    asked = client.post(url, headers=anna, data=_files(exports.users_csv, renamed))
+    assert json_of(asked)["error"]["fields"][0]["loc"] == "map-devices-managed_by"
+    mapped = client.post(
+        url,
+        headers=anna,
+        data=_files(exports.users_csv, renamed),
+        query_string={"map-devices-managed_by": "Hanterad av"},
+    )
+    assert mapped.status_code == 201
     body = client.post(url, headers={**anna, "Content-Type": "text/csv"}, data=exports.devices_csv)
     assert body.status_code == 415
     bert = _token(app, "bert")
@@ -242,7 +252,7 @@ def test_the_api_refuses_bad_uploads_with_a_code(app: Flask, client: FlaskClient
         client.post(url, headers=bert, data=_files(exports.users_csv, exports.devices_csv)).status_code == 404
     )
     assert client.get(f"/api/v1/assessments/{assessment_id}/progress", headers=bert).status_code == 404
-    assert _snapshots(app) == 0
+    assert _snapshots(app) == 1  # the mapped upload only
 
 
 def test_nothing_from_the_exports_reaches_the_database_the_logs_or_the_plans_exports(
@@ -292,3 +302,18 @@ def test_nothing_from_the_exports_reaches_the_database_the_logs_or_the_plans_exp
         assert value not in logged, value
         for body in seen:
             assert value.encode() not in body, value
+
+
+def test_a_column_named_otherwise_is_mapped_on_the_form(app: Flask, anna: Browser) -> None:
+    assessment_id = _new(app)
+    data = generate(ASSESSMENT, date.today(), scale=0.05)
+    devices = data.devices_csv.replace(b"Managed by", b"Hanterad av", 1)
+    url = f"/assessments/{assessment_id}/progress"
+    asked = anna.post(url, _files(data.users_csv, devices), content_type="multipart/form-data")
+    assert asked.status_code == 422
+    page = asked.get_data(as_text=True)
+    assert '<select id="map-devices-managed_by" name="map-devices-managed_by" required>' in page
+    assert '<option value="Hanterad av">Hanterad av</option>' in page
+    mapped = {**_files(data.users_csv, devices), "map-devices-managed_by": "Hanterad av"}
+    assert anna.post(url, mapped, content_type="multipart/form-data").status_code == 302
+    assert _snapshots(app) == 1
