@@ -384,6 +384,7 @@ def openapi() -> dict[str, Any]:
                                 "schema": {
                                     "type": "object",
                                     "required": ["users", "devices"],
+                                    "additionalProperties": False,
                                     "properties": {
                                         "users": {"type": "string", "format": "binary"},
                                         "devices": {"type": "string", "format": "binary"},

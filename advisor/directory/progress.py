@@ -216,13 +216,14 @@ class _Matcher:
             if all(g.executives for g in members)
             for group in members
         ]
-        self._cache: dict[tuple[str, str, bool], str | None] = {}
+        self._cache: dict[tuple[str | None, str, bool], str | None] = {}
 
     def group_of(self, department: str | None, site: str, executive: bool) -> str | None:
-        key = (department_key(department), site_key(site), executive)
-        if key not in self._cache:
-            self._cache[key] = self._find(*key)
-        return self._cache[key]
+        # Keyed by the values as written: an export repeats a few spellings many times.
+        raw = (department, site, executive)
+        if raw not in self._cache:
+            self._cache[raw] = self._find(department_key(department), site_key(site), executive)
+        return self._cache[raw]
 
     def _find(self, department: str, site: str, executive: bool) -> str | None:
         candidates = self.by_department.get(department, [])
@@ -284,6 +285,7 @@ def measure(
     enrolled_by = Counter[tuple[str, Platform, str]]()
     devices_in = Counter[str]()
     devices_read = 0
+    platforms: dict[str, Platform | None] = {}  # OS as written -> platform (computed once)
     for device in devices:
         devices_read += 1
         if not device.upn:
@@ -299,7 +301,9 @@ def measure(
             continue
         group_id, site = placed
         devices_in[group_id] += 1
-        platform = planned_platform(device.os)
+        if device.os not in platforms:
+            platforms[device.os] = planned_platform(device.os)
+        platform = platforms[device.os]
         if platform is None:
             lost["devices_other_platform"] += 1
         elif not device.intune:
