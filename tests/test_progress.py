@@ -178,7 +178,7 @@ def test_what_the_plan_does_not_count_is_counted_by_reason(
     unassigned = people.users("", "Seattle", 3)
     strangers = [device(f"gone{i}@contoso.example", "ios") for i in range(6)]
     ownerless = [device(None, "android") for _ in range(5)]
-    users = [*retail, *disabled, *guests, *nowhere, *unassigned]
+    users = [*retail, *disabled, *guests, *nowhere, *unassigned, retail[0], disabled[0]]
     progress = measure(
         assessment,
         plan,
@@ -195,7 +195,9 @@ def test_what_the_plan_does_not_count_is_counted_by_reason(
     )
     lost = progress.unmatched
     assert (lost.users_disabled, lost.users_guest, lost.users_in_no_group) == (7, 4, 14)
-    assert (lost.devices_without_user, lost.devices_user_not_found, lost.devices_in_no_group) == (5, 13, 11)
+    assert lost.users_repeated == 2  # a person's second row counts nowhere
+    assert (lost.devices_without_user, lost.devices_user_not_found, lost.devices_in_no_group) == (5, 6, 11)
+    assert lost.devices_of_left_out_users == 7
     assert progress.users_read == len(users)
     assert progress.devices_read == 200 + 7 + 11 + 6 + 5
     group = next(g for g in progress.groups if g.group == "retail")

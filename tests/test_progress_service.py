@@ -58,7 +58,8 @@ def test_an_upload_is_measured_and_kept_as_figures(instance: Services, anna: Use
     assert made.progress.unmatched.users_in_no_group == 9
     assert made.progress.unmatched.devices_without_user == 5
     assert made.progress.unmatched.devices_other_platform == 1
-    assert made.progress.unmatched.devices_user_not_found == 7  # the disabled accounts' phones
+    assert made.progress.unmatched.devices_of_left_out_users == 7  # the disabled accounts' phones
+    assert made.progress.unmatched.devices_user_not_found == 0
     assert (made.by, made.version_number) == ("anna", 1)
     history = progress_history(instance, anna, assessment_id)
     assert [s.id for s in history] == [made.id]

@@ -159,11 +159,13 @@ class GateProgress(_Out):
 class Unmatched(_Out):
     """What the exports hold that the plan does not count, by reason (counts only)."""
 
+    users_repeated: int = 0  # rows for an address already read
     users_disabled: int = 0
     users_guest: int = 0
     users_in_no_group: int = 0  # their department (and site) match no group of the assessment
     devices_without_user: int = 0
-    devices_user_not_found: int = 0  # their primary user is not in the users export (or left out)
+    devices_user_not_found: int = 0  # their primary user is not in the users export
+    devices_of_left_out_users: int = 0  # their primary user's account is disabled or a guest
     devices_in_no_group: int = 0  # their user is in no group
     devices_not_intune: int = 0  # managed by something other than Intune
     devices_stale: int = 0  # Intune's, but no check-in within the active days
@@ -191,6 +193,9 @@ class Progress(_Out):
     @property
     def behind(self) -> list[PhaseProgress]:
         return [p for p in self.phases if p.behind]
+
+
+_LEFT_OUT = ("", "")  # where a disabled or guest account's devices go: counted apart, never planned
 
 
 class _Matcher:
@@ -265,17 +270,24 @@ def measure(
     group_of_user: dict[int, tuple[str, str] | None] = {}
     users_in = Counter[str]()
     users_read = 0
+    executive_titles: dict[str, bool] = {}  # a job title as written -> an executive's (once each)
     for user in users:
         users_read += 1
-        if not user.enabled:
-            lost["users_disabled"] += 1
+        address = hash(user.upn)
+        if address in group_of_user:
+            lost["users_repeated"] += 1  # a second row for one address: the person counts once
             continue
-        if user.guest:
-            lost["users_guest"] += 1
+        if not user.enabled or user.guest:
+            lost["users_disabled" if not user.enabled else "users_guest"] += 1
+            group_of_user[address] = _LEFT_OUT
             continue
-        executive = bool(user.job_title and titles.search(user.job_title))
+        executive = False
+        if user.job_title:
+            if user.job_title not in executive_titles:
+                executive_titles[user.job_title] = titles.search(user.job_title) is not None
+            executive = executive_titles[user.job_title]
         group_id = matcher.group_of(user.department, user.site or "", executive)
-        group_of_user[hash(user.upn)] = None if group_id is None else (group_id, site_key(user.site or ""))
+        group_of_user[address] = None if group_id is None else (group_id, site_key(user.site or ""))
         if group_id is None:
             lost["users_in_no_group"] += 1
         else:
@@ -296,6 +308,9 @@ def measure(
             lost["devices_user_not_found"] += 1
             continue
         placed = group_of_user[address]
+        if placed is _LEFT_OUT:
+            lost["devices_of_left_out_users"] += 1
+            continue
         if placed is None:
             lost["devices_in_no_group"] += 1
             continue
