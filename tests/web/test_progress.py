@@ -317,3 +317,17 @@ def test_a_column_named_otherwise_is_mapped_on_the_form(app: Flask, anna: Browse
     mapped = {**_files(data.users_csv, devices), "map-devices-managed_by": "Hanterad av"}
     assert anna.post(url, mapped, content_type="multipart/form-data").status_code == 302
     assert _snapshots(app) == 1
+
+
+def test_the_api_refuses_an_upload_over_the_limit_before_reading_it(app: Flask, client: FlaskClient) -> None:
+    anna = _token(app, "anna")
+    assessment_id = _new(app)
+    response = client.post(
+        f"/api/v1/assessments/{assessment_id}/imports/devices",
+        input_stream=_Unread(),
+        headers=anna,
+        content_type="multipart/form-data; boundary=x",
+    )
+    assert response.status_code == 413
+    assert json_of(response)["error"]["code"] == "payload_too_large"
+    assert _snapshots(app) == 0
