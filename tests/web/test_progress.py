@@ -78,6 +78,9 @@ def test_an_upload_shows_each_phase_against_the_plan(app: Flask, anna: Browser, 
     plan = anna.get(f"/assessments/{assessment_id}/plan").get_data(as_text=True)
     assert 'class="chart chart-progress"' in plan
     assert "Track enrollment" in plan
+    review = anna.get(f"/assessments/{assessment_id}/review").get_data(as_text=True)
+    gate = review[review.index('id="gate-limited_pilot"') :]
+    assert re.search(r"Devices enrolled, measured on [^:]+: [\d.]+% against at least 95%\.", gate)
     for value in exports.personal:
         assert value not in page
     assert _snapshots(app) == 1
