@@ -5,6 +5,7 @@ the plan page's picture, the history of uploads as a trend, bad files refused wi
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import logging
 import re
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import werkzeug.test
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
@@ -33,6 +35,17 @@ from web.extensions import services
 UNDER_WAY: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 UNDER_WAY["organisation"]["rollout_start"] = "2026-03"
 ASSESSMENT = Assessment.model_validate(UNDER_WAY)
+
+
+@pytest.fixture(autouse=True)
+def multipart_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test client writes a multipart body over 500 KB to a temporary file that it never
+    closes (the site closes its own); these tests send exports of several MB, so their bodies are
+    built in memory instead, and nothing is left for the garbage collector to warn about."""
+    encode = werkzeug.test.stream_encode_multipart
+    monkeypatch.setattr(
+        werkzeug.test, "stream_encode_multipart", functools.partial(encode, use_tempfile=False)
+    )
 
 
 def _new(app: Flask, username: str = "anna") -> int:
