@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import random
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from advisor.directory.aggregate import platform_of, propose
 from advisor.directory.columns import ColumnMapping, resolve
 from advisor.directory.edits import (
+    Edit,
     EditRefused,
     Exclude,
     Executives,
@@ -37,6 +39,7 @@ from advisor.directory.reading import (
     is_enrolled,
     parse_time,
     read_devices,
+    read_headers,
     read_users,
 )
 from advisor.directory.settings import DirectorySettings, matcher
@@ -741,3 +744,44 @@ def test_no_error_quotes_a_cell(row: str) -> None:
     said = f"{error} {error.say('sv')} {error.values} {error.format_message()}"
     assert "secret" not in said.lower()
     assert error.line == 3
+
+
+def test_the_headers_alone_for_the_mapping_form() -> None:
+    data = "\ufeffLogin;Avdelning;Aktiv;Typ\r\nada@example.org;Ekonomi;True;Member\r\n".encode()
+    assert read_headers(io.BytesIO(data), "users") == ("Login", "Avdelning", "Aktiv", "Typ")
+
+
+@pytest.fixture(scope="module")
+def mid_sized(options: DirectorySettings) -> Proposal:
+    users, devices = users_csv(1500, 40)[0], devices_csv(2000, 1500, 40)[0]
+    return propose(io.BytesIO(users), io.BytesIO(devices), settings=options)
+
+
+@given(
+    st.lists(st.sampled_from(["merge", "exclude", "split", "rename", "confirm", "reject"]), max_size=6),
+    st.randoms(),
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_after_any_edits_the_groups_and_the_excluded_hold_every_user_once(
+    mid_sized: Proposal, operations: list[str], rng: random.Random
+) -> None:
+    proposal = mid_sized
+    groups, excluded = list(proposal.groups), 0
+    for operation in operations:
+        group = rng.choice(groups)
+        edit: Edit
+        if operation == "merge" and len(groups) > 1:
+            edit = Merge(groups=[g.id for g in rng.sample(groups, 2)], name="Merged")
+        elif operation == "exclude" and len(groups) > 1:
+            edit, excluded = Exclude(group=group.id), excluded + proposal.users_in_groups([group])
+        elif operation == "split" and len(group.sites) > 1:
+            edit = Split(group=group.id)
+        elif operation in ("confirm", "reject") and group.executives:
+            edit = Executives(group=group.id, confirmed=operation == "confirm")
+        else:
+            edit = Rename(group=group.id, name="Renamed")
+        groups = apply_edits(proposal.model_copy(update={"groups": groups}), [edit])
+    assert proposal.users_in_groups(groups) + excluded == proposal.users_in_groups()
+    answers = assessment_groups(proposal, groups)
+    assert sum(a["users"] for a in answers) + excluded == proposal.users_in_groups()
+    assert len({a["id"] for a in answers}) == len(answers)

@@ -233,7 +233,7 @@ def _rows(
             continue  # a blank line
         if len(row) != width and not (len(row) > width and not any(row[width:])):
             if len(row) < width and not any(row):
-                continue  # a line of only spaces
+                continue  # a line of empty fields only
             raise FileRefused(
                 "field_count", kind, line=line_num(), source=source, found=len(row), expected=width
             )
