@@ -147,7 +147,10 @@ def test_only_recent_intune_devices_of_the_planned_platforms_count(
     sales = people.users("Sales and marketing", "Redmond", 400)
     counted = devices(sales[:100], ["ios", "android", "windows"])
     exchange = devices(sales[100:150], ["ios"], intune=False)
-    thirty_days_ago = datetime.combine(TODAY - timedelta(days=30), datetime.min.time(), UTC)
+    # Thirty days before the end of the day measured: the oldest check-in that still counts.
+    thirty_days_ago = datetime.combine(TODAY + timedelta(days=1), datetime.min.time(), UTC) - timedelta(
+        days=30
+    )
     stale = devices(sales[150:180], ["android"], last_check_in=thirty_days_ago - timedelta(seconds=1))
     never = devices(sales[180:190], ["windows"], last_check_in=None)
     linux = devices(sales[190:200], [None])

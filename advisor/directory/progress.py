@@ -8,7 +8,8 @@ this module: no UPN, name or device name is in a `Progress`.
 A device counts as enrolled when Intune manages it (the export's "Managed by", or the Graph
 `managementAgent`, names Intune or MDM, alone or co-managed, as the reader decides:
 https://learn.microsoft.com/graph/api/resources/intune-devices-managementagenttype) and it
-checked in within the rulebook's `directory_active_days` of the day measured (from its start).
+checked in within the rulebook's `directory_active_days` before the end of the day measured
+(`reading.is_enrolled`).
 A group's enrolled devices fill its placements in the order of the phases, each placement taking
 the devices of its platforms and sites up to what it plans (a group the planner split over a
 pilot and a later phase enrolls its pilot first); what exceeds every placement counts in the
@@ -21,47 +22,17 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from advisor.directory.aggregate import UNASSIGNED, platform_of, tidy
+from advisor.directory.reading import DeviceRow, UserRow, is_enrolled
 from advisor.directory.settings import matcher as pattern_matcher
 from advisor.model.facts import Assessment, Group, site_key
 from advisor.model.i18n import gettext
 from advisor.model.plan import Placement, Plan
 from advisor.model.vocabulary import LANGUAGES, PLATFORMS, PhaseKind, Platform
 from advisor.rulebook.loader import Rulebook
-
-
-class UserFacts(Protocol):
-    """What `measure` reads of a row of the users export (reading.UserRow)."""
-
-    @property
-    def upn(self) -> str: ...  # lower-cased and stripped
-    @property
-    def department(self) -> str | None: ...
-    @property
-    def site(self) -> str | None: ...  # the office, else the city, else the country
-    @property
-    def enabled(self) -> bool: ...
-    @property
-    def guest(self) -> bool: ...
-    @property
-    def job_title(self) -> str | None: ...
-
-
-class DeviceFacts(Protocol):
-    """What `measure` reads of a row of the device export (reading.DeviceRow)."""
-
-    @property
-    def upn(self) -> str | None: ...  # the primary user's, lower-cased; None when it has none
-    @property
-    def os(self) -> str: ...
-    @property
-    def intune(self) -> bool: ...  # managed by Intune, alone or co-managed
-    @property
-    def last_check_in(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -252,8 +223,8 @@ class _Matcher:
 def measure(
     assessment: Assessment,
     plan: Plan,
-    users: Iterable[UserFacts],
-    devices: Iterable[DeviceFacts],
+    users: Iterable[UserRow],
+    devices: Iterable[DeviceRow],
     *,
     today: date,
     settings: ProgressSettings,
@@ -292,7 +263,9 @@ def measure(
             lost["users_in_no_group"] += 1
         else:
             users_in[group_id] += 1
-    oldest = datetime.combine(today - timedelta(days=settings.active_days), time(), UTC)
+    # The end of the day measured: a device counts that checked in within the active days before
+    # it (reading.is_enrolled, the one definition of enrolled).
+    now = datetime.combine(today + timedelta(days=1), time(), UTC)
     # (group, platform, site) -> enrolled devices: what the placements are filled from.
     enrolled_by = Counter[tuple[str, Platform, str]]()
     devices_in = Counter[str]()
@@ -323,7 +296,7 @@ def measure(
             lost["devices_other_platform"] += 1
         elif not device.intune:
             lost["devices_not_intune"] += 1
-        elif device.last_check_in is None or device.last_check_in < oldest:
+        elif not is_enrolled(device, now, settings.active_days):
             lost["devices_stale"] += 1
         else:
             enrolled_by[(group_id, platform, site)] += 1
