@@ -1,5 +1,5 @@
-"""The `advisor` command: plan an assessment file, draft its messages to the users, check the rules,
-write their JSON Schema."""
+"""The `advisor` command: plan an assessment file, draft its messages to the users, measure its
+enrollment progress, check the rules, write their JSON Schema."""
 
 from __future__ import annotations
 
@@ -66,6 +66,23 @@ def _parser() -> argparse.ArgumentParser:
     messages.add_argument("--language", choices=LANGUAGES, help="language of the messages (the file's own)")
     messages.add_argument("--output", type=Path, help="write here instead of standard output")
     messages.add_argument("--rules", type=Path, help="rule folder (the shipped rules)")
+
+    progress = commands.add_parser(
+        "progress",
+        help="the plan of an assessment file against what enrolled: an Entra ID users export and an "
+        "Intune devices export (CSV), read and dropped; only the figures are printed",
+    )
+    progress.add_argument("file", type=Path, help="the assessment file")
+    progress.add_argument("users", type=Path, help="the users export (Entra admin center: Download users)")
+    progress.add_argument(
+        "devices", type=Path, help="the devices export (Intune admin center: All devices, Export)"
+    )
+    progress.add_argument(
+        "--today", type=datetime.date.fromisoformat, help="the day to measure on, YYYY-MM-DD (today)"
+    )
+    progress.add_argument("--format", choices=["text", "json"], default="text", help="output format (text)")
+    progress.add_argument("--language", choices=LANGUAGES, help="language of the report (the file's own)")
+    progress.add_argument("--rules", type=Path, help="rule folder (the shipped rules)")
 
     rules = commands.add_parser("rules", help="work with rule files")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
@@ -171,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _plan(args, settings)
         if args.command == "messages":
             return _messages(args, settings)
+        if args.command == "progress":
+            return _progress(args, settings)
         if args.command == "users":
             return _users(args, settings)
         if args.command == "db":
@@ -233,6 +252,31 @@ def _messages(args: argparse.Namespace, settings: Settings) -> int:
     else:
         data = to_markdown(found, plan.organisation, plan.language).encode()
     _write(data, args.output)
+    return 0
+
+
+def _progress(args: argparse.Namespace, settings: Settings) -> int:
+    from advisor.directory.progress import ProgressSettings, measure
+    from advisor.directory.reading import read_devices, read_users
+    from advisor.output.progress import progress_text
+
+    assessment, plan = _planned(args, settings)
+    rulebook = load_rulebook(args.rules or default_rules_dir())
+    # The exports are read as streams from their files and nothing of them is kept: the report
+    # holds counts only.
+    with _opened(args.users) as users, _opened(args.devices) as devices:
+        progress = measure(
+            assessment,
+            plan,
+            read_users(users, source=str(args.users)),
+            read_devices(devices, source=str(args.devices)),
+            today=args.today or datetime.date.today(),
+            settings=ProgressSettings.from_rulebook(rulebook),
+        )
+    if args.format == "json":
+        sys.stdout.write(progress.model_dump_json(indent=2) + "\n")
+    else:
+        sys.stdout.write(progress_text(progress, args.language or assessment.organisation.language))
     return 0
 
 
