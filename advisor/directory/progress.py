@@ -25,9 +25,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from advisor.directory.aggregate import UNASSIGNED, platform_of, tidy
+from advisor.directory.aggregate import UNASSIGNED, platform_of
 from advisor.directory.reading import DeviceRow, UserRow, is_enrolled
 from advisor.directory.settings import matcher as pattern_matcher
+from advisor.directory.text import tidy
 from advisor.model.facts import Assessment, Group, site_key
 from advisor.model.i18n import gettext
 from advisor.model.plan import Placement, Plan
