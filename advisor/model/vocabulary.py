@@ -481,6 +481,8 @@ PLANNER_PARAMETERS: dict[str, ParameterKind] = {
     # Enrollment progress measured from an Intune device export (advisor/directory/progress.py)
     "progress_behind_margin_percent": "number",  # points short of the expected share before "behind"
 }
-# The parameters only the import of the organisation's exports reads: no plan depends on them, so
-# changing one changes no saved plan (the impact of a rule change passes them by).
-IMPORT_PARAMETERS = frozenset(name for name in PLANNER_PARAMETERS if name.startswith("directory_"))
+# The parameters only the import of the organisation's exports and the enrollment progress read:
+# no plan depends on them, so changing one changes no saved plan (the impact passes them by).
+IMPORT_PARAMETERS = frozenset(
+    name for name in PLANNER_PARAMETERS if name.startswith(("directory_", "progress_"))
+)
