@@ -1,6 +1,7 @@
 """Measure the engine wrapper, the oracle and a straightforward durable_rules use in one run;
 then the service (bench/service.py), the assessments list (bench/lists.py) and the impact of a rule
-change (bench/impact.py), and the import of directory and device exports (bench/directory.py)."""
+change (bench/impact.py), the import of directory and device exports (bench/directory.py) and the
+enrollment progress measured from them (bench/progress.py)."""
 
 from __future__ import annotations
 
@@ -203,9 +204,11 @@ if __name__ == "__main__":
     from bench.directory import main as directory
     from bench.impact import main as impact
     from bench.lists import main as lists
+    from bench.progress import main as progress
     from bench.service import main as service
 
     service()
     lists()
     impact()
     directory()
+    progress()
