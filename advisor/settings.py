@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         "http://127.0.0.1 as secure, so this works for local use too)",
     )
     max_request_bytes: int = 2_000_000
+    import_max_bytes: int = Field(
+        default=200_000_000,
+        ge=1,
+        description="the largest upload an import of directory and device exports takes (the users "
+        "CSV and the devices CSV together); only the import endpoints take more than "
+        "max_request_bytes, and a larger upload is refused by its Content-Length before it is read",
+    )
     trusted_proxies: int = Field(
         default=0,
         ge=0,

@@ -20,7 +20,7 @@ from advisor.services import logs
 from advisor.services.jobs import Worker
 from advisor.services.runtime import open_services
 from advisor.settings import Settings, load_settings
-from web.extensions import csrf
+from web.extensions import LARGE_UPLOADS, csrf
 
 
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
@@ -63,6 +63,13 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     def refuse_oversized_bodies() -> None:
         # Refused before the body is read: parsing an oversized upload first would spool it to a
         # temporary file only to throw it away (and werkzeug leaves that file open).
+        if request.endpoint in LARGE_UPLOADS:
+            # An import of exports: its own, larger limit, and its body is read as a stream (never
+            # buffered here); werkzeug refuses a body without a length once it passes the limit.
+            request.max_content_length = settings.import_max_bytes
+            if request.content_length is not None and request.content_length > settings.import_max_bytes:
+                abort(413)
+            return
         limit = app.config["MAX_CONTENT_LENGTH"]
         if request.content_length is not None and request.content_length > limit:
             abort(413)
@@ -99,6 +106,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         api,
         assessments,
         auth,
+        directory,
         docs,
         health,
         i18n,
@@ -113,6 +121,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         auth,
         health,
         assessments,
+        directory,
         questionnaire,
         plan,
         review,

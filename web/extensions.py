@@ -10,6 +10,10 @@ from advisor.services.runtime import Services
 
 csrf = CSRFProtect()
 
+# The endpoints that take uploads of exports (up to Settings.import_max_bytes, not the site's
+# general max_request_bytes): the request hooks look the request's endpoint up here.
+LARGE_UPLOADS: set[str] = set()
+
 
 def services(app: Flask | None = None) -> Services:
     """The services of `app`, or of the app handling the current request."""
