@@ -26,6 +26,7 @@ LAYERS = (
     "store",
     "evaluate",
     "planning",
+    "directory",
     "output",
     "quality",
     "services",

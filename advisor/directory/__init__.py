@@ -1,0 +1,1 @@
+"""Groups proposed from the organisation's own directory and device exports (aggregates only)."""
