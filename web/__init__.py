@@ -68,7 +68,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
             # buffered here); werkzeug refuses a body without a length once it passes the limit.
             request.max_content_length = settings.import_max_bytes
             if request.content_length is not None and request.content_length > settings.import_max_bytes:
-                abort(413)
+                megabytes = settings.import_max_bytes // 1_000_000
+                abort(413, f"the upload is larger than {megabytes} MB, the most an import takes; it was not read")
             return
         limit = app.config["MAX_CONTENT_LENGTH"]
         if request.content_length is not None and request.content_length > limit:
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         account,
         admin,
         api,
+        api_imports,
         assessments,
         auth,
         directory,
@@ -128,6 +130,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         messages,
         admin,
         api,
+        api_imports,
         docs,
         account,
     ):

@@ -54,6 +54,7 @@ class ReviewAction(StrEnum):
     REOPENED = "reopened"
     REPLANNED = "replanned"
     GATE_DECIDED = "gate_decided"  # a go/no-go decision recorded at a gate of the rollout
+    GROUPS_IMPORTED = "groups_imported"  # groups counted from the organisation's exports applied
 
 
 class VersionKind(StrEnum):
@@ -66,6 +67,7 @@ class VersionKind(StrEnum):
     COPY = "copy"
     GATE = "gate"  # a go/no-go decision recorded: the rollout under way, not a change of its plan
     MESSAGES = "messages"  # the messages to the users edited; the plan stays as it was
+    DIRECTORY = "directory"  # groups counted from the organisation's exports (Entra ID, Intune)
 
 
 class AuditAction(StrEnum):
