@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from advisor.directory.errors import Kind, MissingColumns
 
@@ -93,23 +93,29 @@ def normalise(header: str) -> str:
     return _IGNORED.sub("", header.strip().strip('"').lstrip("\ufeff")).casefold()
 
 
+Headers = Annotated[dict[str, Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=20)]
+
+
 class ColumnMapping(BaseModel):
-    """The user's answer for headers the aliases do not know: field code -> header in the file."""
+    """The user's answer for headers the aliases do not know, per export: field code -> the header
+    in the file (kept with the assessment, so that the next import needs no answer)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    columns: Annotated[
-        dict[str, Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=20)
-    ] = {}
+    users: Headers = {}
+    devices: Headers = {}
 
-    @field_validator("columns")
+    @field_validator("users", "devices")
     @classmethod
-    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
-        known = set(USER_FIELDS) | set(DEVICE_FIELDS)
-        unknown = sorted(set(value) - known)
+    def _known_fields(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        known = FIELDS["users" if info.field_name == "users" else "devices"]
+        unknown = sorted(set(value) - set(known))
         if unknown:
-            raise ValueError(f"unknown field codes: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+            raise ValueError(f"unknown field codes: {', '.join(unknown)} (known: {', '.join(known)})")
         return value
+
+    def of(self, kind: Kind) -> dict[str, str]:
+        return self.users if kind == "users" else self.devices
 
 
 def shown_headers(headers: Sequence[str]) -> tuple[str, ...]:
@@ -123,7 +129,7 @@ def resolve(
 ) -> dict[str, int]:
     """The column index of every field of `kind` the file has (first match wins); MissingColumns
     if a needed one is missing."""
-    given = mapping.columns if isinstance(mapping, ColumnMapping) else dict(mapping or {})
+    given = mapping.of(kind) if isinstance(mapping, ColumnMapping) else dict(mapping or {})
     positions: dict[str, int] = {}
     for position, header in enumerate(headers):
         positions.setdefault(normalise(header), position)

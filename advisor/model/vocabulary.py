@@ -472,4 +472,10 @@ PLANNER_PARAMETERS: dict[str, ParameterKind] = {
     # Support load per week: the share of a tech fair group's load on its fair's day(s)
     "tech_fair_load_percent": "number",
     "support_week_over_percent": "number",  # a week's load past this share of its capacity warns
+    # Groups proposed from the organisation's exports (advisor/directory)
+    "directory_it_department_patterns": "list",  # department names of the IT department
+    "directory_executive_patterns": "list",  # job titles of executives (confirmed by the respondent)
+    "directory_minimum_os": "table",  # platform -> [oldest version Intune supports]
+    "directory_active_days": "number",  # days since the last check-in that count as enrolled
+    "directory_site_split_users": "number",  # a department past this many users is split by site
 }

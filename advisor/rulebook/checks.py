@@ -297,6 +297,8 @@ NUMBER_BOUNDS: dict[str, tuple[int, int, str]] = {
     "gate_blocking_issues": (0, 10_000, "issues open"),
     "tech_fair_load_percent": (0, 100, "a share of a group's load, in percent"),
     "support_week_over_percent": (100, 1000, "a share of a week's capacity, in percent"),
+    "directory_active_days": (1, 365, "days since a device's last check-in"),
+    "directory_site_split_users": (1, 10_000_000, "users in a department"),
 }
 # The kinds of holidays the holiday library knows (holidays.constants): a category it does not
 # know would silently skip no day.

@@ -1,0 +1,249 @@
+"""Counting: users into cells (department, site, executive), their devices joined by address.
+
+The only personal values held are the addresses of the users file, in a dict that maps each to its
+cell for the join; it is dropped when `propose` returns. Everything kept is a count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from advisor.directory.columns import ColumnMapping
+from advisor.directory.groups import proposed_groups
+from advisor.directory.proposal import Cell, Owner, Proposal, Report, Unsupported, Variant
+from advisor.directory.reading import DeviceRow, UserRow, read_devices, read_users
+from advisor.directory.settings import DirectorySettings, version_tuple
+from advisor.model.i18n import N_, gettext
+from advisor.model.vocabulary import PLATFORMS, Language, Platform
+
+UNASSIGNED = N_("Unassigned")
+LEFT_OUT = -1  # the cell of a user left out (disabled, guest): their devices are counted apart
+_CONTROL = re.compile(r"[\u0000-\u001f\u007f-\u009f]")
+
+# Platforms Intune manages but the plan does not (counted in the report); every other OS string
+# the exports write is mapped below or reported as unknown.
+OTHER_PLATFORMS = {
+    "linux": "Linux",
+    "ubuntu": "Linux",
+    "red hat": "Linux",
+    "chromeos": "ChromeOS",
+    "chrome os": "ChromeOS",
+    "windows mobile": "Windows Mobile",
+    "windows phone": "Windows Phone",
+}
+_PLATFORM_PREFIXES: tuple[tuple[str, Platform], ...] = (
+    ("windows", "windows"),
+    ("macos", "macos"),
+    ("mac os", "macos"),
+    ("macmdm", "macos"),
+    ("os x", "macos"),
+    ("osx", "macos"),
+    ("ipados", "ios"),
+    ("ios", "ios"),
+    ("iphone", "ios"),
+    ("ipad", "ios"),
+    ("android", "android"),
+    ("aosp", "android"),
+)
+
+
+def tidy(text: str) -> str:
+    """A name as the assessment takes it: no control characters, spaces collapsed, at most 200."""
+    return " ".join(_CONTROL.sub(" ", text).split())[:200].rstrip()
+
+
+def platform_of(os: str) -> Platform | str | None:
+    """The planned platform of an OS string; the name of another platform Intune manages; None when
+    the string is unknown."""
+    word = os.strip().casefold()
+    for prefix, name in OTHER_PLATFORMS.items():
+        if word.startswith(prefix):
+            return name
+    for prefix, platform in _PLATFORM_PREFIXES:
+        if word.startswith(prefix):
+            return platform
+    return "macos" if word == "mac" else None
+
+
+@dataclass
+class _Names:
+    """Spellings of departments or sites, keyed by what makes two one (case, spaces)."""
+
+    spellings: dict[str, Counter[str]] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)  # raw -> key, computed once per spelling
+
+    def key(self, raw: str) -> str:
+        key = self.keys.get(raw)
+        if key is None:
+            key = tidy(raw).casefold()
+            self.keys[raw] = key
+        self.spellings.setdefault(key, Counter())[raw] += 1
+        return key
+
+    def name(self, key: str) -> str:
+        """The most used spelling, tidied (ties: the first in sort order)."""
+        counts = Counter[str]()
+        for raw, n in self.spellings[key].items():
+            counts[tidy(raw)] += n
+        return min(counts, key=lambda s: (-counts[s], s))
+
+
+@dataclass
+class _Counts:
+    users: int = 0
+    devices: Counter[str] = field(default_factory=Counter)
+    owners: Counter[str] = field(default_factory=Counter)
+
+
+def propose(
+    users: BinaryIO | Iterable[UserRow],
+    devices: BinaryIO | Iterable[DeviceRow] | None = None,
+    *,
+    settings: DirectorySettings,
+    mapping: ColumnMapping | None = None,
+    language: Language = "en",
+) -> Proposal:
+    """Read both exports (streams, or rows already read) and propose groups; see the module."""
+    user_rows = read_users(users, mapping) if hasattr(users, "read") else users  # type: ignore[arg-type]
+    report = Counter[str]()
+    departments, sites = _Names(), _Names()
+    unassigned = tidy(gettext(UNASSIGNED, language)).casefold()
+    titles: dict[str, bool] = {}
+    executive_titles = Counter[str]()
+    cells: dict[tuple[str, str | None, bool], int] = {}
+    counts: list[_Counts] = []
+    where: dict[str, int] = {}  # address -> cell (LEFT_OUT): the join, in memory only
+    executive = settings.executive_matcher.search
+    for row in user_rows:
+        report["users_read"] += 1
+        if not row.upn:
+            report["without_upn"] += 1
+            continue
+        if row.upn in where:
+            report["duplicates"] += 1
+            continue
+        if not row.enabled or row.guest:
+            report["disabled" if not row.enabled else "guests"] += 1
+            where[row.upn] = LEFT_OUT
+            continue
+        if row.department is None or not tidy(row.department):
+            report["unassigned"] += 1
+            department = unassigned
+        else:
+            department = departments.key(row.department)
+        site = sites.key(row.site) if row.site and tidy(row.site) else None
+        is_executive = False
+        if row.job_title is not None:
+            known = titles.get(row.job_title)
+            if known is None:
+                known = titles[row.job_title] = executive(row.job_title) is not None
+            if known:
+                is_executive = True
+                executive_titles[tidy(row.job_title)[:200]] += 1
+        key = (department, site, is_executive)
+        index = cells.get(key)
+        if index is None:
+            index = cells[key] = len(counts)
+            counts.append(_Counts())
+        counts[index].users += 1
+        where[row.upn] = index
+    unsupported = Counter[tuple[Platform, str, str]]()
+    other = Counter[str]()
+    unknown = Counter[str]()
+    has_devices = devices is not None
+    if devices is not None:
+        device_rows = read_devices(devices, mapping) if hasattr(devices, "read") else devices  # type: ignore[arg-type]
+        platforms: dict[str, Platform | str | None] = {}
+        minimum = settings.minimum_versions
+        for device in device_rows:
+            report["devices_read"] += 1
+            if device.upn is None:
+                report["devices_without_user"] += 1
+                continue
+            index = where.get(device.upn)
+            if index is None:
+                report["devices_of_unknown_users"] += 1
+                continue
+            if index == LEFT_OUT:
+                report["devices_of_left_out_users"] += 1
+                continue
+            if device.os not in platforms:
+                platforms[device.os] = platform_of(device.os)
+            platform = platforms[device.os]
+            if platform is None:
+                unknown[tidy(device.os)[:64]] += 1
+                continue
+            if platform not in PLATFORMS:
+                other[platform] += 1
+                continue
+            counted = counts[index]
+            counted.devices[platform] += 1
+            counted.owners[device.ownership] += 1
+            floor = minimum.get(platform)
+            if floor is not None:
+                version = version_tuple(device.os_version)
+                if version and version[: len(floor)] < floor:
+                    label = ".".join(str(p) for p in version[: len(floor)])
+                    unsupported[(platform, label, ".".join(map(str, floor)))] += 1
+    del where  # the addresses go here, before anything is built from the counts
+
+    department_names = {key: departments.name(key) for key in departments.spellings}
+    department_names[unassigned] = department_names.get(unassigned) or gettext(UNASSIGNED, language)
+    cell_list = [
+        Cell(
+            department=department_names[dept],
+            site=None if site is None else sites.name(site),
+            executive=is_exec,
+            users=counts[i].users,
+            devices={p: counts[i].devices[p] for p in PLATFORMS if counts[i].devices[p]},
+            ownership={o: counts[i].owners[o] for o in _OWNERS if counts[i].owners[o]},
+        )
+        for (dept, site, is_exec), i in cells.items()
+    ]
+    variants = [
+        Variant(department=department_names[key], spellings=dict(spelled.most_common(50)))
+        for key, spelled in sorted(departments.spellings.items(), key=lambda kv: department_names[kv[0]])
+        if len(+spelled) > 1
+    ]
+    result = Report(
+        **{k: report[k] for k in _REPORT_COUNTS},
+        department_variants=variants,
+        executive_titles=capped(executive_titles, 200),
+        other_platforms=dict(other.most_common()),
+        unknown_os=capped(unknown, 200),
+        unsupported=[
+            Unsupported(platform=p, version=v, minimum=m, devices=n)
+            for (p, v, m), n in sorted(unsupported.items())
+        ],
+    )
+    groups, many_sites = proposed_groups(cell_list, settings, language)
+    result = result.model_copy(update={"sites_capped": many_sites})
+    return Proposal(language=language, has_devices=has_devices, cells=cell_list, groups=groups, report=result)
+
+
+def capped(counts: Counter[str], most: int) -> dict[str, int]:
+    """The `most` - 1 commonest, and the rest under "…" (so the counts still add up)."""
+    if len(counts) <= most:
+        return dict(counts.most_common())
+    kept = dict(counts.most_common(most - 1))
+    kept["…"] = sum(counts.values()) - sum(kept.values())
+    return kept
+
+
+_OWNERS: tuple[Owner, ...] = ("corporate", "personal", "unknown")
+_REPORT_COUNTS = (
+    "users_read",
+    "disabled",
+    "guests",
+    "without_upn",
+    "duplicates",
+    "unassigned",
+    "devices_read",
+    "devices_without_user",
+    "devices_of_unknown_users",
+    "devices_of_left_out_users",
+)

@@ -1,0 +1,151 @@
+"""Groups from cells: one per department, split by site where it is large, executives apart; and a
+group's answers for the assessment, computed from its cells."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from advisor.directory.proposal import Cell, ProposedGroup
+from advisor.directory.settings import MAX_SITES, DirectorySettings
+from advisor.model.facts import Group, site_key
+from advisor.model.i18n import N_, gettext
+from advisor.model.vocabulary import PLATFORMS, Language
+
+EXECUTIVES = N_("Executives")
+NO_SITE = N_("No site given")
+OTHER_SITES = N_("Other sites")
+_NOT_ID = re.compile(r"[^a-z0-9]+")
+
+
+def slug(name: str) -> str:
+    """An id from a name: `Försäljning – Umeå` -> `forsaljning-umea`."""
+    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return _NOT_ID.sub("-", ascii_text).strip("-")[:64].strip("-") or "group"
+
+
+def unique_ids(names: Iterable[str], taken: Iterable[str] = ()) -> list[str]:
+    """An id for each name, none used twice (nor among `taken`): `sales`, `sales-2`, ..."""
+    used = set(taken)
+    ids = []
+    for name in names:
+        base = slug(name)
+        candidate, n = base, 1
+        while candidate in used:
+            n += 1
+            suffix = f"-{n}"
+            candidate = base[: 64 - len(suffix)].strip("-") + suffix
+        used.add(candidate)
+        ids.append(candidate)
+    return ids
+
+
+def proposed_groups(
+    cells: Sequence[Cell], settings: DirectorySettings, language: Language
+) -> tuple[list[ProposedGroup], int]:
+    """The groups, ordered by name (executives last), and how many have more sites than a group
+    may name (their smallest sites are put together when answers are made)."""
+    by_department: dict[str, list[int]] = defaultdict(list)
+    executives: list[int] = []
+    for index, cell in enumerate(cells):
+        (executives if cell.executive else by_department[cell.department]).append(index)
+    drafts: list[tuple[str, str | None, list[int], bool, bool]] = []
+    for department in sorted(by_department):
+        members = by_department[department]
+        users = sum(cells[i].users for i in members)
+        sites = {cells[i].site for i in members if cells[i].site is not None}
+        it = settings.it_matcher.search(department) is not None
+        split = len(sites) > 1 and (users > settings.site_split_users or len(sites) > MAX_SITES)
+        if not split:
+            drafts.append((department, department, members, it, False))
+            continue
+        by_site: dict[str | None, list[int]] = defaultdict(list)
+        for i in members:
+            by_site[cells[i].site].append(i)
+        for site in sorted(by_site, key=lambda s: (s is not None, s or "")):
+            name = department if site is None else f"{department} – {site}"[:200].rstrip()
+            drafts.append((name, department, by_site[site], it, False))
+    if executives:
+        drafts.append((gettext(EXECUTIVES, language), None, executives, False, True))
+    ids = unique_ids(name for name, *_ in drafts)
+    groups = [
+        ProposedGroup(
+            id=group_id,
+            name=name,
+            department=department,
+            cells=members,
+            it_department=it,
+            executives=is_exec,
+            sites=sorted({cells[i].site for i in members if cells[i].site is not None}),
+        )
+        for group_id, (name, department, members, it, is_exec) in zip(ids, drafts, strict=True)
+    ]
+    return groups, sum(len(g.sites) > MAX_SITES for g in groups)
+
+
+def to_group_answers(
+    proposed: ProposedGroup, cells: Sequence[Cell], *, has_devices: bool, language: Language = "en"
+) -> dict[str, Any]:
+    """The group's counted answers (users, devices, platforms, ownership, sites, IT, executives,
+    department), checked against the assessment's Group; the discussion points are left to the
+    respondent (the model's defaults)."""
+    members = [cells[i] for i in proposed.cells]
+    users = sum(c.users for c in members)
+    answers: dict[str, Any] = {"id": proposed.id, "name": proposed.name}
+    if proposed.department is not None and proposed.department != proposed.name:
+        answers["department"] = proposed.department
+    answers["users"] = users
+    by_platform: Counter[str] = Counter()
+    owners: Counter[str] = Counter()
+    for cell in members:
+        by_platform.update(cell.devices)
+        owners.update(cell.ownership)
+    platforms = [p for p in PLATFORMS if by_platform[p]]
+    if has_devices:
+        answers["devices"] = sum(by_platform.values())
+    # A group without a device counted on a planned platform still needs one platform: Windows,
+    # which the respondent sees and corrects (the preview marks counts the data did not give).
+    answers["platforms"] = platforms or ["windows"]
+    if has_devices and platforms:
+        answers["devices_by_platform"] = {p: by_platform[p] for p in platforms}
+    corporate, personal = owners["corporate"], owners["personal"]
+    if personal and corporate:
+        answers["ownership"] = "mixed"
+        answers["personal_percent"] = round(personal * 100 / (personal + corporate))
+    elif personal:
+        answers["ownership"] = "personal"
+    elif corporate:
+        answers["ownership"] = "corporate"
+    locations = _locations(members, language)
+    if locations:
+        answers["locations"] = list(locations)
+        answers["users_by_location"] = locations
+    answers["it_department"] = proposed.it_department
+    answers["executives"] = proposed.executives
+    Group.model_validate(answers)
+    return answers
+
+
+def _locations(members: Sequence[Cell], language: Language) -> dict[str, int]:
+    """Users by site (none when no user has one); users without a site under "No site given"; past
+    the model's limit, the smallest sites together under "Other sites"."""
+    users: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    for cell in members:
+        name = cell.site if cell.site is not None else gettext(NO_SITE, language)
+        key = site_key(name)
+        names.setdefault(key, name)
+        users[key] += cell.users
+    if not any(c.site is not None for c in members):
+        return {}
+    ranked = sorted(users, key=lambda k: (-users[k], names[k]))
+    if len(ranked) > MAX_SITES:
+        other = gettext(OTHER_SITES, language)
+        kept = {names[k]: users[k] for k in ranked if k != site_key(other)}
+        kept = dict(list(kept.items())[: MAX_SITES - 1])
+        kept[other] = sum(users.values()) - sum(kept.values())
+        return kept
+    return {names[k]: users[k] for k in ranked}
