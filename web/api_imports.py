@@ -23,8 +23,8 @@ from advisor.directory.proposal import Report
 from advisor.model.errors import InputError
 from advisor.services import directory as service
 from advisor.store.assessments import StaleRevision
+from advisor.store.tables import MAX_ID
 from web.api import (
-    MAX_ID,
     AssessmentResource,
     Failure,
     FieldProblem,
@@ -45,6 +45,39 @@ FIELDS: dict[Kind, dict[str, tuple[str, ...]]] = {"users": USER_FIELDS, "devices
 _UPLOAD_PARAMETERS = {"it_department", "executive_titles"} | {
     f"map-{kind}-{name}" for kind in KINDS for name in FIELDS[kind]
 }
+UPLOAD_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "name": "it_department",
+        "in": "query",
+        "required": False,
+        "description": "A pattern a department's name matches if it is the IT department (repeat for "
+        "more; words, * at either end); the rulebook's patterns when not given",
+        "schema": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 64}},
+        "style": "form",
+        "explode": True,
+    },
+    {
+        "name": "executive_titles",
+        "in": "query",
+        "required": False,
+        "description": "A pattern an executive's job title matches (repeat for more); the rulebook's "
+        "patterns when not given. Executives are proposed as a group to confirm, never assumed.",
+        "schema": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 64}},
+        "style": "form",
+        "explode": True,
+    },
+    *(
+        {
+            "name": f"map-{kind}-{name}",
+            "in": "query",
+            "required": False,
+            "description": f"The header of the {kind} file's column that holds {name} (remembered)",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+        }
+        for kind in KINDS
+        for name in FIELDS[kind]
+    ),
+]
 
 
 class ProposedGroupView(_Model):

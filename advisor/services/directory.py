@@ -20,11 +20,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, TypeVar
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from advisor.directory.aggregate import propose
 from advisor.directory.columns import ColumnMapping
-from advisor.directory.edits import Edit, apply_edits, merge_answers
+from advisor.directory.edits import (
+    Changes,
+    Edit,
+    EditRefused,
+    Exclude,
+    FieldChange,
+    apply_edits,
+    assessment_groups,
+    merge_answers,
+)
 from advisor.directory.errors import KINDS, FileRefused, Kind, MissingColumns
 from advisor.directory.groups import to_group_answers
 from advisor.directory.proposal import Proposal, ProposedGroup
@@ -32,7 +41,8 @@ from advisor.directory.reading import read_devices, read_users
 from advisor.directory.settings import DirectorySettings
 from advisor.model.errors import AdvisorError, InputError, Problem
 from advisor.model.questionnaire import GROUP
-from advisor.model.vocabulary import Language
+from advisor.model.i18n import N_, gettext
+from advisor.model.vocabulary import Language, term
 from advisor.services.assessments import plans_for, visible
 from advisor.services.logs import event as log_event
 from advisor.services.runtime import Services
@@ -43,8 +53,9 @@ from advisor.store.tables import AssessmentRecord, ReviewAction, User, VersionKi
 
 log = logging.getLogger("advisor.directory")
 T = TypeVar("T")
+EDIT: TypeAdapter[Edit] = TypeAdapter(Edit)
 
-MAX_EDITS = 500  # edits on one preview: each is replayed on every look at it
+MAX_EDITS = 200  # edits on one preview: each is replayed on every look at it
 MAX_PATTERNS = 50  # patterns a person may type for the IT department or the executives
 MAX_PATTERN = 200  # characters in one
 
@@ -84,7 +95,7 @@ class Preview:
     edits: list[dict[str, Any]]
     groups: list[ProposedGroup]
     answers: dict[str, dict[str, Any]]  # by proposed group id: users, devices, platforms, ...
-    changes: Any  # merge_answers' account of what applying would change
+    changes: Changes  # what applying it would change in the assessment's groups
     created_at: datetime
     excluded: list[ProposedGroup] = field(default_factory=list)
 
@@ -195,7 +206,7 @@ def _pending(services: Services, assessment_id: int) -> tuple[Proposal, list[dic
 
 
 def _edits(raw: Sequence[Mapping[str, Any]]) -> list[Edit]:
-    return [Edit.validate_python(dict(item)) for item in raw]
+    return [EDIT.validate_python(dict(item)) for item in raw]
 
 
 def preview(services: Services, actor: User, assessment_id: int) -> Preview:
@@ -209,42 +220,80 @@ def preview(services: Services, actor: User, assessment_id: int) -> Preview:
 def _preview(
     record: AssessmentRecord, proposal: Proposal, edits: list[dict[str, Any]], created: datetime
 ) -> Preview:
-    groups = apply_edits(proposal, _edits(edits))
-    kept = [g for g in groups if not g.excluded]
-    answers = {g.id: group_answers(proposal, g) for g in kept}
-    _merged, changes = merge_answers(record.answers, proposal, kept)
+    made = _edits(edits)
+    groups = apply_edits(proposal, made)
+    excluded = [
+        next(g for g in apply_edits(proposal, made[:index]) if g.id == change.group)
+        for index, change in enumerate(made)
+        if isinstance(change, Exclude)
+    ]
+    answers = {g.id: group_answers(proposal, g) for g in [*groups, *excluded]}
+    _merged, changes = merge_answers(
+        record.answers, assessment_groups(proposal, groups), has_devices=proposal.has_devices
+    )
     return Preview(
         proposal=proposal,
         edits=edits,
-        groups=kept,
+        groups=groups,
         answers=answers,
         changes=changes,
         created_at=created,
-        excluded=[g for g in groups if g.excluded],
+        excluded=excluded,
     )
 
 
-def edit(services: Services, actor: User, assessment_id: int, change: Mapping[str, Any]) -> Preview:
-    """One more edit on the preview (merge, split by site, rename, exclude, include, confirm or
-    reject the executives): InputError, and nothing kept, for an edit that cannot be made;
-    NothingPending if no proposal waits."""
-    record = visible(services, actor, assessment_id, write=True)
-    proposal, edits, created = _pending(services, assessment_id)
-    if len(edits) >= MAX_EDITS:
-        raise TooManyEdits(MAX_EDITS)
-    made = Edit.validate_python(dict(change))  # ValidationError for a malformed one
-    edits = [*edits, made.model_dump(mode="json")]
-    result = _preview(record, proposal, edits, created)  # InputError for an impossible one
-    with services.store.session() as db:
-        if not store.set_edits(db, assessment_id, edits):
-            raise NothingPending(assessment_id)
-    return result
+def group_answers(proposal: Proposal, group: ProposedGroup) -> dict[str, Any]:
+    """The answers (format 1) a proposed group gives, as counted."""
+    return to_group_answers(
+        group, proposal.cells, has_devices=proposal.has_devices, language=proposal.language
+    )
 
 
 class TooManyEdits(AdvisorError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"a preview takes at most {limit} edits; discard it and import again")
         self.limit = limit
+
+
+class NotExcluded(InputError):
+    """A group taken back that was not left out."""
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        super().__init__("edits", [Problem("group", f"group {group} was not left out")])
+
+
+def edit(services: Services, actor: User, assessment_id: int, change: Mapping[str, Any]) -> Preview:
+    """One more edit on the preview (merge, split, rename, exclude, executives), or an exclusion
+    taken back (`{"op": "include", "group": id}`): EditRefused (ValidationError for a malformed
+    one), and nothing kept, for an edit that cannot be made; NothingPending if no proposal waits."""
+    record = visible(services, actor, assessment_id, write=True)
+    proposal, edits, created = _pending(services, assessment_id)
+    if change.get("op") == "include":
+        group = str(change.get("group", ""))
+        found = [i for i, e in enumerate(edits) if e.get("op") == "exclude" and e.get("group") == group]
+        if not found:
+            raise NotExcluded(group)
+        edits = [e for i, e in enumerate(edits) if i != found[-1]]
+    else:
+        if len(edits) >= MAX_EDITS:
+            raise TooManyEdits(MAX_EDITS)
+        made = EDIT.validate_python(dict(change))  # ValidationError for a malformed one
+        edits = [*edits, made.model_dump(mode="json")]
+    result = _preview(record, proposal, edits, created)  # EditRefused for an impossible one
+    with services.store.session() as db:
+        if not store.set_edits(db, assessment_id, edits):
+            raise NothingPending(assessment_id)
+    return result
+
+
+def edit_message(exc: InputError, language: Language) -> str:
+    """Why an edit was refused, as a sentence in `language`."""
+    if isinstance(exc, EditRefused):
+        return exc.say(language)
+    if isinstance(exc, NotExcluded):
+        return gettext("group %(group)s was not left out", language, group=exc.group)
+    return "; ".join(p.message for p in exc.problems)
 
 
 def discard(services: Services, actor: User, assessment_id: int) -> bool:
@@ -255,20 +304,29 @@ def discard(services: Services, actor: User, assessment_id: int) -> bool:
 
 
 def apply(
-    services: Services, actor: User, assessment_id: int, expected_revision: int | None
-) -> tuple[int, Any]:
-    """Write the preview's groups into the answers: counted fields of the groups already there
-    (matched by department or id) updated, every other answer kept, new groups added with their
-    discussion points left for the respondent, groups no longer in the data kept and flagged.
-    One transaction: the new version (kind `directory`), its review event and the proposal's
-    deletion. The version's number and what changed. StaleRevision if the assessment moved on
-    since `expected_revision`; NothingPending if no proposal waits."""
+    services: Services,
+    actor: User,
+    assessment_id: int,
+    expected_revision: int | None,
+    edits: Sequence[Mapping[str, Any]] = (),
+) -> tuple[int, Changes]:
+    """Write the preview's groups (after `edits` more, not kept if anything fails) into the
+    answers: the counted fields of the groups already there (matched by id, name or department)
+    updated, every other answer kept, new groups added with the discussion points no data answers
+    left for the respondent, groups no longer in the data kept. One transaction: the new version
+    (kind `directory`), its review event and the proposal's deletion. The version's number and
+    what changed. StaleRevision if the assessment moved on since `expected_revision`;
+    NothingPending if no proposal waits; EditRefused or ValidationError for an edit."""
     record = visible(services, actor, assessment_id, write=True)
-    shown = preview(services, actor, assessment_id)
-    answers, changes = merge_answers(record.answers, shown.proposal, shown.groups)
-    answers = leave_points_open(record.answers, answers)
+    proposal, kept, _created = _pending(services, assessment_id)
+    groups = apply_edits(proposal, [*_edits(kept), *_edits(edits)])
+    merged, changes = merge_answers(
+        record.answers, assessment_groups(proposal, groups), has_devices=proposal.has_devices
+    )
+    answers = leave_points_open(record.answers, {**copy.deepcopy(record.answers), "groups": merged})
+    revision = record.revision if expected_revision is None else expected_revision
     with services.store.session() as db:
-        check_revision(db, assessment_id, expected_revision)
+        check_revision(db, assessment_id, revision)
     plans, rulebook_version = plans_for(services, answers)
     with services.store.session() as db:
         version = add_version(
@@ -279,10 +337,10 @@ def apply(
             VersionKind.DIRECTORY,
             plans,
             rulebook_version if plans else None,
-            expected_revision=expected_revision,
+            expected_revision=revision,
         )
         if not store.drop_pending(db, assessment_id):
-            raise NothingPending(assessment_id)  # applied or discarded meanwhile: roll back
+            raise NothingPending(assessment_id)  # applied or discarded meanwhile: all rolled back
         current = db.get(AssessmentRecord, assessment_id)
         assert current is not None  # noqa: S101 - claimed and locked by add_version
         record_event(db, current, actor, ReviewAction.GROUPS_IMPORTED, text=summary(changes))
@@ -293,7 +351,10 @@ def apply(
         assessment_id=assessment_id,
         version=number,
         user_id=actor.id,
-        groups=len(shown.groups),
+        groups=len(merged),
+        changed=len(changes.changed),
+        added=len(changes.added),
+        not_in_data=len(changes.not_in_data),
     )
     return number, changes
 
@@ -304,36 +365,82 @@ def leave_points_open(before: Mapping[str, Any], after: dict[str, Any]) -> dict[
     makes a person make is left unmade (null), so the group asks for it and no plan takes a
     default for an answer."""
     known = {g.get("id") for g in before.get("groups") or [] if isinstance(g, Mapping)}
-    result = copy.deepcopy(after)
-    for group in result.get("groups") or []:
+    for group in after.get("groups") or []:
         if group.get("id") in known:
             continue
         for question in GROUP:
             if question.explicit:
                 group.setdefault(question.name, None)
-    return result
+    return after
 
 
-def group_answers(proposal: Proposal, group: ProposedGroup) -> dict[str, Any]:
-    raise NotImplementedError
+def summary(changes: Changes) -> str:
+    """What applying changed, for the review log: counts only (English, as the log's texts are)."""
+    groups = len({c.group for c in changes.changed})
+    return (
+        f"{groups} groups recounted, {len(changes.added)} added, "
+        f"{len(changes.not_in_data)} no longer in the data (kept)"
+    )
 
 
-def summary(changes: Any) -> str:
-    raise NotImplementedError
+def change_lines(changes: Changes, language: Language) -> list[str]:
+    """What applying changes (or changed), a sentence per group, in `language`."""
+    lines: list[str] = []
+    by_group: dict[str, list[FieldChange]] = {}
+    for change in changes.changed:
+        by_group.setdefault(change.name, []).append(change)
+    for name, fields in by_group.items():
+        said = ", ".join(
+            gettext(
+                "%(field)s %(old)s → %(new)s",
+                language,
+                field=field_word(c.field, language),
+                old=_shown(c.old, language),
+                new=_shown(c.new, language),
+            )
+            for c in fields
+        )
+        lines.append(gettext("%(group)s: %(changes)s", language, group=name, changes=said))
+    if changes.added:
+        lines.append(
+            gettext(
+                "New groups, whose discussion points are yet to be answered: %(groups)s",
+                language,
+                groups=", ".join(changes.added),
+            )
+        )
+    if changes.not_in_data:
+        lines.append(
+            gettext(
+                "No longer in the data, kept as they were: %(groups)s",
+                language,
+                groups=", ".join(changes.not_in_data),
+            )
+        )
+    return lines
 
 
-__all__ = [
-    "NothingPending",
-    "Patterns",
-    "Preview",
-    "TooManyEdits",
-    "Upload",
-    "ValidationError",
-    "apply",
-    "discard",
-    "edit",
-    "import_exports",
-    "preview",
-    "remembered",
-    "settings_for",
-]
+_FIELDS = {
+    "users": N_("users"),
+    "locations": N_("sites"),
+    "users_by_location": N_("users per site"),
+    "devices": N_("devices"),
+    "platforms": N_("platforms"),
+    "devices_by_platform": N_("devices per platform"),
+    "ownership": N_("ownership"),
+    "personal_percent": N_("personal share (%)"),
+}
+
+
+def field_word(field: str, language: Language) -> str:
+    return gettext(_FIELDS[field], language) if field in _FIELDS else field
+
+
+def _shown(value: Any, language: Language) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{term(str(k), language)} {v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(term(str(v), language) for v in value)
+    return term(value, language) if isinstance(value, str) else str(value)
