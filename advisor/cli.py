@@ -4,15 +4,18 @@ write their JSON Schema."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime
 import json
 import logging
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
-from advisor.model.errors import AdvisorError, EngineError
+from advisor.model.errors import AdvisorError, EngineError, InputError, Problem
 from advisor.model.facts import Assessment, load_assessment
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import LANGUAGES
@@ -106,6 +109,28 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("username")
     token.add_argument("--name", default="command line", help="what the token is for")
 
+    groups = commands.add_parser("groups", help="groups from the organisation's own exports")
+    group_commands = groups.add_subparsers(dest="groups_command", required=True, metavar="ACTION")
+    propose = group_commands.add_parser(
+        "propose",
+        help="propose groups from an Entra ID users export (and an Intune devices export) and write "
+        "an assessment file; only counts are kept, the report goes to standard error",
+    )
+    propose.add_argument("users", type=Path, help="the users export (CSV)")
+    propose.add_argument("--devices", type=Path, help="the devices export (CSV)")
+    propose.add_argument("--output", type=Path, help="the assessment file to write (YAML; standard output)")
+    propose.add_argument("--organisation", help="the organisation's name")
+    propose.add_argument("--start", help="the first month of the rollout, YYYY-MM (next month)")
+    propose.add_argument(
+        "--language", choices=LANGUAGES, default="en", help="language of the names and the plan"
+    )
+    propose.add_argument(
+        "--confirm-executives",
+        action="store_true",
+        help="keep the executives found by job title as a group (else they stay in their departments)",
+    )
+    propose.add_argument("--rules", type=Path, help="rule folder (the shipped rules)")
+
     database = commands.add_parser("db", help="the site's database (ADVISOR_DATABASE_URL)")
     database_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     database_commands.add_parser(
@@ -133,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _users(args, settings)
         if args.command == "db":
             return _upgrade(settings)
+        if args.command == "groups":
+            return _propose(args)
         if args.command == "worker":
             return _worker(settings)
         if args.rules_command == "check":
@@ -190,6 +217,54 @@ def _messages(args: argparse.Namespace, settings: Settings) -> int:
         data = to_markdown(found, plan.organisation, plan.language).encode()
     _write(data, args.output)
     return 0
+
+
+def _propose(args: argparse.Namespace) -> int:
+    import yaml
+
+    from advisor.directory.aggregate import propose
+    from advisor.directory.edits import Executives, apply_edits, assessment_groups
+    from advisor.directory.settings import DirectorySettings
+    from advisor.directory.summary import report_lines
+    from advisor.model.facts import parse_assessment
+    from advisor.model.i18n import gettext
+
+    settings = DirectorySettings.from_rulebook(load_rulebook(args.rules or default_rules_dir()))
+    with contextlib.ExitStack() as stack:
+        users = stack.enter_context(_opened(args.users))
+        devices = None if args.devices is None else stack.enter_context(_opened(args.devices))
+        proposal = propose(users, devices, settings=settings, language=args.language)
+    edits = [Executives(group=g.id, confirmed=True) for g in proposal.groups if g.executives]
+    groups = apply_edits(proposal, edits if args.confirm_executives else [])
+    start = args.start or _next_month()
+    organisation = args.organisation or gettext("Our organisation", args.language)
+    data = {
+        "version": 1,
+        "organisation": {"name": organisation, "rollout_start": start, "language": args.language},
+        "groups": assessment_groups(proposal, groups),
+    }
+    parse_assessment(data, str(args.output or "assessment"), args.language)
+    for line in report_lines(proposal, groups, args.language):
+        print(line, file=sys.stderr)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    _write(text.encode(), args.output)
+    return 0
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[BinaryIO]:
+    """The file, open for reading as bytes; InputError if it cannot be."""
+    try:
+        stream = path.open("rb")
+    except OSError as exc:
+        raise InputError(str(path), [Problem("", f"cannot read the file: {exc.strerror}")]) from None
+    with stream:
+        yield stream
+
+
+def _next_month() -> str:
+    today = datetime.date.today()
+    return f"{today.year + today.month // 12}-{today.month % 12 + 1:02d}"
 
 
 def _users(args: argparse.Namespace, settings: Settings) -> int:

@@ -48,6 +48,8 @@ class FileRefused(InputError):
     """An export refused whole: `code` says why (the site translates it), `line` and `column`
     where (1-based; None when it is about the file as a whole), `values` fill the message."""
 
+    exit_code = 2
+
     def __init__(
         self,
         code: str,
