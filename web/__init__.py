@@ -69,7 +69,10 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
             request.max_content_length = settings.import_max_bytes
             if request.content_length is not None and request.content_length > settings.import_max_bytes:
                 megabytes = settings.import_max_bytes // 1_000_000
-                abort(413, f"the upload is larger than {megabytes} MB, the most an import takes; it was not read")
+                abort(
+                    413,
+                    f"the upload is larger than {megabytes} MB, the most an import takes; it was not read",
+                )
             return
         limit = app.config["MAX_CONTENT_LENGTH"]
         if request.content_length is not None and request.content_length > limit:

@@ -172,7 +172,9 @@ def _patterns() -> service.Patterns:
     def given(name: str) -> tuple[str, ...] | None:
         values = request.args.getlist(name) + (request.form.getlist(name) if request.files else [])
         lines = [line.strip() for value in values for line in value.splitlines() if line.strip()]
-        return tuple(line[: service.MAX_PATTERN] for line in lines)[: service.MAX_PATTERNS] if values else None
+        return (
+            tuple(line[: service.MAX_PATTERN] for line in lines)[: service.MAX_PATTERNS] if values else None
+        )
 
     return service.Patterns(it_department=given("it_department"), executive_titles=given("executive_titles"))
 
@@ -182,7 +184,9 @@ def _mapping() -> dict[Kind, dict[str, str]]:
     for kind in KINDS:
         for name in FIELDS[kind]:
             key = f"map-{kind}-{name}"
-            chosen = (request.args.get(key) or (request.form.get(key) if request.files else None) or "").strip()
+            chosen = (
+                request.args.get(key) or (request.form.get(key) if request.files else None) or ""
+            ).strip()
             if chosen:
                 mapping[kind][name] = chosen[:200]
     return mapping
@@ -202,9 +206,12 @@ def _refused(exc: FileRefused) -> Failure:
         ]
         return Failure(422, "missing_columns", exc.say("en"), fields)
     where = f" (line {exc.line})" if exc.line else ""
-    return Failure(422, exc.code, f"the {exc.kind} file was refused{where}: {exc.say('en')}", [
-        FieldProblem(loc=exc.kind, msg=exc.say("en"))
-    ])
+    return Failure(
+        422,
+        exc.code,
+        f"the {exc.kind} file was refused{where}: {exc.say('en')}",
+        [FieldProblem(loc=exc.kind, msg=exc.say("en"))],
+    )
 
 
 @bp.before_request
@@ -243,9 +250,12 @@ def upload(assessment_id: int) -> ResponseReturnValue:
         )
     try:
         if users is None:
-            raise Failure(422, "missing_file", "the users export is missing", [
-                FieldProblem(loc="users", msg="a users export (CSV) is required")
-            ])
+            raise Failure(
+                422,
+                "missing_file",
+                "the users export is missing",
+                [FieldProblem(loc="users", msg="a users export (CSV) is required")],
+            )
         service.import_exports(
             svc(),
             g.user,
@@ -271,7 +281,9 @@ def _waiting(assessment_id: int) -> service.Preview:
     try:
         return service.preview(svc(), g.user, assessment_id)
     except service.NothingPending:
-        raise Failure(404, "no_import", "no import waits for this assessment: upload the exports first") from None
+        raise Failure(
+            404, "no_import", "no import waits for this assessment: upload the exports first"
+        ) from None
 
 
 @bp.get("")
@@ -302,9 +314,12 @@ def apply(assessment_id: int) -> ResponseReturnValue:
                 service.edit(svc(), g.user, assessment_id, change)
             except (InputError, ValidationError) as exc:
                 message = service.edit_message(exc, "en") if isinstance(exc, InputError) else str(exc)
-                raise Failure(422, "edit_refused", "an edit cannot be made", [
-                    FieldProblem(loc=f"edits[{index}]", msg=message)
-                ]) from None
+                raise Failure(
+                    422,
+                    "edit_refused",
+                    "an edit cannot be made",
+                    [FieldProblem(loc=f"edits[{index}]", msg=message)],
+                ) from None
         number, changes = service.apply(svc(), g.user, assessment_id, body.revision)
     except service.NothingPending:
         raise Failure(404, "no_import", "no import waits for this assessment") from None

@@ -118,8 +118,8 @@ def _upload_page(
         record=record,
         problems=problems or [],
         missing=missing or [],
-        it_department=it if it is not None else "\n".join(settings.it_department),
-        executive_titles=executives if executives is not None else "\n".join(settings.executive_titles),
+        it_department=it if it is not None else "\n".join(settings.it_patterns),
+        executive_titles=executives if executives is not None else "\n".join(settings.executive_patterns),
         mapped=_form_mapping() if request.method == "POST" else {},
         remembered=service.remembered(svc(), g.user),
         field_label=field_label,
@@ -181,23 +181,34 @@ def preview(assessment_id: int) -> ResponseReturnValue:
     except service.NothingPending:
         flash(_("No import is waiting: upload the exports first."))
         return redirect(url_for("directory.upload", assessment_id=assessment_id))
-    return render_template("directory/preview.html", record=record, shown=shown)
+    return render_template(
+        "directory/preview.html",
+        record=record,
+        shown=shown,
+        changes=service.change_lines(shown.changes, language()),
+    )
 
 
-_EDITS = {"rename", "exclude", "include", "merge", "split", "confirm_executives", "reject_executives"}
+_OPS = {"rename", "exclude", "include", "merge", "split", "confirm_executives", "reject_executives"}
 
 
 def _edit_from_form() -> dict[str, Any]:
     """The edit a preview form sends, in the service's shape (the service checks it)."""
     op = request.form.get("op", "")
-    if op not in _EDITS:
+    if op not in _OPS:
         abort(400)
+    group = request.form.get("group", "")
     if op == "merge":
-        return {"op": op, "groups": request.form.getlist("group"), "name": request.form.get("name", "").strip()}
-    made: dict[str, Any] = {"op": op, "group": request.form.get("group", "")}
+        return {
+            "op": op,
+            "groups": request.form.getlist("group"),
+            "name": request.form.get("name", "").strip(),
+        }
+    if op in ("confirm_executives", "reject_executives"):
+        return {"op": "executives", "group": group, "confirmed": op == "confirm_executives"}
     if op == "rename":
-        made["name"] = request.form.get("name", "").strip()
-    return made
+        return {"op": op, "group": group, "name": request.form.get("name", "").strip()}
+    return {"op": op, "group": group}
 
 
 @bp.post("/preview")
@@ -218,9 +229,10 @@ def edit_problem(exc: Exception) -> str:
     """Why an edit of the preview was not made, as a sentence."""
     if isinstance(exc, service.TooManyEdits):
         return str(_("A preview takes at most %(n)s edits: discard it and import again.", n=exc.limit))
-    if isinstance(exc, InputError) and getattr(exc, "code", None):
-        return service.edit_message(exc, language())
-    return str(_("That change cannot be made: choose the groups again and give a name."))
+    if isinstance(exc, InputError):
+        return str(_("That change was not made: %(reason)s.", reason=service.edit_message(exc, language())))
+    # A form's fields that the edit's model refuses: a merge of fewer than two groups, no name.
+    return str(_("That change was not made: tick at least two groups to merge, and give each group a name."))
 
 
 @bp.post("/apply")

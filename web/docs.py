@@ -382,7 +382,8 @@ def openapi() -> dict[str, Any]:
                     "summary": "Propose groups from an Entra ID users export (and an Intune devices export)",
                     "description": "The users export as a text/csv body, or multipart/form-data with the "
                     "files `users` (required) and `devices` (optional), exactly as the Entra admin center "
-                    "(Users, Download users) and the Intune admin center (Devices, All devices, Export) write "
+                    "(Users, Download users) and the Intune admin center (Devices, All devices, Export) "
+                    "write "
                     "them: UTF-8, UTF-16 with its byte-order mark, or Windows-1252; commas, semicolons or "
                     "tabs. The files are read as they arrive and never kept: only counts are (the proposal, "
                     "which replaces any earlier one and waits to be applied). A column named otherwise is "
@@ -390,7 +391,7 @@ def openapi() -> dict[str, Any]:
                     "the file's headers in its message); send the header as that query parameter, and it "
                     "is remembered for your next upload. Other refusals: 422 with the reason's code "
                     "(not_csv, binary, workbook, encoding, empty, no_rows, users_as_devices, "
-                    f"devices_as_users, field_count, ...); 413 past ADVISOR_IMPORT_MAX_BYTES, by the "
+                    "devices_as_users, field_count, ...); 413 past ADVISOR_IMPORT_MAX_BYTES, by the "
                     "Content-Length, before the body is read.",
                     "security": SECURED,
                     "parameters": [ID, *UPLOAD_PARAMETERS],

@@ -34,14 +34,14 @@ from advisor.directory.edits import (
     assessment_groups,
     merge_answers,
 )
-from advisor.directory.errors import KINDS, FileRefused, Kind, MissingColumns
+from advisor.directory.errors import KINDS, Kind, MissingColumns
 from advisor.directory.groups import to_group_answers
 from advisor.directory.proposal import Proposal, ProposedGroup
 from advisor.directory.reading import read_devices, read_users
 from advisor.directory.settings import DirectorySettings
 from advisor.model.errors import AdvisorError, InputError, Problem
-from advisor.model.questionnaire import GROUP
 from advisor.model.i18n import N_, gettext
+from advisor.model.questionnaire import GROUP, asked
 from advisor.model.vocabulary import Language, term
 from advisor.services.assessments import plans_for, visible
 from advisor.services.logs import event as log_event
@@ -118,7 +118,10 @@ def settings_for(services: Services, patterns: Patterns | None = None) -> Direct
     except ValidationError as exc:
         names = {"it_patterns": "it_department", "executive_patterns": "executive_titles"}
         raise PatternsRefused(
-            [Problem(names.get(str(e["loc"][0]), str(e["loc"][0])), e["msg"]) for e in exc.errors(include_url=False)]
+            [
+                Problem(names.get(str(e["loc"][0]), str(e["loc"][0])), e["msg"])
+                for e in exc.errors(include_url=False)
+            ]
         ) from None
 
 
@@ -156,12 +159,12 @@ def import_exports(
     settings = settings_for(services, patterns)
     given = {kind: {k: v for k, v in (mapping or {}).get(kind, {}).items() if v} for kind in KINDS}
     before = remembered(services, actor)
-    columns = {kind: ColumnMapping(columns={**before[kind], **given[kind]}) for kind in KINDS}
+    columns = ColumnMapping(**{kind: {**before[kind], **given[kind]} for kind in KINDS})
     missing: list[MissingColumns] = []
-    users = _started(read_users(upload.users, columns["users"], source=upload.users_name), missing)
+    users = _started(read_users(upload.users, columns, source=upload.users_name), missing)
     devices = None
     if upload.devices is not None:
-        devices = _started(read_devices(upload.devices, columns["devices"], source=upload.devices_name), missing)
+        devices = _started(read_devices(upload.devices, columns, source=upload.devices_name), missing)
     if missing:
         raise ColumnsToMap(missing)
     proposal = propose(users, devices, settings=settings, language=language)
@@ -369,7 +372,7 @@ def leave_points_open(before: Mapping[str, Any], after: dict[str, Any]) -> dict[
         if group.get("id") in known:
             continue
         for question in GROUP:
-            if question.explicit:
+            if question.explicit and asked(question, group):
                 group.setdefault(question.name, None)
     return after
 

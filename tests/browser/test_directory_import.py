@@ -23,7 +23,7 @@ def _csv(name: str, content: bytes) -> FilePayload:
 
 def _upload(page: Page, assessment: str, users: bytes, devices: bytes) -> None:
     page.goto(f"{assessment}/groups")
-    page.locator(f"a[href$='/import-groups']").click()
+    page.locator("a[href$='/import-groups']").click()
     page.locator("#users").set_input_files(files=[_csv("users.csv", users)])
     page.locator("#devices").set_input_files(files=[_csv("devices.csv", devices)])
     page.locator("form[enctype] button[type=submit]").click()
@@ -59,7 +59,13 @@ def _import_sv(page: Page, live: str) -> str:
 
     page.goto(f"{live}/assessments/import")
     page.locator("#file").set_input_files(
-        files=[{"name": "contoso.yaml", "mimeType": "application/yaml", "buffer": (ROOT / "examples" / "contoso.yaml").read_bytes()}]
+        files=[
+            {
+                "name": "contoso.yaml",
+                "mimeType": "application/yaml",
+                "buffer": (ROOT / "examples" / "contoso.yaml").read_bytes(),
+            }
+        ]
     )
     page.locator("form[enctype] button[type=submit]").click()
     expect(page.locator("table.stack")).to_be_visible()
