@@ -10,7 +10,7 @@ discarded (`DELETE`). Errors are the API's JSON problems with a stable code.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from flask import Blueprint, Flask, current_app, g, request
 from flask.typing import ResponseReturnValue
@@ -18,7 +18,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from advisor.directory.columns import DEVICE_FIELDS, USER_FIELDS
 from advisor.directory.edits import Edit as EditModel
-from advisor.directory.errors import KINDS, FileRefused, Kind
+from advisor.directory.errors import KINDS, FileRefused, Kind, MissingColumns
 from advisor.directory.proposal import Report
 from advisor.model.errors import InputError
 from advisor.services import directory as service
@@ -194,7 +194,7 @@ def _mapping() -> dict[Kind, dict[str, str]]:
 
 def _refused(exc: FileRefused) -> Failure:
     """A file that cannot be read, by the field it came in; missing columns each by name."""
-    if isinstance(exc, service.MissingColumns):
+    if isinstance(exc, MissingColumns):
         headers = ", ".join(exc.headers[:50])
         fields = [
             FieldProblem(
@@ -237,10 +237,14 @@ def upload(assessment_id: int) -> ResponseReturnValue:
     if request.mimetype == "multipart/form-data":
         users_part, devices_part = request.files.get("users"), request.files.get("devices")
         files = [part for part in (users_part, devices_part) if part is not None]
-        users = users_part.stream if users_part is not None else None
-        devices = devices_part.stream if devices_part is not None and devices_part.filename != "" else None
+        users = cast(BinaryIO, users_part.stream) if users_part is not None else None
+        devices = (
+            cast(BinaryIO, devices_part.stream)
+            if devices_part is not None and devices_part.filename != ""
+            else None
+        )
     elif request.mimetype in ("text/csv", "text/plain", "application/octet-stream"):
-        users = request.stream  # read as it arrives: never buffered whole
+        users = cast(BinaryIO, request.stream)  # read as it arrives: never buffered whole
     else:
         raise Failure(
             415,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -156,8 +156,8 @@ def upload(assessment_id: int) -> ResponseReturnValue:
                 g.user,
                 assessment_id,
                 service.Upload(
-                    users.stream,
-                    devices.stream if devices is not None else None,
+                    cast(BinaryIO, users.stream),
+                    cast(BinaryIO, devices.stream) if devices is not None else None,
                     users_name=None,  # a file's name may be a person's: never in a message
                     devices_name=None,
                 ),

@@ -58,15 +58,12 @@ def _import_sv(page: Page, live: str) -> str:
     from tests.conftest import ROOT
 
     page.goto(f"{live}/assessments/import")
-    page.locator("#file").set_input_files(
-        files=[
-            {
-                "name": "contoso.yaml",
-                "mimeType": "application/yaml",
-                "buffer": (ROOT / "examples" / "contoso.yaml").read_bytes(),
-            }
-        ]
-    )
+    contoso: FilePayload = {
+        "name": "contoso.yaml",
+        "mimeType": "application/yaml",
+        "buffer": (ROOT / "examples" / "contoso.yaml").read_bytes(),
+    }
+    page.locator("#file").set_input_files(files=[contoso])
     page.locator("form[enctype] button[type=submit]").click()
     expect(page.locator("table.stack")).to_be_visible()
     return page.url.rsplit("/", 1)[0]

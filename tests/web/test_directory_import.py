@@ -52,11 +52,15 @@ def _record(app: Flask, assessment_id: int) -> AssessmentRecord:
 
 
 def _upload(
-    site: Browser, assessment_id: int, users: bytes, devices: bytes | None = None, **fields: str
+    site: Browser,
+    assessment_id: int,
+    users: bytes,
+    devices: bytes | None = None,
+    fields: dict[str, str] | None = None,
 ) -> Any:
     """Send the exports as the upload form does. The body is encoded here, in memory: the test
     client would spool a large one to a temporary file of its own and leave it open."""
-    values: dict[str, Any] = {"csrf_token": site.token("/"), **fields}
+    values: dict[str, Any] = {"csrf_token": site.token("/"), **(fields or {})}
     values["users"] = FileStorage(io.BytesIO(users), "users.csv", content_type="text/csv")
     if devices is not None:
         values["devices"] = FileStorage(io.BytesIO(devices), "devices.csv", content_type="text/csv")
@@ -132,7 +136,7 @@ def test_the_executives_are_shown_for_confirmation_never_assumed(app: Flask, ann
 def _group_id(app: Flask, org: int, name: str) -> str:
     proposal = _pending(app, org)
     assert proposal is not None
-    return next(g["id"] for g in proposal["groups"] if g["name"] == name)
+    return str(next(g["id"] for g in proposal["groups"] if g["name"] == name))
 
 
 def test_the_preview_edits(app: Flask, anna: Browser, org: int) -> None:
@@ -227,7 +231,7 @@ def test_missing_columns_are_mapped_once_and_remembered(app: Flask, anna: Browse
     assert 'name="map-users-department"' in page
     assert '<option value="Avdelning">' in page
     assert _pending(app, org) is None
-    response = _upload(anna, org, content, **{"map-users-department": "Avdelning"})
+    response = _upload(anna, org, content, fields={"map-users-department": "Avdelning"})
     assert response.status_code == 303, _text(response.get_data(as_text=True))[:500]
     anna.post(f"/assessments/{org}/import-groups/discard")
     assert _upload(anna, org, content).status_code == 303  # remembered: no question the second time
@@ -241,7 +245,7 @@ def _utf8_then_broken() -> bytes:
     return good + f"{upn(9999)},Member,\xe9conomie,True\r\n".encode("cp1252")
 
 
-BAD_FILES: list[tuple[str, bytes, str | None, str]] = [
+BAD_FILES: list[tuple[str, bytes, bytes | None, str]] = [
     ("not_csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40, None, "not a text file"),
     ("workbook", b"PK\x03\x04" + b"\x00" * 400, None, "Excel workbook"),
     ("empty", b"", None, "the file is empty"),
