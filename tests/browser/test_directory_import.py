@@ -41,7 +41,7 @@ def test_upload_preview_edit_and_apply(page: Page, live: str, language: str, wid
     devices, _ = devices_csv(1000, users=800, seed=5)
     _upload(page, assessment, users, devices)
     assert page.evaluate(MEASURE) == []  # nothing wider than the window, nothing cut off
-    rename = page.locator("tr", has_text="Ekonomi").locator("form.rename")
+    rename = page.locator("form.rename", has=page.locator("input[value='Ekonomi']"))
     rename.locator("input[name=name]").fill("Ekonomiavdelningen")
     rename.locator("button").click()
     expect(page.locator("form.rename input[value='Ekonomiavdelningen']")).to_be_visible()
