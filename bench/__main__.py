@@ -1,6 +1,6 @@
 """Measure the engine wrapper, the oracle and a straightforward durable_rules use in one run;
 then the service (bench/service.py), the assessments list (bench/lists.py) and the impact of a rule
-change (bench/impact.py)."""
+change (bench/impact.py), and the import of directory and device exports (bench/directory.py)."""
 
 from __future__ import annotations
 
@@ -200,6 +200,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    from bench.directory import main as directory
     from bench.impact import main as impact
     from bench.lists import main as lists
     from bench.service import main as service
@@ -207,3 +208,4 @@ if __name__ == "__main__":
     service()
     lists()
     impact()
+    directory()

@@ -5,11 +5,14 @@ attributes listed at https://learn.microsoft.com/entra/identity/users/users-bulk
 The office is `physicalDeliveryOfficeName` there; Microsoft Graph and PowerShell exports name it
 `officeLocation` (https://learn.microsoft.com/graph/api/resources/user).
 
-Devices: Intune admin center, Devices > All devices > Export (the list's columns: Device name,
-Managed by, Ownership, Compliance, OS, OS version, Last check-in, Primary user UPN, ...; see
-https://learn.microsoft.com/mem/intune/remote-actions/device-management), and the property names
-of Graph's `managedDevice` (https://learn.microsoft.com/graph/api/resources/intune-devices-manageddevice),
-which scripts that export through Graph write as headers.
+Devices: Intune admin center, Devices > All devices > Export, the report Graph calls
+DevicesWithInventory (https://learn.microsoft.com/mem/intune/fundamentals/reports-export-graph-available-reports),
+whose CSV names its columns as the list shows them (Device name, Managed by, Ownership, Compliance,
+OS, OS version, Last check-in, Primary user UPN, Primary user email address, Primary user display
+name, Serial number, ...) or, exported through Graph, by their report names (OSVersion, LastContact,
+UPN, ...); and the property names of Graph's `managedDevice`
+(https://learn.microsoft.com/graph/api/resources/intune-devices-manageddevice), which scripts
+that export through Graph write as headers.
 
 Headers are compared without regard to case, spaces, hyphens, underscores and dots. A
 `ColumnMapping` the user gives (field code -> header in the file) comes before these aliases.

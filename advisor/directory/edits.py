@@ -220,6 +220,14 @@ def _key(text: object) -> str:
     return tidy(text).casefold() if isinstance(text, str) else ""
 
 
+def _match_key(group: Mapping[str, Any], how: str) -> str:
+    """What matches two groups: their id as written; their name or department (else name) as
+    compared without regard to case and spaces."""
+    if how == "id":
+        return str(group.get("id") or "")
+    return _key(group.get(how) or group.get("name"))
+
+
 def merge_answers(
     existing: Mapping[str, Any] | None, proposed: Sequence[Mapping[str, Any]], *, has_devices: bool
 ) -> tuple[list[dict[str, Any]], Changes]:
@@ -230,21 +238,15 @@ def merge_answers(
     matched: dict[int, int] = {}  # proposed index -> existing index
     free = set(range(len(old_groups)))
     for how in ("id", "name", "department"):
-        for p, new in enumerate(proposed):
-            if p in matched:
+        mine = [_match_key(g, how) for g in old_groups]
+        theirs = [_match_key(g, how) for g in proposed]
+        for p, want in enumerate(theirs):
+            if p in matched or not want:
                 continue
-            want = new.get("id") if how == "id" else _key(new.get(how) or new.get("name"))
-            found = [
-                o
-                for o in sorted(free)
-                if (
-                    old_groups[o].get("id")
-                    if how == "id"
-                    else _key(old_groups[o].get(how) or old_groups[o].get("name"))
-                )
-                == want
-            ]
-            if len(found) == 1 or (found and how == "id"):
+            found = [o for o in sorted(free) if mine[o] == want]
+            # By department only one to one: a department now split by site (or merged) is not
+            # any one of the groups it was; the old ones are kept and flagged, the new ones added.
+            if len(found) == 1 and (how != "department" or theirs.count(want) == 1):
                 matched[p] = found[0]
                 free.discard(found[0])
     result = [copy.deepcopy(g) for g in old_groups]

@@ -40,7 +40,7 @@ MESSAGES: dict[str, str] = {
     "bad_quotes": N_("line %(line)s: the quoting is broken (%(detail)s)"),
     "missing_columns": N_("the file has no column for: %(fields)s"),
     "too_many_rows": N_("the file has more than %(limit)s rows"),
-    "unreadable": N_("the file could not be read"),
+    "too_large": N_("the file is larger than %(megabytes)s MB"),
 }
 
 

@@ -69,7 +69,8 @@ class Unsupported(_Frozen):
 
 class Report(_Frozen):
     """What the import read, left out and found wrong; every user and device is in exactly one of
-    the counts that add up (see `accounted_users` and `accounted_devices`)."""
+    the groups' cells or in exactly one of the counts left out (`left_out_users`,
+    `left_out_devices`): read = in the cells + left out."""
 
     users_read: int = 0
     disabled: int = 0  # left out

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from advisor.directory.columns import FIELDS, ColumnMapping, looks_like, normalise, resolve, shown_headers
 from advisor.directory.errors import FileRefused, Kind, MissingColumns
@@ -34,6 +34,29 @@ _WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # XLSX (a ZIP
 _FALSE = frozenset({"false", "no", "0", "n", "disabled", "nej", "falskt", "falsk", "inaktiverad"})
 _QUOTED = re.compile(r'"[^"]*"')
 _SEP_LINE = re.compile(r"^sep=(.)\r?\n?$")  # Excel's hint line, `sep=;`, before the header
+
+
+@runtime_checkable
+class Readable(Protocol):
+    """What the readers read from: a binary file, a request's stream, or `SizeLimited` around one."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class SizeLimited:
+    """A stream refused (FileRefused `too_large`) as soon as more than `limit` bytes are read from
+    it: for an upload whose length is not known before it is read (a chunked CSV body)."""
+
+    def __init__(self, stream: Readable, limit: int, kind: Kind, source: str | None = None) -> None:
+        self.stream, self.limit, self.kind, self.source = stream, limit, kind, source
+        self.consumed = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self.stream.read(size)
+        self.consumed += len(data)
+        if self.consumed > self.limit:
+            raise FileRefused("too_large", self.kind, source=self.source, megabytes=self.limit // 1_000_000)
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +81,7 @@ class DeviceRow:
 
 
 def read_users(
-    stream: BinaryIO, mapping: ColumnMapping | Mapping[str, str] | None = None, source: str | None = None
+    stream: Readable, mapping: ColumnMapping | Mapping[str, str] | None = None, source: str | None = None
 ) -> Iterator[UserRow]:
     """The users of an Entra ID export, one at a time."""
     rows, columns = _table(stream, "users", mapping, source)
@@ -80,7 +103,7 @@ def read_users(
 
 
 def read_devices(
-    stream: BinaryIO, mapping: ColumnMapping | Mapping[str, str] | None = None, source: str | None = None
+    stream: Readable, mapping: ColumnMapping | Mapping[str, str] | None = None, source: str | None = None
 ) -> Iterator[DeviceRow]:
     """The devices of an Intune export, one at a time."""
     rows, columns = _table(stream, "devices", mapping, source)
@@ -99,6 +122,13 @@ def read_devices(
             by_intune(agent),
             parse_time(row[seen]),
         )
+
+
+def is_enrolled(device: DeviceRow, now: datetime, active_days: int) -> bool:
+    """Enrolled, for the progress: managed by Intune and checked in within `active_days` of `now`
+    (the rule file's directory_active_days); a time in the future (a skewed clock) counts."""
+    seen = device.last_check_in
+    return device.intune and seen is not None and (now - seen).total_seconds() <= active_days * 86_400
 
 
 def ownership_of(value: str) -> OwnershipSeen:
@@ -150,10 +180,10 @@ def _strptime(text: str) -> datetime | None:
     return None
 
 
-def read_headers(stream: BinaryIO, kind: Kind, source: str | None = None) -> tuple[str, ...]:
+def read_headers(stream: Readable, kind: Kind, source: str | None = None) -> tuple[str, ...]:
     """The header line only (for a mapping form), as it may be shown."""
     lines = _lines(stream, kind, source)
-    first = next(lines, None)
+    first = next((line for line in lines if line.strip()), None)
     if first is None:
         raise FileRefused("empty", kind, source=source)
     delimiter, first = _delimiter(first, lines, kind, source)
@@ -161,17 +191,24 @@ def read_headers(stream: BinaryIO, kind: Kind, source: str | None = None) -> tup
 
 
 def _table(
-    stream: BinaryIO, kind: Kind, mapping: ColumnMapping | Mapping[str, str] | None, source: str | None
+    stream: Readable, kind: Kind, mapping: ColumnMapping | Mapping[str, str] | None, source: str | None
 ) -> tuple[Iterator[list[str]], dict[str, int]]:
     """The rows after the header line, each checked for its width and the length of the fields
     read, and where each field is."""
     lines = _lines(stream, kind, source)
-    first = next(lines, None)
+    skipped = 0  # lines before the header (blank ones, Excel's sep= line): csv's count starts after
+    first = None
+    for line in lines:
+        if line.strip():
+            first = line
+            break
+        skipped += 1
     if first is None:
         raise FileRefused("empty", kind, source=source)
-    delimiter, first = _delimiter(first, lines, kind, source)
-    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
-    headers = _next(reader, kind, source)
+    delimiter, header = _delimiter(first, lines, kind, source)
+    skipped += header is not first
+    reader = csv.reader(itertools.chain([header], lines), delimiter=delimiter)
+    headers = _next(reader, kind, source, skipped)
     if headers is None or not any(h.strip() for h in headers):
         raise FileRefused("empty", kind, source=source)
     try:
@@ -181,20 +218,22 @@ def _table(
         if other is not None and other != kind:
             raise FileRefused(f"{other}_as_{kind}", kind, source=source) from None
         raise MissingColumns(kind, missing.missing, missing.headers, source) from None
-    return _rows(reader, len(headers), sorted(columns.values()), kind, source), columns
+    return _rows(reader, len(headers), sorted(columns.values()), kind, source, skipped), columns
 
 
-def _rows(reader: Reader, width: int, used: list[int], kind: Kind, source: str | None) -> Iterator[list[str]]:
+def _rows(
+    reader: Reader, width: int, used: list[int], kind: Kind, source: str | None, skipped: int
+) -> Iterator[list[str]]:
     def line_num() -> int:
-        return reader.line_num
+        return reader.line_num + skipped
 
     count = 0
-    while (row := _next(reader, kind, source)) is not None:
+    while (row := _next(reader, kind, source, skipped)) is not None:
         if not row:
             continue  # a blank line
         if len(row) != width and not (len(row) > width and not any(row[width:])):
             if len(row) < width and not any(row):
-                continue  # a line of only spaces
+                continue  # a line of empty fields only
             raise FileRefused(
                 "field_count", kind, line=line_num(), source=source, found=len(row), expected=width
             )
@@ -211,11 +250,11 @@ def _rows(reader: Reader, width: int, used: list[int], kind: Kind, source: str |
         raise FileRefused("no_rows", kind, source=source)
 
 
-def _next(reader: Reader, kind: Kind, source: str | None) -> list[str] | None:
+def _next(reader: Reader, kind: Kind, source: str | None, skipped: int) -> list[str] | None:
     try:
         return next(reader, None)
     except csv.Error as exc:
-        line = reader.line_num
+        line = reader.line_num + skipped
         if "field larger than field limit" in str(exc):
             raise FileRefused(
                 "field_too_long", kind, line=line, source=source, limit=csv.field_size_limit()
@@ -244,7 +283,7 @@ def _delimiter(first: str, lines: Iterator[str], kind: Kind, source: str | None)
     return best, first
 
 
-def _lines(stream: BinaryIO, kind: Kind, source: str | None) -> Iterator[str]:
+def _lines(stream: Readable, kind: Kind, source: str | None) -> Iterator[str]:
     """The physical lines of the decoded text, each ending with its newline (the last may not)."""
     partial = ""
     line = 1  # the number of the line `partial` starts
@@ -263,7 +302,7 @@ def _lines(stream: BinaryIO, kind: Kind, source: str | None) -> Iterator[str]:
         yield partial
 
 
-def _texts(stream: BinaryIO, kind: Kind, source: str | None) -> Iterator[str]:
+def _texts(stream: Readable, kind: Kind, source: str | None) -> Iterator[str]:
     """Decoded text, chunk by chunk (see the module's docstring for the encodings)."""
     first = stream.read(CHUNK)
     if not first:
@@ -281,7 +320,7 @@ def _texts(stream: BinaryIO, kind: Kind, source: str | None) -> Iterator[str]:
 
 
 def _strict(
-    first: bytes, stream: BinaryIO, encoding: str, kind: Kind, source: str | None, lines: int = 1
+    first: bytes, stream: Readable, encoding: str, kind: Kind, source: str | None, lines: int = 1
 ) -> Iterator[str]:
     """The text in `encoding`, refused at the first byte that is not (`lines`: the line it starts on)."""
     decoder = codecs.getincrementaldecoder(encoding)()
@@ -301,7 +340,7 @@ def _strict(
         chunk = stream.read(CHUNK)
 
 
-def _utf8_or_1252(first: bytes, stream: BinaryIO, kind: Kind, source: str | None) -> Iterator[str]:
+def _utf8_or_1252(first: bytes, stream: Readable, kind: Kind, source: str | None) -> Iterator[str]:
     """UTF-8 until a byte that is not: Windows-1252 from there if every byte before it was ASCII
     (the same in both, so nothing read so far changes), else an error naming the line. The state
     lives across chunks: an "é" after 64 KB of ASCII is still read right."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping, Sequence
-from functools import cached_property
+from collections.abc import Mapping
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -56,20 +56,23 @@ class DirectorySettings(BaseModel):
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls.model_validate(values)
 
-    @cached_property
+    # Properties over cached functions, not cached properties: a copy with other patterns
+    # (model_copy) would carry the cached matcher of the original along.
+    @property
     def it_matcher(self) -> re.Pattern[str]:
-        return matcher(self.it_patterns)
+        return matcher(tuple(self.it_patterns))
 
-    @cached_property
+    @property
     def executive_matcher(self) -> re.Pattern[str]:
-        return matcher(self.executive_patterns)
+        return matcher(tuple(self.executive_patterns))
 
-    @cached_property
+    @property
     def minimum_versions(self) -> dict[str, tuple[int, ...]]:
         return {p: version_tuple(v) or (0,) for p, v in self.minimum_os.items()}
 
 
-def matcher(patterns: Sequence[str]) -> re.Pattern[str]:
+@functools.lru_cache(maxsize=64)
+def matcher(patterns: tuple[str, ...]) -> re.Pattern[str]:
     """One compiled expression for the patterns (each escaped: only `*` and spaces mean anything)."""
     parts = []
     for pattern in patterns:
