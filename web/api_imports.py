@@ -14,13 +14,12 @@ from typing import Any, BinaryIO, cast
 
 from flask import Blueprint, Flask, current_app, g, request
 from flask.typing import ResponseReturnValue
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, ValidationError
 
 from advisor.directory.columns import DEVICE_FIELDS, USER_FIELDS
-from advisor.directory.edits import Edit as EditModel
+from advisor.directory.edits import EditRefused
 from advisor.directory.errors import KINDS, FileRefused, Kind, MissingColumns
 from advisor.directory.proposal import Report
-from advisor.model.errors import InputError
 from advisor.services import directory as service
 from advisor.store.assessments import StaleRevision
 from advisor.store.tables import MAX_ID
@@ -133,9 +132,6 @@ class ImportApplied(_Model):
     version: int
     changes: list[str]
     assessment: AssessmentResource
-
-
-_EDITS: TypeAdapter[list[Any]] = TypeAdapter(list[EditModel])
 
 
 def _view(shown: service.Preview, groups: list[Any]) -> list[ProposedGroupView]:
@@ -273,6 +269,9 @@ def upload(assessment_id: int) -> ResponseReturnValue:
         raise _refused(exc.missing[0]) from None
     except FileRefused as exc:
         raise _refused(exc) from None
+    except service.PatternsRefused as exc:
+        fields = [FieldProblem(loc=p.path, msg=p.message) for p in exc.problems]
+        raise Failure(422, "invalid_patterns", "a pattern cannot be used", fields) from None
     finally:
         for part in files:  # their temporary files (anonymous) go with them
             part.close()
@@ -311,24 +310,29 @@ def apply(assessment_id: int) -> ResponseReturnValue:
     _authenticate()
     _record(assessment_id, write=True)
     body: ImportApply = _body(ImportApply)
-    _waiting(assessment_id)
+    waiting = _waiting(assessment_id)
+    for index, change in enumerate(body.edits):  # each checked before anything is applied
+        try:
+            service.EDIT.validate_python(change)
+        except ValidationError as exc:
+            problems = "; ".join(e["msg"] for e in exc.errors(include_url=False))
+            raise Failure(
+                422,
+                "edit_refused",
+                "an edit cannot be made",
+                [FieldProblem(loc=f"edits[{index}]", msg=problems)],
+            ) from None
     try:
-        for index, change in enumerate(body.edits):
-            try:
-                service.edit(svc(), g.user, assessment_id, change)
-            except (InputError, ValidationError) as exc:
-                message = service.edit_message(exc, "en") if isinstance(exc, InputError) else str(exc)
-                raise Failure(
-                    422,
-                    "edit_refused",
-                    "an edit cannot be made",
-                    [FieldProblem(loc=f"edits[{index}]", msg=message)],
-                ) from None
-        number, changes = service.apply(svc(), g.user, assessment_id, body.revision)
+        number, changes = service.apply(svc(), g.user, assessment_id, body.revision, body.edits)
     except service.NothingPending:
         raise Failure(404, "no_import", "no import waits for this assessment") from None
     except StaleRevision as exc:
         raise _stale(exc, assessment_id, body.revision, "apply the import to the newer answers") from None
+    except EditRefused as exc:  # counted over the edits kept with the proposal, then these
+        where = f"edits[{max(0, exc.index - len(waiting.edits))}]"
+        raise Failure(
+            422, "edit_refused", "an edit cannot be made", [FieldProblem(loc=where, msg=exc.say("en"))]
+        ) from None
     result = ImportApplied(
         version=number,
         changes=service.change_lines(changes, "en"),

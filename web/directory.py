@@ -169,6 +169,22 @@ def upload(assessment_id: int) -> ResponseReturnValue:
             return _upload_page(record, missing=exc.missing, status=422)
         except FileRefused as exc:
             return _upload_page(record, problems=[refusal(exc)], status=422)
+        except service.PatternsRefused as exc:
+            said = {
+                "it_department": _("The IT department's patterns cannot be used"),
+                "executive_titles": _("The executives' patterns cannot be used"),
+            }
+            problems = [
+                str(
+                    _(
+                        "%(what)s: each is one or more words of at most 64 characters, with * only at "
+                        "its start or end.",
+                        what=said.get(p.path, p.path),
+                    )
+                )
+                for p in exc.problems
+            ]
+            return _upload_page(record, problems=list(dict.fromkeys(problems)), status=422)
     return redirect(url_for("directory.preview", assessment_id=assessment_id), 303)
 
 

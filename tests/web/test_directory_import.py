@@ -501,3 +501,59 @@ def _personal_values(rows: int) -> list[str]:
     only those unlike a department or a site: a first and last name together)."""
     names = {display_name(i) for i in range(rows)}
     return [upn(i) for i in range(0, rows, 7)] + sorted(names)
+
+
+def test_an_edit_or_a_revision_refused_through_the_api_applies_nothing(app: Flask) -> None:
+    headers = _token(app, "bo")
+    client = app.test_client()
+    created = json_of(client.post("/api/v1/assessments", json={"answers": _contoso()}, headers=headers))
+    base = f"/api/v1/assessments/{created['id']}/imports/users"
+    assert client.post(base, data=USERS, headers=headers, content_type="text/csv").status_code == 201
+    before = _record(app, created["id"])
+    cases = [
+        (
+            {
+                "revision": created["revision"],
+                "edits": [{"op": "rename", "group": "no-such-group", "name": "X"}],
+            },
+            422,
+        ),
+        ({"revision": created["revision"], "edits": [{"op": "merge", "groups": ["it"], "name": "X"}]}, 422),
+        ({"revision": created["revision"], "edits": [{"op": "explode", "group": "it"}]}, 422),
+        ({"revision": created["revision"] + 1}, 409),
+    ]
+    for body, status in cases:
+        response = client.post(f"{base}/apply", json=body, headers=headers)
+        assert response.status_code == status, response.get_data(as_text=True)
+        if status == 422:
+            error = json_of(response)["error"]
+            assert error["code"] == "edit_refused"
+            assert [f["loc"] for f in error["fields"]] == ["edits[0]"]
+    after = _record(app, created["id"])
+    assert (after.revision, after.answers) == (before.revision, before.answers)
+    assert json_of(client.get(base, headers=headers))["edits"] == []  # nothing kept of them
+
+
+def test_patterns_that_cannot_be_used_are_refused(app: Flask, anna: Browser, org: int) -> None:
+    response = _upload(anna, org, USERS, fields={"it_department": "IT\nin*side"})
+    assert response.status_code == 422
+    assert "The IT department's patterns cannot be used" in _text(response.get_data(as_text=True))
+    assert _pending(app, org) is None
+    mine = _upload(anna, org, USERS, fields={"it_department": "ekonomi", "executive_titles": "Analyst"})
+    assert mine.status_code == 303
+    proposal = _pending(app, org)
+    assert proposal is not None
+    assert [g["name"] for g in proposal["groups"] if g["it_department"]] == ["Ekonomi"]
+    assert "Analyst" in proposal["report"]["executive_titles"]
+
+
+def test_applying_on_a_stale_page_is_refused_and_keeps_the_proposal(
+    app: Flask, anna: Browser, org: int
+) -> None:
+    _upload(anna, org, USERS)
+    seen = _record(app, org).revision
+    anna.post(f"/assessments/{org}/organisation", {**ORGANISATION, "name": "Åby kommun (ny)"})
+    response = anna.post(f"/assessments/{org}/import-groups/apply", {"revision": str(seen), "version": "1"})
+    assert response.status_code == 409
+    assert _pending(app, org) is not None
+    assert "groups" not in _record(app, org).answers or not _record(app, org).answers["groups"]
