@@ -44,6 +44,7 @@ FIELDS: dict[Kind, dict[str, tuple[str, ...]]] = {"users": USER_FIELDS, "devices
 _UPLOAD_PARAMETERS = {"it_department", "executive_titles"} | {
     f"map-{kind}-{name}" for kind in KINDS for name in FIELDS[kind]
 }
+NO_NUL = "^[^\\u0000]*$"  # the site refuses the NUL character in every text (web/security.py)
 UPLOAD_PARAMETERS: list[dict[str, Any]] = [
     {
         "name": "it_department",
@@ -51,7 +52,10 @@ UPLOAD_PARAMETERS: list[dict[str, Any]] = [
         "required": False,
         "description": "A pattern a department's name matches if it is the IT department (repeat for "
         "more; words, * at either end); the rulebook's patterns when not given",
-        "schema": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 64}},
+        "schema": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NO_NUL},
+        },
         "style": "form",
         "explode": True,
     },
@@ -61,7 +65,10 @@ UPLOAD_PARAMETERS: list[dict[str, Any]] = [
         "required": False,
         "description": "A pattern an executive's job title matches (repeat for more); the rulebook's "
         "patterns when not given. Executives are proposed as a group to confirm, never assumed.",
-        "schema": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 64}},
+        "schema": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NO_NUL},
+        },
         "style": "form",
         "explode": True,
     },
@@ -71,7 +78,7 @@ UPLOAD_PARAMETERS: list[dict[str, Any]] = [
             "in": "query",
             "required": False,
             "description": f"The header of the {kind} file's column that holds {name} (remembered)",
-            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NO_NUL},
         }
         for kind in KINDS
         for name in FIELDS[kind]

@@ -45,6 +45,10 @@ def test_upload_preview_edit_and_apply(page: Page, live: str, language: str, wid
     rename.locator("input[name=name]").fill("Ekonomiavdelningen")
     rename.locator("button").click()
     expect(page.locator("form.rename input[value='Ekonomiavdelningen']")).to_be_visible()
+    page.locator("input[form=merge-form]").first.check()  # one group only: refused, and said so
+    page.locator("#merge-name").fill("Bara en")
+    page.locator("#merge-form button").click()
+    expect(page.locator("p.flash.error")).to_be_visible()
     screenshot(page, f"directory-preview-{language}-{width}", height=1800)
     page.locator("form[action$='/import-groups/apply'] button").click()
     expect(page.locator("table.stack")).to_be_visible()

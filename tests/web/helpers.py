@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 from werkzeug.test import TestResponse
 
+from advisor.directory.errors import MESSAGES
 from advisor.model.questionnaire import GROUP
 from tests.web.conftest import Browser
 from web.api import ApiError
@@ -84,7 +85,9 @@ def documented_refusal(status: int, body: bytes) -> bool:
     decision at a gate the plan does not have or on a day it cannot be taken (an ApiError all the
     same); a body past the size limit, refused with 413 before it is read (such as thousands of
     edited messages of 10,000 characters each, which the schema's bounds allow together), or an
-    address past the server's limit (414); and a list's page cursor that the API did not make (400)."""
+    address past the server's limit (414); a list's page cursor that the API did not make (400); and
+    an imported export whose content cannot be read, a pattern that is no words, an edit of a group
+    the proposal does not have (422, each with its own code)."""
     text = body.decode("utf-8", errors="replace")
     if status == 400:  # a list's `page` is an opaque cursor: only the API's own links are pages
         try:
@@ -109,6 +112,11 @@ def documented_refusal(status: int, body: bytes) -> bool:
         return False
     if error.code == "invalid_content" and error.fields:
         return all(_DISAGREEING.match(problem.msg) for problem in error.fields)
+    # An import's files are text/csv (or multipart) of any content as far as a schema can say: what
+    # their content must be (an export with its columns, in a text encoding, with rows) and the
+    # patterns' words and the edits' groups are refused with their own codes, documented.
+    if error.code in (*MESSAGES, "invalid_patterns", "edit_refused"):
+        return True
     return error.code in ("rollout_too_long", "gate_refused")
 
 
