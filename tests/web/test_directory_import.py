@@ -87,6 +87,7 @@ USERS, TRUTH = users_csv(600, seed=16)
 DEVICES, DEVICE_TRUTH = devices_csv(800, users=600, seed=16)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_upload_preview_and_apply(app: Flask, anna: Browser, org: int) -> None:
     before = _record(app, org)
     response = _upload(anna, org, USERS, DEVICES)
@@ -183,6 +184,7 @@ def test_the_preview_edits(app: Flask, anna: Browser, org: int) -> None:
     assert sum(1 for n in names if n.startswith("Produktion")) > 1  # one group per site
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_a_reimport_updates_counts_keeps_answers_and_shows_what_changed(
     app: Flask, anna: Browser, org: int
 ) -> None:
@@ -203,8 +205,10 @@ def test_a_reimport_updates_counts_keeps_answers_and_shows_what_changed(
     _upload(anna, org, more, devices_csv(1200, users=900, seed=16)[0])
     page = _text(anna.get(f"/assessments/{org}/import-groups/preview").get_data(as_text=True))
     assert "What applying changes in the assessment" in page
-    assert "Sales" in page
-    anna.post(f"/assessments/{org}/import-groups/apply")
+    assert f"Sales: users {sales['users']} → {truth.members['Sales']}" in page
+    applied = anna.post(f"/assessments/{org}/import-groups/apply", follow_redirects=True)
+    said = _text(applied.get_data(as_text=True))
+    assert f"Sales: users {sales['users']} → {truth.members['Sales']}" in said  # shown after, too
     after = next(g for g in _record(app, org).answers["groups"] if g["name"] == "Sales")
     assert after["change_readiness"] == "high"
     assert after["feedback"] is True
