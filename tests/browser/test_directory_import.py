@@ -11,7 +11,7 @@ from playwright.sync_api import FilePayload, Page, expect
 
 from bench.directory_data import devices_csv, users_csv
 from tests.browser.conftest import import_contoso, login, screenshot
-from tests.browser.test_layout import MEASURE
+from tests.browser.test_layout import MEASURE, Pass
 
 pytestmark = pytest.mark.browser
 PICTURE = Path("/work/h16/proposal-10000.png")
@@ -83,3 +83,22 @@ def test_the_preview_of_a_10000_user_organisation(page: Page, live: str) -> None
     expect(page.get_by_text("10000 users read")).to_be_visible()
     PICTURE.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(PICTURE), full_page=True)
+
+
+# axe-core is injected as an inline script, which the site's policy forbids: bypassed here, as in
+# tests/browser/test_layout.py, whose measures (and axe's rules) these pages are held to.
+@pytest.mark.browser_context_args(bypass_csp=True)
+def test_the_import_pages_fit_and_pass_axe_in_both_languages(page: Page, live: str) -> None:
+    check = Pass(page)
+    login(page, live, "anna")
+    assessment = import_contoso(page, live)
+    users, _truth = users_csv(500, seed=8)
+    devices, _ = devices_csv(600, users=500, seed=8)
+    for lang in ("en", "sv"):
+        if lang == "sv":
+            page.get_by_role("button", name="Svenska").click()
+            expect(page.locator("html")).to_have_attribute("lang", "sv")
+        check.visit(f"{assessment}/import-groups", "import-groups", lang)
+        _upload(page, assessment, users, devices)
+        check.look("import-groups-preview", lang)
+    assert check.problems == [], "\n".join(check.problems)
