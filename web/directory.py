@@ -125,16 +125,8 @@ def _upload_page(
         field_label=field_label,
         kind_label=kind_label,
         limit_mb=svc().settings.import_max_bytes // 1_000_000,
-        pending=_has_pending(record.id),
+        pending=service.waiting(svc(), g.user, record.id),
     ), status
-
-
-def _has_pending(assessment_id: int) -> bool:
-    try:
-        service.preview(svc(), g.user, assessment_id)
-    except service.NothingPending:
-        return False
-    return True
 
 
 @bp.route("", methods=["GET", "POST"])

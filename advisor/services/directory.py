@@ -299,6 +299,13 @@ def edit_message(exc: InputError, language: Language) -> str:
     return "; ".join(p.message for p in exc.problems)
 
 
+def waiting(services: Services, actor: User, assessment_id: int) -> bool:
+    """Whether a proposal waits for the assessment's preview."""
+    visible(services, actor, assessment_id, write=True)
+    with services.store.session() as db:
+        return store.pending(db, assessment_id) is not None
+
+
 def discard(services: Services, actor: User, assessment_id: int) -> bool:
     """Drop the waiting proposal; whether there was one."""
     visible(services, actor, assessment_id, write=True)
