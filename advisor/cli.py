@@ -1,5 +1,5 @@
-"""The `advisor` command: plan an assessment file, draft its messages to the users, check the rules,
-write their JSON Schema."""
+"""The `advisor` command: plan an assessment file, draft its messages to the users, measure its
+enrollment progress, check the rules, write their JSON Schema."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from advisor.model.errors import AdvisorError, EngineError, InputError, Problem
 from advisor.model.facts import Assessment, load_assessment
@@ -26,6 +26,9 @@ from advisor.rulebook.loader import build_rulebook, read_folder
 from advisor.services import logs
 from advisor.services.planning import build_plan
 from advisor.settings import Settings, default_rules_dir, load_settings
+
+if TYPE_CHECKING:
+    from advisor.directory.columns import ColumnMapping
 
 log = logging.getLogger("advisor.cli")
 
@@ -63,6 +66,23 @@ def _parser() -> argparse.ArgumentParser:
     messages.add_argument("--language", choices=LANGUAGES, help="language of the messages (the file's own)")
     messages.add_argument("--output", type=Path, help="write here instead of standard output")
     messages.add_argument("--rules", type=Path, help="rule folder (the shipped rules)")
+
+    progress = commands.add_parser(
+        "progress",
+        help="the plan of an assessment file against what enrolled: an Entra ID users export and an "
+        "Intune devices export (CSV), read and dropped; only the figures are printed",
+    )
+    progress.add_argument("file", type=Path, help="the assessment file")
+    progress.add_argument("users", type=Path, help="the users export (Entra admin center: Download users)")
+    progress.add_argument(
+        "devices", type=Path, help="the devices export (Intune admin center: All devices, Export)"
+    )
+    progress.add_argument(
+        "--today", type=datetime.date.fromisoformat, help="the day to measure on, YYYY-MM-DD (today)"
+    )
+    progress.add_argument("--format", choices=["text", "json"], default="text", help="output format (text)")
+    progress.add_argument("--language", choices=LANGUAGES, help="language of the report (the file's own)")
+    progress.add_argument("--rules", type=Path, help="rule folder (the shipped rules)")
 
     rules = commands.add_parser("rules", help="work with rule files")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
@@ -129,6 +149,20 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep the executives found by job title as a group (else they stay in their departments)",
     )
+    propose.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="KIND.FIELD=HEADER",
+        help="the header in the file of a column the import does not recognise, such as "
+        "users.department=Avdelning or devices.upn='Primary user email address' (repeatable)",
+    )
+    propose.add_argument(
+        "--mapping",
+        type=Path,
+        help="a file (JSON) that remembers the column mappings: read if it is there, and written with "
+        "the --map given once the import succeeds, so that the next import needs none",
+    )
     propose.add_argument("--rules", type=Path, help="rule folder (the shipped rules)")
 
     database = commands.add_parser("db", help="the site's database (ADVISOR_DATABASE_URL)")
@@ -154,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _plan(args, settings)
         if args.command == "messages":
             return _messages(args, settings)
+        if args.command == "progress":
+            return _progress(args, settings)
         if args.command == "users":
             return _users(args, settings)
         if args.command == "db":
@@ -219,21 +255,58 @@ def _messages(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _progress(args: argparse.Namespace, settings: Settings) -> int:
+    from advisor.directory.progress import ProgressSettings, measure
+    from advisor.directory.reading import read_devices, read_users
+    from advisor.output.progress import progress_text
+
+    assessment, plan = _planned(args, settings)
+    rulebook = load_rulebook(args.rules or default_rules_dir())
+    # The exports are read as streams from their files and nothing of them is kept: the report
+    # holds counts only.
+    with _opened(args.users) as users, _opened(args.devices) as devices:
+        progress = measure(
+            assessment,
+            plan,
+            read_users(users, source=str(args.users)),
+            read_devices(devices, source=str(args.devices)),
+            today=args.today or datetime.date.today(),
+            settings=ProgressSettings.from_rulebook(rulebook),
+        )
+    if args.format == "json":
+        sys.stdout.write(progress.model_dump_json(indent=2) + "\n")
+    else:
+        sys.stdout.write(progress_text(progress, args.language or assessment.organisation.language))
+    return 0
+
+
 def _propose(args: argparse.Namespace) -> int:
     import yaml
 
     from advisor.directory.aggregate import propose
     from advisor.directory.edits import Executives, apply_edits, assessment_groups
+    from advisor.directory.errors import MissingColumns
     from advisor.directory.settings import DirectorySettings
     from advisor.directory.summary import report_lines
     from advisor.model.facts import parse_assessment
     from advisor.model.i18n import gettext
 
     settings = DirectorySettings.from_rulebook(load_rulebook(args.rules or default_rules_dir()))
+    mapping = _column_mapping(args.mapping, args.map)
+    if mapping is None:
+        return 2
     with contextlib.ExitStack() as stack:
         users = stack.enter_context(_opened(args.users))
         devices = None if args.devices is None else stack.enter_context(_opened(args.devices))
-        proposal = propose(users, devices, settings=settings, language=args.language)
+        try:
+            proposal = propose(users, devices, settings=settings, mapping=mapping, language=args.language)
+        except MissingColumns as missing:
+            print(missing.format_message(), file=sys.stderr)
+            print(f"  the file's columns: {', '.join(missing.headers)}", file=sys.stderr)
+            example = f"{missing.kind}.{missing.missing[0]}=HEADER"
+            print(f"  name the column of each with --map {example} (and --mapping FILE to remember it)",
+                  file=sys.stderr)  # fmt: skip
+            return missing.exit_code
     edits = [Executives(group=g.id, confirmed=True) for g in proposal.groups if g.executives]
     groups = apply_edits(proposal, edits if args.confirm_executives else [])
     start = args.start or _next_month()
@@ -248,7 +321,44 @@ def _propose(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     _write(text.encode(), args.output)
+    if args.mapping is not None:
+        args.mapping.write_text(mapping.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+def _column_mapping(remembered: Path | None, given: Sequence[str]) -> ColumnMapping | None:
+    """The mapping of `--mapping FILE` (if it is there) with the `--map KIND.FIELD=HEADER` given
+    over it; None, said on standard error, when one of them is wrong."""
+    from pydantic import ValidationError
+
+    from advisor.directory.columns import ColumnMapping
+
+    values: dict[str, dict[str, str]] = {"users": {}, "devices": {}}
+    try:
+        if remembered is not None and remembered.exists():
+            values.update(ColumnMapping.model_validate_json(remembered.read_bytes()).model_dump())
+        for option in given:
+            target, equals, header = option.partition("=")
+            kind, dot, field = target.strip().partition(".")
+            if not (equals and dot and kind in values and field and header.strip()):
+                print(f"advisor groups propose: --map {option}: write KIND.FIELD=HEADER, KIND users or "
+                      "devices", file=sys.stderr)  # fmt: skip
+                return None
+            values[kind][field] = header.strip()
+        return ColumnMapping.model_validate(values)
+    except (ValidationError, OSError) as exc:
+        where = "--map" if given else str(remembered)
+        print(f"advisor groups propose: {where}: {_first_error(exc)}", file=sys.stderr)
+        return None
+
+
+def _first_error(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        error = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+    return str(getattr(exc, "strerror", None) or exc)
 
 
 @contextlib.contextmanager
@@ -375,29 +485,24 @@ def _test(folder: Path) -> int:
 
 def _diff(old: Path, new: Path, settings: Settings, *, saved: bool) -> int:
     from advisor.quality.diff import parameter_changes
-    from advisor.quality.impact import (
-        impact_of,
-        open_saved,
-        saved_cases,
-        scenario_assessments,
-        with_saved_plans,
-    )
+    from advisor.quality.impact import Item, impact_of, open_saved, saved_rows, scenario_assessments
 
     sources = read_folder(old), read_folder(new)
     before, after = build_rulebook(sources[0], label=str(old)), build_rulebook(sources[1], label=str(new))
-    cases = scenario_assessments(new / "scenarios") or scenario_assessments(old / "scenarios")
+    items: list[Item] = []
+    items += scenario_assessments(new / "scenarios") or scenario_assessments(old / "scenarios")
     store = open_saved(settings.resolved_database_url) if saved else None
     try:
         if store is not None:
             with store.session() as db:
-                cases += saved_cases(db)[0]
+                items += saved_rows(db)[0]
         changed = impact_of(
             before,
             after,
-            cases,
+            items,
             max_months=settings.max_rollout_months,
             sources=sources,
-            prepare=(lambda touched: with_saved_plans(store, touched)) if store is not None else None,
+            saved_plans=store.url if store is not None else None,
         )
     finally:
         if store is not None:
@@ -408,7 +513,7 @@ def _diff(old: Path, new: Path, settings: Settings, *, saved: bool) -> int:
         print(name)
         for line in lines:
             print(f"  {line}")
-    print(f"rulebook {before.version} -> {after.version}: {len(changed)} of {len(cases)} plans change")
+    print(f"rulebook {before.version} -> {after.version}: {len(changed)} of {len(items)} plans change")
     return 0
 
 

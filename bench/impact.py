@@ -16,6 +16,7 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -28,15 +29,17 @@ from advisor.model.facts import parse_assessment
 from advisor.planning.planner import make_plan
 from advisor.quality.impact import (
     Case,
+    Change,
     Filter,
     _plan,
     describe_change,
-    impact_of,
+    impact_in_chunks,
     saved_cases,
-    with_saved_plans,
+    saved_rows,
 )
 from advisor.rulebook import Rulebook
 from advisor.rulebook.loader import build_rulebook, read_folder
+from advisor.services.jobs import CHUNK
 from advisor.store.database import Store
 from advisor.store.migrate import upgrade
 from advisor.store.tables import AssessmentRecord, ReviewStatus, User
@@ -117,19 +120,28 @@ def _fast(
     sources: tuple[dict[str, bytes], dict[str, bytes]],
     limit: int | None,
 ) -> tuple[float, int, int]:
-    """Seconds for the impact as the job makes it (read, filter, saved plans, parallel planning)."""
+    """Seconds for the impact as the job makes it: the rows read a chunk at a time, parsed,
+    filtered and planned in parallel processes, the saved plans standing for the plans before."""
     started = time.perf_counter()
-    with store.session() as db:
-        cases = saved_cases(db, 0, limit)[0]
-    changes = impact_of(
-        old,
-        new,
-        cases,
-        max_months=240,
-        sources=sources,
-        prepare=lambda touched: with_saved_plans(store, touched),
-    )
-    return time.perf_counter() - started, len(changes), len(cases)
+    changes: list[Change] = []
+    read = [0]
+
+    def chunks() -> Iterator[list[Any]]:
+        after = 0
+        while limit is None or read[0] < limit:
+            with store.session() as db:
+                rows, after = saved_rows(db, after, CHUNK if limit is None else min(CHUNK, limit - read[0]))
+            if not rows:
+                return
+            read[0] += len(rows)
+            yield rows
+
+    def keep(_count: int, found: list[Change]) -> bool:
+        changes.extend(found)
+        return True
+
+    impact_in_chunks(old, new, chunks(), keep, max_months=240, sources=sources, saved_plans=store.url)
+    return time.perf_counter() - started, len(changes), read[0]
 
 
 def _straightforward(store: Store, old: Rulebook, new: Rulebook, limit: int) -> float:
@@ -175,6 +187,9 @@ def main() -> None:
             plain = _straightforward(store, old, narrow, SAMPLE)
             narrow_s, narrow_changed, total = _fast(store, old, narrow, (running, narrow_sources), None)
             broad_s, broad_changed, sampled = _fast(store, old, broad, (running, broad_sources), SAMPLE)
+            # The processes' start (spawned, each builds both rulebooks), paid once per job: the
+            # same rulebook on both sides touches nothing, so this is the start and little else.
+            start_s = _fast(store, old, old, (running, running), SAMPLE)[0]
         finally:
             store.engine.dispose()
     scale = ASSESSMENTS / SAMPLE
@@ -186,9 +201,11 @@ def main() -> None:
         f"  narrow change (many_devices_percent 200 -> 201)    {narrow_s:8.1f}   {plain * scale / narrow_s:.2f}x"
         f"   ({narrow_changed:,} of {total:,} plans change; {len(touched):,} touched)"
     )
+    broad_all = start_s + max(0.0, broad_s - start_s) * scale
     print(
-        f"  change touching every plan (limited_pilot_size)    {broad_s * scale:8.1f}   {plain / broad_s:.2f}x"
-        f"   (measured on {sampled}, ×{scale:.0f}; {broad_changed} of {sampled} change)"
+        f"  change touching every plan (limited_pilot_size)    {broad_all:8.1f}   {plain * scale / broad_all:.2f}x"
+        f"   (measured on {sampled}: {broad_s:.1f} s, of which {start_s:.1f} s starting the processes,"
+        f" paid once; the rest ×{scale:.0f}; {broad_changed} of {sampled} change)"
     )
 
 

@@ -88,3 +88,57 @@ def test_a_file_that_is_not_there_is_an_input_error(
 ) -> None:
     assert main(["groups", "propose", str(tmp_path / "missing.csv")]) == 1
     assert "cannot read the file" in capsys.readouterr().err
+
+
+def test_columns_named_otherwise_are_mapped_once_and_remembered(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    users, output, remembered = (
+        tmp_path / "users.csv",
+        tmp_path / "assessment.yaml",
+        tmp_path / "columns.json",
+    )
+    users.write_text(
+        "Login;Avdelning;Aktiv\r\nada@x.org;Ekonomi;Sant\r\nbo@x.org;Ekonomi;Falskt\r\n", encoding="utf-8"
+    )
+    assert main(["groups", "propose", str(users), "--output", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert "the file has no column for: upn, department, account_enabled" in err
+    assert "the file's columns: Login, Avdelning, Aktiv" in err
+    assert "--map users.upn=HEADER" in err
+    mapped = [
+        "--map",
+        "users.upn=Login",
+        "--map",
+        "users.department=Avdelning",
+        "--map",
+        "users.account_enabled=Aktiv",
+    ]
+    assert (
+        main(
+            ["groups", "propose", str(users), "--output", str(output), "--mapping", str(remembered), *mapped]
+        )
+        == 0
+    )
+    assert yaml.safe_load(output.read_text(encoding="utf-8"))["groups"][0]["users"] == 1
+    output.unlink()
+    assert main(["groups", "propose", str(users), "--output", str(output), "--mapping", str(remembered)]) == 0
+    assert yaml.safe_load(output.read_text(encoding="utf-8"))["groups"][0]["name"] == "Ekonomi"
+    assert "ada@x.org" not in remembered.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("users.department", "write KIND.FIELD=HEADER"),
+        ("people.department=Avdelning", "write KIND.FIELD=HEADER"),
+        ("users.surname=Efternamn", "unknown field codes: surname"),
+    ],
+)
+def test_a_wrong_map_exits_2_and_writes_nothing(
+    exports: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, message: str
+) -> None:
+    output = tmp_path / "assessment.yaml"
+    assert main(["groups", "propose", str(exports[0]), "--output", str(output), "--map", option]) == 2
+    assert message in capsys.readouterr().err
+    assert not output.exists()

@@ -205,3 +205,102 @@ def test_planning_in_processes_gives_what_one_process_gives() -> None:
     pooled = impact_of(RULEBOOK, new, cases, max_months=240, sources=(sources, changed), processes=2)
     assert alone  # the change alters plans: the comparison is not between two empty lists
     assert pooled == alone == _full(RULEBOOK, new, cases)
+
+
+WARNING_RULES = [i for i in RULEBOOK.rules if i.stage == "group" and i.rule.decides == "warning"]
+
+
+@st.composite
+def warning_changes(draw: st.DrawFn) -> Rulebook:
+    """A change of the group stage's warning rules only: a threshold they read, one of them gone,
+    its priority, or its code (the warning it gives)."""
+    kind = draw(st.sampled_from(["number", "removed", "priority", "code"]))
+    if kind == "number":
+        return _rulebook(
+            parameters={**RULEBOOK.parameters, "many_devices_percent": draw(st.integers(0, 600))}
+        )
+    index = RULEBOOK.rules.index(draw(st.sampled_from(WARNING_RULES)))
+    info = RULEBOOK.rules[index]
+    if kind == "removed":
+        return _rulebook(RULEBOOK.rules[:index] + RULEBOOK.rules[index + 1 :])
+    update: dict[str, Any] = (
+        {"priority": draw(st.integers(0, 1000))} if kind == "priority" else {"value": "renamed-warning"}
+    )
+    changed = replace(info, rule=info.rule.model_copy(update=update))
+    return _rulebook((*RULEBOOK.rules[:index], changed, *RULEBOOK.rules[index + 1 :]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(new=warning_changes(), drawn=st.lists(assessments(max_groups=6), min_size=1, max_size=3))
+def test_a_change_of_warning_rules_read_off_the_saved_plans_is_the_full_impact(
+    new: Rulebook, drawn: list[dict[str, Any]]
+) -> None:
+    """Such a change only adds or takes away its rules' warnings: the impact reads it off the
+    saved plans, and it is what planning both sides gives."""
+    assert Filter(RULEBOOK, new).warnings_only
+    cases = _cases(drawn, [True] * len(drawn))
+    assert impact_of(RULEBOOK, new, cases, max_months=240) == _full(RULEBOOK, new, cases)
+
+
+def test_a_change_of_warning_rules_plans_nothing_when_the_plans_are_saved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    contoso = parse_assessment(__import__("yaml").safe_load((ROOT / "examples" / "contoso.yaml").read_text()))
+    many = contoso.model_copy(
+        update={"groups": [g.model_copy(update={"devices": g.users * 3}) for g in contoso.groups]}
+    )
+    saved = make_plan(many, OracleEvaluator(RULEBOOK)).model_dump(mode="json")
+    new = _rulebook(parameters={**RULEBOOK.parameters, "many_devices_percent": 400})
+    expected = _full(RULEBOOK, new, [Case("contoso", many)])
+    assert expected  # the warning goes: something to read off
+    import advisor.quality.impact as impact
+
+    def refuse(*_args: object) -> None:
+        raise AssertionError("planned")
+
+    monkeypatch.setattr(impact, "_plan", refuse)
+    assert impact_of(RULEBOOK, new, [Case("contoso", many, saved, RULEBOOK.version)]) == expected
+
+
+def test_a_change_that_does_more_than_warn_is_planned() -> None:
+    info = WARNING_RULES[0]
+    index = RULEBOOK.rules.index(info)
+    to_planner_code = replace(info, rule=info.rule.model_copy(update={"value": "long-rollout"}))
+    shared = _rulebook((*RULEBOOK.rules[:index], to_planner_code, *RULEBOOK.rules[index + 1 :]))
+    priority = next(i for i in RULEBOOK.rules if i.stage == "group" and i.rule.decides != "warning")
+    j = RULEBOOK.rules.index(priority)
+    deciding = _rulebook(
+        (
+            *RULEBOOK.rules[:j],
+            replace(priority, rule=priority.rule.model_copy(update={"priority": priority.rule.priority + 1})),
+            *RULEBOOK.rules[j + 1 :],
+        )
+    )
+    assert not Filter(RULEBOOK, shared).warnings_only  # a code the planner gives itself
+    assert not Filter(RULEBOOK, deciding).warnings_only
+
+
+def test_the_planner_names_every_warning_it_gives_of_itself() -> None:
+    """PLANNER_WARNINGS is what the warnings-only reading relies on: every code the planning
+    code writes out is in it."""
+    from advisor.planning.planner import PLANNER_WARNINGS
+
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "advisor" / "planning").glob("*.py"))
+    written = set(re.findall(r'_assume\(\s*"([a-z0-9-]+)"', source))
+    written |= set(re.findall(r'warnings\.append\(\(\s*"([a-z0-9-]+)"', source))
+    assert written
+    assert written == set(PLANNER_WARNINGS)
+
+
+def test_a_parameter_only_the_import_reads_touches_no_plan() -> None:
+    """The import's patterns and numbers (rules/directory.yaml) change no plan: the planning code
+    never names them, so the impact of changing them is nothing, not every plan planned again."""
+    from advisor.model.vocabulary import IMPORT_PARAMETERS
+
+    assert IMPORT_PARAMETERS
+    planner = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "advisor" / "planning").glob("*.py"))
+    assert not {name for name in IMPORT_PARAMETERS if name in planner}
+    number = _rulebook(parameters={**RULEBOOK.parameters, "directory_active_days": 90})
+    patterns = _rulebook(lists={**RULEBOOK.lists, "directory_executive_patterns": ("chief",)})
+    for new in (number, patterns):
+        assert changed_rules(RULEBOOK, new) == frozenset()

@@ -32,6 +32,7 @@ from web.api import (
     RulesInfo,
 )
 from web.api_imports import UPLOAD_PARAMETERS, ImportApplied, ImportApply, ImportResource
+from web.api_progress import ProgressHistory, ProgressResource
 from web.extensions import csrf
 
 bp = Blueprint("docs", __name__)
@@ -163,6 +164,8 @@ def openapi() -> dict[str, Any]:
         (ImportResource, "serialization"),
         (ImportApply, "validation"),
         (ImportApplied, "serialization"),
+        (ProgressResource, "serialization"),
+        (ProgressHistory, "serialization"),
     ]
     _, schemas = models_json_schema(models, ref_template=REF)
     for model, questions in (("Organisation", ORGANISATION), ("Group", GROUP)):
@@ -359,6 +362,56 @@ def openapi() -> dict[str, Any]:
                             **_json(_ref(GateDecisions)),
                         },
                         **_errors(401, 404, 409, 413, 415, 422),
+                    },
+                }
+            },
+            "/api/v1/assessments/{assessment_id}/imports/devices": {
+                "post": {
+                    "operationId": "measureProgress",
+                    "summary": "Measure enrollment against the current plan from an Intune devices export",
+                    "description": "Multipart fields `users` (the Microsoft Entra ID users export: the "
+                    "devices export names no department, so it places each device's user in a group) and "
+                    "`devices` (the Intune devices export), CSV as the admin centers write them. Both are "
+                    "read as streams and dropped; only the figures are kept (counts per phase, group and "
+                    "gate), with who uploaded them. The author, or a reviewer or admin, may upload. A "
+                    "column the file names otherwise is named by a query parameter, "
+                    "`map-devices-managed_by=Hanterad av` (field codes as missing_columns lists them). "
+                    "Refused with 422 and the file's code (users_as_devices, no_rows, not_csv, "
+                    "missing_columns, ...; the field names the file), 409 (code no_plan) while the "
+                    "answers are incomplete, 413 past the import's size limit (before it is read).",
+                    "security": SECURED,
+                    "parameters": [ID],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["users", "devices"],
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "users": {"type": "string", "format": "binary"},
+                                        "devices": {"type": "string", "format": "binary"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": {"description": "Measured and kept", **_json(_ref(ProgressResource))},
+                        **_errors(401, 403, 404, 409, 413, 415, 422),
+                    },
+                }
+            },
+            "/api/v1/assessments/{assessment_id}/progress": {
+                "get": {
+                    "operationId": "readProgress",
+                    "summary": "Every enrollment measure of an assessment, oldest first (figures only)",
+                    "security": SECURED,
+                    "parameters": [ID],
+                    "responses": {
+                        "200": {"description": "The history", **_json(_ref(ProgressHistory))},
+                        **_errors(401, 404),
                     },
                 }
             },

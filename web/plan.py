@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from advisor.output.charts import load_svg, timeline_svg
 from advisor.output.formats import offered, offered_format
+from advisor.output.progress import figures
 from advisor.output.render import table_cells
 from advisor.quality.diff import plan_diff
 from advisor.services.assessments import plan_problems, plans_for, resume_at, stored_plan
@@ -18,6 +19,7 @@ from web.auth import login_required
 from web.common import load, plan_file, plan_language
 from web.extensions import svc
 from web.i18n import language
+from web.progress import latest_for, pictures
 from web.questionnaire import progress_of
 
 bp = Blueprint("plan", __name__, url_prefix="/assessments/<id:assessment_id>")
@@ -58,6 +60,7 @@ def show(assessment_id: int) -> ResponseReturnValue:
             names={g.id: g.name for g in plan.groups},
             titles={(p.kind, p.number): p.title for p in plan.phases},
         )
+    enrollment = latest_for(assessment_id)
     return render_template(
         "plan.html",
         plan=plan,
@@ -65,6 +68,9 @@ def show(assessment_id: int) -> ResponseReturnValue:
         found={},
         newer=newer,
         downloads=offered("page"),
+        enrollment=enrollment,
+        enrollment_picture=pictures(enrollment.progress, language()) if enrollment else None,
+        enrollment_figures=figures(enrollment.progress, language()) if enrollment else None,
         **common,
     )
 

@@ -12,6 +12,7 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from advisor.directory.progress import GateProgress
 from advisor.model.errors import NotAllowed, RolloutTooLong
 from advisor.model.facts import MAX_GROUPS
 from advisor.model.plan import Gate, Plan
@@ -28,6 +29,7 @@ from web.common import load, say_dropped, usernames, where
 from web.extensions import svc
 from web.i18n import language
 from web.ids import bad_request, parse_id, version_argument
+from web.progress import latest_for
 from web.stale import form_revision, stale_page, stale_since
 
 bp = Blueprint("review", __name__, url_prefix="/assessments/<id:assessment_id>")
@@ -235,6 +237,15 @@ def _gate_views(plan: Plan | None, lang: Language) -> list[GateView]:
     ]
 
 
+def gate_measures(assessment_id: int) -> dict[str, tuple[str, GateProgress]]:
+    """The latest enrollment measure of each gate's phase (by the gate's target), with its day."""
+    latest = latest_for(assessment_id)
+    if latest is None:
+        return {}
+    day = latest.progress.measured_on
+    return {gates.target(m.after_phase, m.after_number): (day, m) for m in latest.progress.gates}
+
+
 def _review_page(record: AssessmentRecord, gate_form: GateForm | None = None) -> str:
     lang = language()
     seen = review.overview(svc(), g.user, record, lang)
@@ -255,6 +266,7 @@ def _review_page(record: AssessmentRecord, gate_form: GateForm | None = None) ->
         may_decide=seen.rights.may(ReviewAction.GATE_DECIDED),
         gate_form=gate_form,
         today=date.today().isoformat(),
+        measured=gate_measures(record.id),
     )
 
 

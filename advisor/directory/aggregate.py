@@ -7,7 +7,6 @@ dropped before the counts become the proposal. Everything kept is a count.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,17 +16,12 @@ from advisor.directory.groups import proposed_groups
 from advisor.directory.proposal import Cell, Owner, Proposal, Report, Unsupported, Variant
 from advisor.directory.reading import DeviceRow, Readable, UserRow, read_devices, read_users
 from advisor.directory.settings import DirectorySettings, version_tuple
+from advisor.directory.text import tidy
 from advisor.model.i18n import N_, gettext
 from advisor.model.vocabulary import PLATFORMS, Language, Platform
 
 UNASSIGNED = N_("Unassigned")
 LEFT_OUT = -1  # the cell of a user left out (disabled, guest): their devices are counted apart
-# Control characters, and the spaces the assessment's text pattern counts that Python's split()
-# does not (a name of only a BOM or a no-break space is blank there too).
-_NOT_TEXT = re.compile(
-    r"[\u0000-\u001f\u007f-\u009f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
-)
-
 # Platforms Intune manages but the plan does not (counted in the report); every other OS string
 # the exports write is mapped below or reported as unknown.
 OTHER_PLATFORMS = {
@@ -53,11 +47,6 @@ _PLATFORM_PREFIXES: tuple[tuple[str, Platform], ...] = (
     ("android", "android"),
     ("aosp", "android"),
 )
-
-
-def tidy(text: str) -> str:
-    """A name as the assessment takes it: no control characters, spaces collapsed, at most 200."""
-    return " ".join(_NOT_TEXT.sub(" ", text).split())[:200].rstrip()
 
 
 def platform_of(os: str) -> Platform | str | None:
@@ -116,9 +105,11 @@ def propose(
     report = Counter[str]()
     departments, sites = _Names(), _Names()
     unassigned = tidy(gettext(UNASSIGNED, language)).casefold()
-    titles: dict[str, bool] = {}
+    titles: dict[str, str] = {}  # job title as written -> tidied if an executive's, else ""
     executive_titles = Counter[str]()
-    cells: dict[tuple[str, str | None, bool], int] = {}
+    # (department, site, the executive's job title or None): per title, so that the respondent
+    # confirms executives title by title.
+    cells: dict[tuple[str, str | None, str | None], int] = {}
     counts: list[_Counts] = []
     where: dict[int, int] = {}  # hash of the address -> cell (LEFT_OUT): the join, in memory only
     executive = settings.executive_matcher.search
@@ -141,15 +132,16 @@ def propose(
         else:
             department = departments.key(row.department)
         site = sites.key(row.site) if row.site and tidy(row.site) else None
-        is_executive = False
+        title: str | None = None
         if row.job_title is not None:
             known = titles.get(row.job_title)
             if known is None:
-                known = titles[row.job_title] = executive(row.job_title) is not None
+                matched = executive(row.job_title) is not None and tidy(row.job_title)
+                known = titles[row.job_title] = matched or ""
             if known:
-                is_executive = True
-                executive_titles[tidy(row.job_title)[:200]] += 1
-        key = (department, site, is_executive)
+                title = known
+                executive_titles[title] += 1
+        key = (department, site, title)
         index = cells.get(key)
         if index is None:
             index = cells[key] = len(counts)
@@ -160,6 +152,7 @@ def propose(
     other = Counter[str]()
     unknown = Counter[str]()
     has_devices = devices is not None
+    joined = 0  # devices whose user is in the users file
     if devices is not None:
         device_rows = read_devices(devices, mapping) if isinstance(devices, Readable) else devices
         platforms: dict[str, Platform | str | None] = {}
@@ -173,6 +166,7 @@ def propose(
             if index is None:
                 report["devices_of_unknown_users"] += 1
                 continue
+            joined += 1
             if index == LEFT_OUT:
                 report["devices_of_left_out_users"] += 1
                 continue
@@ -195,6 +189,11 @@ def propose(
                     label = ".".join(str(p) for p in version[: len(floor)])
                     unsupported[(platform, label, ".".join(map(str, floor)))] += 1
     del where  # the join goes here, before anything is built from the counts
+    # Not one device found its user: the devices file's user column holds something else (email
+    # addresses that are not the UPNs, say). Every group would say "0 devices": say so instead, and
+    # leave the device answers to the respondent.
+    not_joined = has_devices and joined == 0 and report["devices_of_unknown_users"] > 0
+    has_devices = has_devices and not not_joined
 
     department_names = {key: departments.name(key) for key in departments.spellings}
     department_names[unassigned] = department_names.get(unassigned) or gettext(UNASSIGNED, language)
@@ -202,12 +201,13 @@ def propose(
         Cell(
             department=department_names[dept],
             site=None if site is None else sites.name(site),
-            executive=is_exec,
+            executive=title is not None,
+            title=title,
             users=counts[i].users,
             devices={p: counts[i].devices[p] for p in PLATFORMS if counts[i].devices[p]},
             ownership={o: counts[i].owners[o] for o in _OWNERS if counts[i].owners[o]},
         )
-        for (dept, site, is_exec), i in cells.items()
+        for (dept, site, title), i in cells.items()
     ]
     variants = [
         Variant(department=department_names[key], spellings=dict(spelled.most_common(50)))
@@ -225,8 +225,14 @@ def propose(
             for (p, v, m), n in sorted(unsupported.items())
         ],
     )
-    groups, many_sites = proposed_groups(cell_list, settings, language)
-    result = result.model_copy(update={"sites_capped": many_sites})
+    groups, many_sites, combined = proposed_groups(cell_list, settings, language)
+    result = result.model_copy(
+        update={
+            "sites_capped": many_sites,
+            "devices_not_joined": not_joined,
+            "departments_combined": combined,
+        }
+    )
     return Proposal(language=language, has_devices=has_devices, cells=cell_list, groups=groups, report=result)
 
 

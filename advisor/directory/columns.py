@@ -32,7 +32,9 @@ from advisor.directory.errors import Kind, MissingColumns
 USER_FIELDS: dict[str, tuple[str, ...]] = {
     "upn": ("userPrincipalName", "User principal name", "UPN", "User name", "Username", "Sign-in name"),
     "department": ("department", "Department name"),
-    "account_enabled": ("accountEnabled", "Account enabled", "Enabled", "Block sign in"),
+    "account_enabled": ("accountEnabled", "Account enabled", "Enabled"),
+    # The Microsoft 365 admin center's export says the opposite: True there is a disabled account.
+    "sign_in_blocked": ("Block sign in", "Block credential", "blockCredential", "Sign-in blocked"),
     "user_type": ("userType", "User type"),
     "job_title": ("jobTitle", "Job title", "Title"),
     "office": ("physicalDeliveryOfficeName", "officeLocation", "Office location", "Office"),
@@ -40,7 +42,10 @@ USER_FIELDS: dict[str, tuple[str, ...]] = {
     "country": ("country", "Country or region"),
     "usage_location": ("usageLocation", "Usage location"),
 }
-USER_REQUIRED = ("upn", "department", "account_enabled", "user_type")
+# The guests are told by userType, else by the #EXT# in their address: userType is not needed.
+USER_REQUIRED = ("upn", "department", "account_enabled")
+# A needed field another one can stand in for (read the opposite way).
+STANDS_IN: dict[str, str] = {"account_enabled": "sign_in_blocked"}
 
 DEVICE_FIELDS: dict[str, tuple[str, ...]] = {
     "upn": (
@@ -121,10 +126,27 @@ class ColumnMapping(BaseModel):
         return self.users if kind == "users" else self.devices
 
 
+_VALUE = re.compile(r"^\s*(?:[\d.,:/+\-\s]*\d[\d.,:/+\-\sTZ]*|true|false|yes|no)\s*$", re.IGNORECASE)
+
+
+def _known_headers() -> frozenset[str]:
+    return frozenset(
+        normalise(a) for fields in FIELDS.values() for aliases in fields.values() for a in aliases
+    ) | (MARKERS["users"] | MARKERS["devices"])
+
+
 def shown_headers(headers: Sequence[str]) -> tuple[str, ...]:
-    """Headers as they may be shown and kept in an error: a "header" holding an address (a file
-    without a header line, whose first row is someone's) becomes its position."""
-    return tuple(f"column {i}" if "@" in h else h.strip()[:200] for i, h in enumerate(headers, start=1))
+    """Headers as they may be shown and kept in an error (and so in a mapping): a first line with
+    no header the exports write, holding an address, a number, a date or a yes/no, is someone's row
+    (a file without a header line), and every cell of it becomes its position ("column 3"); in a
+    header line, a cell holding an address does."""
+    known = _known_headers()
+    data = not any(normalise(h) in known for h in headers) and any(
+        "@" in h or _VALUE.match(h) for h in headers
+    )
+    return tuple(
+        f"column {i}" if data or "@" in h else h.strip()[:200] for i, h in enumerate(headers, start=1)
+    )
 
 
 def resolve(
@@ -142,7 +164,7 @@ def resolve(
         index = next((positions[n] for n in map(normalise, candidates) if n in positions), None)
         if index is not None:
             found[field] = index
-    missing = [f for f in REQUIRED[kind] if f not in found]
+    missing = [f for f in REQUIRED[kind] if f not in found and STANDS_IN.get(f) not in found]
     if missing:
         raise MissingColumns(kind, missing, shown_headers(headers))
     return found

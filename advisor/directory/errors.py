@@ -24,6 +24,10 @@ MESSAGES: dict[str, str] = {
         "line %(line)s is not UTF-8 text, though the lines before it were: save the file again as UTF-8"
     ),
     "undecodable": N_("line %(line)s holds bytes that are neither UTF-8 nor Windows-1252 text"),
+    "not_as_marked": N_(
+        "line %(line)s is not %(encoding)s text, though the file starts with the mark of that encoding: "
+        "save the file again"
+    ),
     "empty": N_("the file is empty"),
     "no_rows": N_("the file has a header line but no rows"),
     "users_as_devices": N_(

@@ -11,13 +11,16 @@ from typing import Any
 
 from advisor.directory.proposal import Cell, ProposedGroup
 from advisor.directory.settings import MAX_SITES, DirectorySettings
-from advisor.model.facts import Group, site_key
+from advisor.directory.text import tidy
+from advisor.model.facts import MAX_GROUPS, Group, site_key
 from advisor.model.i18n import N_, gettext
 from advisor.model.vocabulary import PLATFORMS, Language
 
 EXECUTIVES = N_("Executives")
 NO_SITE = N_("No site given")
 OTHER_SITES = N_("Other sites")
+OTHER_DEPARTMENTS = N_("Other departments")
+EXECUTIVES_BY_TITLE = N_("Executives (by job title)")
 _NOT_ID = re.compile(r"[^a-z0-9]+")
 
 
@@ -43,22 +46,58 @@ def unique_ids(names: Iterable[str], taken: Iterable[str] = ()) -> list[str]:
     return ids
 
 
+def part_name(group: str, site: str | None, language: Language) -> str:
+    """The name of one site's part of a group split by site; the users with no site are a part of
+    their own, named so (never the group's own name, which a re-import would take for the whole)."""
+    return f"{group} – {gettext(NO_SITE, language) if site is None else site}"[:200].rstrip()
+
+
+def department_key(name: str | None) -> str | None:
+    """What makes two spellings of a department one (as the import counts them)."""
+    return None if name is None else tidy(name).casefold() or None
+
+
 def proposed_groups(
     cells: Sequence[Cell], settings: DirectorySettings, language: Language
-) -> tuple[list[ProposedGroup], int]:
-    """The groups, ordered by name (executives last), and how many have more sites than a group
-    may name (their smallest sites are put together when answers are made)."""
+) -> tuple[list[ProposedGroup], int, int]:
+    """The groups, ordered by name (executives last); how many have more sites than a group may
+    name (their smallest sites are put together when answers are made); and how many of the
+    smallest departments were put together so that the groups stay within the assessment's limit."""
     by_department: dict[str, list[int]] = defaultdict(list)
     executives: list[int] = []
     for index, cell in enumerate(cells):
         (executives if cell.executive else by_department[cell.department]).append(index)
-    drafts: list[tuple[str, str | None, list[int], bool, bool]] = []
+    # A department is split by site only when it is large; past the model's limit of sites, its
+    # smallest sites are put together (see _locations), never a group per site for a small one.
+    plans: list[tuple[str, list[int], int, bool]] = []  # department, cells, users, split
+    # A department of executives only is a group once its executives go back (unconfirmed): it
+    # counts as one here, with no cells of its own.
+    for department in sorted({cells[i].department for i in executives} - set(by_department)):
+        plans.append((department, [], 0, False))
     for department in sorted(by_department):
         members = by_department[department]
         users = sum(cells[i].users for i in members)
         sites = {cells[i].site for i in members if cells[i].site is not None}
+        plans.append((department, members, users, len(sites) > 1 and users > settings.site_split_users))
+
+    def parts(plan: tuple[str, list[int], int, bool]) -> int:
+        return len({cells[i].site for i in plan[1]}) if plan[3] else 1
+
+    total = sum(parts(p) for p in plans) + bool(executives)
+    combined: list[tuple[str, list[int], int, bool]] = []
+    if total > MAX_GROUPS:
+        for plan in sorted(plans, key=lambda p: (p[2], p[0])):
+            if combined and total + 1 <= MAX_GROUPS:  # with the group they are put together in
+                break
+            combined.append(plan)
+            total -= parts(plan)
+        gone = {plan[0] for plan in combined}  # (a set: a messy file may hold 100,000 departments)
+        plans = [p for p in plans if p[0] not in gone]
+    drafts: list[tuple[str, str | None, list[int], bool, bool]] = []
+    for department, members, _, split in plans:
+        if not members:
+            continue
         it = settings.it_matcher.search(department) is not None
-        split = len(sites) > 1 and (users > settings.site_split_users or len(sites) > MAX_SITES)
         if not split:
             drafts.append((department, department, members, it, False))
             continue
@@ -66,24 +105,33 @@ def proposed_groups(
         for i in members:
             by_site[cells[i].site].append(i)
         for site in sorted(by_site, key=lambda s: (s is not None, s or "")):
-            name = department if site is None else f"{department} – {site}"[:200].rstrip()
-            drafts.append((name, department, by_site[site], it, False))
+            drafts.append((part_name(department, site, language), department, by_site[site], it, False))
+    together = sorted(plan[0] for plan in combined)
+    if combined:
+        members = sorted(i for plan in combined for i in plan[1])
+        if members:
+            drafts.append((gettext(OTHER_DEPARTMENTS, language), None, members, False, False))
     if executives:
-        drafts.append((gettext(EXECUTIVES, language), None, executives, False, True))
+        name = gettext(EXECUTIVES, language)
+        if name.casefold() in {draft[0].casefold() for draft in drafts}:  # a department of that name
+            name = gettext(EXECUTIVES_BY_TITLE, language)
+        drafts.append((name, None, executives, False, True))
     ids = unique_ids(name for name, *_ in drafts)
     groups = [
         ProposedGroup(
             id=group_id,
             name=name,
             department=department,
+            department_key=department_key(department),
             cells=members,
             it_department=it,
             executives=is_exec,
             sites=sorted({cells[i].site for i in members if cells[i].site is not None}),
+            departments=together if department is None and not is_exec else [],
         )
         for group_id, (name, department, members, it, is_exec) in zip(ids, drafts, strict=True)
     ]
-    return groups, sum(len(g.sites) > MAX_SITES for g in groups)
+    return groups, sum(len(g.sites) > MAX_SITES for g in groups), len(combined)
 
 
 def to_group_answers(

@@ -27,6 +27,7 @@ class Cell(_Frozen):
     department: Name  # the canonical spelling ("Unassigned" in the proposal's language for none)
     site: Name | None
     executive: bool
+    title: Name | None = None  # an executive's job title (tidied), by which they were found
     users: int
     devices: dict[Platform, int] = {}  # the planned platforms only
     ownership: dict[Owner, int] = {}
@@ -42,6 +43,9 @@ class ProposedGroup(_Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,64}$")]
     name: Name
     department: Name | None  # None for the executives, drawn from several departments
+    # The department as the import counts it (case and spaces not counting): what a re-import
+    # matches on; None when the group holds several departments.
+    department_key: Name | None = None
     cells: Annotated[list[int], Field(min_length=1)]  # indexes into Proposal.cells
     it_department: bool = False
     executives: bool = False
@@ -49,6 +53,9 @@ class ProposedGroup(_Frozen):
     # it; unconfirmed, its users go back to their departments (see edits.py).
     executives_confirmed: bool = False
     sites: list[Name] = []
+    # The departments put together in this group ("Other departments", past the assessment's limit
+    # of groups; or merged by the respondent): their executives go back here, if not confirmed.
+    departments: list[Name] = []
 
 
 class Variant(_Frozen):
@@ -88,6 +95,11 @@ class Report(_Frozen):
     unknown_os: dict[str, int] = {}  # OS strings we do not know (not personal): counted, not planned
     unsupported: list[Unsupported] = []  # planned all the same, flagged
     sites_capped: int = 0  # groups whose sites beyond the model's limit were put together
+    # Devices were read but not one found its user in the users file: the groups' device answers
+    # are left to the respondent (Proposal.has_devices is False).
+    devices_not_joined: bool = False
+    # Departments beyond the assessment's limit of groups, put together in one group.
+    departments_combined: int = 0
 
     @property
     def left_out_users(self) -> int:

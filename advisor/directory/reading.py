@@ -32,7 +32,9 @@ OwnershipSeen = Literal["corporate", "personal", "unknown"]
 
 _WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # XLSX (a ZIP), XLS (OLE2)
 _FALSE = frozenset({"false", "no", "0", "n", "disabled", "nej", "falskt", "falsk", "inaktiverad"})
+_SAID = {"utf-16": "UTF-16", "utf-8": "UTF-8", "cp1252": "Windows-1252"}
 _QUOTED = re.compile(r'"[^"]*"')
+_LONE_CR = re.compile(r"\r(?!\n)")
 _SEP_LINE = re.compile(r"^sep=(.)\r?\n?$")  # Excel's hint line, `sep=;`, before the header
 
 
@@ -85,18 +87,24 @@ def read_users(
 ) -> Iterator[UserRow]:
     """The users of an Entra ID export, one at a time."""
     rows, columns = _table(stream, "users", mapping, source)
-    upn, dept, enabled, kind = (columns[f] for f in ("upn", "department", "account_enabled", "user_type"))
-    title = columns.get("job_title")
+    upn, dept = columns["upn"], columns["department"]
+    # Enabled as accountEnabled says, else as "Block sign in" says the opposite.
+    enabled, blocked = columns.get("account_enabled"), columns.get("sign_in_blocked")
+    kind, title = columns.get("user_type"), columns.get("job_title")
     sites = [columns[f] for f in ("office", "city", "country", "usage_location") if f in columns]
     for row in rows:
         address = row[upn].strip().lower()
         department = row[dept].strip() and row[dept]
         site = next((row[i].strip() for i in sites if row[i].strip()), None)
+        if enabled is not None:
+            active = row[enabled].strip().casefold() not in _FALSE
+        else:
+            active = row[blocked].strip().casefold() in _FALSE  # type: ignore[index]
         yield UserRow(
             address,
             department or None,
-            row[enabled].strip().casefold() not in _FALSE,
-            row[kind].strip().casefold() == "guest" or "#ext#" in address,
+            active,
+            (kind is not None and row[kind].strip().casefold() == "guest") or "#ext#" in address,
             (row[title].strip() or None) if title is not None else None,
             site,
         )
@@ -284,13 +292,21 @@ def _delimiter(first: str, lines: Iterator[str], kind: Kind, source: str | None)
 
 
 def _lines(stream: Readable, kind: Kind, source: str | None) -> Iterator[str]:
-    """The physical lines of the decoded text, each ending with its newline (the last may not)."""
+    """The physical lines of the decoded text, each ending with its newline (the last may not).
+    A carriage return alone ends a line too (old Mac files): it is read as a newline."""
     partial = ""
     line = 1  # the number of the line `partial` starts
+    held = ""  # a carriage return at the end of a chunk: the next one says whether \n follows
     for text in _texts(stream, kind, source):
         if "\x00" in text:
             at = line + (partial + text[: text.index("\x00")]).count("\n")
             raise FileRefused("binary", kind, line=at, source=source)
+        text = held + text
+        held = ""
+        if text.endswith("\r"):
+            text, held = text[:-1], "\r"
+        if "\r" in text:
+            text = _LONE_CR.sub("\n", text)
         parts = (partial + text).split("\n")
         partial = parts.pop()
         line += len(parts)
@@ -298,6 +314,7 @@ def _lines(stream: Readable, kind: Kind, source: str | None) -> Iterator[str]:
             raise FileRefused("line_too_long", kind, line=line, source=source, limit=MAX_LINE)
         for part in parts:
             yield part + "\n"
+    partial += "\n" if held else ""
     if partial:
         yield partial
 
@@ -305,6 +322,12 @@ def _lines(stream: Readable, kind: Kind, source: str | None) -> Iterator[str]:
 def _texts(stream: Readable, kind: Kind, source: str | None) -> Iterator[str]:
     """Decoded text, chunk by chunk (see the module's docstring for the encodings)."""
     first = stream.read(CHUNK)
+    # A stream may give fewer bytes than asked: the marks and signatures need their first four.
+    while first and len(first) < 4:
+        more = stream.read(CHUNK)
+        if not more:
+            break
+        first += more
     if not first:
         return
     if first.startswith(_WORKBOOKS):
@@ -331,7 +354,8 @@ def _strict(
             text = decoder.decode(chunk, final)
         except UnicodeDecodeError as exc:
             at = lines + exc.object[: exc.start].decode(encoding, "replace").count("\n")
-            raise FileRefused("undecodable", kind, line=at, source=source) from None
+            code = "undecodable" if encoding == "cp1252" else "not_as_marked"
+            raise FileRefused(code, kind, line=at, source=source, encoding=_SAID[encoding]) from None
         lines += text.count("\n")
         if text:
             yield text

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from advisor.directory.proposal import Proposal, ProposedGroup
 from advisor.model.i18n import gettext
 from advisor.model.vocabulary import Language, term
+
+# What a terminal would act on rather than show: control characters (escape sequences) and the
+# marks that turn the direction of the text.
+_UNSHOWN = re.compile(r"[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """Text from the file as it may be printed: such characters written as `\\x1b`, `\\u202e`."""
+    return _UNSHOWN.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def report_lines(proposal: Proposal, groups: list[ProposedGroup], language: Language) -> list[str]:
@@ -29,21 +40,39 @@ def report_lines(proposal: Proposal, groups: list[ProposedGroup], language: Lang
     if r.unassigned:
         lines.append(gettext("Without a department (in Unassigned): %(n)s", language, n=r.unassigned))
     for variant in r.department_variants:
-        spellings = ", ".join(f"“{s}” ({n})" for s, n in variant.spellings.items())
+        spellings = ", ".join(f"“{shown(s)}” ({n})" for s, n in variant.spellings.items())
         lines.append(
             gettext(
                 "Department %(name)s, written as: %(spellings)s",
                 language,
-                name=variant.department,
+                name=shown(variant.department),
                 spellings=spellings,
             )
         )
     if r.executive_titles:
-        titles = ", ".join(f"{t} ({n})" for t, n in r.executive_titles.items())
+        titles = ", ".join(f"{shown(t)} ({n})" for t, n in r.executive_titles.items())
         lines.append(
             gettext("Executives found by job title (confirm them): %(titles)s", language, titles=titles)
         )
-    if proposal.has_devices:
+    if r.departments_combined:
+        lines.append(
+            gettext(
+                "The %(n)s smallest departments are put together in one group, so that the groups stay "
+                "within the assessment's limit",
+                language,
+                n=r.departments_combined,
+            )
+        )
+    if r.devices_not_joined:
+        lines.append(
+            gettext(
+                "Not one device's user is in the users file: the devices file's user column does not hold "
+                "the users' user principal names (map the column); the groups' devices are left for you "
+                "to answer",
+                language,
+            )
+        )
+    if proposal.has_devices or r.devices_not_joined:
         lines.append(
             gettext(
                 "Devices read: %(n)s; in the groups: %(kept)s",
@@ -65,7 +94,9 @@ def report_lines(proposal: Proposal, groups: list[ProposedGroup], language: Lang
         for name, n in r.other_platforms.items():
             lines.append(gettext("Not planned: %(os)s, %(n)s devices", language, os=name, n=n))
         for name, n in r.unknown_os.items():
-            lines.append(gettext("Unknown operating system “%(os)s”: %(n)s devices", language, os=name, n=n))
+            lines.append(
+                gettext("Unknown operating system “%(os)s”: %(n)s devices", language, os=shown(name), n=n)
+            )
         for flagged in r.unsupported:
             lines.append(
                 gettext(

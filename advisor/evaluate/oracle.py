@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from advisor.model.facts import FactValue
@@ -73,6 +73,75 @@ def holds(node: Condition | None, facts: Facts, parameters: Mapping[str, int]) -
     return not holds(node.not_, facts, parameters)
 
 
+Test = Callable[[Facts], bool]
+
+
+def compile_condition(node: Condition | None, parameters: Mapping[str, int]) -> Test:
+    """`holds` for one condition as a function of the facts alone, with the rulebook's numbers
+    read once: the same answers, several times faster, for the planner's hot loop. A value of the
+    wrong kind still fails loudly, when the condition is tested, as `holds` does."""
+    if node is None:
+        return _always
+    if isinstance(node, Leaf):
+        return _compile_leaf(node, parameters)
+    if isinstance(node, AllOf):
+        every = tuple(compile_condition(child, parameters) for child in node.all)
+
+        def all_hold(facts: Facts) -> bool:  # a loop: faster than all() over a generator
+            for test in every:  # noqa: SIM110
+                if not test(facts):
+                    return False
+            return True
+
+        return all_hold
+    if isinstance(node, AnyOf):
+        branches = tuple(compile_condition(child, parameters) for child in node.any)
+
+        def any_holds(facts: Facts) -> bool:
+            for test in branches:  # noqa: SIM110
+                if test(facts):
+                    return True
+            return False
+
+        return any_holds
+    inner = compile_condition(node.not_, parameters)
+    return lambda facts: not inner(facts)
+
+
+def _always(_facts: Facts) -> bool:
+    return True
+
+
+def _compile_leaf(leaf: Leaf, parameters: Mapping[str, int]) -> Test:
+    fact = leaf.fact
+    expected = parameters[leaf.param] if leaf.param is not None else leaf.value
+    op = leaf.op
+    if op == "eq":
+        return lambda facts: bool(facts[fact] == expected)
+    if op == "ne":
+        return lambda facts: bool(facts[fact] != expected)
+    if op in ("in", "not_in") and isinstance(expected, list):
+        choices = tuple(expected)
+        if op == "in":
+            return lambda facts: facts[fact] in choices
+        return lambda facts: facts[fact] not in choices
+    if op in ("lt", "lte", "gt", "gte") and isinstance(expected, int):
+        bound = expected
+        if op == "lt":
+            return lambda facts: _number(facts[fact]) < bound
+        if op == "lte":
+            return lambda facts: _number(facts[fact]) <= bound
+        if op == "gt":
+            return lambda facts: _number(facts[fact]) > bound
+        return lambda facts: _number(facts[fact]) >= bound
+    if op == "contains":
+        return lambda facts: expected in _members(facts[fact])
+    if op == "not_contains":
+        return lambda facts: expected not in _members(facts[fact])
+    # An expected value of the wrong kind: `leaf_holds` raises for it when tested.
+    return lambda facts: leaf_holds(leaf, facts, parameters)
+
+
 def fired(rules: Sequence[RuleInfo], facts: Facts, parameters: Mapping[str, int]) -> frozenset[str]:
     """The ids of the rules whose conditions hold for these facts."""
     return frozenset(info.id for info in rules if holds(info.rule.when, facts, parameters))
@@ -125,7 +194,14 @@ class OracleEvaluator:
 
     def __init__(self, rulebook: Rulebook) -> None:
         self.rulebook = rulebook
+        self._tests: dict[Stage, tuple[tuple[str, Test], ...]] = {}
 
     def evaluate(self, stage: Stage, facts: Sequence[Facts]) -> list[frozenset[str]]:
-        rules = self.rulebook.stage(stage)
-        return [fired(rules, f, self.rulebook.parameters) for f in facts]
+        tests = self._tests.get(stage)
+        if tests is None:  # compiled once per stage: an evaluator lives as long as its rulebook
+            parameters = self.rulebook.parameters
+            tests = self._tests[stage] = tuple(
+                (info.id, compile_condition(info.rule.when, parameters))
+                for info in self.rulebook.stage(stage)
+            )
+        return [frozenset(rule_id for rule_id, test in tests if test(f)) for f in facts]

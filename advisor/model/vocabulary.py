@@ -478,4 +478,11 @@ PLANNER_PARAMETERS: dict[str, ParameterKind] = {
     "directory_minimum_os": "table",  # platform -> [oldest version Intune supports]
     "directory_active_days": "number",  # days since the last check-in that count as enrolled
     "directory_site_split_users": "number",  # a department past this many users is split by site
+    # Enrollment progress measured from an Intune device export (advisor/directory/progress.py)
+    "progress_behind_margin_percent": "number",  # points short of the expected share before "behind"
 }
+# The parameters only the import of the organisation's exports and the enrollment progress read:
+# no plan depends on them, so changing one changes no saved plan (the impact passes them by).
+IMPORT_PARAMETERS = frozenset(
+    name for name in PLANNER_PARAMETERS if name.startswith(("directory_", "progress_"))
+)

@@ -193,6 +193,7 @@ class WorkingDays:
         # Remembered answers: a plan asks about the same few hundred days many times over.
         self._works: dict[date, bool] = {}
         self._months: dict[str, list[date]] = {}
+        self._between: dict[tuple[date, date], tuple[date, ...]] = {}
 
     def works(self, day: date, avoid: Callable[[str], bool] | None = None) -> bool:
         known = self._works.get(day)
@@ -227,6 +228,19 @@ class WorkingDays:
                 return day
             day -= timedelta(days=1)
         return day
+
+    def between(self, start: date, end: date) -> Sequence[date]:
+        """The working days from `start` to `end` (both included); `start` alone if there is none.
+        Remembered: the groups of a phase share its window."""
+        known = self._between.get((start, end))
+        if known is None:
+            found, day = [], start
+            while day <= end:
+                if self.works(day):
+                    found.append(day)
+                day += timedelta(days=1)
+            known = self._between[(start, end)] = tuple(found or [start])
+        return known
 
     def in_month(self, month: str) -> list[date]:
         """The month's working days (weekends and holidays skipped; a quiet month has none)."""
@@ -482,17 +496,17 @@ class CalendarMaker:
     ) -> None:
         spec = self.groups[group]
         avoided = spec.avoid_months
-
-        def avoid(month: str) -> bool:
-            return _hits(month, avoided)
+        # None when the group avoids no month: the working days need no second look then.
+        avoid: Callable[[str], bool] | None = (lambda month: _hits(month, avoided)) if avoided else None
 
         users = sum(s.users for s in slots)
         approaches = list(dict.fromkeys(s.approach for s in slots))
         # The group's window closes before a month it avoids begins.
-        for day in _between(days, start, end):
-            if day > start and avoid(_month_of(day)):
-                end = days.on_or_before(day, avoid)
-                break
+        if avoid is not None:
+            for day in _between(days, start, end):
+                if day > start and avoid(_month_of(day)):
+                    end = days.on_or_before(day, avoid)
+                    break
         start_word, end_word = (day_name(d.isoformat(), self.language) for d in (start, end))
         values = {"group": spec.name, "phase": title, "start": start_word, "end": end_word, "users": users}
         steps = ("announce_1", "announce_2", "instructions")
@@ -742,10 +756,5 @@ def _even(total: int, parts: int) -> list[int]:
     return [share + (rest if i == 0 else 0) for i in range(parts)]
 
 
-def _between(days: WorkingDays, start: date, end: date) -> list[date]:
-    found, day = [], start
-    while day <= end:
-        if days.works(day):
-            found.append(day)
-        day += timedelta(days=1)
-    return found or [start]
+def _between(days: WorkingDays, start: date, end: date) -> Sequence[date]:
+    return days.between(start, end)

@@ -160,8 +160,11 @@ def _key(
     extra: object = None,
 ) -> tuple[object, ...]:
     """What an explanation depends on: the rule, the language, and the facts the rule names."""
-    named: tuple[str, ...] = _cached(cache, ("named", info.rule.id), lambda: _named(info))
-    return (kind, info.rule.id, language, extra, tuple(facts[n] for n in named if n in facts))
+    rule_id = info.rule.id
+    named: tuple[str, ...] | None = cache.get(("named", rule_id))  # type: ignore[assignment]
+    if named is None:
+        named = _cached(cache, ("named", rule_id), lambda: _named(info))
+    return (kind, rule_id, language, extra, tuple([facts[n] for n in named if n in facts]))
 
 
 def _named(info: RuleInfo) -> tuple[str, ...]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import cast
@@ -71,6 +71,25 @@ FALLBACK = {
     "enrollment": "self_service",
 }
 _PLANNING = f"{GUIDE_URL}#targeted-groups-and-timeframes"
+# The codes of the warnings the planner gives of itself (`_assume`; the calendar's too), apart from
+# the rules': a test keeps the list whole. A plan holds one warning per code and group, so a rule's
+# warning that shared a code with one of these would take its place, or give it up.
+PLANNER_WARNINGS = frozenset(
+    {
+        "calendar-in-the-past",
+        "country-assumed",
+        "even-split-assumed",
+        "gate-decision-unmatched",
+        "gate-no-go",
+        "holidays-not-known",
+        "long-rollout",
+        "ownership-split-assumed",
+        "quiet-month-skipped",
+        "rollout-start-past",
+        "rule-gap",
+        "support-week-over-capacity",
+    }
+)
 # The months the calendar can date phases in: the lead-up and the follow-up (at most 60 working
 # days each, as the rulebook bounds them) stay within the years datetime knows (1 to 9999).
 CALENDAR_FIRST, CALENDAR_LAST = "0001-05", "9999-06"
@@ -242,17 +261,7 @@ class Planner:
 
     def _warn(self, stage: Stage, fired: frozenset[str], facts: Facts, group: str | None) -> None:
         for info in fired_warnings(self.rulebook, stage, fired):
-            self.warnings.append(
-                Warning(
-                    code=info.rule.value,
-                    group=group,
-                    severity=info.rule.severity or "warning",
-                    text=reason_text(info, self.language, facts, self.params),
-                    rule=info.id,
-                    source=localized_source(info.rule.source, self.language),
-                    provenance=info.rule.provenance,
-                )
-            )
+            self.warnings.append(rule_warning(info, self.language, facts, self.params, group))
 
     def _assume(
         self,
@@ -399,8 +408,7 @@ class Planner:
                     method=other.slug,
                     why_not=[
                         cached_why_not(info, self.language, c.facts, self.params, winner, self.explanations)
-                        for info in self.rulebook.deciding("method", "method")
-                        if info.rule.value == other.slug
+                        for info in self.rulebook.choosing("method", "method", other.slug)
                     ],
                 )
                 for other in methods_for(c.platform, c.owner)
@@ -1330,12 +1338,9 @@ class Planner:
 
     def _why_not(self, approach: str, piece: _Decided) -> list[Reason]:
         winner: RuleInfo | None = piece.enrollment.winner
-        rules = [
-            info for info in self.rulebook.deciding("placement", "enrollment") if info.rule.value == approach
-        ]
         return [
             cached_why_not(info, self.language, piece.facts, self.params, winner, self.explanations)
-            for info in rules
+            for info in self.rulebook.choosing("placement", "enrollment", approach)
         ]
 
 
@@ -1360,6 +1365,21 @@ def _month_word(quiet: str, language: Language) -> str:
     if len(quiet) == 2:
         return month_name(f"2000-{quiet}", language).rsplit(" ", 1)[0]
     return month_name(quiet, language)
+
+
+def rule_warning(
+    info: RuleInfo, language: Language, facts: Facts, parameters: Mapping[str, int], group: str | None
+) -> Warning:
+    """The warning a rule that decides `warning` gives, for these facts (of `group`, if any)."""
+    return Warning(
+        code=info.rule.value,
+        group=group,
+        severity=info.rule.severity or "warning",
+        text=reason_text(info, language, facts, parameters),
+        rule=info.id,
+        source=localized_source(info.rule.source, language),
+        provenance=info.rule.provenance,
+    )
 
 
 def make_plan(

@@ -3,7 +3,7 @@ between the parameters of two rulebooks."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,15 +207,27 @@ def plan_diff(old: Plan | None, new: Plan | None, answers: list[AnswerChange] | 
     split = None
     if old and new and old.split_by.value != new.split_by.value:
         split = (old.split_by.value, new.split_by.value)
-    old_warnings = {warning_key(w): w for w in old.warnings} if old else {}
-    new_warnings = {warning_key(w): w for w in new.warnings} if new else {}
+    added, removed = warnings_diff(old.warnings if old else [], new.warnings if new else [])
     return PlanDiff(
         groups=tuple(changes),
         split_by=split,
-        warnings_added=tuple(new_warnings[k] for k in sorted(new_warnings.keys() - old_warnings.keys())),
-        warnings_removed=tuple(old_warnings[k] for k in sorted(old_warnings.keys() - new_warnings.keys())),
+        warnings_added=added,
+        warnings_removed=removed,
         organisation_answers=tuple(a for a in answers if a.group is None),
         names={g.id: g.name for plan in (old, new) if plan for g in plan.groups},
+    )
+
+
+def warnings_diff(
+    old: Sequence[Warning], new: Sequence[Warning]
+) -> tuple[tuple[Warning, ...], tuple[Warning, ...]]:
+    """The warnings added (as `new` words them) and those gone (as `old` words them), each in the
+    order of warning_key."""
+    before = {warning_key(w): w for w in old}
+    after = {warning_key(w): w for w in new}
+    return (
+        tuple(after[k] for k in sorted(after.keys() - before.keys())),
+        tuple(before[k] for k in sorted(before.keys() - after.keys())),
     )
 
 

@@ -299,6 +299,7 @@ NUMBER_BOUNDS: dict[str, tuple[int, int, str]] = {
     "support_week_over_percent": (100, 1000, "a share of a week's capacity, in percent"),
     "directory_active_days": (1, 365, "days since a device's last check-in"),
     "directory_site_split_users": (1, 10_000_000, "users in a department"),
+    "progress_behind_margin_percent": (0, 100, "percentage points"),
 }
 # The kinds of holidays the holiday library knows (holidays.constants): a category it does not
 # know would silently skip no day.

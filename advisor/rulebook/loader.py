@@ -85,6 +85,10 @@ class Rulebook:
         default_factory=dict, repr=False, compare=False
     )
 
+    _choosing: dict[tuple[str, str, object], tuple[RuleInfo, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
     def __post_init__(self) -> None:
         self._by_id.update({info.id: info for info in self.rules})
         for info in self.rules:
@@ -100,6 +104,16 @@ class Rulebook:
         if found is None:
             found = tuple(info for info in self.stage(stage) if info.rule.decides == decision)
             self._deciding[key] = found
+        return found
+
+    def choosing(self, stage: Stage, decision: str, value: object) -> tuple[RuleInfo, ...]:
+        """The stage's rules that decide `decision` as `value`, in the order written (computed
+        once: the planner asks for every alternative of every group)."""
+        key = (stage, decision, value)
+        found = self._choosing.get(key)
+        if found is None:
+            found = tuple(info for info in self.deciding(stage, decision) if info.rule.value == value)
+            self._choosing[key] = found
         return found
 
     def rule(self, rule_id: str) -> RuleInfo:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from advisor.quality.impact import Case, Change, impact_in_chunks, saved_cases, with_saved_plans
+from advisor.quality.impact import Change, Saved, impact_in_chunks, saved_rows
 from advisor.rulebook.loader import build_rulebook
 from advisor.services.logs import event
 from advisor.services.runtime import Services
@@ -68,14 +68,14 @@ def _impact(services: Services, job: Job, owner: str, stopping: threading.Event)
     last = [after_id]
     outcome: list[Next] = []
 
-    def chunks() -> Iterator[list[Case]]:
+    def chunks() -> Iterator[list[Saved]]:
         while True:
             with services.store.session() as db:
-                cases, read_to = saved_cases(db, last[0], CHUNK)
+                rows, read_to = saved_rows(db, last[0], CHUNK)
             if read_to == last[0]:
                 return
             last.append(read_to)
-            yield cases
+            yield rows
 
     def keep(_count: int, changes: list[Change]) -> bool:
         nonlocal done
@@ -101,7 +101,7 @@ def _impact(services: Services, job: Job, owner: str, stopping: threading.Event)
         max_months=services.settings.max_rollout_months,
         sources=(sources[0], sources[1]),
         processes=processes,
-        prepare=lambda touched: with_saved_plans(services.store, touched),
+        saved_plans=services.store.url,
     )
     if not outcome or outcome[-1] == Next.GO_ON:
         if not outcome:  # nothing (left) to read: no saved assessment, or the last chunk was saved

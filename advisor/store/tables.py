@@ -356,3 +356,21 @@ class ColumnMapping(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     mapping: Mapped[dict[str, str]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+
+class ProgressSnapshot(Base):
+    """One upload of the Intune device export measured against the plan: the figures only (the
+    Progress JSON: counts per phase, group and gate), never the files or anything from a row."""
+
+    __tablename__ = "progress_snapshots"
+    __table_args__ = (Index("ix_progress_snapshots_assessment", "assessment_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    # The version of the answers whose plan it was measured against, and that plan's rulebook.
+    version_number: Mapped[int] = mapped_column(Integer)
+    rulebook_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    measured_on: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD: the day enrollment is judged
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)

@@ -78,6 +78,9 @@ _DISAGREEING = re.compile(
 )
 
 
+EXPORT_REFUSALS = frozenset(MESSAGES)
+
+
 def documented_refusal(status: int, body: bytes) -> bool:
     """The refusals JSON Schema cannot state, which the OpenAPI description documents: a group id
     used twice, answers of a group that disagree, months to keep free that name all twelve, an exit
@@ -112,12 +115,16 @@ def documented_refusal(status: int, body: bytes) -> bool:
         return False
     if error.code == "invalid_content" and error.fields:
         return all(_DISAGREEING.match(problem.msg) for problem in error.fields)
-    # An import's files are text/csv (or multipart) of any content as far as a schema can say: what
-    # their content must be (an export with its columns, in a text encoding, with rows) and the
-    # patterns' words and the edits' groups are refused with their own codes, documented.
-    if error.code in (*MESSAGES, "invalid_patterns", "edit_refused"):
-        return True
-    return error.code in ("rollout_too_long", "gate_refused")
+    # An export refused for what it holds (not a CSV, a users file as the devices file, no rows,
+    # columns missing, ...): what a file holds is no part of the schema; its codes are documented.
+    # So are an import's patterns that are no words and its edits of groups it does not have.
+    return error.code in (
+        "rollout_too_long",
+        "gate_refused",
+        "invalid_patterns",
+        "edit_refused",
+        *EXPORT_REFUSALS,
+    )
 
 
 class _Form(HTMLParser):

@@ -20,7 +20,8 @@ import pytest
 import yaml
 from flask import Flask
 
-from advisor.quality.impact import PARALLEL_FROM
+from advisor.quality.impact import PARALLEL_FROM, Filter, saved_cases, with_saved_plans
+from advisor.rulebook.loader import build_rulebook
 from advisor.services import rule_admin
 from advisor.services.accounts import create_user
 from advisor.services.assessments import create
@@ -32,6 +33,7 @@ from advisor.store.database import Store
 from advisor.store.jobs import JobQueue, Next
 from advisor.store.tables import JobStatus, User, VersionKind
 from tests.conftest import ROOT
+from tests.test_impact import _full
 from tests.web.conftest import Browser, make_user
 from tests.web.helpers import finished_job, job_address, json_of
 from web.extensions import services
@@ -342,3 +344,36 @@ def test_the_worker_command_does_the_queued_jobs_and_stops_cleanly_on_sigterm(
             worker.kill()
     assert worker.returncode == 0
     assert "worker.stopped" in err
+
+
+def test_a_warning_threshold_is_read_off_the_saved_plans_as_planning_both_sides_finds(node: Services) -> None:
+    """A change of a warning rule's threshold: the job reads the saved plans' warnings out of the
+    database (SQLite's and PostgreSQL's JSON paths) and finds what planning every assessment
+    under both rulebooks finds."""
+    root = _admin(node)
+    many = copy.deepcopy(CONTOSO)
+    for group in many["groups"]:
+        group["devices"] = group["users"] * 3  # 300 devices per 100 users: over the threshold
+    ids = [create(node, root, f"Many {i}", copy.deepcopy(many), VersionKind.EDIT, "plan") for i in range(2)]
+    create(node, root, "Few", copy.deepcopy(CONTOSO), VersionKind.EDIT, "plan")
+    name = "waves.yaml"
+    before = (node.settings.rules_dir / name).read_text()
+    after = re.sub(r"(many_devices_percent:\n    value: )\d+", r"\g<1>400", before)
+    assert after != before
+    job_id = start_impact(node, root, *rule_admin.impact_files(node, name, after))
+    assert Worker(node).run_once()
+    job = node.jobs.get(job_id)
+    assert job is not None
+    assert job.status == JobStatus.DONE
+    old, new = (
+        build_rulebook({k: v.encode() for k, v in job.parameters[side].items()})
+        for side in ("before", "after")
+    )
+    assert Filter(old, new).warnings_only
+    with node.store.session() as db:
+        cases = saved_cases(db)[0]
+    read = with_saved_plans(node.store, cases, warnings_only=True)
+    assert all(case.plan is not None and case.plan["warnings"] for case in read)
+    expected = _full(old, new, cases)
+    assert {f"assessment {i} (Many {n})" for n, i in enumerate(ids)} <= {name for name, _ in expected}
+    assert [list(change) for change in expected] == job.result

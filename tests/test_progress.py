@@ -1,0 +1,353 @@
+"""The plan against what enrolled, in the core: devices placed through their users' departments
+and sites, poured into the placements in phase order, phases behind plan, the gates' enrollment
+criterion measured, everything the plan does not count counted by reason, and nothing personal
+kept."""
+
+from __future__ import annotations
+
+import copy
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+import yaml
+
+from advisor.directory.progress import ProgressSettings, department_key, measure, planned_platform
+from advisor.directory.reading import DeviceRow, UserRow
+from advisor.evaluate.oracle import OracleEvaluator
+from advisor.model.facts import Assessment, parse_assessment
+from advisor.model.plan import Plan
+from advisor.model.vocabulary import Platform
+from advisor.planning.planner import make_plan
+from advisor.rulebook import Rulebook
+from tests.conftest import ROOT
+
+CONTOSO: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
+UNDER_WAY: dict[str, Any] = copy.deepcopy(CONTOSO)
+UNDER_WAY["organisation"]["rollout_start"] = "2026-03"  # pilots in March, production 1 in April
+TODAY = date(2026, 4, 15)  # production 1's window (1 to 21 April) two-thirds gone
+
+
+NOW = datetime(2026, 4, 13, 8, 30, tzinfo=UTC)  # a recent check-in
+OS = {"windows": "Windows", "macos": "macOS", "ios": "iOS/iPadOS", "android": "Android", None: "Linux"}
+
+
+def user(upn: str, department: str | None, site: str | None, **kind: Any) -> UserRow:
+    fields: dict[str, Any] = {"enabled": True, "guest": False, "job_title": None, **kind}
+    return UserRow(upn, department, fields["enabled"], fields["guest"], fields["job_title"], site)
+
+
+def device(
+    upn: str | None, platform: Platform | None, *, intune: bool = True, last_check_in: datetime | None = NOW
+) -> DeviceRow:
+    managed_by = "Intune" if intune else "Exchange ActiveSync"
+    return DeviceRow(upn, OS[platform], "1", "corporate", managed_by, intune, last_check_in)
+
+
+@pytest.fixture(scope="module")
+def assessment() -> Assessment:
+    return parse_assessment(UNDER_WAY)
+
+
+@pytest.fixture(scope="module")
+def plan(assessment: Assessment, rulebook: Rulebook) -> Plan:
+    return make_plan(assessment, OracleEvaluator(rulebook))
+
+
+@pytest.fixture(scope="module")
+def settings(rulebook: Rulebook) -> ProgressSettings:
+    return ProgressSettings.from_rulebook(rulebook)
+
+
+FIRST = ["Åsa", "Björn", "Märta", "Jörgen", "Chloé", "Liam", "Noor", "Sven-Erik", "Zoë", "Ola"]
+LAST = ["Öberg", "Lindqvist", "Nguyen", "O'Brien", "Åkesson", "García", "Smith", "Håkansson"]
+
+
+class People:
+    """A seeded, messy organisation: names with åäö, departments in several spellings."""
+
+    def __init__(self, seed: int) -> None:
+        self.random = random.Random(seed)  # noqa: S311 - reproducible test data, not a secret
+        self.serial = 0
+
+    def upn(self) -> str:
+        self.serial += 1
+        first, last = self.random.choice(FIRST), self.random.choice(LAST)
+        return f"{first}.{last}{self.serial}@contoso.example".lower()
+
+    def spelled(self, department: str) -> str:
+        """The department as a person typed it: case and stray spaces vary."""
+        return self.random.choice([department, department.upper(), f" {department.lower()} ", department])
+
+    def users(self, department: str, site: str, count: int, **kind: Any) -> list[UserRow]:
+        return [user(self.upn(), self.spelled(department), site, **kind) for _ in range(count)]
+
+
+def devices(users: list[UserRow], platforms: list[Platform | None], **kind: Any) -> list[DeviceRow]:
+    return [device(u.upn, platforms[i % len(platforms)], **kind) for i, u in enumerate(users)]
+
+
+def test_departments_compare_without_case_or_spaces() -> None:
+    assert department_key(" sales   and MARKETING ") == department_key("Sales and marketing")
+    assert department_key("  ") == department_key(None) != department_key("Unassigned")
+
+
+@pytest.mark.parametrize(
+    ("os", "platform"),
+    [
+        ("Windows", "windows"),
+        ("macOS", "macos"),
+        ("iOS/iPadOS", "ios"),
+        ("iPadOS", "ios"),
+        ("Android Enterprise", "android"),
+        ("AndroidForWork", "android"),
+        ("Linux", None),
+        ("ChromeOS", None),
+        ("", None),
+    ],
+)
+def test_the_plans_platform_of_an_os(os: str, platform: Platform | None) -> None:
+    assert planned_platform(os) == platform
+
+
+def test_a_groups_devices_fill_its_phases_in_order(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings
+) -> None:
+    """IT is 90 devices in the limited pilot and 360 in the expanded one: 120 enrolled devices
+    fill the limited pilot and put 30 in the expanded one."""
+    people = People(1)
+    it = people.users("IT", "Redmond", 120)
+    progress = measure(
+        assessment,
+        plan,
+        it,
+        devices(it, ["windows", "ios", "android", "macos"]),
+        today=TODAY,
+        settings=settings,
+    )
+    placed = {(p.group, p.phase): (p.planned, p.enrolled) for p in progress.placements}
+    assert placed[("it", "limited_pilot")] == (90, 90)
+    assert placed[("it", "expanded_pilot")] == (360, 30)
+    assert placed[("it-executives", "expanded_pilot")] == (20, 0)
+    phases = {(p.phase, p.number): p for p in progress.phases}
+    assert phases[("limited_pilot", None)].rate == 100.0
+    assert phases[("expanded_pilot", None)].enrolled == 30
+    assert phases[("expanded_pilot", None)].planned == 380
+    group = next(g for g in progress.groups if g.group == "it")
+    assert (group.users, group.devices, group.enrolled, group.planned) == (120, 120, 120, 450)
+    assert progress.enrolled == 120
+    assert progress.planned == sum(p.planned for p in progress.placements) == 4640
+
+
+def test_only_recent_intune_devices_of_the_planned_platforms_count(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings
+) -> None:
+    people = People(2)
+    sales = people.users("Sales and marketing", "Redmond", 400)
+    counted = devices(sales[:100], ["ios", "android", "windows"])
+    exchange = devices(sales[100:150], ["ios"], intune=False)
+    # Thirty days before the end of the day measured: the oldest check-in that still counts.
+    thirty_days_ago = datetime.combine(TODAY + timedelta(days=1), datetime.min.time(), UTC) - timedelta(
+        days=30
+    )
+    stale = devices(sales[150:180], ["android"], last_check_in=thirty_days_ago - timedelta(seconds=1))
+    never = devices(sales[180:190], ["windows"], last_check_in=None)
+    linux = devices(sales[190:200], [None])
+    just_in_time = devices(sales[200:205], ["windows"], last_check_in=thirty_days_ago)
+    progress = measure(
+        assessment,
+        plan,
+        sales,
+        [*counted, *exchange, *stale, *never, *linux, *just_in_time],
+        today=TODAY,
+        settings=settings,
+    )
+    group = next(g for g in progress.groups if g.group == "sales-marketing")
+    assert group.enrolled == 105
+    assert group.devices == 205
+    lost = progress.unmatched
+    assert (lost.devices_not_intune, lost.devices_stale, lost.devices_other_platform) == (50, 40, 10)
+
+
+def test_what_the_plan_does_not_count_is_counted_by_reason(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings
+) -> None:
+    people = People(3)
+    retail = people.users("Retail", "Seattle", 200)
+    disabled = people.users("Retail", "Seattle", 7, enabled=False)
+    guests = people.users("Retail", "Seattle", 4, guest=True)
+    nowhere = people.users("Catering", "Seattle", 11)
+    unassigned = people.users("", "Seattle", 3)
+    strangers = [device(f"gone{i}@contoso.example", "ios") for i in range(6)]
+    ownerless = [device(None, "android") for _ in range(5)]
+    users = [*retail, *disabled, *guests, *nowhere, *unassigned, retail[0], disabled[0]]
+    progress = measure(
+        assessment,
+        plan,
+        users,
+        [
+            *devices(retail, ["ios", "android"]),
+            *devices(disabled, ["ios"]),
+            *devices(nowhere, ["ios"]),
+            *strangers,
+            *ownerless,
+        ],
+        today=TODAY,
+        settings=settings,
+    )
+    lost = progress.unmatched
+    assert (lost.users_disabled, lost.users_guest, lost.users_in_no_group) == (7, 4, 14)
+    assert lost.users_repeated == 2  # a person's second row counts nowhere
+    assert (lost.devices_without_user, lost.devices_user_not_found, lost.devices_in_no_group) == (5, 6, 11)
+    assert lost.devices_of_left_out_users == 7
+    assert progress.users_read == len(users)
+    assert progress.devices_read == 200 + 7 + 11 + 6 + 5
+    group = next(g for g in progress.groups if g.group == "retail")
+    assert (group.users, group.enrolled) == (200, 200)
+
+
+def test_devices_beyond_the_plan_count_in_the_last_phase_and_as_over_plan(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings
+) -> None:
+    people = People(4)
+    finance = people.users("Finance", "Redmond", 70)  # 50 devices planned, all Windows
+    phones = devices(finance[:5], ["ios"])  # Finance plans no iOS device: no placement takes them
+    progress = measure(
+        assessment, plan, finance, [*devices(finance, ["windows"]), *phones], today=TODAY, settings=settings
+    )
+    placement = next(p for p in progress.placements if p.group == "finance")
+    assert (placement.planned, placement.enrolled, placement.rate) == (50, 70, 140.0)
+    assert progress.unmatched.devices_over_plan == 20 + 5
+    group = next(g for g in progress.groups if g.group == "finance")
+    assert (group.devices, group.enrolled) == (75, 70)
+
+
+def test_executives_go_to_the_executive_group_of_their_department(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings
+) -> None:
+    people = People(5)
+    it_execs = people.users("IT", "Redmond", 8, job_title="Chief Information Officer")
+    other_execs = people.users("Finance", "Redmond", 12, job_title="Ekonomidirektör")  # the Executives group
+    not_execs = people.users("Finance", "Redmond", 3, job_title="Directory administrator")
+    users = [*it_execs, *other_execs, *not_execs]
+    progress = measure(assessment, plan, users, devices(users, ["windows"]), today=TODAY, settings=settings)
+    enrolled = {g.group: g.enrolled for g in progress.groups if g.enrolled}
+    assert enrolled == {"it-executives": 8, "executives": 12, "finance": 3}
+
+
+@pytest.mark.parametrize(
+    ("share", "behind"),
+    [
+        (50, True),  # expected 95% x 15/21 days = 67.9%; 50 + 10 points margin falls short
+        (58, False),  # 58 + 10 = 68 reaches it
+        (100, False),
+    ],
+)
+def test_a_phase_under_way_is_behind_when_it_falls_short_of_its_even_course(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings, share: int, behind: bool
+) -> None:
+    people = People(6)
+    sales = people.users("Sales and marketing", "Redmond", 3000)
+    enrolled = sales[: 3000 * share // 100]
+    progress = measure(
+        assessment,
+        plan,
+        sales,
+        devices(enrolled, ["ios", "android", "windows"]),
+        today=TODAY,
+        settings=settings,
+    )
+    phase = next(p for p in progress.phases if (p.phase, p.number) == ("production", 1))
+    assert (phase.start, phase.end) == ("2026-04-01", "2026-04-21")
+    assert phase.expected == 67.9
+    assert phase.rate == share
+    assert phase.behind is behind
+    later = next(p for p in progress.phases if (p.phase, p.number) == ("production", 2))
+    assert (later.started, later.expected, later.behind) == (False, 0.0, False)  # May: not begun
+
+
+def test_the_gates_show_the_measured_rate_against_their_criterion(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings, rulebook: Rulebook
+) -> None:
+    people = People(7)
+    it = people.users("IT", "Redmond", 85)  # 85 of the limited pilot's 90: 94.4%
+    progress = measure(assessment, plan, it, devices(it, ["windows"]), today=TODAY, settings=settings)
+    gates = {(g.after_phase, g.after_number): g for g in progress.gates}
+    first = gates[("limited_pilot", None)]
+    assert (first.threshold, first.measured, first.met) == (95, 94.4, False)
+    ours = {
+        **UNDER_WAY,
+        "organisation": {**UNDER_WAY["organisation"], "gate_thresholds": {"enrollment_success": 90}},
+    }
+    own = parse_assessment(ours)
+    own_plan = make_plan(own, OracleEvaluator(rulebook))
+    again = measure(own, own_plan, it, devices(it, ["windows"]), today=TODAY, settings=settings)
+    first = next(g for g in again.gates if g.after_phase == "limited_pilot")
+    assert (first.threshold, first.met) == (90, True)
+    assert all(p.target == 90 for p in again.phases)
+
+
+def test_a_site_picks_the_group_of_a_department_cut_by_location(
+    rulebook: Rulebook, settings: ProgressSettings
+) -> None:
+    answers = copy.deepcopy(UNDER_WAY)
+    retail = next(g for g in answers["groups"] if g["id"] == "retail")
+    north = {**copy.deepcopy(retail), "id": "retail-north", "name": "Retail north", "locations": ["Umeå"]}
+    north.pop("users_by_location", None)
+    answers["groups"].append(north)
+    assessment = parse_assessment(answers)
+    plan = make_plan(assessment, OracleEvaluator(rulebook))
+    people = People(8)
+    south = people.users("Retail", " seattle ", 30)
+    umea = people.users("retail", "UMEÅ", 20)
+    elsewhere = people.users("Retail", "Kiruna", 5)
+    users = [*south, *umea, *elsewhere]
+    progress = measure(assessment, plan, users, devices(users, ["ios"]), today=TODAY, settings=settings)
+    enrolled = {g.group: g.enrolled for g in progress.groups if g.enrolled}
+    assert enrolled == {"retail": 30, "retail-north": 20}
+    assert progress.unmatched.users_in_no_group == 5
+
+
+def test_only_counts_are_kept(assessment: Assessment, plan: Plan, settings: ProgressSettings) -> None:
+    people = People(9)
+    users = [*people.users("IT", "Redmond", 300), *people.users("Sales and marketing", "Redmond", 2000)]
+    generated = devices(users, ["windows", "ios", "android"])
+    progress = measure(assessment, plan, users, generated, today=TODAY, settings=settings)
+    kept = progress.model_dump_json()
+    assert progress.enrolled > 0
+    for user in users:
+        assert user.upn not in kept
+        assert user.upn.split("@")[0] not in kept
+    assert "@" not in kept
+
+
+def test_a_measure_of_nothing_reads_as_nothing(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings
+) -> None:
+    progress = measure(assessment, plan, [], [], today=TODAY, settings=settings)
+    assert (progress.enrolled, progress.users_read, progress.devices_read) == (0, 0, 0)
+    assert progress.rate == 0.0
+    # The pilots' windows have closed, production 1 is under way: all behind; May has not begun.
+    assert [(p.phase, p.behind) for p in progress.phases if p.started] == [
+        ("limited_pilot", True),
+        ("expanded_pilot", True),
+        ("production", True),
+    ]
+
+
+@pytest.mark.parametrize("name", ["Unassigned", "Ej tilldelad"])
+def test_users_without_a_department_go_to_the_imports_unassigned_group(
+    rulebook: Rulebook, settings: ProgressSettings, name: str
+) -> None:
+    """The import names the group of users without a department in the assessment's language."""
+    answers = copy.deepcopy(UNDER_WAY)
+    answers["groups"].append({**copy.deepcopy(answers["groups"][-1]), "id": "unassigned", "name": name})
+    answers["groups"][-1].pop("department", None)
+    answers["groups"][-1]["executives"] = False
+    assessment = parse_assessment(answers)
+    plan = make_plan(assessment, OracleEvaluator(rulebook))
+    people = People(10)
+    users = [*people.users("", "Redmond", 6), user("nodept@contoso.example", None, "Redmond")]
+    progress = measure(assessment, plan, users, devices(users, ["windows"]), today=TODAY, settings=settings)
+    assert {g.group: g.users for g in progress.groups if g.users} == {"unassigned": 7}
