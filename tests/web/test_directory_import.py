@@ -561,3 +561,19 @@ def test_applying_on_a_stale_page_is_refused_and_keeps_the_proposal(
     assert response.status_code == 409
     assert _pending(app, org) is not None
     assert "groups" not in _record(app, org).answers or not _record(app, org).answers["groups"]
+
+
+def test_the_columns_of_both_files_are_asked_for_at_once(app: Flask, anna: Browser, org: int) -> None:
+    users = _users_with(RENAMED, RENAMED_ROWS)
+    devices = DEVICES.replace(b",OS,OS version,", b",System,OS version,", 1)
+    response = _upload(anna, org, users, devices)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'name="map-users-department"' in page
+    assert 'name="map-devices-os"' in page
+    assert '<option value="System">' in page
+    mapped = {"map-users-department": "Avdelning", "map-devices-os": "System"}
+    assert _upload(anna, org, users, devices, fields=mapped).status_code == 303
+    proposal = _pending(app, org)
+    assert proposal is not None
+    assert proposal["has_devices"] is True
