@@ -31,6 +31,7 @@ from web.api import (
     MessageList,
     RulesInfo,
 )
+from web.api_imports import UPLOAD_PARAMETERS, ImportApplied, ImportApply, ImportResource
 from web.api_progress import ProgressHistory, ProgressResource
 from web.extensions import csrf
 
@@ -160,6 +161,9 @@ def openapi() -> dict[str, Any]:
         (MessageList, "serialization"),
         (JobResource, "serialization"),
         (ImpactCreate, "validation"),
+        (ImportResource, "serialization"),
+        (ImportApply, "validation"),
+        (ImportApplied, "serialization"),
         (ProgressResource, "serialization"),
         (ProgressHistory, "serialization"),
     ]
@@ -422,6 +426,84 @@ def openapi() -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "The messages", **_json(_ref(MessageList))},
                         **_errors(401, 404, 422),
+                    },
+                }
+            },
+            "/api/v1/assessments/{assessment_id}/imports/users": {
+                "post": {
+                    "operationId": "importUsers",
+                    "summary": "Propose groups from an Entra ID users export (and an Intune devices export)",
+                    "description": "The users export as a text/csv body, or multipart/form-data with the "
+                    "files `users` (required) and `devices` (optional), exactly as the Entra admin center "
+                    "(Users, Download users) and the Intune admin center (Devices, All devices, Export) "
+                    "write "
+                    "them: UTF-8, UTF-16 with its byte-order mark, or Windows-1252; commas, semicolons or "
+                    "tabs. The files are read as they arrive and never kept: only counts are (the proposal, "
+                    "which replaces any earlier one and waits to be applied). A column named otherwise is "
+                    "refused with 422 (code missing_columns, one field `map-<kind>-<field>` per column, "
+                    "the file's headers in its message); send the header as that query parameter, and it "
+                    "is remembered for your next upload. Other refusals: 422 with the reason's code "
+                    "(not_csv, binary, workbook, encoding, empty, no_rows, users_as_devices, "
+                    "devices_as_users, field_count, ...); 413 past ADVISOR_IMPORT_MAX_BYTES, by the "
+                    "Content-Length, before the body is read.",
+                    "security": SECURED,
+                    "parameters": [ID, *UPLOAD_PARAMETERS],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "text/csv": {"schema": {"type": "string"}},
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["users"],
+                                    "properties": {
+                                        "users": {"type": "string", "format": "binary"},
+                                        "devices": {"type": "string", "format": "binary"},
+                                    },
+                                }
+                            },
+                        },
+                    },
+                    "responses": {
+                        "201": {"description": "The proposal, waiting", **_json(_ref(ImportResource))},
+                        **_errors(401, 404, 413, 415, 422),
+                    },
+                },
+                "get": {
+                    "operationId": "readImport",
+                    "summary": "The proposal waiting to be applied",
+                    "security": SECURED,
+                    "parameters": [ID],
+                    "responses": {
+                        "200": {"description": "The proposal", **_json(_ref(ImportResource))},
+                        **_errors(401, 404),
+                    },
+                },
+                "delete": {
+                    "operationId": "discardImport",
+                    "summary": "Discard the proposal waiting; the assessment stays as it is",
+                    "security": SECURED,
+                    "parameters": [ID],
+                    "responses": {"204": {"description": "Discarded"}, **_errors(401, 404)},
+                },
+            },
+            "/api/v1/assessments/{assessment_id}/imports/users/apply": {
+                "post": {
+                    "operationId": "applyImport",
+                    "summary": "Apply the waiting proposal, after edits, to the assessment's groups",
+                    "description": "Groups already in the assessment (matched by department, else by "
+                    "id) get the new counts and keep every other answer; new groups are added with "
+                    "their discussion points (change_readiness, feedback, needs_help, business_risk) "
+                    "left null for the respondent; groups no longer in the data are kept. A new version "
+                    "of kind `directory`. Refused with 409 unless `revision` is the current one; with 404 "
+                    "(code no_import) when no proposal waits; with 422 (code edit_refused, the edit named) "
+                    "for an edit that cannot be made, and nothing applied.",
+                    "security": SECURED,
+                    "parameters": [ID],
+                    "requestBody": {"required": True, **_json(_ref(ImportApply))},
+                    "responses": {
+                        "200": {"description": "Applied", **_json(_ref(ImportApplied))},
+                        **_errors(401, 404, 409, 413, 415, 422),
                     },
                 }
             },

@@ -54,6 +54,7 @@ class ReviewAction(StrEnum):
     REOPENED = "reopened"
     REPLANNED = "replanned"
     GATE_DECIDED = "gate_decided"  # a go/no-go decision recorded at a gate of the rollout
+    GROUPS_IMPORTED = "groups_imported"  # groups counted from the organisation's exports applied
 
 
 class VersionKind(StrEnum):
@@ -66,6 +67,7 @@ class VersionKind(StrEnum):
     COPY = "copy"
     GATE = "gate"  # a go/no-go decision recorded: the rollout under way, not a change of its plan
     MESSAGES = "messages"  # the messages to the users edited; the plan stays as it was
+    DIRECTORY = "directory"  # groups counted from the organisation's exports (Entra ID, Intune)
 
 
 class AuditAction(StrEnum):
@@ -323,6 +325,37 @@ class Job(Base):
     owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
     heartbeat: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DirectoryProposal(Base):
+    """The groups proposed from an assessment's uploaded exports, waiting for the respondent's
+    preview: aggregates only (counts per department, site, platform and ownership; never a name
+    or a UPN), with the preview's edits so far. The next upload replaces it; applying or
+    discarding it deletes it."""
+
+    __tablename__ = "directory_proposals"
+
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    proposal: Mapped[dict[str, Any]] = mapped_column(JSON)
+    edits: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+
+class ColumnMapping(Base):
+    """The columns a person mapped once for a kind of export ("users", "devices"): field code →
+    the header their files give it, remembered for their next upload. Headers are not personal."""
+
+    __tablename__ = "column_mappings"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    mapping: Mapped[dict[str, str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
 
 class ProgressSnapshot(Base):

@@ -88,7 +88,9 @@ def documented_refusal(status: int, body: bytes) -> bool:
     decision at a gate the plan does not have or on a day it cannot be taken (an ApiError all the
     same); a body past the size limit, refused with 413 before it is read (such as thousands of
     edited messages of 10,000 characters each, which the schema's bounds allow together), or an
-    address past the server's limit (414); and a list's page cursor that the API did not make (400)."""
+    address past the server's limit (414); a list's page cursor that the API did not make (400); and
+    an imported export whose content cannot be read, a pattern that is no words, an edit of a group
+    the proposal does not have (422, each with its own code)."""
     text = body.decode("utf-8", errors="replace")
     if status == 400:  # a list's `page` is an opaque cursor: only the API's own links are pages
         try:
@@ -115,7 +117,14 @@ def documented_refusal(status: int, body: bytes) -> bool:
         return all(_DISAGREEING.match(problem.msg) for problem in error.fields)
     # An export refused for what it holds (not a CSV, a users file as the devices file, no rows,
     # columns missing, ...): what a file holds is no part of the schema; its codes are documented.
-    return error.code in ("rollout_too_long", "gate_refused", *EXPORT_REFUSALS)
+    # So are an import's patterns that are no words and its edits of groups it does not have.
+    return error.code in (
+        "rollout_too_long",
+        "gate_refused",
+        "invalid_patterns",
+        "edit_refused",
+        *EXPORT_REFUSALS,
+    )
 
 
 class _Form(HTMLParser):

@@ -2,7 +2,7 @@
 figures only (counts per phase, group and gate), so that the trend shows.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-26
 """
 
@@ -12,8 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-# The import's pending proposals (0009) come first once both are merged: re-chain this to 0009.
-down_revision = "0008"
+down_revision = "0009"  # after the import's pending proposals and remembered mappings
 branch_labels = None
 depends_on = None
 

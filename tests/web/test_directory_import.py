@@ -1,0 +1,579 @@
+"""Groups from the organisation's own exports on the site and through the API: the upload, the
+mapping of columns named otherwise (remembered), the preview's edits, applying (answers kept on a
+re-import, what changed shown), every bad file refused with its reason and nothing changed, an
+oversized upload refused by its size before it is read, and no name or address from an upload
+anywhere afterwards (database, logs, exports)."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from advisor.output.formats import offered
+from advisor.store import directory as pending_store
+from advisor.store.reviews import review_events
+from advisor.store.tables import AssessmentRecord, ReviewAction, VersionKind
+from bench.directory_data import devices_csv, display_name, upn, users_csv
+from tests.web.conftest import Browser, site_app
+from tests.web.helpers import CHOSEN, json_of
+from tests.web.test_api import _token
+from web.extensions import services
+
+ORGANISATION = {"name": "Åby kommun", "rollout_start": "2027-03", "language": "en"}
+
+
+def _text(page: str) -> str:
+    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
+
+
+def _new_assessment(site: Browser) -> int:
+    response = site.post("/assessments", {"title": "Åby"})
+    assessment_id = int(response.headers["Location"].split("/")[2])
+    answered = site.post(f"/assessments/{assessment_id}/organisation", ORGANISATION)
+    assert answered.status_code == 302, answered.get_data(as_text=True)[:500]
+    return assessment_id
+
+
+def _record(app: Flask, assessment_id: int) -> AssessmentRecord:
+    with services(app).store.session() as db:
+        record = db.get(AssessmentRecord, assessment_id)
+        assert record is not None
+        return record
+
+
+def _upload(
+    site: Browser,
+    assessment_id: int,
+    users: bytes,
+    devices: bytes | None = None,
+    fields: dict[str, str] | None = None,
+) -> Any:
+    """Send the exports as the upload form does. The body is encoded here, in memory: the test
+    client would spool a large one to a temporary file of its own and leave it open."""
+    values: dict[str, Any] = {"csrf_token": site.token("/"), **(fields or {})}
+    values["users"] = FileStorage(io.BytesIO(users), "users.csv", content_type="text/csv")
+    if devices is not None:
+        values["devices"] = FileStorage(io.BytesIO(devices), "devices.csv", content_type="text/csv")
+    boundary, body = encode_multipart(values)
+    return site.client.post(
+        f"/assessments/{assessment_id}/import-groups",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
+def _pending(app: Flask, assessment_id: int) -> dict[str, Any] | None:
+    with services(app).store.session() as db:
+        row = pending_store.pending(db, assessment_id)
+        return None if row is None else row.proposal
+
+
+@pytest.fixture
+def org(anna: Browser) -> int:
+    return _new_assessment(anna)
+
+
+USERS, TRUTH = users_csv(600, seed=16)
+DEVICES, DEVICE_TRUTH = devices_csv(800, users=600, seed=16)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_upload_preview_and_apply(app: Flask, anna: Browser, org: int) -> None:
+    before = _record(app, org)
+    response = _upload(anna, org, USERS, DEVICES)
+    assert response.status_code == 303, _text(response.get_data(as_text=True))[:800]
+    assert _record(app, org).revision == before.revision  # nothing in the assessment changed yet
+    page = _text(anna.get(f"/assessments/{org}/import-groups/preview").get_data(as_text=True))
+    assert "Sales" in page
+    assert "Produktion" in page
+    assert f"{TRUTH.disabled} disabled accounts left out" in page
+    assert f"{TRUTH.guests} guest accounts left out" in page
+    assert f"{TRUTH.unassigned} users have no department" in page
+    assert "“SALES”" in page  # a spelling variant, listed with its count
+    assert "no longer supports" in page  # old OS versions flagged
+    applied = anna.post(f"/assessments/{org}/import-groups/apply")
+    assert applied.status_code == 302
+    assert applied.headers["Location"].endswith(f"/assessments/{org}/groups")
+    record = _record(app, org)
+    groups = record.answers["groups"]
+    names = {g["name"] for g in groups}
+    assert {"Sales", "Produktion", "IT"} <= names
+    it = next(g for g in groups if g["name"] == "IT")
+    assert it["it_department"] is True
+    for group in groups:  # the discussion points no data answers are left for the respondent
+        assert group["change_readiness"] is None
+        assert group["business_risk"] is None
+    assert sum(g["users"] for g in groups) + TRUTH.disabled + TRUTH.guests == TRUTH.rows
+    assert _pending(app, org) is None
+    with services(app).store.session() as db:
+        events = review_events(db, org)
+    assert [e.action for e in events][-1] == ReviewAction.GROUPS_IMPORTED
+    groups_page = _text(anna.get(f"/assessments/{org}/groups").get_data(as_text=True))
+    assert "Needs answers" in groups_page
+    history = _text(anna.get(f"/assessments/{org}/history").get_data(as_text=True))
+    assert "Groups counted from the exports" in history
+
+
+def test_the_executives_are_shown_for_confirmation_never_assumed(app: Flask, anna: Browser, org: int) -> None:
+    _upload(anna, org, USERS)
+    page = anna.get(f"/assessments/{org}/import-groups/preview").get_data(as_text=True)
+    assert "Confirm executives" in page
+    anna.post(f"/assessments/{org}/import-groups/apply")
+    groups = _record(app, org).answers["groups"]
+    assert not any(g.get("executives") for g in groups)  # not confirmed: back in their departments
+    assert sum(g["users"] for g in groups) + TRUTH.disabled + TRUTH.guests == TRUTH.rows
+
+
+def _group_id(app: Flask, org: int, name: str) -> str:
+    proposal = _pending(app, org)
+    assert proposal is not None
+    return str(next(g["id"] for g in proposal["groups"] if g["name"] == name))
+
+
+def test_the_preview_edits(app: Flask, anna: Browser, org: int) -> None:
+    _upload(anna, org, USERS, DEVICES)
+    sales, hr, it = (_group_id(app, org, n) for n in ("Sales", "Human Resources", "IT"))
+    edit = f"/assessments/{org}/import-groups/preview"
+    assert anna.post(edit, {"op": "rename", "group": it, "name": "IT-avdelningen"}).status_code == 303
+    assert anna.post(edit, {"op": "merge", "group": [sales, hr], "name": "Sales and HR"}).status_code == 303
+    executives = next(g["id"] for g in _pending(app, org)["groups"] if g.get("executives"))  # type: ignore[index]
+    anna.post(edit, {"op": "confirm_executives", "group": executives})
+    produktion = _group_id(app, org, "Produktion")
+    anna.post(edit, {"op": "split", "group": produktion})
+    anna.post(edit, {"op": "exclude", "group": _group_id(app, org, "Ekonomi")})
+    ledning = _group_id(app, org, "Ledning")
+    anna.post(edit, {"op": "exclude", "group": ledning})
+    anna.post(edit, {"op": "include", "group": ledning})  # taken back
+    raw = anna.get(edit).get_data(as_text=True)
+    assert 'value="IT-avdelningen"' in raw
+    assert 'value="Sales and HR"' in raw
+    assert 'value="Ledning"' in raw
+    assert 'value="Ekonomi"' not in raw
+    page = _text(raw)
+    assert "Left out Ekonomi" in page
+    refused = _text(
+        anna.post(edit, {"op": "merge", "group": [sales], "name": "X"}, follow_redirects=True).get_data(
+            as_text=True
+        )
+    )
+    assert "tick at least two groups to merge" in refused
+    gone = _text(
+        anna.post(edit, {"op": "rename", "group": hr, "name": "Y"}, follow_redirects=True).get_data(
+            as_text=True
+        )
+    )
+    assert f"there is no group {hr}" in gone  # merged into another already
+    anna.post(f"/assessments/{org}/import-groups/apply")
+    groups = _record(app, org).answers["groups"]
+    names = [g["name"] for g in groups]
+    assert "IT-avdelningen" in names
+    assert "Sales and HR" in names
+    assert "Ekonomi" not in names
+    assert "Ledning" in names
+    assert any(g.get("executives") for g in groups)
+    assert sum(1 for n in names if n.startswith("Produktion")) > 1  # one group per site
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_reimport_updates_counts_keeps_answers_and_shows_what_changed(
+    app: Flask, anna: Browser, org: int
+) -> None:
+    _upload(anna, org, USERS, DEVICES)
+    anna.post(f"/assessments/{org}/import-groups/apply")
+    record = _record(app, org)
+    answers = record.answers
+    sales = next(g for g in answers["groups"] if g["name"] == "Sales")
+    sales.update(change_readiness="high", feedback=True, needs_help="low", business_risk="low")
+    with services(app).store.session() as db:
+        from advisor.store.accounts import user_by_name
+        from advisor.store.assessments import add_version
+
+        user = user_by_name(db, "anna")
+        assert user is not None
+        add_version(db, org, user, answers, VersionKind.EDIT, None, None)
+    more, truth = users_csv(900, seed=16)
+    _upload(anna, org, more, devices_csv(1200, users=900, seed=16)[0])
+    page = _text(anna.get(f"/assessments/{org}/import-groups/preview").get_data(as_text=True))
+    assert "What applying changes in the assessment" in page
+    assert f"Sales: users {sales['users']} → {truth.members['Sales']}" in page
+    applied = anna.post(f"/assessments/{org}/import-groups/apply", follow_redirects=True)
+    said = _text(applied.get_data(as_text=True))
+    assert f"Sales: users {sales['users']} → {truth.members['Sales']}" in said  # shown after, too
+    after = next(g for g in _record(app, org).answers["groups"] if g["name"] == "Sales")
+    assert after["change_readiness"] == "high"
+    assert after["feedback"] is True
+    assert after["needs_help"] == "low"
+    assert after["users"] == truth.members["Sales"]
+    assert after["users"] != sales["users"]
+
+
+def _users_with(header: str, rows: list[str], encoding: str = "utf-8") -> bytes:
+    return ("\r\n".join([header, *rows]) + "\r\n").encode(encoding)
+
+
+RENAMED = "userPrincipalName,displayName,userType,Avdelning,accountEnabled,city"
+RENAMED_ROWS = [
+    f"{upn(i)},{display_name(i)},Member,{('Ekonomi', 'IT', 'Sales')[i % 3]},True,Umeå" for i in range(60)
+]
+
+
+def test_missing_columns_are_mapped_once_and_remembered(app: Flask, anna: Browser, org: int) -> None:
+    content = _users_with(RENAMED, RENAMED_ROWS)
+    response = _upload(anna, org, content)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'name="map-users-department"' in page
+    assert '<option value="Avdelning">' in page
+    assert _pending(app, org) is None
+    response = _upload(anna, org, content, fields={"map-users-department": "Avdelning"})
+    assert response.status_code == 303, _text(response.get_data(as_text=True))[:500]
+    anna.post(f"/assessments/{org}/import-groups/discard")
+    assert _upload(anna, org, content).status_code == 303  # remembered: no question the second time
+
+
+def _utf8_then_broken() -> bytes:
+    good = _users_with(
+        "userPrincipalName,userType,department,accountEnabled",
+        [f"{upn(i)},Member,Försäljning,True" for i in range(3000)],
+    )
+    return good + f"{upn(9999)},Member,\xe9conomie,True\r\n".encode("cp1252")
+
+
+BAD_FILES: list[tuple[str, bytes, bytes | None, str]] = [
+    ("not_csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40, None, "not a text file"),
+    ("workbook", b"PK\x03\x04" + b"\x00" * 400, None, "Excel workbook"),
+    ("empty", b"", None, "the file is empty"),
+    ("no_rows", USERS.split(b"\r\n")[0] + b"\r\n", None, "no rows"),
+    ("devices_as_users", DEVICES, None, "looks like a devices export"),
+    ("users_as_devices", USERS, USERS, "looks like a users export"),
+    ("broken_utf8", _utf8_then_broken(), None, "line 3002 is not UTF-8"),
+]
+
+
+@pytest.mark.parametrize(("name", "users", "devices", "said"), BAD_FILES, ids=[b[0] for b in BAD_FILES])
+def test_a_bad_file_is_refused_with_its_reason_and_changes_nothing(
+    app: Flask, anna: Browser, org: int, name: str, users: bytes, devices: bytes | None, said: str
+) -> None:
+    before = _record(app, org)
+    response = _upload(anna, org, users, devices)
+    assert response.status_code == 422
+    page = _text(response.get_data(as_text=True))
+    assert "nothing was changed" in page
+    assert said in page, page[:1500]
+    assert _pending(app, org) is None
+    after = _record(app, org)
+    assert (after.revision, after.answers) == (before.revision, before.answers)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"), [("utf-16", "\t"), ("cp1252", ";"), ("utf-8-sig", ",")], ids=str
+)
+def test_excel_encodings_are_read_right(
+    app: Flask, anna: Browser, org: int, encoding: str, delimiter: str
+) -> None:
+    """UTF-16 with a tab as Excel's Unicode text saves it, Windows-1252 with semicolons as Swedish
+    Excel's CSV: the departments come out with their å, ä and ö."""
+    content, truth = users_csv(300, seed=3, encoding=encoding, delimiter=delimiter)
+    response = _upload(anna, org, content)
+    assert response.status_code == 303, _text(response.get_data(as_text=True))[:800]
+    proposal = _pending(app, org)
+    assert proposal is not None
+    names = {g["name"] for g in proposal["groups"]}
+    assert "Försäljning" in names
+    assert proposal["report"]["users_read"] == truth.rows
+
+
+class _Unread(io.RawIOBase):
+    """A body of `size` bytes that fails the test if anything reads it (the test client measures
+    it by seeking to its end, which reads nothing)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size, self.position = size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.position = self.size if whence == io.SEEK_END else offset
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def readinto(self, buffer: Any) -> int:
+        raise AssertionError("the oversized upload was read")
+
+
+def test_an_oversized_upload_is_refused_by_its_size_before_it_is_read(
+    app: Flask, anna: Browser, org: int
+) -> None:
+    size = 500 * 1024 * 1024
+    token = anna.token("/")
+    response = anna.client.post(
+        f"/assessments/{org}/import-groups",
+        input_stream=_Unread(size),
+        headers={"X-CSRFToken": token},
+        content_type="multipart/form-data; boundary=x",
+    )
+    assert response.status_code == 413
+    assert "200 MB" in _text(response.get_data(as_text=True))
+    api = _token(app, "bo")
+    created = app.test_client().post("/api/v1/assessments", json={"answers": _contoso()}, headers=api)
+    assessment_id = json_of(created)["id"]
+    response = app.test_client().post(
+        f"/api/v1/assessments/{assessment_id}/imports/users",
+        input_stream=_Unread(size),
+        headers=api,
+        content_type="text/csv",
+    )
+    assert response.status_code == 413
+    assert json_of(response)["error"]["code"] == "payload_too_large"
+    assert _pending(app, assessment_id) is None
+
+
+def test_the_site_wide_limit_still_holds_elsewhere(app: Flask, anna: Browser, org: int) -> None:
+    response = anna.client.post(
+        f"/assessments/{org}/organisation",
+        input_stream=_Unread(50 * 1024 * 1024),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 413
+
+
+def _contoso() -> dict[str, Any]:
+    import yaml
+
+    from tests.conftest import ROOT
+
+    return dict(yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text()))
+
+
+def test_the_api_proposes_edits_and_applies(app: Flask) -> None:
+    headers = _token(app, "bo")
+    client = app.test_client()
+    created = json_of(client.post("/api/v1/assessments", json={"answers": _contoso()}, headers=headers))
+    base = f"/api/v1/assessments/{created['id']}/imports/users"
+    response = client.post(
+        base,
+        data={"users": (io.BytesIO(USERS), "u.csv"), "devices": (io.BytesIO(DEVICES), "d.csv")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)[:500]
+    proposal = json_of(response)
+    assert proposal["report"]["users_read"] == TRUTH.rows
+    assert proposal["has_devices"] is True
+    sales = next(g for g in proposal["groups"] if g["name"] == "Sales")
+    assert sales["answers"]["devices_by_platform"]
+    assert json_of(client.get(base, headers=headers)) == proposal
+    body = client.post(base, data=USERS, headers=headers, content_type="text/csv")  # a CSV body
+    assert body.status_code == 201
+    assert json_of(body)["has_devices"] is False
+    applied = client.post(
+        f"{base}/apply",
+        json={
+            "revision": created["revision"],
+            "edits": [{"op": "rename", "group": sales["id"], "name": "Sälj"}],
+        },
+        headers=headers,
+    )
+    assert applied.status_code == 200, applied.get_data(as_text=True)[:500]
+    result = json_of(applied)
+    names = [g["name"] for g in result["assessment"]["answers"]["groups"]]
+    assert "Sälj" in names
+    assert "IT" in names  # the guide's example's own IT group, matched by department and kept
+    assert result["changes"]
+    assert client.get(base, headers=headers).status_code == 404
+    stale = client.post(f"{base}/apply", json={"revision": created["revision"]}, headers=headers)
+    assert stale.status_code == 404  # nothing waits any more
+    refused = client.post(base, data=DEVICES, headers=headers, content_type="text/csv")
+    assert refused.status_code == 422
+    assert json_of(refused)["error"]["code"] == "devices_as_users"
+    missing = client.post(
+        base, data=_users_with(RENAMED, RENAMED_ROWS), headers=headers, content_type="text/csv"
+    )
+    assert json_of(missing)["error"]["code"] == "missing_columns"
+    assert [f["loc"] for f in json_of(missing)["error"]["fields"]] == ["map-users-department"]
+    mapped = client.post(
+        f"{base}?map-users-department=Avdelning",
+        data=_users_with(RENAMED, RENAMED_ROWS),
+        headers=headers,
+        content_type="text/csv",
+    )
+    assert mapped.status_code == 201
+
+
+def test_someone_elses_assessment_cannot_be_imported_into(app: Flask, anna: Browser, org: int) -> None:
+    headers = _token(app, "bo")
+    response = app.test_client().post(
+        f"/api/v1/assessments/{org}/imports/users", data=USERS, headers=headers, content_type="text/csv"
+    )
+    assert response.status_code == 404
+    assert _pending(app, org) is None
+
+
+# The privacy test --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def logged_app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+    with site_app(tmp_path, database_url, log_level="DEBUG") as made:
+        yield made
+
+
+def test_no_name_or_address_from_an_upload_is_kept_logged_or_exported(
+    logged_app: Flask, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.web.conftest import make_user
+
+    app = logged_app
+    make_user(app, "anna")
+    site = Browser(app.test_client())
+    site.login("anna")
+    org = _new_assessment(site)
+    users, truth = users_csv(2000, seed=99)
+    devices, _ = devices_csv(2500, users=2000, seed=99)
+    assert _upload(site, org, users, devices).status_code == 303
+    site.get(f"/assessments/{org}/import-groups/preview")
+    # A refused upload too: its messages must name positions, never values.
+    _upload(site, org, devices)
+    assert _upload(site, org, users, devices).status_code == 303
+    site.post(f"/assessments/{org}/import-groups/apply")
+    record = _record(app, org)
+    # Answer the rest so that there is a plan to export.
+    answers = record.answers
+    for group in answers["groups"]:
+        group.update({name: chosen for name, chosen in CHOSEN.items() if group.get(name) is None})
+    with services(app).store.session() as db:
+        from advisor.services.assessments import plans_for
+        from advisor.store.accounts import user_by_name
+        from advisor.store.assessments import add_version
+
+        user = user_by_name(db, "anna")
+        assert user is not None
+    plans, version = plans_for(services(app), answers)
+    assert plans is not None
+    with services(app).store.session() as db:
+        add_version(db, org, user, answers, VersionKind.EDIT, plans, version)
+    exported = [site.get(f"/assessments/{org}/export.{kind}").get_data() for kind in ("yaml", "json")]
+    for spec in offered("page"):
+        response = site.get(f"/assessments/{org}/plan.{spec.name}")
+        assert response.status_code == 200, spec.name
+        exported.append(response.get_data())
+    secrets = _personal_values(truth.rows)
+    # Every column of every table, and the raw SQLite file (with its write-ahead log).
+    engine = services(app).store.engine
+    seen: list[str] = []
+    with engine.connect() as connection:
+        metadata = sa.MetaData()
+        metadata.reflect(bind=connection)
+        for table in metadata.sorted_tables:
+            for row in connection.execute(sa.select(table)):
+                seen.extend(str(value) for value in row)
+    database_text = "\n".join(seen).casefold()
+    url = engine.url.database
+    assert url is not None
+    raw = b"".join(Path(p).read_bytes() for p in (url, url + "-wal") if Path(p).exists())
+    logs = capsys.readouterr().err + "\n".join(r.getMessage() for r in caplog.records)
+    for value in secrets:
+        folded = value.casefold()
+        assert folded not in database_text, value
+        assert value.encode() not in raw, value
+        assert value.encode("utf-16-le") not in raw, value
+        assert folded not in logs.casefold(), value
+        for body in exported:
+            assert value.encode() not in body, value
+    assert not any(Path(tmp_path).rglob("*.csv"))  # no upload left on disk
+
+
+def _personal_values(rows: int) -> list[str]:
+    """Every address and display name the generator wrote (display names are few and repeat, so
+    only those unlike a department or a site: a first and last name together)."""
+    names = {display_name(i) for i in range(rows)}
+    return [upn(i) for i in range(0, rows, 7)] + sorted(names)
+
+
+def test_an_edit_or_a_revision_refused_through_the_api_applies_nothing(app: Flask) -> None:
+    headers = _token(app, "bo")
+    client = app.test_client()
+    created = json_of(client.post("/api/v1/assessments", json={"answers": _contoso()}, headers=headers))
+    base = f"/api/v1/assessments/{created['id']}/imports/users"
+    assert client.post(base, data=USERS, headers=headers, content_type="text/csv").status_code == 201
+    before = _record(app, created["id"])
+    cases = [
+        (
+            {
+                "revision": created["revision"],
+                "edits": [{"op": "rename", "group": "no-such-group", "name": "X"}],
+            },
+            422,
+        ),
+        ({"revision": created["revision"], "edits": [{"op": "merge", "groups": ["it"], "name": "X"}]}, 422),
+        ({"revision": created["revision"], "edits": [{"op": "explode", "group": "it"}]}, 422),
+        ({"revision": created["revision"] + 1}, 409),
+    ]
+    for body, status in cases:
+        response = client.post(f"{base}/apply", json=body, headers=headers)
+        assert response.status_code == status, response.get_data(as_text=True)
+        if status == 422:
+            error = json_of(response)["error"]
+            assert error["code"] == "edit_refused"
+            assert [f["loc"] for f in error["fields"]] == ["edits[0]"]
+    after = _record(app, created["id"])
+    assert (after.revision, after.answers) == (before.revision, before.answers)
+    assert json_of(client.get(base, headers=headers))["edits"] == []  # nothing kept of them
+
+
+def test_patterns_that_cannot_be_used_are_refused(app: Flask, anna: Browser, org: int) -> None:
+    response = _upload(anna, org, USERS, fields={"it_department": "IT\nin*side"})
+    assert response.status_code == 422
+    assert "The IT department's patterns cannot be used" in _text(response.get_data(as_text=True))
+    assert _pending(app, org) is None
+    mine = _upload(anna, org, USERS, fields={"it_department": "ekonomi", "executive_titles": "Analyst"})
+    assert mine.status_code == 303
+    proposal = _pending(app, org)
+    assert proposal is not None
+    assert [g["name"] for g in proposal["groups"] if g["it_department"]] == ["Ekonomi"]
+    assert "Analyst" in proposal["report"]["executive_titles"]
+
+
+def test_applying_on_a_stale_page_is_refused_and_keeps_the_proposal(
+    app: Flask, anna: Browser, org: int
+) -> None:
+    _upload(anna, org, USERS)
+    seen = _record(app, org).revision
+    anna.post(f"/assessments/{org}/organisation", {**ORGANISATION, "name": "Åby kommun (ny)"})
+    response = anna.post(f"/assessments/{org}/import-groups/apply", {"revision": str(seen), "version": "1"})
+    assert response.status_code == 409
+    assert _pending(app, org) is not None
+    assert "groups" not in _record(app, org).answers or not _record(app, org).answers["groups"]
+
+
+def test_the_columns_of_both_files_are_asked_for_at_once(app: Flask, anna: Browser, org: int) -> None:
+    users = _users_with(RENAMED, RENAMED_ROWS)
+    devices = DEVICES.replace(b",OS,OS version,", b",System,OS version,", 1)
+    response = _upload(anna, org, users, devices)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'name="map-users-department"' in page
+    assert 'name="map-devices-os"' in page
+    assert '<option value="System">' in page
+    mapped = {"map-users-department": "Avdelning", "map-devices-os": "System"}
+    assert _upload(anna, org, users, devices, fields=mapped).status_code == 303
+    proposal = _pending(app, org)
+    assert proposal is not None
+    assert proposal["has_devices"] is True

@@ -1,0 +1,284 @@
+"""Groups proposed from the organisation's own exports (Entra ID users, Intune devices): the
+upload page (with a form to map columns the file names differently), the preview with its edits,
+and applying it to the assessment's answers.
+
+The uploads are read as streams inside the request and dropped when it ends: werkzeug keeps a
+large file part in an anonymous temporary file (unlinked from the start, so nothing is left on
+disk), which `_closing` closes as soon as the import has read it, whatever happened.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, BinaryIO, cast
+
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from pydantic import ValidationError
+from werkzeug.datastructures import FileStorage
+
+from advisor.directory.columns import DEVICE_FIELDS, USER_FIELDS
+from advisor.directory.errors import KINDS, FileRefused, Kind, MissingColumns
+from advisor.model.errors import InputError
+from advisor.services import directory as service
+from advisor.store.assessments import StaleRevision
+from advisor.store.tables import AssessmentRecord
+from web.auth import login_required
+from web.common import load, plan_language
+from web.extensions import LARGE_UPLOADS, svc
+from web.i18n import language
+from web.stale import form_revision, stale_page
+
+bp = Blueprint("directory", __name__, url_prefix="/assessments/<id:assessment_id>/import-groups")
+FIELDS: dict[Kind, dict[str, tuple[str, ...]]] = {"users": USER_FIELDS, "devices": DEVICE_FIELDS}
+
+
+def field_label(field: str) -> str:
+    """A field the import reads, as the mapping form names it."""
+    labels = {
+        "upn": _("User principal name (UPN)"),
+        "department": _("Department"),
+        "account_enabled": _("Account enabled"),
+        "user_type": _("User type (member or guest)"),
+        "job_title": _("Job title"),
+        "office": _("Office location"),
+        "city": _("City"),
+        "country": _("Country or region"),
+        "usage_location": _("Usage location"),
+        "os": _("Operating system"),
+        "os_version": _("OS version"),
+        "ownership": _("Ownership"),
+        "managed_by": _("Managed by"),
+        "last_check_in": _("Last check-in"),
+    }
+    return str(labels.get(field, field))
+
+
+def kind_label(kind: Kind) -> str:
+    return str(_("Users export (Microsoft Entra ID)") if kind == "users" else _("Devices export (Intune)"))
+
+
+def refusal(exc: FileRefused) -> str:
+    """Why a file was refused, in the reader's language, naming which of the two it was."""
+    return str(_("%(file)s: %(reason)s", file=kind_label(exc.kind), reason=exc.say(language())))
+
+
+def _patterns(text: str) -> tuple[str, ...]:
+    lines = (line.strip() for line in re.split(r"[\r\n]+", text))
+    return tuple(dict.fromkeys(line[: service.MAX_PATTERN] for line in lines if line))[: service.MAX_PATTERNS]
+
+
+def _form_patterns() -> service.Patterns:
+    it = request.form.get("it_department")
+    executives = request.form.get("executive_titles")
+    return service.Patterns(
+        it_department=_patterns(it) if it is not None else None,
+        executive_titles=_patterns(executives) if executives is not None else None,
+    )
+
+
+def _form_mapping() -> dict[Kind, dict[str, str]]:
+    """The columns mapped on the form: `map-users-department` → the header chosen."""
+    mapping: dict[Kind, dict[str, str]] = {kind: {} for kind in KINDS}
+    for kind in KINDS:
+        for name in FIELDS[kind]:
+            chosen = request.form.get(f"map-{kind}-{name}", "").strip()
+            if chosen:
+                mapping[kind][name] = chosen[:200]
+    return mapping
+
+
+@contextmanager
+def _closing(*files: FileStorage | None) -> Iterator[None]:
+    """The uploads closed when the import ends, read or refused: their temporary files (if
+    werkzeug spooled them to disk) are anonymous and go with the handle."""
+    try:
+        yield
+    finally:
+        for upload in files:
+            if upload is not None:
+                upload.close()
+
+
+def _upload_page(
+    record: AssessmentRecord,
+    *,
+    problems: list[str] | None = None,
+    missing: list[MissingColumns] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    settings = service.settings_for(svc())
+    it = request.form.get("it_department") if request.method == "POST" else None
+    executives = request.form.get("executive_titles") if request.method == "POST" else None
+    return render_template(
+        "directory/upload.html",
+        record=record,
+        problems=problems or [],
+        missing=missing or [],
+        it_department=it if it is not None else "\n".join(settings.it_patterns),
+        executive_titles=executives if executives is not None else "\n".join(settings.executive_patterns),
+        mapped=_form_mapping() if request.method == "POST" else {},
+        remembered=service.remembered(svc(), g.user),
+        field_label=field_label,
+        kind_label=kind_label,
+        limit_mb=svc().settings.import_max_bytes // 1_000_000,
+        pending=service.waiting(svc(), g.user, record.id),
+    ), status
+
+
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def upload(assessment_id: int) -> ResponseReturnValue:
+    record = load(assessment_id, write=True)
+    if request.method == "GET":
+        return _upload_page(record)
+    users = request.files.get("users")
+    devices = request.files.get("devices")
+    if devices is not None and not devices.filename:
+        devices = None  # the optional field left empty
+    with _closing(users, devices):
+        if users is None or not users.filename:
+            return _upload_page(record, problems=[_("Choose the users export (a CSV file).")], status=422)
+        try:
+            service.import_exports(
+                svc(),
+                g.user,
+                assessment_id,
+                service.Upload(
+                    cast(BinaryIO, users.stream),
+                    cast(BinaryIO, devices.stream) if devices is not None else None,
+                    users_name=None,  # a file's name may be a person's: never in a message
+                    devices_name=None,
+                ),
+                patterns=_form_patterns(),
+                mapping=_form_mapping(),
+                language=plan_language(record),
+            )
+        except service.ColumnsToMap as exc:
+            return _upload_page(record, missing=exc.missing, status=422)
+        except FileRefused as exc:
+            return _upload_page(record, problems=[refusal(exc)], status=422)
+        except service.PatternsRefused as exc:
+            said = {
+                "it_department": _("The IT department's patterns cannot be used"),
+                "executive_titles": _("The executives' patterns cannot be used"),
+            }
+            problems = [
+                str(
+                    _(
+                        "%(what)s: each is one or more words of at most 64 characters, with * only at "
+                        "its start or end.",
+                        what=said.get(p.path, p.path),
+                    )
+                )
+                for p in exc.problems
+            ]
+            return _upload_page(record, problems=list(dict.fromkeys(problems)), status=422)
+    return redirect(url_for("directory.preview", assessment_id=assessment_id), 303)
+
+
+@bp.get("/preview")
+@login_required
+def preview(assessment_id: int) -> ResponseReturnValue:
+    record = load(assessment_id, write=True)
+    try:
+        shown = service.preview(svc(), g.user, assessment_id)
+    except service.NothingPending:
+        flash(_("No import is waiting: upload the exports first."))
+        return redirect(url_for("directory.upload", assessment_id=assessment_id))
+    return render_template(
+        "directory/preview.html",
+        record=record,
+        shown=shown,
+        changes=service.change_lines(shown.changes, language()),
+    )
+
+
+_OPS = {"rename", "exclude", "include", "merge", "split", "confirm_executives", "reject_executives"}
+
+
+def _edit_from_form() -> dict[str, Any]:
+    """The edit a preview form sends, in the service's shape (the service checks it)."""
+    op = request.form.get("op", "")
+    if op not in _OPS:
+        abort(400)
+    group = request.form.get("group", "")
+    if op == "merge":
+        return {
+            "op": op,
+            "groups": request.form.getlist("group"),
+            "name": request.form.get("name", "").strip(),
+        }
+    if op in ("confirm_executives", "reject_executives"):
+        return {"op": "executives", "group": group, "confirmed": op == "confirm_executives"}
+    if op == "rename":
+        return {"op": op, "group": group, "name": request.form.get("name", "").strip()}
+    return {"op": op, "group": group}
+
+
+@bp.post("/preview")
+@login_required
+def edit(assessment_id: int) -> ResponseReturnValue:
+    load(assessment_id, write=True)
+    try:
+        service.edit(svc(), g.user, assessment_id, _edit_from_form())
+    except service.NothingPending:
+        flash(_("No import is waiting: upload the exports first."))
+        return redirect(url_for("directory.upload", assessment_id=assessment_id))
+    except (InputError, ValidationError, service.TooManyEdits) as exc:
+        flash(edit_problem(exc), "error")
+    return redirect(url_for("directory.preview", assessment_id=assessment_id), 303)
+
+
+def edit_problem(exc: Exception) -> str:
+    """Why an edit of the preview was not made, as a sentence."""
+    if isinstance(exc, service.TooManyEdits):
+        return str(_("A preview takes at most %(n)s edits: discard it and import again.", n=exc.limit))
+    if isinstance(exc, InputError):
+        return str(_("That change was not made: %(reason)s.", reason=service.edit_message(exc, language())))
+    # A form's fields that the edit's model refuses: a merge of fewer than two groups, no name.
+    return str(_("That change was not made: tick at least two groups to merge, and give each group a name."))
+
+
+@bp.post("/apply")
+@login_required
+def apply(assessment_id: int) -> ResponseReturnValue:
+    load(assessment_id, write=True)
+    try:
+        _number, changes = service.apply(svc(), g.user, assessment_id, form_revision())
+    except service.NothingPending:
+        flash(_("No import is waiting: upload the exports first."))
+        return redirect(url_for("directory.upload", assessment_id=assessment_id))
+    except StaleRevision:
+        return stale_page(assessment_id, back=url_for("directory.preview", assessment_id=assessment_id))
+    for line in service.change_lines(changes, language()):
+        flash(line)
+    flash(_("Answer the discussion points the exports cannot answer for each group marked “Needs answers”."))
+    return redirect(url_for("questionnaire.groups", assessment_id=assessment_id))
+
+
+@bp.post("/discard")
+@login_required
+def discard(assessment_id: int) -> ResponseReturnValue:
+    load(assessment_id, write=True)
+    service.discard(svc(), g.user, assessment_id)
+    flash(_("The import was discarded; the assessment is as it was."))
+    return redirect(url_for("questionnaire.groups", assessment_id=assessment_id))
+
+
+@bp.errorhandler(413)
+def too_large(error: Any) -> ResponseReturnValue:
+    message = _(
+        "The upload is larger than %(n)s MB, the most an import takes. It was refused before it was "
+        "read. Export only the columns the import needs, or save the file as CSV rather than Unicode text.",
+        n=svc().settings.import_max_bytes // 1_000_000,
+    )
+    return render_template("error.html", code=413, message=message), 413
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    LARGE_UPLOADS.add("directory.upload")
