@@ -13,12 +13,16 @@ from typing import Any
 import pytest
 import yaml
 
+from advisor.directory.aggregate import propose
+from advisor.directory.edits import ConfirmExecutives, Merge, apply_edits, assessment_groups, merge_answers
 from advisor.directory.progress import ProgressSettings, department_key, measure, planned_platform
 from advisor.directory.reading import DeviceRow, UserRow
+from advisor.directory.settings import DirectorySettings
 from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.facts import Assessment, parse_assessment
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Platform
+from advisor.output.progress import few_placed, progress_text
 from advisor.planning.planner import make_plan
 from advisor.rulebook import Rulebook
 from tests.conftest import ROOT
@@ -351,3 +355,144 @@ def test_users_without_a_department_go_to_the_imports_unassigned_group(
     users = [*people.users("", "Redmond", 6), user("nodept@contoso.example", None, "Redmond")]
     progress = measure(assessment, plan, users, devices(users, ["windows"]), today=TODAY, settings=settings)
     assert {g.group: g.users for g in progress.groups if g.users} == {"unassigned": 7}
+
+
+# The assessment as the import makes it: proposed from the users export, edited in the preview,
+# saved; then measured against the same people. (The fixtures above write each user's department
+# as a group's name; here the groups are what the respondent made of the import's.)
+
+
+def _imported(
+    rulebook: Rulebook, users: list[UserRow], edits: list[Any], **organisation: Any
+) -> tuple[Assessment, Plan]:
+    proposal = propose(users, None, settings=DirectorySettings.from_rulebook(rulebook))
+    groups = assessment_groups(proposal, apply_edits(proposal, edits))
+    answers = {
+        "version": 1,
+        "organisation": {**UNDER_WAY["organisation"], **organisation},
+        "groups": groups,
+    }
+    assessment = parse_assessment(yaml.safe_load(yaml.safe_dump(answers, allow_unicode=True)))
+    return assessment, make_plan(assessment, OracleEvaluator(rulebook))
+
+
+@pytest.fixture(scope="module")
+def organisation() -> dict[str, list[UserRow]]:
+    """Departments as people typed them, a large one at two sites and none, executives by title."""
+    people = People(21)
+    return {
+        "marketing": people.users("Marketing", "Stockholm", 120),
+        "hr": people.users("HR", "Stockholm", 60),
+        "sales-umea": people.users("Sales", "Umeå", 200),
+        "sales-malmo": people.users("Sales", "Malmö", 100),
+        "sales-none": [user(people.upn(), people.spelled("Sales"), None) for _ in range(300)],
+        "finance": people.users("Finance", "Stockholm", 76),
+        "cfo": people.users("Finance", "Stockholm", 4, job_title="CFO"),
+        "ceo": people.users("Management", "Stockholm", 3, job_title="CEO"),
+        "it": people.users("IT", "Stockholm", 40),
+    }
+
+
+def test_groups_made_in_the_import_preview_find_their_users(
+    rulebook: Rulebook, settings: ProgressSettings, organisation: dict[str, list[UserRow]]
+) -> None:
+    """Merged groups, the parts of a department split by site (users with no site a part of their
+    own) and executives confirmed for some titles only: every user is found in their group."""
+    edits = [
+        Merge(groups=["marketing", "hr"], name="Marketing and HR"),
+        ConfirmExecutives(group="executives", titles=["CEO"]),
+    ]
+    assessment, plan = _imported(rulebook, [u for us in organisation.values() for u in us], edits)
+    names = {g.name: g.id for g in assessment.groups}
+    assert "Sales – No site given" in names
+    users = [u for us in organisation.values() for u in us]
+    progress = measure(assessment, plan, users, devices(users, ["windows"]), today=TODAY, settings=settings)
+    assert progress.unmatched.users_in_no_group == 0
+    assert not progress.few_placed
+    found = {g.name: g.users for g in progress.groups}
+    assert found == {
+        "Marketing and HR": 180,
+        "Sales – No site given": 300,
+        "Sales – Malmö": 100,
+        "Sales – Umeå": 200,
+        "Finance": 80,  # the CFOs were sent back to Finance: no executives
+        "Executives": 3,
+        "IT": 40,
+    }
+    # Every device enrolled: every group and phase at its plan, none behind.
+    assert all(g.enrolled == g.planned for g in progress.groups)
+    assert not progress.behind
+    assert progress.unmatched.devices_over_plan == 0
+
+
+def test_a_re_import_keeps_which_users_a_group_holds(
+    rulebook: Rulebook, organisation: dict[str, list[UserRow]]
+) -> None:
+    users = [u for us in organisation.values() for u in us]
+    options = DirectorySettings.from_rulebook(rulebook)
+    edits = [
+        Merge(groups=["marketing", "hr"], name="Marketing and HR"),
+        ConfirmExecutives(group="executives", titles=["CEO"]),
+    ]
+    first = propose(users, None, settings=options)
+    saved, _ = merge_answers(None, assessment_groups(first, apply_edits(first, edits)), has_devices=False)
+    # Later: a CFO is confirmed too, and HR is no longer merged.
+    later = propose(users, None, settings=options)
+    again = [
+        Merge(groups=["marketing", "hr"], name="Marketing and HR"),
+        ConfirmExecutives(group="executives", titles=["CEO", "cfo"]),
+    ]
+    merged, _ = merge_answers(
+        {"groups": saved}, assessment_groups(later, apply_edits(later, again)), has_devices=False
+    )
+    by_name = {g["name"]: g for g in merged}
+    assert by_name["Marketing and HR"]["departments"] == ["HR", "Marketing"]
+    assert by_name["Executives"]["executive_titles"] == ["CEO", "CFO"]
+    # Then the name is kept for Marketing and IT, and the CFOs go back.
+    other = [
+        Merge(groups=["marketing", "it"], name="Marketing and HR"),
+        ConfirmExecutives(group="executives", titles=["CEO"]),
+    ]
+    third, changes = merge_answers(
+        {"groups": merged}, assessment_groups(later, apply_edits(later, other)), has_devices=False
+    )
+    by_name = {g["name"]: g for g in third}
+    assert by_name["Marketing and HR"]["departments"] == ["IT", "Marketing"]
+    assert by_name["Executives"]["executive_titles"] == ["CEO"]
+    assert "departments" not in by_name["HR"]  # back on its own: its name says it
+    assert not {c.field for c in changes.changed} & {"departments", "executive_titles"}
+
+
+def test_a_site_given_to_no_part_of_a_group_fills_its_own_placement_first(
+    rulebook: Rulebook, settings: ProgressSettings
+) -> None:
+    """Split by geography, a group's users with no site are a placement of their own: their
+    devices fill it, not another site's."""
+    people = People(22)
+    sales = [
+        *people.users("Sales", "Malmö", 40),
+        *people.users("Sales", "Umeå", 40),
+        *[user(people.upn(), "Sales", None) for _ in range(20)],
+    ]
+    it = people.users("IT", "Malmö", 30)
+    assessment, plan = _imported(rulebook, [*sales, *it], [], split_by="geography")
+    progress = measure(
+        assessment, plan, [*sales, *it], devices([*sales, *it], ["windows"]), today=TODAY, settings=settings
+    )
+    mine = [p for p in progress.placements if p.group == "sales"]
+    assert len(mine) > 1
+    assert all(p.enrolled == p.planned for p in mine), mine
+    assert progress.unmatched.devices_over_plan == 0
+
+
+def test_a_measure_that_places_few_users_says_so(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings
+) -> None:
+    """Group names that are no department: most users in no group, and the measure flags it."""
+    people = People(23)
+    users = [*people.users("Försäljning", "Redmond", 90), *people.users("IT", "Redmond", 10)]
+    progress = measure(assessment, plan, users, devices(users, ["windows"]), today=TODAY, settings=settings)
+    assert progress.unmatched.users_in_no_group == 90
+    assert progress.few_placed
+    assert few_placed(progress, "en") in progress_text(progress, "en")
+    assert "90" in few_placed(progress, "en")

@@ -47,6 +47,12 @@ _WORDS: dict[str, str] = {
     "not_met": N_("not met"),
     "not_measured": N_("not measured"),
     "report_lost": N_("Not counted:"),
+    "few_placed": N_(
+        "Warning: %(users)s of the %(read)s users read are in no group. The groups' answers do not "
+        "say which departments and sites they hold (group names that are no department, say), so "
+        "these figures fall short: import the users export into the assessment again, or give each "
+        "group its department."
+    ),
 }
 # What the plan does not count, by reason (the Unmatched fields), in words.
 LOST: dict[str, str] = {
@@ -71,6 +77,10 @@ def word(key: str, language: Language, **values: object) -> str:
 
 def phase_name(phase: PhaseKind, number: int | None, language: Language) -> str:
     return term(phase, language, number=number) if number else term(phase, language)
+
+
+def few_placed(progress: Progress, language: Language) -> str:
+    return word("few_placed", language, users=progress.unmatched.users_in_no_group, read=progress.users_read)
 
 
 def percent(value: float | None) -> str:
@@ -208,6 +218,8 @@ def progress_text(progress: Progress, language: Language) -> str:
         word("report_total", language, figures=figures(progress, language)),
         "",
     ]
+    if progress.few_placed:
+        lines[1:1] = [few_placed(progress, language)]
     for phase in progress.phases:
         line = word(
             "report_phase",
