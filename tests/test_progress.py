@@ -21,8 +21,8 @@ from advisor.directory.settings import DirectorySettings
 from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.facts import Assessment, parse_assessment
 from advisor.model.plan import Plan
-from advisor.model.vocabulary import Platform
-from advisor.output.progress import few_placed, progress_text
+from advisor.model.vocabulary import Language, Platform
+from advisor.output.progress import few_placed, gate_verdict, progress_text, share
 from advisor.planning.planner import make_plan
 from advisor.rulebook import Rulebook
 from tests.conftest import ROOT
@@ -221,10 +221,68 @@ def test_devices_beyond_the_plan_count_in_the_last_phase_and_as_over_plan(
         assessment, plan, finance, [*devices(finance, ["windows"]), *phones], today=TODAY, settings=settings
     )
     placement = next(p for p in progress.placements if p.group == "finance")
-    assert (placement.planned, placement.enrolled, placement.rate) == (50, 70, 140.0)
+    assert (placement.planned, placement.enrolled, placement.rate) == (50, 50, 100.0)
     assert progress.unmatched.devices_over_plan == 20 + 5
     group = next(g for g in progress.groups if g.group == "finance")
-    assert (group.devices, group.enrolled) == (75, 70)
+    assert (group.devices, group.enrolled, group.over_plan) == (75, 50, 25)
+
+
+def test_a_group_past_its_plan_does_not_lift_its_phase_or_gate(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings
+) -> None:
+    """IT enrolls 200 devices beyond its pilots; IT executives (in the expanded pilot too) none:
+    the expanded pilot stays short of its gate's 95%."""
+    people = People(11)
+    it = people.users("IT", "Redmond", 450 + 200)  # 90 + 360 planned over the two pilots
+    progress = measure(assessment, plan, it, devices(it, ["windows"]), today=TODAY, settings=settings)
+    phase = next(p for p in progress.phases if p.phase == "expanded_pilot")
+    assert (phase.planned, phase.enrolled, phase.rate) == (380, 360, 94.7)
+    gate = next(g for g in progress.gates if g.after_phase == "expanded_pilot")
+    assert (gate.measured, gate.met, gate.due) == (94.7, False, True)
+    assert progress.unmatched.devices_over_plan == 200
+    assert next(g for g in progress.groups if g.group == "it").over_plan == 200
+
+
+def test_a_gate_short_of_its_criterion_before_its_day_is_not_yet_due(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings
+) -> None:
+    progress = measure(assessment, plan, [], [], today=TODAY, settings=settings)
+    gates = {(g.after_phase, g.after_number): g for g in progress.gates}
+    assert (gates[("expanded_pilot", None)].met, gates[("expanded_pilot", None)].due) == (False, True)
+    later = gates[("production", 1)]  # its review is on 28 April
+    assert (later.met, later.due) == (False, False)
+    assert gate_verdict(later.met, later.due) == "not_due"
+    text = progress_text(progress, "en")
+    assert "2026-04-28: 0% against at least 95%: not yet due" in text
+    assert "2026-03-27: 0% against at least 95%: not met" in text
+
+
+def test_a_phase_has_started_when_its_window_opens(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings
+) -> None:
+    """The expanded pilot's window opens on 17 March (the calendar), not on the first of March."""
+    before = measure(assessment, plan, [], [], today=date(2026, 3, 10), settings=settings)
+    phase = next(p for p in before.phases if p.phase == "expanded_pilot")
+    assert phase.start == "2026-03-17"
+    assert (phase.started, phase.behind) == (False, False)
+    opened = measure(assessment, plan, [], [], today=date(2026, 3, 17), settings=settings)
+    assert next(p for p in opened.phases if p.phase == "expanded_pilot").started
+
+
+@pytest.mark.parametrize(
+    ("language", "value", "written"),
+    [
+        ("en", 21.7, "21.7%"),
+        ("sv", 21.7, "21,7 %"),
+        ("sv", 85.0, "85 %"),
+        ("en", None, "–"),
+        ("sv", None, "–"),
+    ],
+)
+def test_a_share_is_written_as_the_language_writes_numbers(
+    language: Language, value: float | None, written: str
+) -> None:
+    assert share(value, language) == written
 
 
 def test_executives_go_to_the_executive_group_of_their_department(

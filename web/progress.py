@@ -21,7 +21,16 @@ from advisor.directory.errors import FileRefused, MissingColumns
 from advisor.directory.progress import Progress
 from advisor.model.errors import NotAllowed
 from advisor.model.vocabulary import Language
-from advisor.output.progress import LOST, figures, percent, phase_name, progress_svg, trend_svg
+from advisor.output.progress import (
+    LOST,
+    few_placed,
+    figures,
+    gate_verdict,
+    phase_name,
+    progress_svg,
+    share,
+    trend_svg,
+)
 from advisor.services.progress import Snapshot, may_record, progress_history, record_progress
 from advisor.services.review import Incomplete
 from web.auth import login_required
@@ -94,7 +103,6 @@ def _page(
             lost=LOST,
             phase_name=phase_name,
             figures=figures,
-            percent=percent,
             missing=missing,
             mapped=mapped or {},
             field_label=field_label,
@@ -164,3 +172,5 @@ def latest_for(assessment_id: int) -> Snapshot | None:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     LARGE_UPLOADS.add("progress.upload")
+    # The progress page's and the review's words for a measure (the review shows its gates').
+    app.jinja_env.globals.update(share=share, gate_verdict=gate_verdict, few_placed=few_placed)

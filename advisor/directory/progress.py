@@ -12,8 +12,9 @@ checked in within the rulebook's `directory_active_days` before the end of the d
 (`reading.is_enrolled`).
 A group's enrolled devices fill its placements in the order of the phases, each placement taking
 the devices of its platforms and sites up to what it plans (a group the planner split over a
-pilot and a later phase enrolls its pilot first); what exceeds every placement counts in the
-group's last one.
+pilot and a later phase enrolls its pilot first); what exceeds every placement is counted apart
+(over plan: the group's and the whole measure's), never in a phase's rate, which a group past its
+plan would otherwise lift over another group's shortfall.
 """
 
 from __future__ import annotations
@@ -152,8 +153,9 @@ class GroupProgress(_Out):
     users: int  # users of the users export placed in the group
     devices: int  # of their devices in the export, whatever their state
     planned: int
-    enrolled: int
+    enrolled: int  # at most what its placements plan
     rate: float | None
+    over_plan: int = 0  # enrolled beyond every placement of the group
 
 
 class GateProgress(_Out):
@@ -163,6 +165,7 @@ class GateProgress(_Out):
     threshold: int  # percent: the gate's enrollment criterion
     measured: float | None  # the phase's rate on the day measured
     met: bool | None  # None: nothing planned in the phase
+    due: bool = True  # the review's day has come (before it, a rate short of the criterion is not yet a miss)
 
 
 class Unmatched(_Out):
@@ -378,9 +381,9 @@ def measure(
             enrolled_by[(group_id, platform, site)] += 1
     del group_of_user
     placements, over = _fill(plan, enrolled_by)
-    lost["devices_over_plan"] = over
+    lost["devices_over_plan"] = sum(over.values())
     phases = _phases(assessment, plan, placements, today, settings)
-    groups = _groups(assessment, plan, placements, users_in, devices_in)
+    groups = _groups(assessment, plan, placements, users_in, devices_in, over)
     planned = sum(p.planned for p in placements)
     enrolled = sum(p.enrolled for p in placements)
     return Progress(
@@ -394,7 +397,7 @@ def measure(
         phases=phases,
         groups=groups,
         placements=placements,
-        gates=_gates(plan, phases),
+        gates=_gates(plan, phases, today),
         unmatched=Unmatched(**lost),
         few_placed=bool(users_read)
         and 100 * lost["users_in_no_group"] > settings.no_group_warning_percent * users_read,
@@ -413,12 +416,15 @@ def _accepts(placement: Placement, platform: Platform, site: str) -> bool:
     return not (placement.locations and site and site not in {site_key(n) for n in placement.locations})
 
 
-def _fill(plan: Plan, enrolled_by: Counter[tuple[str, Platform, str]]) -> tuple[list[PlacementProgress], int]:
-    """Each group's enrolled devices poured into its placements in phase order; what no placement
-    takes (beyond every plan) counts in the last one that accepts it, and is returned as over."""
+def _fill(
+    plan: Plan, enrolled_by: Counter[tuple[str, Platform, str]]
+) -> tuple[list[PlacementProgress], Counter[str]]:
+    """Each group's enrolled devices poured into its placements in phase order, each up to its plan;
+    what no placement takes (beyond every plan, or on a platform none holds) is returned as over,
+    by group."""
     order = {(p.kind, p.number): i for i, p in enumerate(plan.phases)}
     made: list[PlacementProgress] = []
-    over = 0
+    over = Counter[str]()
     by_group: dict[str, list[tuple[Platform, str, int]]] = {}
     for (group_id, platform, site), count in enrolled_by.items():
         by_group.setdefault(group_id, []).append((platform, site, count))
@@ -434,11 +440,8 @@ def _fill(plan: Plan, enrolled_by: Counter[tuple[str, Platform, str]]) -> tuple[
                 take = min(left, room[i] - filled[i])
                 filled[i] += take
                 left -= take
-            if left and accepting:
-                filled[accepting[-1]] += left
-                over += left
-            elif left:
-                over += left  # no placement holds this platform: counted nowhere but here
+            if left:
+                over[group.id] += left
         made += [
             PlacementProgress(
                 group=group.id,
@@ -510,7 +513,7 @@ def _phases(
         elapsed = min(max((today - start).days + 1, 0), (end - start).days + 1)
         expected = round(target * elapsed / ((end - start).days + 1), 1)
         measured = rate(enrolled, planned)
-        started = today >= date.fromisoformat(f"{phase.month}-01")
+        started = today >= start
         behind = started and measured is not None and measured + settings.behind_margin_percent < expected
         made.append(
             PhaseProgress(
@@ -537,6 +540,7 @@ def _groups(
     placements: list[PlacementProgress],
     users_in: Mapping[str, int],
     devices_in: Mapping[str, int],
+    over: Mapping[str, int],
 ) -> list[GroupProgress]:
     names = {g.id: g.name for g in assessment.groups}
     made = []
@@ -553,12 +557,13 @@ def _groups(
                 planned=planned,
                 enrolled=enrolled,
                 rate=rate(enrolled, planned),
+                over_plan=over.get(group.id, 0),
             )
         )
     return made
 
 
-def _gates(plan: Plan, phases: list[PhaseProgress]) -> list[GateProgress]:
+def _gates(plan: Plan, phases: list[PhaseProgress], today: date) -> list[GateProgress]:
     by_key = {(p.phase, p.number): p for p in phases}
     made = []
     for gate in plan.gates:
@@ -574,6 +579,7 @@ def _gates(plan: Plan, phases: list[PhaseProgress]) -> list[GateProgress]:
                 threshold=criterion.threshold,
                 measured=phase.rate,
                 met=None if phase.rate is None else phase.rate >= criterion.threshold,
+                due=today >= date.fromisoformat(gate.date),
             )
         )
     return made

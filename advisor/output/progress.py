@@ -46,6 +46,8 @@ _WORDS: dict[str, str] = {
     "met": N_("met"),
     "not_met": N_("not met"),
     "not_measured": N_("not measured"),
+    "not_due": N_("not yet due"),
+    "share": N_("%(n)s%%"),
     "report_lost": N_("Not counted:"),
     "few_placed": N_(
         "Warning: %(users)s of the %(read)s users read are in no group. The groups' answers do not "
@@ -83,14 +85,39 @@ def few_placed(progress: Progress, language: Language) -> str:
     return word("few_placed", language, users=progress.unmatched.users_in_no_group, read=progress.users_read)
 
 
-def percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}".rstrip("0").rstrip(".")
+def percent(value: float | None, language: Language = "en") -> str:
+    """A percentage's number, one decimal at most, with the language's decimal sign (21.7, 21,7)."""
+    if value is None:
+        return "–"
+    number = f"{value:.1f}".rstrip("0").rstrip(".")
+    return number.replace(".", ",") if language == "sv" else number
+
+
+def share(value: float | None, language: Language) -> str:
+    """A percentage as the language writes it (21.7%, 21,7 %); a dash alone when nothing was measured."""
+    if value is None:
+        return "–"
+    return word("share", language, n=percent(value, language))
+
+
+def gate_verdict(met: bool | None, due: bool) -> str:
+    """Which of met, not met, not yet due (short of the criterion before the review's day) and
+    nothing planned a gate's measure is: a key of the words."""
+    if met is None:
+        return "not_measured"
+    return "met" if met else "not_met" if due else "not_due"
 
 
 def figures(phase: PhaseProgress | Progress, language: Language) -> str:
     if not phase.planned:
         return word("nothing_planned", language)
-    return word("figures", language, enrolled=phase.enrolled, planned=phase.planned, rate=percent(phase.rate))
+    return word(
+        "figures",
+        language,
+        enrolled=phase.enrolled,
+        planned=phase.planned,
+        rate=percent(phase.rate, language),
+    )
 
 
 # Narrower than the plan's pictures: each phase's words stand on two lines above its bar, so the
@@ -163,8 +190,8 @@ def trend_svg(history: Sequence[tuple[date, float | None]], language: Language) 
         language,
         first=day_name(first[0].isoformat(), language),
         last=day_name(last[0].isoformat(), language),
-        low=percent(first[1]),
-        high=percent(last[1]),
+        low=percent(first[1], language),
+        high=percent(last[1], language),
     )
     height, top, bottom, left, right = 150, 12, 124, 40, WIDTH - 12
     body = []
@@ -227,20 +254,20 @@ def progress_text(progress: Progress, language: Language) -> str:
             phase=phase_name(phase.phase, phase.number, language),
             month=phase.month,
             figures=figures(phase, language),
-            expected=percent(phase.expected),
+            expected=percent(phase.expected, language),
         )
         lines.append(line + (f" – {word('behind', language).upper()}" if phase.behind else ""))
     if progress.gates:
         lines.append("")
     for gate in progress.gates:
-        verdict = "not_measured" if gate.met is None else ("met" if gate.met else "not_met")
+        verdict = gate_verdict(gate.met, gate.due)
         lines.append(
             word(
                 "report_gate",
                 language,
                 phase=phase_name(gate.after_phase, gate.after_number, language),
                 day=gate.date,
-                measured=f"{percent(gate.measured)}%",
+                measured=share(gate.measured, language),
                 threshold=gate.threshold,
                 verdict=word(verdict, language),
             )

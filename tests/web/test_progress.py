@@ -347,3 +347,32 @@ def test_the_api_refuses_an_upload_over_the_limit_before_reading_it(app: Flask, 
     assert response.status_code == 413
     assert json_of(response)["error"]["code"] == "payload_too_large"
     assert _snapshots(app) == 0
+
+
+def test_a_measure_of_few_users_placed_warns_and_gates_not_yet_due_say_so(
+    app: Flask, anna: Browser, exports: Exports
+) -> None:
+    """Group departments that no user has (typed by hand, say): the page warns that most users are
+    in no group. And the rollout lies ahead: a gate short of its criterion is not yet due."""
+    answers = copy.deepcopy(UNDER_WAY)
+    answers["organisation"]["rollout_start"] = f"{date.today().year + 1}-03"
+    for group in answers["groups"]:
+        group["department"] = f"Team {group['name']}"
+    svc = services(app)
+    with svc.store.session() as db:
+        owner = user_by_name(db, "anna")
+    assert owner is not None
+    assessment_id = create(svc, owner, "Contoso", answers, VersionKind.EDIT, "plan")
+    response = anna.post(
+        f"/assessments/{assessment_id}/progress",
+        _files(exports.users_csv, exports.devices_csv),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    page = anna.get(f"/assessments/{assessment_id}/progress").get_data(as_text=True)
+    assert re.search(r'role="alert">Warning: \d+ of the \d+ users read are in no group', page)
+    assert "Not yet due" in page
+    assert "<strong>Not met</strong>" not in page
+    review = anna.get(f"/assessments/{assessment_id}/review").get_data(as_text=True)
+    gate = review[review.index('id="gate-limited_pilot"') :]
+    assert re.search(r"measured on [^:]+: (0%|–) against at least 95%\. Not yet due", gate)
