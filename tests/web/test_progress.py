@@ -376,3 +376,23 @@ def test_a_measure_of_few_users_placed_warns_and_gates_not_yet_due_say_so(
     review = anna.get(f"/assessments/{assessment_id}/review").get_data(as_text=True)
     gate = review[review.index('id="gate-limited_pilot"') :]
     assert re.search(r"measured on [^:]+: (0%|–) against at least 95%\. Not yet due", gate)
+
+
+class _Unread5MB(_Unread):
+    SIZE = 5_000_000  # over the site's 2 MB for a request, under an import's limit
+
+
+@pytest.mark.parametrize("url", ["/assessments/{id}/progress", "/api/v1/assessments/{id}/imports/devices"])
+def test_an_anonymous_upload_gets_the_small_limit_and_is_not_read(
+    app: Flask, anna: Browser, url: str
+) -> None:
+    """The larger limit of an import is for those signed in (or sending a token): an anonymous
+    body past the small one is refused by its length, before the CSRF check parses it."""
+    assessment_id = _new(app)  # anna's: nobody signed in here
+    response = app.test_client().post(
+        url.format(id=assessment_id),
+        input_stream=_Unread5MB(),
+        content_type="multipart/form-data; boundary=x",
+    )
+    assert response.status_code == 413
+    assert _snapshots(app) == 0
