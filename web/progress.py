@@ -31,7 +31,7 @@ from advisor.output.progress import (
     share,
     trend_svg,
 )
-from advisor.services.progress import Snapshot, may_record, progress_history, record_progress
+from advisor.services.progress import Snapshot, latest_progress, may_record, progress_history, record_progress
 from advisor.services.review import Incomplete
 from web.auth import login_required
 from web.common import load
@@ -165,8 +165,7 @@ def _refused(exc: FileRefused) -> str:
 
 def latest_for(assessment_id: int) -> Snapshot | None:
     """The newest measure, for the plan page."""
-    history = progress_history(svc(), g.user, assessment_id)
-    return history[-1] if history else None
+    return latest_progress(svc(), g.user, assessment_id)
 
 
 def init_app(app: Flask) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy import select, text
 from advisor.model.facts import Assessment
 from advisor.output.formats import offered
 from advisor.services.assessments import create
-from advisor.store.accounts import user_by_name
+from advisor.store.accounts import create_token, user_by_name
 from advisor.store.tables import Base, ProgressSnapshot, VersionKind
 from tests.conftest import ROOT
 from tests.progress_data import Exports, generate
@@ -395,4 +395,31 @@ def test_an_anonymous_upload_gets_the_small_limit_and_is_not_read(
         content_type="multipart/form-data; boundary=x",
     )
     assert response.status_code == 413
+    assert _snapshots(app) == 0
+
+
+def test_a_file_without_a_header_line_echoes_none_of_its_rows(
+    app: Flask, client: FlaskClient, anna: Browser, exports: Exports
+) -> None:
+    """A users export saved without its header line: the first row is someone's, and neither the
+    API's 422 nor the page's choice of columns shows any of it."""
+    headerless = exports.users_csv.split(b"\n", 1)[1]
+    assessment_id = _new(app)
+    with services(app).store.session() as db:
+        owner = user_by_name(db, "anna")
+        assert owner is not None
+        token = {"Authorization": f"Bearer {create_token(db, owner, 'tests')}"}
+    url = f"/api/v1/assessments/{assessment_id}/imports/devices"
+    api = client.post(url, headers=token, data=_files(headerless, exports.devices_csv))
+    assert api.status_code == 422
+    page = anna.post(
+        f"/assessments/{assessment_id}/progress",
+        _files(headerless, exports.devices_csv),
+        content_type="multipart/form-data",
+    )
+    assert page.status_code == 422
+    for text in (api.get_data(as_text=True), page.get_data(as_text=True)):
+        assert "column 1" in text
+        shown = [value for value in exports.personal if value in text]
+        assert not shown, shown
     assert _snapshots(app) == 0
