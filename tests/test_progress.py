@@ -6,7 +6,10 @@ kept."""
 from __future__ import annotations
 
 import copy
+import html
+import itertools
 import random
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -22,7 +25,15 @@ from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.facts import Assessment, parse_assessment
 from advisor.model.plan import Plan
 from advisor.model.vocabulary import Language, Platform
-from advisor.output.progress import few_placed, gate_verdict, progress_text, share
+from advisor.output.progress import (
+    few_placed,
+    gate_verdict,
+    progress_svg,
+    progress_text,
+    share,
+    trend_svg,
+    word,
+)
 from advisor.planning.planner import make_plan
 from advisor.rulebook import Rulebook
 from tests.conftest import ROOT
@@ -554,3 +565,60 @@ def test_a_measure_that_places_few_users_says_so(
     assert progress.few_placed
     assert few_placed(progress, "en") in progress_text(progress, "en")
     assert "90" in few_placed(progress, "en")
+
+
+def _texts(svg: str) -> list[tuple[float, str]]:
+    """The words of an SVG picture: (font size, text) for each text element."""
+    found = []
+    for attributes, words in re.findall(r"<text([^>]*)>([^<]*)</text>", svg):
+        size = re.search(r'font-size="(\d+)"', attributes)
+        found.append((float(size.group(1)) if size else 14.0, html.unescape(words)))
+    return found
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_the_progress_picture_fits_a_phone_when_the_counts_run_to_millions(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings, language: Language
+) -> None:
+    progress = measure(assessment, plan, [], [], today=TODAY, settings=settings)
+    huge = progress.model_copy(
+        update={
+            "phases": [
+                p.model_copy(
+                    update={"planned": 10_000_000, "enrolled": 9_999_999, "rate": 99.9, "behind": True}
+                )
+                for p in progress.phases
+            ]
+        }
+    )
+    svg = progress_svg(huge, language)
+    track = 400 - 2 * 4  # the picture's bar, as wide as its words may run
+    for size, words in _texts(svg):
+        # DejaVu Sans: digits and most letters are about 0.62 em wide.
+        assert len(words) * size * 0.62 <= track, words
+    assert word("behind", language) in svg
+
+
+def test_the_trend_marks_a_new_version_and_never_writes_two_days_over_each_other() -> None:
+    day = date(2026, 4, 1)
+    history = [
+        (day, 10.0, 1),
+        (day, 12.0, 1),  # two uploads on one day
+        (day + timedelta(days=1), 15.0, 1),
+        *[(day + timedelta(days=2 + i), 20.0 + i, 2) for i in range(20)],  # then the answers changed
+    ]
+    svg = trend_svg(history, "en")
+    labels = [
+        float(x)
+        for x, _ in re.findall(
+            r'<text x="([\d.]+)" y="\d+" text-anchor="\w+" font-size="11">(\d\d-\d\d)<', svg
+        )
+    ]
+    days = re.findall(r'font-size="11">(\d\d-\d\d)<', svg)
+    assert len(days) == len(set(days))  # a day once
+    assert all(b - a >= 44 for a, b in itertools.pairwise(labels)), labels
+    assert days[0] == "04-01" and days[-1] == "04-22"  # the first and the last are always written
+    assert svg.count('stroke-dasharray="4 3"') == 1
+    assert ">version 2<" in svg
+    assert "another version of the answers" in svg
+    assert 'stroke-dasharray="4 3"' not in trend_svg([(day, 10.0, 1), (day, 12.0, 1)], "en")

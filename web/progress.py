@@ -86,7 +86,10 @@ def _page(
     lang = language()
     history = progress_history(svc(), g.user, assessment_id)
     latest = history[-1] if history else None
-    trend = trend_svg([(date.fromisoformat(s.progress.measured_on), s.progress.rate) for s in history], lang)
+    trend = trend_svg(
+        [(date.fromisoformat(s.progress.measured_on), s.progress.rate, s.version_number) for s in history],
+        lang,
+    )
     limit_mb = svc().settings.import_max_bytes // 1_000_000
     return (
         render_template(

@@ -29,6 +29,11 @@ _WORDS: dict[str, str] = {
     "nothing_planned": N_("nothing planned"),
     "behind": N_("behind plan"),
     "trend": N_("Devices enrolled over time"),
+    "version": N_("version %(n)s"),
+    "trend_versions": N_(
+        "A dashed upright line marks where the uploads were measured against another version of "
+        "the answers, and so perhaps another plan."
+    ),
     "trend_desc": N_(
         "The share of the plan's devices enrolled at each upload, from %(first)s (%(low)s%%) to "
         "%(last)s (%(high)s%%). The table lists every upload."
@@ -146,10 +151,12 @@ def progress_svg(progress: Progress, language: Language) -> str:
         y = _TOP + i * _ROW
         weight = "bold" if phase.behind else "normal"
         name = phase_name(phase.phase, phase.number, language)
+        # "Behind plan" beside the name: the figures' line has no room left for it on a phone
+        # when the counts run to millions.
+        if phase.behind:
+            name += f" · {word('behind', language)}"
         body.append(f'<text x="{_LEFT}" y="{y + _FONT}" font-weight="{weight}">{text(name)}</text>')
         words = f"{month_name(phase.month, language)} · {figures(phase, language)}"
-        if phase.behind:
-            words += f" · {word('behind', language)}"
         second = y + 2 * _FONT + 4
         body.append(
             f'<text x="{_LEFT}" y="{second}" font-size="12" font-weight="{weight}">{text(words)}</text>'
@@ -179,9 +186,16 @@ def progress_svg(progress: Progress, language: Language) -> str:
     return _svg("progress", _WIDE, height, word("title", language), desc, body)
 
 
-def trend_svg(history: Sequence[tuple[date, float | None]], language: Language) -> str:
-    """The overall share enrolled at each upload, as a line over the uploads in order."""
-    points = [(day, rate or 0.0) for day, rate in history]
+_LABEL_GAP = 44  # px between the days written under the trend: "MM-DD" at 11 px is about 36 wide
+
+
+def trend_svg(history: Sequence[tuple[date, float | None, int]], language: Language) -> str:
+    """The overall share enrolled at each upload (the day, the share, the version of the answers
+    measured against), as a line over the uploads in order; a dashed upright line where the
+    version changed (the plan may have changed with it). A day is written under its point where
+    there is room (never twice for uploads of one day): the table lists every upload."""
+    points = [(day, rate or 0.0) for day, rate, _ in history]
+    versions = [version for _, _, version in history]
     if not points:
         return ""
     first, last = points[0], points[-1]
@@ -209,15 +223,44 @@ def trend_svg(history: Sequence[tuple[date, float | None]], language: Language) 
         + " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
         + '"/>'
     )
-    for i, ((x, y), (day, _)) in enumerate(zip(xy, points, strict=True)):
+    changes = [i for i in range(1, len(points)) if versions[i] != versions[i - 1]]
+    for i in changes:
+        x = (xy[i - 1][0] + xy[i][0]) / 2
+        body.append(
+            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" stroke="#1a1a1a" '
+            'stroke-dasharray="4 3"/>'
+        )
+        label = text(word("version", language, n=versions[i]))
+        body.append(f'<text x="{x + 3:.1f}" y="{top + 10}" font-size="11">{label}</text>')
+    if changes:
+        desc += " " + word("trend_versions", language)
+    for x, y in xy:
         body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#1f4e79"/>')
-        label = text(day.isoformat()[5:])
+    for i in _labelled(points, [x for x, _ in xy]):
+        x = xy[i][0]
         # The first and last labels keep inside the picture; the others centre under their point.
         anchor = "start" if i == 0 else "end" if i == len(xy) - 1 else "middle"
+        label = text(points[i][0].isoformat()[5:])
         body.append(
             f'<text x="{x:.1f}" y="{height - 8}" text-anchor="{anchor}" font-size="11">{label}</text>'
         )
     return _svg("trend", WIDTH, height, word("trend", language), desc, body)
+
+
+def _labelled(points: Sequence[tuple[date, float]], xs: Sequence[float]) -> list[int]:
+    """The points whose day is written: the first of each day, at least _LABEL_GAP from the one
+    before; the last point's always (the one before it gives way)."""
+    shown: list[int] = []
+    for i, (day, _) in enumerate(points):
+        if shown and (points[shown[-1]][0] == day or xs[i] - xs[shown[-1]] < _LABEL_GAP):
+            continue
+        shown.append(i)
+    last = len(points) - 1
+    if last > 0 and shown[-1] != last:
+        while shown and (points[shown[-1]][0] == points[last][0] or xs[last] - xs[shown[-1]] < _LABEL_GAP):
+            shown.pop()
+        shown.append(last)
+    return shown
 
 
 def _svg(prefix: str, width: int, height: float, title: str, desc: str, body: list[str]) -> str:
