@@ -271,11 +271,10 @@ def _messages(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _progress(args: argparse.Namespace, settings: Settings) -> int:
+    from advisor.directory.errors import MissingColumns
     from advisor.directory.progress import ProgressSettings, measure
     from advisor.directory.reading import read_devices, read_users
     from advisor.output.progress import progress_text
-
-    from advisor.directory.errors import MissingColumns
 
     assessment, plan = _planned(args, settings)
     rulebook = load_rulebook(args.rules or default_rules_dir())

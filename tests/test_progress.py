@@ -17,7 +17,14 @@ import pytest
 import yaml
 
 from advisor.directory.aggregate import propose
-from advisor.directory.edits import ConfirmExecutives, Merge, apply_edits, assessment_groups, merge_answers
+from advisor.directory.edits import (
+    ConfirmExecutives,
+    Edit,
+    Merge,
+    apply_edits,
+    assessment_groups,
+    merge_answers,
+)
 from advisor.directory.progress import ProgressSettings, department_key, measure, planned_platform
 from advisor.directory.reading import DeviceRow, UserRow
 from advisor.directory.settings import DirectorySettings
@@ -467,7 +474,7 @@ def test_groups_made_in_the_import_preview_find_their_users(
 ) -> None:
     """Merged groups, the parts of a department split by site (users with no site a part of their
     own) and executives confirmed for some titles only: every user is found in their group."""
-    edits = [
+    edits: list[Edit] = [
         Merge(groups=["marketing", "hr"], name="Marketing and HR"),
         ConfirmExecutives(group="executives", titles=["CEO"]),
     ]
@@ -499,15 +506,15 @@ def test_a_re_import_keeps_which_users_a_group_holds(
 ) -> None:
     users = [u for us in organisation.values() for u in us]
     options = DirectorySettings.from_rulebook(rulebook)
-    edits = [
+    edits: list[Edit] = [
         Merge(groups=["marketing", "hr"], name="Marketing and HR"),
         ConfirmExecutives(group="executives", titles=["CEO"]),
     ]
     first = propose(users, None, settings=options)
     saved, _ = merge_answers(None, assessment_groups(first, apply_edits(first, edits)), has_devices=False)
-    # Later: a CFO is confirmed too, and HR is no longer merged.
+    # Later: a CFO is confirmed too.
     later = propose(users, None, settings=options)
-    again = [
+    again: list[Edit] = [
         Merge(groups=["marketing", "hr"], name="Marketing and HR"),
         ConfirmExecutives(group="executives", titles=["CEO", "cfo"]),
     ]
@@ -518,7 +525,7 @@ def test_a_re_import_keeps_which_users_a_group_holds(
     assert by_name["Marketing and HR"]["departments"] == ["HR", "Marketing"]
     assert by_name["Executives"]["executive_titles"] == ["CEO", "CFO"]
     # Then the name is kept for Marketing and IT, and the CFOs go back.
-    other = [
+    other: list[Edit] = [
         Merge(groups=["marketing", "it"], name="Marketing and HR"),
         ConfirmExecutives(group="executives", titles=["CEO"]),
     ]
@@ -617,7 +624,7 @@ def test_the_trend_marks_a_new_version_and_never_writes_two_days_over_each_other
     days = re.findall(r'font-size="11">(\d\d-\d\d)<', svg)
     assert len(days) == len(set(days))  # a day once
     assert all(b - a >= 44 for a, b in itertools.pairwise(labels)), labels
-    assert days[0] == "04-01" and days[-1] == "04-22"  # the first and the last are always written
+    assert (days[0], days[-1]) == ("04-01", "04-22")  # the first and the last are always written
     assert svg.count('stroke-dasharray="4 3"') == 1
     assert ">version 2<" in svg
     assert "another version of the answers" in svg

@@ -93,7 +93,12 @@ def test_the_latest_measure_reads_the_newest_upload_only(
         made = _record(instance, anna, assessment_id, data.users_csv, data.devices_csv)
     read: list[object] = []
     validate = Progress.model_validate
-    monkeypatch.setattr(Progress, "model_validate", lambda value: read.append(value) or validate(value))
+
+    def counted(value: object) -> Progress:
+        read.append(value)
+        return validate(value)
+
+    monkeypatch.setattr(Progress, "model_validate", counted)
     latest = latest_progress(instance, anna, assessment_id)
     assert latest is not None
     assert (latest.id, latest.progress, latest.by) == (made.id, made.progress, "anna")

@@ -266,8 +266,8 @@ class _Matcher:
         if self.by_titles:
             confirmed = self.by_title.get(title_key(title), []) if title else []
             if confirmed:
-                own = [g for g in confirmed if department in group_departments(g)]
-                return (own or confirmed)[0].id
+                theirs = [g for g in confirmed if department in group_departments(g)]
+                return (theirs or confirmed)[0].id
             executive = False
         candidates = self.by_department.get(department) or self.others
         if executive and not self.by_titles:

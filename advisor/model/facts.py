@@ -177,11 +177,6 @@ def site_key(name: str) -> str:
     return name.strip().casefold()
 
 
-def _name_key(name: str) -> str:
-    """What makes two department names or job titles one: case and runs of spaces do not count."""
-    return " ".join(name.split()).casefold()
-
-
 def _refuse_repeats(values: list[str], key: Callable[[str], str] = str) -> None:
     """Refuses a list that holds a value (as `key` sees it) more than once, naming each as written."""
     seen: dict[str, str] = {}
@@ -731,16 +726,10 @@ class Group(_Frozen):
         ),
     ] = []
 
-    @field_validator("platforms", "requirements")
+    @field_validator("platforms", "requirements", "departments", "executive_titles")
     @classmethod
     def _no_repeats(cls, values: list[str]) -> list[str]:
         _refuse_repeats(values)
-        return values
-
-    @field_validator("departments", "executive_titles")
-    @classmethod
-    def _no_repeated_names(cls, values: list[str]) -> list[str]:
-        _refuse_repeats(values, _name_key)
         return values
 
     @field_validator("locations")

@@ -418,8 +418,8 @@ def test_a_file_without_a_header_line_echoes_none_of_its_rows(
         content_type="multipart/form-data",
     )
     assert page.status_code == 422
-    for text in (api.get_data(as_text=True), page.get_data(as_text=True)):
-        assert "column 1" in text
-        shown = [value for value in exports.personal if value in text]
+    for said in (api.get_data(as_text=True), page.get_data(as_text=True)):
+        assert "column 1" in said
+        shown = [value for value in exports.personal if value in said]
         assert not shown, shown
     assert _snapshots(app) == 0
