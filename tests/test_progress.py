@@ -629,3 +629,24 @@ def test_the_trend_marks_a_new_version_and_never_writes_two_days_over_each_other
     assert ">version 2<" in svg
     assert "another version of the answers" in svg
     assert 'stroke-dasharray="4 3"' not in trend_svg([(day, 10.0, 1), (day, 12.0, 1)], "en")
+
+
+def test_the_group_of_the_smallest_departments_holds_every_department_no_other_group_holds(
+    rulebook: Rulebook, settings: ProgressSettings
+) -> None:
+    """Past the assessment's limit of groups the import puts the smallest departments together:
+    their users, and those of a department first seen later, are that group's."""
+    people = People(24)
+    small = [u for i in range(1010) for u in people.users(f"Enhet {i:04d}", "Kiruna", 1)]
+    large = [u for i in range(3) for u in people.users(f"Förvaltning {i}", "Luleå", 20)]
+    assessment, plan = _imported(rulebook, [*small, *large], [])
+    together = [g for g in assessment.groups if g.other_departments]
+    assert len(together) == 1
+    assert together[0].departments == []  # not 1,000 names: every other department
+    later = people.users("Enhet ny", "Kiruna", 2)
+    users = [*small, *large, *later]
+    progress = measure(assessment, plan, users, devices(users, ["windows"]), today=TODAY, settings=settings)
+    assert progress.unmatched.users_in_no_group == 0
+    found = {g.group: g.users for g in progress.groups}
+    assert found[together[0].id] == together[0].users + 2  # the departments put together, and the new one
+    assert all(n == 20 for g, n in found.items() if g.startswith("forvaltning"))
