@@ -650,3 +650,22 @@ def test_the_group_of_the_smallest_departments_holds_every_department_no_other_g
     found = {g.group: g.users for g in progress.groups}
     assert found[together[0].id] == together[0].users + 2  # the departments put together, and the new one
     assert all(n == 20 for g, n in found.items() if g.startswith("forvaltning"))
+
+
+def test_sites_past_a_groups_limit_fill_its_other_sites_placement(
+    rulebook: Rulebook, settings: ProgressSettings
+) -> None:
+    """A department at more sites than a group may list: the smallest are its "Other sites", and
+    their devices fill that placement when the plan cuts by geography."""
+    people = People(25)
+    field = [u for i in range(230) for u in people.users("Fältservice", f"Ort {i:03d}", 1 if i >= 100 else 3)]
+    it = people.users("IT", "Luleå", 30)
+    users = [*field, *it]
+    assessment, plan = _imported(rulebook, users, [], split_by="geography")
+    group = next(g for g in assessment.groups if g.name == "Fältservice")
+    assert "Other sites" in group.locations
+    progress = measure(assessment, plan, users, devices(users, ["windows"]), today=TODAY, settings=settings)
+    assert progress.unmatched.users_in_no_group == 0
+    mine = [p for p in progress.placements if p.group == group.id]
+    assert all(p.enrolled == p.planned for p in mine), [p for p in mine if p.enrolled != p.planned]
+    assert progress.unmatched.devices_over_plan == 0
