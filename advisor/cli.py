@@ -29,6 +29,7 @@ from advisor.settings import Settings, default_rules_dir, load_settings
 
 if TYPE_CHECKING:
     from advisor.directory.columns import ColumnMapping
+    from advisor.directory.errors import MissingColumns
 
 log = logging.getLogger("advisor.cli")
 
@@ -81,6 +82,20 @@ def _parser() -> argparse.ArgumentParser:
         "--today", type=datetime.date.fromisoformat, help="the day to measure on, YYYY-MM-DD (today)"
     )
     progress.add_argument("--format", choices=["text", "json"], default="text", help="output format (text)")
+    progress.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="KIND.FIELD=HEADER",
+        help="the header in a file of a column the reading does not recognise, such as "
+        "devices.managed_by='Hanterad av' (repeatable), as for advisor groups propose",
+    )
+    progress.add_argument(
+        "--mapping",
+        type=Path,
+        help="a file (JSON) that remembers the column mappings (the one advisor groups propose "
+        "writes): read if it is there, and written with the --map given once the measure succeeds",
+    )
     progress.add_argument("--language", choices=LANGUAGES, help="language of the report (the file's own)")
     progress.add_argument("--rules", type=Path, help="rule folder (the shipped rules)")
 
@@ -256,23 +271,33 @@ def _messages(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _progress(args: argparse.Namespace, settings: Settings) -> int:
+    from advisor.directory.errors import MissingColumns
     from advisor.directory.progress import ProgressSettings, measure
     from advisor.directory.reading import read_devices, read_users
     from advisor.output.progress import progress_text
 
     assessment, plan = _planned(args, settings)
     rulebook = load_rulebook(args.rules or default_rules_dir())
+    mapping = _column_mapping(args.mapping, args.map, "advisor progress")
+    if mapping is None:
+        return 2
     # The exports are read as streams from their files and nothing of them is kept: the report
     # holds counts only.
     with _opened(args.users) as users, _opened(args.devices) as devices:
-        progress = measure(
-            assessment,
-            plan,
-            read_users(users, source=str(args.users)),
-            read_devices(devices, source=str(args.devices)),
-            today=args.today or datetime.date.today(),
-            settings=ProgressSettings.from_rulebook(rulebook),
-        )
+        try:
+            progress = measure(
+                assessment,
+                plan,
+                read_users(users, mapping.users, source=str(args.users)),
+                read_devices(devices, mapping.devices, source=str(args.devices)),
+                today=args.today or datetime.date.today(),
+                settings=ProgressSettings.from_rulebook(rulebook),
+            )
+        except MissingColumns as missing:
+            _say_missing(missing)
+            return missing.exit_code
+    if args.mapping is not None:
+        args.mapping.write_text(mapping.model_dump_json(indent=2) + "\n", encoding="utf-8")
     if args.format == "json":
         sys.stdout.write(progress.model_dump_json(indent=2) + "\n")
     else:
@@ -301,11 +326,7 @@ def _propose(args: argparse.Namespace) -> int:
         try:
             proposal = propose(users, devices, settings=settings, mapping=mapping, language=args.language)
         except MissingColumns as missing:
-            print(missing.format_message(), file=sys.stderr)
-            print(f"  the file's columns: {', '.join(missing.headers)}", file=sys.stderr)
-            example = f"{missing.kind}.{missing.missing[0]}=HEADER"
-            print(f"  name the column of each with --map {example} (and --mapping FILE to remember it)",
-                  file=sys.stderr)  # fmt: skip
+            _say_missing(missing)
             return missing.exit_code
     edits = [Executives(group=g.id, confirmed=True) for g in proposal.groups if g.executives]
     groups = apply_edits(proposal, edits if args.confirm_executives else [])
@@ -326,7 +347,19 @@ def _propose(args: argparse.Namespace) -> int:
     return 0
 
 
-def _column_mapping(remembered: Path | None, given: Sequence[str]) -> ColumnMapping | None:
+def _say_missing(missing: MissingColumns) -> None:
+    """On standard error: the columns a file lacks, the file's own (headers, or "column N" for a
+    first line that reads as data), and how to name them."""
+    print(missing.format_message(), file=sys.stderr)
+    print(f"  the file's columns: {', '.join(missing.headers)}", file=sys.stderr)
+    example = f"{missing.kind}.{missing.missing[0]}=HEADER"
+    print(f"  name the column of each with --map {example} (and --mapping FILE to remember it)",
+          file=sys.stderr)  # fmt: skip
+
+
+def _column_mapping(
+    remembered: Path | None, given: Sequence[str], command: str = "advisor groups propose"
+) -> ColumnMapping | None:
     """The mapping of `--mapping FILE` (if it is there) with the `--map KIND.FIELD=HEADER` given
     over it; None, said on standard error, when one of them is wrong."""
     from pydantic import ValidationError
@@ -341,14 +374,14 @@ def _column_mapping(remembered: Path | None, given: Sequence[str]) -> ColumnMapp
             target, equals, header = option.partition("=")
             kind, dot, field = target.strip().partition(".")
             if not (equals and dot and kind in values and field and header.strip()):
-                print(f"advisor groups propose: --map {option}: write KIND.FIELD=HEADER, KIND users or "
-                      "devices", file=sys.stderr)  # fmt: skip
+                print(f"{command}: --map {option}: write KIND.FIELD=HEADER, KIND users or devices",
+                      file=sys.stderr)  # fmt: skip
                 return None
             values[kind][field] = header.strip()
         return ColumnMapping.model_validate(values)
     except (ValidationError, OSError) as exc:
         where = "--map" if given else str(remembered)
-        print(f"advisor groups propose: {where}: {_first_error(exc)}", file=sys.stderr)
+        print(f"{command}: {where}: {_first_error(exc)}", file=sys.stderr)
         return None
 
 

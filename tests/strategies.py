@@ -63,6 +63,10 @@ def groups(draw: st.DrawFn, index: int) -> dict[str, Any]:
         draw(_divided(users, group["locations"])) if group["locations"] and draw(st.booleans()) else None
     )
     group["avoid_months"] = draw(st.lists(st.sampled_from(MONTHS), max_size=2, unique=True))
+    # What a directory import keeps for measuring progress (the plan does not weigh it).
+    group["departments"] = draw(st.lists(st.sampled_from(NAMES), max_size=3, unique=True))
+    group["other_departments"] = draw(st.booleans())
+    group["executive_titles"] = draw(st.lists(st.sampled_from(["CEO", "CFO", "VD"]), max_size=2, unique=True))
     return group
 
 

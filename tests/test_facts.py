@@ -342,3 +342,20 @@ def test_twelve_quiet_months_leave_no_month_to_start_in() -> None:
         ("organisation.quiet_months", "names every month of the year: no phase could start"),
         ("groups[0].avoid_months", "names every month of the year: no phase could start"),
     ]
+
+
+def test_what_a_directory_import_keeps_on_a_group_is_optional_and_checked() -> None:
+    group = parse_assessment(GOOD).groups[0]
+    assert (group.departments, group.other_departments, group.executive_titles) == ([], False, [])
+    answers = {
+        **GOOD,
+        "groups": [{**GOOD["groups"][0], "departments": ["HR", "Marketing"], "executive_titles": ["CEO"]}],
+    }
+    kept = parse_assessment(answers).groups[0]
+    assert (kept.departments, kept.executive_titles) == (["HR", "Marketing"], ["CEO"])
+    assert any(
+        "departments" in p and "more than once" in p
+        for p in _problems(_with("groups.0.departments", ["HR", "HR"]))
+    )
+    assert any("executive_titles" in p for p in _problems(_with("groups.0.executive_titles", ["CEO\u0007"])))
+    assert any("other_departments" in p for p in _problems(_with("groups.0.other_departments", "yes")))

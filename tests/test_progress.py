@@ -6,19 +6,41 @@ kept."""
 from __future__ import annotations
 
 import copy
+import html
+import itertools
 import random
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 import yaml
 
+from advisor.directory.aggregate import propose
+from advisor.directory.edits import (
+    ConfirmExecutives,
+    Edit,
+    Merge,
+    apply_edits,
+    assessment_groups,
+    merge_answers,
+)
 from advisor.directory.progress import ProgressSettings, department_key, measure, planned_platform
 from advisor.directory.reading import DeviceRow, UserRow
+from advisor.directory.settings import DirectorySettings
 from advisor.evaluate.oracle import OracleEvaluator
 from advisor.model.facts import Assessment, parse_assessment
 from advisor.model.plan import Plan
-from advisor.model.vocabulary import Platform
+from advisor.model.vocabulary import Language, Platform
+from advisor.output.progress import (
+    few_placed,
+    gate_verdict,
+    progress_svg,
+    progress_text,
+    share,
+    trend_svg,
+    word,
+)
 from advisor.planning.planner import make_plan
 from advisor.rulebook import Rulebook
 from tests.conftest import ROOT
@@ -217,10 +239,68 @@ def test_devices_beyond_the_plan_count_in_the_last_phase_and_as_over_plan(
         assessment, plan, finance, [*devices(finance, ["windows"]), *phones], today=TODAY, settings=settings
     )
     placement = next(p for p in progress.placements if p.group == "finance")
-    assert (placement.planned, placement.enrolled, placement.rate) == (50, 70, 140.0)
+    assert (placement.planned, placement.enrolled, placement.rate) == (50, 50, 100.0)
     assert progress.unmatched.devices_over_plan == 20 + 5
     group = next(g for g in progress.groups if g.group == "finance")
-    assert (group.devices, group.enrolled) == (75, 70)
+    assert (group.devices, group.enrolled, group.over_plan) == (75, 50, 25)
+
+
+def test_a_group_past_its_plan_does_not_lift_its_phase_or_gate(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings
+) -> None:
+    """IT enrolls 200 devices beyond its pilots; IT executives (in the expanded pilot too) none:
+    the expanded pilot stays short of its gate's 95%."""
+    people = People(11)
+    it = people.users("IT", "Redmond", 450 + 200)  # 90 + 360 planned over the two pilots
+    progress = measure(assessment, plan, it, devices(it, ["windows"]), today=TODAY, settings=settings)
+    phase = next(p for p in progress.phases if p.phase == "expanded_pilot")
+    assert (phase.planned, phase.enrolled, phase.rate) == (380, 360, 94.7)
+    gate = next(g for g in progress.gates if g.after_phase == "expanded_pilot")
+    assert (gate.measured, gate.met, gate.due) == (94.7, False, True)
+    assert progress.unmatched.devices_over_plan == 200
+    assert next(g for g in progress.groups if g.group == "it").over_plan == 200
+
+
+def test_a_gate_short_of_its_criterion_before_its_day_is_not_yet_due(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings
+) -> None:
+    progress = measure(assessment, plan, [], [], today=TODAY, settings=settings)
+    gates = {(g.after_phase, g.after_number): g for g in progress.gates}
+    assert (gates[("expanded_pilot", None)].met, gates[("expanded_pilot", None)].due) == (False, True)
+    later = gates[("production", 1)]  # its review is on 28 April
+    assert (later.met, later.due) == (False, False)
+    assert gate_verdict(later.met, later.due) == "not_due"
+    text = progress_text(progress, "en")
+    assert "2026-04-28: 0% against at least 95%: not yet due" in text
+    assert "2026-03-27: 0% against at least 95%: not met" in text
+
+
+def test_a_phase_has_started_when_its_window_opens(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings
+) -> None:
+    """The expanded pilot's window opens on 17 March (the calendar), not on the first of March."""
+    before = measure(assessment, plan, [], [], today=date(2026, 3, 10), settings=settings)
+    phase = next(p for p in before.phases if p.phase == "expanded_pilot")
+    assert phase.start == "2026-03-17"
+    assert (phase.started, phase.behind) == (False, False)
+    opened = measure(assessment, plan, [], [], today=date(2026, 3, 17), settings=settings)
+    assert next(p for p in opened.phases if p.phase == "expanded_pilot").started
+
+
+@pytest.mark.parametrize(
+    ("language", "value", "written"),
+    [
+        ("en", 21.7, "21.7%"),
+        ("sv", 21.7, "21,7 %"),
+        ("sv", 85.0, "85 %"),
+        ("en", None, "–"),
+        ("sv", None, "–"),
+    ],
+)
+def test_a_share_is_written_as_the_language_writes_numbers(
+    language: Language, value: float | None, written: str
+) -> None:
+    assert share(value, language) == written
 
 
 def test_executives_go_to_the_executive_group_of_their_department(
@@ -351,3 +431,241 @@ def test_users_without_a_department_go_to_the_imports_unassigned_group(
     users = [*people.users("", "Redmond", 6), user("nodept@contoso.example", None, "Redmond")]
     progress = measure(assessment, plan, users, devices(users, ["windows"]), today=TODAY, settings=settings)
     assert {g.group: g.users for g in progress.groups if g.users} == {"unassigned": 7}
+
+
+# The assessment as the import makes it: proposed from the users export, edited in the preview,
+# saved; then measured against the same people. (The fixtures above write each user's department
+# as a group's name; here the groups are what the respondent made of the import's.)
+
+
+def _imported(
+    rulebook: Rulebook, users: list[UserRow], edits: list[Any], **organisation: Any
+) -> tuple[Assessment, Plan]:
+    proposal = propose(users, None, settings=DirectorySettings.from_rulebook(rulebook))
+    groups = assessment_groups(proposal, apply_edits(proposal, edits))
+    answers = {
+        "version": 1,
+        "organisation": {**UNDER_WAY["organisation"], **organisation},
+        "groups": groups,
+    }
+    assessment = parse_assessment(yaml.safe_load(yaml.safe_dump(answers, allow_unicode=True)))
+    return assessment, make_plan(assessment, OracleEvaluator(rulebook))
+
+
+@pytest.fixture(scope="module")
+def organisation() -> dict[str, list[UserRow]]:
+    """Departments as people typed them, a large one at two sites and none, executives by title."""
+    people = People(21)
+    return {
+        "marketing": people.users("Marketing", "Stockholm", 120),
+        "hr": people.users("HR", "Stockholm", 60),
+        "sales-umea": people.users("Sales", "Umeå", 200),
+        "sales-malmo": people.users("Sales", "Malmö", 100),
+        "sales-none": [user(people.upn(), people.spelled("Sales"), None) for _ in range(300)],
+        "finance": people.users("Finance", "Stockholm", 76),
+        "cfo": people.users("Finance", "Stockholm", 4, job_title="CFO"),
+        "ceo": people.users("Management", "Stockholm", 3, job_title="CEO"),
+        "it": people.users("IT", "Stockholm", 40),
+    }
+
+
+def test_groups_made_in_the_import_preview_find_their_users(
+    rulebook: Rulebook, settings: ProgressSettings, organisation: dict[str, list[UserRow]]
+) -> None:
+    """Merged groups, the parts of a department split by site (users with no site a part of their
+    own) and executives confirmed for some titles only: every user is found in their group."""
+    edits: list[Edit] = [
+        Merge(groups=["marketing", "hr"], name="Marketing and HR"),
+        ConfirmExecutives(group="executives", titles=["CEO"]),
+    ]
+    assessment, plan = _imported(rulebook, [u for us in organisation.values() for u in us], edits)
+    names = {g.name: g.id for g in assessment.groups}
+    assert "Sales – No site given" in names
+    users = [u for us in organisation.values() for u in us]
+    progress = measure(assessment, plan, users, devices(users, ["windows"]), today=TODAY, settings=settings)
+    assert progress.unmatched.users_in_no_group == 0
+    assert not progress.few_placed
+    found = {g.name: g.users for g in progress.groups}
+    assert found == {
+        "Marketing and HR": 180,
+        "Sales – No site given": 300,
+        "Sales – Malmö": 100,
+        "Sales – Umeå": 200,
+        "Finance": 80,  # the CFOs were sent back to Finance: no executives
+        "Executives": 3,
+        "IT": 40,
+    }
+    # Every device enrolled: every group and phase at its plan, none behind.
+    assert all(g.enrolled == g.planned for g in progress.groups)
+    assert not progress.behind
+    assert progress.unmatched.devices_over_plan == 0
+
+
+def test_a_re_import_keeps_which_users_a_group_holds(
+    rulebook: Rulebook, organisation: dict[str, list[UserRow]]
+) -> None:
+    users = [u for us in organisation.values() for u in us]
+    options = DirectorySettings.from_rulebook(rulebook)
+    edits: list[Edit] = [
+        Merge(groups=["marketing", "hr"], name="Marketing and HR"),
+        ConfirmExecutives(group="executives", titles=["CEO"]),
+    ]
+    first = propose(users, None, settings=options)
+    saved, _ = merge_answers(None, assessment_groups(first, apply_edits(first, edits)), has_devices=False)
+    # Later: a CFO is confirmed too.
+    later = propose(users, None, settings=options)
+    again: list[Edit] = [
+        Merge(groups=["marketing", "hr"], name="Marketing and HR"),
+        ConfirmExecutives(group="executives", titles=["CEO", "cfo"]),
+    ]
+    merged, _ = merge_answers(
+        {"groups": saved}, assessment_groups(later, apply_edits(later, again)), has_devices=False
+    )
+    by_name = {g["name"]: g for g in merged}
+    assert by_name["Marketing and HR"]["departments"] == ["HR", "Marketing"]
+    assert by_name["Executives"]["executive_titles"] == ["CEO", "CFO"]
+    # Then the name is kept for Marketing and IT, and the CFOs go back.
+    other: list[Edit] = [
+        Merge(groups=["marketing", "it"], name="Marketing and HR"),
+        ConfirmExecutives(group="executives", titles=["CEO"]),
+    ]
+    third, changes = merge_answers(
+        {"groups": merged}, assessment_groups(later, apply_edits(later, other)), has_devices=False
+    )
+    by_name = {g["name"]: g for g in third}
+    assert by_name["Marketing and HR"]["departments"] == ["IT", "Marketing"]
+    assert by_name["Executives"]["executive_titles"] == ["CEO"]
+    assert "departments" not in by_name["HR"]  # back on its own: its name says it
+    assert not {c.field for c in changes.changed} & {"departments", "executive_titles"}
+
+
+def test_a_site_given_to_no_part_of_a_group_fills_its_own_placement_first(
+    rulebook: Rulebook, settings: ProgressSettings
+) -> None:
+    """Split by geography, a group's users with no site are a placement of their own: their
+    devices fill it, not another site's."""
+    people = People(22)
+    sales = [
+        *people.users("Sales", "Malmö", 40),
+        *people.users("Sales", "Umeå", 40),
+        *[user(people.upn(), "Sales", None) for _ in range(20)],
+    ]
+    it = people.users("IT", "Malmö", 30)
+    assessment, plan = _imported(rulebook, [*sales, *it], [], split_by="geography")
+    progress = measure(
+        assessment, plan, [*sales, *it], devices([*sales, *it], ["windows"]), today=TODAY, settings=settings
+    )
+    mine = [p for p in progress.placements if p.group == "sales"]
+    assert len(mine) > 1
+    assert all(p.enrolled == p.planned for p in mine), mine
+    assert progress.unmatched.devices_over_plan == 0
+
+
+def test_a_measure_that_places_few_users_says_so(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings
+) -> None:
+    """Group names that are no department: most users in no group, and the measure flags it."""
+    people = People(23)
+    users = [*people.users("Försäljning", "Redmond", 90), *people.users("IT", "Redmond", 10)]
+    progress = measure(assessment, plan, users, devices(users, ["windows"]), today=TODAY, settings=settings)
+    assert progress.unmatched.users_in_no_group == 90
+    assert progress.few_placed
+    assert few_placed(progress, "en") in progress_text(progress, "en")
+    assert "90" in few_placed(progress, "en")
+
+
+def _texts(svg: str) -> list[tuple[float, str]]:
+    """The words of an SVG picture: (font size, text) for each text element."""
+    found = []
+    for attributes, words in re.findall(r"<text([^>]*)>([^<]*)</text>", svg):
+        size = re.search(r'font-size="(\d+)"', attributes)
+        found.append((float(size.group(1)) if size else 14.0, html.unescape(words)))
+    return found
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_the_progress_picture_fits_a_phone_when_the_counts_run_to_millions(
+    assessment: Assessment, plan: Plan, settings: ProgressSettings, language: Language
+) -> None:
+    progress = measure(assessment, plan, [], [], today=TODAY, settings=settings)
+    huge = progress.model_copy(
+        update={
+            "phases": [
+                p.model_copy(
+                    update={"planned": 10_000_000, "enrolled": 9_999_999, "rate": 99.9, "behind": True}
+                )
+                for p in progress.phases
+            ]
+        }
+    )
+    svg = progress_svg(huge, language)
+    track = 400 - 2 * 4  # the picture's bar, as wide as its words may run
+    for size, words in _texts(svg):
+        # DejaVu Sans: digits and most letters are about 0.62 em wide.
+        assert len(words) * size * 0.62 <= track, words
+    assert word("behind", language) in svg
+
+
+def test_the_trend_marks_a_new_version_and_never_writes_two_days_over_each_other() -> None:
+    day = date(2026, 4, 1)
+    history = [
+        (day, 10.0, 1),
+        (day, 12.0, 1),  # two uploads on one day
+        (day + timedelta(days=1), 15.0, 1),
+        *[(day + timedelta(days=2 + i), 20.0 + i, 2) for i in range(20)],  # then the answers changed
+    ]
+    svg = trend_svg(history, "en")
+    labels = [
+        float(x)
+        for x, _ in re.findall(
+            r'<text x="([\d.]+)" y="\d+" text-anchor="\w+" font-size="11">(\d\d-\d\d)<', svg
+        )
+    ]
+    days = re.findall(r'font-size="11">(\d\d-\d\d)<', svg)
+    assert len(days) == len(set(days))  # a day once
+    assert all(b - a >= 44 for a, b in itertools.pairwise(labels)), labels
+    assert (days[0], days[-1]) == ("04-01", "04-22")  # the first and the last are always written
+    assert svg.count('stroke-dasharray="4 3"') == 1
+    assert ">version 2<" in svg
+    assert "another version of the answers" in svg
+    assert 'stroke-dasharray="4 3"' not in trend_svg([(day, 10.0, 1), (day, 12.0, 1)], "en")
+
+
+def test_the_group_of_the_smallest_departments_holds_every_department_no_other_group_holds(
+    rulebook: Rulebook, settings: ProgressSettings
+) -> None:
+    """Past the assessment's limit of groups the import puts the smallest departments together:
+    their users, and those of a department first seen later, are that group's."""
+    people = People(24)
+    small = [u for i in range(1010) for u in people.users(f"Enhet {i:04d}", "Kiruna", 1)]
+    large = [u for i in range(3) for u in people.users(f"Förvaltning {i}", "Luleå", 20)]
+    assessment, plan = _imported(rulebook, [*small, *large], [])
+    together = [g for g in assessment.groups if g.other_departments]
+    assert len(together) == 1
+    assert together[0].departments == []  # not 1,000 names: every other department
+    later = people.users("Enhet ny", "Kiruna", 2)
+    users = [*small, *large, *later]
+    progress = measure(assessment, plan, users, devices(users, ["windows"]), today=TODAY, settings=settings)
+    assert progress.unmatched.users_in_no_group == 0
+    found = {g.group: g.users for g in progress.groups}
+    assert found[together[0].id] == together[0].users + 2  # the departments put together, and the new one
+    assert all(n == 20 for g, n in found.items() if g.startswith("forvaltning"))
+
+
+def test_sites_past_a_groups_limit_fill_its_other_sites_placement(
+    rulebook: Rulebook, settings: ProgressSettings
+) -> None:
+    """A department at more sites than a group may list: the smallest are its "Other sites", and
+    their devices fill that placement when the plan cuts by geography."""
+    people = People(25)
+    field = [u for i in range(230) for u in people.users("Fältservice", f"Ort {i:03d}", 1 if i >= 100 else 3)]
+    it = people.users("IT", "Luleå", 30)
+    users = [*field, *it]
+    assessment, plan = _imported(rulebook, users, [], split_by="geography")
+    group = next(g for g in assessment.groups if g.name == "Fältservice")
+    assert "Other sites" in group.locations
+    progress = measure(assessment, plan, users, devices(users, ["windows"]), today=TODAY, settings=settings)
+    assert progress.unmatched.users_in_no_group == 0
+    mine = [p for p in progress.placements if p.group == group.id]
+    assert all(p.enrolled == p.planned for p in mine), [p for p in mine if p.enrolled != p.planned]
+    assert progress.unmatched.devices_over_plan == 0

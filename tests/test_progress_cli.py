@@ -66,3 +66,27 @@ def test_a_users_file_given_as_the_devices_file_exits_2_naming_it(
     assert main(["progress", str(assessment), str(users), str(users)]) == 2  # as every refused export
     err = capsys.readouterr().err
     assert f"{users}: this looks like a users export (from Microsoft Entra ID)" in err
+
+
+def test_a_column_named_otherwise_is_mapped_once_and_remembered(
+    files: tuple[Path, Path, Path, set[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assessment, users, devices, _ = files
+    renamed = tmp_path / "enheter.csv"
+    renamed.write_bytes(devices.read_bytes().replace(b"Managed by", b"Hanterad av", 1))
+    remembered = tmp_path / "columns.json"
+    args = ["progress", str(assessment), str(users), str(renamed), "--today", "2026-04-15"]
+    assert main([*args, "--mapping", str(remembered)]) == 2
+    err = capsys.readouterr().err
+    assert "--map devices.managed_by=HEADER" in err
+    assert not remembered.exists()
+    assert main([*args, "--map", "devices.managed_by=Hanterad av", "--mapping", str(remembered)]) == 0
+    first = capsys.readouterr().out
+    assert "1500 of 3000 (50%)" in first
+    assert json.loads(remembered.read_text())["devices"] == {"managed_by": "Hanterad av"}
+    assert main([*args, "--mapping", str(remembered)]) == 0  # no --map this time
+    assert capsys.readouterr().out == first
+    assert main([*args, "--map", "managed_by=Hanterad av"]) == 2
+    assert (
+        "advisor progress: --map managed_by=Hanterad av: write KIND.FIELD=HEADER" in capsys.readouterr().err
+    )

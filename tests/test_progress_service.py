@@ -15,10 +15,11 @@ import yaml
 from sqlalchemy import select, text
 
 from advisor.directory.errors import FileRefused
+from advisor.directory.progress import Progress
 from advisor.model.errors import NotAllowed
 from advisor.model.facts import Assessment
 from advisor.services.assessments import AssessmentNotFound, create
-from advisor.services.progress import progress_history, record_progress
+from advisor.services.progress import latest_progress, progress_history, record_progress
 from advisor.services.runtime import Services
 from advisor.store.tables import Base, ProgressSnapshot, User, VersionKind
 from tests.conftest import ROOT, account
@@ -78,6 +79,30 @@ def test_the_history_keeps_every_upload_in_order(instance: Services, anna: User)
         for s in progress_history(instance, anna, assessment_id)
     ]
     assert rates == [900, 2400]
+
+
+def test_the_latest_measure_reads_the_newest_upload_only(
+    instance: Services, anna: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan and review pages show the newest measure: they read one row, not the history."""
+    assessment_id = _new(instance, anna)
+    assert latest_progress(instance, anna, assessment_id) is None
+    assessment = Assessment.model_validate(UNDER_WAY)
+    for seed, share in ((1, 0.3), (2, 0.5), (3, 0.8)):
+        data = generate(assessment, TODAY, seed=seed, share={"sales-marketing": share})
+        made = _record(instance, anna, assessment_id, data.users_csv, data.devices_csv)
+    read: list[object] = []
+    validate = Progress.model_validate
+
+    def counted(value: object) -> Progress:
+        read.append(value)
+        return validate(value)
+
+    monkeypatch.setattr(Progress, "model_validate", counted)
+    latest = latest_progress(instance, anna, assessment_id)
+    assert latest is not None
+    assert (latest.id, latest.progress, latest.by) == (made.id, made.progress, "anna")
+    assert len(read) == 1
 
 
 def test_who_may_record_and_who_may_see(instance: Services, anna: User) -> None:

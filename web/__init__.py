@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, request
+from flask import Flask, abort, request, session
 from flask.typing import ResponseReturnValue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -63,9 +63,12 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     def refuse_oversized_bodies() -> None:
         # Refused before the body is read: parsing an oversized upload first would spool it to a
         # temporary file only to throw it away (and werkzeug leaves that file open).
-        if request.endpoint in LARGE_UPLOADS:
+        if request.endpoint in LARGE_UPLOADS and _signed_in():
             # An import of exports: its own, larger limit, and its body is read as a stream (never
             # buffered here); werkzeug refuses a body without a length once it passes the limit.
+            # Only for someone signed in (or sending a token, which the API then checks): the
+            # CSRF check parses a form before the view's login check runs, and an anonymous
+            # request must not make the server spool hundreds of MB first.
             request.max_content_length = settings.import_max_bytes
             if request.content_length is not None and request.content_length > settings.import_max_bytes:
                 megabytes = settings.import_max_bytes // 1_000_000
@@ -79,6 +82,11 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
             abort(413)
         if request.content_length is None and request.environ.get("wsgi.input_terminated"):
             _buffer_streamed_body(request.environ, limit)
+
+    def _signed_in() -> bool:
+        return session.get("user_id") is not None or request.headers.get(
+            "Authorization", ""
+        ).lower().startswith("bearer ")
 
     @app.get("/favicon.ico")
     def favicon() -> ResponseReturnValue:

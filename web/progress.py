@@ -21,8 +21,17 @@ from advisor.directory.errors import FileRefused, MissingColumns
 from advisor.directory.progress import Progress
 from advisor.model.errors import NotAllowed
 from advisor.model.vocabulary import Language
-from advisor.output.progress import LOST, figures, percent, phase_name, progress_svg, trend_svg
-from advisor.services.progress import Snapshot, may_record, progress_history, record_progress
+from advisor.output.progress import (
+    LOST,
+    few_placed,
+    figures,
+    gate_verdict,
+    phase_name,
+    progress_svg,
+    share,
+    trend_svg,
+)
+from advisor.services.progress import Snapshot, latest_progress, may_record, progress_history, record_progress
 from advisor.services.review import Incomplete
 from web.auth import login_required
 from web.common import load
@@ -77,7 +86,10 @@ def _page(
     lang = language()
     history = progress_history(svc(), g.user, assessment_id)
     latest = history[-1] if history else None
-    trend = trend_svg([(date.fromisoformat(s.progress.measured_on), s.progress.rate) for s in history], lang)
+    trend = trend_svg(
+        [(date.fromisoformat(s.progress.measured_on), s.progress.rate, s.version_number) for s in history],
+        lang,
+    )
     limit_mb = svc().settings.import_max_bytes // 1_000_000
     return (
         render_template(
@@ -94,7 +106,6 @@ def _page(
             lost=LOST,
             phase_name=phase_name,
             figures=figures,
-            percent=percent,
             missing=missing,
             mapped=mapped or {},
             field_label=field_label,
@@ -157,10 +168,11 @@ def _refused(exc: FileRefused) -> str:
 
 def latest_for(assessment_id: int) -> Snapshot | None:
     """The newest measure, for the plan page."""
-    history = progress_history(svc(), g.user, assessment_id)
-    return history[-1] if history else None
+    return latest_progress(svc(), g.user, assessment_id)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     LARGE_UPLOADS.add("progress.upload")
+    # The progress page's and the review's words for a measure (the review shows its gates').
+    app.jinja_env.globals.update(share=share, gate_verdict=gate_verdict, few_placed=few_placed)

@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, abort, flash, g, jsonify, redirect, render_t
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from advisor.directory.edits import HELD
 from advisor.model.facts import control_character
 from advisor.model.questionnaire import (
     GROUP,
@@ -190,7 +191,9 @@ def _placed(
     taken = [str(g_.get("id")) for i, g_ in enumerate(groups_) if i != index]
     current = groups_[index] if index is not None else {}
     group_id = current.get("id") or slug(str(entered.get("name") or "group"), taken)
-    entered = {"id": group_id, **entered}
+    # What a directory import keeps on the group and the questionnaire does not ask stays.
+    held = {key: current[key] for key in HELD if key in current and key not in entered}
+    entered = {"id": group_id, **entered, **held}
     if index is None:
         groups_.append(entered)
         return answers, len(groups_) - 1

@@ -266,6 +266,9 @@ def assessment_groups(proposal: Proposal, groups: Sequence[ProposedGroup]) -> li
 # not (no sites, no ownership, no device on a planned platform) leaves the respondent's answer.
 USER_COUNTED = ("users", "locations", "users_by_location")
 DEVICE_COUNTED = ("devices", "platforms", "devices_by_platform", "ownership", "personal_percent")
+# Which users of a users export are the group's (see groups._held): the import's to say, as the
+# users are, and only what it says now is right; not shown as changes (no answer of the respondent).
+HELD = ("departments", "other_departments", "executive_titles")
 _TOGETHER: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("users", ("users",)),  # (the field that says the import counted them, the fields)
     ("locations", ("locations", "users_by_location")),
@@ -408,7 +411,7 @@ def _counted(
     reconciled: a division of the devices that stood for the users' count keeps that count as
     the devices; a division of users by site the import did not count is dropped."""
     group = copy.deepcopy(dict(old))
-    for counted, fields in together:
+    for counted, fields in (*together, ("users", HELD)):
         if new.get(counted) is None:
             continue
         for field in fields:

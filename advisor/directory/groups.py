@@ -173,8 +173,48 @@ def to_group_answers(
         answers["users_by_location"] = locations
     answers["it_department"] = proposed.it_department
     answers["executives"] = proposed.executives
+    answers.update(_held(proposed, members))
     Group.model_validate(answers)
     return answers
+
+
+def _held(proposed: ProposedGroup, members: Sequence[Cell]) -> dict[str, Any]:
+    """Which users of a users export are the group's, for measuring progress later: the
+    departments it holds when its name or department does not say (merged groups; the smallest
+    departments put together hold every department no other group holds), the job titles of
+    executives confirmed (not department by department). Names of departments and titles only."""
+    held: dict[str, Any] = {}
+    if proposed.executives:
+        titles = sorted({c.title for c in members if c.title is not None}, key=str.casefold)
+        if titles:
+            held["executive_titles"] = titles
+        return held
+    own = {c.department for c in members if not c.executive}
+    put_together = set(proposed.departments)
+    # Executives in the group though their department is not (a group of executives merged
+    # with another): found by their titles.
+    titles = sorted(
+        {
+            c.title
+            for c in members
+            if c.executive and c.title is not None and c.department not in own | put_together
+        },
+        key=str.casefold,
+    )
+    if not own:  # a department of executives only (see edits.fold_executives)
+        own = {c.department for c in members}
+        titles = []
+    listed = sorted(own - put_together, key=str.casefold) if put_together else sorted(own, key=str.casefold)
+    named = department_key(proposed.department or proposed.name)
+    if put_together:
+        held["other_departments"] = True
+        if listed:
+            held["departments"] = listed
+    elif {department_key(d) for d in listed} != {named}:
+        held["departments"] = listed
+    if titles:
+        held["executive_titles"] = titles
+    return held
 
 
 def _locations(members: Sequence[Cell], language: Language) -> dict[str, int]:

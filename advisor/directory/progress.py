@@ -12,8 +12,9 @@ checked in within the rulebook's `directory_active_days` before the end of the d
 (`reading.is_enrolled`).
 A group's enrolled devices fill its placements in the order of the phases, each placement taking
 the devices of its platforms and sites up to what it plans (a group the planner split over a
-pilot and a later phase enrolls its pilot first); what exceeds every placement counts in the
-group's last one.
+pilot and a later phase enrolls its pilot first); what exceeds every placement is counted apart
+(over plan: the group's and the whole measure's), never in a phase's rate, which a group past its
+plan would otherwise lift over another group's shortfall.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pydantic import BaseModel, ConfigDict
 
 from advisor.directory.aggregate import UNASSIGNED, platform_of
+from advisor.directory.groups import NO_SITE, OTHER_SITES
 from advisor.directory.reading import DeviceRow, UserRow, is_enrolled
 from advisor.directory.settings import matcher as pattern_matcher
 from advisor.directory.text import tidy
@@ -45,6 +47,8 @@ class ProgressSettings:
     behind_margin_percent: int
     enrollment_success_percent: int  # a phase's target when its gate does not say
     executive_patterns: tuple[str, ...] = ()
+    # The share of the users read in no group past which the measure is flagged as not to be trusted.
+    no_group_warning_percent: int = 100
 
     @classmethod
     def from_rulebook(cls, rulebook: Rulebook) -> ProgressSettings:
@@ -53,6 +57,7 @@ class ProgressSettings:
             behind_margin_percent=rulebook.parameters["progress_behind_margin_percent"],
             enrollment_success_percent=rulebook.parameters["gate_enrollment_success_percent"],
             executive_patterns=rulebook.lists["directory_executive_patterns"],
+            no_group_warning_percent=rulebook.parameters["progress_no_group_warning_percent"],
         )
 
 
@@ -66,6 +71,39 @@ def department_key(name: str | None) -> str:
 # The import names the group of users without a department in the assessment's language.
 _UNASSIGNED_KEY = "\0unassigned"
 _UNASSIGNED_NAMES = frozenset(tidy(gettext(UNASSIGNED, language)).casefold() for language in LANGUAGES)
+# And the part of a group of the users with no site, and its sites past the model's limit, in the
+# assessment's language: either names a user's site as much as a site name does.
+_NO_SITE_KEYS = frozenset(site_key(gettext(NO_SITE, language)) for language in LANGUAGES)
+_OTHER_SITES_KEYS = frozenset(site_key(gettext(OTHER_SITES, language)) for language in LANGUAGES)
+
+
+def _department_of(name: str | None) -> str:
+    key = department_key(name)
+    return _UNASSIGNED_KEY if key in _UNASSIGNED_NAMES else key
+
+
+def title_key(title: str | None) -> str:
+    """What makes two job titles one, as the import confirms them: case and spaces do not count."""
+    return tidy(title or "").casefold()
+
+
+def group_departments(group: Group) -> frozenset[str]:
+    """The departments (as department_key compares them) whose users are the group's: those the
+    import listed, else its department, else its name."""
+    return frozenset(_department_of(d) for d in group.departments or [group.department or group.name])
+
+
+def site_of(group: Group, site: str) -> str:
+    """A user's site as the group names it: the site key of one of its locations (users with no site
+    under "No site given", a site it does not list under "Other sites" when it has them), or "" for
+    a site the group's answers do not tell apart (it fits any of the group's placements)."""
+    keys = {site_key(name) for name in group.locations}
+    own = site_key(site)
+    if own and own in keys:
+        return own
+    if not own:
+        return next((k for k in keys if k in _NO_SITE_KEYS), "")
+    return next((k for k in keys if k in _OTHER_SITES_KEYS), "")
 
 
 def planned_platform(os: str) -> Platform | None:
@@ -115,8 +153,9 @@ class GroupProgress(_Out):
     users: int  # users of the users export placed in the group
     devices: int  # of their devices in the export, whatever their state
     planned: int
-    enrolled: int
+    enrolled: int  # at most what its placements plan
     rate: float | None
+    over_plan: int = 0  # enrolled beyond every placement of the group
 
 
 class GateProgress(_Out):
@@ -126,6 +165,7 @@ class GateProgress(_Out):
     threshold: int  # percent: the gate's enrollment criterion
     measured: float | None  # the phase's rate on the day measured
     met: bool | None  # None: nothing planned in the phase
+    due: bool = True  # the review's day has come (before it, a rate short of the criterion is not yet a miss)
 
 
 class Unmatched(_Out):
@@ -162,6 +202,10 @@ class Progress(_Out):
     gates: list[GateProgress]
     unmatched: Unmatched
 
+    # Many of the users read are in no group: the groups' answers do not say which departments
+    # (and sites) they hold, and the measure cannot be trusted as it stands.
+    few_placed: bool = False
+
     @property
     def behind(self) -> list[PhaseProgress]:
         return [p for p in self.phases if p.behind]
@@ -173,18 +217,28 @@ _LEFT_OUT = ("", "")  # where a disabled or guest account's devices go: counted 
 class _Matcher:
     """The assessment's groups by department, executives and site.
 
-    A user goes to their department's group; an executive (by the import's job-title patterns)
-    to the executive group of their department, else to the one executive group carved out as a
-    department of its own;
-    where a department is cut by location, to the group that lists their site."""
+    A user goes to the group that holds their department (the departments a directory import
+    listed on it, else its department, else its name; else a group holding "every other
+    department"). Executives: where the import kept the job titles the respondent confirmed, a
+    user with one of them goes to the group that lists it, and every other user is placed by
+    department; a group typed by hand has no such titles, and its executives are found by the
+    rulebook's job-title patterns: to the executive group of their department, else to the one
+    executive group carved out as a department of its own. Where a department is cut by location,
+    a user goes to the group that lists their site (no site: the one that lists "No site given";
+    a site none lists: the one that lists "Other sites"; no site and no part lists "No site
+    given": the one part that lists no site)."""
 
     def __init__(self, groups: Iterable[Group]) -> None:
+        groups = list(groups)
         self.by_department: dict[str, list[Group]] = {}
         for group in groups:
-            key = department_key(group.department or group.name)
-            if key in _UNASSIGNED_NAMES:
-                key = _UNASSIGNED_KEY
-            self.by_department.setdefault(key, []).append(group)
+            for key in sorted(group_departments(group)):
+                self.by_department.setdefault(key, []).append(group)
+        self.others = [g for g in groups if g.other_departments]
+        self.by_title: dict[str, list[Group]] = {}
+        for group in groups:
+            for title in group.executive_titles:
+                self.by_title.setdefault(title_key(title), []).append(group)
         # Executives carved out of their departments: executive groups with a department of
         # their own (the import's executive group; the guide's "HR, Finance and Executives").
         self.carved_out = [
@@ -193,18 +247,30 @@ class _Matcher:
             if all(g.executives for g in members)
             for group in members
         ]
-        self._cache: dict[tuple[str | None, str, bool], str | None] = {}
+        self.groups = {g.id: g for g in groups}
+        self._cache: dict[tuple[str | None, str, str | None], str | None] = {}
 
-    def group_of(self, department: str | None, site: str, executive: bool) -> str | None:
+    @property
+    def by_titles(self) -> bool:
+        """Whether executives are the users of the confirmed job titles (else the patterns')."""
+        return bool(self.by_title)
+
+    def group_of(self, department: str | None, site: str, title: str | None, executive: bool) -> str | None:
         # Keyed by the values as written: an export repeats a few spellings many times.
-        raw = (department, site, executive)
+        raw = (department, site, title if self.by_titles else str(executive))
         if raw not in self._cache:
-            self._cache[raw] = self._find(department_key(department), site_key(site), executive)
+            self._cache[raw] = self._find(_department_of(department), site, title, executive)
         return self._cache[raw]
 
-    def _find(self, department: str, site: str, executive: bool) -> str | None:
-        candidates = self.by_department.get(department, [])
-        if executive:
+    def _find(self, department: str, site: str, title: str | None, executive: bool) -> str | None:
+        if self.by_titles:
+            confirmed = self.by_title.get(title_key(title), []) if title else []
+            if confirmed:
+                theirs = [g for g in confirmed if department in group_departments(g)]
+                return (theirs or confirmed)[0].id
+            executive = False
+        candidates = self.by_department.get(department) or self.others
+        if executive and not self.by_titles:
             mine = [g for g in candidates if g.executives]
             if not mine and len(self.carved_out) == 1:
                 return self.carved_out[0].id
@@ -215,9 +281,18 @@ class _Matcher:
             # A department in one group: a site its answers do not list is still that
             # department's (sites of a few users are often left out of the answers).
             return candidates[0].id
-        for group in candidates:
-            if site and site in {site_key(name) for name in group.locations}:
+        own = site_key(site)
+        for group in candidates:  # the part that names the site (or "No site given")
+            at = site_of(group, site)
+            if at and (at == own or (not own and at in _NO_SITE_KEYS)):
                 return group.id
+        for group in candidates:  # else the part of the sites no part lists
+            if site_of(group, site) in _OTHER_SITES_KEYS:
+                return group.id
+        if not own:  # no site: the part that lists none (the import's "… – No site given")
+            unplaced = [g for g in candidates if not g.locations]
+            if len(unplaced) == 1:
+                return unplaced[0].id
         return None  # no group, or a department cut by location at a site none of them lists
 
 
@@ -236,6 +311,7 @@ def measure(
     devices then stream past it, leaving counts."""
     matcher = _Matcher(assessment.groups)
     titles = pattern_matcher(settings.executive_patterns)
+    groups_by_id = {g.id: g for g in assessment.groups}
     lost = Counter[str]()
     # The hash of the UPN -> (group id, site key), None for a user in no group: the join, in
     # memory only (as the import keeps it), dropped when measure returns.
@@ -254,12 +330,14 @@ def measure(
             group_of_user[address] = _LEFT_OUT
             continue
         executive = False
-        if user.job_title:
+        if user.job_title and not matcher.by_titles:
             if user.job_title not in executive_titles:
                 executive_titles[user.job_title] = titles.search(user.job_title) is not None
             executive = executive_titles[user.job_title]
-        group_id = matcher.group_of(user.department, user.site or "", executive)
-        group_of_user[address] = None if group_id is None else (group_id, site_key(user.site or ""))
+        group_id = matcher.group_of(user.department, user.site or "", user.job_title, executive)
+        group_of_user[address] = (
+            None if group_id is None else (group_id, site_of(groups_by_id[group_id], user.site or ""))
+        )
         if group_id is None:
             lost["users_in_no_group"] += 1
         else:
@@ -303,9 +381,9 @@ def measure(
             enrolled_by[(group_id, platform, site)] += 1
     del group_of_user
     placements, over = _fill(plan, enrolled_by)
-    lost["devices_over_plan"] = over
+    lost["devices_over_plan"] = sum(over.values())
     phases = _phases(assessment, plan, placements, today, settings)
-    groups = _groups(assessment, plan, placements, users_in, devices_in)
+    groups = _groups(assessment, plan, placements, users_in, devices_in, over)
     planned = sum(p.planned for p in placements)
     enrolled = sum(p.enrolled for p in placements)
     return Progress(
@@ -319,8 +397,10 @@ def measure(
         phases=phases,
         groups=groups,
         placements=placements,
-        gates=_gates(plan, phases),
+        gates=_gates(plan, phases, today),
         unmatched=Unmatched(**lost),
+        few_placed=bool(users_read)
+        and 100 * lost["users_in_no_group"] > settings.no_group_warning_percent * users_read,
     )
 
 
@@ -329,17 +409,22 @@ def planned_devices(placement: Placement) -> int:
 
 
 def _accepts(placement: Placement, platform: Platform, site: str) -> bool:
+    """Whether the placement takes a device of the platform at the site (as site_of names it: ""
+    fits any of the group's placements)."""
     if placement.platforms and platform not in placement.platforms:
         return False
     return not (placement.locations and site and site not in {site_key(n) for n in placement.locations})
 
 
-def _fill(plan: Plan, enrolled_by: Counter[tuple[str, Platform, str]]) -> tuple[list[PlacementProgress], int]:
-    """Each group's enrolled devices poured into its placements in phase order; what no placement
-    takes (beyond every plan) counts in the last one that accepts it, and is returned as over."""
+def _fill(
+    plan: Plan, enrolled_by: Counter[tuple[str, Platform, str]]
+) -> tuple[list[PlacementProgress], Counter[str]]:
+    """Each group's enrolled devices poured into its placements in phase order, each up to its plan;
+    what no placement takes (beyond every plan, or on a platform none holds) is returned as over,
+    by group."""
     order = {(p.kind, p.number): i for i, p in enumerate(plan.phases)}
     made: list[PlacementProgress] = []
-    over = 0
+    over = Counter[str]()
     by_group: dict[str, list[tuple[Platform, str, int]]] = {}
     for (group_id, platform, site), count in enrolled_by.items():
         by_group.setdefault(group_id, []).append((platform, site, count))
@@ -347,18 +432,16 @@ def _fill(plan: Plan, enrolled_by: Counter[tuple[str, Platform, str]]) -> tuple[
         placements = sorted(group.placements, key=lambda p: order.get((p.phase, p.number), len(order)))
         room = [planned_devices(p) for p in placements]
         filled = [0] * len(placements)
-        for platform, site, count in sorted(by_group.get(group.id, [])):
+        # The devices of a named site first: those that fit any site then take the room left.
+        for platform, site, count in sorted(by_group.get(group.id, []), key=lambda e: (e[1] == "", e)):
             left = count
             accepting = [i for i, p in enumerate(placements) if _accepts(p, platform, site)]
             for i in accepting:
                 take = min(left, room[i] - filled[i])
                 filled[i] += take
                 left -= take
-            if left and accepting:
-                filled[accepting[-1]] += left
-                over += left
-            elif left:
-                over += left  # no placement holds this platform: counted nowhere but here
+            if left:
+                over[group.id] += left
         made += [
             PlacementProgress(
                 group=group.id,
@@ -430,7 +513,7 @@ def _phases(
         elapsed = min(max((today - start).days + 1, 0), (end - start).days + 1)
         expected = round(target * elapsed / ((end - start).days + 1), 1)
         measured = rate(enrolled, planned)
-        started = today >= date.fromisoformat(f"{phase.month}-01")
+        started = today >= start
         behind = started and measured is not None and measured + settings.behind_margin_percent < expected
         made.append(
             PhaseProgress(
@@ -457,6 +540,7 @@ def _groups(
     placements: list[PlacementProgress],
     users_in: Mapping[str, int],
     devices_in: Mapping[str, int],
+    over: Mapping[str, int],
 ) -> list[GroupProgress]:
     names = {g.id: g.name for g in assessment.groups}
     made = []
@@ -473,12 +557,13 @@ def _groups(
                 planned=planned,
                 enrolled=enrolled,
                 rate=rate(enrolled, planned),
+                over_plan=over.get(group.id, 0),
             )
         )
     return made
 
 
-def _gates(plan: Plan, phases: list[PhaseProgress]) -> list[GateProgress]:
+def _gates(plan: Plan, phases: list[PhaseProgress], today: date) -> list[GateProgress]:
     by_key = {(p.phase, p.number): p for p in phases}
     made = []
     for gate in plan.gates:
@@ -494,6 +579,7 @@ def _gates(plan: Plan, phases: list[PhaseProgress]) -> list[GateProgress]:
                 threshold=criterion.threshold,
                 measured=phase.rate,
                 met=None if phase.rate is None else phase.rate >= criterion.threshold,
+                due=today >= date.fromisoformat(gate.date),
             )
         )
     return made

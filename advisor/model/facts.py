@@ -604,6 +604,35 @@ class Group(_Frozen):
             ),
         ),
     ] = False
+    # Filled by a directory import, never asked: which users of a users export are the group's
+    # (the plan against what enrolled places them with these). Department names and job titles,
+    # not personal data; empty for a group typed by hand (its department, else its name, is the
+    # one it holds; executives then by the rulebook's job-title patterns).
+    departments: Annotated[
+        list[FreeText],
+        Field(
+            max_length=MAX_GROUPS,
+            json_schema_extra={"uniqueItems": True},
+            description="The directory departments whose users the group holds (a directory import "
+            "fills it for a group of several departments); empty: its department, else its name",
+        ),
+    ] = []
+    other_departments: Annotated[
+        StrictBool,
+        Field(
+            description="The group also holds the users of every department no other group holds "
+            "(the import's group of the smallest departments put together)"
+        ),
+    ] = False
+    executive_titles: Annotated[
+        list[FreeText],
+        Field(
+            max_length=MAX_GROUPS,
+            json_schema_extra={"uniqueItems": True},
+            description="The job titles the respondent confirmed as executives' in a directory "
+            "import: users with one of them are the group's, whatever their department",
+        ),
+    ] = []
     change_readiness: Annotated[
         Level,
         Ask(
@@ -697,7 +726,7 @@ class Group(_Frozen):
         ),
     ] = []
 
-    @field_validator("platforms", "requirements")
+    @field_validator("platforms", "requirements", "departments", "executive_titles")
     @classmethod
     def _no_repeats(cls, values: list[str]) -> list[str]:
         _refuse_repeats(values)
@@ -753,6 +782,9 @@ NOT_FACTS = {
     "users_by_location": "the planner divides a group's users by site with it",
     "avoid_months": "the planner moves the group's phases out of these months",
     "personal_percent": "the planner divides a mixed group's devices with it",
+    "departments": "places a users export's users in the group when progress is measured",
+    "other_departments": "places a users export's users in the group when progress is measured",
+    "executive_titles": "places a users export's executives in the group when progress is measured",
 }
 # Answers the questionnaire does not ask, and why (a test holds every other field to an Ask).
 NOT_ASKED = {
@@ -760,6 +792,9 @@ NOT_ASKED = {
     "version": "the file format's version",
     "gate_decisions": "recorded at the gates, in the review",
     "messages": "edited on the plan's message drafts",
+    "departments": "filled by a directory import, from the departments of the users it counted",
+    "other_departments": "filled by a directory import, for its group of departments put together",
+    "executive_titles": "filled by a directory import, from the job titles the respondent confirmed",
 }
 
 

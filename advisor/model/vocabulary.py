@@ -480,6 +480,7 @@ PLANNER_PARAMETERS: dict[str, ParameterKind] = {
     "directory_site_split_users": "number",  # a department past this many users is split by site
     # Enrollment progress measured from an Intune device export (advisor/directory/progress.py)
     "progress_behind_margin_percent": "number",  # points short of the expected share before "behind"
+    "progress_no_group_warning_percent": "number",  # users read in no group past it: the measure warns
 }
 # The parameters only the import of the organisation's exports and the enrollment progress read:
 # no plan depends on them, so changing one changes no saved plan (the impact passes them by).

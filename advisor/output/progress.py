@@ -29,6 +29,11 @@ _WORDS: dict[str, str] = {
     "nothing_planned": N_("nothing planned"),
     "behind": N_("behind plan"),
     "trend": N_("Devices enrolled over time"),
+    "version": N_("version %(n)s"),
+    "trend_versions": N_(
+        "A dashed upright line marks where the uploads were measured against another version of "
+        "the answers, and so perhaps another plan."
+    ),
     "trend_desc": N_(
         "The share of the plan's devices enrolled at each upload, from %(first)s (%(low)s%%) to "
         "%(last)s (%(high)s%%). The table lists every upload."
@@ -46,7 +51,15 @@ _WORDS: dict[str, str] = {
     "met": N_("met"),
     "not_met": N_("not met"),
     "not_measured": N_("not measured"),
+    "not_due": N_("not yet due"),
+    "share": N_("%(n)s%%"),
     "report_lost": N_("Not counted:"),
+    "few_placed": N_(
+        "Warning: %(users)s of the %(read)s users read are in no group. The groups' answers do not "
+        "say which departments and sites they hold (group names that are no department, say), so "
+        "these figures fall short: import the users export into the assessment again, or give each "
+        "group its department."
+    ),
 }
 # What the plan does not count, by reason (the Unmatched fields), in words.
 LOST: dict[str, str] = {
@@ -73,14 +86,43 @@ def phase_name(phase: PhaseKind, number: int | None, language: Language) -> str:
     return term(phase, language, number=number) if number else term(phase, language)
 
 
-def percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}".rstrip("0").rstrip(".")
+def few_placed(progress: Progress, language: Language) -> str:
+    return word("few_placed", language, users=progress.unmatched.users_in_no_group, read=progress.users_read)
+
+
+def percent(value: float | None, language: Language = "en") -> str:
+    """A percentage's number, one decimal at most, with the language's decimal sign (21.7, 21,7)."""
+    if value is None:
+        return "–"
+    number = f"{value:.1f}".rstrip("0").rstrip(".")
+    return number.replace(".", ",") if language == "sv" else number
+
+
+def share(value: float | None, language: Language) -> str:
+    """A percentage as the language writes it (21.7%, 21,7 %); a dash alone when nothing was measured."""
+    if value is None:
+        return "–"
+    return word("share", language, n=percent(value, language))
+
+
+def gate_verdict(met: bool | None, due: bool) -> str:
+    """Which of met, not met, not yet due (short of the criterion before the review's day) and
+    nothing planned a gate's measure is: a key of the words."""
+    if met is None:
+        return "not_measured"
+    return "met" if met else "not_met" if due else "not_due"
 
 
 def figures(phase: PhaseProgress | Progress, language: Language) -> str:
     if not phase.planned:
         return word("nothing_planned", language)
-    return word("figures", language, enrolled=phase.enrolled, planned=phase.planned, rate=percent(phase.rate))
+    return word(
+        "figures",
+        language,
+        enrolled=phase.enrolled,
+        planned=phase.planned,
+        rate=percent(phase.rate, language),
+    )
 
 
 # Narrower than the plan's pictures: each phase's words stand on two lines above its bar, so the
@@ -109,10 +151,12 @@ def progress_svg(progress: Progress, language: Language) -> str:
         y = _TOP + i * _ROW
         weight = "bold" if phase.behind else "normal"
         name = phase_name(phase.phase, phase.number, language)
+        # "Behind plan" beside the name: the figures' line has no room left for it on a phone
+        # when the counts run to millions.
+        if phase.behind:
+            name += f" · {word('behind', language)}"
         body.append(f'<text x="{_LEFT}" y="{y + _FONT}" font-weight="{weight}">{text(name)}</text>')
         words = f"{month_name(phase.month, language)} · {figures(phase, language)}"
-        if phase.behind:
-            words += f" · {word('behind', language)}"
         second = y + 2 * _FONT + 4
         body.append(
             f'<text x="{_LEFT}" y="{second}" font-size="12" font-weight="{weight}">{text(words)}</text>'
@@ -142,9 +186,16 @@ def progress_svg(progress: Progress, language: Language) -> str:
     return _svg("progress", _WIDE, height, word("title", language), desc, body)
 
 
-def trend_svg(history: Sequence[tuple[date, float | None]], language: Language) -> str:
-    """The overall share enrolled at each upload, as a line over the uploads in order."""
-    points = [(day, rate or 0.0) for day, rate in history]
+_LABEL_GAP = 44  # px between the days written under the trend: "MM-DD" at 11 px is about 36 wide
+
+
+def trend_svg(history: Sequence[tuple[date, float | None, int]], language: Language) -> str:
+    """The overall share enrolled at each upload (the day, the share, the version of the answers
+    measured against), as a line over the uploads in order; a dashed upright line where the
+    version changed (the plan may have changed with it). A day is written under its point where
+    there is room (never twice for uploads of one day): the table lists every upload."""
+    points = [(day, rate or 0.0) for day, rate, _ in history]
+    versions = [version for _, _, version in history]
     if not points:
         return ""
     first, last = points[0], points[-1]
@@ -153,8 +204,8 @@ def trend_svg(history: Sequence[tuple[date, float | None]], language: Language) 
         language,
         first=day_name(first[0].isoformat(), language),
         last=day_name(last[0].isoformat(), language),
-        low=percent(first[1]),
-        high=percent(last[1]),
+        low=percent(first[1], language),
+        high=percent(last[1], language),
     )
     height, top, bottom, left, right = 150, 12, 124, 40, WIDTH - 12
     body = []
@@ -172,15 +223,44 @@ def trend_svg(history: Sequence[tuple[date, float | None]], language: Language) 
         + " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
         + '"/>'
     )
-    for i, ((x, y), (day, _)) in enumerate(zip(xy, points, strict=True)):
+    changes = [i for i in range(1, len(points)) if versions[i] != versions[i - 1]]
+    for i in changes:
+        x = (xy[i - 1][0] + xy[i][0]) / 2
+        body.append(
+            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" stroke="#1a1a1a" '
+            'stroke-dasharray="4 3"/>'
+        )
+        label = text(word("version", language, n=versions[i]))
+        body.append(f'<text x="{x + 3:.1f}" y="{top + 10}" font-size="11">{label}</text>')
+    if changes:
+        desc += " " + word("trend_versions", language)
+    for x, y in xy:
         body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#1f4e79"/>')
-        label = text(day.isoformat()[5:])
+    for i in _labelled(points, [x for x, _ in xy]):
+        x = xy[i][0]
         # The first and last labels keep inside the picture; the others centre under their point.
         anchor = "start" if i == 0 else "end" if i == len(xy) - 1 else "middle"
+        label = text(points[i][0].isoformat()[5:])
         body.append(
             f'<text x="{x:.1f}" y="{height - 8}" text-anchor="{anchor}" font-size="11">{label}</text>'
         )
     return _svg("trend", WIDTH, height, word("trend", language), desc, body)
+
+
+def _labelled(points: Sequence[tuple[date, float]], xs: Sequence[float]) -> list[int]:
+    """The points whose day is written: the first of each day, at least _LABEL_GAP from the one
+    before; the last point's always (the one before it gives way)."""
+    shown: list[int] = []
+    for i, (day, _) in enumerate(points):
+        if shown and (points[shown[-1]][0] == day or xs[i] - xs[shown[-1]] < _LABEL_GAP):
+            continue
+        shown.append(i)
+    last = len(points) - 1
+    if last > 0 and shown[-1] != last:
+        while shown and (points[shown[-1]][0] == points[last][0] or xs[last] - xs[shown[-1]] < _LABEL_GAP):
+            shown.pop()
+        shown.append(last)
+    return shown
 
 
 def _svg(prefix: str, width: int, height: float, title: str, desc: str, body: list[str]) -> str:
@@ -208,6 +288,8 @@ def progress_text(progress: Progress, language: Language) -> str:
         word("report_total", language, figures=figures(progress, language)),
         "",
     ]
+    if progress.few_placed:
+        lines[1:1] = [few_placed(progress, language)]
     for phase in progress.phases:
         line = word(
             "report_phase",
@@ -215,20 +297,20 @@ def progress_text(progress: Progress, language: Language) -> str:
             phase=phase_name(phase.phase, phase.number, language),
             month=phase.month,
             figures=figures(phase, language),
-            expected=percent(phase.expected),
+            expected=percent(phase.expected, language),
         )
         lines.append(line + (f" – {word('behind', language).upper()}" if phase.behind else ""))
     if progress.gates:
         lines.append("")
     for gate in progress.gates:
-        verdict = "not_measured" if gate.met is None else ("met" if gate.met else "not_met")
+        verdict = gate_verdict(gate.met, gate.due)
         lines.append(
             word(
                 "report_gate",
                 language,
                 phase=phase_name(gate.after_phase, gate.after_number, language),
                 day=gate.date,
-                measured=f"{percent(gate.measured)}%",
+                measured=share(gate.measured, language),
                 threshold=gate.threshold,
                 verdict=word(verdict, language),
             )

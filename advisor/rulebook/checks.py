@@ -300,6 +300,7 @@ NUMBER_BOUNDS: dict[str, tuple[int, int, str]] = {
     "directory_active_days": (1, 365, "days since a device's last check-in"),
     "directory_site_split_users": (1, 10_000_000, "users in a department"),
     "progress_behind_margin_percent": (0, 100, "percentage points"),
+    "progress_no_group_warning_percent": (0, 100, "a share of the users read, in percent"),
 }
 # The kinds of holidays the holiday library knows (holidays.constants): a category it does not
 # know would silently skip no day.

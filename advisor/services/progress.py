@@ -124,6 +124,23 @@ def record_progress(
     return made
 
 
+def latest_progress(services: Services, actor: User, assessment_id: int) -> Snapshot | None:
+    """The newest upload's figures (the plan's and the review's pages show it): one row read."""
+    visible(services, actor, assessment_id)
+    with services.store.session() as db:
+        row = db.execute(
+            select(ProgressSnapshot, User.username)
+            .outerjoin(User, User.id == ProgressSnapshot.user_id)
+            .where(ProgressSnapshot.assessment_id == assessment_id)
+            .order_by(ProgressSnapshot.id.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        s, name = row
+        return Snapshot(s.id, s.created_at, name, s.version_number, Progress.model_validate(s.progress))
+
+
 def progress_history(services: Services, actor: User, assessment_id: int) -> list[Snapshot]:
     """Every upload's figures, oldest first."""
     visible(services, actor, assessment_id)

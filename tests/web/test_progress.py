@@ -23,7 +23,7 @@ from sqlalchemy import select, text
 from advisor.model.facts import Assessment
 from advisor.output.formats import offered
 from advisor.services.assessments import create
-from advisor.store.accounts import user_by_name
+from advisor.store.accounts import create_token, user_by_name
 from advisor.store.tables import Base, ProgressSnapshot, VersionKind
 from tests.conftest import ROOT
 from tests.progress_data import Exports, generate
@@ -346,4 +346,80 @@ def test_the_api_refuses_an_upload_over_the_limit_before_reading_it(app: Flask, 
     )
     assert response.status_code == 413
     assert json_of(response)["error"]["code"] == "payload_too_large"
+    assert _snapshots(app) == 0
+
+
+def test_a_measure_of_few_users_placed_warns_and_gates_not_yet_due_say_so(
+    app: Flask, anna: Browser, exports: Exports
+) -> None:
+    """Group departments that no user has (typed by hand, say): the page warns that most users are
+    in no group. And the rollout lies ahead: a gate short of its criterion is not yet due."""
+    answers = copy.deepcopy(UNDER_WAY)
+    answers["organisation"]["rollout_start"] = f"{date.today().year + 1}-03"
+    for group in answers["groups"]:
+        group["department"] = f"Team {group['name']}"
+    svc = services(app)
+    with svc.store.session() as db:
+        owner = user_by_name(db, "anna")
+    assert owner is not None
+    assessment_id = create(svc, owner, "Contoso", answers, VersionKind.EDIT, "plan")
+    response = anna.post(
+        f"/assessments/{assessment_id}/progress",
+        _files(exports.users_csv, exports.devices_csv),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    page = anna.get(f"/assessments/{assessment_id}/progress").get_data(as_text=True)
+    assert re.search(r'role="alert">Warning: \d+ of the \d+ users read are in no group', page)
+    assert "Not yet due" in page
+    assert "<strong>Not met</strong>" not in page
+    review = anna.get(f"/assessments/{assessment_id}/review").get_data(as_text=True)
+    gate = review[review.index('id="gate-limited_pilot"') :]
+    assert re.search(r"measured on [^:]+: (0%|–) against at least 95%\. Not yet due", gate)
+
+
+class _Unread5MB(_Unread):
+    SIZE = 5_000_000  # over the site's 2 MB for a request, under an import's limit
+
+
+@pytest.mark.parametrize("url", ["/assessments/{id}/progress", "/api/v1/assessments/{id}/imports/devices"])
+def test_an_anonymous_upload_gets_the_small_limit_and_is_not_read(
+    app: Flask, anna: Browser, url: str
+) -> None:
+    """The larger limit of an import is for those signed in (or sending a token): an anonymous
+    body past the small one is refused by its length, before the CSRF check parses it."""
+    assessment_id = _new(app)  # anna's: nobody signed in here
+    response = app.test_client().post(
+        url.format(id=assessment_id),
+        input_stream=_Unread5MB(),
+        content_type="multipart/form-data; boundary=x",
+    )
+    assert response.status_code == 413
+    assert _snapshots(app) == 0
+
+
+def test_a_file_without_a_header_line_echoes_none_of_its_rows(
+    app: Flask, client: FlaskClient, anna: Browser, exports: Exports
+) -> None:
+    """A users export saved without its header line: the first row is someone's, and neither the
+    API's 422 nor the page's choice of columns shows any of it."""
+    headerless = exports.users_csv.split(b"\n", 1)[1]
+    assessment_id = _new(app)
+    with services(app).store.session() as db:
+        owner = user_by_name(db, "anna")
+        assert owner is not None
+        token = {"Authorization": f"Bearer {create_token(db, owner, 'tests')}"}
+    url = f"/api/v1/assessments/{assessment_id}/imports/devices"
+    api = client.post(url, headers=token, data=_files(headerless, exports.devices_csv))
+    assert api.status_code == 422
+    page = anna.post(
+        f"/assessments/{assessment_id}/progress",
+        _files(headerless, exports.devices_csv),
+        content_type="multipart/form-data",
+    )
+    assert page.status_code == 422
+    for said in (api.get_data(as_text=True), page.get_data(as_text=True)):
+        assert "column 1" in said
+        shown = [value for value in exports.personal if value in said]
+        assert not shown, shown
     assert _snapshots(app) == 0

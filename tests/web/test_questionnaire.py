@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
 import yaml
+from flask import Flask
 
 from advisor.model.facts import Group, parse_assessment
+from advisor.services.assessments import create
+from advisor.store.accounts import user_by_name
+from advisor.store.tables import VersionKind
 from tests.conftest import ROOT
 from tests.test_planner import GUIDE_TABLE_EN
 from tests.web.conftest import Browser
 from tests.web.helpers import fill, form_values, rendered_form
+from web.extensions import services
 
 CONTOSO = yaml.safe_load((ROOT / "examples" / "contoso.yaml").read_text())
 
@@ -287,3 +293,22 @@ def test_a_new_group_form_makes_the_person_choose_and_keeps_a_default_chosen_as_
     (group,) = _exported(anna, assessment_id)["groups"]
     for name in explicit:
         assert group.get(name, defaults[name]) == defaults[name], name  # a default is left out
+
+
+def test_editing_a_group_keeps_what_a_directory_import_kept_on_it(app: Flask, anna: Browser) -> None:
+    """The questionnaire does not ask which departments and executive titles a group holds: an
+    edit of the group leaves them as the import wrote them."""
+    answers = copy.deepcopy(CONTOSO)
+    held = {"departments": ["HR", "Marketing"], "other_departments": True, "executive_titles": ["CEO"]}
+    answers["groups"][0].update(held)
+    svc = services(app)
+    with svc.store.session() as db:
+        owner = user_by_name(db, "anna")
+    assert owner is not None
+    assessment_id = create(svc, owner, "Contoso", answers, VersionKind.EDIT, "plan")
+    edited = {**form_values(CONTOSO["groups"][0]), "users": "260"}
+    assert anna.post(f"/assessments/{assessment_id}/groups/0", edited).status_code == 302
+    exported = yaml.safe_load(anna.get(f"/assessments/{assessment_id}/export.yaml").get_data(as_text=True))
+    group = exported["groups"][0]
+    assert group["users"] == 260
+    assert {key: group[key] for key in held} == held
