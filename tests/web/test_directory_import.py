@@ -78,6 +78,32 @@ def _pending(app: Flask, assessment_id: int) -> dict[str, Any] | None:
         return None if row is None else row.proposal
 
 
+def _token_of(app: Flask, assessment_id: int) -> str:
+    with services(app).store.session() as db:
+        row = pending_store.pending(db, assessment_id)
+        assert row is not None
+        return row.token
+
+
+def _shown_token(page: str) -> str:
+    """The proposal token the preview's forms carry (every form the same)."""
+    tokens = set(re.findall(r'name="proposal" value="([^"]+)"', page))
+    assert len(tokens) == 1, tokens
+    return tokens.pop()
+
+
+def _apply(site: Browser, app: Flask, org: int, **kwargs: Any) -> Any:
+    """Apply as the preview's form does, with the proposal as it is now."""
+    return site.post(f"/assessments/{org}/import-groups/apply", {"proposal": _token_of(app, org)}, **kwargs)
+
+
+def _edit(site: Browser, app: Flask, org: int, form: dict[str, Any], **kwargs: Any) -> Any:
+    """An edit as the preview's forms send it, on the proposal as it is now."""
+    return site.post(
+        f"/assessments/{org}/import-groups/preview", {**form, "proposal": _token_of(app, org)}, **kwargs
+    )
+
+
 @pytest.fixture
 def org(anna: Browser) -> int:
     return _new_assessment(anna)
@@ -101,7 +127,7 @@ def test_upload_preview_and_apply(app: Flask, anna: Browser, org: int) -> None:
     assert f"{TRUTH.unassigned} users have no department" in page
     assert "“SALES”" in page  # a spelling variant, listed with its count
     assert "no longer supports" in page  # old OS versions flagged
-    applied = anna.post(f"/assessments/{org}/import-groups/apply")
+    applied = _apply(anna, app, org)
     assert applied.status_code == 302
     assert applied.headers["Location"].endswith(f"/assessments/{org}/groups")
     record = _record(app, org)
@@ -128,7 +154,7 @@ def test_the_executives_are_shown_for_confirmation_never_assumed(app: Flask, ann
     _upload(anna, org, USERS)
     page = anna.get(f"/assessments/{org}/import-groups/preview").get_data(as_text=True)
     assert "Confirm executives" in page
-    anna.post(f"/assessments/{org}/import-groups/apply")
+    _apply(anna, app, org)
     groups = _record(app, org).answers["groups"]
     assert not any(g.get("executives") for g in groups)  # not confirmed: back in their departments
     assert sum(g["users"] for g in groups) + TRUTH.disabled + TRUTH.guests == TRUTH.rows
@@ -144,16 +170,20 @@ def test_the_preview_edits(app: Flask, anna: Browser, org: int) -> None:
     _upload(anna, org, USERS, DEVICES)
     sales, hr, it = (_group_id(app, org, n) for n in ("Sales", "Human Resources", "IT"))
     edit = f"/assessments/{org}/import-groups/preview"
-    assert anna.post(edit, {"op": "rename", "group": it, "name": "IT-avdelningen"}).status_code == 303
-    assert anna.post(edit, {"op": "merge", "group": [sales, hr], "name": "Sales and HR"}).status_code == 303
-    executives = next(g["id"] for g in _pending(app, org)["groups"] if g.get("executives"))  # type: ignore[index]
-    anna.post(edit, {"op": "confirm_executives", "group": executives})
+    assert _edit(anna, app, org, {"op": "rename", "group": it, "name": "IT-avdelningen"}).status_code == 303
+    merged = _edit(anna, app, org, {"op": "merge", "group": [sales, hr], "name": "Sales and HR"})
+    assert merged.status_code == 303
+    proposal = _pending(app, org)
+    assert proposal is not None
+    executives = next(g["id"] for g in proposal["groups"] if g.get("executives"))
+    titles = list(proposal["report"]["executive_titles"])
+    _edit(anna, app, org, {"op": "confirm_executives", "group": executives, "title": titles})
     produktion = _group_id(app, org, "Produktion")
-    anna.post(edit, {"op": "split", "group": produktion})
-    anna.post(edit, {"op": "exclude", "group": _group_id(app, org, "Ekonomi")})
+    _edit(anna, app, org, {"op": "split", "group": produktion})
+    _edit(anna, app, org, {"op": "exclude", "group": _group_id(app, org, "Ekonomi")})
     ledning = _group_id(app, org, "Ledning")
-    anna.post(edit, {"op": "exclude", "group": ledning})
-    anna.post(edit, {"op": "include", "group": ledning})  # taken back
+    _edit(anna, app, org, {"op": "exclude", "group": ledning})
+    _edit(anna, app, org, {"op": "include", "group": ledning})  # taken back
     raw = anna.get(edit).get_data(as_text=True)
     assert 'value="IT-avdelningen"' in raw
     assert 'value="Sales and HR"' in raw
@@ -162,18 +192,18 @@ def test_the_preview_edits(app: Flask, anna: Browser, org: int) -> None:
     page = _text(raw)
     assert "Left out Ekonomi" in page
     refused = _text(
-        anna.post(edit, {"op": "merge", "group": [sales], "name": "X"}, follow_redirects=True).get_data(
+        _edit(anna, app, org, {"op": "merge", "group": [sales], "name": "X"}, follow_redirects=True).get_data(
             as_text=True
         )
     )
     assert "tick at least two groups to merge" in refused
     gone = _text(
-        anna.post(edit, {"op": "rename", "group": hr, "name": "Y"}, follow_redirects=True).get_data(
+        _edit(anna, app, org, {"op": "rename", "group": hr, "name": "Y"}, follow_redirects=True).get_data(
             as_text=True
         )
     )
     assert f"there is no group {hr}" in gone  # merged into another already
-    anna.post(f"/assessments/{org}/import-groups/apply")
+    _apply(anna, app, org)
     groups = _record(app, org).answers["groups"]
     names = [g["name"] for g in groups]
     assert "IT-avdelningen" in names
@@ -189,7 +219,7 @@ def test_a_reimport_updates_counts_keeps_answers_and_shows_what_changed(
     app: Flask, anna: Browser, org: int
 ) -> None:
     _upload(anna, org, USERS, DEVICES)
-    anna.post(f"/assessments/{org}/import-groups/apply")
+    _apply(anna, app, org)
     record = _record(app, org)
     answers = record.answers
     sales = next(g for g in answers["groups"] if g["name"] == "Sales")
@@ -206,7 +236,7 @@ def test_a_reimport_updates_counts_keeps_answers_and_shows_what_changed(
     page = _text(anna.get(f"/assessments/{org}/import-groups/preview").get_data(as_text=True))
     assert "What applying changes in the assessment" in page
     assert f"Sales: users {sales['users']} → {truth.members['Sales']}" in page
-    applied = anna.post(f"/assessments/{org}/import-groups/apply", follow_redirects=True)
+    applied = _apply(anna, app, org, follow_redirects=True)
     said = _text(applied.get_data(as_text=True))
     assert f"Sales: users {sales['users']} → {truth.members['Sales']}" in said  # shown after, too
     after = next(g for g in _record(app, org).answers["groups"] if g["name"] == "Sales")
@@ -387,6 +417,7 @@ def test_the_api_proposes_edits_and_applies(app: Flask) -> None:
         f"{base}/apply",
         json={
             "revision": created["revision"],
+            "token": json_of(body)["token"],
             "edits": [{"op": "rename", "group": sales["id"], "name": "Sälj"}],
         },
         headers=headers,
@@ -398,7 +429,9 @@ def test_the_api_proposes_edits_and_applies(app: Flask) -> None:
     assert "IT" in names  # the guide's example's own IT group, matched by department and kept
     assert result["changes"]
     assert client.get(base, headers=headers).status_code == 404
-    stale = client.post(f"{base}/apply", json={"revision": created["revision"]}, headers=headers)
+    stale = client.post(
+        f"{base}/apply", json={"revision": created["revision"], "token": json_of(body)["token"]}, headers=headers
+    )
     assert stale.status_code == 404  # nothing waits any more
     refused = client.post(base, data=DEVICES, headers=headers, content_type="text/csv")
     assert refused.status_code == 422
@@ -452,7 +485,7 @@ def test_no_name_or_address_from_an_upload_is_kept_logged_or_exported(
     # A refused upload too: its messages must name positions, never values.
     _upload(site, org, devices)
     assert _upload(site, org, users, devices).status_code == 303
-    site.post(f"/assessments/{org}/import-groups/apply")
+    _apply(site, app, org)
     record = _record(app, org)
     # Answer the rest so that there is a plan to export.
     answers = record.answers
@@ -512,7 +545,9 @@ def test_an_edit_or_a_revision_refused_through_the_api_applies_nothing(app: Flas
     client = app.test_client()
     created = json_of(client.post("/api/v1/assessments", json={"answers": _contoso()}, headers=headers))
     base = f"/api/v1/assessments/{created['id']}/imports/users"
-    assert client.post(base, data=USERS, headers=headers, content_type="text/csv").status_code == 201
+    uploaded = client.post(base, data=USERS, headers=headers, content_type="text/csv")
+    assert uploaded.status_code == 201
+    token = json_of(uploaded)["token"]
     before = _record(app, created["id"])
     cases = [
         (
@@ -527,7 +562,7 @@ def test_an_edit_or_a_revision_refused_through_the_api_applies_nothing(app: Flas
         ({"revision": created["revision"] + 1}, 409),
     ]
     for body, status in cases:
-        response = client.post(f"{base}/apply", json=body, headers=headers)
+        response = client.post(f"{base}/apply", json={**body, "token": token}, headers=headers)
         assert response.status_code == status, response.get_data(as_text=True)
         if status == 422:
             error = json_of(response)["error"]
@@ -557,7 +592,10 @@ def test_applying_on_a_stale_page_is_refused_and_keeps_the_proposal(
     _upload(anna, org, USERS)
     seen = _record(app, org).revision
     anna.post(f"/assessments/{org}/organisation", {**ORGANISATION, "name": "Åby kommun (ny)"})
-    response = anna.post(f"/assessments/{org}/import-groups/apply", {"revision": str(seen), "version": "1"})
+    response = anna.post(
+        f"/assessments/{org}/import-groups/apply",
+        {"revision": str(seen), "version": "1", "proposal": _token_of(app, org)},
+    )
     assert response.status_code == 409
     assert _pending(app, org) is not None
     assert "groups" not in _record(app, org).answers or not _record(app, org).answers["groups"]
