@@ -260,13 +260,14 @@ def max_age(services: Services) -> timedelta:
 def _pending(services: Services, assessment_id: int, token: str | None = None) -> _Waiting:
     """The waiting proposal; NothingPending if none waits, StaleProposal if `token` (when given)
     names another one or an earlier state of it."""
-    with services.store.session() as db:
+    with services.store.session() as db:  # committed: one left waiting too long is deleted
         row = store.pending(db, assessment_id, max_age(services))
-        if row is None:
-            raise NothingPending(assessment_id)
-        if token is not None and row.token != token:
-            raise StaleProposal(assessment_id)
-        return _Waiting(Proposal.model_validate(row.proposal), list(row.edits), row.created_at, row.token)
+        found = None if row is None else (row.proposal, list(row.edits), row.created_at, row.token)
+    if found is None:
+        raise NothingPending(assessment_id)
+    if token is not None and found[3] != token:
+        raise StaleProposal(assessment_id)
+    return _Waiting(Proposal.model_validate(found[0]), found[1], found[2], found[3])
 
 
 def _edits(raw: Sequence[Mapping[str, Any]]) -> list[Edit]:

@@ -329,10 +329,10 @@ class Job(Base):
 
 class DirectoryProposal(Base):
     """The groups proposed from an assessment's uploaded exports, waiting for the respondent's
-    preview: aggregates only (counts per department, site, platform and ownership; never a name
-    or a UPN), with the preview's edits so far. The next upload replaces it; applying or
-    discarding it deletes it, and one left waiting longer than the settings' `import_pending_days`
-is deleted when next read."""
+        preview: aggregates only (counts per department, site, platform and ownership; never a name
+        or a UPN), with the preview's edits so far. The next upload replaces it; applying or
+        discarding it deletes it, and one left waiting longer than the settings' `import_pending_days`
+    is deleted when next read."""
 
     __tablename__ = "directory_proposals"
 
