@@ -10,14 +10,24 @@ discarded (`DELETE`). Errors are the API's JSON problems with a stable code.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, BinaryIO, cast
+from typing import Annotated, Any, BinaryIO, Literal, Union, cast
 
 from flask import Blueprint, Flask, current_app, g, request
 from flask.typing import ResponseReturnValue
-from pydantic import Field, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from advisor.directory.columns import DEVICE_FIELDS, USER_FIELDS
-from advisor.directory.edits import Edit, EditRefused
+from advisor.directory.edits import (
+    ConfirmExecutives,
+    Edit,
+    EditRefused,
+    Exclude,
+    Executives,
+    GroupId,
+    Merge,
+    Rename,
+    Split,
+)
 from advisor.directory.errors import KINDS, FileRefused, Kind, MissingColumns
 from advisor.directory.proposal import Report
 from advisor.services import directory as service
@@ -143,6 +153,36 @@ class ImportApply(_Model):
         "executives (group, confirmed), confirm_executives (group, titles: the job titles confirmed, "
         "as the report lists them)",
     )
+
+
+class Include(_Model):
+    """A group left out by an earlier edit, taken back (the last exclusion of it undone)."""
+
+    op: Literal["include"] = "include"
+    group: GroupId
+
+
+PreviewEdit = Annotated[
+    Union[Merge, Split, Rename, Exclude, Executives, ConfirmExecutives, Include],  # noqa: UP007
+    Field(discriminator="op"),
+]
+PREVIEW_EDIT: TypeAdapter[Any] = TypeAdapter(PreviewEdit)
+
+
+class ImportEdits(_Model):
+    """Edits made on the waiting proposal, all or none, before it is applied (a preview)."""
+
+    token: str = Field(min_length=1, max_length=64, description="The proposal's token as last read")
+    edits: list[PreviewEdit] = Field(
+        min_length=1,
+        max_length=service.MAX_EDITS,
+        description="In order, after those kept with the proposal: the edits apply takes, and include "
+        "(group) to take back a group left out",
+    )
+
+
+class _EditsBody(ImportEdits):
+    edits: list[dict[str, Any]] = Field(min_length=1, max_length=service.MAX_EDITS)  # type: ignore[assignment]
 
 
 class _ApplyBody(ImportApply):
@@ -340,15 +380,11 @@ def discard(assessment_id: int) -> ResponseReturnValue:
     return "", 204
 
 
-@bp.post("/apply")
-def apply(assessment_id: int) -> ResponseReturnValue:
-    _authenticate()
-    _record(assessment_id, write=True)
-    body: _ApplyBody = _body(_ApplyBody)
-    waiting = _waiting(assessment_id)
-    for index, change in enumerate(body.edits):  # each checked before anything is applied
+def _checked(edits: list[dict[str, Any]], adapter: TypeAdapter[Any]) -> None:
+    """Each edit checked before anything is made: a refusal names it (edits[i])."""
+    for index, change in enumerate(edits):
         try:
-            service.EDIT.validate_python(change)
+            adapter.validate_python(change)
         except ValidationError as exc:
             problems = "; ".join(e["msg"] for e in exc.errors(include_url=False))
             raise Failure(
@@ -357,6 +393,52 @@ def apply(assessment_id: int) -> ResponseReturnValue:
                 "an edit cannot be made",
                 [FieldProblem(loc=f"edits[{index}]", msg=problems)],
             ) from None
+
+
+def _stale_import() -> Failure:
+    return Failure(
+        409,
+        "stale_import",
+        "the proposal waiting is not the one this token names: another upload replaced it or it "
+        "was edited since; read it again (GET) and apply that",
+        [FieldProblem(loc="token", msg="names a proposal that no longer waits as it was")],
+    )
+
+
+@bp.patch("")
+def edit(assessment_id: int) -> ResponseReturnValue:
+    _authenticate()
+    _record(assessment_id, write=True)
+    body: _EditsBody = _body(_EditsBody)
+    _checked(body.edits, PREVIEW_EDIT)
+    kept = len(_waiting(assessment_id).edits)
+    try:
+        shown = service.edit_many(svc(), g.user, assessment_id, body.edits, body.token)
+    except service.NothingPending:
+        raise Failure(404, "no_import", "no import waits for this assessment") from None
+    except service.StaleProposal:
+        raise _stale_import() from None
+    except service.TooManyEdits as exc:
+        raise Failure(422, "edit_refused", str(exc)) from None
+    except service.NotExcluded as exc:
+        raise Failure(
+            422, "edit_refused", "an edit cannot be made", [FieldProblem(loc="edits", msg=str(exc))]
+        ) from None
+    except EditRefused as exc:
+        where = f"edits[{max(0, exc.index - kept)}]"
+        raise Failure(
+            422, "edit_refused", "an edit cannot be made", [FieldProblem(loc=where, msg=exc.say("en"))]
+        ) from None
+    return _import_resource(assessment_id, shown)
+
+
+@bp.post("/apply")
+def apply(assessment_id: int) -> ResponseReturnValue:
+    _authenticate()
+    _record(assessment_id, write=True)
+    body: _ApplyBody = _body(_ApplyBody)
+    waiting = _waiting(assessment_id)
+    _checked(body.edits, service.EDIT)
     try:
         number, changes = service.apply(
             svc(), g.user, assessment_id, body.revision, body.edits, token=body.token
@@ -364,13 +446,7 @@ def apply(assessment_id: int) -> ResponseReturnValue:
     except service.NothingPending:
         raise Failure(404, "no_import", "no import waits for this assessment") from None
     except service.StaleProposal:
-        raise Failure(
-            409,
-            "stale_import",
-            "the proposal waiting is not the one this token names: another upload replaced it or it "
-            "was edited since; read it again (GET) and apply that",
-            [FieldProblem(loc="token", msg="names a proposal that no longer waits as it was")],
-        ) from None
+        raise _stale_import() from None
     except StaleRevision as exc:
         raise _stale(exc, assessment_id, body.revision, "apply the import to the newer answers") from None
     except EditRefused as exc:  # counted over the edits kept with the proposal, then these

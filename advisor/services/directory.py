@@ -335,20 +335,29 @@ def edit(
     EditRefused (ValidationError for a malformed one), and nothing kept, for an edit that cannot
     be made; NothingPending if no proposal waits; StaleProposal if another upload or another edit
     came between (the edits of two tabs never overwrite each other)."""
+    return edit_many(services, actor, assessment_id, [change], token)
+
+
+def edit_many(
+    services: Services, actor: User, assessment_id: int, changes: Sequence[Mapping[str, Any]], token: str
+) -> Preview:
+    """Edits made on the preview in order, all or none (as `edit` makes one); the preview after
+    them, with its new token. An EditRefused's index counts the edits kept before these."""
     record = visible(services, actor, assessment_id, write=True)
     waiting = _pending(services, assessment_id, token)
     edits = waiting.edits
-    if change.get("op") == "include":
-        group = str(change.get("group", ""))
-        found = [i for i, e in enumerate(edits) if e.get("op") == "exclude" and e.get("group") == group]
-        if not found:
-            raise NotExcluded(group)
-        edits = [e for i, e in enumerate(edits) if i != found[-1]]
-    else:
-        if len(edits) >= MAX_EDITS:
-            raise TooManyEdits(MAX_EDITS)
-        made = EDIT.validate_python(dict(change))  # ValidationError for a malformed one
-        edits = [*edits, made.model_dump(mode="json")]
+    for change in changes:
+        if change.get("op") == "include":
+            group = str(change.get("group", ""))
+            found = [i for i, e in enumerate(edits) if e.get("op") == "exclude" and e.get("group") == group]
+            if not found:
+                raise NotExcluded(group)
+            edits = [e for i, e in enumerate(edits) if i != found[-1]]
+        else:
+            if len(edits) >= MAX_EDITS:
+                raise TooManyEdits(MAX_EDITS)
+            made = EDIT.validate_python(dict(change))  # ValidationError for a malformed one
+            edits = [*edits, made.model_dump(mode="json")]
     result = _preview(record, _Waiting(waiting.proposal, edits, waiting.created_at, token))  # EditRefused
     with services.store.session() as db:
         new_token = store.set_edits(db, assessment_id, token, edits)

@@ -884,3 +884,42 @@ def test_the_preview_shows_full_names_formatted_numbers_and_no_os_given(
     anna.post("/language", {"language": "sv"})
     swedish = anna.get(f"/assessments/{org}/import-groups/preview").get_data(as_text=True)
     assert "2\u00a0400" in swedish  # Swedish groups thousands with a (no-break) space
+
+
+def test_the_api_previews_edits_before_applying_them(app: Flask) -> None:
+    headers = _token(app, "bo")
+    client = app.test_client()
+    created = json_of(client.post("/api/v1/assessments", json={"answers": _contoso()}, headers=headers))
+    base = f"/api/v1/assessments/{created['id']}/imports/users"
+    proposal = json_of(client.post(base, data=USERS, headers=headers, content_type="text/csv"))
+    sales = next(g for g in proposal["groups"] if g["name"] == "Sales")
+    ekonomi = next(g for g in proposal["groups"] if g["name"] == "Ekonomi")
+    edits = [
+        {"op": "rename", "group": sales["id"], "name": "Sälj"},
+        {"op": "exclude", "group": ekonomi["id"]},
+        {"op": "include", "group": ekonomi["id"]},
+    ]
+    edited = client.patch(base, json={"token": proposal["token"], "edits": edits}, headers=headers)
+    assert edited.status_code == 200, edited.get_data(as_text=True)
+    shown = json_of(edited)
+    assert "Sälj" in [g["name"] for g in shown["groups"]]
+    assert "Ekonomi" in [g["name"] for g in shown["groups"]]
+    assert shown["token"] != proposal["token"]
+    again = client.patch(base, json={"token": proposal["token"], "edits": edits[:1]}, headers=headers)
+    assert again.status_code == 409  # made on the proposal before the edits: stale
+    bad = client.patch(
+        base,
+        json={
+            "token": shown["token"],
+            "edits": [edits[0], {"op": "rename", "group": sales["id"], "name": ""}],
+        },
+        headers=headers,
+    )
+    assert bad.status_code == 422
+    assert [f["loc"] for f in json_of(bad)["error"]["fields"]] == ["edits[1]"]
+    assert json_of(client.get(base, headers=headers)) == shown  # all or none: nothing of it kept
+    applied = client.post(
+        f"{base}/apply", json={"revision": created["revision"], "token": shown["token"]}, headers=headers
+    )
+    assert applied.status_code == 200
+    assert "Sälj" in [g["name"] for g in json_of(applied)["assessment"]["answers"]["groups"]]
