@@ -50,6 +50,13 @@ class Settings(BaseSettings):
         "CSV and the devices CSV together); only the import endpoints take more than "
         "max_request_bytes, and a larger upload is refused by its Content-Length before it is read",
     )
+    import_pending_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description="how many days a proposal from an import waits for its preview before it is "
+        "deleted (its counts and the job titles taken for executives go with it)",
+    )
     trusted_proxies: int = Field(
         default=0,
         ge=0,

@@ -10,14 +10,24 @@ discarded (`DELETE`). Errors are the API's JSON problems with a stable code.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, BinaryIO, cast
+from typing import Annotated, Any, BinaryIO, Literal, Union, cast
 
 from flask import Blueprint, Flask, current_app, g, request
 from flask.typing import ResponseReturnValue
-from pydantic import Field, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from advisor.directory.columns import DEVICE_FIELDS, USER_FIELDS
-from advisor.directory.edits import EditRefused
+from advisor.directory.edits import (
+    ConfirmExecutives,
+    Edit,
+    EditRefused,
+    Exclude,
+    Executives,
+    GroupId,
+    Merge,
+    Rename,
+    Split,
+)
 from advisor.directory.errors import KINDS, FileRefused, Kind, MissingColumns
 from advisor.directory.proposal import Report
 from advisor.services import directory as service
@@ -116,6 +126,10 @@ class ImportResource(_Model):
     groups: list[ProposedGroupView]
     excluded: list[ProposedGroupView] = Field(description="Groups left out by an edit")
     edits: list[dict[str, Any]] = Field(description="The edits made so far, in order")
+    token: str = Field(
+        description="Names this proposal as it is now (new with each upload and each edit): send it "
+        "back to apply it, so that a proposal replaced or edited meanwhile is never applied unseen"
+    )
     report: Report
     changes: list[str] = Field(description="What applying it would change in the assessment's groups")
     links: ImportLinks
@@ -125,12 +139,56 @@ class ImportApply(_Model):
     """Apply the waiting proposal, after these edits, to the answers at `revision`."""
 
     revision: int = Field(ge=1, le=MAX_ID)
-    edits: list[dict[str, Any]] = Field(
+    token: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The proposal's token as read (GET or the upload's answer); 409 stale_import if "
+        "another upload replaced it or it was edited since",
+    )
+    edits: list[Edit] = Field(
         default=[],
         max_length=service.MAX_EDITS,
-        description="Each an edit: {op: rename, group, name}, {op: merge, groups, name}, "
-        "{op: split, group}, {op: exclude|include, group}, {op: confirm_executives|reject_executives, group}",
+        description="Edits made before applying, in order, after those kept with the proposal: "
+        "rename (group, name), merge (groups, name), split (group: by site), exclude (group), "
+        "executives (group, confirmed), confirm_executives (group, titles: the job titles confirmed, "
+        "as the report lists them)",
     )
+
+
+class Include(_Model):
+    """A group left out by an earlier edit, taken back (the last exclusion of it undone)."""
+
+    op: Literal["include"] = "include"
+    group: GroupId
+
+
+PreviewEdit = Annotated[
+    Union[Merge, Split, Rename, Exclude, Executives, ConfirmExecutives, Include],  # noqa: UP007
+    Field(discriminator="op"),
+]
+PREVIEW_EDIT: TypeAdapter[Any] = TypeAdapter(PreviewEdit)
+
+
+class ImportEdits(_Model):
+    """Edits made on the waiting proposal, all or none, before it is applied (a preview)."""
+
+    token: str = Field(min_length=1, max_length=64, description="The proposal's token as last read")
+    edits: list[PreviewEdit] = Field(
+        min_length=1,
+        max_length=service.MAX_EDITS,
+        description="In order, after those kept with the proposal: the edits apply takes, and include "
+        "(group) to take back a group left out",
+    )
+
+
+class _EditsBody(ImportEdits):
+    edits: list[dict[str, Any]] = Field(min_length=1, max_length=service.MAX_EDITS)  # type: ignore[assignment]
+
+
+class _ApplyBody(ImportApply):
+    """The body as read: each edit checked on its own, so that a refusal names it (edits[i])."""
+
+    edits: list[dict[str, Any]] = Field(default=[], max_length=service.MAX_EDITS)  # type: ignore[assignment]
 
 
 class ImportApplied(_Model):
@@ -165,6 +223,7 @@ def _import_resource(assessment_id: int, shown: service.Preview) -> dict[str, An
         groups=_view(shown, shown.groups),
         excluded=_view(shown, shown.excluded),
         edits=shown.edits,
+        token=shown.token,
         report=shown.proposal.report,
         changes=service.change_lines(shown.changes, "en"),
         links=ImportLinks(self=here, apply=f"{here}/apply"),
@@ -195,19 +254,24 @@ def _mapping() -> dict[Kind, dict[str, str]]:
     return mapping
 
 
+def _missing(missing: list[MissingColumns]) -> Failure:
+    """The columns missing in one file or both, each by the query parameter that names it."""
+    fields = [
+        FieldProblem(
+            loc=f"map-{exc.kind}-{name}",
+            msg=f"the {exc.kind} file has no column for {name}: name the header that holds it "
+            f"(the file has: {', '.join(exc.headers[:50])})",
+        )
+        for exc in missing
+        for name in exc.missing
+    ]
+    return Failure(422, "missing_columns", "; ".join(exc.say("en") for exc in missing), fields)
+
+
 def _refused(exc: FileRefused) -> Failure:
     """A file that cannot be read, by the field it came in; missing columns each by name."""
     if isinstance(exc, MissingColumns):
-        headers = ", ".join(exc.headers[:50])
-        fields = [
-            FieldProblem(
-                loc=f"map-{exc.kind}-{name}",
-                msg=f"the {exc.kind} file has no column for {name}: name the header that holds it "
-                f"(the file has: {headers})",
-            )
-            for name in exc.missing
-        ]
-        return Failure(422, "missing_columns", exc.say("en"), fields)
+        return _missing([exc])
     where = f" (line {exc.line})" if exc.line else ""
     return Failure(
         422,
@@ -273,9 +337,13 @@ def upload(assessment_id: int) -> ResponseReturnValue:
             language=plan_language(record),
         )
     except service.ColumnsToMap as exc:
-        raise _refused(exc.missing[0]) from None
+        raise _missing(exc.missing) from None
     except FileRefused as exc:
         raise _refused(exc) from None
+    except service.MappingRefused as exc:
+        fields = [FieldProblem(loc=p.path, msg=p.message) for p in exc.problems]
+        said = "a column mapping names a value, not a header"
+        raise Failure(422, "invalid_mapping", said, fields) from None
     except service.PatternsRefused as exc:
         fields = [FieldProblem(loc=p.path, msg=p.message) for p in exc.problems]
         raise Failure(422, "invalid_patterns", "a pattern cannot be used", fields) from None
@@ -312,15 +380,11 @@ def discard(assessment_id: int) -> ResponseReturnValue:
     return "", 204
 
 
-@bp.post("/apply")
-def apply(assessment_id: int) -> ResponseReturnValue:
-    _authenticate()
-    _record(assessment_id, write=True)
-    body: ImportApply = _body(ImportApply)
-    waiting = _waiting(assessment_id)
-    for index, change in enumerate(body.edits):  # each checked before anything is applied
+def _checked(edits: list[dict[str, Any]], adapter: TypeAdapter[Any]) -> None:
+    """Each edit checked before anything is made: a refusal names it (edits[i])."""
+    for index, change in enumerate(edits):
         try:
-            service.EDIT.validate_python(change)
+            adapter.validate_python(change)
         except ValidationError as exc:
             problems = "; ".join(e["msg"] for e in exc.errors(include_url=False))
             raise Failure(
@@ -329,10 +393,60 @@ def apply(assessment_id: int) -> ResponseReturnValue:
                 "an edit cannot be made",
                 [FieldProblem(loc=f"edits[{index}]", msg=problems)],
             ) from None
+
+
+def _stale_import() -> Failure:
+    return Failure(
+        409,
+        "stale_import",
+        "the proposal waiting is not the one this token names: another upload replaced it or it "
+        "was edited since; read it again (GET) and apply that",
+        [FieldProblem(loc="token", msg="names a proposal that no longer waits as it was")],
+    )
+
+
+@bp.patch("")
+def edit(assessment_id: int) -> ResponseReturnValue:
+    _authenticate()
+    _record(assessment_id, write=True)
+    body: _EditsBody = _body(_EditsBody)
+    _checked(body.edits, PREVIEW_EDIT)
+    kept = len(_waiting(assessment_id).edits)
     try:
-        number, changes = service.apply(svc(), g.user, assessment_id, body.revision, body.edits)
+        shown = service.edit_many(svc(), g.user, assessment_id, body.edits, body.token)
     except service.NothingPending:
         raise Failure(404, "no_import", "no import waits for this assessment") from None
+    except service.StaleProposal:
+        raise _stale_import() from None
+    except service.TooManyEdits as exc:
+        raise Failure(422, "edit_refused", str(exc)) from None
+    except service.NotExcluded as exc:
+        raise Failure(
+            422, "edit_refused", "an edit cannot be made", [FieldProblem(loc="edits", msg=str(exc))]
+        ) from None
+    except EditRefused as exc:
+        where = f"edits[{max(0, exc.index - kept)}]"
+        raise Failure(
+            422, "edit_refused", "an edit cannot be made", [FieldProblem(loc=where, msg=exc.say("en"))]
+        ) from None
+    return _import_resource(assessment_id, shown)
+
+
+@bp.post("/apply")
+def apply(assessment_id: int) -> ResponseReturnValue:
+    _authenticate()
+    _record(assessment_id, write=True)
+    body: _ApplyBody = _body(_ApplyBody)
+    waiting = _waiting(assessment_id)
+    _checked(body.edits, service.EDIT)
+    try:
+        number, changes = service.apply(
+            svc(), g.user, assessment_id, body.revision, body.edits, token=body.token
+        )
+    except service.NothingPending:
+        raise Failure(404, "no_import", "no import waits for this assessment") from None
+    except service.StaleProposal:
+        raise _stale_import() from None
     except StaleRevision as exc:
         raise _stale(exc, assessment_id, body.revision, "apply the import to the newer answers") from None
     except EditRefused as exc:  # counted over the edits kept with the proposal, then these

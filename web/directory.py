@@ -125,6 +125,7 @@ def _upload_page(
         field_label=field_label,
         kind_label=kind_label,
         limit_mb=svc().settings.import_max_bytes // 1_000_000,
+        pending_days=svc().settings.import_pending_days,
         pending=service.waiting(svc(), g.user, record.id),
     ), status
 
@@ -161,6 +162,12 @@ def upload(assessment_id: int) -> ResponseReturnValue:
             return _upload_page(record, missing=exc.missing, status=422)
         except FileRefused as exc:
             return _upload_page(record, problems=[refusal(exc)], status=422)
+        except service.MappingRefused as exc:
+            problems = [
+                str(_("The column chosen for %(field)s is not a header of the file.", field=p.path))
+                for p in exc.problems
+            ]
+            return _upload_page(record, problems=problems, status=422)
         except service.PatternsRefused as exc:
             said = {
                 "it_department": _("The IT department's patterns cannot be used"),
@@ -194,6 +201,7 @@ def preview(assessment_id: int) -> ResponseReturnValue:
         record=record,
         shown=shown,
         changes=service.change_lines(shown.changes, language()),
+        pending_days=svc().settings.import_pending_days,
     )
 
 
@@ -212,8 +220,10 @@ def _edit_from_form() -> dict[str, Any]:
             "groups": request.form.getlist("group"),
             "name": request.form.get("name", "").strip(),
         }
-    if op in ("confirm_executives", "reject_executives"):
-        return {"op": "executives", "group": group, "confirmed": op == "confirm_executives"}
+    if op == "confirm_executives":  # the job titles ticked; none ticked: as rejected
+        return {"op": op, "group": group, "titles": request.form.getlist("title")}
+    if op == "reject_executives":
+        return {"op": "executives", "group": group, "confirmed": False}
     if op == "rename":
         return {"op": op, "group": group, "name": request.form.get("name", "").strip()}
     return {"op": op, "group": group}
@@ -224,13 +234,31 @@ def _edit_from_form() -> dict[str, Any]:
 def edit(assessment_id: int) -> ResponseReturnValue:
     load(assessment_id, write=True)
     try:
-        service.edit(svc(), g.user, assessment_id, _edit_from_form())
+        service.edit(svc(), g.user, assessment_id, _edit_from_form(), _form_token())
     except service.NothingPending:
         flash(_("No import is waiting: upload the exports first."))
         return redirect(url_for("directory.upload", assessment_id=assessment_id))
+    except service.StaleProposal:
+        # The page was of another upload, or of an earlier state of this preview (another tab):
+        # the preview as it is now, and the change not made.
+        flash(_stale_message(), "error")
     except (InputError, ValidationError, service.TooManyEdits) as exc:
         flash(edit_problem(exc), "error")
     return redirect(url_for("directory.preview", assessment_id=assessment_id), 303)
+
+
+def _stale_message() -> str:
+    return str(
+        _(
+            "That change was not made: the preview changed since your page was shown (another upload, "
+            "or a change in another tab). This is the preview as it is now."
+        )
+    )
+
+
+def _form_token() -> str:
+    """The proposal the form was rendered from (a form without one is stale)."""
+    return request.form.get("proposal", "")[:64]
 
 
 def edit_problem(exc: Exception) -> str:
@@ -239,19 +267,44 @@ def edit_problem(exc: Exception) -> str:
         return str(_("A preview takes at most %(n)s edits: discard it and import again.", n=exc.limit))
     if isinstance(exc, InputError):
         return str(_("That change was not made: %(reason)s.", reason=service.edit_message(exc, language())))
-    # A form's fields that the edit's model refuses: a merge of fewer than two groups, no name.
-    return str(_("That change was not made: tick at least two groups to merge, and give each group a name."))
+    if isinstance(exc, ValidationError):
+        reasons = list(dict.fromkeys(_field_problem(e) for e in exc.errors(include_url=False)))
+        return str(_("That change was not made: %(reason)s.", reason="; ".join(reasons)))
+    raise exc
+
+
+def _field_problem(error: Any) -> str:
+    """What is wrong with one field of an edit the form sent, by operation and field."""
+    loc = tuple(str(part) for part in error.get("loc", ()))
+    field = loc[1] if len(loc) > 1 else ""
+    kind = error.get("type", "")
+    if field == "name":
+        if kind == "string_too_long":
+            most = error.get("ctx", {}).get("max_length")
+            return str(_("a group's name is at most %(n)s characters", n=most))
+        if kind == "control":
+            return str(_("a group's name cannot hold a control character (such as a tab or a bell)"))
+        return str(_("give the group a name"))
+    if field == "groups" and kind == "too_short":
+        return str(_("tick at least two groups to merge"))
+    if field in ("group", "groups"):
+        return str(_("the page named a group that is not in the preview; reload it"))
+    if field == "titles":
+        return str(_("tick the job titles to confirm"))
+    return str(_("the change was not understood; reload the page"))
 
 
 @bp.post("/apply")
 @login_required
 def apply(assessment_id: int) -> ResponseReturnValue:
-    load(assessment_id, write=True)
+    record = load(assessment_id, write=True)
     try:
-        _number, changes = service.apply(svc(), g.user, assessment_id, form_revision())
+        _number, changes = service.apply(svc(), g.user, assessment_id, form_revision(), token=_form_token())
     except service.NothingPending:
         flash(_("No import is waiting: upload the exports first."))
         return redirect(url_for("directory.upload", assessment_id=assessment_id))
+    except service.StaleProposal:
+        return _stale_preview(record)
     except StaleRevision:
         return stale_page(assessment_id, back=url_for("directory.preview", assessment_id=assessment_id))
     for line in service.change_lines(changes, language()):
@@ -263,19 +316,37 @@ def apply(assessment_id: int) -> ResponseReturnValue:
 @bp.post("/discard")
 @login_required
 def discard(assessment_id: int) -> ResponseReturnValue:
-    load(assessment_id, write=True)
-    service.discard(svc(), g.user, assessment_id)
+    record = load(assessment_id, write=True)
+    if not service.discard(svc(), g.user, assessment_id, _form_token()) and service.waiting(
+        svc(), g.user, assessment_id
+    ):
+        return _stale_preview(record)  # another upload waits: not the one the page showed
     flash(_("The import was discarded; the assessment is as it was."))
     return redirect(url_for("questionnaire.groups", assessment_id=assessment_id))
 
 
+def _stale_preview(record: AssessmentRecord) -> ResponseReturnValue:
+    """409: the page applied or discarded a proposal that no longer waits as it showed it."""
+    return render_template("directory/stale.html", record=record), 409
+
+
 @bp.errorhandler(413)
 def too_large(error: Any) -> ResponseReturnValue:
-    message = _(
-        "The upload is larger than %(n)s MB, the most an import takes. It was refused before it was "
-        "read. Export only the columns the import needs, or save the file as CSV rather than Unicode text.",
-        n=svc().settings.import_max_bytes // 1_000_000,
-    )
+    limit = svc().settings.import_max_bytes // 1_000_000
+    if request.content_length is not None:  # refused by the size it declared, before it was read
+        message = _(
+            "The upload is larger than %(n)s MB, the most an import takes. It was refused before it "
+            "was read. Export only the columns the import needs, or save the file as CSV rather than "
+            "Unicode text.",
+            n=limit,
+        )
+    else:  # sent without its size (chunked): read up to the limit, then refused, nothing kept
+        message = _(
+            "The upload is larger than %(n)s MB, the most an import takes. It was refused when it "
+            "passed that size, and what was read of it was dropped. Export only the columns the "
+            "import needs, or save the file as CSV rather than Unicode text.",
+            n=limit,
+        )
     return render_template("error.html", code=413, message=message), 413
 
 

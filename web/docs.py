@@ -31,7 +31,7 @@ from web.api import (
     MessageList,
     RulesInfo,
 )
-from web.api_imports import UPLOAD_PARAMETERS, ImportApplied, ImportApply, ImportResource
+from web.api_imports import UPLOAD_PARAMETERS, ImportApplied, ImportApply, ImportEdits, ImportResource
 from web.api_progress import ProgressHistory, ProgressResource
 from web.extensions import csrf
 
@@ -163,6 +163,7 @@ def openapi() -> dict[str, Any]:
         (ImpactCreate, "validation"),
         (ImportResource, "serialization"),
         (ImportApply, "validation"),
+        (ImportEdits, "validation"),
         (ImportApplied, "serialization"),
         (ProgressResource, "serialization"),
         (ProgressHistory, "serialization"),
@@ -440,9 +441,13 @@ def openapi() -> dict[str, Any]:
                     "them: UTF-8, UTF-16 with its byte-order mark, or Windows-1252; commas, semicolons or "
                     "tabs. The files are read as they arrive and never kept: only counts are (the proposal, "
                     "which replaces any earlier one and waits to be applied). A column named otherwise is "
-                    "refused with 422 (code missing_columns, one field `map-<kind>-<field>` per column, "
-                    "the file's headers in its message); send the header as that query parameter, and it "
-                    "is remembered for your next upload. Other refusals: 422 with the reason's code "
+                    "refused with 422 (code missing_columns, one field `map-<kind>-<field>` per column of "
+                    "either file, the file's headers in its message); send the header as that query "
+                    "parameter, and it is remembered for your next upload if the file has it (a value "
+                    "with an @ is refused: code invalid_mapping). The proposal's `token` names it as it "
+                    "is: send it back to apply it. The proposal and the job titles taken for executives "
+                    "it holds are deleted once applied or discarded, or after ADVISOR_IMPORT_PENDING_DAYS. "
+                    "Other refusals: 422 with the reason's code "
                     "(not_csv, binary, workbook, encoding, empty, no_rows, users_as_devices, "
                     "devices_as_users, field_count, ...); 413 past ADVISOR_IMPORT_MAX_BYTES, by the "
                     "Content-Length, before the body is read.",
@@ -479,6 +484,22 @@ def openapi() -> dict[str, Any]:
                         **_errors(401, 404),
                     },
                 },
+                "patch": {
+                    "operationId": "editImport",
+                    "summary": "Edit the proposal waiting before applying it (a preview)",
+                    "description": "The edits, all or none, after those kept with the proposal: "
+                    "the proposal as it is then, with its new token. Refused with 409 (code "
+                    "stale_import) unless `token` is the proposal's as last read; with 404 (code "
+                    "no_import) when none waits; with 422 (code edit_refused, the edit named) for an "
+                    "edit that cannot be made, and nothing kept.",
+                    "security": SECURED,
+                    "parameters": [ID],
+                    "requestBody": {"required": True, **_json(_ref(ImportEdits))},
+                    "responses": {
+                        "200": {"description": "The proposal, edited", **_json(_ref(ImportResource))},
+                        **_errors(401, 404, 409, 413, 415, 422),
+                    },
+                },
                 "delete": {
                     "operationId": "discardImport",
                     "summary": "Discard the proposal waiting; the assessment stays as it is",
@@ -495,7 +516,9 @@ def openapi() -> dict[str, Any]:
                     "id) get the new counts and keep every other answer; new groups are added with "
                     "their discussion points (change_readiness, feedback, needs_help, business_risk) "
                     "left null for the respondent; groups no longer in the data are kept. A new version "
-                    "of kind `directory`. Refused with 409 unless `revision` is the current one; with 404 "
+                    "of kind `directory`. Refused with 409 unless `revision` is the current one, and "
+                    "with 409 (code stale_import) unless `token` is the waiting proposal's as last "
+                    "read (another upload replaced it, or it was edited since); with 404 "
                     "(code no_import) when no proposal waits; with 422 (code edit_refused, the edit named) "
                     "for an edit that cannot be made, and nothing applied.",
                     "security": SECURED,

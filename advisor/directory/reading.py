@@ -83,10 +83,14 @@ class DeviceRow:
 
 
 def read_users(
-    stream: Readable, mapping: ColumnMapping | Mapping[str, str] | None = None, source: str | None = None
+    stream: Readable,
+    mapping: ColumnMapping | Mapping[str, str] | None = None,
+    source: str | None = None,
+    headers: list[str] | None = None,
 ) -> Iterator[UserRow]:
-    """The users of an Entra ID export, one at a time."""
-    rows, columns = _table(stream, "users", mapping, source)
+    """The users of an Entra ID export, one at a time (`headers`, if given, receives the file's
+    header line once it is read)."""
+    rows, columns = _table(stream, "users", mapping, source, headers)
     upn, dept = columns["upn"], columns["department"]
     # Enabled as accountEnabled says, else as "Block sign in" says the opposite.
     enabled, blocked = columns.get("account_enabled"), columns.get("sign_in_blocked")
@@ -111,10 +115,14 @@ def read_users(
 
 
 def read_devices(
-    stream: Readable, mapping: ColumnMapping | Mapping[str, str] | None = None, source: str | None = None
+    stream: Readable,
+    mapping: ColumnMapping | Mapping[str, str] | None = None,
+    source: str | None = None,
+    headers: list[str] | None = None,
 ) -> Iterator[DeviceRow]:
-    """The devices of an Intune export, one at a time."""
-    rows, columns = _table(stream, "devices", mapping, source)
+    """The devices of an Intune export, one at a time (`headers`, if given, receives the file's
+    header line once it is read)."""
+    rows, columns = _table(stream, "devices", mapping, source, headers)
     upn, os, version, owner, managed, seen = (
         columns[f] for f in ("upn", "os", "os_version", "ownership", "managed_by", "last_check_in")
     )
@@ -199,7 +207,11 @@ def read_headers(stream: Readable, kind: Kind, source: str | None = None) -> tup
 
 
 def _table(
-    stream: Readable, kind: Kind, mapping: ColumnMapping | Mapping[str, str] | None, source: str | None
+    stream: Readable,
+    kind: Kind,
+    mapping: ColumnMapping | Mapping[str, str] | None,
+    source: str | None,
+    seen: list[str] | None = None,
 ) -> tuple[Iterator[list[str]], dict[str, int]]:
     """The rows after the header line, each checked for its width and the length of the fields
     read, and where each field is."""
@@ -219,6 +231,8 @@ def _table(
     headers = _next(reader, kind, source, skipped)
     if headers is None or not any(h.strip() for h in headers):
         raise FileRefused("empty", kind, source=source)
+    if seen is not None:
+        seen[:] = [h.strip() for h in headers]
     try:
         columns = resolve(kind, headers, mapping)
     except MissingColumns as missing:

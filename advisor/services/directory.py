@@ -13,17 +13,18 @@ rows are dropped as they are counted. Rights are those of editing the assessment
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, BinaryIO, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
 from advisor.directory.aggregate import propose
-from advisor.directory.columns import ColumnMapping
+from advisor.directory.columns import ColumnMapping, normalise
 from advisor.directory.edits import (
     Changes,
     Edit,
@@ -67,6 +68,14 @@ class NothingPending(AdvisorError):
         super().__init__(f"no import waits for the preview of assessment {assessment_id}")
 
 
+class StaleProposal(AdvisorError):
+    """An edit or an apply made on a page of a proposal that no longer waits as it was shown:
+    another upload replaced it, or it was edited meanwhile (another tab). Nothing changed."""
+
+    def __init__(self, assessment_id: int) -> None:
+        super().__init__(f"the import waiting for assessment {assessment_id} changed since it was shown")
+
+
 @dataclass(frozen=True)
 class Patterns:
     """What the respondent typed over the rulebook's patterns (None: the rulebook's own)."""
@@ -97,6 +106,7 @@ class Preview:
     answers: dict[str, dict[str, Any]]  # by proposed group id: users, devices, platforms, ...
     changes: Changes  # what applying it would change in the assessment's groups
     created_at: datetime
+    token: str  # names the proposal as shown: an edit or apply must send it back
     excluded: list[ProposedGroup] = field(default_factory=list)
 
 
@@ -123,6 +133,32 @@ def settings_for(services: Services, patterns: Patterns | None = None) -> Direct
                 for e in exc.errors(include_url=False)
             ]
         ) from None
+
+
+class MappingRefused(InputError):
+    """A header given for a field that looks like a value of a row (an address), not a header:
+    refused, never remembered (problems by `map-<kind>-<field>`, never the value)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("mapping", problems)
+
+
+def _check_mapping(given: Mapping[Kind, Mapping[str, str]]) -> None:
+    problems = [
+        Problem(f"map-{kind}-{name}", "a header, not a value from a row (it holds an @)")
+        for kind in KINDS
+        for name, header in given[kind].items()
+        if "@" in header
+    ]
+    if problems:
+        raise MappingRefused(problems)
+
+
+def _to_remember(given: Mapping[str, str], headers: Sequence[str]) -> dict[str, str]:
+    """The mapped headers the file has on its header line (as the reader matches them); anything
+    else sent for a field (a value, a header of another file) is not remembered."""
+    found = {normalise(h) for h in headers if h.strip()}
+    return {name: header for name, header in given.items() if normalise(header) in found}
 
 
 class ColumnsToMap(AdvisorError):
@@ -158,21 +194,29 @@ def import_exports(
     visible(services, actor, assessment_id, write=True)
     settings = settings_for(services, patterns)
     given = {kind: {k: v for k, v in (mapping or {}).get(kind, {}).items() if v} for kind in KINDS}
+    _check_mapping(given)
     before = remembered(services, actor)
     columns = ColumnMapping(**{kind: {**before[kind], **given[kind]} for kind in KINDS})
     missing: list[MissingColumns] = []
-    users = _started(read_users(upload.users, columns, source=upload.users_name), missing)
+    headers: dict[Kind, list[str]] = {kind: [] for kind in KINDS}
+    users = _started(
+        read_users(upload.users, columns, source=upload.users_name, headers=headers["users"]), missing
+    )
     devices = None
     if upload.devices is not None:
-        devices = _started(read_devices(upload.devices, columns, source=upload.devices_name), missing)
+        devices = _started(
+            read_devices(upload.devices, columns, source=upload.devices_name, headers=headers["devices"]),
+            missing,
+        )
     if missing:
         raise ColumnsToMap(missing)
     proposal = propose(users, devices, settings=settings, language=language)
     with services.store.session() as db:
         store.save_pending(db, assessment_id, actor.id, proposal.model_dump(mode="json"))
         for kind in KINDS:
-            if given[kind]:
-                store.remember_mapping(db, actor.id, kind, given[kind])
+            kept = _to_remember(given[kind], headers[kind])
+            if kept:
+                store.remember_mapping(db, actor.id, kind, kept)
     report = proposal.report
     log_event(
         log,
@@ -200,12 +244,30 @@ def _started(rows: Iterator[T], missing: list[MissingColumns]) -> Iterator[T]:
     return itertools.chain([first], rows)
 
 
-def _pending(services: Services, assessment_id: int) -> tuple[Proposal, list[dict[str, Any]], datetime]:
-    with services.store.session() as db:
-        row = store.pending(db, assessment_id)
-        if row is None:
-            raise NothingPending(assessment_id)
-        return Proposal.model_validate(row.proposal), list(row.edits), row.created_at
+@dataclass(frozen=True)
+class _Waiting:
+    proposal: Proposal
+    edits: list[dict[str, Any]]
+    created_at: datetime
+    token: str
+
+
+def max_age(services: Services) -> timedelta:
+    """How long a proposal waits for its preview before it is deleted."""
+    return timedelta(days=services.settings.import_pending_days)
+
+
+def _pending(services: Services, assessment_id: int, token: str | None = None) -> _Waiting:
+    """The waiting proposal; NothingPending if none waits, StaleProposal if `token` (when given)
+    names another one or an earlier state of it."""
+    with services.store.session() as db:  # committed: one left waiting too long is deleted
+        row = store.pending(db, assessment_id, max_age(services))
+        found = None if row is None else (row.proposal, list(row.edits), row.created_at, row.token)
+    if found is None:
+        raise NothingPending(assessment_id)
+    if token is not None and found[3] != token:
+        raise StaleProposal(assessment_id)
+    return _Waiting(Proposal.model_validate(found[0]), found[1], found[2], found[3])
 
 
 def _edits(raw: Sequence[Mapping[str, Any]]) -> list[Edit]:
@@ -216,13 +278,11 @@ def preview(services: Services, actor: User, assessment_id: int) -> Preview:
     """The waiting proposal with its edits so far, and what applying it would change;
     NothingPending if none waits."""
     record = visible(services, actor, assessment_id, write=True)
-    proposal, edits, created = _pending(services, assessment_id)
-    return _preview(record, proposal, edits, created)
+    return _preview(record, _pending(services, assessment_id))
 
 
-def _preview(
-    record: AssessmentRecord, proposal: Proposal, edits: list[dict[str, Any]], created: datetime
-) -> Preview:
+def _preview(record: AssessmentRecord, waiting: _Waiting) -> Preview:
+    proposal, edits = waiting.proposal, waiting.edits
     made = _edits(edits)
     groups = apply_edits(proposal, made)
     excluded = [
@@ -240,7 +300,8 @@ def _preview(
         groups=groups,
         answers=answers,
         changes=changes,
-        created_at=created,
+        created_at=waiting.created_at,
+        token=waiting.token,
         excluded=excluded,
     )
 
@@ -266,28 +327,43 @@ class NotExcluded(InputError):
         super().__init__("edits", [Problem("group", f"group {group} was not left out")])
 
 
-def edit(services: Services, actor: User, assessment_id: int, change: Mapping[str, Any]) -> Preview:
+def edit(
+    services: Services, actor: User, assessment_id: int, change: Mapping[str, Any], token: str
+) -> Preview:
     """One more edit on the preview (merge, split, rename, exclude, executives), or an exclusion
-    taken back (`{"op": "include", "group": id}`): EditRefused (ValidationError for a malformed
-    one), and nothing kept, for an edit that cannot be made; NothingPending if no proposal waits."""
+    taken back (`{"op": "include", "group": id}`), made on the proposal as `token` names it:
+    EditRefused (ValidationError for a malformed one), and nothing kept, for an edit that cannot
+    be made; NothingPending if no proposal waits; StaleProposal if another upload or another edit
+    came between (the edits of two tabs never overwrite each other)."""
+    return edit_many(services, actor, assessment_id, [change], token)
+
+
+def edit_many(
+    services: Services, actor: User, assessment_id: int, changes: Sequence[Mapping[str, Any]], token: str
+) -> Preview:
+    """Edits made on the preview in order, all or none (as `edit` makes one); the preview after
+    them, with its new token. An EditRefused's index counts the edits kept before these."""
     record = visible(services, actor, assessment_id, write=True)
-    proposal, edits, created = _pending(services, assessment_id)
-    if change.get("op") == "include":
-        group = str(change.get("group", ""))
-        found = [i for i, e in enumerate(edits) if e.get("op") == "exclude" and e.get("group") == group]
-        if not found:
-            raise NotExcluded(group)
-        edits = [e for i, e in enumerate(edits) if i != found[-1]]
-    else:
-        if len(edits) >= MAX_EDITS:
-            raise TooManyEdits(MAX_EDITS)
-        made = EDIT.validate_python(dict(change))  # ValidationError for a malformed one
-        edits = [*edits, made.model_dump(mode="json")]
-    result = _preview(record, proposal, edits, created)  # EditRefused for an impossible one
+    waiting = _pending(services, assessment_id, token)
+    edits = waiting.edits
+    for change in changes:
+        if change.get("op") == "include":
+            group = str(change.get("group", ""))
+            found = [i for i, e in enumerate(edits) if e.get("op") == "exclude" and e.get("group") == group]
+            if not found:
+                raise NotExcluded(group)
+            edits = [e for i, e in enumerate(edits) if i != found[-1]]
+        else:
+            if len(edits) >= MAX_EDITS:
+                raise TooManyEdits(MAX_EDITS)
+            made = EDIT.validate_python(dict(change))  # ValidationError for a malformed one
+            edits = [*edits, made.model_dump(mode="json")]
+    result = _preview(record, _Waiting(waiting.proposal, edits, waiting.created_at, token))  # EditRefused
     with services.store.session() as db:
-        if not store.set_edits(db, assessment_id, edits):
-            raise NothingPending(assessment_id)
-    return result
+        new_token = store.set_edits(db, assessment_id, token, edits)
+        if new_token is None:
+            raise StaleProposal(assessment_id)
+    return dataclasses.replace(result, token=new_token)
 
 
 def edit_message(exc: InputError, language: Language) -> str:
@@ -303,14 +379,14 @@ def waiting(services: Services, actor: User, assessment_id: int) -> bool:
     """Whether a proposal waits for the assessment's preview."""
     visible(services, actor, assessment_id, write=True)
     with services.store.session() as db:
-        return store.pending(db, assessment_id) is not None
+        return store.pending(db, assessment_id, max_age(services)) is not None
 
 
-def discard(services: Services, actor: User, assessment_id: int) -> bool:
-    """Drop the waiting proposal; whether there was one."""
+def discard(services: Services, actor: User, assessment_id: int, token: str | None = None) -> bool:
+    """Drop the waiting proposal (only the one `token` names, when given); whether it was there."""
     visible(services, actor, assessment_id, write=True)
     with services.store.session() as db:
-        return store.drop_pending(db, assessment_id)
+        return store.drop_pending(db, assessment_id, token)
 
 
 def apply(
@@ -319,6 +395,8 @@ def apply(
     assessment_id: int,
     expected_revision: int | None,
     edits: Sequence[Mapping[str, Any]] = (),
+    *,
+    token: str,
 ) -> tuple[int, Changes]:
     """Write the preview's groups (after `edits` more, not kept if anything fails) into the
     answers: the counted fields of the groups already there (matched by id, name or department)
@@ -326,9 +404,12 @@ def apply(
     left for the respondent, groups no longer in the data kept. One transaction: the new version
     (kind `directory`), its review event and the proposal's deletion. The version's number and
     what changed. StaleRevision if the assessment moved on since `expected_revision`;
-    NothingPending if no proposal waits; EditRefused or ValidationError for an edit."""
+    NothingPending if no proposal waits; StaleProposal if the one waiting is not the one `token`
+    names as it was shown (another upload, another edit); EditRefused or ValidationError for an
+    edit."""
     record = visible(services, actor, assessment_id, write=True)
-    proposal, kept, _created = _pending(services, assessment_id)
+    waiting = _pending(services, assessment_id, token)
+    proposal, kept = waiting.proposal, waiting.edits
     groups = apply_edits(proposal, [*_edits(kept), *_edits(edits)])
     merged, changes = merge_answers(
         record.answers, assessment_groups(proposal, groups), has_devices=proposal.has_devices
@@ -349,8 +430,8 @@ def apply(
             rulebook_version if plans else None,
             expected_revision=revision,
         )
-        if not store.drop_pending(db, assessment_id):
-            raise NothingPending(assessment_id)  # applied or discarded meanwhile: all rolled back
+        if not store.drop_pending(db, assessment_id, token):
+            raise StaleProposal(assessment_id)  # replaced, edited or gone meanwhile: all rolled back
         current = db.get(AssessmentRecord, assessment_id)
         assert current is not None  # noqa: S101 - claimed and locked by add_version
         record_event(db, current, actor, ReviewAction.GROUPS_IMPORTED, text=summary(changes))

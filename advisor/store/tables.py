@@ -329,9 +329,10 @@ class Job(Base):
 
 class DirectoryProposal(Base):
     """The groups proposed from an assessment's uploaded exports, waiting for the respondent's
-    preview: aggregates only (counts per department, site, platform and ownership; never a name
-    or a UPN), with the preview's edits so far. The next upload replaces it; applying or
-    discarding it deletes it."""
+        preview: aggregates only (counts per department, site, platform and ownership; never a name
+        or a UPN), with the preview's edits so far. The next upload replaces it; applying or
+        discarding it deletes it, and one left waiting longer than the settings' `import_pending_days`
+    is deleted when next read."""
 
     __tablename__ = "directory_proposals"
 
@@ -341,6 +342,9 @@ class DirectoryProposal(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     proposal: Mapped[dict[str, Any]] = mapped_column(JSON)
     edits: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # New with the upload and with each edit: the preview's forms carry it, so that a form of an
+    # earlier proposal (another tab, another upload) or of an earlier state of this one is stale.
+    token: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
 

@@ -4,6 +4,7 @@ preview of a generated 10,000-user organisation, saved as a picture."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from tests.browser.conftest import import_contoso, login, screenshot
 from tests.browser.test_layout import MEASURE, Pass
 
 pytestmark = pytest.mark.browser
-PICTURE = Path("/work/h16/proposal-10000.png")
+PICTURES = {"en": Path("/work/h16/proposal-10000.png"), "sv": Path("/work/h16/proposal-10000-sv-390.png")}
 
 
 def _csv(name: str, content: bytes) -> FilePayload:
@@ -41,10 +42,11 @@ def test_upload_preview_edit_and_apply(page: Page, live: str, language: str, wid
     devices, _ = devices_csv(1000, users=800, seed=5)
     _upload(page, assessment, users, devices)
     assert page.evaluate(MEASURE) == []  # nothing wider than the window, nothing cut off
-    rename = page.locator("form.rename", has=page.locator("input[value='Ekonomi']"))
+    rename = page.locator("details.rename", has=page.locator("input[value='Ekonomi']"))
+    rename.locator("summary").click()  # the name stays shown in full above its rename control
     rename.locator("input[name=name]").fill("Ekonomiavdelningen")
     rename.locator("button").click()
-    expect(page.locator("form.rename input[value='Ekonomiavdelningen']")).to_be_visible()
+    expect(page.locator("span.group-name", has_text="Ekonomiavdelningen")).to_be_visible()
     page.locator("input[form=merge-form]").first.check()  # one group only: refused, and said so
     page.locator("#merge-name").fill("Bara en")
     page.locator("#merge-form button").click()
@@ -73,16 +75,21 @@ def _import_sv(page: Page, live: str) -> str:
     return page.url.rsplit("/", 1)[0]
 
 
-def test_the_preview_of_a_10000_user_organisation(page: Page, live: str) -> None:
-    page.set_viewport_size({"width": 1280, "height": 900})
+@pytest.mark.parametrize(("language", "width"), [("en", 1280), ("sv", 390)])
+def test_the_preview_of_a_10000_user_organisation(page: Page, live: str, language: str, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
     login(page, live, "anna")
-    assessment = import_contoso(page, live)
+    if language == "sv":
+        page.get_by_role("button", name="Svenska").click()
+    assessment = import_contoso(page, live) if language == "en" else _import_sv(page, live)
     users, _truth = users_csv(10_000, seed=10)
     devices, _ = devices_csv(14_000, users=10_000, seed=10)
     _upload(page, assessment, users, devices)
-    expect(page.get_by_text("10000 users read")).to_be_visible()
-    PICTURE.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(PICTURE), full_page=True)
+    read = "10,000 users read" if language == "en" else "10\u00a0000 användare"
+    expect(page.locator("details.import-report li").first).to_contain_text(read)
+    expect(page.locator("span.group-name", has_text=re.compile(" – ")).first).to_be_visible()
+    PICTURES[language].parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(PICTURES[language]), full_page=True)
 
 
 # axe-core is injected as an inline script, which the site's policy forbids: bypassed here, as in

@@ -55,7 +55,9 @@ def test_one_waiting_proposal_per_assessment_replaced_and_deleted_with_it(app: F
         directory.save_pending(db, first, user.id, {"groups": 1})
         directory.save_pending(db, second, user.id, {"groups": 2})
     with store.session() as db:
-        assert directory.set_edits(db, first, [{"op": "rename"}])
+        row = directory.pending(db, first)
+        assert row is not None
+        assert directory.set_edits(db, first, row.token, [{"op": "rename"}])
         directory.save_pending(db, first, user.id, {"groups": 3})  # a new upload: edits start over
     with store.session() as db:
         row = directory.pending(db, first)
@@ -67,7 +69,51 @@ def test_one_waiting_proposal_per_assessment_replaced_and_deleted_with_it(app: F
         assert directory.pending(db, second) is None  # gone with its assessment
         assert directory.drop_pending(db, first)
         assert not directory.drop_pending(db, first)
-        assert not directory.set_edits(db, first, [])
+        assert not directory.set_edits(db, first, "any", [])
+
+
+def test_a_proposal_is_changed_or_dropped_only_by_its_current_token(app: Flask) -> None:
+    make_user(app, "anna")
+    first = _assessment(app, "anna")
+    store = services(app).store
+    with store.session() as db:
+        user = user_by_name(db, "anna")
+        assert user is not None
+        shown = directory.save_pending(db, first, user.id, {"groups": 1}).token
+    with store.session() as db:
+        other = directory.save_pending(db, first, user.id, {"groups": 2}).token  # another tab's upload
+    assert other != shown
+    with store.session() as db:
+        assert directory.set_edits(db, first, shown, [{"op": "rename"}]) is None
+        assert not directory.drop_pending(db, first, shown)
+        edited = directory.set_edits(db, first, other, [{"op": "rename"}])
+        assert edited is not None
+        assert edited != other  # each edit makes the token new
+        assert directory.set_edits(db, first, other, []) is None  # an earlier state of it: stale
+    with store.session() as db:
+        row = directory.pending(db, first)
+        assert row is not None
+        assert row.proposal == {"groups": 2}
+        assert len(row.edits) == 1
+        assert directory.drop_pending(db, first, edited)
+
+
+def test_a_proposal_left_waiting_too_long_is_deleted_when_read(app: Flask) -> None:
+    from datetime import timedelta
+
+    make_user(app, "anna")
+    first = _assessment(app, "anna")
+    store = services(app).store
+    with store.session() as db:
+        user = user_by_name(db, "anna")
+        assert user is not None
+        row = directory.save_pending(db, first, user.id, {"executive_titles": {"Chief Executive Officer": 1}})
+        row.created_at = row.created_at - timedelta(days=8)
+    with store.session() as db:
+        assert directory.pending(db, first, timedelta(days=9)) is not None
+        assert directory.pending(db, first, timedelta(days=7)) is None
+    with store.session() as db:
+        assert directory.pending(db, first) is None  # deleted, not only hidden
 
 
 def test_mappings_are_remembered_per_person_and_kind(app: Flask) -> None:

@@ -1,6 +1,8 @@
 """Imports of the organisation's own exports (Entra ID users, Intune devices): the proposal waiting
 for the respondent's preview, one per assessment and aggregates only, and each person's remembered
-column mappings (a field → the header their files give it; headers are not personal).
+column mappings (a field → the header their files give it; headers are not personal). Each proposal
+has a token, new with each upload and each edit, that the preview's forms carry: an apply or an edit
+made on a page of an earlier proposal (another tab, another upload) is refused as stale.
 
 Revision ID: 0009
 Revises: 0008
@@ -31,6 +33,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
         sa.Column("proposal", sa.JSON(), nullable=False),
         sa.Column("edits", sa.JSON(), nullable=False),
+        sa.Column("token", sa.String(32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
