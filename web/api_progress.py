@@ -19,6 +19,7 @@ from advisor.directory.columns import DEVICE_FIELDS, USER_FIELDS
 from advisor.directory.errors import FileRefused, MissingColumns
 from advisor.directory.progress import Progress
 from advisor.model.errors import NotAllowed
+from advisor.services.directory import MappingRefused
 from advisor.services.progress import Snapshot, progress_history, record_progress
 from advisor.services.review import Incomplete
 from web.api import Failure, FieldProblem, _authenticate, _json_error, _Model, _record
@@ -116,6 +117,11 @@ def upload(assessment_id: int) -> ResponseReturnValue:
         )
     except FileRefused as exc:
         raise _refused(exc) from None
+    except MappingRefused as exc:
+        fields = [FieldProblem(loc=p.path, msg=p.message) for p in exc.problems]
+        raise Failure(
+            422, "invalid_mapping", "a column mapping names a value, not a header", fields
+        ) from None
     except Incomplete:
         raise Failure(409, "no_plan", "the assessment has no plan yet: its answers are incomplete") from None
     except NotAllowed as exc:

@@ -31,6 +31,7 @@ from advisor.output.progress import (
     share,
     trend_svg,
 )
+from advisor.services.directory import MappingRefused
 from advisor.services.progress import Snapshot, latest_progress, may_record, progress_history, record_progress
 from advisor.services.review import Incomplete
 from web.auth import login_required
@@ -145,6 +146,12 @@ def upload(assessment_id: int) -> ResponseReturnValue:
         return _page(assessment_id, [_refused(exc)], 422, missing=exc, mapped=form_mapping())
     except FileRefused as exc:
         return _page(assessment_id, [_refused(exc)], 422)
+    except MappingRefused as exc:
+        problems = [
+            str(_("The column chosen for %(field)s is not a header of the file.", field=p.path))
+            for p in exc.problems
+        ]
+        return _page(assessment_id, problems, 422)
     except Incomplete:
         return _page(
             assessment_id, [_("The assessment has no plan yet: answer the questionnaire first.")], 409

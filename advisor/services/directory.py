@@ -143,7 +143,7 @@ class MappingRefused(InputError):
         super().__init__("mapping", problems)
 
 
-def _check_mapping(given: Mapping[Kind, Mapping[str, str]]) -> None:
+def check_mapping(given: Mapping[Kind, Mapping[str, str]]) -> None:
     problems = [
         Problem(f"map-{kind}-{name}", "a header, not a value from a row (it holds an @)")
         for kind in KINDS
@@ -154,7 +154,7 @@ def _check_mapping(given: Mapping[Kind, Mapping[str, str]]) -> None:
         raise MappingRefused(problems)
 
 
-def _to_remember(given: Mapping[str, str], headers: Sequence[str]) -> dict[str, str]:
+def to_remember(given: Mapping[str, str], headers: Sequence[str]) -> dict[str, str]:
     """The mapped headers the file has on its header line (as the reader matches them); anything
     else sent for a field (a value, a header of another file) is not remembered."""
     found = {normalise(h) for h in headers if h.strip()}
@@ -194,7 +194,7 @@ def import_exports(
     visible(services, actor, assessment_id, write=True)
     settings = settings_for(services, patterns)
     given = {kind: {k: v for k, v in (mapping or {}).get(kind, {}).items() if v} for kind in KINDS}
-    _check_mapping(given)
+    check_mapping(given)
     before = remembered(services, actor)
     columns = ColumnMapping(**{kind: {**before[kind], **given[kind]} for kind in KINDS})
     missing: list[MissingColumns] = []
@@ -214,7 +214,7 @@ def import_exports(
     with services.store.session() as db:
         store.save_pending(db, assessment_id, actor.id, proposal.model_dump(mode="json"))
         for kind in KINDS:
-            kept = _to_remember(given[kind], headers[kind])
+            kept = to_remember(given[kind], headers[kind])
             if kept:
                 store.remember_mapping(db, actor.id, kind, kept)
     report = proposal.report

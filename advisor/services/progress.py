@@ -19,17 +19,20 @@ from typing import BinaryIO
 
 from sqlalchemy import delete, select
 
+from advisor.directory.errors import KINDS, Kind
 from advisor.directory.progress import Progress, ProgressSettings, measure
 from advisor.directory.reading import read_devices, read_users
 from advisor.model.errors import NotAllowed
 from advisor.model.facts import Assessment
 from advisor.model.plan import Plan
 from advisor.services.assessments import stored_plan, visible
+from advisor.services.directory import check_mapping, remembered, to_remember
 from advisor.services.gates import may_decide
 from advisor.services.logs import event
 from advisor.services.review import Incomplete, Missing
 from advisor.services.runtime import Services
 from advisor.store.assessments import latest_version
+from advisor.store.directory import remember_mapping
 from advisor.store.tables import AssessmentRecord, ProgressSnapshot, User
 
 log = logging.getLogger("advisor.progress")
@@ -79,15 +82,28 @@ def record_progress(
         raise NotAllowed(f"you may not record enrollment progress for assessment {assessment_id}")
     assessment, plan = current_plan(record)
     day = today or datetime.now(UTC).date()
+    # Columns mapped now, over those this person mapped before (for an import or a measure: the
+    # exports are the same); remembered once the measure succeeds, as the import remembers them.
+    given: dict[Kind, dict[str, str]] = {
+        "users": {k: v for k, v in (users_mapping or {}).items() if v},
+        "devices": {k: v for k, v in (devices_mapping or {}).items() if v},
+    }
+    check_mapping(given)
+    before = remembered(services, actor)
+    headers: dict[Kind, list[str]] = {kind: [] for kind in KINDS}
     progress = measure(
         assessment,
         plan,
-        read_users(users, users_mapping, "users file"),
-        read_devices(devices, devices_mapping, "devices file"),
+        read_users(users, {**before["users"], **given["users"]}, "users file", headers["users"]),
+        read_devices(devices, {**before["devices"], **given["devices"]}, "devices file", headers["devices"]),
         today=day,
         settings=ProgressSettings.from_rulebook(services.engine.rulebook),
     )
     with services.store.session() as db:
+        for kind in KINDS:
+            kept = to_remember(given[kind], headers[kind])
+            if kept:
+                remember_mapping(db, actor.id, kind, kept)
         latest = latest_version(db, assessment_id)
         snapshot = ProgressSnapshot(
             assessment_id=assessment_id,

@@ -333,6 +333,24 @@ def test_a_column_named_otherwise_is_mapped_on_the_form(app: Flask, anna: Browse
     mapped = {**_files(data.users_csv, devices), "map-devices-managed_by": "Hanterad av"}
     assert anna.post(url, mapped, content_type="multipart/form-data").status_code == 302
     assert _snapshots(app) == 1
+    # Mapped once, remembered: the next upload of such an export needs no form.
+    again = anna.post(url, _files(data.users_csv, devices), content_type="multipart/form-data")
+    assert again.status_code == 302
+    assert _snapshots(app) == 2
+
+
+def test_a_mapping_that_names_a_value_is_refused_and_not_remembered(app: Flask, anna: Browser) -> None:
+    assessment_id = _new(app)
+    data = generate(ASSESSMENT, date.today(), scale=0.05)
+    devices = data.devices_csv.replace(b"Managed by", b"Hanterad av", 1)
+    url = f"/assessments/{assessment_id}/progress"
+    named = {**_files(data.users_csv, devices), "map-devices-managed_by": "someone@contoso.com"}
+    refused = anna.post(url, named, content_type="multipart/form-data")
+    assert refused.status_code == 422
+    assert "someone@contoso.com" not in refused.get_data(as_text=True)
+    assert _snapshots(app) == 0
+    with services(app).store.session() as db:
+        assert not db.execute(text("SELECT * FROM column_mappings")).all()
 
 
 def test_the_api_refuses_an_upload_over_the_limit_before_reading_it(app: Flask, client: FlaskClient) -> None:
