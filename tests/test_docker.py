@@ -286,7 +286,9 @@ def test_the_server_as_an_unprivileged_user_writes_only_its_instance_folder() ->
             fields = {"action": "save", "text": text, "message": "a comment"}
             saved = admin.post(form, fields, token=admin.token(form))
             assert saved.status == 302, saved.body.decode()[:2000]
-            for _ in range(100):  # bounded: until the worker that answers has adopted it
+            # Bounded, generously: until the worker that answers has adopted it (each builds the
+            # new rulebook itself, which on a loaded machine took more than ten seconds).
+            for _ in range(400):
                 if call(f"{base}/api/v1/rules").json()["version"] != version:
                     break
                 time.sleep(0.1)
