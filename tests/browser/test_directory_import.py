@@ -5,17 +5,17 @@ preview of a generated 10,000-user organisation, saved as a picture."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import FilePayload, Page, expect
 
 from bench.directory_data import devices_csv, users_csv
-from tests.browser.conftest import import_contoso, login, screenshot
+from tests.browser.conftest import ARTIFACTS, import_contoso, login, screenshot
 from tests.browser.test_layout import MEASURE, Pass
 
 pytestmark = pytest.mark.browser
-PICTURES = {"en": Path("/work/h16/proposal-10000.png"), "sv": Path("/work/h16/proposal-10000-sv-390.png")}
+# The proposal for a generated 10,000-user organisation, whole, as people see it (artifacts/).
+PICTURES = {"en": ARTIFACTS / "proposal-10000-en-1280.png", "sv": ARTIFACTS / "proposal-10000-sv-390.png"}
 
 
 def _csv(name: str, content: bytes) -> FilePayload:
