@@ -94,6 +94,7 @@ def main() -> None:
     )
     print(
         f"{'users':>8} {'devices':>8} {'groups':>6} {'seconds':>8} {'rows/s':>9} {'traced peak MB':>15} {'maxrss MB':>10}"
+        f" {'enrolled':>9}"
     )
     for r in results:
         print(
@@ -103,7 +104,8 @@ def main() -> None:
     small, large = results[0], results[-1]
     print(
         f"10x the rows: {large['seconds'] / small['seconds']:.1f}x the time, "
-        f"{large['traced_peak_mb'] / small['traced_peak_mb']:.1f}x the traced peak (the join's map grows with the users)"
+        f"{large['traced_peak_mb'] / small['traced_peak_mb']:.1f}x the traced peak (the join's map grows with the users), "
+        f"{large['maxrss_mb'] / small['maxrss_mb']:.2f}x the process's peak"
     )
 
 
