@@ -242,16 +242,10 @@ def _patterns() -> service.Patterns:
 
 
 def _mapping() -> dict[Kind, dict[str, str]]:
-    mapping: dict[Kind, dict[str, str]] = {kind: {} for kind in KINDS}
-    for kind in KINDS:
-        for name in FIELDS[kind]:
-            key = f"map-{kind}-{name}"
-            chosen = (
-                request.args.get(key) or (request.form.get(key) if request.files else None) or ""
-            ).strip()
-            if chosen:
-                mapping[kind][name] = chosen[:200]
-    return mapping
+    """Mapped columns from the query, or from the form's fields beside the files."""
+    return service.mapped_columns(
+        lambda key: request.args.get(key) or (request.form.get(key) if request.files else None)
+    )
 
 
 def _missing(missing: list[MissingColumns]) -> Failure:

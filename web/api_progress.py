@@ -15,11 +15,10 @@ from typing import Any, BinaryIO, cast
 from flask import Blueprint, Flask, current_app, g, request
 from flask.typing import ResponseReturnValue
 
-from advisor.directory.columns import DEVICE_FIELDS, USER_FIELDS
 from advisor.directory.errors import FileRefused, MissingColumns
 from advisor.directory.progress import Progress
 from advisor.model.errors import NotAllowed
-from advisor.services.directory import MappingRefused
+from advisor.services.directory import MappingRefused, mapped_columns
 from advisor.services.progress import Snapshot, progress_history, record_progress
 from advisor.services.review import Incomplete
 from web.api import Failure, FieldProblem, _authenticate, _json_error, _Model, _record
@@ -27,7 +26,6 @@ from web.extensions import LARGE_UPLOADS, csrf, svc
 
 bp = Blueprint("api_progress", __name__, url_prefix="/api/v1/assessments/<id:assessment_id>")
 KINDS = ("users", "devices")
-FIELDS = {"users": USER_FIELDS, "devices": DEVICE_FIELDS}
 
 
 class ProgressResource(_Model):
@@ -52,18 +50,6 @@ def _resource(made: Snapshot) -> ProgressResource:
         version=made.version_number,
         progress=made.progress,
     )
-
-
-def _mapping() -> dict[str, dict[str, str]]:
-    """Headers named for the fields a file holds under another name: query parameters
-    `map-devices-managed_by=Hanterad av` (as the import takes them)."""
-    mapping: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
-    for kind in KINDS:
-        for name in FIELDS[kind]:
-            chosen = request.args.get(f"map-{kind}-{name}", "").strip()
-            if chosen:
-                mapping[kind][name] = chosen[:200]
-    return mapping
 
 
 def _refused(exc: FileRefused) -> Failure:
@@ -105,7 +91,7 @@ def upload(assessment_id: int) -> ResponseReturnValue:
                 [FieldProblem(loc=kind, msg="a CSV file is required") for kind in missing],
             )
         users, devices = (cast(BinaryIO, part.stream) for part in parts if part is not None)
-        mapping = _mapping()
+        mapping = mapped_columns(request.args.get)
         made = record_progress(
             svc(),
             g.user,

@@ -20,8 +20,7 @@ from flask_babel import gettext as _
 from pydantic import ValidationError
 from werkzeug.datastructures import FileStorage
 
-from advisor.directory.columns import DEVICE_FIELDS, USER_FIELDS
-from advisor.directory.errors import KINDS, FileRefused, Kind, MissingColumns
+from advisor.directory.errors import FileRefused, Kind, MissingColumns
 from advisor.model.errors import InputError
 from advisor.services import directory as service
 from advisor.store.assessments import StaleRevision
@@ -33,7 +32,6 @@ from web.i18n import language
 from web.stale import form_revision, stale_page
 
 bp = Blueprint("directory", __name__, url_prefix="/assessments/<id:assessment_id>/import-groups")
-FIELDS: dict[Kind, dict[str, tuple[str, ...]]] = {"users": USER_FIELDS, "devices": DEVICE_FIELDS}
 
 
 def field_label(field: str) -> str:
@@ -80,17 +78,6 @@ def _form_patterns() -> service.Patterns:
     )
 
 
-def _form_mapping() -> dict[Kind, dict[str, str]]:
-    """The columns mapped on the form: `map-users-department` → the header chosen."""
-    mapping: dict[Kind, dict[str, str]] = {kind: {} for kind in KINDS}
-    for kind in KINDS:
-        for name in FIELDS[kind]:
-            chosen = request.form.get(f"map-{kind}-{name}", "").strip()
-            if chosen:
-                mapping[kind][name] = chosen[:200]
-    return mapping
-
-
 @contextmanager
 def _closing(*files: FileStorage | None) -> Iterator[None]:
     """The uploads closed when the import ends, read or refused: their temporary files (if
@@ -120,7 +107,7 @@ def _upload_page(
         missing=missing or [],
         it_department=it if it is not None else "\n".join(settings.it_patterns),
         executive_titles=executives if executives is not None else "\n".join(settings.executive_patterns),
-        mapped=_form_mapping() if request.method == "POST" else {},
+        mapped=service.mapped_columns(request.form.get) if request.method == "POST" else {},
         remembered=service.remembered(svc(), g.user),
         field_label=field_label,
         kind_label=kind_label,
@@ -155,7 +142,7 @@ def upload(assessment_id: int) -> ResponseReturnValue:
                     devices_name=None,
                 ),
                 patterns=_form_patterns(),
-                mapping=_form_mapping(),
+                mapping=service.mapped_columns(request.form.get),
                 language=plan_language(record),
             )
         except service.ColumnsToMap as exc:

@@ -8,6 +8,7 @@ not); only the figures are stored (advisor/services/progress.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import BinaryIO, cast
 
@@ -16,8 +17,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from advisor.directory.columns import DEVICE_FIELDS, USER_FIELDS
-from advisor.directory.errors import FileRefused, MissingColumns
+from advisor.directory.errors import FileRefused, Kind, MissingColumns
 from advisor.directory.progress import Progress
 from advisor.model.errors import NotAllowed
 from advisor.model.vocabulary import Language
@@ -31,7 +31,7 @@ from advisor.output.progress import (
     share,
     trend_svg,
 )
-from advisor.services.directory import MappingRefused
+from advisor.services.directory import MappingRefused, mapped_columns
 from advisor.services.progress import Snapshot, latest_progress, may_record, progress_history, record_progress
 from advisor.services.review import Incomplete
 from web.auth import login_required
@@ -41,7 +41,6 @@ from web.i18n import language
 
 bp = Blueprint("progress", __name__, url_prefix="/assessments/<id:assessment_id>")
 KINDS = ("users", "devices")
-FIELDS = {"users": USER_FIELDS, "devices": DEVICE_FIELDS}
 
 
 def pictures(progress: Progress, lang: Language) -> Markup:
@@ -65,23 +64,12 @@ def field_label(field: str) -> str:
     return str(labels.get(field, field))
 
 
-def form_mapping() -> dict[str, dict[str, str]]:
-    """The columns mapped on the form (`map-devices-managed_by` -> the header chosen), by file."""
-    mapping: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
-    for kind in KINDS:
-        for name in FIELDS[kind]:
-            chosen = request.form.get(f"map-{kind}-{name}", "").strip()
-            if chosen:
-                mapping[kind][name] = chosen[:200]
-    return mapping
-
-
 def _page(
     assessment_id: int,
     problems: list[str] | None = None,
     status: int = 200,
     missing: MissingColumns | None = None,
-    mapped: dict[str, dict[str, str]] | None = None,
+    mapped: Mapping[Kind, Mapping[str, str]] | None = None,
 ) -> ResponseReturnValue:
     record = load(assessment_id)
     lang = language()
@@ -132,7 +120,7 @@ def upload(assessment_id: int) -> ResponseReturnValue:
             words = {"users": _("Choose the users export."), "devices": _("Choose the devices export.")}
             return _page(assessment_id, [words[kind] for kind in missing], 422)
         users, devices = (cast(BinaryIO, part.stream) for part in parts if part is not None)
-        mapping = form_mapping()
+        mapping = mapped_columns(request.form.get)
         made = record_progress(
             svc(),
             g.user,
@@ -143,7 +131,9 @@ def upload(assessment_id: int) -> ResponseReturnValue:
             devices_mapping=mapping["devices"],
         )
     except MissingColumns as exc:
-        return _page(assessment_id, [_refused(exc)], 422, missing=exc, mapped=form_mapping())
+        return _page(
+            assessment_id, [_refused(exc)], 422, missing=exc, mapped=mapped_columns(request.form.get)
+        )
     except FileRefused as exc:
         return _page(assessment_id, [_refused(exc)], 422)
     except MappingRefused as exc:

@@ -16,7 +16,7 @@ import copy
 import dataclasses
 import itertools
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO, TypeVar
@@ -24,6 +24,7 @@ from typing import Any, BinaryIO, TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from advisor.directory.aggregate import propose
+from advisor.directory.columns import FIELDS as COLUMN_FIELDS
 from advisor.directory.columns import ColumnMapping, normalise
 from advisor.directory.edits import (
     Changes,
@@ -141,6 +142,18 @@ class MappingRefused(InputError):
 
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("mapping", problems)
+
+
+def mapped_columns(value: Callable[[str], str | None]) -> dict[Kind, dict[str, str]]:
+    """The columns a person mapped, from the fields `map-<kind>-<field>` of a form or a query
+    (`value` reads one): the header chosen for each field, trimmed, at most 200 characters."""
+    mapping: dict[Kind, dict[str, str]] = {kind: {} for kind in KINDS}
+    for kind in KINDS:
+        for name in COLUMN_FIELDS[kind]:
+            chosen = (value(f"map-{kind}-{name}") or "").strip()
+            if chosen:
+                mapping[kind][name] = chosen[:200]
+    return mapping
 
 
 def check_mapping(given: Mapping[Kind, Mapping[str, str]]) -> None:
